@@ -1,0 +1,1 @@
+"""Causal graph formats: dagitty, DOT, Mermaid and networkx node-link JSON."""

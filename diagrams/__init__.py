@@ -1,0 +1,1 @@
+"""Diagrams and plots for causal specs and stock-and-flow models."""

@@ -1,0 +1,97 @@
+"""The ``tenor`` app: global options, command groups, and errors mapped to exit codes.
+
+Exit codes: 0 all good; 1 a check failed (a claim does not hold); 2 bad input
+(an invalid spec, a missing file, a bad option); 3 an internal error (the
+traceback goes to a log file, or to the screen with ``--debug``); 130
+interrupted. Each command group lives in its own module under ``tenor.cli``
+and registers itself with :func:`register`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Sequence
+
+import click
+import typer
+
+from tenor.errors import TenorError
+
+__all__ = ["EXIT_ERROR", "EXIT_FAIL", "EXIT_INTERNAL", "EXIT_OK", "app", "main"]
+
+EXIT_OK = 0
+EXIT_FAIL = 1
+EXIT_ERROR = 2
+EXIT_INTERNAL = 3
+
+app = typer.Typer(
+    name="tenor",
+    help="Causal graphs and stock-and-flow models: check, analyse, simulate, draw.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# Command modules, each with a ``register(app)`` function.
+_COMMAND_MODULES = ["schema"]
+
+for _name in _COMMAND_MODULES:
+    importlib.import_module(f"tenor.cli.{_name}").register(app)
+
+
+def _report_error(err: TenorError, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"error": err.to_dict()}, indent=2))
+    else:
+        print(f"error: {err}" if not hasattr(err, "diagnostics") else str(err), file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (the console script exits with it)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    if debug:
+        args.remove("--debug")
+    as_json = "--json" in args
+    try:
+        code = app(args=args, prog_name="tenor", standalone_mode=False)
+    except TenorError as err:
+        _report_error(err, as_json)
+        code = EXIT_ERROR
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        code = EXIT_ERROR
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        print("interrupted", file=sys.stderr)
+        code = 130
+    except Exception:
+        if debug:
+            traceback.print_exc()
+        else:
+            fd, log = tempfile.mkstemp(prefix="tenor-error-", suffix=".log")
+            with os.fdopen(fd, "w") as fh:
+                traceback.print_exc(file=fh)
+            kind = sys.exc_info()[0]
+            print(
+                f"internal error ({kind.__name__ if kind else 'unknown'}); details in {log}\n"
+                "  hint: run again with --debug to see the traceback, and please report it",
+                file=sys.stderr,
+            )
+        code = EXIT_INTERNAL
+    if code is None:
+        code = EXIT_OK
+    if argv is None:
+        sys.exit(code)
+    return int(code)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
