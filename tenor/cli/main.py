@@ -17,7 +17,6 @@ import tempfile
 import traceback
 from collections.abc import Sequence
 
-import click
 import typer
 
 from tenor.errors import TenorError
@@ -37,6 +36,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+@app.callback()
+def _root() -> None:
+    """Causal graphs and stock-and-flow models: check, analyse, simulate, draw."""
+
 
 # Command modules, each with a ``register(app)`` function.
 _COMMAND_MODULES = ["schema"]
@@ -64,12 +68,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TenorError as err:
         _report_error(err, as_json)
         code = EXIT_ERROR
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         code = exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
+    except typer.Abort:
+        print("aborted", file=sys.stderr)
+        code = 130
+    except typer.TyperException as exc:  # usage errors: bad option, missing argument
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            print(f"error: {exc}", file=sys.stderr)
         code = EXIT_ERROR
-    except (KeyboardInterrupt, click.exceptions.Abort):
+    except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         code = 130
     except Exception:
