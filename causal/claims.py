@@ -1,0 +1,140 @@
+"""Claims: the statements of a causal spec that ``tenor check`` evaluates.
+
+Each claim kind is a property of the graph and its channels:
+
+- ``distinct: [c1, c2, ...]``: no two of the channels share an intermediate
+  node or an edge;
+- ``separated: {x, y, given}``: ``x`` is d-separated from ``y`` given the set;
+- ``connected: {x, y, given}``: they are d-connected (not separated);
+- ``sign: {channel, is}``: the product of the channel's edge signs;
+- ``faster: {channel, than}``: the channel's total lag is smaller;
+- ``larger: {channel, than}``: the channel's |magnitude| is larger.
+
+Examples
+--------
+>>> from causal.load import parse_spec
+>>> spec = parse_spec('''
+... nodes: {x: {}, m: {}, y: {}}
+... edges: {x -> m: {sign: +}, m -> y: {sign: "-"}}
+... channels: {main: {path: x -> m -> y}}
+... claims:
+...   - sign: {channel: main, is: "-"}
+...   - separated: {x: x, y: y, given: m}
+... ''')
+>>> [(r.kind, r.holds) for r in evaluate_claims(spec)]
+[('sign', True), ('separated', True)]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+
+from causal.channels import channel_summary, compare_channels
+from causal.graph import CausalGraph, build_graph
+from causal.paths import is_d_separated
+from causal.spec import TIME_UNITS, CausalSpec, Claim
+
+__all__ = ["ClaimResult", "evaluate_claim", "evaluate_claims"]
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """The verdict on one claim, with the reason in words."""
+
+    index: int
+    kind: str
+    statement: str
+    holds: bool | None
+    detail: str
+    says: str | None = None
+    where: str | None = None
+
+    @property
+    def verdict(self) -> str:
+        return {True: "holds", False: "fails", None: "undecided"}[self.holds]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "index": self.index,
+            "kind": self.kind,
+            "statement": self.statement,
+            "holds": self.holds,
+            "detail": self.detail,
+            "says": self.says,
+            "where": self.where,
+        }
+
+
+def _fmt_lag(days: float, unit: str) -> str:
+    value = days / TIME_UNITS[unit]
+    return f"{value:.3g} {unit}" + ("" if value == 1 else "s")
+
+
+def evaluate_claim(spec: CausalSpec, graph: CausalGraph, index: int, claim: Claim) -> ClaimResult:
+    """Evaluate one claim of ``spec``."""
+    kind = claim.kind
+    holds: bool | None
+    if kind == "distinct":
+        names = claim.distinct or []
+        statement = "channels " + ", ".join(names) + " are distinct"
+        shared = []
+        for a, b in combinations(names, 2):
+            d = compare_channels(spec, a, b)
+            if d.shared_nodes:
+                shared.append(f"{a} and {b} share node(s) {', '.join(d.shared_nodes)}")
+            if d.shared_edges:
+                shared.append(f"{a} and {b} share edge(s) " + ", ".join(f"{u} -> {v}" for u, v in d.shared_edges))
+        holds = not shared
+        detail = "; ".join(shared) if shared else "no shared intermediate node or edge"
+    elif kind in ("separated", "connected"):
+        sep = getattr(claim, kind)
+        given = f" given {{{', '.join(sep.given)}}}" if sep.given else ""
+        verb = "is d-separated from" if kind == "separated" else "is d-connected to"
+        statement = f"{', '.join(sep.x)} {verb} {', '.join(sep.y)}{given}"
+        separated = is_d_separated(graph, sep.x, sep.y, sep.given)
+        holds = separated if kind == "separated" else not separated
+        detail = "d-separated" if separated else "d-connected (an open path remains)"
+        if not separated:
+            from causal.paths import find_paths
+
+            if len(sep.x) == 1 and len(sep.y) == 1:
+                open_paths = [p for p in find_paths(graph, sep.x[0], sep.y[0], sep.given, max_paths=200) if p.open]
+                if open_paths:
+                    detail += f": {open_paths[0]}"
+    elif kind == "sign":
+        assert claim.sign is not None
+        summary = channel_summary(spec, claim.sign.channel)
+        statement = f"channel {claim.sign.channel} has sign {claim.sign.expected}"
+        if summary.sign is None:
+            holds, detail = None, "an edge on the channel has no sign"
+        else:
+            holds = summary.sign == claim.sign.expected
+            detail = f"product of edge signs is {summary.sign}"
+    else:
+        order = getattr(claim, kind)
+        first, second = channel_summary(spec, order.channel), channel_summary(spec, order.than)
+        if kind == "faster":
+            statement = f"channel {order.channel} is faster than {order.than}"
+            if first.lag_days is None or second.lag_days is None:
+                holds, detail = None, "an edge on a channel has no lag"
+            else:
+                holds = first.lag_days < second.lag_days
+                detail = (
+                    f"total lag {_fmt_lag(first.lag_days, spec.lag_unit)} vs "
+                    f"{_fmt_lag(second.lag_days, spec.lag_unit)}"
+                )
+        else:
+            statement = f"channel {order.channel} is larger than {order.than}"
+            if first.magnitude is None or second.magnitude is None:
+                holds, detail = None, "an edge on a channel has no gain"
+            else:
+                holds = abs(first.magnitude) > abs(second.magnitude)
+                detail = f"|magnitude| {abs(first.magnitude):.3g} vs {abs(second.magnitude):.3g}"
+    return ClaimResult(index, kind, statement, holds, detail, claim.says, spec.where("claims", index))
+
+
+def evaluate_claims(spec: CausalSpec, graph: CausalGraph | None = None) -> list[ClaimResult]:
+    """Evaluate every claim of ``spec``, in order."""
+    graph = graph or build_graph(spec)
+    return [evaluate_claim(spec, graph, i, claim) for i, claim in enumerate(spec.claims)]

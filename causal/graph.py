@@ -1,0 +1,136 @@
+"""The causal graph built from a spec: directed edges plus latent confounding.
+
+A :class:`CausalGraph` holds, as y0's mixed graphs do, a ``networkx.DiGraph``
+of direct causal links (latent nodes included) and an undirected
+``networkx.Graph`` of bidirected edges, each ``a <-> b`` standing for an
+unobserved common cause of ``a`` and ``b``. Node attributes come from the
+spec (label, role, unit, group, observed); edge attributes are ``sign``,
+``gain``, ``lag_days`` and ``source``.
+
+Examples
+--------
+>>> g = from_edges([("x", "m"), ("m", "y")], bidirected=[("x", "y")])
+>>> sorted(g.directed.edges()), sorted(g.observed)
+([('m', 'y'), ('x', 'm')], ['m', 'x', 'y'])
+>>> sorted(g.to_dag().predecessors("y"))
+['U_x_y', 'm']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from causal.spec import CausalSpec
+from tenor.errors import GraphError
+from tenor.specfile import did_you_mean
+
+__all__ = ["CausalGraph", "build_graph", "from_edges"]
+
+
+@dataclass(frozen=True, eq=False)
+class CausalGraph:
+    """Directed causal links and latent confounding over one set of nodes."""
+
+    directed: nx.DiGraph
+    bidirected: nx.Graph
+    spec: CausalSpec | None = field(default=None, repr=False)
+
+    @property
+    def nodes(self) -> list[str]:
+        return list(self.directed.nodes)
+
+    @property
+    def latent(self) -> set[str]:
+        """Nodes declared latent (unobserved)."""
+        return {n for n, observed in self.directed.nodes(data="observed", default=True) if not observed}
+
+    @property
+    def observed(self) -> set[str]:
+        return set(self.directed.nodes) - self.latent
+
+    def check_nodes(self, names: Iterable[str], what: str = "node") -> None:
+        """Raise :class:`GraphError` naming the first unknown node, with a suggestion."""
+        for name in names:
+            if name not in self.directed:
+                close = did_you_mean(name, self.directed.nodes)
+                raise GraphError(
+                    f"unknown {what} {name!r}",
+                    hint=f"did you mean {close!r}?" if close else "list the nodes with: tenor convert GRAPH --to dagitty",
+                )
+
+    def to_dag(self) -> nx.DiGraph:
+        """The graph as a DAG: each ``a <-> b`` becomes a latent node ``U_a_b`` with ``a`` and ``b`` as children."""
+        dag = self.directed.copy()
+        for a, b in self.bidirected.edges():
+            first, second = sorted((a, b))
+            u = f"U_{first}_{second}"
+            while u in dag:
+                u = "_" + u
+            dag.add_node(u, observed=False, role="latent", label=u)
+            dag.add_edge(u, a)
+            dag.add_edge(u, b)
+        return dag
+
+    def is_acyclic(self) -> bool:
+        return nx.is_directed_acyclic_graph(self.directed)
+
+
+def build_graph(spec: CausalSpec) -> CausalGraph:
+    """Build the :class:`CausalGraph` of a validated spec."""
+    directed = nx.DiGraph(name=spec.name or "")
+    bidirected = nx.Graph()
+    for name, node in spec.nodes.items():
+        directed.add_node(
+            name,
+            label=node.label or name,
+            role=node.role.value,
+            unit=node.unit,
+            group=node.group,
+            observed=node.observed,
+        )
+        bidirected.add_node(name)
+    for edge in spec.directed_edges():
+        delay = edge.delay
+        directed.add_edge(
+            edge.cause,
+            edge.effect,
+            sign=edge.sign,
+            gain=edge.gain,
+            lag_days=None if delay is None else delay.days,
+            lag=None if delay is None else str(delay),
+            source=edge.spec.source,
+            description=edge.spec.description,
+        )
+    for a, b, key in spec.bidirected_edges():
+        bidirected.add_edge(a, b, description=spec.edges[key].description)
+    return CausalGraph(directed, bidirected, spec)
+
+
+def from_edges(
+    edges: Iterable[tuple[str, str]],
+    *,
+    bidirected: Iterable[tuple[str, str]] = (),
+    latent: Iterable[str] = (),
+    gains: dict[tuple[str, str], float] | None = None,
+) -> CausalGraph:
+    """A :class:`CausalGraph` from edge lists (handy in tests and notebooks)."""
+    directed = nx.DiGraph()
+    gains = gains or {}
+    edges = list(edges)
+    bidirected = list(bidirected)
+    latent = set(latent)
+    for a, b in [*edges, *bidirected]:
+        for n in (a, b):
+            directed.add_node(n, label=n, role="latent" if n in latent else "variable", observed=n not in latent)
+    for n in latent:
+        directed.add_node(n, label=n, role="latent", observed=False)
+    for a, b in edges:
+        g = gains.get((a, b))
+        directed.add_edge(a, b, gain=g, sign=None if g is None else ("-" if g < 0 else "+"), lag_days=None)
+    bi = nx.Graph()
+    bi.add_nodes_from(directed.nodes)
+    bi.add_edges_from(bidirected)
+    return CausalGraph(directed, bi)
