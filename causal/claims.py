@@ -33,7 +33,7 @@ from itertools import combinations
 from causal.channels import channel_summary, compare_channels
 from causal.graph import CausalGraph, build_graph
 from causal.paths import is_d_separated
-from causal.spec import TIME_UNITS, CausalSpec, Claim
+from causal.spec import CausalSpec, Claim, format_days
 
 __all__ = ["ClaimResult", "evaluate_claim", "evaluate_claims"]
 
@@ -64,11 +64,6 @@ class ClaimResult:
             "says": self.says,
             "where": self.where,
         }
-
-
-def _fmt_lag(days: float, unit: str) -> str:
-    value = days / TIME_UNITS[unit]
-    return f"{value:.3g} {unit}" + ("" if value == 1 else "s")
 
 
 def evaluate_claim(spec: CausalSpec, graph: CausalGraph, index: int, claim: Claim) -> ClaimResult:
@@ -120,10 +115,7 @@ def evaluate_claim(spec: CausalSpec, graph: CausalGraph, index: int, claim: Clai
                 holds, detail = None, "an edge on a channel has no lag"
             else:
                 holds = first.lag_days < second.lag_days
-                detail = (
-                    f"total lag {_fmt_lag(first.lag_days, spec.lag_unit)} vs "
-                    f"{_fmt_lag(second.lag_days, spec.lag_unit)}"
-                )
+                detail = f"total lag {format_days(first.lag_days)} vs {format_days(second.lag_days)}"
         else:
             statement = f"channel {order.channel} is larger than {order.than}"
             if first.magnitude is None or second.magnitude is None:

@@ -58,7 +58,9 @@ class CausalGraph:
                 close = did_you_mean(name, self.directed.nodes)
                 raise GraphError(
                     f"unknown {what} {name!r}",
-                    hint=f"did you mean {close!r}?" if close else "list the nodes with: tenor convert GRAPH --to dagitty",
+                    hint=f"did you mean {close!r}?"
+                    if close
+                    else "list the nodes with: tenor convert GRAPH --to dagitty",
                 )
 
     def to_dag(self) -> nx.DiGraph:

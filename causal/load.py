@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from causal.spec import CausalSpec
 from causal.validate import check_spec
 from tenor.errors import Diagnostic, SpecError
-from tenor.specfile import Document, Problem, parse_yaml, read_text, validation_diagnostics
+from tenor.specfile import Document, parse_yaml, read_text, validation_diagnostics
 
 __all__ = ["parse_spec", "read_graph_source", "read_spec", "spec_from_data"]
 
@@ -41,7 +41,10 @@ def spec_from_data(doc: Document) -> CausalSpec:
     if not isinstance(data, dict):
         raise SpecError(
             "a causal spec is a mapping with nodes:, edges:, channels:, claims:, queries:",
-            file=doc.file, line=1, column=1, hint="start the file with 'nodes:'",
+            file=doc.file,
+            line=1,
+            column=1,
+            hint="start the file with 'nodes:'",
         )
     try:
         spec = CausalSpec.model_validate(data)
@@ -141,5 +144,3 @@ def read_graph_source(source: str, format: str | None = None) -> CausalSpec:
     if format == "dagitty":
         return parse_dagitty(text, file=name)
     return parse_spec(text, file=name)
-
-

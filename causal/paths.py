@@ -147,9 +147,7 @@ def _neighbours(graph: CausalGraph, node: str) -> list[tuple[str, str]]:
     return sorted(out, key=lambda t: (t[1], t[0]))
 
 
-def _classify(
-    nodes: tuple[str, ...], arrows: tuple[str, ...], given: set[str], opened: set[str]
-) -> GraphPath:
+def _classify(nodes: tuple[str, ...], arrows: tuple[str, ...], given: set[str], opened: set[str]) -> GraphPath:
     colliders, blocked = [], []
     for i in range(1, len(nodes) - 1):
         v = nodes[i]

@@ -64,6 +64,7 @@ __all__ = [
     "Role",
     "Separation",
     "SignClaim",
+    "format_days",
     "json_schema",
     "parse_edge_key",
     "spec_value_error",
@@ -197,6 +198,22 @@ class Duration(_Spec):
         return f"{number} {self.unit}" + ("" if self.value == 1 else "s")
 
 
+def format_days(days: float) -> str:
+    """A length in days, written in the largest unit that keeps it at one or more.
+
+    >>> format_days(0.25), format_days(9), format_days(182.625)
+    ('6 hours', '1.29 weeks', '2 quarters')
+    """
+    for unit in ("quarter", "month", "week", "day"):
+        value = days / TIME_UNITS[unit]
+        if value >= 1:
+            break
+    else:
+        unit, value = "hour", days / TIME_UNITS["hour"]
+    text = f"{value:.3g}"
+    return f"{text} {unit}" + ("" if text == "1" else "s")
+
+
 class Role(StrEnum):
     """What a node stands for. ``latent`` nodes are unobserved."""
 
@@ -232,7 +249,7 @@ class NodeSpec(_Spec):
 class EdgeSpec(_Spec):
     """Attributes of a direct causal link (``a -> b``) or a latent confounding (``a <-> b``)."""
 
-    sign: Sign | None = Field(None, description="+ or - (quote the minus in block style: sign: \"-\").")
+    sign: Sign | None = Field(None, description='+ or - (quote the minus in block style: sign: "-").')
     gain: float | None = Field(
         None, description="Effect of a unit change of the cause on the effect (a linear elasticity)."
     )
@@ -371,7 +388,9 @@ class Claim(_Spec):
         given = [k for k in _CLAIM_KINDS if getattr(self, k) is not None]
         if len(given) != 1:
             raise spec_value_error(
-                "a claim needs exactly one of " + ", ".join(_CLAIM_KINDS) + (f" (found {', '.join(given)})" if given else ""),
+                "a claim needs exactly one of "
+                + ", ".join(_CLAIM_KINDS)
+                + (f" (found {', '.join(given)})" if given else ""),
                 "split it into one claim per list item",
             )
         return self

@@ -58,8 +58,12 @@ def check_spec(spec: CausalSpec) -> list[Problem]:
     for name in nodes:
         if not _NAME_RE.match(name):
             problems.append(
-                Problem(("nodes", name), f"bad node name {name!r}",
-                        "use letters, digits and _ (not starting with a digit), e.g. ust_30y", at_key=True)
+                Problem(
+                    ("nodes", name),
+                    f"bad node name {name!r}",
+                    "use letters, digits and _ (not starting with a digit), e.g. ust_30y",
+                    at_key=True,
+                )
             )
 
     directed: dict[tuple[str, str], str] = {}
@@ -69,8 +73,12 @@ def check_spec(spec: CausalSpec) -> list[Problem]:
         parsed = parse_edge_key(key)
         if parsed is None:
             problems.append(
-                Problem(path, f"bad edge {key!r}",
-                        "write 'cause -> effect' (or 'a <-> b' for a latent confounder)", at_key=True)
+                Problem(
+                    path,
+                    f"bad edge {key!r}",
+                    "write 'cause -> effect' (or 'a <-> b' for a latent confounder)",
+                    at_key=True,
+                )
             )
             continue
         a, arrow, b = parsed
@@ -87,8 +95,12 @@ def check_spec(spec: CausalSpec) -> list[Problem]:
         if arrow == "->":
             if (a, b) in directed:
                 problems.append(
-                    Problem(path, f"edge {a} -> {b} is given twice (also as {directed[(a, b)]!r})",
-                            "keep one of the two", at_key=True)
+                    Problem(
+                        path,
+                        f"edge {a} -> {b} is given twice (also as {directed[(a, b)]!r})",
+                        "keep one of the two",
+                        at_key=True,
+                    )
                 )
             directed[(a, b)] = key
         else:
@@ -101,18 +113,25 @@ def check_spec(spec: CausalSpec) -> list[Problem]:
             attrs = spec.edges[key]
             if attrs.gain is not None or attrs.sign is not None or attrs.lag is not None:
                 problems.append(
-                    Problem(path, f"{key!r} is a latent confounding and takes no sign, gain or lag",
-                            "model the common cause as a latent node (role: latent) with signed edges",
-                            at_key=True)
+                    Problem(
+                        path,
+                        f"{key!r} is a latent confounding and takes no sign, gain or lag",
+                        "model the common cause as a latent node (role: latent) with signed edges",
+                        at_key=True,
+                    )
                 )
 
     cycle = find_cycle(directed)
     if cycle:
         first = directed[(cycle[0], cycle[1])]
         problems.append(
-            Problem(("edges", first), "directed cycle: " + " -> ".join(cycle),
-                    "a causal graph must be acyclic: remove or reverse one of these edges "
-                    "(feedback loops belong in a stock-and-flow model)", at_key=True)
+            Problem(
+                ("edges", first),
+                "directed cycle: " + " -> ".join(cycle),
+                "a causal graph must be acyclic: remove or reverse one of these edges "
+                "(feedback loops belong in a stock-and-flow model)",
+                at_key=True,
+            )
         )
 
     channel_names = list(spec.channels)
@@ -153,13 +172,18 @@ def check_spec(spec: CausalSpec) -> list[Problem]:
             for node in sep.given:
                 if node in latent:
                     problems.append(
-                        Problem((*path, "given"), f"{node!r} is latent and cannot be conditioned on",
-                                "condition only on observed nodes")
+                        Problem(
+                            (*path, "given"),
+                            f"{node!r} is latent and cannot be conditioned on",
+                            "condition only on observed nodes",
+                        )
                     )
             overlap = (set(sep.x) & set(sep.y)) | ((set(sep.x) | set(sep.y)) & set(sep.given))
             if overlap:
                 problems.append(
-                    Problem(path, f"x, y and given overlap in {sorted(overlap)}", "each node may appear in one set only")
+                    Problem(
+                        path, f"x, y and given overlap in {sorted(overlap)}", "each node may appear in one set only"
+                    )
                 )
         elif kind == "sign":
             if claim.sign and claim.sign.channel not in spec.channels:

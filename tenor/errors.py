@@ -23,13 +23,13 @@ from dataclasses import asdict, dataclass
 
 __all__ = [
     "Diagnostic",
-    "TenorError",
-    "SpecError",
+    "ExportError",
     "ExpressionError",
     "GraphError",
     "NotIdentifiableError",
     "SimulationError",
-    "ExportError",
+    "SpecError",
+    "TenorError",
 ]
 
 

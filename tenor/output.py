@@ -50,7 +50,9 @@ def atomic_path(out: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLi
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
     except OSError as exc:
-        raise ExportError(f"cannot write {out}: {exc.strerror}", hint="check the folder exists and is writable") from None
+        raise ExportError(
+            f"cannot write {out}: {exc.strerror}", hint="check the folder exists and is writable"
+        ) from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:

@@ -99,9 +99,7 @@ class Document:
         """Turn a key-path problem into a diagnostic with a line and column."""
         where = self.locate(problem.path, at_key=problem.at_key)
         line, column = where if where else (None, None)
-        return Diagnostic(
-            problem.message, self.file, line, column, format_key(problem.path) or None, problem.hint
-        )
+        return Diagnostic(problem.message, self.file, line, column, format_key(problem.path) or None, problem.hint)
 
 
 def format_key(path: Sequence[str | int]) -> str:
@@ -163,9 +161,7 @@ def read_text(path: str | Path) -> str:
     try:
         return p.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SpecError(
-            f"not UTF-8 text (byte {exc.start})", file=where, hint="save the file as UTF-8"
-        ) from None
+        raise SpecError(f"not UTF-8 text (byte {exc.start})", file=where, hint="save the file as UTF-8") from None
     except OSError as exc:
         raise SpecError(f"cannot read the file: {exc.strerror}", file=where) from None
 
@@ -241,7 +237,7 @@ class _Builder:
 
     def build(self, node: Any, path: Path_, depth: int) -> Any:
         self.doc.marks[path] = self._where(node)
-        if id(node) in self.seen or getattr(node, "anchor", None) is not None and id(node) in self.seen:
+        if id(node) in self.seen or (getattr(node, "anchor", None) is not None and id(node) in self.seen):
             self._fail(node, path, "aliases (*name) are not supported", "write the value out in full")
             return None
         self.seen.add(id(node))
@@ -380,9 +376,7 @@ def _data_path(data: Any, loc: Sequence[Any]) -> Path_:
     return tuple(path)
 
 
-def validation_diagnostics(
-    exc: Any, doc: Document, model: Any = None, root: Path_ = ()
-) -> list[Diagnostic]:
+def validation_diagnostics(exc: Any, doc: Document, model: Any = None, root: Path_ = ()) -> list[Diagnostic]:
     """Turn a pydantic ``ValidationError`` into located, user-worded diagnostics.
 
     ``root`` is prepended to every location, for models validated from a

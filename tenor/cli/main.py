@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import sys
 import tempfile
 import traceback
@@ -37,16 +38,48 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+
 @app.callback()
 def _root() -> None:
     """Causal graphs and stock-and-flow models: check, analyse, simulate, draw."""
 
 
 # Command modules, each with a ``register(app)`` function.
-_COMMAND_MODULES = ["schema"]
+_COMMAND_MODULES = ["causal", "schema", "run"]
 
 for _name in _COMMAND_MODULES:
     importlib.import_module(f"tenor.cli.{_name}").register(app)
+
+
+_MULTI_OPTIONS = {"--given", "--x", "--y", "--treatment", "--outcome"}
+_NODE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def expand_multi_options(args: list[str]) -> list[str]:
+    """Let node-set options take several names: ``--given a b`` means ``--given a --given b``.
+
+    >>> expand_multi_options(["g.yaml", "--given", "a", "b", "--json"])
+    ['g.yaml', '--given', 'a', '--given', 'b', '--json']
+    """
+    out: list[str] = []
+    current: str | None = None
+    first = False
+    for arg in args:
+        if arg in _MULTI_OPTIONS:
+            current, first = arg, True
+            out.append(arg)
+            continue
+        if current is not None:
+            if first:
+                out.append(arg)
+                first = False
+                continue
+            if _NODE_NAME.match(arg):
+                out += [current, arg]
+                continue
+            current = None
+        out.append(arg)
+    return out
 
 
 def _report_error(err: TenorError, as_json: bool) -> None:
@@ -63,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if debug:
         args.remove("--debug")
     as_json = "--json" in args
+    args = expand_multi_options(args)
     try:
         code = app(args=args, prog_name="tenor", standalone_mode=False)
     except TenorError as err:

@@ -1,0 +1,283 @@
+"""dagitty text: read and write the format of dagitty.net and the R package dagitty.
+
+A dagitty graph looks like::
+
+    dag {
+      X [exposure]
+      Y [outcome]
+      U [latent]
+      Z [adjusted]
+      X -> Y [beta=0.5]
+      X <-> Y
+      {A B} -> C
+    }
+
+Node attributes ``exposure``, ``outcome``, ``latent``, ``adjusted`` and
+``selected`` become node roles; ``a <-> b`` a latent confounding; ``{A B}``
+groups stand for each of their members; ``A -> B -> C`` chains are read as
+their edges. An edge's ``beta`` is its gain (and gives its sign). dagitty names
+that are not identifiers (``"Smoking status"``) become identifiers with the
+original text as the label.
+
+Examples
+--------
+>>> spec = parse_dagitty('dag { X [exposure] Y [outcome] U [latent] X -> Y [beta=0.5] U -> {X Y} }')
+>>> sorted(spec.edges), spec.nodes["U"].role.value
+(['U -> X', 'U -> Y', 'X -> Y'], 'latent')
+>>> print(generate_dagitty(spec))
+dag {
+X [exposure]
+Y [outcome]
+U [latent]
+X -> Y [beta=0.5]
+U -> X
+U -> Y
+}
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from causal.spec import CausalSpec
+from tenor.errors import SpecError
+
+__all__ = ["generate_dagitty", "parse_dagitty", "read_dagitty", "write_dagitty"]
+
+_ROLE_ATTRS = {"exposure", "outcome", "latent", "adjusted", "selected"}
+_TOKEN = re.compile(
+    r'\s+|#[^\n]*|//[^\n]*|(?P<str>"(?:[^"\\]|\\.)*")|(?P<sym><->|->|<-|--|[{}\[\]=,;@])|(?P<word>[^\s{}\[\]=,;"<>@-][^\s{}\[\]=,;"<>@]*)'
+)
+
+
+@dataclass
+class _Tok:
+    kind: str
+    text: str
+    line: int
+    col: int
+
+
+def _tokenize(text: str, file: str) -> list[_Tok]:
+    out, pos, line, line_start = [], 0, 1, 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise SpecError(
+                f"unexpected character {text[pos]!r}",
+                file=file,
+                line=line,
+                column=pos - line_start + 1,
+                hint="dagitty text is 'dag { A -> B ... }'",
+            )
+        kind = m.lastgroup
+        if kind:
+            value = m.group(kind)
+            if kind == "str":
+                value = bytes(value[1:-1], "utf-8").decode("unicode_escape")
+            out.append(_Tok(kind, value, line, pos - line_start + 1))
+        chunk = m.group(0)
+        newlines = chunk.count("\n")
+        if newlines:
+            line += newlines
+            line_start = pos + chunk.rfind("\n") + 1
+        pos = m.end()
+    return out
+
+
+def _ident(name: str) -> str:
+    ident = re.sub(r"\W+", "_", name.strip()).strip("_") or "node"
+    if ident[0].isdigit():
+        ident = "n_" + ident
+    return ident
+
+
+class _Parser:
+    def __init__(self, tokens: list[_Tok], file: str) -> None:
+        self.toks, self.i, self.file = tokens, 0, file
+        self.nodes: dict[str, dict] = {}
+        self.labels: dict[str, str] = {}
+        self.edges: dict[str, dict] = {}
+
+    def peek(self) -> _Tok | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def fail(self, message: str, tok: _Tok | None, hint: str | None = None) -> SpecError:
+        last = tok or (self.toks[-1] if self.toks else None)
+        return SpecError(
+            message, file=self.file, line=last.line if last else 1, column=last.col if last else 1, hint=hint
+        )
+
+    def take(self, text: str | None = None) -> _Tok:
+        tok = self.peek()
+        if tok is None:
+            raise self.fail(f"expected {text!r}, found the end of the text" if text else "unexpected end", None)
+        if text is not None and tok.text != text:
+            raise self.fail(f"expected {text!r}, found {tok.text!r}", tok)
+        self.i += 1
+        return tok
+
+    def name(self, raw: str) -> str:
+        ident = _ident(raw)
+        if ident not in self.nodes:
+            self.nodes[ident] = {}
+            if raw != ident:
+                self.labels[ident] = raw
+        return ident
+
+    def parse(self) -> None:
+        tok = self.take()
+        if tok.text not in ("dag", "pdag", "graph", "digraph"):
+            raise self.fail(f"expected 'dag', found {tok.text!r}", tok, "dagitty text starts with 'dag {'")
+        if self.peek() and self.peek().kind in ("word", "str"):
+            self.take()  # graph name
+        self.take("{")
+        while (tok := self.peek()) is not None and tok.text != "}":
+            if tok.text in (";", ","):
+                self.take()
+                continue
+            self.statement()
+        self.take("}")
+        if self.peek() is not None:
+            raise self.fail(f"unexpected {self.peek().text!r} after the closing '}}'", self.peek())
+
+    def group(self) -> list[str]:
+        tok = self.take()
+        if tok.text == "{":
+            names = []
+            while (t := self.peek()) is not None and t.text != "}":
+                if t.kind not in ("word", "str"):
+                    raise self.fail(f"expected a node name, found {t.text!r}", t)
+                names.append(self.name(self.take().text))
+            self.take("}")
+            return names
+        if tok.kind not in ("word", "str"):
+            raise self.fail(f"expected a node name, found {tok.text!r}", tok)
+        return [self.name(tok.text)]
+
+    def attributes(self) -> list[tuple[str, str | None, _Tok]]:
+        attrs: list[tuple[str, str | None, _Tok]] = []
+        if self.peek() is None or self.peek().text != "[":
+            return attrs
+        self.take("[")
+        while (t := self.peek()) is not None and t.text != "]":
+            if t.text == ",":
+                self.take()
+                continue
+            key = self.take()
+            value = None
+            if self.peek() is not None and self.peek().text == "=":
+                self.take("=")
+                value = self.take().text
+            attrs.append((key.text, value, key))
+        self.take("]")
+        return attrs
+
+    def statement(self) -> None:
+        if self.peek().kind == "word" and self.i + 1 < len(self.toks) and self.toks[self.i + 1].text == "=":
+            self.take()
+            self.take("=")
+            self.take()  # graph attribute such as bb="..."
+            return
+        left = self.group()
+        chain: list[tuple[list[str], str, list[str]]] = []
+        while (t := self.peek()) is not None and t.text in ("->", "<-", "<->", "--"):
+            arrow = self.take().text
+            if arrow == "--":
+                raise self.fail("undirected edges (--) are not supported", t, "orient the edge: a -> b, or a <-> b")
+            right = self.group()
+            chain.append((left, arrow, right))
+            left = right
+        attrs = self.attributes()
+        if not chain:
+            for node in left:
+                for key, value, _ in attrs:
+                    if key in _ROLE_ATTRS:
+                        current = self.nodes[node].get("role")
+                        if current != "latent":
+                            self.nodes[node]["role"] = key
+                    elif key == "label" and value:
+                        self.labels[node] = value
+                    # other dagitty attributes (pos, ...) carry no meaning here
+            return
+        edge_attrs: dict = {}
+        for key, value, tok in attrs:
+            if key == "beta" and value is not None:
+                try:
+                    edge_attrs["gain"] = float(value)
+                except ValueError:
+                    raise self.fail(f"beta must be a number, got {value!r}", tok) from None
+            elif key == "sign" and value is not None:
+                edge_attrs["sign"] = value
+            elif key == "lag" and value is not None:
+                edge_attrs["lag"] = value
+        for lhs, arrow, rhs in chain:
+            for a in lhs:
+                for b in rhs:
+                    if arrow == "<-":
+                        a, b = b, a
+                    key = f"{a} <-> {b}" if arrow == "<->" else f"{a} -> {b}"
+                    self.edges[key] = dict(edge_attrs) if arrow != "<->" else {}
+
+
+def parse_dagitty(text: str, file: str = "<input>") -> CausalSpec:
+    """Parse dagitty text into a :class:`~causal.spec.CausalSpec`."""
+    from causal.load import spec_from_data
+    from tenor.specfile import Document
+
+    parser = _Parser(_tokenize(text, file), file)
+    parser.parse()
+    nodes = {}
+    for name, attrs in parser.nodes.items():
+        node = dict(attrs)
+        if name in parser.labels:
+            node["label"] = parser.labels[name]
+        nodes[name] = node
+    return spec_from_data(Document({"nodes": nodes, "edges": parser.edges}, file))
+
+
+def read_dagitty(path: str | Path) -> CausalSpec:
+    """Read a dagitty file."""
+    from tenor.specfile import read_text
+
+    return parse_dagitty(read_text(path), file=str(path))
+
+
+def _quote(name: str) -> str:
+    return name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", name) else '"' + name.replace('"', '\\"') + '"'
+
+
+def generate_dagitty(spec: CausalSpec) -> str:
+    """dagitty text for ``spec``: roles, latent nodes, edges with their gains as ``beta``."""
+    lines = ["dag {"]
+    for name, node in spec.nodes.items():
+        role = node.role.value
+        if role in _ROLE_ATTRS:
+            lines.append(f"{_quote(name)} [{role}]")
+        else:
+            lines.append(_quote(name))
+    # plain nodes are listed too, so that isolated nodes survive; drop them when an edge names them
+    named = {n for e in spec.directed_edges() for n in (e.cause, e.effect)}
+    named |= {n for a, b, _ in spec.bidirected_edges() for n in (a, b)}
+    lines = [ln for ln in lines if ln not in {_quote(n) for n in named}]
+    for edge in spec.directed_edges():
+        attrs = []
+        if edge.gain is not None:
+            attrs.append(f"beta={edge.gain!r}")
+        elif edge.sign is not None:
+            attrs.append(f'sign="{edge.sign}"')
+        suffix = f" [{','.join(attrs)}]" if attrs else ""
+        lines.append(f"{_quote(edge.cause)} -> {_quote(edge.effect)}{suffix}")
+    for a, b, _ in spec.bidirected_edges():
+        lines.append(f"{_quote(a)} <-> {_quote(b)}")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def write_dagitty(spec: CausalSpec, path: str | Path) -> None:
+    """Write dagitty text atomically."""
+    from tenor.output import write_text
+
+    write_text(path, generate_dagitty(spec) + "\n")
