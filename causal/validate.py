@@ -121,7 +121,7 @@ def check_spec(spec: CausalSpec) -> list[Problem]:
                     )
                 )
 
-    cycle = find_cycle(directed)
+    cycle = find_cycle(list(directed))
     if cycle:
         first = directed[(cycle[0], cycle[1])]
         problems.append(
