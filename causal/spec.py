@@ -420,9 +420,19 @@ class QuerySpec(_Spec):
 
 
 def _none_to_empty(value: Any) -> Any:
+    if value is None:
+        return {}
     if isinstance(value, dict):
         return {k: ({} if v is None else v) for k, v in value.items()}
     return value
+
+
+def _none_to_dict(value: Any) -> Any:
+    return {} if value is None else value
+
+
+def _none_to_list(value: Any) -> Any:
+    return [] if value is None else value
 
 
 class CausalSpec(_Spec):
@@ -442,9 +452,15 @@ class CausalSpec(_Spec):
         description="Links keyed 'cause -> effect' (or 'a <-> b' for a latent confounder).",
         json_schema_extra={"propertyNames": {"pattern": EDGE_KEY_PATTERN}},
     )
-    channels: dict[str, ChannelSpec] = Field(default_factory=dict, description="Named directed paths.")
-    claims: list[Claim] = Field(default_factory=list, description="Statements that tenor check evaluates.")
-    queries: dict[str, QuerySpec] = Field(default_factory=dict, description="Causal queries, by name.")
+    channels: Annotated[dict[str, ChannelSpec], BeforeValidator(_none_to_dict)] = Field(
+        default_factory=dict, description="Named directed paths."
+    )
+    claims: Annotated[list[Claim], BeforeValidator(_none_to_list)] = Field(
+        default_factory=list, description="Statements that tenor check evaluates."
+    )
+    queries: Annotated[dict[str, QuerySpec], BeforeValidator(_none_to_dict)] = Field(
+        default_factory=dict, description="Causal queries, by name."
+    )
 
     _source: Any = PrivateAttr(default=None)
 

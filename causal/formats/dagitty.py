@@ -48,7 +48,9 @@ __all__ = ["generate_dagitty", "parse_dagitty", "read_dagitty", "write_dagitty"]
 
 _ROLE_ATTRS = {"exposure", "outcome", "latent", "adjusted", "selected"}
 _TOKEN = re.compile(
-    r'\s+|#[^\n]*|//[^\n]*|(?P<str>"(?:[^"\\]|\\.)*")|(?P<sym><->|->|<-|--|[{}\[\]=,;@])|(?P<word>[^\s{}\[\]=,;"<>@-][^\s{}\[\]=,;"<>@]*)'
+    r'\s+|#[^\n]*|//[^\n]*|(?P<str>"(?:[^"\\]|\\.)*")|(?P<num>-\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)|'
+    r"(?P<sym><->|->|<-|--|[{}\[\]=,;@])|"
+    r'(?P<word>[^\s{}\[\]=,;"<>@-][^\s{}\[\]=,;"<>@]*)'
 )
 
 

@@ -3,7 +3,8 @@
 The JSON is what ``networkx.node_link_data`` produces for the directed graph
 (``directed: true``, ``nodes``, ``edges``), with node attributes (label, role,
 unit, group, description) and edge attributes (sign, gain, lag,
-time_constant, description, source). A latent confounding ``a <-> b`` is an
+time_constant, description, and the edge's source as ``citation``, since
+``source`` names the cause in node-link data). A latent confounding ``a <-> b`` is an
 edge with ``"bidirected": true``.
 
 Examples
@@ -28,6 +29,7 @@ __all__ = ["generate_node_link", "node_link_data", "parse_node_link", "read_node
 
 _NODE_KEYS = ("label", "description", "role", "unit", "group")
 _EDGE_KEYS = ("sign", "gain", "lag", "time_constant", "description", "source")
+_JSON_KEY = {"source": "citation"}
 
 
 def node_link_data(spec: CausalSpec) -> dict[str, Any]:
@@ -46,7 +48,7 @@ def node_link_data(spec: CausalSpec) -> dict[str, Any]:
         for key in _EDGE_KEYS:
             value = getattr(edge.spec, key)
             if value is not None:
-                entry[key] = str(value) if key in ("lag", "time_constant") else value
+                entry[_JSON_KEY.get(key, key)] = str(value) if key in ("lag", "time_constant") else value
         edges.append(entry)
     for a, b, key in spec.bidirected_edges():
         entry = {"source": a, "target": b, "bidirected": True}
@@ -87,7 +89,7 @@ def parse_node_link(text: str, file: str = "<input>") -> CausalSpec:
         if e.get("bidirected"):
             edges[f"{a} <-> {b}"] = {k: e[k] for k in ("description",) if k in e}
         else:
-            edges[f"{a} -> {b}"] = {k: e[k] for k in _EDGE_KEYS if k in e}
+            edges[f"{a} -> {b}"] = {k: e[_JSON_KEY.get(k, k)] for k in _EDGE_KEYS if _JSON_KEY.get(k, k) in e}
     spec_data: dict[str, Any] = {"nodes": nodes, "edges": edges}
     if data.get("graph", {}).get("name"):
         spec_data["name"] = data["graph"]["name"]
