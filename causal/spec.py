@@ -43,6 +43,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -121,7 +122,11 @@ def _parse_sign(value: Any) -> Any:
     raise spec_value_error(f"bad sign {value!r}", 'write sign: + or sign: "-" (or positive / negative)')
 
 
-Sign = Annotated[Literal["+", "-"], BeforeValidator(_parse_sign)]
+Sign = Annotated[
+    Literal["+", "-"],
+    BeforeValidator(_parse_sign),
+    WithJsonSchema({"enum": ["+", "-", "positive", "negative"], "description": "+ or - (quote a lone minus)."}),
+]
 
 
 def _as_list(value: Any) -> Any:
@@ -131,7 +136,11 @@ def _as_list(value: Any) -> Any:
     return value
 
 
-NameList = Annotated[list[str], BeforeValidator(_as_list)]
+NameList = Annotated[
+    list[str],
+    BeforeValidator(_as_list),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
+]
 
 
 class _Spec(BaseModel):
@@ -214,6 +223,21 @@ def format_days(days: float) -> str:
     return f"{text} {unit}" + ("" if text == "1" else "s")
 
 
+_DURATION_SCHEMA = {
+    "anyOf": [
+        {"type": "string", "pattern": r"^\s*[0-9]*\.?[0-9]+\s*[A-Za-z]+\s*$", "examples": ["1 day", "6 hours"]},
+        {
+            "type": "object",
+            "properties": {"value": {"type": "number", "minimum": 0}, "unit": {"type": "string"}},
+            "required": ["value", "unit"],
+            "additionalProperties": False,
+        },
+    ],
+    "description": "A number and a unit: hours, days, sessions, weeks, months, quarters or years.",
+}
+DurationValue = Annotated[Duration, WithJsonSchema(_DURATION_SCHEMA)]
+
+
 class Role(StrEnum):
     """What a node stands for. ``latent`` nodes are unobserved."""
 
@@ -253,8 +277,8 @@ class EdgeSpec(_Spec):
     gain: float | None = Field(
         None, description="Effect of a unit change of the cause on the effect (a linear elasticity)."
     )
-    lag: Duration | None = Field(None, description="Delay before the effect shows, e.g. '1 day', '6 hours'.")
-    time_constant: Duration | None = Field(None, description="Time constant of a gradual response.")
+    lag: DurationValue | None = Field(None, description="Delay before the effect shows, e.g. '1 day', '6 hours'.")
+    time_constant: DurationValue | None = Field(None, description="Time constant of a gradual response.")
     description: str | None = None
     source: str | None = Field(None, description="Citation for the link or its numbers.")
 
@@ -338,9 +362,13 @@ class ChannelSpec(_Spec):
     """A named directed path that carries part of the argument."""
 
     label: str | None = Field(None, description="Name shown in diagrams and reports.")
-    path: Annotated[list[str], BeforeValidator(_split_path)] = Field(
-        description="The path, as 'a -> b -> c' or a list of nodes.", min_length=2
-    )
+    path: Annotated[
+        list[str],
+        BeforeValidator(_split_path),
+        WithJsonSchema(
+            {"anyOf": [{"type": "string", "examples": ["a -> b -> c"]}, {"type": "array", "items": {"type": "string"}}]}
+        ),
+    ] = Field(description="The path, as 'a -> b -> c' or a list of nodes.", min_length=2)
     claim: str | None = Field(None, description="The claim this channel carries, in words.")
     description: str | None = None
 

@@ -98,7 +98,9 @@ def test_dot_and_mermaid_hold_every_edge():
     dot, mermaid = generate_dot(spec), generate_mermaid(spec)
     for e in spec.directed_edges():
         assert f'"{e.cause}" -> "{e.effect}"' in dot
-        assert any(line.strip().startswith(e.cause) and line.strip().endswith(e.effect) for line in mermaid.splitlines())
+        assert any(
+            line.strip().startswith(e.cause) and line.strip().endswith(e.effect) for line in mermaid.splitlines()
+        )
     for a, b, _ in spec.bidirected_edges():
         assert f'"{a}" -> "{b}" [dir=both, style=dashed, bidirected=true]' in dot
         assert f"{a} <-.-> {b}" in mermaid

@@ -107,7 +107,7 @@ def test_path_products_equal_linear_solution(spec, data):
     x, y = data.draw(st.sampled_from(list(itertools.permutations(nodes, 2))))
     expected = solution[index[x], index[y]]
     brute = sum(
-        np.prod([graph.directed.edges[u, v]["gain"] for u, v in zip(p, p[1:])])
+        np.prod([graph.directed.edges[u, v]["gain"] for u, v in itertools.pairwise(p)])
         for p in nx.all_simple_paths(graph.directed, x, y)
     )
     assert total_effect(graph, x, y) == pytest.approx(expected, rel=1e-9, abs=1e-12)
