@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import networkx as nx
 
@@ -65,6 +66,10 @@ class CausalGraph:
 
     def to_dag(self) -> nx.DiGraph:
         """The graph as a DAG: each ``a <-> b`` becomes a latent node ``U_a_b`` with ``a`` and ``b`` as children."""
+        return self._dag.copy()
+
+    @cached_property
+    def _dag(self) -> nx.DiGraph:
         dag = self.directed.copy()
         for a, b in self.bidirected.edges():
             first, second = sorted((a, b))
@@ -77,7 +82,18 @@ class CausalGraph:
         return dag
 
     def is_acyclic(self) -> bool:
+        return self._acyclic
+
+    @cached_property
+    def _acyclic(self) -> bool:
         return nx.is_directed_acyclic_graph(self.directed)
+
+    @cached_property
+    def skeleton(self) -> nx.Graph:
+        """Every adjacency, directed or bidirected, as an undirected graph (do not modify)."""
+        skeleton = nx.Graph(self.directed.to_undirected(as_view=False))
+        skeleton.add_edges_from(self.bidirected.edges())
+        return skeleton
 
 
 def build_graph(spec: CausalSpec) -> CausalGraph:

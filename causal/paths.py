@@ -186,6 +186,8 @@ def find_paths(
     for n in z:
         opened |= nx.ancestors(graph.directed, n)
     limit = max_length if max_length is not None else graph.directed.number_of_nodes()
+    # distance to the target bounds how short a path through a node can be: prune hopeless branches
+    distance = nx.single_source_shortest_path_length(graph.skeleton, target, cutoff=limit)
     found: list[GraphPath] = []
     truncated = False
     # depth-first search over the mixed graph with an explicit stack
@@ -211,7 +213,7 @@ def find_paths(
                 truncated = True
                 break
             continue
-        if len(arrows) + 1 >= limit:
+        if len(arrows) + 1 + distance.get(nxt, limit + 1) > limit:
             continue
         visited.add(nxt)
         on_path.append(nxt)
@@ -264,7 +266,7 @@ def is_d_separated(
     if not graph.is_acyclic():
         cycle = [u for u, _ in nx.find_cycle(graph.directed)]
         raise GraphError("directed cycle: " + " -> ".join([*cycle, cycle[0]]), hint="d-separation needs a DAG")
-    return bool(nx.is_d_separator(graph.to_dag(), xs, ys, zs))
+    return bool(nx.is_d_separator(graph._dag, xs, ys, zs))
 
 
 def total_effect(graph: CausalGraph, source: str, target: str) -> float:

@@ -185,7 +185,7 @@ def parse_yaml(text: str, file: str = "<input>") -> Document:
 
     if len(text) > MAX_BYTES:
         raise SpecError(f"input is {len(text):,} characters; the limit is {MAX_BYTES:,}", file=file)
-    yaml = YAML(typ="safe", pure=True)
+    yaml = YAML(typ="safe")  # the C composer (ruamel.yaml.clib) when installed
     try:
         root = yaml.compose(text)
     except MarkedYAMLError as exc:
