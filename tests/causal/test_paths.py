@@ -118,3 +118,18 @@ def test_total_effect_needs_gains():
     graph = from_edges([("a", "b"), ("b", "c")], gains={("a", "b"): 1.0})
     with pytest.raises(GraphError, match="b -> c has no gain"):
         total_effect(graph, "a", "c")
+
+
+@settings(max_examples=80, deadline=None)
+@given(dags(max_nodes=10), st.data())
+def test_d_separation_agrees_with_networkx(spec, data):
+    graph = build_graph(spec)
+    nodes = sorted(graph.nodes)
+    x = data.draw(st.lists(st.sampled_from(nodes), min_size=1, max_size=2, unique=True))
+    rest = [n for n in nodes if n not in x]
+    if not rest:
+        return
+    y = data.draw(st.lists(st.sampled_from(rest), min_size=1, max_size=2, unique=True))
+    others = [n for n in rest if n not in y]
+    z = data.draw(st.lists(st.sampled_from(others), max_size=3, unique=True)) if others else []
+    assert is_d_separated(graph, x, y, z) == nx.is_d_separator(graph.to_dag(), set(x), set(y), set(z))
