@@ -14,9 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from causal.graph import build_graph  # noqa: E402
-from causal.load import parse_spec  # noqa: E402
-from causal.paths import find_paths, is_d_separated, total_effect  # noqa: E402
+from causal.graph import build_graph
+from causal.load import parse_spec
+from causal.paths import find_paths, is_d_separated, total_effect
 
 N_NODES, N_EDGES, SEED = 500, 2000, 7
 
@@ -69,7 +69,7 @@ def main() -> None:
         given = rng.sample([n for n in nodes if n not in (x, y)], 3)
         _, t = _time(lambda: is_d_separated(graph, x, y, given))  # noqa: B023
         dsep_times.append(t)
-        result, t = _time(lambda: find_paths(graph, x, y, given, max_paths=100, max_length=6))  # noqa: B023
+        _result, t = _time(lambda: find_paths(graph, x, y, given, max_paths=100, max_length=6))  # noqa: B023
         path_times.append(t)
     for _ in range(20):
         x = rng.choice(nodes)
