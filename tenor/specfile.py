@@ -400,7 +400,9 @@ def validation_diagnostics(exc: Any, doc: Document, model: Any = None, root: Pat
             allowed = _field_keys(parent)
             close = did_you_mean(key, allowed) if allowed else None
             message = f"unknown key {key!r}"
-            if close:
+            if " " in key.strip():
+                hint = "a comma inside {...} ends the value before it: quote text that contains commas"
+            elif close:
                 hint = f"did you mean {close!r}?"
             elif allowed:
                 hint = "allowed keys: " + ", ".join(allowed)
