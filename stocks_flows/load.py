@@ -110,7 +110,9 @@ def load_model(path: str | Path) -> Model:
     if not p.exists():
         raise SpecError("file not found", file=str(path), hint="check the path and the current directory")
     if kind == "spec":
-        return read_model(p)
+        from dataclasses import replace
+
+        return replace(read_model(p), path=str(p))
     from stocks_flows.xmile import read_vensim, read_xmile
 
     return read_xmile(p) if kind == "xmile" else read_vensim(p)

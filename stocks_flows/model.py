@@ -172,6 +172,7 @@ class Model:
     order: tuple[str, ...] = ()
     base_dimensions: dict[str, tuple[str, ...]] = field(default_factory=dict)
     origin: str = "spec"
+    path: str | None = None
 
     @property
     def stocks(self) -> list[str]:

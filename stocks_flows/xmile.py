@@ -117,7 +117,7 @@ def _call(node: Call, go: Callable[[Expr], str]) -> str:
     if f == "pi":
         return "PI"
     if f == "mod":
-        return f"(({args[0]}) MOD ({args[1]}))"
+        return f"(({args[0]}) mod ({args[1]}))"
     if f == "if_then_else":
         return f"(IF {args[0]} THEN {args[1]} ELSE {args[2]})"
     if f == "pulse":
@@ -192,7 +192,16 @@ def _element(model: Model, base: str, members: list[Variable]) -> Iterator[str]:
         tree = var.initial if var.kind == "stock" else var.equation
         yield f"{indent}<eqn>{escape(_equation(tree if tree is not None else Number(0.0)))}</eqn>"
 
-    if dims:
+    initial_array: list[str] = []
+    if dims and first.kind == "stock":
+        # PySD reads one initial value equation per stock: per-element values go through an auxiliary array
+        texts = {_equation(v.initial or Number(0.0)) for v in members}
+        if len(texts) == 1 and "[" not in next(iter(texts)):
+            yield f"        <eqn>{escape(texts.pop())}</eqn>"
+        else:
+            initial_array = [f"{base} initial"]
+            yield f"        <eqn>{escape(_quote(initial_array[0]))}</eqn>"
+    elif dims:
         for var in members:
             yield f"        <element subscript={quoteattr(', '.join(var.subscript))}>"
             yield from body(var, "          ")
@@ -211,6 +220,17 @@ def _element(model: Model, base: str, members: list[Variable]) -> Iterator[str]:
     if first.description:
         yield f"        <doc>{escape(first.description)}</doc>"
     yield f"      </{tag}>"
+    if initial_array:
+        yield f"      <aux name={quoteattr(initial_array[0])}>"
+        yield "        <dimensions>"
+        for d in dims:
+            yield f"          <dim name={quoteattr(d)}/>"
+        yield "        </dimensions>"
+        for var in members:
+            yield f"        <element subscript={quoteattr(', '.join(var.subscript))}>"
+            yield f"          <eqn>{escape(_equation(var.initial or Number(0.0)))}</eqn>"
+            yield "        </element>"
+        yield "      </aux>"
     if synthetic_flow:
         yield f"      <flow name={quoteattr(synthetic_flow[0])}>"
         yield f"        <eqn>{escape(_equation(first.equation))}</eqn>"
@@ -449,7 +469,7 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
     except SpecError as err:
         raise SpecError(err.message, file=where, key=err.key, hint=err.hint) from None
     return Model(time=time, variables=variables, lookups=conv.lookups, dimensions=dict(conv.dimensions),
-                 name=Path(where).stem, order=order, base_dimensions=base_dims, origin=origin)
+                 name=Path(where).stem, order=order, base_dimensions=base_dims, origin=origin, path=where)
 
 
 def _flow_terms(tree: Expr) -> tuple[list[str] | None, list[str]]:
