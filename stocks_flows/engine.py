@@ -204,8 +204,11 @@ def _lookup_fn(table: Lookup) -> Callable[[Any], Any]:
 
     def extrapolated(x: Any) -> Any:
         inside = np.interp(x, xs, ys)
-        return np.where(x < xs[0], ys[0] + k_low * (x - xs[0]),
-                        np.where(x > xs[-1], ys[-1] + k_high * (x - xs[-1]), inside))
+        return np.where(
+            x < xs[0],
+            ys[0] + k_low * (x - xs[0]),
+            np.where(x > xs[-1], ys[-1] + k_high * (x - xs[-1]), inside),
+        )
 
     return extrapolated
 
@@ -245,7 +248,7 @@ class _Compiler:
         self.lookups = {name: _lookup_fn(table) for name, table in lookups.items()}
         self.statefuls: list[_Stateful] = []
 
-    def compile(self, node: Expr) -> Fn:  # noqa: C901 - one dispatch table
+    def compile(self, node: Expr) -> Fn:
         if isinstance(node, Number):
             value = np.float64(node.value)
             return lambda env: value
@@ -419,8 +422,15 @@ class _Program:
         self.lookups = model.lookups
         self.init_order = _initial_order(model)
 
-    def run(self, n: int, parameters: Mapping[str, np.ndarray], outputs: list[str],
-            rows: list[tuple[int, float]], names: Sequence[str], on_nonfinite: str) -> np.ndarray:
+    def run(
+        self,
+        n: int,
+        parameters: Mapping[str, np.ndarray],
+        outputs: list[str],
+        rows: list[tuple[int, float]],
+        names: Sequence[str],
+        on_nonfinite: str,
+    ) -> np.ndarray:
         model = self.model
         ts = model.time
         compiler = _Compiler(self.lookups)
@@ -457,8 +467,10 @@ class _Program:
             return values
 
         def slopes(values: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
-            return ({s: derivatives[s](values) for s in self.stocks},
-                    [st.derivative(values) for st in statefuls])
+            return (
+                {s: derivatives[s](values) for s in self.stocks},
+                [st.derivative(values) for st in statefuls],
+            )
 
         out = np.empty((n, len(rows), len(outputs)))
         save_at = {step: k for k, (step, _) in enumerate(rows)}
@@ -492,8 +504,15 @@ class _Program:
                 step += 1
         return out
 
-    def _rk4(self, state: dict, values: dict, t: float, evaluate: Callable, slopes: Callable,
-             statefuls: list[_Stateful]) -> dict:
+    def _rk4(
+        self,
+        state: dict,
+        values: dict,
+        t: float,
+        evaluate: Callable,
+        slopes: Callable,
+        statefuls: list[_Stateful],
+    ) -> dict:
         dt = self.model.time.dt
         saved = [st.state for st in statefuls]
         k1 = slopes(values)
@@ -512,7 +531,9 @@ class _Program:
                 st.state = saved[i] + dt / 6 * (k1[1][i] + 2 * k2[1][i] + 2 * k3[1][i] + k4[1][i])
         for st in statefuls:
             st.discrete_update(values)
-        return {s: state[s] + dt / 6 * (k1[0][s] + 2 * k2[0][s] + 2 * k3[0][s] + k4[0][s]) for s in self.stocks}
+        return {
+            s: state[s] + dt / 6 * (k1[0][s] + 2 * k2[0][s] + 2 * k3[0][s] + k4[0][s]) for s in self.stocks
+        }
 
     def _check(self, values: dict[str, Any], t: float, names: Sequence[str]) -> None:
         total = 0.0

@@ -189,8 +189,15 @@ FUNCTIONS: dict[str, FunctionInfo] = {
 }
 """The whitelisted functions: nothing else can be called from an equation."""
 
-_ALIASES = {"delay": "delay_fixed", "fixed_delay": "delay_fixed", "smth1": "smooth1", "smth3": "smooth3",
-            "integer": "int", "safediv": "zidz", "log": "ln"}
+_ALIASES = {
+    "delay": "delay_fixed",
+    "fixed_delay": "delay_fixed",
+    "smth1": "smooth1",
+    "smth3": "smooth3",
+    "integer": "int",
+    "safediv": "zidz",
+    "log": "ln",
+}
 
 STATEFUL_FUNCTIONS = frozenset(n for n, f in FUNCTIONS.items() if f.stateful)
 """Functions that keep state between time steps (they hold hidden stocks)."""
@@ -432,7 +439,8 @@ class _Parser:
                     count = (
                         str(info.min_args)
                         if info.max_args == info.min_args
-                        else f"{info.min_args} or more" if info.max_args is None
+                        else f"{info.min_args} or more"
+                        if info.max_args is None
                         else f"{info.min_args} to {info.max_args}"
                     )
                     raise SyntaxProblem(

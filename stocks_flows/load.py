@@ -44,8 +44,14 @@ if TYPE_CHECKING:
 
 __all__ = ["MODEL_SUFFIXES", "load_model", "parse_model", "parse_spec", "read_model", "read_spec"]
 
-MODEL_SUFFIXES = {".yaml": "spec", ".yml": "spec", ".xmile": "xmile", ".stmx": "xmile", ".xml": "xmile",
-                  ".mdl": "vensim"}
+MODEL_SUFFIXES = {
+    ".yaml": "spec",
+    ".yml": "spec",
+    ".xmile": "xmile",
+    ".stmx": "xmile",
+    ".xml": "xmile",
+    ".mdl": "vensim",
+}
 """File suffixes tenor reads as models, and what it reads them as."""
 
 

@@ -63,9 +63,8 @@ from stocks_flows.expr import (
     infer_units,
     parse_expression,
     parse_units,
-    walk,
 )
-from tenor.errors import Diagnostic, ExpressionError, SpecError
+from tenor.errors import Diagnostic, ExpressionError, SpecError, TenorError
 from tenor.specfile import Document, did_you_mean, format_key
 
 if TYPE_CHECKING:
@@ -224,7 +223,7 @@ class Model:
         if name not in self.scenarios:
             close = did_you_mean(name, self.scenarios)
             known = ", ".join(self.scenarios) or "none"
-            raise SpecError(
+            raise TenorError(
                 f"unknown scenario {name!r}",
                 hint=f"did you mean {close!r}?" if close else f"scenarios in this model: {known}",
             )
@@ -313,13 +312,21 @@ class _Builder:
         self.dims: dict[str, tuple[str, ...]] = {}
         self.sections: dict[str, str] = {}
         self.dimensions = {d: tuple(str(e) for e in els) for d, els in spec.dimensions.items()}
-        for section, kind in (("constants", "constant"), ("stocks", "stock"), ("flows", "flow"),
-                              ("auxiliaries", "auxiliary")):
+        for section, kind in (
+            ("constants", "constant"),
+            ("stocks", "stock"),
+            ("flows", "flow"),
+            ("auxiliaries", "auxiliary"),
+        ):
             for name, var in getattr(spec, section).items():
                 if name in self.kinds or name in spec.lookups:
                     other = self.sections.get(name, "lookups")
-                    self.issue((section, name), f"{name!r} is also defined in {other}",
-                               "give each variable its own name", key=True)
+                    self.issue(
+                        (section, name),
+                        f"{name!r} is also defined in {other}",
+                        "give each variable its own name",
+                        key=True,
+                    )
                     continue
                 self.kinds[name] = kind
                 self.sections[name] = section
@@ -327,13 +334,22 @@ class _Builder:
                 for i, dim in enumerate(var.dimensions):
                     if dim not in self.dimensions:
                         close = did_you_mean(dim, self.dimensions)
-                        self.issue((section, name, "dimensions", i), f"unknown dimension {dim!r}",
-                                   f"did you mean {close!r}?" if close else "declare it under dimensions:")
+                        self.issue(
+                            (section, name, "dimensions", i),
+                            f"unknown dimension {dim!r}",
+                            f"did you mean {close!r}?" if close else "declare it under dimensions:",
+                        )
                     dims.append(dim)
                 self.dims[name] = tuple(dims)
 
-    def issue(self, path: tuple[str | int, ...], message: str, hint: str | None = None,
-              pos: tuple[int, int] | None = None, key: bool = False) -> None:
+    def issue(
+        self,
+        path: tuple[str | int, ...],
+        message: str,
+        hint: str | None = None,
+        pos: tuple[int, int] | None = None,
+        key: bool = False,
+    ) -> None:
         self.issues.append(_Issue(path, message, hint, pos))
 
     def elements(self, name: str) -> list[tuple[str, ...]]:
@@ -342,7 +358,9 @@ class _Builder:
             return []
         return [tuple(p) for p in itertools.product(*(self.dimensions[d] for d in dims))]
 
-    def per_element(self, path: tuple[str, ...], name: str, value: Any) -> dict[tuple[str, ...], tuple[Any, tuple]]:
+    def per_element(
+        self, path: tuple[str, ...], name: str, value: Any
+    ) -> dict[tuple[str, ...], tuple[Any, tuple]]:
         """Element -> (value, path of that value)."""
         elements = self.elements(name)
         if not isinstance(value, dict):
@@ -355,14 +373,20 @@ class _Builder:
         for key, item in value.items():
             if str(key) not in known:
                 close = did_you_mean(str(key), known)
-                self.issue((*path, key), f"{key!r} is not an element of {', '.join(self.dims[name])}",
-                           f"did you mean {close!r}?" if close else "elements: " + ", ".join(known))
+                self.issue(
+                    (*path, key),
+                    f"{key!r} is not an element of {', '.join(self.dims[name])}",
+                    f"did you mean {close!r}?" if close else "elements: " + ", ".join(known),
+                )
                 continue
             out[known[str(key)]] = (item, (*path, key))
         missing = [k for k in known if known[k] not in out]
         if missing:
-            self.issue(path, "no value for element(s) " + ", ".join(missing),
-                       "give every element a value, or one equation for all")
+            self.issue(
+                path,
+                "no value for element(s) " + ", ".join(missing),
+                "give every element a value, or one equation for all",
+            )
         return out
 
     def parse(self, text: Any, path: tuple) -> Expr | None:
@@ -384,9 +408,14 @@ class _Builder:
             pool = [*self.kinds, *self.spec.lookups] if what == "variable" else [*self.spec.lookups]
             close = did_you_mean(node.name if isinstance(node, Name) else node.func, pool)
             word = node.name if isinstance(node, Name) else node.func
-            hint = f"did you mean {close!r}?" if close else (
-                f"define {word!r} in constants, stocks, flows or auxiliaries" if what == "variable"
-                else "known functions: " + ", ".join(sorted(_known_functions()))
+            hint = (
+                f"did you mean {close!r}?"
+                if close
+                else (
+                    f"define {word!r} in constants, stocks, flows or auxiliaries"
+                    if what == "variable"
+                    else "known functions: " + ", ".join(sorted(_known_functions()))
+                )
             )
             self.issue(path, f"unknown {what} {word!r}", hint, node.pos)
 
@@ -394,8 +423,12 @@ class _Builder:
             """Scalar names for a reference; None if it is in error."""
             if node.name not in self.kinds:
                 if node.name in self.spec.lookups:
-                    self.issue(path, f"{node.name!r} is a lookup; call it with an argument",
-                               f"write {node.name}(x)", node.pos)
+                    self.issue(
+                        path,
+                        f"{node.name!r} is a lookup; call it with an argument",
+                        f"write {node.name}(x)",
+                        node.pos,
+                    )
                 else:
                     unknown(node, "variable")
                 return None
@@ -404,8 +437,12 @@ class _Builder:
             if parts is None:
                 parts = tuple(dims)
             if len(parts) != len(dims):
-                self.issue(path, f"{node.name!r} has {len(dims)} dimension(s), {len(parts)} given",
-                           f"write {node.name}[{', '.join(dims)}]" if dims else f"write {node.name}", node.pos)
+                self.issue(
+                    path,
+                    f"{node.name!r} has {len(dims)} dimension(s), {len(parts)} given",
+                    f"write {node.name}[{', '.join(dims)}]" if dims else f"write {node.name}",
+                    node.pos,
+                )
                 return None
             choices: list[list[str]] = []
             for dim, part in zip(dims, parts, strict=True):
@@ -418,7 +455,9 @@ class _Builder:
                     choices.append(list(elements))
                 else:
                     close = did_you_mean(part, elements)
-                    hint = f"did you mean {close!r}?" if close else f"elements of {dim}: " + ", ".join(elements)
+                    hint = (
+                        f"did you mean {close!r}?" if close else f"elements of {dim}: " + ", ".join(elements)
+                    )
                     self.issue(path, f"{part!r} is not an element of {dim!r}", hint, node.pos)
                     return None
             return [Name(_full(node.name, combo), None, node.pos) for combo in itertools.product(*choices)]
@@ -431,8 +470,12 @@ class _Builder:
                 if names is None:
                     return Number(0.0, node.pos)
                 if len(names) != 1:
-                    self.issue(path, f"{node.name!r} stands for {len(names)} elements here",
-                               f"pick one element, or sum them: sum({node.name}[*])", node.pos)
+                    self.issue(
+                        path,
+                        f"{node.name!r} stands for {len(names)} elements here",
+                        f"pick one element, or sum them: sum({node.name}[*])",
+                        node.pos,
+                    )
                     return Number(0.0, node.pos)
                 return names[0]
             if isinstance(node, Unary):
@@ -445,13 +488,21 @@ class _Builder:
                 if node.lookup:
                     if node.func not in self.spec.lookups:
                         if node.func in self.kinds:
-                            self.issue(path, f"{node.func!r} is a variable, not a function or lookup",
-                                       f"use it without parentheses: {node.func}", node.pos)
+                            self.issue(
+                                path,
+                                f"{node.func!r} is a variable, not a function or lookup",
+                                f"use it without parentheses: {node.func}",
+                                node.pos,
+                            )
                         else:
                             unknown(node, "function")
                         return Number(0.0, node.pos)
                     return Call(node.func, tuple(go(a) for a in node.args), node.pos, lookup=True)
-                if node.func in ("sum", "min", "max") and len(node.args) == 1 and isinstance(node.args[0], Name):
+                if (
+                    node.func in ("sum", "min", "max")
+                    and len(node.args) == 1
+                    and isinstance(node.args[0], Name)
+                ):
                     names = expand(node.args[0])
                     if names is None:
                         return Number(0.0, node.pos)
@@ -507,17 +558,27 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
                 continue
             if end not in spec.stocks:
                 close = did_you_mean(end, spec.stocks)
-                b.issue(("flows", name, key), f"{end!r} is not a stock",
-                        f"did you mean {close!r}?" if close else "stocks: " + ", ".join(spec.stocks))
+                b.issue(
+                    ("flows", name, key),
+                    f"{end!r} is not a stock",
+                    f"did you mean {close!r}?" if close else "stocks: " + ", ".join(spec.stocks),
+                )
                 continue
             if b.dims.get(end, ()) != b.dims.get(name, ()):
-                b.issue(("flows", name, "dimensions"),
-                        f"flow {name!r} and stock {end!r} have different dimensions",
-                        "give the flow the same dimensions as its stock")
+                b.issue(
+                    ("flows", name, "dimensions"),
+                    f"flow {name!r} and stock {end!r} have different dimensions",
+                    "give the flow the same dimensions as its stock",
+                )
                 continue
             table.setdefault(end, []).append(name)
 
-    sections = (("constants", "constant"), ("stocks", "stock"), ("flows", "flow"), ("auxiliaries", "auxiliary"))
+    sections = (
+        ("constants", "constant"),
+        ("stocks", "stock"),
+        ("flows", "flow"),
+        ("auxiliaries", "auxiliary"),
+    )
     for section, kind in sections:
         for name, var in getattr(spec, section).items():
             if b.kinds.get(name) != kind:
@@ -550,8 +611,19 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
                         net = Unary("-", Name(o)) if net is None else Binary("-", net, Name(o))
                     _check_units(b, resolved, declared, units_of, time_units, path)
                     variables[full] = Variable(
-                        full, kind, net if net is not None else Number(0.0), name, element, resolved,
-                        var.units, var.non_negative, tuple(ins), tuple(outs), None, source, var.description,
+                        full,
+                        kind,
+                        net if net is not None else Number(0.0),
+                        name,
+                        element,
+                        resolved,
+                        var.units,
+                        var.non_negative,
+                        tuple(ins),
+                        tuple(outs),
+                        None,
+                        source,
+                        var.description,
                     )
                     continue
                 _check_units(b, resolved, declared, units_of, time_units, path)
@@ -567,32 +639,53 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
                         if expected != declared:
                             from stocks_flows.expr import format_units
 
-                            b.issue(("flows", name, "units"),
-                                    f"flow units {var.units!r} do not match stock {stock!r} "
-                                    f"({format_units(stock_units)}) per {spec.time.unit}",
-                                    f"write units: {format_units(expected)}")
+                            b.issue(
+                                ("flows", name, "units"),
+                                f"flow units {var.units!r} do not match stock {stock!r} "
+                                f"({format_units(stock_units)}) per {spec.time.unit}",
+                                f"write units: {format_units(expected)}",
+                            )
                 if kind == "flow" and var.non_negative:
                     resolved = Call("max", (resolved, Number(0.0)))
-                variables[full] = Variable(full, kind, resolved, name, element, None, var.units,
-                                           getattr(var, "non_negative", False), (), (), source, None,
-                                           var.description)
+                variables[full] = Variable(
+                    full,
+                    kind,
+                    resolved,
+                    name,
+                    element,
+                    None,
+                    var.units,
+                    getattr(var, "non_negative", False),
+                    (),
+                    (),
+                    source,
+                    None,
+                    var.description,
+                )
 
     lookups = {name: Lookup.from_spec(lk) for name, lk in spec.lookups.items()}
     scenarios: dict[str, Scenario] = {}
     for sname, scen in spec.scenarios.items():
         constants: dict[str, float] = {}
         initial: dict[str, float] = {}
-        for target, table, wanted in ((constants, scen.constants, "constant"), (initial, scen.initial, "stock")):
+        for target, table, wanted in (
+            (constants, scen.constants, "constant"),
+            (initial, scen.initial, "stock"),
+        ):
             field_name = "constants" if wanted == "constant" else "initial"
             for name, value in table.items():
                 if b.kinds.get(name) != wanted:
                     pool = [n for n, k in b.kinds.items() if k == wanted]
                     close = did_you_mean(name, pool)
-                    b.issue(("scenarios", sname, field_name, name), f"{name!r} is not a {wanted}",
-                            f"did you mean {close!r}?" if close else f"{wanted}s: " + ", ".join(pool))
+                    b.issue(
+                        ("scenarios", sname, field_name, name),
+                        f"{name!r} is not a {wanted}",
+                        f"did you mean {close!r}?" if close else f"{wanted}s: " + ", ".join(pool),
+                    )
                     continue
-                for element, (item, _path) in b.per_element(("scenarios", sname, field_name, name),
-                                                            name, value).items():
+                for element, (item, _path) in b.per_element(
+                    ("scenarios", sname, field_name, name), name, value
+                ).items():
                     if not isinstance(item, int | float):
                         b.issue(_path, "expected a number", "scenario values are numbers")
                         continue
@@ -601,8 +694,11 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
         for name, lk in scen.lookups.items():
             if name not in lookups:
                 close = did_you_mean(name, lookups)
-                b.issue(("scenarios", sname, "lookups", name), f"{name!r} is not a lookup",
-                        f"did you mean {close!r}?" if close else "declare it under lookups:")
+                b.issue(
+                    ("scenarios", sname, "lookups", name),
+                    f"{name!r} is not a lookup",
+                    f"did you mean {close!r}?" if close else "declare it under lookups:",
+                )
                 continue
             scen_lookups[name] = Lookup.from_spec(lk)
         scenarios[sname] = Scenario(sname, constants, initial, scen_lookups, scen.description)
@@ -629,8 +725,9 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
     )
 
 
-def _check_units(b: _Builder, tree: Expr, declared: Any, units_of: Mapping[str, Any], time_units: Any,
-                 path: tuple) -> None:
+def _check_units(
+    b: _Builder, tree: Expr, declared: Any, units_of: Mapping[str, Any], time_units: Any, path: tuple
+) -> None:
     problems: list[UnitProblem] = []
     inferred = infer_units(tree, units_of, time_units, problems)
     for p in problems:
@@ -638,8 +735,11 @@ def _check_units(b: _Builder, tree: Expr, declared: Any, units_of: Mapping[str, 
     if declared is not None and inferred is not None and inferred != declared and not problems:
         from stocks_flows.expr import format_units
 
-        b.issue(path, f"the equation gives {format_units(inferred)!r} but the units are "
-                f"{format_units(declared)!r}", "fix the equation or the declared units")
+        b.issue(
+            path,
+            f"the equation gives {format_units(inferred)!r} but the units are {format_units(declared)!r}",
+            "fix the equation or the declared units",
+        )
 
 
 def _error(issues: list[_Issue], doc: Document | None, text: str | None) -> SpecError:

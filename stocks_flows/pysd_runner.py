@@ -78,7 +78,9 @@ def pysd_session(model: Model) -> Any:
                     reader = pysd.read_vensim if model.origin == "vensim" else pysd.read_xmile
                     translated = reader(str(source))
             except Exception as exc:
-                raise SimulationError(f"PySD cannot translate this model: {type(exc).__name__}: {exc}") from None
+                raise SimulationError(
+                    f"PySD cannot translate this model: {type(exc).__name__}: {exc}"
+                ) from None
         py_file = translated.py_model_file
 
         def fresh() -> Any:
@@ -91,7 +93,9 @@ def pysd_session(model: Model) -> Any:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run_one(fresh: Callable[[], Any], model: Model, outputs: Sequence[str], params: Mapping[str, float]) -> Any:
+def _run_one(
+    fresh: Callable[[], Any], model: Model, outputs: Sequence[str], params: Mapping[str, float]
+) -> Any:
     pysd_model = fresh()
     ts = model.time
     constants = {k: v for k, v in params.items() if model.variables[k].kind == "constant"}

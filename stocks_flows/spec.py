@@ -42,6 +42,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Annotated, Any, Literal
 
@@ -73,7 +74,9 @@ class _Spec(BaseModel):
 
 def _number_or_text(value: Any) -> Any:
     if isinstance(value, bool):
-        raise spec_value_error(f"expected a number or an equation, got {value!r}", "write a number such as 0.5")
+        raise spec_value_error(
+            f"expected a number or an equation, got {value!r}", "write a number such as 0.5"
+        )
     if isinstance(value, int | float):
         return float(value)
     return value
@@ -181,7 +184,7 @@ class LookupSpec(_Spec):
                 "a lookup needs at least two points, with as many x as y values",
                 "write points: [[0, 0], [1, 1]] or x: [...] with y: [...] of the same length",
             )
-        if any(b <= a for a, b in zip(xs, xs[1:], strict=False)):
+        if any(b <= a for a, b in itertools.pairwise(xs)):
             raise spec_value_error("the x values of a lookup must increase", "sort the points by x")
         return self
 
@@ -203,7 +206,9 @@ class ScenarioSpec(_Spec):
 
     description: str | None = None
     constants: dict[str, float | dict[str, float]] = Field(default_factory=dict)
-    initial: dict[str, float | dict[str, float]] = Field(default_factory=dict, description="Stock -> initial.")
+    initial: dict[str, float | dict[str, float]] = Field(
+        default_factory=dict, description="Stock -> initial."
+    )
     lookups: dict[str, LookupSpec] = Field(default_factory=dict)
 
 

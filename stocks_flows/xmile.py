@@ -94,10 +94,28 @@ def _equation(tree: Expr) -> str:
     return go(tree)
 
 
-_XMILE_FUNCS = {"abs": "ABS", "exp": "EXP", "ln": "LN", "log10": "LOG10", "sqrt": "SQRT", "sin": "SIN",
-                "cos": "COS", "tan": "TAN", "arctan": "ARCTAN", "int": "INT", "step": "STEP", "ramp": "RAMP",
-                "smooth1": "SMTH1", "smooth3": "SMTH3", "delay1": "DELAY1", "delay3": "DELAY3",
-                "delay_fixed": "DELAY", "init": "INIT", "xidz": "SAFEDIV", "zidz": "SAFEDIV"}
+_XMILE_FUNCS = {
+    "abs": "ABS",
+    "exp": "EXP",
+    "ln": "LN",
+    "log10": "LOG10",
+    "sqrt": "SQRT",
+    "sin": "SIN",
+    "cos": "COS",
+    "tan": "TAN",
+    "arctan": "ARCTAN",
+    "int": "INT",
+    "step": "STEP",
+    "ramp": "RAMP",
+    "smooth1": "SMTH1",
+    "smooth3": "SMTH3",
+    "delay1": "DELAY1",
+    "delay3": "DELAY3",
+    "delay_fixed": "DELAY",
+    "init": "INIT",
+    "xidz": "SAFEDIV",
+    "zidz": "SAFEDIV",
+}
 
 
 def _call(node: Call, go: Callable[[Expr], str]) -> str:
@@ -341,12 +359,19 @@ class _Converter:
         self.elements = section.elements
         if len(abstract.sections) > 1:
             names = ", ".join(s.name for s in abstract.sections[1:])
-            raise SpecError(f"macros are not supported (found: {names})", file=where,
-                            hint="inline the macro's equations into the model")
+            raise SpecError(
+                f"macros are not supported (found: {names})",
+                file=where,
+                hint="inline the macro's equations into the model",
+            )
 
     def fail(self, construct: str, variable: str) -> SpecError:
-        return SpecError(f"{construct} is not supported", file=self.where, key=variable,
-                         hint="tenor reads stocks, flows, auxiliaries, lookups, smooths and delays")
+        return SpecError(
+            f"{construct} is not supported",
+            file=self.where,
+            key=variable,
+            hint="tenor reads stocks, flows, auxiliaries, lookups, smooths and delays",
+        )
 
     def name(self, reference: str, variable: str) -> str:
         key = _key(reference)
@@ -362,7 +387,6 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
     conv = _Converter(abstract, where)
     control: dict[str, Any] = {}
     raw: list[tuple[str, tuple[str, ...], Any, Any]] = []  # (name, subscript, ast, element)
-    dims_of: dict[str, tuple[str, ...]] = {}
     units: dict[str, str] = {}
     for el in conv.elements:
         for comp in el.components:
@@ -371,8 +395,9 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
                 ast = comp.ast
                 if not isinstance(ast, ae.LookupsStructure):
                     raise conv.fail(f"lookup of type {type(ast).__name__}", el.name)
-                conv.lookups[el.name] = Lookup(tuple(float(x) for x in ast.x), tuple(float(y) for y in ast.y),
-                                               ast.type == "extrapolate")
+                conv.lookups[el.name] = Lookup(
+                    tuple(float(x) for x in ast.x), tuple(float(y) for y in ast.y), ast.type == "extrapolate"
+                )
                 conv.lookup_names.add(_key(el.name))
                 continue
             if kind not in ("AbstractComponent", "AbstractUnchangeableConstant"):
@@ -429,9 +454,19 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
                 equation = _to_ast(tree_source, conv, name, context, ae, full)
                 if isinstance(equation, Number):
                     kind = "constant"
-            variables[full] = Variable(full, kind, equation, name, elements, initial, units.get(name),
-                                       non_negative, source=equation, source_initial=initial,
-                                       description=(el.documentation or None))
+            variables[full] = Variable(
+                full,
+                kind,
+                equation,
+                name,
+                elements,
+                initial,
+                units.get(name),
+                non_negative,
+                source=equation,
+                source_initial=initial,
+                description=(el.documentation or None),
+            )
     # flows: what the stocks' net flows name directly
     for var in list(variables.values()):
         if var.kind != "stock":
@@ -452,15 +487,20 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
             if key == "saveper" and "time_step" in values:
                 values[key] = values["time_step"]
                 continue
-            raise SpecError(f"the model has no {key.replace('_', ' ').upper()}", file=where,
-                            hint="give the model a start time, a stop time and a time step")
+            raise SpecError(
+                f"the model has no {key.replace('_', ' ').upper()}",
+                file=where,
+                hint="give the model a start time, a stop time and a time step",
+            )
         tree = _to_ast(control[key], conv, key, {}, ae, key, control=True)
         env: dict[str, Any] = {"__time__": 0.0, "__dt__": 1.0, "__n__": 1}
         env.update({conv.names.get(k, k): v for k, v in values.items()})
         try:
             values[key] = float(_Compiler({}).compile(tree)(env))
         except KeyError as exc:
-            raise SpecError(f"cannot compute {key.replace('_', ' ').upper()}: it uses {exc}", file=where) from None
+            raise SpecError(
+                f"cannot compute {key.replace('_', ' ').upper()}: it uses {exc}", file=where
+            ) from None
     start, stop, dt, save = (values[k] for k in ("initial_time", "final_time", "time_step", "saveper"))
     time_unit = next((el.units for el in conv.elements if _key(el.name) == "initial_time" and el.units), "")
     time = TimeSettings(start, stop, dt, save, time_unit or "", "euler")
@@ -468,8 +508,17 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
         order = evaluation_order(variables)
     except SpecError as err:
         raise SpecError(err.message, file=where, key=err.key, hint=err.hint) from None
-    return Model(time=time, variables=variables, lookups=conv.lookups, dimensions=dict(conv.dimensions),
-                 name=Path(where).stem, order=order, base_dimensions=base_dims, origin=origin, path=where)
+    return Model(
+        time=time,
+        variables=variables,
+        lookups=conv.lookups,
+        dimensions=dict(conv.dimensions),
+        name=Path(where).stem,
+        order=order,
+        base_dimensions=base_dims,
+        origin=origin,
+        path=where,
+    )
 
 
 def _flow_terms(tree: Expr) -> tuple[list[str] | None, list[str]]:
@@ -491,16 +540,44 @@ def _flow_terms(tree: Expr) -> tuple[list[str] | None, list[str]]:
 
 
 _CALLS = {
-    "abs": "abs", "exp": "exp", "ln": "ln", "log10": "log10", "sqrt": "sqrt", "sin": "sin", "cos": "cos",
-    "tan": "tan", "arctan": "arctan", "integer": "int", "modulo": "mod", "min": "min", "max": "max",
-    "vmin_xmile": "min", "vmax_xmile": "max", "sum": "sum", "xidz": "xidz", "zidz": "zidz",
-    "if_then_else": "if_then_else", "step": "step", "ramp": "ramp", "Xramp": "ramp", "pi": "pi",
-    "pulse": "pulse", "vmin": "min", "vmax": "max",
+    "abs": "abs",
+    "exp": "exp",
+    "ln": "ln",
+    "log10": "log10",
+    "sqrt": "sqrt",
+    "sin": "sin",
+    "cos": "cos",
+    "tan": "tan",
+    "arctan": "arctan",
+    "integer": "int",
+    "modulo": "mod",
+    "min": "min",
+    "max": "max",
+    "vmin_xmile": "min",
+    "vmax_xmile": "max",
+    "sum": "sum",
+    "xidz": "xidz",
+    "zidz": "zidz",
+    "if_then_else": "if_then_else",
+    "step": "step",
+    "ramp": "ramp",
+    "Xramp": "ramp",
+    "pi": "pi",
+    "pulse": "pulse",
+    "vmin": "min",
+    "vmax": "max",
 }
 
 
-def _to_ast(node: Any, conv: _Converter, variable: str, context: dict[str, str], ae: Any, full: str,
-            control: bool = False) -> Expr:
+def _to_ast(
+    node: Any,
+    conv: _Converter,
+    variable: str,
+    context: dict[str, str],
+    ae: Any,
+    full: str,
+    control: bool = False,
+) -> Expr:
     import numpy as np
 
     def go(x: Any) -> Expr:
@@ -573,8 +650,11 @@ def _to_ast(node: Any, conv: _Converter, variable: str, context: dict[str, str],
         if isinstance(x, ae.InlineLookupsStructure):
             table = x.lookups
             name = f"{variable} (table)"
-            conv.lookups[name] = Lookup(tuple(float(v) for v in table.x), tuple(float(v) for v in table.y),
-                                        table.type == "extrapolate")
+            conv.lookups[name] = Lookup(
+                tuple(float(v) for v in table.x),
+                tuple(float(v) for v in table.y),
+                table.type == "extrapolate",
+            )
             conv.lookup_names.add(_key(name))
             conv.names[_key(name)] = name
             return Call(name, (go(x.argument),), lookup=True)
