@@ -208,14 +208,12 @@ _KEYWORDS = {"if", "then", "else", "and", "or", "not", "time"}
 # --- tokenizer -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class SyntaxProblem(Exception):
     """An equation cannot be read; ``line`` and ``column`` are 1-based within its text."""
 
-    message: str
-    line: int
-    column: int
-    hint: str | None = None
+    def __init__(self, message: str, line: int, column: int, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.line, self.column, self.hint = message, line, column, hint
 
     def __str__(self) -> str:
         return f"{self.message} at ({self.line}, {self.column})"
@@ -527,11 +525,11 @@ def to_text(tree: Expr, rename: Callable[[Name], str] | None = None) -> str:
                 return rename(node)
             return node.name + (f"[{', '.join(node.subscript)}]" if node.subscript else "")
         if isinstance(node, Unary):
-            return f"not ({go(node.operand)})" if node.op == "not" else f"{node.op}({go(node.operand)})"
+            return f"(not ({go(node.operand)}))" if node.op == "not" else f"{node.op}({go(node.operand)})"
         if isinstance(node, Binary):
             return f"({go(node.left)} {node.op} {go(node.right)})"
         if isinstance(node, If):
-            return f"if {go(node.cond)} then {go(node.then)} else {go(node.other)}"
+            return f"(if {go(node.cond)} then {go(node.then)} else {go(node.other)})"
         if isinstance(node, Call):
             return f"{node.func}({', '.join(go(a) for a in node.args)})"
         raise TypeError(node)
@@ -671,6 +669,8 @@ def infer_units(
             if node.op in ("and", "or"):
                 return {}
             if node.op in ("*", "/"):
+                left = {} if isinstance(node.left, Number) else left
+                right = {} if isinstance(node.right, Number) else right
                 if left is None or right is None:
                     return None
                 return _combine(left, right, 1.0 if node.op == "*" else -1.0)
