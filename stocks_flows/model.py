@@ -763,9 +763,8 @@ def _locate(issue: _Issue, doc: Document | None, text: str | None) -> Diagnostic
         source = lines[line - 1] if 0 < line <= len(lines) else ""
         first = source[column - 1] if 0 < column <= len(source) else ""
         if first in "|>":
-            target = line + eq_line
-            below = lines[target - 1] if 0 < target <= len(lines) else ""
-            line, column = target, len(below) - len(below.lstrip()) + eq_col
+            block = lines[line] if line < len(lines) else ""  # first line of the block sets its indentation
+            line, column = line + eq_line, len(block) - len(block.lstrip()) + eq_col
         elif eq_line == 1:
             column = column + (1 if first in "'\"" else 0) + eq_col - 1
         else:
