@@ -102,7 +102,8 @@ class Run:
 
         coords: dict[str, Any] = {"scenario": list(self.scenarios), "time": self.time}
         for name, values in self.parameters.items():
-            coords[name] = ("scenario", np.asarray(values, dtype=float))
+            if name not in self.variables:
+                coords[name] = ("scenario", np.asarray(values, dtype=float))
         data = {name: (("scenario", "time"), self.values[:, :, j]) for j, name in enumerate(self.variables)}
         return xr.Dataset(data, coords=coords)
 

@@ -658,16 +658,16 @@ def infer_units(
             return lookup.get(node.name)
         if isinstance(node, Unary):
             inner = go(node.operand)
-            return {} if node.op == "not" else inner
+            return None if node.op == "not" else inner
         if isinstance(node, Binary):
             left, right = go(node.left), go(node.right)
             if node.op in ("+", "-"):
                 return same(node.op, left, right, node.pos)
             if node.op in _COMPARISONS.values():
                 same(node.op, left, right, node.pos)
-                return {}
+                return None
             if node.op in ("and", "or"):
-                return {}
+                return None
             if node.op in ("*", "/"):
                 left = {} if isinstance(node.left, Number) else left
                 right = {} if isinstance(node.right, Number) else right
@@ -711,12 +711,12 @@ def infer_units(
             if f == "step":
                 return args[0]
             if f == "pulse":
-                return {}
+                return None
             if f == "ramp":
                 if args[0] is None or time_unit is None:
                     return None
                 return _combine(args[0], time_unit, 1.0)
-            return {} if f in ("exp", "ln", "log10", "sin", "cos", "tan", "arctan", "pi") else None
+            return None
         return None
 
     return go(tree)
