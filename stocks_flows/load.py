@@ -32,10 +32,11 @@ tenor.errors.ExpressionError: decay.yaml:6:34: flows.decay.equation: unknown var
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tenor.errors import SpecError
+from tenor.errors import Diagnostic, SpecError
 from tenor.specfile import Document, parse_yaml, read_text, validation_diagnostics
 
 if TYPE_CHECKING:
@@ -70,7 +71,20 @@ def _validate(doc: Document) -> ModelSpec:
     try:
         return ModelSpec.model_validate(doc.data)
     except ValidationError as exc:
-        raise SpecError(diagnostics=validation_diagnostics(exc, doc, ModelSpec)) from None
+        found = validation_diagnostics(exc, doc, ModelSpec)
+        raise SpecError(diagnostics=[_comma_hint(d) for d in found]) from None
+
+
+def _comma_hint(diagnostic: Diagnostic) -> Diagnostic:
+    """An 'unknown key' that is a piece of an equation: a comma split an unquoted {...} value."""
+    key = (diagnostic.key or "").rsplit(".", 1)[-1]
+    if diagnostic.message.startswith("unknown key") and any(c in key for c in "()[]*/+ ") or key[:1].isdigit():
+        return replace(
+            diagnostic,
+            hint="inside { }, a comma ends the value: quote an equation that has commas, "
+            "e.g. {equation: \"min(a, b)\"}",
+        )
+    return diagnostic
 
 
 def parse_spec(text: str, file: str = "<input>") -> ModelSpec:
@@ -116,8 +130,6 @@ def load_model(path: str | Path) -> Model:
     if not p.exists():
         raise SpecError("file not found", file=str(path), hint="check the path and the current directory")
     if kind == "spec":
-        from dataclasses import replace
-
         return replace(read_model(p), path=str(p))
     from stocks_flows.xmile import read_vensim, read_xmile
 

@@ -346,6 +346,7 @@ class _Converter:
         self.dimensions: dict[str, tuple[str, ...]] = {}
         self.names: dict[str, str] = {}
         self.lookups: dict[str, Lookup] = {}
+        self.var_dims: dict[str, tuple[str, ...]] = {}
         self.lookup_names: set[str] = set()
         section = abstract.sections[0]
         for sub in section.subscripts:
@@ -413,6 +414,9 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
 
     variables: dict[str, Variable] = {}
     base_dims: dict[str, tuple[str, ...]] = {}
+    for name, subs, _ast, _el in raw:
+        if subs:
+            conv.var_dims[name] = tuple(s if s in conv.dimensions else conv.element_of.get(s, s) for s in subs)
 
     def expand(subs: tuple[str, ...]) -> list[tuple[tuple[str, ...], dict[str, str]]]:
         import itertools
@@ -666,6 +670,8 @@ def _to_ast(
 
         target = conv.name(x.reference, variable)
         subs = list(x.subscripts.subscripts) if x.subscripts is not None else []
+        if not subs and target in conv.var_dims:
+            subs = list(conv.var_dims[target])  # an apply-to-all reference: element by element
         if not subs:
             return [Name(target)]
         choices: list[list[str]] = []
