@@ -525,7 +525,7 @@ def to_text(tree: Expr, rename: Callable[[Name], str] | None = None) -> str:
                 return rename(node)
             return node.name + (f"[{', '.join(node.subscript)}]" if node.subscript else "")
         if isinstance(node, Unary):
-            return f"(not ({go(node.operand)}))" if node.op == "not" else f"{node.op}({go(node.operand)})"
+            return f"(not ({go(node.operand)}))" if node.op == "not" else f"({node.op}({go(node.operand)}))"
         if isinstance(node, Binary):
             return f"({go(node.left)} {node.op} {go(node.right)})"
         if isinstance(node, If):

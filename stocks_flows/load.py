@@ -78,11 +78,13 @@ def _validate(doc: Document) -> ModelSpec:
 def _comma_hint(diagnostic: Diagnostic) -> Diagnostic:
     """An 'unknown key' that is a piece of an equation: a comma split an unquoted {...} value."""
     key = (diagnostic.key or "").rsplit(".", 1)[-1]
-    if diagnostic.message.startswith("unknown key") and any(c in key for c in "()[]*/+ ") or key[:1].isdigit():
+    if (diagnostic.message.startswith("unknown key") and any(c in key for c in "()[]*/+ ")) or key[
+        :1
+    ].isdigit():
         return replace(
             diagnostic,
             hint="inside { }, a comma ends the value: quote an equation that has commas, "
-            "e.g. {equation: \"min(a, b)\"}",
+            'e.g. {equation: "min(a, b)"}',
         )
     return diagnostic
 

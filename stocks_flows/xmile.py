@@ -81,7 +81,7 @@ def _equation(tree: Expr) -> str:
         if isinstance(node, Name):
             return _quote(node.name)
         if isinstance(node, Unary):
-            return f"NOT ({go(node.operand)})" if node.op == "not" else f"{node.op}({go(node.operand)})"
+            return f"(NOT ({go(node.operand)}))" if node.op == "not" else f"({node.op}({go(node.operand)}))"
         if isinstance(node, Binary):
             op = node.op.upper() if node.op in ("and", "or") else node.op
             return f"({go(node.left)} {op} {go(node.right)})"
@@ -416,7 +416,9 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
     base_dims: dict[str, tuple[str, ...]] = {}
     for name, subs, _ast, _el in raw:
         if subs:
-            conv.var_dims[name] = tuple(s if s in conv.dimensions else conv.element_of.get(s, s) for s in subs)
+            conv.var_dims[name] = tuple(
+                s if s in conv.dimensions else conv.element_of.get(s, s) for s in subs
+            )
 
     def expand(subs: tuple[str, ...]) -> list[tuple[tuple[str, ...], dict[str, str]]]:
         import itertools

@@ -65,7 +65,7 @@ def assert_matches_canonical(result: pd.DataFrame, canon: pd.DataFrame, time_set
 
 
 def assert_runs_equal(a: np.ndarray, b: np.ndarray, names: list[str], times: np.ndarray, rtol: float = 1e-9):
-    """Equal within ``rtol`` relative (absolute 1e-12 near zero); names the first time and variables that differ."""
+    """Equal within ``rtol`` relative (1e-12 absolute near zero); names where they first differ."""
     a = np.asarray(a, float)
     b = np.asarray(b, float)
     assert a.shape == b.shape, (a.shape, b.shape)

@@ -24,8 +24,13 @@ def test_simulate_writes_time_then_variables(teacup, tmp_path):
     out = tmp_path / "run.csv"
     assert main(["simulate", str(teacup), "--out", str(out)]) == 0
     frame = pd.read_csv(out)
-    assert list(frame.columns) == ["time", "room_temperature", "characteristic_time", "teacup_temperature",
-                                   "heat_loss_to_room"]
+    assert list(frame.columns) == [
+        "time",
+        "room_temperature",
+        "characteristic_time",
+        "teacup_temperature",
+        "heat_loss_to_room",
+    ]
     assert frame["teacup_temperature"].iloc[0] == 180
 
 
@@ -41,7 +46,9 @@ def test_simulate_engines_agree_and_set_and_scenario_apply(teacup, tmp_path):
 
 def test_simulate_subscripted_columns(tmp_path):
     out = tmp_path / "tenors.csv"
-    assert main(["simulate", str(MODELS / "tenors.yaml"), "--set", "sale_rate[10y]=0.2", "--out", str(out)]) == 0
+    assert (
+        main(["simulate", str(MODELS / "tenors.yaml"), "--set", "sale_rate[10y]=0.2", "--out", str(out)]) == 0
+    )
     frame = pd.read_csv(out)
     assert "holdings[10y]" in frame.columns and (frame["sale_rate[10y]"] == 0.2).all()
 
@@ -55,8 +62,18 @@ def test_simulate_xmile_and_vensim_models(tmp_path):
 
 def test_grid_sweep_rows_and_parameter_columns(teacup, tmp_path):
     out = tmp_path / "sweep.parquet"
-    code = main(["sweep", str(teacup), "--set", "room_temperature=60:80:3", "--set", "characteristic_time=5:10:2",
-                 "--out", str(out)])
+    code = main(
+        [
+            "sweep",
+            str(teacup),
+            "--set",
+            "room_temperature=60:80:3",
+            "--set",
+            "characteristic_time=5:10:2",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     frame = pd.read_parquet(out)
     assert len(frame) == 6 * 241
@@ -66,8 +83,16 @@ def test_grid_sweep_rows_and_parameter_columns(teacup, tmp_path):
 
 def test_monte_carlo_is_reproducible(teacup, tmp_path):
     outs = [tmp_path / f"mc{i}.parquet" for i in range(3)]
-    base = ["sweep", str(teacup), "--sample", "room_temperature=normal(70,5)", "--sample",
-            "characteristic_time=triangular(5,10,15)", "--samples", "50"]
+    base = [
+        "sweep",
+        str(teacup),
+        "--sample",
+        "room_temperature=normal(70,5)",
+        "--sample",
+        "characteristic_time=triangular(5,10,15)",
+        "--samples",
+        "50",
+    ]
     assert main([*base, "--seed", "1", "--out", str(outs[0])]) == 0
     assert main([*base, "--seed", "1", "--out", str(outs[1])]) == 0
     assert main([*base, "--seed", "2", "--out", str(outs[2])]) == 0
@@ -103,10 +128,23 @@ def test_export_xmile_to_file_and_stdout(teacup, tmp_path, capsys):
         (["simulate", "{model}", "--scenario", "cold", "--out", "{tmp}/x.csv"], "did you mean 'cold_room'"),
         (["simulate", "{model}", "--out", "{tmp}/x.txt"], ".csv or .parquet"),
         (["sweep", "{model}", "--out", "{tmp}/x.parquet"], "either --set"),
-        (["sweep", "{model}", "--sample", "room_temperature=gauss(1,2)", "--samples", "3", "--out",
-          "{tmp}/x.parquet"], "unknown distribution"),
-        (["sweep", "{model}", "--sample", "room_temperature=normal(1,2)", "--out", "{tmp}/x.parquet"],
-         "--samples"),
+        (
+            [
+                "sweep",
+                "{model}",
+                "--sample",
+                "room_temperature=gauss(1,2)",
+                "--samples",
+                "3",
+                "--out",
+                "{tmp}/x.parquet",
+            ],
+            "unknown distribution",
+        ),
+        (
+            ["sweep", "{model}", "--sample", "room_temperature=normal(1,2)", "--out", "{tmp}/x.parquet"],
+            "--samples",
+        ),
         (["sweep", "{model}", "--set", "room_temperature=1:2", "--out", "{tmp}/x.parquet"], "start:stop:num"),
         (["export", "{model}", "--to", "dot"], "--to xmile"),
         (["export", "{model}", "--to", "xmile", "--out", "{model}"], "input"),
@@ -134,7 +172,9 @@ def test_division_by_zero_exits_2_and_leaves_no_file(tmp_path, capsys):
 
 def test_spec_error_is_located(tmp_path, capsys):
     model = tmp_path / "typo.yaml"
-    model.write_text("time: {stop: 10}\nstocks:\n  s: {initial: 1}\nflows:\n  f: {from: s, equation: 0.1 * ss}\n")
+    model.write_text(
+        "time: {stop: 10}\nstocks:\n  s: {initial: 1}\nflows:\n  f: {from: s, equation: 0.1 * ss}\n"
+    )
     assert main(["simulate", str(model), "--out", str(tmp_path / "o.csv")]) == 2
     err = capsys.readouterr().err
     assert f"{model}:5:32: flows.f.equation: unknown variable 'ss'" in err and "did you mean 's'" in err

@@ -7,12 +7,11 @@ The corpus README lists every model in manifest.json as passing with PySD 3.14.3
 from __future__ import annotations
 
 import pytest
+from sf_helpers import CONFORMANCE, assert_matches_canonical, manifest, read_canonical
 
 from stocks_flows.engine import simulate
 from stocks_flows.pysd_runner import run_pysd
 from stocks_flows.xmile import read_xmile
-
-from sf_helpers import CONFORMANCE, assert_matches_canonical, manifest, read_canonical
 
 MODELS = manifest()
 IDS = [m["model"].removeprefix("xmile/") for m in MODELS]
@@ -33,6 +32,9 @@ def test_pysd_runner_matches_canonical(entry):
 
 
 def test_manifest_lists_every_model_file():
-    files = {p.relative_to(CONFORMANCE).as_posix() for p in (CONFORMANCE / "xmile").rglob("*")
-             if p.suffix in (".xmile", ".stmx")}
+    files = {
+        p.relative_to(CONFORMANCE).as_posix()
+        for p in (CONFORMANCE / "xmile").rglob("*")
+        if p.suffix in (".xmile", ".stmx")
+    }
     assert files == {m["model"] for m in MODELS}

@@ -129,8 +129,10 @@ def test_chunks_do_not_change_results():
     rates = np.linspace(0, 0.1, 37)
     whole = simulate(model, {"sale_rate[2y]": rates})
     chunked = simulate(model, {"sale_rate[2y]": rates}, chunk_size=5, variables=["cash", "holdings[2y]"])
-    np.testing.assert_array_equal(whole.values[:, :, [whole.variables.index("cash"),
-                                                      whole.variables.index("holdings[2y]")]], chunked.values)
+    np.testing.assert_array_equal(
+        whole.values[:, :, [whole.variables.index("cash"), whole.variables.index("holdings[2y]")]],
+        chunked.values,
+    )
 
 
 def test_division_by_zero_names_variable_time_and_scenario():

@@ -32,8 +32,14 @@ from stocks_flows.expr import (
         ("2 ^ -1", Binary("^", Number(2), Unary("-", Number(1)))),
         ("a - b - c", Binary("-", Binary("-", Name("a"), Name("b")), Name("c"))),
         ("not a = b", Unary("not", Binary("=", Name("a"), Name("b")))),
-        ("a < b and b <= c or d", Binary("or", Binary("and", Binary("<", Name("a"), Name("b")),
-                                                      Binary("<=", Name("b"), Name("c"))), Name("d"))),
+        (
+            "a < b and b <= c or d",
+            Binary(
+                "or",
+                Binary("and", Binary("<", Name("a"), Name("b")), Binary("<=", Name("b"), Name("c"))),
+                Name("d"),
+            ),
+        ),
         ("IF time > 1 THEN x ELSE y", If(Binary(">", Time(), Number(1)), Name("x"), Name("y"))),
         ("MIN(a, 2)", Call("min", (Name("a"), Number(2)))),
         ("x[10y]", Name("x", ("10y",))),
@@ -86,9 +92,9 @@ def _trees():
 
     def extend(children):
         return st.one_of(
-            st.tuples(st.sampled_from(["+", "-", "*", "/", "^", "<", "=", "and", "or"]), children, children).map(
-                lambda t: Binary(*t)
-            ),
+            st.tuples(
+                st.sampled_from(["+", "-", "*", "/", "^", "<", "=", "and", "or"]), children, children
+            ).map(lambda t: Binary(*t)),
             st.tuples(st.sampled_from(["-", "not"]), children).map(lambda t: Unary(*t)),
             st.tuples(children, children, children).map(lambda t: If(*t)),
             st.tuples(st.sampled_from(["min", "max"]), st.lists(children, min_size=1, max_size=3)).map(

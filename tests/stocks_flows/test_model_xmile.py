@@ -23,14 +23,19 @@ def test_dependency_graph_marks_flow_to_stock_links():
     assert graph.edges["room_temperature", "heat_loss_to_room"]["flow_to_stock"] is False
     assert graph.nodes["teacup_temperature"]["kind"] == "stock"
     assert sorted(graph.predecessors("heat_loss_to_room")) == [
-        "characteristic_time", "room_temperature", "teacup_temperature"]
+        "characteristic_time",
+        "room_temperature",
+        "teacup_temperature",
+    ]
 
 
 def test_dependency_graph_per_tenor_and_delayed_links():
     model = load_model(MODELS / "tenors.yaml")
     graph = model.dependency_graph()
     assert graph.has_edge("sales[10y]", "holdings[10y]") and not graph.has_edge("sales[10y]", "holdings[2y]")
-    assert {p for p in graph.predecessors("proceeds")} == {f"sales[{t}]" for t in ("bills", "2y", "5y", "10y", "30y")}
+    assert {p for p in graph.predecessors("proceeds")} == {
+        f"sales[{t}]" for t in ("bills", "2y", "5y", "10y", "30y")
+    }
     assert graph.nodes["holdings[10y]"]["base"] == "holdings"
     assert model.base_dimensions["sales"] == ("tenor",)
     smoothed = parse_model("""
@@ -105,7 +110,11 @@ def test_vensim_model_reads_into_the_same_model():
     vensim = read_vensim(MODELS / "teacup.mdl")
     xmile = read_xmile(CONFORMANCE / "xmile" / "teacup" / "teacup.xmile")
     assert set(vensim.variables) == set(xmile.variables)
-    assert (vensim.time.start, vensim.time.stop, vensim.time.dt) == (xmile.time.start, xmile.time.stop, xmile.time.dt)
+    assert (vensim.time.start, vensim.time.stop, vensim.time.dt) == (
+        xmile.time.start,
+        xmile.time.stop,
+        xmile.time.dt,
+    )
     a, b = simulate(vensim).frame(0), simulate(xmile).frame(0)
     np.testing.assert_allclose(a[list(b.columns)].to_numpy(), b.to_numpy(), rtol=1e-12)
     assert vensim.variables["Teacup Temperature"].outflows == ("Heat Loss to Room",)

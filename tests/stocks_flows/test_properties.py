@@ -48,8 +48,9 @@ def test_vector_engine_equals_pysd_on_generated_models(data):
 @settings(max_examples=25, deadline=None)
 def test_one_scenario_sweep_equals_a_single_run(room, tau):
     model = load_model(MODELS / "teacup.yaml")
-    swept = run_scenarios(model, grid([("room_temperature", np.array([room])), ("characteristic_time",
-                                                                               np.array([tau]))]))
+    swept = run_scenarios(
+        model, grid([("room_temperature", np.array([room])), ("characteristic_time", np.array([tau]))])
+    )
     one = run_scenarios(model, single([("room_temperature", room), ("characteristic_time", tau)]))
     np.testing.assert_array_equal(swept.values, one.values)
     frame = swept.to_frame()

@@ -22,41 +22,142 @@ stocks:
 
 CASES = [
     # (id, extra yaml, error type, line, column or None, key, hint substring)
-    ("unknown name", "flows:\n  f: {from: s, equation: k * ss}\n", ExpressionError, 7, 30, "flows.f.equation",
-     "did you mean 's'"),
-    ("syntax", "flows:\n  f: {from: s, equation: k * (s + 1}\n", ExpressionError, 7, 36, "flows.f.equation",
-     "not closed"),
-    ("unknown stock", "flows:\n  f: {from: ss, equation: k * s}\n", SpecError, 7, None, "flows.f.from",
-     "did you mean 's'"),
+    (
+        "unknown name",
+        "flows:\n  f: {from: s, equation: k * ss}\n",
+        ExpressionError,
+        7,
+        30,
+        "flows.f.equation",
+        "did you mean 's'",
+    ),
+    (
+        "syntax",
+        "flows:\n  f: {from: s, equation: k * (s + 1}\n",
+        ExpressionError,
+        7,
+        36,
+        "flows.f.equation",
+        "not closed",
+    ),
+    (
+        "unknown stock",
+        "flows:\n  f: {from: ss, equation: k * s}\n",
+        SpecError,
+        7,
+        None,
+        "flows.f.from",
+        "did you mean 's'",
+    ),
     ("flow without stock", "flows:\n  f: {equation: k * s}\n", SpecError, 7, None, "flows.f", "from: STOCK"),
-    ("unknown key", "flows:\n  f: {from: s, equation: k * s, unit: x}\n", SpecError, 7, None, "flows.f.unit",
-     "did you mean 'units'"),
-    ("bad number", "auxiliaries:\n  a: {equation: true}\n", SpecError, 7, None, "auxiliaries.a.equation",
-     "number"),
-    ("unit mismatch", "auxiliaries:\n  a: {equation: s + k}\n", ExpressionError, 7, 19, "auxiliaries.a.equation",
-     "units"),
-    ("flow units", "flows:\n  f: {from: s, equation: k * s, units: people}\n", SpecError, 7, None,
-     "flows.f.units", "people/day"),
-    ("lookup as variable", "auxiliaries:\n  a: {equation: tbl + 1}\nlookups:\n  tbl: {points: [[0, 0], [1, 1]]}\n",
-     ExpressionError, 7, 17, "auxiliaries.a.equation", "tbl(x)"),
-    ("unknown function", "auxiliaries:\n  a: {equation: 'smoth1(k, 2)'}\n", ExpressionError, 7, 18,
-     "auxiliaries.a.equation", "smooth1"),
-    ("algebraic loop", "auxiliaries:\n  a: {equation: b + 1}\n  b: {equation: a * 2}\n", SpecError, 7, None,
-     "auxiliaries.a", "stock"),
-    ("unknown dimension", "auxiliaries:\n  a: {dimensions: [tenr], equation: 1}\ndimensions:\n  tenor: [bills]\n",
-     SpecError, 7, None, "auxiliaries.a.dimensions[0]", "did you mean 'tenor'"),
-    ("bad element", "dimensions:\n  tenor: [bills, 10y]\nauxiliaries:\n  a: {dimensions: [tenor], equation: "
-     "{bills: 1, 10yr: 2}}\n", SpecError, 9, 55, "auxiliaries.a.equation.10yr", "did you mean '10y'"),
-    ("whole array used as a value", "dimensions:\n  tenor: [bills, 10y]\nauxiliaries:\n  r: {dimensions: [tenor], "
-     "equation: 1}\n  a: {equation: r * 2}\n", ExpressionError, 10, 17, "auxiliaries.a.equation",
-     "sum(r[*])"),
-    ("scenario of unknown constant", "scenarios:\n  x: {constants: {kk: 1}}\n", SpecError, 7, None,
-     "scenarios.x.constants.kk", "did you mean 'k'"),
+    (
+        "unknown key",
+        "flows:\n  f: {from: s, equation: k * s, unit: x}\n",
+        SpecError,
+        7,
+        None,
+        "flows.f.unit",
+        "did you mean 'units'",
+    ),
+    (
+        "bad number",
+        "auxiliaries:\n  a: {equation: true}\n",
+        SpecError,
+        7,
+        None,
+        "auxiliaries.a.equation",
+        "number",
+    ),
+    (
+        "unit mismatch",
+        "auxiliaries:\n  a: {equation: s + k}\n",
+        ExpressionError,
+        7,
+        19,
+        "auxiliaries.a.equation",
+        "units",
+    ),
+    (
+        "flow units",
+        "flows:\n  f: {from: s, equation: k * s, units: people}\n",
+        SpecError,
+        7,
+        None,
+        "flows.f.units",
+        "people/day",
+    ),
+    (
+        "lookup as variable",
+        "auxiliaries:\n  a: {equation: tbl + 1}\nlookups:\n  tbl: {points: [[0, 0], [1, 1]]}\n",
+        ExpressionError,
+        7,
+        17,
+        "auxiliaries.a.equation",
+        "tbl(x)",
+    ),
+    (
+        "unknown function",
+        "auxiliaries:\n  a: {equation: 'smoth1(k, 2)'}\n",
+        ExpressionError,
+        7,
+        18,
+        "auxiliaries.a.equation",
+        "smooth1",
+    ),
+    (
+        "algebraic loop",
+        "auxiliaries:\n  a: {equation: b + 1}\n  b: {equation: a * 2}\n",
+        SpecError,
+        7,
+        None,
+        "auxiliaries.a",
+        "stock",
+    ),
+    (
+        "unknown dimension",
+        "auxiliaries:\n  a: {dimensions: [tenr], equation: 1}\ndimensions:\n  tenor: [bills]\n",
+        SpecError,
+        7,
+        None,
+        "auxiliaries.a.dimensions[0]",
+        "did you mean 'tenor'",
+    ),
+    (
+        "bad element",
+        "dimensions:\n  tenor: [bills, 10y]\nauxiliaries:\n  a: {dimensions: [tenor], equation: "
+        "{bills: 1, 10yr: 2}}\n",
+        SpecError,
+        9,
+        55,
+        "auxiliaries.a.equation.10yr",
+        "did you mean '10y'",
+    ),
+    (
+        "whole array used as a value",
+        "dimensions:\n  tenor: [bills, 10y]\nauxiliaries:\n  r: {dimensions: [tenor], "
+        "equation: 1}\n  a: {equation: r * 2}\n",
+        ExpressionError,
+        10,
+        17,
+        "auxiliaries.a.equation",
+        "sum(r[*])",
+    ),
+    (
+        "scenario of unknown constant",
+        "scenarios:\n  x: {constants: {kk: 1}}\n",
+        SpecError,
+        7,
+        None,
+        "scenarios.x.constants.kk",
+        "did you mean 'k'",
+    ),
     ("stop before start", "", SpecError, 1, None, "time", "stop larger"),
 ]
 
 
-@pytest.mark.parametrize(("case", "extra", "kind", "line", "column", "key", "hint"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("case", "extra", "kind", "line", "column", "key", "hint"), CASES, ids=[c[0] for c in CASES]
+)
 def test_error_location_and_hint(case, extra, kind, line, column, key, hint):
     text = BASE + extra
     if case == "stop before start":
@@ -76,7 +177,10 @@ def test_every_problem_is_reported_at_once():
     text = BASE + "flows:\n  f: {from: s, equation: k * ss}\n  g: {from: s, equation: kk * s}\n"
     with pytest.raises(ExpressionError) as info:
         parse_model(text, file="m.yaml")
-    assert [(d.line, d.key) for d in info.value.diagnostics] == [(7, "flows.f.equation"), (8, "flows.g.equation")]
+    assert [(d.line, d.key) for d in info.value.diagnostics] == [
+        (7, "flows.f.equation"),
+        (8, "flows.g.equation"),
+    ]
 
 
 def test_block_scalar_equation_points_inside_the_block():
@@ -97,9 +201,16 @@ def test_missing_and_unknown_files():
 def test_json_schema_describes_the_spec():
     schema = json_schema()
     json.dumps(schema)
-    assert {"time", "stocks", "flows", "auxiliaries", "constants", "lookups", "dimensions", "scenarios"} <= set(
-        schema["properties"]
-    )
+    assert {
+        "time",
+        "stocks",
+        "flows",
+        "auxiliaries",
+        "constants",
+        "lookups",
+        "dimensions",
+        "scenarios",
+    } <= set(schema["properties"])
     flow = schema["$defs"]["FlowSpec"]["properties"]
     assert "from" in flow and "to" in flow
 

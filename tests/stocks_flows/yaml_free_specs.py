@@ -36,8 +36,10 @@ def models(draw) -> dict:
     n_stocks = draw(st.integers(1, 3))
     n_constants = draw(st.integers(1, 3))
     stocks = [f"s{i}" for i in range(n_stocks)]
-    constants = {f"c{i}": round(draw(st.floats(min_value=-2, max_value=2, allow_nan=False)), 3)
-                 for i in range(n_constants)}
+    constants = {
+        f"c{i}": round(draw(st.floats(min_value=-2, max_value=2, allow_nan=False)), 3)
+        for i in range(n_constants)
+    }
     names = stocks + list(constants)
     flows = {}
     for i in range(draw(st.integers(1, 4))):
@@ -55,8 +57,13 @@ def models(draw) -> dict:
     return {
         "time": {"start": 0, "stop": draw(st.sampled_from([4, 10])), "dt": dt},
         "constants": constants,
-        "stocks": {s: {"initial": round(draw(st.floats(min_value=-10, max_value=10)), 2),
-                       "non_negative": draw(st.booleans())} for s in stocks},
+        "stocks": {
+            s: {
+                "initial": round(draw(st.floats(min_value=-10, max_value=10)), 2),
+                "non_negative": draw(st.booleans()),
+            }
+            for s in stocks
+        },
         "flows": flows,
         "auxiliaries": {"total": {"equation": " + ".join(stocks)}},
     }
