@@ -1,0 +1,623 @@
+"""The vectorised engine: many scenarios of one model in lockstep, as NumPy arrays.
+
+A system-dynamics run is a loop over time steps. At each step the auxiliaries
+and flows are computed from the stocks (in :attr:`Model.order`), then every
+stock moves by its net flow times the step (Euler), or by the weighted average
+of four slopes (RK4). Running N scenarios one at a time repeats the Python
+work N times; here every value carries a *scenario axis* (an array of length
+N), so the Python work is done once per step and NumPy does the arithmetic for
+all scenarios together.
+
+The engine follows PySD's conventions so the two agree to rounding error:
+time advances by repeated addition of ``dt``; a row is saved when the time
+since the start is a multiple of the save step (relative precision 1e-5 of
+``dt``); a non-negative stock is clipped at zero after each step; ``step``,
+``pulse``, ``ramp``, ``xidz``, ``zidz``, ``int`` and ``mod`` use PySD's
+definitions; smooths and delays hold hidden stocks as PySD's ``Smooth``,
+``Delay`` and ``DelayFixed`` do.
+
+Equations are turned into closures over NumPy functions by dispatching on the
+AST node type; nothing is generated as source code or evaluated from text.
+
+A value that becomes NaN or infinite stops the run with a
+:class:`~tenor.errors.SimulationError` naming the variable, the time and the
+scenario (unless ``on_nonfinite="keep"``).
+
+Examples
+--------
+>>> from stocks_flows.load import parse_model
+>>> model = parse_model('''
+... time: {start: 0, stop: 2, dt: 0.5}
+... constants: {k: 0.5}
+... stocks: {s: {initial: 100}}
+... flows: {decay: {from: s, equation: k * s}}
+... ''')
+>>> run = simulate(model, {"k": [0.5, 1.0]})
+>>> run.time.tolist()
+[0.0, 0.5, 1.0, 1.5, 2.0]
+>>> run.values[:, -1, run.variables.index("s")].round(4).tolist()
+[31.6406, 6.25]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from stocks_flows.expr import Binary, Call, Expr, If, Name, Number, Time, Unary, walk
+from stocks_flows.model import Lookup, Model
+from tenor.errors import SimulationError
+
+__all__ = ["SMALL", "Run", "save_times", "simulate"]
+
+SMALL = 1e-6
+"""What counts as zero in ``xidz``, ``zidz``, ``mod`` and ``pulse`` (as in Vensim and PySD)."""
+
+_RPREC = 1e-5
+
+Fn = Callable[[dict], Any]
+
+
+@dataclass
+class Run:
+    """Results of a run: ``values[scenario, time, variable]``."""
+
+    time: np.ndarray
+    variables: list[str]
+    values: np.ndarray
+    scenarios: list[str]
+    parameters: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def frame(self, scenario: int = 0) -> Any:
+        """One scenario as a wide DataFrame: column ``time``, then one column per variable."""
+        import pandas as pd
+
+        df = pd.DataFrame(self.values[scenario], columns=self.variables)
+        df.insert(0, "time", self.time)
+        return df
+
+    def to_frame(self) -> Any:
+        """Tidy long-format DataFrame: one row per (scenario, time), parameter values as columns."""
+        import pandas as pd
+
+        n_scen, n_time, _ = self.values.shape
+        data: dict[str, Any] = {
+            "scenario": np.repeat(np.asarray(self.scenarios, dtype=object), n_time),
+            "time": np.tile(self.time, n_scen),
+        }
+        for name, values in self.parameters.items():
+            data[name] = np.repeat(np.asarray(values, dtype=float), n_time)
+        flat = self.values.reshape(n_scen * n_time, len(self.variables))
+        for j, name in enumerate(self.variables):
+            if name not in data:
+                data[name] = flat[:, j]
+        return pd.DataFrame(data)
+
+    def to_xarray(self) -> Any:
+        """An xarray Dataset with dimensions (scenario, time), one data variable per model variable."""
+        import xarray as xr
+
+        coords: dict[str, Any] = {"scenario": list(self.scenarios), "time": self.time}
+        for name, values in self.parameters.items():
+            if name not in self.variables:
+                coords[name] = ("scenario", np.asarray(values, dtype=float))
+        data = {name: (("scenario", "time"), self.values[:, :, j]) for j, name in enumerate(self.variables)}
+        return xr.Dataset(data, coords=coords)
+
+
+def save_times(start: float, stop: float, dt: float, save_step: float) -> list[tuple[int, float]]:
+    """(step index, time) of every saved row, following PySD's stepping rule.
+
+    >>> [t for _, t in save_times(0, 1, 0.25, 0.5)]
+    [0.0, 0.5, 1.0]
+    """
+    out: list[tuple[int, float]] = []
+    t, i = start, 0
+    prec = dt * _RPREC
+    digits = -int(np.log10(prec))
+    while True:
+        delay = t - start
+        if delay % save_step < prec or -delay % save_step < prec:
+            out.append((i, float(np.round(t, digits))))
+        if not t + prec < stop:
+            break
+        t = t + dt
+        i += 1
+    return out
+
+
+# --- compiling equations -------------------------------------------------------------------
+
+
+class _Stateful:
+    """A smooth, a delay, a fixed delay or an init, at one place in one equation."""
+
+    def __init__(self, func: str, args: tuple[Fn, ...], init_args: tuple[Fn, ...]) -> None:
+        self.func = func
+        self.args = args
+        self.init_args = init_args
+        self.state: Any = None
+        self.order = {"smooth1": 1, "smooth3": 3, "delay1": 1, "delay3": 3}.get(func, 1)
+
+    def initialize(self, env: dict, n: int, dt: float) -> None:
+        if self.func == "init":
+            self.state = _full(self.args[0](env), n)
+            return
+        if self.func == "delay_fixed":
+            delay_time = _full(self.args[1](env), n)
+            init = _full(self.args[2](env), n)
+            order = np.round(np.maximum(delay_time / dt, 1.0) + SMALL).astype(int)
+            self.pipe = np.tile(init, (int(order.max()), 1))
+            self.pipe_order = order
+            self.pointer = np.zeros(n, dtype=int)
+            self.state = init.copy()
+            return
+        init = _full(self.init_args[0](env), n)
+        if self.func.startswith("delay"):
+            init = init * _full(self.args[1](env), n)
+        self.state = np.tile(init, (self.order, 1))
+
+    def output(self, env: dict) -> Any:
+        if self.state is None:
+            self.initialize(env, env["__n__"], env["__dt__"])
+        if self.func in ("init", "delay_fixed"):
+            return self.state
+        if self.func.startswith("delay"):
+            return self.state[-1] / self.args[1](env)
+        return self.state[-1]
+
+    def derivative(self, env: dict) -> Any:
+        if self.func in ("init", "delay_fixed"):
+            return None
+        x = self.args[0](env)
+        if self.func.startswith("smooth"):
+            targets = np.roll(self.state, 1, axis=0)
+            targets[0] = x
+            return (targets - self.state) * self.order / self.args[1](env)
+        outflows = self.state / self.args[1](env)
+        inflows = np.roll(outflows, 1, axis=0)
+        inflows[0] = x
+        return (inflows - outflows) * self.order
+
+    def discrete_update(self, env: dict) -> None:
+        if self.func != "delay_fixed":
+            return
+        cols = np.arange(self.state.shape[0])
+        self.pipe[self.pointer, cols] = _full(self.args[0](env), len(cols))
+        self.pointer = (self.pointer + 1) % self.pipe_order
+        self.state = self.pipe[self.pointer, cols].copy()
+
+
+def _full(value: Any, n: int) -> np.ndarray:
+    return np.array(np.broadcast_to(np.asarray(value, dtype=float), (n,)))
+
+
+def _lookup_fn(table: Lookup) -> Callable[[Any], Any]:
+    xs = np.asarray(table.xs, dtype=float)
+    ys = np.asarray(table.ys, dtype=float)
+    if not table.extrapolate:
+        return lambda x: np.interp(x, xs, ys)
+    k_low = (ys[1] - ys[0]) / (xs[1] - xs[0])
+    k_high = (ys[-1] - ys[-2]) / (xs[-1] - xs[-2])
+
+    def extrapolated(x: Any) -> Any:
+        inside = np.interp(x, xs, ys)
+        return np.where(
+            x < xs[0],
+            ys[0] + k_low * (x - xs[0]),
+            np.where(x > xs[-1], ys[-1] + k_high * (x - xs[-1]), inside),
+        )
+
+    return extrapolated
+
+
+_BINARY: dict[str, Callable[[Any, Any], Any]] = {
+    "+": np.add,
+    "-": np.subtract,
+    "*": np.multiply,
+    "/": np.true_divide,
+    "^": np.power,
+    "=": np.equal,
+    "<>": np.not_equal,
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+    "and": np.logical_and,
+    "or": np.logical_or,
+}
+
+_UNARY_FUNCS: dict[str, Callable[[Any], Any]] = {
+    "abs": np.abs,
+    "exp": np.exp,
+    "ln": np.log,
+    "log10": np.log10,
+    "sqrt": np.sqrt,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "arctan": np.arctan,
+    "int": np.trunc,
+}
+
+
+class _Compiler:
+    def __init__(self, lookups: Mapping[str, Lookup]) -> None:
+        self.lookups = {name: _lookup_fn(table) for name, table in lookups.items()}
+        self.statefuls: list[_Stateful] = []
+
+    def compile(self, node: Expr) -> Fn:
+        if isinstance(node, Number):
+            value = np.float64(node.value)
+            return lambda env: value
+        if isinstance(node, Time):
+            return lambda env: env["__time__"]
+        if isinstance(node, Name):
+            name = node.name
+            return lambda env: env[name]
+        if isinstance(node, Unary):
+            inner = self.compile(node.operand)
+            if node.op == "-":
+                return lambda env: np.negative(inner(env))
+            if node.op == "not":
+                return lambda env: np.logical_not(inner(env))
+            return inner
+        if isinstance(node, Binary):
+            op = _BINARY[node.op]
+            left, right = self.compile(node.left), self.compile(node.right)
+            return lambda env: op(left(env), right(env))
+        if isinstance(node, If):
+            return self._if(self.compile(node.cond), self.compile(node.then), self.compile(node.other))
+        if isinstance(node, Call):
+            return self._call(node)
+        raise TypeError(f"cannot compile {node!r}")
+
+    @staticmethod
+    def _if(cond: Fn, then: Fn, other: Fn) -> Fn:
+        return lambda env: np.where(cond(env), then(env), other(env))
+
+    def _call(self, node: Call) -> Fn:
+        args = tuple(self.compile(a) for a in node.args)
+        f = node.func
+        if node.lookup:
+            table = self.lookups[f]
+            arg = args[0]
+            return lambda env: table(arg(env))
+        if f in _UNARY_FUNCS:
+            fn, a = _UNARY_FUNCS[f], args[0]
+            return lambda env: fn(a(env))
+        if f in ("min", "max", "sum"):
+            if len(args) == 1:
+                return args[0]
+            reduce = {"min": np.minimum, "max": np.maximum, "sum": np.add}[f]
+            if len(args) == 2:
+                a, b = args
+                return lambda env: reduce(a(env), b(env))
+            return lambda env: reduce.reduce(np.broadcast_arrays(*(g(env) for g in args)))
+        if f == "pi":
+            return lambda env: np.float64(np.pi)
+        if f == "if_then_else":
+            return self._if(*args)
+        if f == "xidz":
+            a, b, x = args
+            return lambda env: _xidz(a(env), b(env), x(env))
+        if f == "zidz":
+            a, b = args
+            return lambda env: _xidz(a(env), b(env), 0.0)
+        if f == "mod":
+            a, m = args
+            return lambda env: _mod(a(env), m(env))
+        if f == "step":
+            height, start = args
+            return lambda env: height(env) * (env["__time__"] + env["__dt__"] / 2 > start(env))
+        if f == "pulse":
+            start, width = args
+
+            def pulse(env: dict) -> Any:
+                t, s = env["__time__"], start(env)
+                return np.where((s - SMALL <= t) & (t < s + width(env)), 1.0, 0.0)
+
+            return pulse
+        if f == "ramp":
+            slope, start = args[0], args[1]
+            end = args[2] if len(args) > 2 else None
+
+            def ramp(env: dict) -> Any:
+                t = env["__time__"]
+                final = t if end is None else np.minimum(end(env), t)
+                s = start(env)
+                return (t + SMALL > s) * slope(env) * (final - s)
+
+            return ramp
+        if f in ("smooth1", "smooth3", "delay1", "delay3", "delay_fixed", "init"):
+            if f == "init" or f == "delay_fixed":
+                init_args: tuple[Fn, ...] = ()
+            else:
+                init_args = (args[2],) if len(args) > 2 else (args[0],)
+            stateful = _Stateful(f, args, init_args)
+            self.statefuls.append(stateful)
+            return stateful.output
+        raise SimulationError(f"the engine cannot run the function {f}()")
+
+
+def _xidz(a: Any, b: Any, x: Any) -> Any:
+    small = np.abs(b) < SMALL
+    safe = np.where(small, 1.0, b)
+    return np.where(small, x, np.true_divide(a, safe))
+
+
+def _mod(x: Any, m: Any) -> Any:
+    small = m < SMALL
+    safe = np.where(small, 1.0, m)
+    return np.where(small, 0.0, x - safe * np.trunc(np.true_divide(x, safe)))
+
+
+# --- running -------------------------------------------------------------------------------
+
+
+def _initial_order(model: Model) -> list[str]:
+    """Variables in the order their initial values can be computed."""
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    names = list(model.variables)
+    graph.add_nodes_from(names)
+    for name, var in model.variables.items():
+        tree = var.initial if var.kind == "stock" else var.equation
+        if tree is None:
+            continue
+        for ref in _initial_references(tree):
+            if ref in model.variables:
+                graph.add_edge(ref, name)
+    try:
+        return list(nx.lexicographical_topological_sort(graph, key=names.index))
+    except nx.NetworkXUnfeasible:
+        cycle = [e[0] for e in nx.find_cycle(graph)]
+        raise SimulationError(
+            "the initial values depend on each other in a circle: " + " -> ".join([*cycle, cycle[0]]),
+            hint="give one of these stocks (or smooths) an explicit initial value",
+        ) from None
+
+
+def _initial_references(tree: Expr) -> set[str]:
+    out: set[str] = set()
+
+    def go(node: Expr) -> None:
+        if isinstance(node, Name):
+            out.add(node.name)
+        elif isinstance(node, Call) and node.func in ("smooth1", "smooth3", "delay1", "delay3"):
+            for arg in (node.args[2] if len(node.args) > 2 else node.args[0], node.args[1]):
+                go(arg)
+        elif isinstance(node, Call) and node.func == "delay_fixed":
+            go(node.args[1])
+            go(node.args[2])
+        else:
+            for child in _children(node):
+                go(child)
+
+    go(tree)
+    return out
+
+
+def _children(node: Expr) -> tuple[Expr, ...]:
+    if isinstance(node, Unary):
+        return (node.operand,)
+    if isinstance(node, Binary):
+        return (node.left, node.right)
+    if isinstance(node, If):
+        return (node.cond, node.then, node.other)
+    if isinstance(node, Call):
+        return node.args
+    return ()
+
+
+class _Program:
+    """A model compiled once; :meth:`run` simulates one chunk of scenarios."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.stocks = model.stocks
+        self.lookups = model.lookups
+        self.init_order = _initial_order(model)
+
+    def run(
+        self,
+        n: int,
+        parameters: Mapping[str, np.ndarray],
+        outputs: list[str],
+        rows: list[tuple[int, float]],
+        names: Sequence[str],
+        on_nonfinite: str,
+    ) -> np.ndarray:
+        model = self.model
+        ts = model.time
+        compiler = _Compiler(self.lookups)
+        equations = {name: compiler.compile(model.variables[name].equation) for name in model.order}
+        derivatives = {s: compiler.compile(model.variables[s].equation) for s in self.stocks}
+        initials = {s: compiler.compile(model.variables[s].initial or Number(0.0)) for s in self.stocks}
+        statefuls = compiler.statefuls
+        non_negative = [s for s in self.stocks if model.variables[s].non_negative]
+        fixed = {k: np.asarray(v, dtype=float) for k, v in parameters.items()}
+        constants = {k: v for k, v in fixed.items() if model.variables[k].kind == "constant"}
+        initial_overrides = {k: v for k, v in fixed.items() if model.variables[k].kind == "stock"}
+        check = on_nonfinite == "raise"
+
+        env: dict[str, Any] = {"__time__": ts.start, "__dt__": ts.dt, "__n__": n}
+        # initial values
+        for name in self.init_order:
+            var = model.variables[name]
+            if name in constants:
+                env[name] = constants[name]
+            elif var.kind == "stock":
+                value = initial_overrides[name] if name in initial_overrides else initials[name](env)
+                env[name] = _full(value, n)
+            else:
+                env[name] = equations[name](env)
+        for stateful in statefuls:
+            if stateful.state is None:
+                stateful.initialize(env, n, ts.dt)
+        state = {s: env[s] for s in self.stocks}
+
+        def evaluate(t: float, stocks: Mapping[str, np.ndarray]) -> dict[str, Any]:
+            values: dict[str, Any] = {"__time__": t, "__dt__": ts.dt, "__n__": n, **stocks}
+            for name in model.order:
+                values[name] = constants[name] if name in constants else equations[name](values)
+            return values
+
+        def slopes(values: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+            return (
+                {s: derivatives[s](values) for s in self.stocks},
+                [st.derivative(values) for st in statefuls],
+            )
+
+        out = np.empty((n, len(rows), len(outputs)))
+        save_at = {step: k for k, (step, _) in enumerate(rows)}
+        last_step = rows[-1][0] if rows else 0
+        t = ts.start
+        step = 0
+        with np.errstate(all="ignore"):
+            while True:
+                values = evaluate(t, state)
+                if check:
+                    self._check(values, t, names)
+                if step in save_at:
+                    k = save_at[step]
+                    for j, name in enumerate(outputs):
+                        out[:, k, j] = values[name]
+                if step >= last_step:
+                    break
+                if ts.method == "rk4":
+                    state = self._rk4(state, values, t, evaluate, slopes, statefuls)
+                else:
+                    d_stocks, d_states = slopes(values)
+                    for st, d in zip(statefuls, d_states, strict=True):
+                        if d is not None:
+                            st.state = st.state + d * ts.dt
+                    for st in statefuls:
+                        st.discrete_update(values)
+                    state = {s: state[s] + d_stocks[s] * ts.dt for s in self.stocks}
+                for s in non_negative:
+                    state[s] = np.maximum(state[s], 0.0)
+                t = t + ts.dt
+                step += 1
+        return out
+
+    def _rk4(
+        self,
+        state: dict,
+        values: dict,
+        t: float,
+        evaluate: Callable,
+        slopes: Callable,
+        statefuls: list[_Stateful],
+    ) -> dict:
+        dt = self.model.time.dt
+        saved = [st.state for st in statefuls]
+        k1 = slopes(values)
+
+        def shifted(k: tuple, h: float) -> dict:
+            for st, base, d in zip(statefuls, saved, k[1], strict=True):
+                st.state = base if d is None else base + d * h
+            return {s: state[s] + k[0][s] * h for s in self.stocks}
+
+        k2 = slopes(evaluate(t + dt / 2, shifted(k1, dt / 2)))
+        k3 = slopes(evaluate(t + dt / 2, shifted(k2, dt / 2)))
+        k4 = slopes(evaluate(t + dt, shifted(k3, dt)))
+        for i, st in enumerate(statefuls):
+            st.state = saved[i]
+            if k1[1][i] is not None:
+                st.state = saved[i] + dt / 6 * (k1[1][i] + 2 * k2[1][i] + 2 * k3[1][i] + k4[1][i])
+        for st in statefuls:
+            st.discrete_update(values)
+        return {
+            s: state[s] + dt / 6 * (k1[0][s] + 2 * k2[0][s] + 2 * k3[0][s] + k4[0][s]) for s in self.stocks
+        }
+
+    def _check(self, values: dict[str, Any], t: float, names: Sequence[str]) -> None:
+        total = 0.0
+        for name in self.model.variables:
+            total = total + np.sum(values[name])
+        if np.isfinite(total):
+            return
+        for name in [*self.stocks, *self.model.order]:
+            bad = ~np.isfinite(np.broadcast_to(values[name], (len(names),)))
+            if bad.any():
+                which = names[int(np.argmax(bad))]
+                raise SimulationError(
+                    f"{name} is {_describe(values[name], bad)} at time {t:g} in scenario {which!r}",
+                    hint=_nonfinite_hint(self.model, name),
+                )
+
+
+def _describe(value: Any, bad: np.ndarray) -> str:
+    v = np.broadcast_to(value, bad.shape)[int(np.argmax(bad))]
+    return "NaN" if np.isnan(v) else "infinite"
+
+
+def _nonfinite_hint(model: Model, name: str) -> str:
+    tree = model.variables[name].equation
+    if any(isinstance(n, Binary) and n.op == "/" for n in walk(tree)):
+        return "a division by zero? guard it, e.g. zidz(a, b) or xidz(a, b, fallback)"
+    return "check the equation of this variable and the values it uses"
+
+
+def simulate(
+    model: Model,
+    parameters: Mapping[str, Sequence[float] | np.ndarray | float] | None = None,
+    *,
+    variables: Sequence[str] | None = None,
+    scenario_names: Sequence[str] | None = None,
+    chunk_size: int = 4096,
+    on_nonfinite: str = "raise",
+    progress: Callable[[int], None] | None = None,
+) -> Run:
+    """Run ``model`` for every scenario in ``parameters`` at once.
+
+    ``parameters`` maps a constant's scalar name (``k``, ``rate[10y]``) or a
+    stock's name (its initial value) to one value per scenario; all lists have
+    the same length N. Scenarios are processed ``chunk_size`` at a time; only
+    ``variables`` (default: all) are kept, at the saved times.
+
+    Raises
+    ------
+    SimulationError
+        When a value becomes NaN or infinite (variable, time and scenario named).
+    """
+    params = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in (parameters or {}).items()}
+    sizes = {len(v) for v in params.values()}
+    if len(sizes) > 1:
+        raise SimulationError("every parameter needs the same number of values (one per scenario)")
+    n = sizes.pop() if sizes else 1
+    for name in params:
+        var = model.variables.get(name)
+        if var is None or var.kind not in ("constant", "stock"):
+            from tenor.specfile import did_you_mean
+
+            pool = [v for v, x in model.variables.items() if x.kind in ("constant", "stock")]
+            close = did_you_mean(name, pool)
+            raise SimulationError(
+                f"{name!r} is not a constant or a stock of this model",
+                hint=f"did you mean {close!r}?" if close else "constants: " + ", ".join(model.constants),
+            )
+    names = list(scenario_names) if scenario_names is not None else [str(i) for i in range(n)]
+    if len(names) != n:
+        raise SimulationError("one scenario name per scenario is needed")
+    outputs = list(variables) if variables is not None else list(model.variables)
+    unknown = [v for v in outputs if v not in model.variables]
+    if unknown:
+        raise SimulationError(f"unknown variable(s): {', '.join(unknown)}")
+    ts = model.time
+    rows = save_times(ts.start, ts.stop, ts.dt, ts.save_step)
+    program = _Program(model)
+    values = np.empty((n, len(rows), len(outputs)))
+    for lo in range(0, n, max(1, chunk_size)):
+        hi = min(n, lo + max(1, chunk_size))
+        chunk = {k: v[lo:hi] for k, v in params.items()}
+        values[lo:hi] = program.run(hi - lo, chunk, outputs, rows, names[lo:hi], on_nonfinite)
+        if progress is not None:
+            progress(hi - lo)
+    time = np.array([t for _, t in rows])
+    return Run(time, outputs, values, names, params)

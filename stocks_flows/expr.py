@@ -1,0 +1,722 @@
+"""The equation language of stock-and-flow models: a small grammar, an AST, and units.
+
+Every flow, auxiliary and initial value in a tenor model is an *equation*, a
+short formula such as ``(teacup_temperature - room_temperature) / characteristic_time``.
+The text is read by a hand-written tokenizer and a recursive-descent parser into
+frozen AST dataclasses (:class:`Number`, :class:`Name`, :class:`Unary`,
+:class:`Binary`, :class:`If`, :class:`Call`). It is never given to ``eval`` or
+``exec``: only the grammar below and the functions in :data:`FUNCTIONS` exist.
+
+Grammar, loosest binding first::
+
+    expr       := or_expr
+    or_expr    := and_expr ("or" and_expr)*
+    and_expr   := not_expr ("and" not_expr)*
+    not_expr   := "not" not_expr | comparison
+    comparison := sum (("=" | "==" | "<>" | "!=" | "<" | "<=" | ">" | ">=") sum)?
+    sum        := product (("+" | "-") product)*
+    product    := unary (("*" | "/") unary)*
+    unary      := ("-" | "+") unary | power
+    power      := atom ("^" unary)?            (so -2^2 is -4, and 2^-1 is 0.5)
+    atom       := NUMBER | "time" | "(" expr ")"
+                | "if" expr "then" expr "else" expr
+                | NAME "(" [expr ("," expr)*] ")"          (a function or a lookup)
+                | NAME ["[" ELEMENT ("," ELEMENT)* "]"]     (a variable, or one element)
+
+Keywords and function names are case-insensitive; variable names are not. An
+element list may name elements (``holdings[10y]``), a dimension
+(``holdings[tenor]``) or ``*`` for all elements (``sum(holdings[*])``).
+
+Errors carry the line and column inside the equation (1-based), so a loader can
+point at the exact character in the spec file.
+
+Units are checked with a simple dimensional algebra (:func:`parse_units`,
+:func:`infer_units`): ``+``, ``-``, comparisons, ``min``/``max`` and the two
+branches of an ``if`` need the same units; ``*`` and ``/`` combine them. A bare
+number fits any unit, and a name without declared units is not checked.
+
+Examples
+--------
+>>> tree = parse_expression("if time > 5 then 2 * x else min(x, 3)")
+>>> to_text(tree)
+'if (time > 5) then (2 * x) else min(x, 3)'
+>>> sorted(n.name for n in names(tree))
+['x', 'x']
+>>> parse_expression("2 ^ -1 + -2 ^ 2")
+Binary(op='+', left=Binary(op='^', left=Number(value=2.0...), right=Unary(op='-', ...)), right=Unary(...))
+>>> format_units(parse_units("people / year"))
+'people/year'
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+__all__ = [
+    "FUNCTIONS",
+    "STATEFUL_FUNCTIONS",
+    "Binary",
+    "Call",
+    "Expr",
+    "FunctionInfo",
+    "If",
+    "Name",
+    "Number",
+    "SyntaxProblem",
+    "Time",
+    "Unary",
+    "Units",
+    "format_units",
+    "infer_units",
+    "names",
+    "parse_expression",
+    "parse_units",
+    "to_text",
+    "walk",
+]
+
+
+# --- AST ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Number:
+    """A numeric literal."""
+
+    value: float
+    pos: tuple[int, int] = field(default=(1, 1), compare=False)
+
+
+@dataclass(frozen=True)
+class Time:
+    """The current simulation time."""
+
+    pos: tuple[int, int] = field(default=(1, 1), compare=False)
+
+
+@dataclass(frozen=True)
+class Name:
+    """A reference to a variable, optionally to some of its elements."""
+
+    name: str
+    subscript: tuple[str, ...] | None = None
+    pos: tuple[int, int] = field(default=(1, 1), compare=False)
+
+
+@dataclass(frozen=True)
+class Unary:
+    """``-x``, ``+x`` or ``not x``."""
+
+    op: str
+    operand: Expr
+    pos: tuple[int, int] = field(default=(1, 1), compare=False)
+
+
+@dataclass(frozen=True)
+class Binary:
+    """Arithmetic (``+ - * / ^``), comparison (``= <> < <= > >=``) or logic (``and or``)."""
+
+    op: str
+    left: Expr
+    right: Expr
+    pos: tuple[int, int] = field(default=(1, 1), compare=False)
+
+
+@dataclass(frozen=True)
+class If:
+    """``if cond then a else b``."""
+
+    cond: Expr
+    then: Expr
+    other: Expr
+    pos: tuple[int, int] = field(default=(1, 1), compare=False)
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call of a built-in function (lower-case name) or of a lookup (its name)."""
+
+    func: str
+    args: tuple[Expr, ...]
+    pos: tuple[int, int] = field(default=(1, 1), compare=False)
+    lookup: bool = False
+
+
+Expr = Number | Time | Name | Unary | Binary | If | Call
+
+
+@dataclass(frozen=True)
+class FunctionInfo:
+    """A built-in function: its arity and what it means."""
+
+    min_args: int
+    max_args: int | None
+    doc: str
+    stateful: bool = False
+
+
+FUNCTIONS: dict[str, FunctionInfo] = {
+    "min": FunctionInfo(1, None, "smallest argument (or smallest element of one array argument)"),
+    "max": FunctionInfo(1, None, "largest argument (or largest element of one array argument)"),
+    "sum": FunctionInfo(1, 1, "sum over a dimension: sum(x[*]) or sum(x[tenor])"),
+    "abs": FunctionInfo(1, 1, "absolute value"),
+    "exp": FunctionInfo(1, 1, "e to the power x"),
+    "ln": FunctionInfo(1, 1, "natural logarithm"),
+    "log10": FunctionInfo(1, 1, "base-10 logarithm"),
+    "sqrt": FunctionInfo(1, 1, "square root"),
+    "sin": FunctionInfo(1, 1, "sine (radians)"),
+    "cos": FunctionInfo(1, 1, "cosine (radians)"),
+    "tan": FunctionInfo(1, 1, "tangent (radians)"),
+    "arctan": FunctionInfo(1, 1, "inverse tangent"),
+    "pi": FunctionInfo(0, 0, "3.14159..."),
+    "int": FunctionInfo(1, 1, "integer part (towards zero)"),
+    "mod": FunctionInfo(2, 2, "remainder: mod(x, m) = x - m * int(x / m)"),
+    "if_then_else": FunctionInfo(3, 3, "if_then_else(cond, a, b)"),
+    "xidz": FunctionInfo(3, 3, "xidz(a, b, x): a / b, or x when b is (about) zero"),
+    "zidz": FunctionInfo(2, 2, "zidz(a, b): a / b, or 0 when b is (about) zero"),
+    "step": FunctionInfo(2, 2, "step(height, start): 0 before start, height from start on"),
+    "pulse": FunctionInfo(2, 2, "pulse(start, width): 1 from start for width time units, else 0"),
+    "ramp": FunctionInfo(2, 3, "ramp(slope, start[, end]): slope * (time - start) between start and end"),
+    "smooth1": FunctionInfo(2, 3, "first-order exponential smoothing: smooth1(x, time[, initial])", True),
+    "smooth3": FunctionInfo(2, 3, "third-order exponential smoothing: smooth3(x, time[, initial])", True),
+    "delay1": FunctionInfo(2, 3, "first-order material delay: delay1(x, time[, initial])", True),
+    "delay3": FunctionInfo(2, 3, "third-order material delay: delay3(x, time[, initial])", True),
+    "delay_fixed": FunctionInfo(3, 3, "pipeline delay: delay_fixed(x, time, initial)", True),
+    "init": FunctionInfo(1, 1, "value of x at the initial time", True),
+}
+"""The whitelisted functions: nothing else can be called from an equation."""
+
+_ALIASES = {
+    "delay": "delay_fixed",
+    "fixed_delay": "delay_fixed",
+    "smth1": "smooth1",
+    "smth3": "smooth3",
+    "integer": "int",
+    "safediv": "zidz",
+    "log": "ln",
+}
+
+STATEFUL_FUNCTIONS = frozenset(n for n, f in FUNCTIONS.items() if f.stateful)
+"""Functions that keep state between time steps (they hold hidden stocks)."""
+
+_KEYWORDS = {"if", "then", "else", "and", "or", "not", "time"}
+
+
+# --- tokenizer -----------------------------------------------------------------------------
+
+
+class SyntaxProblem(Exception):
+    """An equation cannot be read; ``line`` and ``column`` are 1-based within its text."""
+
+    def __init__(self, message: str, line: int, column: int, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.line, self.column, self.hint = message, line, column, hint
+
+    def __str__(self) -> str:
+        return f"{self.message} at ({self.line}, {self.column})"
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # NUM, NAME, ELEM, OP, END
+    text: str
+    line: int
+    column: int
+
+
+_NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ELEMENT = re.compile(r"[A-Za-z0-9_]+|\*")
+_OPERATORS = ("<=", ">=", "<>", "==", "!=", "+", "-", "*", "/", "^", "(", ")", "[", "]", ",", "<", ">", "=")
+
+
+def _tokens(text: str) -> Iterator[_Token]:
+    i, line, line_start = 0, 1, 0
+    depth = 0
+    while i < len(text):
+        ch = text[i]
+        col = i - line_start + 1
+        if ch == "\n":
+            i += 1
+            line, line_start = line + 1, i
+            continue
+        if ch.isspace():
+            i += 1
+            continue
+        if depth > 0 and ch not in "],":
+            m = _ELEMENT.match(text, i)
+            if m:
+                yield _Token("ELEM", m.group(), line, col)
+                i = m.end()
+                continue
+        m = _NUMBER.match(text, i)
+        if m:
+            yield _Token("NUM", m.group(), line, col)
+            i = m.end()
+            if i < len(text) and (text[i].isalpha() or text[i] == "_"):
+                raise SyntaxProblem(
+                    f"unexpected {text[i]!r} after the number {m.group()!r}",
+                    line,
+                    i - line_start + 1,
+                    "put an operator between a number and a name, e.g. 2 * x",
+                )
+            continue
+        m = _NAME.match(text, i)
+        if m:
+            yield _Token("NAME", m.group(), line, col)
+            i = m.end()
+            continue
+        op = next((o for o in _OPERATORS if text.startswith(o, i)), None)
+        if op is None:
+            hint = None
+            if ch in "&|":
+                hint = "write 'and' / 'or'"
+            elif ch == "!":
+                hint = "write 'not x' or 'a <> b'"
+            elif ch in "'\"":
+                hint = "names are written without quotes, with _ for spaces"
+            raise SyntaxProblem(f"unexpected character {ch!r}", line, col, hint)
+        if op == "[":
+            depth += 1
+        elif op == "]":
+            depth = max(depth - 1, 0)
+        yield _Token("OP", op, line, col)
+        i += len(op)
+    yield _Token("END", "", line, len(text) - line_start + 1)
+
+
+# --- parser --------------------------------------------------------------------------------
+
+_COMPARISONS = {"=": "=", "==": "=", "<>": "<>", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens = list(_tokens(text))
+        self.i = 0
+
+    @property
+    def tok(self) -> _Token:
+        return self.tokens[self.i]
+
+    def advance(self) -> _Token:
+        tok = self.tokens[self.i]
+        self.i += 1
+        return tok
+
+    def is_word(self, word: str) -> bool:
+        return self.tok.kind == "NAME" and self.tok.text.lower() == word
+
+    def is_op(self, op: str) -> bool:
+        return self.tok.kind == "OP" and self.tok.text == op
+
+    def fail(self, expected: str, hint: str | None = None) -> SyntaxProblem:
+        tok = self.tok
+        found = "the end of the equation" if tok.kind == "END" else repr(tok.text)
+        return SyntaxProblem(f"expected {expected}, found {found}", tok.line, tok.column, hint)
+
+    def expect_op(self, op: str, hint: str | None = None) -> _Token:
+        if not self.is_op(op):
+            raise self.fail(repr(op), hint)
+        return self.advance()
+
+    def parse(self) -> Expr:
+        if self.tok.kind == "END":
+            raise SyntaxProblem("the equation is empty", 1, 1, "write a number or a formula")
+        tree = self.expr()
+        if self.tok.kind != "END":
+            hint = "an operator is missing, or a parenthesis" if self.tok.kind in ("NAME", "NUM") else None
+            raise self.fail("an operator or the end of the equation", hint)
+        return tree
+
+    def expr(self) -> Expr:
+        left = self.and_expr()
+        while self.is_word("or"):
+            tok = self.advance()
+            left = Binary("or", left, self.and_expr(), (tok.line, tok.column))
+        return left
+
+    def and_expr(self) -> Expr:
+        left = self.not_expr()
+        while self.is_word("and"):
+            tok = self.advance()
+            left = Binary("and", left, self.not_expr(), (tok.line, tok.column))
+        return left
+
+    def not_expr(self) -> Expr:
+        if self.is_word("not"):
+            tok = self.advance()
+            return Unary("not", self.not_expr(), (tok.line, tok.column))
+        return self.comparison()
+
+    def comparison(self) -> Expr:
+        left = self.sum()
+        if self.tok.kind == "OP" and self.tok.text in _COMPARISONS:
+            tok = self.advance()
+            left = Binary(_COMPARISONS[tok.text], left, self.sum(), (tok.line, tok.column))
+            if self.tok.kind == "OP" and self.tok.text in _COMPARISONS:
+                raise self.fail("an operator", "chain comparisons with 'and': a < b and b < c")
+        return left
+
+    def sum(self) -> Expr:
+        left = self.product()
+        while self.tok.kind == "OP" and self.tok.text in "+-":
+            tok = self.advance()
+            left = Binary(tok.text, left, self.product(), (tok.line, tok.column))
+        return left
+
+    def product(self) -> Expr:
+        left = self.unary()
+        while self.tok.kind == "OP" and self.tok.text in "*/":
+            tok = self.advance()
+            left = Binary(tok.text, left, self.unary(), (tok.line, tok.column))
+        return left
+
+    def unary(self) -> Expr:
+        if self.tok.kind == "OP" and self.tok.text in "+-":
+            tok = self.advance()
+            return Unary(tok.text, self.unary(), (tok.line, tok.column))
+        return self.power()
+
+    def power(self) -> Expr:
+        base = self.atom()
+        if self.is_op("^"):
+            tok = self.advance()
+            return Binary("^", base, self.unary(), (tok.line, tok.column))
+        return base
+
+    def atom(self) -> Expr:
+        tok = self.tok
+        where = (tok.line, tok.column)
+        if tok.kind == "NUM":
+            self.advance()
+            return Number(float(tok.text), where)
+        if self.is_op("("):
+            self.advance()
+            inner = self.expr()
+            self.expect_op(")", "a '(' is not closed")
+            return inner
+        if tok.kind != "NAME":
+            if tok.kind == "OP" and tok.text == ")":
+                raise self.fail("a value", "there is a ')' without its '('")
+            raise self.fail("a number, a name or '('")
+        word = tok.text.lower()
+        if word == "if":
+            self.advance()
+            cond = self.expr()
+            if not self.is_word("then"):
+                raise self.fail("'then'", "write: if condition then a else b")
+            self.advance()
+            then = self.expr()
+            if not self.is_word("else"):
+                raise self.fail("'else'", "every 'if' needs an 'else'")
+            self.advance()
+            return If(cond, then, self.expr(), where)
+        if word == "time":
+            self.advance()
+            return Time(where)
+        if word in _KEYWORDS:
+            raise self.fail("a value", f"'{tok.text}' is a keyword and cannot start a value")
+        self.advance()
+        if self.is_op("("):
+            self.advance()
+            args: list[Expr] = []
+            if not self.is_op(")"):
+                args.append(self.expr())
+                while self.is_op(","):
+                    self.advance()
+                    args.append(self.expr())
+            self.expect_op(")", "a function call is not closed, or a ',' is missing")
+            func = _ALIASES.get(word, word)
+            if func in FUNCTIONS:
+                info = FUNCTIONS[func]
+                if len(args) < info.min_args or (info.max_args is not None and len(args) > info.max_args):
+                    count = (
+                        str(info.min_args)
+                        if info.max_args == info.min_args
+                        else f"{info.min_args} or more"
+                        if info.max_args is None
+                        else f"{info.min_args} to {info.max_args}"
+                    )
+                    raise SyntaxProblem(
+                        f"{func}() takes {count} arguments, got {len(args)}", tok.line, tok.column, info.doc
+                    )
+                return Call(func, tuple(args), where)
+            return Call(tok.text, tuple(args), where, lookup=True)
+        subscript: tuple[str, ...] | None = None
+        if self.is_op("["):
+            self.advance()
+            parts: list[str] = []
+            while True:
+                if self.tok.kind not in ("ELEM", "NAME", "NUM"):
+                    raise self.fail("an element name, a dimension or '*'")
+                parts.append(self.advance().text)
+                if self.is_op(","):
+                    self.advance()
+                    continue
+                self.expect_op("]", "close the element list with ']'")
+                break
+            subscript = tuple(parts)
+        return Name(tok.text, subscript, where)
+
+
+def parse_expression(text: str) -> Expr:
+    """Parse equation text into an AST.
+
+    Raises
+    ------
+    SyntaxProblem
+        With the 1-based line and column inside ``text`` and a hint.
+
+    >>> parse_expression("a +")
+    Traceback (most recent call last):
+    ...
+    stocks_flows.expr.SyntaxProblem: expected a number, a name or '(', found the end of the equation at (1, 4)
+    """
+    if not isinstance(text, str):
+        text = str(text)
+    return _Parser(text).parse()
+
+
+# --- traversal and rendering ---------------------------------------------------------------
+
+
+def walk(tree: Expr) -> Iterator[Expr]:
+    """Every node of ``tree``, parents before children."""
+    yield tree
+    if isinstance(tree, Unary):
+        yield from walk(tree.operand)
+    elif isinstance(tree, Binary):
+        yield from walk(tree.left)
+        yield from walk(tree.right)
+    elif isinstance(tree, If):
+        yield from walk(tree.cond)
+        yield from walk(tree.then)
+        yield from walk(tree.other)
+    elif isinstance(tree, Call):
+        for arg in tree.args:
+            yield from walk(arg)
+
+
+def names(tree: Expr) -> list[Name]:
+    """The variable references in ``tree``, in reading order."""
+    return [node for node in walk(tree) if isinstance(node, Name)]
+
+
+def _number_text(value: float) -> str:
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+def to_text(tree: Expr, rename: Callable[[Name], str] | None = None) -> str:
+    """Render an AST back to equation text (fully parenthesised where it matters)."""
+
+    def go(node: Expr) -> str:
+        if isinstance(node, Number):
+            return _number_text(node.value)
+        if isinstance(node, Time):
+            return "time"
+        if isinstance(node, Name):
+            if rename is not None:
+                return rename(node)
+            return node.name + (f"[{', '.join(node.subscript)}]" if node.subscript else "")
+        if isinstance(node, Unary):
+            return f"(not ({go(node.operand)}))" if node.op == "not" else f"({node.op}({go(node.operand)}))"
+        if isinstance(node, Binary):
+            return f"({go(node.left)} {node.op} {go(node.right)})"
+        if isinstance(node, If):
+            return f"(if {go(node.cond)} then {go(node.then)} else {go(node.other)})"
+        if isinstance(node, Call):
+            return f"{node.func}({', '.join(go(a) for a in node.args)})"
+        raise TypeError(node)
+
+    text = go(tree)
+    if text.startswith("(") and _balanced_outer(text):
+        text = text[1:-1]
+    return text
+
+
+def _balanced_outer(text: str) -> bool:
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and i < len(text) - 1:
+            return False
+    return True
+
+
+# --- units ---------------------------------------------------------------------------------
+
+Units = dict[str, float]
+"""Units as base name -> exponent (``{'people': 1, 'year': -1}``); ``{}`` is dimensionless."""
+
+_DIMENSIONLESS = {"", "1", "dimensionless", "dmnl", "unitless", "fraction", "none"}
+
+
+def parse_units(text: str | None) -> Units | None:
+    """Parse a units string such as ``"dollar/day"`` or ``"1/year"``; None when not declared.
+
+    >>> parse_units("people*year^-1") == parse_units("people/year")
+    True
+    """
+    if text is None:
+        return None
+    text = text.strip()
+    if text.lower() in _DIMENSIONLESS:
+        return {}
+    out: Units = {}
+    sign = 1.0
+    for part in re.split(r"\s*([*/])\s*", text):
+        if part == "*":
+            continue
+        if part == "/":
+            sign = -1.0
+            continue
+        if not part or part.strip("()") in ("1", ""):
+            continue
+        base, _, power = part.strip("()").partition("^")
+        try:
+            exponent = float(power) if power else 1.0
+        except ValueError:
+            exponent = 1.0
+        base = base.strip()
+        out[base] = out.get(base, 0.0) + sign * exponent
+        # a "/" applies to the next factor only, as in "dollar/day*tenor" -> dollar tenor / day
+        sign = 1.0
+    return {k: v for k, v in out.items() if v != 0}
+
+
+def format_units(units: Units | None) -> str:
+    """Units as text (``"1"`` for dimensionless, ``"?"`` when unknown)."""
+    if units is None:
+        return "?"
+    if not units:
+        return "1"
+
+    def one(base: str, exponent: float) -> str:
+        e = abs(exponent)
+        return base if e == 1 else f"{base}^{_number_text(e)}"
+
+    top = [one(b, e) for b, e in sorted(units.items()) if e > 0]
+    bottom = [one(b, e) for b, e in sorted(units.items()) if e < 0]
+    text = "*".join(top) or "1"
+    if bottom:
+        text += "/" + ("*".join(bottom) if len(bottom) == 1 else "(" + "*".join(bottom) + ")")
+    return text
+
+
+@dataclass(frozen=True)
+class UnitProblem:
+    """Two sides of an operation have different units."""
+
+    message: str
+    pos: tuple[int, int]
+
+
+def _combine(a: Units, b: Units, sign: float) -> Units:
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = out.get(k, 0.0) + sign * v
+    return {k: v for k, v in out.items() if v != 0}
+
+
+def infer_units(
+    tree: Expr, lookup: Mapping[str, Units | None], time_unit: Units | None, problems: list[UnitProblem]
+) -> Units | None:
+    """Units of ``tree`` given each name's units; mismatches are appended to ``problems``.
+
+    ``None`` means "not known" (a bare number, or a name without units), which
+    matches anything.
+
+    >>> found = []
+    >>> infer_units(parse_expression("a + b"), {"a": {"m": 1}, "b": {"s": 1}}, None, found)
+    {'m': 1}
+    >>> found[0].message
+    "units differ: 'm' + 's'"
+    """
+
+    def same(op: str, a: Units | None, b: Units | None, pos: tuple[int, int]) -> Units | None:
+        if a is None:
+            return b
+        if b is None:
+            return a
+        if a != b:
+            problems.append(UnitProblem(f"units differ: {format_units(a)!r} {op} {format_units(b)!r}", pos))
+        return a
+
+    def go(node: Expr) -> Units | None:
+        if isinstance(node, Number):
+            return None
+        if isinstance(node, Time):
+            return time_unit
+        if isinstance(node, Name):
+            return lookup.get(node.name)
+        if isinstance(node, Unary):
+            inner = go(node.operand)
+            return None if node.op == "not" else inner
+        if isinstance(node, Binary):
+            left, right = go(node.left), go(node.right)
+            if node.op in ("+", "-"):
+                return same(node.op, left, right, node.pos)
+            if node.op in _COMPARISONS.values():
+                same(node.op, left, right, node.pos)
+                return None
+            if node.op in ("and", "or"):
+                return None
+            if node.op in ("*", "/"):
+                left = {} if isinstance(node.left, Number) else left
+                right = {} if isinstance(node.right, Number) else right
+                if left is None or right is None:
+                    return None
+                return _combine(left, right, 1.0 if node.op == "*" else -1.0)
+            if node.op == "^":
+                if left is not None and left and isinstance(node.right, Number):
+                    return {k: v * node.right.value for k, v in left.items()}
+                return None if left else left
+        if isinstance(node, If):
+            go(node.cond)
+            return same("if/else", go(node.then), go(node.other), node.pos)
+        if isinstance(node, Call):
+            args = [go(a) for a in node.args]
+            f = node.func
+            if node.lookup:
+                return None
+            if f in ("min", "max", "sum") or f in ("abs", "int"):
+                result = args[0]
+                for a in args[1:]:
+                    result = same(",", result, a, node.pos)
+                return result
+            if f == "mod":
+                return args[0]
+            if f == "sqrt":
+                a = args[0]
+                return {k: v / 2 for k, v in a.items()} if a is not None else None
+            if f in ("smooth1", "smooth3", "delay1", "delay3", "delay_fixed", "init"):
+                return args[0]
+            if f == "if_then_else":
+                return same("if/else", args[1], args[2], node.pos)
+            if f == "xidz":
+                if args[0] is None or args[1] is None:
+                    return None
+                return same("xidz", _combine(args[0], args[1], -1.0), args[2], node.pos)
+            if f == "zidz":
+                if args[0] is None or args[1] is None:
+                    return None
+                return _combine(args[0], args[1], -1.0)
+            if f == "step":
+                return args[0]
+            if f == "pulse":
+                return None
+            if f == "ramp":
+                if args[0] is None or time_unit is None:
+                    return None
+                return _combine(args[0], time_unit, 1.0)
+            return None
+        return None
+
+    return go(tree)

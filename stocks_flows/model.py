@@ -1,0 +1,773 @@
+"""The one internal model: variables with parsed equations, dimensions expanded, an evaluation order.
+
+A :class:`Model` is what every consumer reads: the XMILE writer, the PySD
+runner, the vectorised engine, and loop analysis. It is built from a validated
+:class:`~stocks_flows.spec.ModelSpec` by :func:`build_model` (or from XMILE and
+Vensim files by :mod:`stocks_flows.xmile`).
+
+Building does three things:
+
+1. *Parse* every equation into an AST (:mod:`stocks_flows.expr`) and check each
+   name it uses, with "did you mean" for a near miss, and the units where they
+   are declared.
+2. *Expand dimensions*: a variable with dimension ``tenor`` becomes one scalar
+   variable per element, named ``holdings[10y]``; a reference ``holdings`` in
+   an equation of the same dimension becomes ``holdings[10y]`` for element
+   ``10y``, and ``sum(holdings[*])`` becomes the sum of the five elements.
+3. *Order* the auxiliaries and flows so each is computed after what it uses. A
+   cycle without a stock (or a delay) on it is an algebraic loop and an error.
+
+:meth:`Model.dependency_graph` returns the variable dependency graph (edge
+cause -> effect) that loop analysis works on; an edge from a flow to a stock
+has ``flow_to_stock=True``.
+
+Examples
+--------
+>>> from stocks_flows.spec import ModelSpec
+>>> spec = ModelSpec.model_validate({
+...     "time": {"stop": 4},
+...     "dimensions": {"tenor": ["bills", "10y"]},
+...     "constants": {"rate": {"dimensions": ["tenor"], "value": {"bills": 0.5, "10y": 0.1}}},
+...     "stocks": {"holdings": {"dimensions": ["tenor"], "initial": 100}},
+...     "flows": {"sales": {"dimensions": ["tenor"], "from": "holdings", "equation": "rate * holdings"}},
+...     "auxiliaries": {"total": {"equation": "sum(holdings[*])"}}})
+>>> model = build_model(spec)
+>>> model.stocks
+['holdings[bills]', 'holdings[10y]']
+>>> from stocks_flows.expr import to_text
+>>> to_text(model.variables["sales[10y]"].equation)
+'rate[10y] * holdings[10y]'
+>>> sorted(model.dependency_graph().predecessors("holdings[bills]"))
+['sales[bills]']
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from stocks_flows.expr import (
+    STATEFUL_FUNCTIONS,
+    Binary,
+    Call,
+    Expr,
+    If,
+    Name,
+    Number,
+    SyntaxProblem,
+    Time,
+    Unary,
+    UnitProblem,
+    infer_units,
+    parse_expression,
+    parse_units,
+)
+from tenor.errors import Diagnostic, ExpressionError, SpecError, TenorError
+from tenor.specfile import Document, did_you_mean, format_key
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from stocks_flows.spec import LookupSpec, ModelSpec
+
+__all__ = [
+    "KINDS",
+    "Lookup",
+    "Model",
+    "Scenario",
+    "TimeSettings",
+    "Variable",
+    "build_model",
+    "element_name",
+    "evaluation_order",
+]
+
+KINDS = ("constant", "stock", "flow", "auxiliary")
+
+
+def element_name(base: str, subscript: tuple[str, ...]) -> str:
+    """Scalar name of one element: ``element_name("x", ("10y",))`` is ``'x[10y]'``."""
+    return f"{base}[{','.join(subscript)}]" if subscript else base
+
+
+@dataclass(frozen=True)
+class TimeSettings:
+    """Start, stop, integration step, saving step, time unit and method."""
+
+    start: float
+    stop: float
+    dt: float
+    save_step: float
+    unit: str = "day"
+    method: str = "euler"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A graphical function ``y = f(x)``: linear interpolation between points."""
+
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+    extrapolate: bool = False
+
+    @classmethod
+    def from_spec(cls, spec: LookupSpec) -> Lookup:
+        return cls(tuple(spec.xs), tuple(spec.ys), spec.extrapolate)
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One scalar variable (one element of a dimensioned one).
+
+    ``equation`` is the rate of a flow, the formula of an auxiliary, the value
+    of a constant, or the net flow of a stock (``inflows - outflows``), with
+    every name resolved to a scalar name. ``source`` is the equation as written
+    (names not expanded), used when writing the model back out.
+    """
+
+    name: str
+    kind: str
+    equation: Expr
+    base: str = ""
+    subscript: tuple[str, ...] = ()
+    initial: Expr | None = None
+    units: str | None = None
+    non_negative: bool = False
+    inflows: tuple[str, ...] = ()
+    outflows: tuple[str, ...] = ()
+    source: Expr | None = None
+    source_initial: Expr | None = None
+    description: str | None = None
+
+    @property
+    def value(self) -> float | None:
+        """The number of a constant (None for anything else)."""
+        return self.equation.value if self.kind == "constant" and isinstance(self.equation, Number) else None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Changes to the base model: constants, initial values of stocks, lookups (scalar names)."""
+
+    name: str
+    constants: Mapping[str, float] = field(default_factory=dict)
+    initial: Mapping[str, float] = field(default_factory=dict)
+    lookups: Mapping[str, Lookup] = field(default_factory=dict)
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Model:
+    """A validated stock-and-flow model, ready to simulate, export or analyse."""
+
+    time: TimeSettings
+    variables: dict[str, Variable]
+    lookups: dict[str, Lookup] = field(default_factory=dict)
+    dimensions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    scenarios: dict[str, Scenario] = field(default_factory=dict)
+    name: str | None = None
+    order: tuple[str, ...] = ()
+    base_dimensions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    origin: str = "spec"
+    path: str | None = None
+
+    @property
+    def stocks(self) -> list[str]:
+        return [n for n, v in self.variables.items() if v.kind == "stock"]
+
+    @property
+    def constants(self) -> list[str]:
+        return [n for n, v in self.variables.items() if v.kind == "constant"]
+
+    def names_of(self, kind: str) -> list[str]:
+        """Scalar names of the variables of one kind."""
+        return [n for n, v in self.variables.items() if v.kind == kind]
+
+    def dependency_graph(self) -> nx.DiGraph:
+        """The variable dependency graph: an edge ``cause -> effect`` for each name an equation uses.
+
+        Node attributes: ``kind`` and ``base``. Edge attributes:
+        ``flow_to_stock`` (a flow filling or draining a stock) and ``delayed``
+        (the cause enters through a smooth or delay, so it acts with a lag).
+        """
+        import networkx as nx
+
+        graph = nx.DiGraph()
+        for name, var in self.variables.items():
+            graph.add_node(name, kind=var.kind, base=var.base or name)
+        for name, var in self.variables.items():
+            for ref, delayed in _references(var.equation):
+                if ref not in self.variables:
+                    continue
+                graph.add_edge(ref, name, flow_to_stock=var.kind == "stock", delayed=delayed)
+        return graph
+
+    def with_scenario(self, scenario: Scenario | str | None) -> Model:
+        """This model with a scenario's changes applied as its base values."""
+        if scenario is None:
+            return self
+        if isinstance(scenario, str):
+            scenario = self.scenario(scenario)
+        variables = dict(self.variables)
+        for name, value in scenario.constants.items():
+            variables[name] = replace(variables[name], equation=Number(float(value)))
+        for name, value in scenario.initial.items():
+            variables[name] = replace(variables[name], initial=Number(float(value)))
+        lookups = {**self.lookups, **scenario.lookups}
+        return replace(self, variables=variables, lookups=lookups)
+
+    def scenario(self, name: str) -> Scenario:
+        """The named scenario, with a "did you mean" when the name is unknown."""
+        if name not in self.scenarios:
+            close = did_you_mean(name, self.scenarios)
+            known = ", ".join(self.scenarios) or "none"
+            raise TenorError(
+                f"unknown scenario {name!r}",
+                hint=f"did you mean {close!r}?" if close else f"scenarios in this model: {known}",
+            )
+        return self.scenarios[name]
+
+
+# --- references and order ------------------------------------------------------------------
+
+
+def _references(tree: Expr, delayed: bool = False) -> Iterable[tuple[str, bool]]:
+    """Names used by ``tree``, each with whether it enters through a stateful function."""
+    if isinstance(tree, Name):
+        yield tree.name, delayed
+    elif isinstance(tree, Unary):
+        yield from _references(tree.operand, delayed)
+    elif isinstance(tree, Binary):
+        yield from _references(tree.left, delayed)
+        yield from _references(tree.right, delayed)
+    elif isinstance(tree, If):
+        for part in (tree.cond, tree.then, tree.other):
+            yield from _references(part, delayed)
+    elif isinstance(tree, Call):
+        for i, arg in enumerate(tree.args):
+            yield from _references(arg, delayed or _is_lagged_argument(tree.func, i))
+
+
+def _is_lagged_argument(func: str, index: int) -> bool:
+    """True for the arguments of a stateful function that do not act within the same step."""
+    if func not in STATEFUL_FUNCTIONS:
+        return False
+    if func == "init":
+        return True
+    if func in ("delay1", "delay3"):
+        return index != 1  # the output is state / delay time
+    return True
+
+
+def _same_step_references(tree: Expr) -> set[str]:
+    return {name for name, delayed in _references(tree) if not delayed}
+
+
+def evaluation_order(variables: Mapping[str, Variable]) -> tuple[str, ...]:
+    """Constants, auxiliaries and flows in an order where each comes after what it uses.
+
+    Raises
+    ------
+    SpecError
+        For an algebraic loop (a cycle with no stock or delay on it), naming it.
+    """
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    computed = [n for n, v in variables.items() if v.kind != "stock"]
+    graph.add_nodes_from(computed)
+    for name in computed:
+        for ref in _same_step_references(variables[name].equation):
+            if ref in variables and variables[ref].kind != "stock":
+                graph.add_edge(ref, name)
+    try:
+        return tuple(nx.lexicographical_topological_sort(graph, key=computed.index))
+    except nx.NetworkXUnfeasible:
+        cycle = [edge[0] for edge in nx.find_cycle(graph)]
+        raise SpecError(
+            "algebraic loop: " + " -> ".join([*cycle, cycle[0]]),
+            key=cycle[0],
+            hint="a feedback loop needs a stock (or a smooth or delay) on it; add one, or break the loop",
+        ) from None
+
+
+# --- building from the spec ----------------------------------------------------------------
+
+
+@dataclass
+class _Issue:
+    path: tuple[str | int, ...]
+    message: str
+    hint: str | None = None
+    pos: tuple[int, int] | None = None  # (line, column) inside the equation text
+
+
+class _Builder:
+    def __init__(self, spec: ModelSpec) -> None:
+        self.spec = spec
+        self.issues: list[_Issue] = []
+        self.kinds: dict[str, str] = {}
+        self.dims: dict[str, tuple[str, ...]] = {}
+        self.sections: dict[str, str] = {}
+        self.dimensions = {d: tuple(str(e) for e in els) for d, els in spec.dimensions.items()}
+        for section, kind in (
+            ("constants", "constant"),
+            ("stocks", "stock"),
+            ("flows", "flow"),
+            ("auxiliaries", "auxiliary"),
+        ):
+            for name, var in getattr(spec, section).items():
+                if name in self.kinds or name in spec.lookups:
+                    other = self.sections.get(name, "lookups")
+                    self.issue(
+                        (section, name),
+                        f"{name!r} is also defined in {other}",
+                        "give each variable its own name",
+                        key=True,
+                    )
+                    continue
+                self.kinds[name] = kind
+                self.sections[name] = section
+                dims = []
+                for i, dim in enumerate(var.dimensions):
+                    if dim not in self.dimensions:
+                        close = did_you_mean(dim, self.dimensions)
+                        self.issue(
+                            (section, name, "dimensions", i),
+                            f"unknown dimension {dim!r}",
+                            f"did you mean {close!r}?" if close else "declare it under dimensions:",
+                        )
+                    dims.append(dim)
+                self.dims[name] = tuple(dims)
+
+    def issue(
+        self,
+        path: tuple[str | int, ...],
+        message: str,
+        hint: str | None = None,
+        pos: tuple[int, int] | None = None,
+        key: bool = False,
+    ) -> None:
+        self.issues.append(_Issue(path, message, hint, pos))
+
+    def elements(self, name: str) -> list[tuple[str, ...]]:
+        dims = self.dims.get(name, ())
+        if any(d not in self.dimensions for d in dims):
+            return []
+        return [tuple(p) for p in itertools.product(*(self.dimensions[d] for d in dims))]
+
+    def per_element(
+        self, path: tuple[str, ...], name: str, value: Any
+    ) -> dict[tuple[str, ...], tuple[Any, tuple]]:
+        """Element -> (value, path of that value)."""
+        elements = self.elements(name)
+        if not isinstance(value, dict):
+            return {e: (value, path) for e in elements}
+        out: dict[tuple[str, ...], tuple[Any, tuple]] = {}
+        known = {",".join(e): e for e in elements}
+        if not self.dims.get(name):
+            self.issue(path, "a value per element needs dimensions", f"add dimensions: [...] to {name!r}")
+            return {}
+        for key, item in value.items():
+            if str(key) not in known:
+                close = did_you_mean(str(key), known)
+                self.issue(
+                    (*path, key),
+                    f"{key!r} is not an element of {', '.join(self.dims[name])}",
+                    f"did you mean {close!r}?" if close else "elements: " + ", ".join(known),
+                )
+                continue
+            out[known[str(key)]] = (item, (*path, key))
+        missing = [k for k in known if known[k] not in out]
+        if missing:
+            self.issue(
+                path,
+                "no value for element(s) " + ", ".join(missing),
+                "give every element a value, or one equation for all",
+            )
+        return out
+
+    def parse(self, text: Any, path: tuple) -> Expr | None:
+        if isinstance(text, int | float):
+            return Number(float(text))
+        try:
+            return parse_expression(text)
+        except SyntaxProblem as problem:
+            self.issue(path, problem.message, problem.hint, (problem.line, problem.column))
+            return None
+
+    # name resolution ---------------------------------------------------------------------
+
+    def resolve(self, tree: Expr, owner: str, element: tuple[str, ...], path: tuple) -> Expr:
+        owner_dims = self.dims.get(owner, ())
+        context = dict(zip(owner_dims, element, strict=False))
+
+        def unknown(node: Name | Call, what: str) -> None:
+            pool = [*self.kinds, *self.spec.lookups] if what == "variable" else [*self.spec.lookups]
+            close = did_you_mean(node.name if isinstance(node, Name) else node.func, pool)
+            word = node.name if isinstance(node, Name) else node.func
+            hint = (
+                f"did you mean {close!r}?"
+                if close
+                else (
+                    f"define {word!r} in constants, stocks, flows or auxiliaries"
+                    if what == "variable"
+                    else "known functions: " + ", ".join(sorted(_known_functions()))
+                )
+            )
+            self.issue(path, f"unknown {what} {word!r}", hint, node.pos)
+
+        def expand(node: Name) -> list[Name] | None:
+            """Scalar names for a reference; None if it is in error."""
+            if node.name not in self.kinds:
+                if node.name in self.spec.lookups:
+                    self.issue(
+                        path,
+                        f"{node.name!r} is a lookup; call it with an argument",
+                        f"write {node.name}(x)",
+                        node.pos,
+                    )
+                else:
+                    unknown(node, "variable")
+                return None
+            dims = self.dims[node.name]
+            parts = node.subscript
+            if parts is None:
+                parts = tuple(dims)
+            if len(parts) != len(dims):
+                self.issue(
+                    path,
+                    f"{node.name!r} has {len(dims)} dimension(s), {len(parts)} given",
+                    f"write {node.name}[{', '.join(dims)}]" if dims else f"write {node.name}",
+                    node.pos,
+                )
+                return None
+            choices: list[list[str]] = []
+            for dim, part in zip(dims, parts, strict=True):
+                elements = self.dimensions.get(dim, ())
+                if part in elements:
+                    choices.append([part])
+                elif part == dim and dim in context:
+                    choices.append([context[dim]])
+                elif part in (dim, "*"):
+                    choices.append(list(elements))
+                else:
+                    close = did_you_mean(part, elements)
+                    hint = (
+                        f"did you mean {close!r}?" if close else f"elements of {dim}: " + ", ".join(elements)
+                    )
+                    self.issue(path, f"{part!r} is not an element of {dim!r}", hint, node.pos)
+                    return None
+            return [Name(_full(node.name, combo), None, node.pos) for combo in itertools.product(*choices)]
+
+        def go(node: Expr) -> Expr:
+            if isinstance(node, Number | Time):
+                return node
+            if isinstance(node, Name):
+                names = expand(node)
+                if names is None:
+                    return Number(0.0, node.pos)
+                if len(names) != 1:
+                    self.issue(
+                        path,
+                        f"{node.name!r} stands for {len(names)} elements here",
+                        f"pick one element, or sum them: sum({node.name}[*])",
+                        node.pos,
+                    )
+                    return Number(0.0, node.pos)
+                return names[0]
+            if isinstance(node, Unary):
+                return Unary(node.op, go(node.operand), node.pos)
+            if isinstance(node, Binary):
+                return Binary(node.op, go(node.left), go(node.right), node.pos)
+            if isinstance(node, If):
+                return If(go(node.cond), go(node.then), go(node.other), node.pos)
+            if isinstance(node, Call):
+                if node.lookup:
+                    if node.func not in self.spec.lookups:
+                        if node.func in self.kinds:
+                            self.issue(
+                                path,
+                                f"{node.func!r} is a variable, not a function or lookup",
+                                f"use it without parentheses: {node.func}",
+                                node.pos,
+                            )
+                        else:
+                            unknown(node, "function")
+                        return Number(0.0, node.pos)
+                    return Call(node.func, tuple(go(a) for a in node.args), node.pos, lookup=True)
+                if (
+                    node.func in ("sum", "min", "max")
+                    and len(node.args) == 1
+                    and isinstance(node.args[0], Name)
+                ):
+                    names = expand(node.args[0])
+                    if names is None:
+                        return Number(0.0, node.pos)
+                    return Call(node.func, tuple(names), node.pos)
+                return Call(node.func, tuple(go(a) for a in node.args), node.pos)
+            raise TypeError(node)
+
+        return go(tree)
+
+
+def _full(base: str, combo: tuple[str, ...]) -> str:
+    return element_name(base, combo)
+
+
+def _known_functions() -> list[str]:
+    from stocks_flows.expr import FUNCTIONS
+
+    return list(FUNCTIONS)
+
+
+def _sum_names(names: list[str]) -> Expr | None:
+    tree: Expr | None = None
+    for n in names:
+        tree = Name(n) if tree is None else Binary("+", tree, Name(n))
+    return tree
+
+
+def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None = None) -> Model:
+    """Build the internal :class:`Model` from a validated spec.
+
+    ``doc`` and ``text`` (the YAML the spec came from) let errors point at the
+    file, line and column, inside the equation.
+
+    Raises
+    ------
+    ExpressionError
+        When an equation does not parse or names something unknown (every such
+        problem is reported at once).
+    SpecError
+        For other inconsistencies (unknown stocks, dimensions, elements).
+    """
+    b = _Builder(spec)
+    variables: dict[str, Variable] = {}
+    units_of: dict[str, Any] = {}
+    time_units = parse_units(spec.time.unit)
+
+    # flows in and out of each stock
+    inflows: dict[str, list[str]] = {}
+    outflows: dict[str, list[str]] = {}
+    for name, flow in spec.flows.items():
+        for end, key, table in ((flow.source, "from", outflows), (flow.target, "to", inflows)):
+            if end is None:
+                continue
+            if end not in spec.stocks:
+                close = did_you_mean(end, spec.stocks)
+                b.issue(
+                    ("flows", name, key),
+                    f"{end!r} is not a stock",
+                    f"did you mean {close!r}?" if close else "stocks: " + ", ".join(spec.stocks),
+                )
+                continue
+            if b.dims.get(end, ()) != b.dims.get(name, ()):
+                b.issue(
+                    ("flows", name, "dimensions"),
+                    f"flow {name!r} and stock {end!r} have different dimensions",
+                    "give the flow the same dimensions as its stock",
+                )
+                continue
+            table.setdefault(end, []).append(name)
+
+    sections = (
+        ("constants", "constant"),
+        ("stocks", "stock"),
+        ("flows", "flow"),
+        ("auxiliaries", "auxiliary"),
+    )
+    for section, kind in sections:
+        for name, var in getattr(spec, section).items():
+            if b.kinds.get(name) != kind:
+                continue
+            for element in b.elements(name):
+                units_of[_full(name, element)] = parse_units(var.units)
+    for section, kind in sections:
+        for name, var in getattr(spec, section).items():
+            if b.kinds.get(name) != kind:
+                continue
+            if kind == "constant":
+                field_name, raw = "value", var.value
+            elif kind == "stock":
+                field_name, raw = "initial", var.initial
+            else:
+                field_name, raw = "equation", var.equation
+            values = b.per_element((section, name, field_name), name, raw)
+            for element, (text_, path) in values.items():
+                full = _full(name, element)
+                source = b.parse(text_, path)
+                if source is None:
+                    continue
+                resolved = b.resolve(source, name, element, path)
+                declared = parse_units(var.units)
+                if kind == "stock":
+                    ins = [_full(f, element) for f in inflows.get(name, [])]
+                    outs = [_full(f, element) for f in outflows.get(name, [])]
+                    net = _sum_names(ins)
+                    for o in outs:
+                        net = Unary("-", Name(o)) if net is None else Binary("-", net, Name(o))
+                    _check_units(b, resolved, declared, units_of, time_units, path)
+                    variables[full] = Variable(
+                        full,
+                        kind,
+                        net if net is not None else Number(0.0),
+                        name,
+                        element,
+                        resolved,
+                        var.units,
+                        var.non_negative,
+                        tuple(ins),
+                        tuple(outs),
+                        None,
+                        source,
+                        var.description,
+                    )
+                    continue
+                _check_units(b, resolved, declared, units_of, time_units, path)
+                if kind == "flow" and declared is not None and time_units is not None:
+                    for stock in filter(None, (var.source, var.target)):
+                        stock_units = parse_units(spec.stocks[stock].units) if stock in spec.stocks else None
+                        if stock_units is None:
+                            continue
+                        expected = dict(stock_units)
+                        for k, v in time_units.items():
+                            expected[k] = expected.get(k, 0.0) - v
+                        expected = {k: v for k, v in expected.items() if v}
+                        if expected != declared:
+                            from stocks_flows.expr import format_units
+
+                            b.issue(
+                                ("flows", name, "units"),
+                                f"flow units {var.units!r} do not match stock {stock!r} "
+                                f"({format_units(stock_units)}) per {spec.time.unit}",
+                                f"write units: {format_units(expected)}",
+                            )
+                if kind == "flow" and var.non_negative:
+                    resolved = Call("max", (resolved, Number(0.0)))
+                variables[full] = Variable(
+                    full,
+                    kind,
+                    resolved,
+                    name,
+                    element,
+                    None,
+                    var.units,
+                    getattr(var, "non_negative", False),
+                    (),
+                    (),
+                    source,
+                    None,
+                    var.description,
+                )
+
+    lookups = {name: Lookup.from_spec(lk) for name, lk in spec.lookups.items()}
+    scenarios: dict[str, Scenario] = {}
+    for sname, scen in spec.scenarios.items():
+        constants: dict[str, float] = {}
+        initial: dict[str, float] = {}
+        for target, table, wanted in (
+            (constants, scen.constants, "constant"),
+            (initial, scen.initial, "stock"),
+        ):
+            field_name = "constants" if wanted == "constant" else "initial"
+            for name, value in table.items():
+                if b.kinds.get(name) != wanted:
+                    pool = [n for n, k in b.kinds.items() if k == wanted]
+                    close = did_you_mean(name, pool)
+                    b.issue(
+                        ("scenarios", sname, field_name, name),
+                        f"{name!r} is not a {wanted}",
+                        f"did you mean {close!r}?" if close else f"{wanted}s: " + ", ".join(pool),
+                    )
+                    continue
+                for element, (item, _path) in b.per_element(
+                    ("scenarios", sname, field_name, name), name, value
+                ).items():
+                    if not isinstance(item, int | float):
+                        b.issue(_path, "expected a number", "scenario values are numbers")
+                        continue
+                    target[_full(name, element)] = float(item)
+        scen_lookups: dict[str, Lookup] = {}
+        for name, lk in scen.lookups.items():
+            if name not in lookups:
+                close = did_you_mean(name, lookups)
+                b.issue(
+                    ("scenarios", sname, "lookups", name),
+                    f"{name!r} is not a lookup",
+                    f"did you mean {close!r}?" if close else "declare it under lookups:",
+                )
+                continue
+            scen_lookups[name] = Lookup.from_spec(lk)
+        scenarios[sname] = Scenario(sname, constants, initial, scen_lookups, scen.description)
+
+    if b.issues:
+        raise _error(b.issues, doc, text)
+    time = spec.time
+    settings = TimeSettings(time.start, time.stop, time.dt, time.save_step or time.dt, time.unit, time.method)
+    try:
+        order = evaluation_order(variables)
+    except SpecError as err:
+        base = variables[err.key].base if err.key in variables else err.key
+        section = b.sections.get(base or "", "auxiliaries")
+        raise _error([_Issue((section, base or ""), err.message, err.hint)], doc, text) from None
+    return Model(
+        time=settings,
+        variables=variables,
+        lookups=lookups,
+        dimensions=b.dimensions,
+        scenarios=scenarios,
+        name=spec.name,
+        order=order,
+        base_dimensions=dict(b.dims),
+    )
+
+
+def _check_units(
+    b: _Builder, tree: Expr, declared: Any, units_of: Mapping[str, Any], time_units: Any, path: tuple
+) -> None:
+    problems: list[UnitProblem] = []
+    inferred = infer_units(tree, units_of, time_units, problems)
+    for p in problems:
+        b.issue(path, p.message, "check the units of the names on both sides", p.pos)
+    if declared is not None and inferred is not None and inferred != declared and not problems:
+        from stocks_flows.expr import format_units
+
+        b.issue(
+            path,
+            f"the equation gives {format_units(inferred)!r} but the units are {format_units(declared)!r}",
+            "fix the equation or the declared units",
+        )
+
+
+def _error(issues: list[_Issue], doc: Document | None, text: str | None) -> SpecError:
+    diagnostics = [_locate(issue, doc, text) for issue in issues]
+    cls = ExpressionError if any(i.pos is not None for i in issues) else SpecError
+    return cls(diagnostics=diagnostics)
+
+
+def _locate(issue: _Issue, doc: Document | None, text: str | None) -> Diagnostic:
+    key = format_key(issue.path) or None
+    if doc is None:
+        line, column = issue.pos if issue.pos else (None, None)
+        return Diagnostic(issue.message, None, line, column, key, issue.hint)
+    where = doc.locate(issue.path)
+    if where is None:
+        return Diagnostic(issue.message, doc.file, None, None, key, issue.hint)
+    line, column = where
+    if issue.pos is not None and text is not None and tuple(issue.path) in doc.marks:
+        eq_line, eq_col = issue.pos
+        lines = text.splitlines()
+        source = lines[line - 1] if 0 < line <= len(lines) else ""
+        first = source[column - 1] if 0 < column <= len(source) else ""
+        if first in "|>":
+            block = lines[line] if line < len(lines) else ""  # first line of the block sets its indentation
+            line, column = line + eq_line, len(block) - len(block.lstrip()) + eq_col
+        elif eq_line == 1:
+            column = column + (1 if first in "'\"" else 0) + eq_col - 1
+        else:
+            line = line + eq_line - 1
+            column = eq_col
+    return Diagnostic(issue.message, doc.file, line, column, key, issue.hint)

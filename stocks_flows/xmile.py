@@ -1,0 +1,691 @@
+"""XMILE in and out: the OASIS exchange format for system-dynamics models.
+
+XMILE 1.0 (OASIS, 2015) is an XML file with ``<sim_specs>`` (start, stop, dt,
+method), optional ``<dimensions>`` (arrays), and under ``<model><variables>``
+one element per variable: ``<stock>`` (initial value in ``<eqn>``, with
+``<inflow>``/``<outflow>`` names), ``<flow>``, ``<aux>`` and ``<gf>``
+(graphical functions, i.e. lookups). Equations use the XMILE expression
+language: ``IF c THEN a ELSE b``, ``AND``/``OR``/``NOT``, ``MIN``, ``SMTH1``,
+``DELAY3``, ``STEP``, ``SAFEDIV`` and so on.
+
+*Out*: :func:`generate_xmile` writes a :class:`~stocks_flows.model.Model` as
+XMILE that PySD reads and runs; :func:`write_xmile` writes it to a file
+atomically. Every element of a dimensioned variable gets its own equation,
+with explicit element references, and ``sum`` over a dimension is written out
+as a sum of elements, so nothing depends on a reader's array semantics.
+
+*In*: :func:`read_xmile` (``.xmile``, ``.stmx``) and :func:`read_vensim`
+(``.mdl``) use PySD's translators to build PySD's abstract model, then turn its
+expression structures into tenor's AST. A construct tenor does not support is
+reported with the construct, the variable and the file. PySD's translators
+work on a copy of the file in a temporary folder that tenor owns, so nothing
+is ever written beside the user's model.
+
+References
+----------
+OASIS XMILE Version 1.0, Committee Specification 01, 2015.
+https://docs.oasis-open.org/xmile/xmile/v1.0/xmile-v1.0.html
+
+Examples
+--------
+>>> from stocks_flows.load import parse_model
+>>> model = parse_model('''
+... time: {stop: 5}
+... stocks: {s: {initial: 10}}
+... flows: {f: {from: s, equation: s / 2}}
+... ''')
+>>> text = generate_xmile(model)
+>>> '<stock name="s">' in text and '<outflow>f</outflow>' in text
+True
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+from stocks_flows.expr import Binary, Call, Expr, If, Name, Number, Time, Unary
+from stocks_flows.model import Lookup, Model, TimeSettings, Variable, element_name, evaluation_order
+from tenor.errors import SpecError
+from tenor.output import write_text
+
+__all__ = ["generate_xmile", "private_copy", "read_vensim", "read_xmile", "write_xmile"]
+
+_XMILE_NS = "http://docs.oasis-open.org/xmile/ns/XMILE/v1.0"
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _quote(name: str) -> str:
+    base, bracket, rest = name.partition("[")
+    text = base if _IDENT.match(base) else '"' + base.replace('"', '\\"') + '"'
+    return text + (bracket + rest if bracket else "")
+
+
+def _equation(tree: Expr) -> str:
+    """An AST as XMILE equation text (fully parenthesised)."""
+
+    def go(node: Expr) -> str:
+        if isinstance(node, Number):
+            return repr(float(node.value)) if node.value != int(node.value) else str(int(node.value))
+        if isinstance(node, Time):
+            return "TIME"
+        if isinstance(node, Name):
+            return _quote(node.name)
+        if isinstance(node, Unary):
+            return f"(NOT ({go(node.operand)}))" if node.op == "not" else f"({node.op}({go(node.operand)}))"
+        if isinstance(node, Binary):
+            op = node.op.upper() if node.op in ("and", "or") else node.op
+            return f"({go(node.left)} {op} {go(node.right)})"
+        if isinstance(node, If):
+            return f"(IF {go(node.cond)} THEN {go(node.then)} ELSE {go(node.other)})"
+        if isinstance(node, Call):
+            return _call(node, go)
+        raise TypeError(node)
+
+    return go(tree)
+
+
+_XMILE_FUNCS = {
+    "abs": "ABS",
+    "exp": "EXP",
+    "ln": "LN",
+    "log10": "LOG10",
+    "sqrt": "SQRT",
+    "sin": "SIN",
+    "cos": "COS",
+    "tan": "TAN",
+    "arctan": "ARCTAN",
+    "int": "INT",
+    "step": "STEP",
+    "ramp": "RAMP",
+    "smooth1": "SMTH1",
+    "smooth3": "SMTH3",
+    "delay1": "DELAY1",
+    "delay3": "DELAY3",
+    "delay_fixed": "DELAY",
+    "init": "INIT",
+    "xidz": "SAFEDIV",
+    "zidz": "SAFEDIV",
+}
+
+
+def _call(node: Call, go: Callable[[Expr], str]) -> str:
+    args = [go(a) for a in node.args]
+    f = node.func
+    if node.lookup:
+        return f"{_quote(f)}({args[0]})"
+    if f in ("min", "max"):
+        if len(args) == 1:
+            return args[0]
+        out = args[-1]
+        for a in reversed(args[:-1]):
+            out = f"{f.upper()}({a}, {out})"
+        return out
+    if f == "sum":
+        return "(" + " + ".join(args) + ")"
+    if f == "pi":
+        return "PI"
+    if f == "mod":
+        return f"(({args[0]}) mod ({args[1]}))"
+    if f == "if_then_else":
+        return f"(IF {args[0]} THEN {args[1]} ELSE {args[2]})"
+    if f == "pulse":
+        start, width = args
+        return f"(IF (TIME >= ({start} - 0.000001)) AND (TIME < ({start} + {width})) THEN 1 ELSE 0)"
+    return f"{_XMILE_FUNCS[f]}({', '.join(args)})"
+
+
+def _number(value: float) -> str:
+    return repr(float(value))
+
+
+def generate_xmile(model: Model) -> str:
+    """The model as XMILE 1.0 text."""
+    ts = model.time
+    lines = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        f'<xmile version="1.0" xmlns="{_XMILE_NS}">',
+        "  <header>",
+        "    <vendor>tenor</vendor>",
+        '    <product version="0.1.0">tenor</product>',
+        f"    <name>{escape(model.name or 'model')}</name>",
+        "  </header>",
+        f'  <sim_specs method="{"RK4" if ts.method == "rk4" else "Euler"}" time_units={quoteattr(ts.unit)}>',
+        f"    <start>{_number(ts.start)}</start>",
+        f"    <stop>{_number(ts.stop)}</stop>",
+        f"    <dt>{_number(ts.dt)}</dt>",
+        "  </sim_specs>",
+    ]
+    used_dims = {d for dims in model.base_dimensions.values() for d in dims}
+    if used_dims:
+        lines.append("  <dimensions>")
+        for dim, elements in model.dimensions.items():
+            if dim in used_dims:
+                lines.append(f"    <dim name={quoteattr(dim)}>")
+                lines.extend(f"      <elem name={quoteattr(e)}/>" for e in elements)
+                lines.append("    </dim>")
+        lines.append("  </dimensions>")
+    lines += ["  <model>", "    <variables>"]
+    groups: dict[str, list[Variable]] = {}
+    for var in model.variables.values():
+        groups.setdefault(var.base or var.name, []).append(var)
+    for base, members in groups.items():
+        lines.extend(_element(model, base, members))
+    for name, table in model.lookups.items():
+        kind = ' type="extrapolate"' if table.extrapolate else ""
+        lines.append(f"      <gf name={quoteattr(name)}{kind}>")
+        lines.append(f'        <xscale min="{_number(table.xs[0])}" max="{_number(table.xs[-1])}"/>')
+        lines.append(f'        <yscale min="{_number(min(table.ys))}" max="{_number(max(table.ys))}"/>')
+        lines.append(f"        <xpts>{','.join(_number(x) for x in table.xs)}</xpts>")
+        lines.append(f"        <ypts>{','.join(_number(y) for y in table.ys)}</ypts>")
+        lines.append("      </gf>")
+    lines += ["    </variables>", "  </model>", "</xmile>", ""]
+    return "\n".join(lines)
+
+
+def _element(model: Model, base: str, members: list[Variable]) -> Iterator[str]:
+    first = members[0]
+    dims = model.base_dimensions.get(base, ())
+    tag = {"stock": "stock", "flow": "flow"}.get(first.kind, "aux")
+    synthetic_flow: list[str] = []
+    if first.kind == "stock" and not first.inflows and not first.outflows and not _is_zero(first.equation):
+        synthetic_flow = [f"{base} net flow"]
+    yield f"      <{tag} name={quoteattr(base)}>"
+    if dims:
+        yield "        <dimensions>"
+        for d in dims:
+            yield f"          <dim name={quoteattr(d)}/>"
+        yield "        </dimensions>"
+
+    def body(var: Variable, indent: str) -> Iterator[str]:
+        tree = var.initial if var.kind == "stock" else var.equation
+        yield f"{indent}<eqn>{escape(_equation(tree if tree is not None else Number(0.0)))}</eqn>"
+
+    initial_array: list[str] = []
+    if dims and first.kind == "stock":
+        # PySD reads one initial value equation per stock: per-element values go through an auxiliary array
+        texts = {_equation(v.initial or Number(0.0)) for v in members}
+        if len(texts) == 1 and "[" not in next(iter(texts)):
+            yield f"        <eqn>{escape(texts.pop())}</eqn>"
+        else:
+            initial_array = [f"{base} initial"]
+            yield f"        <eqn>{escape(_quote(initial_array[0]))}</eqn>"
+    elif dims:
+        for var in members:
+            yield f"        <element subscript={quoteattr(', '.join(var.subscript))}>"
+            yield from body(var, "          ")
+            yield "        </element>"
+    else:
+        yield from body(first, "        ")
+    if first.kind == "stock":
+        for flow in sorted({model.variables[f].base or f for f in first.inflows}) + synthetic_flow:
+            yield f"        <inflow>{escape(flow)}</inflow>"
+        for flow in sorted({model.variables[f].base or f for f in first.outflows}):
+            yield f"        <outflow>{escape(flow)}</outflow>"
+        if first.non_negative:
+            yield "        <non_negative/>"
+    if first.units:
+        yield f"        <units>{escape(first.units)}</units>"
+    if first.description:
+        yield f"        <doc>{escape(first.description)}</doc>"
+    yield f"      </{tag}>"
+    if initial_array:
+        yield f"      <aux name={quoteattr(initial_array[0])}>"
+        yield "        <dimensions>"
+        for d in dims:
+            yield f"          <dim name={quoteattr(d)}/>"
+        yield "        </dimensions>"
+        for var in members:
+            yield f"        <element subscript={quoteattr(', '.join(var.subscript))}>"
+            yield f"          <eqn>{escape(_equation(var.initial or Number(0.0)))}</eqn>"
+            yield "        </element>"
+        yield "      </aux>"
+    if synthetic_flow:
+        yield f"      <flow name={quoteattr(synthetic_flow[0])}>"
+        yield f"        <eqn>{escape(_equation(first.equation))}</eqn>"
+        yield "      </flow>"
+
+
+def _is_zero(tree: Expr) -> bool:
+    return isinstance(tree, Number) and tree.value == 0
+
+
+def write_xmile(model: Model, path: str | Path, *, inputs: tuple[str | Path, ...] = ()) -> None:
+    """Write the model as XMILE, atomically (never onto one of ``inputs``)."""
+    write_text(path, generate_xmile(model), inputs=inputs)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+@contextmanager
+def private_copy(path: str | Path) -> Iterator[Path]:
+    """A copy of ``path`` in a temporary folder tenor owns (removed afterwards).
+
+    PySD writes its translated Python beside the file it reads; working on
+    this copy keeps the user's folder untouched.
+    """
+    src = Path(path)
+    folder = Path(tempfile.mkdtemp(prefix="tenor-sd-"))
+    try:
+        target = folder / src.name
+        shutil.copyfile(src, target)
+        yield target
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\s_]+", "_", name.strip().strip('"').lower())
+
+
+_CONTROL = {"initial_time", "final_time", "time_step", "saveper"}
+
+
+def read_xmile(path: str | Path) -> Model:
+    """Read an XMILE file (``.xmile``, ``.stmx``) into the internal model through PySD's translator."""
+    from pysd.translators.xmile.xmile_file import XmileFile
+
+    return _read(path, lambda p: XmileFile(p), "xmile")
+
+
+def read_vensim(path: str | Path) -> Model:
+    """Read a Vensim ``.mdl`` file into the internal model through PySD's translator."""
+    from pysd.translators.vensim.vensim_file import VensimFile
+
+    return _read(path, lambda p: VensimFile(p), "vensim")
+
+
+def _read(path: str | Path, opener: Callable[[Path], Any], origin: str) -> Model:
+    where = str(path)
+    if not Path(path).is_file():
+        raise SpecError("file not found", file=where, hint="check the path and the current directory")
+    with private_copy(path) as copy:
+        try:
+            translator = opener(copy)
+            translator.parse()
+            abstract = translator.get_abstract_model()
+        except SpecError:
+            raise
+        except Exception as exc:  # PySD's parser errors: report them as located input errors
+            raise _translation_error(exc, where) from None
+    return _convert(abstract, where, origin)
+
+
+def _translation_error(exc: Exception, where: str) -> SpecError:
+    line = column = None
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if hasattr(exc, "line") and callable(exc.line):
+        try:
+            line, column = exc.line(), exc.column()
+        except Exception:  # pragma: no cover - best effort only
+            line = column = None
+    construct = type(exc).__name__
+    return SpecError(
+        f"PySD's translator cannot read this model ({construct}): {text}",
+        file=where,
+        line=None,
+        column=None,
+        hint="the construct quoted above is not supported; simplify the equation or rewrite it"
+        + (f" (equation text position {line}:{column})" if line else ""),
+    )
+
+
+class _Converter:
+    def __init__(self, abstract: Any, where: str) -> None:
+        self.where = where
+        self.dimensions: dict[str, tuple[str, ...]] = {}
+        self.names: dict[str, str] = {}
+        self.lookups: dict[str, Lookup] = {}
+        self.var_dims: dict[str, tuple[str, ...]] = {}
+        self.lookup_names: set[str] = set()
+        section = abstract.sections[0]
+        for sub in section.subscripts:
+            elements = sub.subscripts if isinstance(sub.subscripts, list) else []
+            if not elements:
+                raise SpecError(f"dimension {sub.name!r} has a form tenor does not support", file=where)
+            self.dimensions[sub.name] = tuple(elements)
+        self.element_of = {e: d for d, els in self.dimensions.items() for e in els}
+        for el in section.elements:
+            self.names[_key(el.name)] = el.name
+        self.elements = section.elements
+        if len(abstract.sections) > 1:
+            names = ", ".join(s.name for s in abstract.sections[1:])
+            raise SpecError(
+                f"macros are not supported (found: {names})",
+                file=where,
+                hint="inline the macro's equations into the model",
+            )
+
+    def fail(self, construct: str, variable: str) -> SpecError:
+        return SpecError(
+            f"{construct} is not supported",
+            file=self.where,
+            key=variable,
+            hint="tenor reads stocks, flows, auxiliaries, lookups, smooths and delays",
+        )
+
+    def name(self, reference: str, variable: str) -> str:
+        key = _key(reference)
+        if key not in self.names:
+            raise SpecError(f"unknown variable {reference!r}", file=self.where, key=variable)
+        return self.names[key]
+
+
+def _convert(abstract: Any, where: str, origin: str) -> Model:
+    import numpy as np
+    from pysd.translators.structures import abstract_expressions as ae
+
+    conv = _Converter(abstract, where)
+    control: dict[str, Any] = {}
+    raw: list[tuple[str, tuple[str, ...], Any, Any]] = []  # (name, subscript, ast, element)
+    units: dict[str, str] = {}
+    for el in conv.elements:
+        for comp in el.components:
+            kind = type(comp).__name__
+            if kind == "AbstractLookup":
+                ast = comp.ast
+                if not isinstance(ast, ae.LookupsStructure):
+                    raise conv.fail(f"lookup of type {type(ast).__name__}", el.name)
+                conv.lookups[el.name] = Lookup(
+                    tuple(float(x) for x in ast.x), tuple(float(y) for y in ast.y), ast.type == "extrapolate"
+                )
+                conv.lookup_names.add(_key(el.name))
+                continue
+            if kind not in ("AbstractComponent", "AbstractUnchangeableConstant"):
+                raise conv.fail(kind.removeprefix("Abstract"), el.name)
+            if _key(el.name) in _CONTROL:
+                control[_key(el.name)] = comp.ast
+                continue
+            subs = list(comp.subscripts[0]) if comp.subscripts else []
+            if comp.subscripts and comp.subscripts[1]:
+                raise conv.fail("an EXCEPT subscript", el.name)
+            raw.append((el.name, tuple(subs), comp.ast, el))
+            units[el.name] = el.units or None
+
+    variables: dict[str, Variable] = {}
+    base_dims: dict[str, tuple[str, ...]] = {}
+    for name, subs, _ast, _el in raw:
+        if subs:
+            conv.var_dims[name] = tuple(
+                s if s in conv.dimensions else conv.element_of.get(s, s) for s in subs
+            )
+
+    def expand(subs: tuple[str, ...]) -> list[tuple[tuple[str, ...], dict[str, str]]]:
+        import itertools
+
+        choices: list[list[tuple[str, str]]] = []
+        for s in subs:
+            if s in conv.dimensions:
+                choices.append([(s, e) for e in conv.dimensions[s]])
+            elif s in conv.element_of:
+                choices.append([(conv.element_of[s], s)])
+            else:
+                raise SpecError(f"unknown subscript {s!r}", file=where)
+        out = []
+        for combo in itertools.product(*choices):
+            out.append((tuple(e for _, e in combo), dict(combo)))
+        return out
+
+    for name, subs, ast, el in raw:
+        if subs:
+            base_dims[name] = tuple(s if s in conv.dimensions else conv.element_of[s] for s in subs)
+        combos = expand(subs)
+        flat_values = None
+        if isinstance(ast, np.ndarray):
+            flat_values = ast.reshape(-1)
+            if len(flat_values) != len(combos):
+                raise conv.fail("an array constant of this shape", name)
+        for i, (elements, context) in enumerate(combos):
+            full = element_name(name, elements)
+            tree_source = float(flat_values[i]) if flat_values is not None else ast
+            kind = "auxiliary"
+            initial = None
+            non_negative = False
+            if isinstance(tree_source, ae.IntegStructure):
+                kind = "stock"
+                equation = _to_ast(tree_source.flow, conv, name, context, ae, full)
+                initial = _to_ast(tree_source.initial, conv, name, context, ae, full)
+                non_negative = bool(tree_source.non_negative)
+            else:
+                equation = _to_ast(tree_source, conv, name, context, ae, full)
+                if isinstance(equation, Number):
+                    kind = "constant"
+            variables[full] = Variable(
+                full,
+                kind,
+                equation,
+                name,
+                elements,
+                initial,
+                units.get(name),
+                non_negative,
+                source=equation,
+                source_initial=initial,
+                description=(el.documentation or None),
+            )
+    # flows: what the stocks' net flows name directly
+    for var in list(variables.values()):
+        if var.kind != "stock":
+            continue
+        ins, outs = _flow_terms(var.equation)
+        if ins is None:
+            continue
+        for f in (*ins, *outs):
+            if f in variables and variables[f].kind == "auxiliary":
+                variables[f] = Variable(**{**variables[f].__dict__, "kind": "flow"})
+        variables[var.name] = Variable(**{**var.__dict__, "inflows": tuple(ins), "outflows": tuple(outs)})
+
+    from stocks_flows.engine import _Compiler
+
+    values: dict[str, float] = {}
+    for key in ("initial_time", "final_time", "time_step", "saveper"):
+        if key not in control:
+            if key == "saveper" and "time_step" in values:
+                values[key] = values["time_step"]
+                continue
+            raise SpecError(
+                f"the model has no {key.replace('_', ' ').upper()}",
+                file=where,
+                hint="give the model a start time, a stop time and a time step",
+            )
+        tree = _to_ast(control[key], conv, key, {}, ae, key, control=True)
+        env: dict[str, Any] = {"__time__": 0.0, "__dt__": 1.0, "__n__": 1}
+        env.update({conv.names.get(k, k): v for k, v in values.items()})
+        try:
+            values[key] = float(_Compiler({}).compile(tree)(env))
+        except KeyError as exc:
+            raise SpecError(
+                f"cannot compute {key.replace('_', ' ').upper()}: it uses {exc}", file=where
+            ) from None
+    start, stop, dt, save = (values[k] for k in ("initial_time", "final_time", "time_step", "saveper"))
+    time_unit = next((el.units for el in conv.elements if _key(el.name) == "initial_time" and el.units), "")
+    time = TimeSettings(start, stop, dt, save, time_unit or "", "euler")
+    try:
+        order = evaluation_order(variables)
+    except SpecError as err:
+        raise SpecError(err.message, file=where, key=err.key, hint=err.hint) from None
+    return Model(
+        time=time,
+        variables=variables,
+        lookups=conv.lookups,
+        dimensions=dict(conv.dimensions),
+        name=Path(where).stem,
+        order=order,
+        base_dimensions=base_dims,
+        origin=origin,
+        path=where,
+    )
+
+
+def _flow_terms(tree: Expr) -> tuple[list[str] | None, list[str]]:
+    """Split a net flow ``a + b - c`` into inflows [a, b] and outflows [c] (None if it is not that shape)."""
+    ins: list[str] = []
+    outs: list[str] = []
+
+    def go(node: Expr, sign: int) -> bool:
+        if isinstance(node, Name):
+            (ins if sign > 0 else outs).append(node.name)
+            return True
+        if isinstance(node, Unary) and node.op == "-":
+            return go(node.operand, -sign)
+        if isinstance(node, Binary) and node.op in "+-":
+            return go(node.left, sign) and go(node.right, sign if node.op == "+" else -sign)
+        return isinstance(node, Number) and node.value == 0
+
+    return (ins, outs) if go(tree, 1) else (None, [])
+
+
+_CALLS = {
+    "abs": "abs",
+    "exp": "exp",
+    "ln": "ln",
+    "log10": "log10",
+    "sqrt": "sqrt",
+    "sin": "sin",
+    "cos": "cos",
+    "tan": "tan",
+    "arctan": "arctan",
+    "integer": "int",
+    "modulo": "mod",
+    "min": "min",
+    "max": "max",
+    "vmin_xmile": "min",
+    "vmax_xmile": "max",
+    "sum": "sum",
+    "xidz": "xidz",
+    "zidz": "zidz",
+    "if_then_else": "if_then_else",
+    "step": "step",
+    "ramp": "ramp",
+    "Xramp": "ramp",
+    "pi": "pi",
+    "pulse": "pulse",
+    "vmin": "min",
+    "vmax": "max",
+}
+
+
+def _to_ast(
+    node: Any,
+    conv: _Converter,
+    variable: str,
+    context: dict[str, str],
+    ae: Any,
+    full: str,
+    control: bool = False,
+) -> Expr:
+    import numpy as np
+
+    def go(x: Any) -> Expr:
+        if isinstance(x, bool):
+            return Number(1.0 if x else 0.0)
+        if isinstance(x, int | float | np.integer | np.floating):
+            return Number(float(x))
+        if isinstance(x, str):
+            try:
+                return Number(float(x))
+            except ValueError:
+                pass
+            raise conv.fail(f"the expression {x!r}", variable)
+        if isinstance(x, ae.ReferenceStructure):
+            if x.reference.lower() == "time":
+                return Time()
+            if control and _key(x.reference) in _CONTROL:
+                return Name(conv.names.get(_key(x.reference), x.reference))
+            names = reference(x)
+            if len(names) != 1:
+                raise conv.fail(f"an array reference outside MIN/MAX/SUM ({x.reference})", variable)
+            return names[0]
+        if isinstance(x, ae.ArithmeticStructure | ae.LogicStructure):
+            ops = [o.strip(":").lower() for o in x.operators]
+            args = list(x.arguments)
+            if len(args) == 1 and len(ops) == 1:
+                op = {"negative": "-", "positive": "+", "not": "not"}.get(ops[0])
+                if op is None:
+                    raise conv.fail(f"the operator {ops[0]!r}", variable)
+                return Unary(op, go(args[0]))
+            if ops and ops[0] in ("negative", "not"):
+                raise conv.fail("a unary operator in this position", variable)
+            first = args[0]
+            if ops[0] == "^" and isinstance(first, int | float | np.integer | np.floating) and first < 0:
+                # "-2^2" is a negative literal raised to a power: -(2^2), as XMILE and PySD read it
+                tree: Expr = Unary("-", Binary("^", Number(-float(first)), go(args[1])))
+                ops, args = ops[1:], args[1:]
+            else:
+                tree = go(first)
+            for op, arg in zip(ops, args[1:], strict=True):
+                if op == "%":
+                    raise conv.fail("the operator %", variable)
+                op = {"==": "="}.get(op, op)
+                tree = Binary(op, tree, go(arg))
+            return tree
+        if isinstance(x, ae.CallStructure):
+            func = x.function.reference if isinstance(x.function, ae.ReferenceStructure) else str(x.function)
+            if _key(func) in conv.lookup_names:
+                return Call(conv.names[_key(func)], (go(x.arguments[0]),), lookup=True)
+            mapped = _CALLS.get(func)
+            if mapped is None:
+                raise conv.fail(f"the function {func.upper()}", variable)
+            if mapped in ("min", "max", "sum") and len(x.arguments) == 1:
+                arg = x.arguments[0]
+                if isinstance(arg, ae.ReferenceStructure):
+                    return Call(mapped, tuple(reference(arg, all_elements=True)))
+            return Call(mapped, tuple(go(a) for a in x.arguments))
+        if isinstance(x, ae.InitialStructure):
+            return Call("init", (go(x.initial),))
+        if isinstance(x, ae.SmoothStructure):
+            if x.order not in (1, 3):
+                raise conv.fail(f"a smooth of order {x.order}", variable)
+            return Call(f"smooth{int(x.order)}", (go(x.input), go(x.smooth_time), go(x.initial)))
+        if isinstance(x, ae.DelayStructure):
+            if x.order not in (1, 3):
+                raise conv.fail(f"a delay of order {x.order}", variable)
+            return Call(f"delay{int(x.order)}", (go(x.input), go(x.delay_time), go(x.initial)))
+        if isinstance(x, ae.DelayFixedStructure):
+            return Call("delay_fixed", (go(x.input), go(x.delay_time), go(x.initial)))
+        if isinstance(x, ae.InlineLookupsStructure):
+            table = x.lookups
+            name = f"{variable} (table)"
+            conv.lookups[name] = Lookup(
+                tuple(float(v) for v in table.x),
+                tuple(float(v) for v in table.y),
+                table.type == "extrapolate",
+            )
+            conv.lookup_names.add(_key(name))
+            conv.names[_key(name)] = name
+            return Call(name, (go(x.argument),), lookup=True)
+        construct = type(x).__name__.removesuffix("Structure") or type(x).__name__
+        raise conv.fail(f"the construct {construct}", variable)
+
+    def reference(x: Any, all_elements: bool = False) -> list[Name]:
+        import itertools
+
+        target = conv.name(x.reference, variable)
+        subs = list(x.subscripts.subscripts) if x.subscripts is not None else []
+        if not subs and target in conv.var_dims:
+            subs = list(conv.var_dims[target])  # an apply-to-all reference: element by element
+        if not subs:
+            return [Name(target)]
+        choices: list[list[str]] = []
+        for s in subs:
+            if s in conv.element_of:
+                choices.append([s])
+            elif s in conv.dimensions and s in context and not all_elements:
+                choices.append([context[s]])
+            elif s in conv.dimensions:
+                choices.append(list(conv.dimensions[s]))
+            else:
+                raise conv.fail(f"the subscript {s!r}", variable)
+        return [Name(element_name(target, combo)) for combo in itertools.product(*choices)]
+
+    return go(node)

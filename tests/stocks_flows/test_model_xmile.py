@@ -1,0 +1,142 @@
+"""The internal model (dependency graph, order) and XMILE in and out."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from sf_helpers import CONFORMANCE, MODELS, assert_runs_equal
+
+from stocks_flows.engine import simulate
+from stocks_flows.load import load_model, parse_model
+from stocks_flows.pysd_runner import run_pysd
+from stocks_flows.xmile import generate_xmile, read_vensim, read_xmile, write_xmile
+from tenor.errors import ExportError, SpecError
+
+
+def test_dependency_graph_marks_flow_to_stock_links():
+    model = load_model(MODELS / "teacup.yaml")
+    graph = model.dependency_graph()
+    assert graph.edges["heat_loss_to_room", "teacup_temperature"]["flow_to_stock"] is True
+    assert graph.edges["teacup_temperature", "heat_loss_to_room"]["flow_to_stock"] is False
+    assert graph.edges["room_temperature", "heat_loss_to_room"]["flow_to_stock"] is False
+    assert graph.nodes["teacup_temperature"]["kind"] == "stock"
+    assert sorted(graph.predecessors("heat_loss_to_room")) == [
+        "characteristic_time",
+        "room_temperature",
+        "teacup_temperature",
+    ]
+
+
+def test_dependency_graph_per_tenor_and_delayed_links():
+    model = load_model(MODELS / "tenors.yaml")
+    graph = model.dependency_graph()
+    assert graph.has_edge("sales[10y]", "holdings[10y]") and not graph.has_edge("sales[10y]", "holdings[2y]")
+    assert {p for p in graph.predecessors("proceeds")} == {
+        f"sales[{t}]" for t in ("bills", "2y", "5y", "10y", "30y")
+    }
+    assert graph.nodes["holdings[10y]"]["base"] == "holdings"
+    assert model.base_dimensions["sales"] == ("tenor",)
+    smoothed = parse_model("""
+time: {stop: 5}
+stocks: {s: {initial: 1}}
+flows: {f: {to: s, equation: "smooth1(s, 2)"}}
+""").dependency_graph()
+    assert smoothed.edges["s", "f"]["delayed"] is True
+
+
+def test_a_smooth_breaks_an_algebraic_loop():
+    model = parse_model("""
+time: {stop: 5}
+auxiliaries:
+  a: {equation: "smooth1(b, 2, 0)"}
+  b: {equation: a + 1}
+""")
+    assert model.order == ("a", "b")
+
+
+def test_scenarios_apply_constants_initials_and_lookups():
+    model = load_model(MODELS / "tenors.yaml")
+    calm = model.with_scenario("calm")
+    assert calm.lookups["pressure"].ys == (1.0, 1.0)
+    bills = model.with_scenario("bills_only")
+    assert bills.variables["sale_rate[10y]"].value == 0.0
+    hot = load_model(MODELS / "teacup.yaml").with_scenario("hot_tea")
+    assert simulate(hot).values[0, 0, hot_index(hot)] == 210.0
+
+
+def hot_index(model):
+    return list(model.variables).index("teacup_temperature")
+
+
+@pytest.mark.parametrize("name", ["teacup.yaml", "tenors.yaml"])
+def test_export_reads_back_and_runs_the_same(tmp_path, name):
+    model = load_model(MODELS / name)
+    path = tmp_path / "model.xmile"
+    write_xmile(model, path)
+    back = read_xmile(path)
+    original = simulate(model).frame(0)
+    again = simulate(back).frame(0)
+    # XMILE (as PySD reads it) saves every dt; keep the rows of the original save step
+    again = again[np.isin(again["time"].to_numpy(), original["time"].to_numpy())].reset_index(drop=True)
+    assert set(original.columns) <= set(again.columns)
+    cols = list(original.columns)
+    assert_runs_equal(again[cols].to_numpy(), original.to_numpy(), cols, original["time"].to_numpy())
+
+
+def test_exported_xmile_runs_in_pysd_directly(tmp_path):
+    import pysd
+
+    model = load_model(MODELS / "tenors.yaml")
+    path = tmp_path / "model.xmile"
+    path.write_text(generate_xmile(model))
+    result = pysd.read_xmile(str(path)).run(return_columns=["cash", "holdings[10y]"], saveper=1)
+    mine = simulate(model, variables=["cash", "holdings[10y]"])
+    np.testing.assert_allclose(result.to_numpy(), mine.values[0], rtol=1e-9)
+
+
+def test_reading_never_writes_beside_the_model(tmp_path):
+    for src in (CONFORMANCE / "xmile" / "teacup" / "teacup.xmile", MODELS / "teacup.mdl"):
+        shutil.copy(src, tmp_path / src.name)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    for name in ("teacup.xmile", "teacup.mdl"):
+        model = load_model(tmp_path / name)
+        run_pysd(model)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_vensim_model_reads_into_the_same_model():
+    vensim = read_vensim(MODELS / "teacup.mdl")
+    xmile = read_xmile(CONFORMANCE / "xmile" / "teacup" / "teacup.xmile")
+    assert set(vensim.variables) == set(xmile.variables)
+    assert (vensim.time.start, vensim.time.stop, vensim.time.dt) == (
+        xmile.time.start,
+        xmile.time.stop,
+        xmile.time.dt,
+    )
+    a, b = simulate(vensim).frame(0), simulate(xmile).frame(0)
+    np.testing.assert_allclose(a[list(b.columns)].to_numpy(), b.to_numpy(), rtol=1e-12)
+    assert vensim.variables["Teacup Temperature"].outflows == ("Heat Loss to Room",)
+
+
+def test_unsupported_construct_names_construct_variable_and_file():
+    with pytest.raises(SpecError) as info:
+        load_model(MODELS / "trend.xmile")
+    err = info.value
+    assert "Trend" in err.message and err.key == "growth" and err.file.endswith("trend.xmile")
+
+
+def test_broken_xmile_is_a_spec_error_not_a_traceback(tmp_path):
+    bad = tmp_path / "bad.xmile"
+    bad.write_text((MODELS / "trend.xmile").read_text().replace("TREND(input, 3)", "input +* ("))
+    with pytest.raises(SpecError, match="cannot read"):
+        load_model(bad)
+
+
+def test_export_refuses_to_overwrite_its_input(tmp_path):
+    src = tmp_path / "teacup.yaml"
+    shutil.copy(MODELS / "teacup.yaml", src)
+    with pytest.raises(ExportError):
+        write_xmile(load_model(src), src, inputs=(src,))
+    assert src.read_text() == (MODELS / "teacup.yaml").read_text()
