@@ -173,7 +173,7 @@ queries:
   wrong_route:
     treatment: x
     outcome: y
-    expect: {by: frontdoor}
+    expect: {by: none}
   mediator:
     treatment: x
     outcome: y
