@@ -117,8 +117,6 @@ def read_graph_source(source: str, format: str | None = None) -> CausalSpec:
     extension, and for standard input the text itself (dagitty text starts with
     ``dag``).
     """
-    from causal.formats.dagitty import parse_dagitty
-
     if format not in (None, "yaml", "dagitty"):
         raise SpecError(f"unknown graph format {format!r}", file=source, hint="use --format yaml or --format dagitty")
     if source == "-":
@@ -142,5 +140,7 @@ def read_graph_source(source: str, format: str | None = None) -> CausalSpec:
                 )
         text = read_text(source)
     if format == "dagitty":
+        from causal.formats.dagitty import parse_dagitty
+
         return parse_dagitty(text, file=name)
     return parse_spec(text, file=name)

@@ -1,0 +1,1 @@
+"""Answer keys: published graphs with their published (or derived and cited) answers."""

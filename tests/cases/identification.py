@@ -1,0 +1,188 @@
+"""Identification answer keys, in the shape of DoWhy's ``TEST_GRAPH_SOLUTIONS``.
+
+Each case names its source. ``minimal_sets`` are all inclusion-minimal
+adjustment sets (``[]``: none exists; ``[[]]``: the empty set suffices);
+``biased_sets`` are plausible wrong answers that must never be reported as
+minimal adjustment sets. ``None`` means "not part of this answer key".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from causal.graph import CausalGraph, from_edges
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    reference: str
+    edges: list[tuple[str, str]]
+    treatment: list[str]
+    outcome: list[str]
+    identifiable: bool
+    by: str
+    bidirected: list[tuple[str, str]] = field(default_factory=list)
+    latent: list[str] = field(default_factory=list)
+    minimal_sets: list[list[str]] | None = None
+    biased_sets: list[list[str]] = field(default_factory=list)
+    frontdoor_sets: list[list[str]] | None = None
+    instruments: list[str] | None = None
+    estimand: str | None = None
+
+    def graph(self) -> CausalGraph:
+        return from_edges(self.edges, bidirected=self.bidirected, latent=self.latent)
+
+
+SHRIER_PLATT_EDGES = [
+    ("WarmUp", "IntraGameProprioception"),
+    ("IntraGameProprioception", "Injury"),
+    ("Coach", "TeamMotivation"),
+    ("Coach", "FitnessLevel"),
+    ("Genetics", "FitnessLevel"),
+    ("Genetics", "NeuromuscularFatigue"),
+    ("Genetics", "ConnectiveTissueDisorder"),
+    ("TeamMotivation", "WarmUp"),
+    ("TeamMotivation", "PreviousInjury"),
+    ("FitnessLevel", "PreGameProprioception"),
+    ("FitnessLevel", "NeuromuscularFatigue"),
+    ("ConnectiveTissueDisorder", "NeuromuscularFatigue"),
+    ("ConnectiveTissueDisorder", "TissueWeakness"),
+    ("PreGameProprioception", "WarmUp"),
+    ("NeuromuscularFatigue", "IntraGameProprioception"),
+    ("NeuromuscularFatigue", "Injury"),
+    ("ContactSport", "PreviousInjury"),
+    ("ContactSport", "IntraGameProprioception"),
+    ("TissueWeakness", "Injury"),
+]
+
+PEARL_FIG_3_4_EDGES = [
+    ("x1", "x3"), ("x1", "x4"), ("x2", "x4"), ("x2", "x5"), ("x3", "x"), ("x4", "x"),
+    ("x4", "y"), ("x5", "y"), ("x", "x6"), ("x6", "y"),
+]
+
+CASES: list[Case] = [
+    Case(
+        name="confounding triangle",
+        reference="Pearl, J. (2009). Causality, 2nd ed., §3.3.1: a common cause z of x and y.",
+        edges=[("z", "x"), ("z", "y"), ("x", "y")],
+        treatment=["x"], outcome=["y"], identifiable=True, by="backdoor",
+        minimal_sets=[["z"]], biased_sets=[[]], frontdoor_sets=[], instruments=[],
+        estimand="Σ_{z} P(y | x, z) P(z)",
+    ),
+    Case(
+        name="Pearl's back-door example",
+        reference="Pearl, J. (2009). Causality, 2nd ed., §3.3.1, Fig. 3.4: {x3, x4} and {x4, x5} are "
+                  "sufficient, {x4} alone is not; DoWhy's TEST_GRAPH_SOLUTIONS has the same graph.",
+        edges=PEARL_FIG_3_4_EDGES,
+        treatment=["x"], outcome=["y"], identifiable=True, by="backdoor",
+        minimal_sets=[["x1", "x4"], ["x2", "x4"], ["x3", "x4"], ["x4", "x5"]],
+        biased_sets=[[], ["x4"], ["x6"], ["x3"], ["x4", "x6"]],
+    ),
+    Case(
+        name="front door: smoking, tar, cancer",
+        reference="Pearl, J. (2009). Causality, 2nd ed., §3.3.2, Fig. 3.5: a latent genotype confounds "
+                  "smoking and cancer; tar satisfies the front-door criterion (eq. 3.42).",
+        edges=[("smoking", "tar"), ("tar", "cancer")],
+        bidirected=[("smoking", "cancer")],
+        treatment=["smoking"], outcome=["cancer"], identifiable=True, by="frontdoor",
+        minimal_sets=[], biased_sets=[[], ["tar"]], frontdoor_sets=[["tar"]], instruments=[],
+        estimand="Σ_{tar} P(tar | smoking) Σ_{smoking'} P(smoking') P(cancer | smoking', tar)",
+    ),
+    Case(
+        name="instrument with latent confounding",
+        reference="Pearl, J. (2009). Causality, 2nd ed., §7.4.5 (Fig. 7.4?) and Angrist, Imbens & Rubin "
+                  "(1996): z -> x -> y with x <-> y; not identifiable nonparametrically, z is an instrument.",
+        edges=[("z", "x"), ("x", "y")],
+        bidirected=[("x", "y")],
+        treatment=["x"], outcome=["y"], identifiable=False, by="iv",
+        minimal_sets=[], biased_sets=[[], ["z"]], frontdoor_sets=[], instruments=["z"],
+    ),
+    Case(
+        name="bow arc",
+        reference="Pearl, J. (2009). Causality, 2nd ed., §3.5, Fig. 3.9(a) (the bow pattern); Shpitser & "
+                  "Pearl (2006), the smallest hedge.",
+        edges=[("x", "y")],
+        bidirected=[("x", "y")],
+        treatment=["x"], outcome=["y"], identifiable=False, by="none",
+        minimal_sets=[], biased_sets=[[]], frontdoor_sets=[], instruments=[],
+    ),
+    Case(
+        name="napkin",
+        reference="Pearl, J. & Mackenzie, D. (2018). The Book of Why, ch. 7, p. 240, Fig. 7.5; the "
+                  "estimand is in Shpitser & Pearl (2006) and Bareinboim's notes: identifiable only by ID.",
+        edges=[("w", "z"), ("z", "x"), ("x", "y")],
+        bidirected=[("w", "x"), ("w", "y")],
+        treatment=["x"], outcome=["y"], identifiable=True, by="id",
+        minimal_sets=[], biased_sets=[[], ["w"], ["z"], ["w", "z"]], frontdoor_sets=[], instruments=[],
+        estimand="[Σ_{w} P(w) P(x | w, z) P(y | w, x, z)] / [Σ_{w} P(w) P(x | w, z)]",
+    ),
+    Case(
+        name="M-bias",
+        reference="Greenland, S., Pearl, J. & Robins, J. (1999). Causal diagrams for epidemiologic "
+                  "research. Epidemiology 10:37-48: adjusting for the collider m opens x <- a -> m <- b -> y.",
+        edges=[("a", "x"), ("a", "m"), ("b", "m"), ("b", "y"), ("x", "y")],
+        treatment=["x"], outcome=["y"], identifiable=True, by="backdoor",
+        minimal_sets=[[]], biased_sets=[["m"]], frontdoor_sets=[],
+        estimand="P(y | x)",
+    ),
+    Case(
+        name="M-bias with latent causes",
+        reference="Greenland, Pearl & Robins (1999), with a and b unobserved (as in dagitty's M-bias example).",
+        edges=[("a", "x"), ("a", "m"), ("b", "m"), ("b", "y"), ("x", "y")],
+        latent=["a", "b"],
+        treatment=["x"], outcome=["y"], identifiable=True, by="backdoor",
+        minimal_sets=[[]], biased_sets=[["m"], ["a"], ["b"]],
+    ),
+    Case(
+        name="Shrier & Platt sports injury",
+        reference="Shrier, I. & Platt, R. W. (2008). Reducing bias through directed acyclic graphs. BMC "
+                  "Medical Research Methodology 8:70, Fig. 1, as encoded in dagitty's getExample('Shrier') "
+                  "(whose documentation counts 9 open back-door paths; so does this encoding).",
+        edges=SHRIER_PLATT_EDGES,
+        treatment=["WarmUp"], outcome=["Injury"], identifiable=True, by="backdoor",
+        minimal_sets=[
+            ["Coach", "FitnessLevel"],
+            ["Coach", "PreGameProprioception"],
+            ["ConnectiveTissueDisorder", "NeuromuscularFatigue"],
+            ["FitnessLevel", "Genetics"],
+            ["FitnessLevel", "TeamMotivation"],
+            ["NeuromuscularFatigue", "TissueWeakness"],
+            ["PreGameProprioception", "TeamMotivation"],
+        ],
+        biased_sets=[[], ["IntraGameProprioception"], ["NeuromuscularFatigue"], ["PreviousInjury"],
+                     ["TeamMotivation"], ["Coach", "Genetics"]],
+    ),
+    Case(
+        name="sequential treatment",
+        reference="Pearl & Mackenzie (2018). The Book of Why, ch. 7, p. 241, Fig. 7.6 (Wermuth & Cox): "
+                  "the joint effect of two treatments is identifiable though no adjustment set exists.",
+        edges=[("x", "w"), ("x", "y"), ("w", "z"), ("z", "y")],
+        bidirected=[("w", "y")],
+        treatment=["x", "z"], outcome=["y"], identifiable=True, by="id",
+        minimal_sets=[], biased_sets=[[], ["w"]],
+        estimand="Σ_{w} P(w | x) P(y | w, x, z)",
+    ),
+    Case(
+        name="no causal path",
+        reference="Pearl (2009), §3.2: with no directed path from x to y, P(y | do(x)) = P(y); adjusting "
+                  "for z is still needed to estimate that nil effect from P(y | x, z) (adjustment criterion, "
+                  "Shpitser et al. 2010).",
+        edges=[("z", "x"), ("z", "y")],
+        treatment=["x"], outcome=["y"], identifiable=True, by="backdoor",
+        minimal_sets=[["z"]], biased_sets=[[]],
+    ),
+    Case(
+        name="mediator confounded with outcome",
+        reference="Pearl (2009), §3.3.2: front-door condition (iii) fails when tar and cancer share a "
+                  "latent cause; the effect is then not identifiable (a hedge).",
+        edges=[("x", "m"), ("m", "y")],
+        bidirected=[("x", "y"), ("m", "y")],
+        treatment=["x"], outcome=["y"], identifiable=False, by="none",
+        minimal_sets=[], frontdoor_sets=[], instruments=[],
+    ),
+]
+
+
+def case_ids() -> list[str]:
+    return [c.name for c in CASES]
