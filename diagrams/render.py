@@ -47,6 +47,7 @@ __all__ = [
     "find_dot",
     "format_for",
     "has_dot",
+    "layout_positions",
     "render",
     "render_dot",
     "repr_svg",
@@ -149,6 +150,39 @@ def render_dot(source: str, format: str = "svg", *, engine: str = "dot") -> byte
     if format == "svg":
         out = _VERSION_COMMENT.sub(b"", out)
     return out
+
+
+def layout_positions(diagram: Diagram) -> dict[str, tuple[float, float]]:
+    """Node centres (in inches, y upwards) of Graphviz's layout of ``diagram``.
+
+    Drawing functions use it for a second pass: placing a marker where the
+    first layout put a loop, then pinning every node (``pos="x,y!"``).
+
+    Raises
+    ------
+    ExportError
+        When ``dot`` is missing or fails.
+    """
+    import shlex
+
+    program = find_dot()
+    if program is None:
+        raise ExportError("Graphviz's dot program is not installed", hint=INSTALL_HINT)
+    done = subprocess.run(
+        [program, f"-K{diagram.engine}", "-Tplain"],
+        input=generate_dot(diagram).encode("utf-8"),
+        capture_output=True,
+        timeout=RENDER_TIMEOUT,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise ExportError("Graphviz failed: " + done.stderr.decode("utf-8", "replace").strip())
+    positions: dict[str, tuple[float, float]] = {}
+    for line in done.stdout.decode("utf-8").splitlines():
+        if line.startswith("node "):
+            parts = shlex.split(line)
+            positions[parts[1]] = (float(parts[2]), float(parts[3]))
+    return positions
 
 
 def _warn_missing() -> None:

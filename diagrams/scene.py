@@ -45,7 +45,16 @@ from dataclasses import dataclass, field
 
 from diagrams import style
 
-__all__ = ["Diagram", "DrawnEdge", "DrawnNode", "Html", "LegendEntry", "generate_dot", "generate_mermaid"]
+__all__ = [
+    "Diagram",
+    "DrawnEdge",
+    "DrawnNode",
+    "Html",
+    "LegendEntry",
+    "generate_dot",
+    "generate_mermaid",
+    "html_escape",
+]
 
 
 class Html(str):
@@ -299,7 +308,10 @@ def generate_mermaid(diagram: Diagram) -> str:
         if shape == "box" and "rounded" in node.attrs.get("style", ""):
             shape = "rounded"
         left, right = _MERMAID_SHAPES.get(shape, ('["', '"]'))
-        label = node.label if not isinstance(node.label, Html) else node.name
+        label = node.label
+        if isinstance(label, Html):
+            label = re.sub(r"<[^>]+>", " ", label.replace("<BR/>", "\n")).strip()
+            label = re.sub(r"[ ]+", " ", label)
         return f"{indent}n_{_safe(node.name)}{left}{_mermaid_text(label)}{right}"
 
     for cluster, label in diagram.clusters.items():
