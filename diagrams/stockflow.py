@@ -1,4 +1,4 @@
-"""Stock-and-flow diagrams: stocks as boxes, flows as pipes with valves, clouds, auxiliaries, information links.
+"""Stock-and-flow diagrams: stocks as boxes, flows as pipes with valves, clouds, auxiliaries, links.
 
 A stock-and-flow diagram shows how material accumulates (Forrester 1961;
 Sterman 2000, ch. 6). Its vocabulary:
