@@ -191,6 +191,7 @@ def draw_cld(
             classes=f"loop-marker {polarity}" + (" open" if open_here else ""),
             shape="plaintext",
             margin="0.02",
+            fontcolor=colour,
         )
         n = len(loop.variables)
         for var in loop.variables:

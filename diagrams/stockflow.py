@@ -94,19 +94,38 @@ def draw_stockflow(structure: StockFlowStructure, *, title: str | None = None) -
         text = style.wrap_label(aux.text, 11)
         if aux.constant:
             d.add_node(
-                aux.name, text, classes="auxiliary constant", shape="diamond", style="filled",
-                fillcolor="#FFFFFF", color="#666666", fontsize=str(style.FONT_SIZE - 2), margin="0.02",
-            )  # fmt: skip
+                aux.name,
+                text,
+                classes="auxiliary constant",
+                shape="diamond",
+                style="filled",
+                fillcolor="#FFFFFF",
+                color="#666666",
+                fontsize=str(style.FONT_SIZE - 2),
+                margin="0.02",
+            )
         else:
             d.add_node(
-                aux.name, text, classes="auxiliary", shape="circle", style="filled", fillcolor="#FFFFFF",
-                color="#444444", fontsize=str(style.FONT_SIZE - 2), margin="0.02",
-            )  # fmt: skip
+                aux.name,
+                text,
+                classes="auxiliary",
+                shape="circle",
+                style="filled",
+                fillcolor="#FFFFFF",
+                color="#444444",
+                fontsize=str(style.FONT_SIZE - 2),
+                margin="0.02",
+            )
     for flow_name, end in structure.clouds():
         d.add_node(
-            f"cloud_{flow_name}_{end}", CLOUD, classes=f"cloud {end}", shape="plaintext",
-            fontsize=str(style.FONT_SIZE + 22), fontcolor="#8A8A8A", margin="0",
-        )  # fmt: skip
+            f"cloud_{flow_name}_{end}",
+            CLOUD,
+            classes=f"cloud {end}",
+            shape="plaintext",
+            fontsize=str(style.FONT_SIZE + 22),
+            fontcolor="#8A8A8A",
+            margin="0",
+        )
 
     pipe = {"color": _PIPE_COLOUR, "penwidth": "2", "arrowsize": "1.1", "weight": "4"}
     for flow in structure.flows:
