@@ -273,7 +273,7 @@ def generate_dot(diagram: Diagram) -> str:
 
 
 def _mermaid_text(text: str) -> str:
-    return text.replace('"', "#quot;").replace("\n", "<br/>")
+    return text.replace('"', "#quot;").replace("|", "#124;").replace("\n", "<br/>")
 
 
 _MERMAID_SHAPES = {
@@ -336,7 +336,7 @@ def generate_mermaid(diagram: Diagram) -> str:
             arrow = "<==>" if both else ("===" if plain else "==>")
         else:
             arrow = "<-->" if both else ("---" if plain else "-->")
-        label = edge.label or edge.attrs.get("headlabel") or edge.attrs.get("xlabel")
+        label = " ".join(t for t in (edge.attrs.get("headlabel"), edge.label, edge.attrs.get("xlabel")) if t)
         if label and arrow != "~~~":
             lines.append(f'  {a} {arrow}|"{_mermaid_text(label)}"| {b}')
         else:

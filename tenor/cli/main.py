@@ -43,7 +43,7 @@ def _root() -> None:
 
 
 # Command modules, each with a ``register(app)`` function.
-_COMMAND_MODULES = ["schema"]
+_COMMAND_MODULES = ["schema", "draw"]
 
 for _name in _COMMAND_MODULES:
     importlib.import_module(f"tenor.cli.{_name}").register(app)
