@@ -29,7 +29,7 @@ True
 >>> load_structures("model.yaml")
 Traceback (most recent call last):
 ...
-tenor.errors.TenorError: drawing model.yaml as a causal-loop or stock-and-flow diagram needs a stock-and-flow model
+tenor.errors.TenorError: model.yaml: a causal-loop or stock-and-flow diagram needs a stock-and-flow model
   hint: ...
 """
 
@@ -71,7 +71,7 @@ def load_structures(path: str | os.PathLike[str]) -> ModelStructures:
     p = Path(path)
     if p.suffix.lower() != ".json":
         raise TenorError(
-            f"drawing {p} as a causal-loop or stock-and-flow diagram needs a stock-and-flow model",
+            f"{p}: a causal-loop or stock-and-flow diagram needs a stock-and-flow model",
             hint="pass a stock-and-flow model (or its structure as JSON); draw a causal spec with --kind dag",
         )
     try:
