@@ -45,5 +45,3 @@ def no_dot(monkeypatch):
     """Pretend Graphviz is not installed (and that nobody has warned about it yet)."""
     monkeypatch.setattr(render_module, "DOT_PROGRAM", "tenor-no-such-dot-program")
     monkeypatch.setattr(render_module, "_warned", False)
-
-
