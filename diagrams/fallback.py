@@ -224,9 +224,7 @@ def _blocked(
 def draw_with_matplotlib(diagram: Diagram, format: str = "svg") -> bytes:
     """Render a diagram to ``svg``, ``png`` or ``pdf`` bytes with matplotlib."""
     import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 
@@ -237,8 +235,8 @@ def draw_with_matplotlib(diagram: Diagram, format: str = "svg") -> bytes:
     ys = [p[1] for p in pos.values()] or [0.0]
     width = max(4.0, max(xs) - min(xs) + 3.0)
     height = max(3.0, max(ys) - min(ys) + 2.2)
-    with plt.rc_context(style.matplotlib_style()):
-        fig = plt.figure(figsize=(width, height))
+    with matplotlib.rc_context(style.matplotlib_style()):
+        fig = Figure(figsize=(width, height))
         ax = fig.add_axes((0, 0, 1, 0.9 if diagram.title or diagram.legend else 1))
         ax.set_xlim(min(xs) - 1.5, max(xs) + 1.5)
         ax.set_ylim(min(ys) - 1.0, max(ys) + 1.0)
@@ -358,7 +356,4 @@ def draw_with_matplotlib(diagram: Diagram, format: str = "svg") -> bytes:
             )
         if diagram.title:
             fig.suptitle(diagram.title, fontsize=12, fontweight="bold", y=0.995)
-        try:
-            return figure_bytes(fig, format)
-        finally:
-            plt.close(fig)
+        return figure_bytes(fig, format)

@@ -1,7 +1,8 @@
 """Plots of runs and analyses: scenarios with Monte Carlo bands, sweeps, loop dominance, channels.
 
-Every function takes plain data, returns a matplotlib ``Figure`` (drawn with
-the Agg backend, so no display is needed) and leaves saving to
+Every function takes plain data, returns a matplotlib ``Figure`` (made
+without pyplot and rendered by Agg, so no display is needed and no global
+figure list grows; Jupyter shows it inline) and leaves saving to
 :func:`save_figure`, which writes PNG, SVG or PDF atomically and without
 dates or version strings, so that the same data gives the same file.
 
@@ -79,25 +80,30 @@ _METADATA: dict[str, dict[str, Any]] = {
 }
 
 
-def _pyplot():
+def _matplotlib():
+    """matplotlib itself; figures are made without pyplot, so no display backend is touched."""
     try:
         import matplotlib
     except ImportError:  # pragma: no cover
         raise ExportError("plots need matplotlib", hint="pip install 'tenor[diagrams]'") from None
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    return matplotlib
 
-    return plt
+
+def _new_figure(size: tuple[float, float]) -> Figure:
+    """A figure not tracked by pyplot: it is freed when no longer referenced."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=size)
 
 
 def figure_bytes(fig: Figure, format: str = "png") -> bytes:
     """The figure as PNG, SVG or PDF bytes, with no date or version in the file."""
-    plt = _pyplot()
+    mpl = _matplotlib()
     fmt = format.lower()
     if fmt not in PLOT_FORMATS:
         raise ExportError(f"cannot save a plot as {format!r}", hint="formats: png, svg, pdf")
     buffer = io.BytesIO()
-    with plt.rc_context({"svg.hashsalt": "tenor", "svg.fonttype": "none"}):
+    with mpl.rc_context({"svg.hashsalt": "tenor", "svg.fonttype": "none"}):
         fig.savefig(buffer, format=fmt, metadata=_METADATA[fmt], bbox_inches="tight")
     return buffer.getvalue()
 
@@ -165,7 +171,7 @@ def plot_scenarios(
     GraphError
         When a column is missing.
     """
-    plt = _pyplot()
+    mpl = _matplotlib()
     if isinstance(variables, str):
         variables = [variables]
     skip = {time, scenario, "run", "seed", "sample"}
@@ -185,8 +191,9 @@ def plot_scenarios(
     colours = _scenario_colours(names)
     ncols = max(1, min(ncols, len(variables)))
     nrows = math.ceil(len(variables) / ncols)
-    with plt.rc_context(style.matplotlib_style()):
-        fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.4 * nrows), squeeze=False)
+    with mpl.rc_context(style.matplotlib_style()):
+        fig = _new_figure((5.2 * ncols, 3.4 * nrows))
+        axes = fig.subplots(nrows, ncols, squeeze=False)
         for ax, var in zip(axes.flat, variables, strict=False):
             for name in names:
                 part = data[data[scenario].astype(str) == name]
@@ -250,15 +257,16 @@ def plot_sweep_heatmap(
     >>> fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()
     ('share', 'size')
     """
-    plt = _pyplot()
+    mpl = _matplotlib()
     for column in (x, y, value):
         if column not in results.columns:
             raise GraphError(
                 f"results have no column {column!r}", hint="columns: " + ", ".join(results.columns)
             )
     grid = results.pivot_table(index=y, columns=x, values=value, aggfunc=agg).sort_index().sort_index(axis=1)
-    with plt.rc_context(style.matplotlib_style()):
-        fig, ax = plt.subplots(figsize=(1.2 + 0.9 * grid.shape[1], 1.2 + 0.6 * grid.shape[0]))
+    with mpl.rc_context(style.matplotlib_style()):
+        fig = _new_figure((1.2 + 0.9 * grid.shape[1], 1.2 + 0.6 * grid.shape[0]))
+        ax = fig.subplots()
         image = ax.imshow(grid.values, origin="lower", aspect="auto", cmap=cmap)
         ax.set_xticks(
             range(grid.shape[1]), [f"{v:g}" if isinstance(v, float) else str(v) for v in grid.columns]
@@ -315,15 +323,16 @@ def plot_loop_dominance(
     """
     import numpy as np
 
-    plt = _pyplot()
+    mpl = _matplotlib()
     t = np.asarray(time, dtype=float)
     ids = list(scores)
     for loop_id in ids:
         if len(scores[loop_id]) != len(t):
             raise GraphError(f"loop {loop_id!r} has {len(scores[loop_id])} scores for {len(t)} times")
     colours = _scenario_colours(ids)
-    with plt.rc_context(style.matplotlib_style()):
-        fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    with mpl.rc_context(style.matplotlib_style()):
+        fig = _new_figure((7.5, 3.8))
+        ax = fig.subplots()
         up = np.zeros_like(t)
         down = np.zeros_like(t)
         for loop_id in ids:
@@ -399,7 +408,7 @@ def plot_channels(
     from causal.channels import channel_summary
     from causal.spec import TIME_UNITS
 
-    plt = _pyplot()
+    mpl = _matplotlib()
     names = list(spec.channels) if channels is None else list(channels)
     colours = style.channel_colours(spec.channels)
     summaries = [channel_summary(spec, n) for n in names]
@@ -412,8 +421,9 @@ def plot_channels(
         )
     unit = unit or _unit_for([s.lag_days for s in usable])  # type: ignore[misc]
     scale = TIME_UNITS[unit]
-    with plt.rc_context(style.matplotlib_style()):
-        fig, ax = plt.subplots(figsize=(6.8, 4.6))
+    with mpl.rc_context(style.matplotlib_style()):
+        fig = _new_figure((6.8, 4.6))
+        ax = fig.subplots()
         xs = [s.lag_days / scale for s in usable]  # type: ignore[operator]
         ys = [abs(s.magnitude) for s in usable]  # type: ignore[arg-type]
         for s, x, y in zip(usable, xs, ys, strict=True):
@@ -480,7 +490,7 @@ def plot_phase(
     >>> fig.axes[0].get_xlabel()
     'termed out'
     """
-    plt = _pyplot()
+    mpl = _matplotlib()
     for column in (x, y, time):
         if column not in results.columns:
             raise GraphError(
@@ -495,8 +505,9 @@ def plot_phase(
     else:
         parts = [("run", results)]
     colours = _scenario_colours([n for n, _ in parts])
-    with plt.rc_context(style.matplotlib_style()):
-        fig, ax = plt.subplots(figsize=(5.8, 4.6))
+    with mpl.rc_context(style.matplotlib_style()):
+        fig = _new_figure((5.8, 4.6))
+        ax = fig.subplots()
         for name, part in parts:
             part = part.groupby(time)[[x, y]].median().sort_index()
             ax.plot(part[x], part[y], color=colours[name], label=name, linewidth=1.8)
