@@ -239,6 +239,13 @@ class CausalLoopStructure:
         """Whether a link of ``loop`` is cut at ``element`` (the loop is then open there)."""
         return any(self.link(a, b).is_cut(element) for a, b in loop.links())
 
+    def _repr_svg_(self) -> str:
+        """Show the causal-loop diagram inline in Jupyter."""
+        from diagrams.cld import draw_cld
+        from diagrams.render import repr_svg
+
+        return repr_svg(draw_cld(self))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "title": self.title,
@@ -396,6 +403,13 @@ class StockFlowStructure:
             if flow.target is None:
                 out.append((flow.name, "sink"))
         return out
+
+    def _repr_svg_(self) -> str:
+        """Show the stock-and-flow diagram inline in Jupyter."""
+        from diagrams.render import repr_svg
+        from diagrams.stockflow import draw_stockflow
+
+        return repr_svg(draw_stockflow(self))
 
     def to_dict(self) -> dict[str, Any]:
         return {

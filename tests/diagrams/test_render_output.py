@@ -139,3 +139,18 @@ def test_without_graphviz_raw_dot_cannot_be_drawn(no_dot):
 def test_path_without_dot(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     assert render_module.find_dot() is None
+
+
+@needs_dot
+def test_structures_show_inline(loops, stockflow):
+    assert "↻ R1" in loops._repr_svg_()
+    assert "⋈" in stockflow._repr_svg_()
+
+
+def test_importing_the_package_loads_no_plotting_library():
+    import subprocess
+    import sys
+
+    code = "import sys, diagrams; print('matplotlib' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
