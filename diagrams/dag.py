@@ -327,7 +327,13 @@ def draw_dag(
     if bidirected:
         diagram.legend.append(LegendEntry("latent common cause", style.LATENT_COLOUR, "dashed"))
     for role in used_roles:
-        diagram.legend.append(LegendEntry(role, style.ROLE_STYLES[role]["fillcolor"], "box"))
+        mark = {
+            "latent": "box-dashed",
+            "adjusted": "box-double",
+            "exposure": "box-thick",
+            "outcome": "box-thick",
+        }
+        diagram.legend.append(LegendEntry(role, style.ROLE_STYLES[role]["fillcolor"], mark.get(role, "box")))
     return diagram
 
 

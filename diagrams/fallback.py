@@ -331,8 +331,16 @@ def draw_with_matplotlib(diagram: Diagram, format: str = "svg") -> bytes:
                 )
         handles = []
         for entry in diagram.legend:
-            if entry.mark == "box":
-                handles.append(Patch(facecolor=entry.colour, edgecolor="#333333", label=entry.label))
+            if entry.mark.startswith("box"):
+                handles.append(
+                    Patch(
+                        facecolor=entry.colour,
+                        edgecolor="#333333",
+                        label=entry.label,
+                        linestyle="--" if entry.mark == "box-dashed" else "-",
+                        linewidth=2.0 if entry.mark in ("box-thick", "box-double") else 1.0,
+                    )
+                )
             elif entry.mark == "text":
                 handles.append(Line2D([], [], color=entry.colour, lw=0, label=f"{entry.text}  {entry.label}"))
             else:

@@ -92,7 +92,11 @@ class DrawnEdge:
 
 @dataclass(frozen=True)
 class LegendEntry:
-    """One legend row: a swatch of ``colour`` drawn as ``mark`` (line, dashed, thick, box, text), a label."""
+    """One legend entry: a swatch of ``colour`` and a label.
+
+    ``mark`` is ``line``, ``thick`` or ``dashed`` (an edge), ``box``, ``box-thick``, ``box-double`` or
+    ``box-dashed`` (a node), or ``text`` (the characters in ``text``, e.g. a loop marker).
+    """
 
     label: str
     colour: str
@@ -205,8 +209,11 @@ def _legend_html(diagram: Diagram) -> Html | None:
 
 
 def _swatch(entry: LegendEntry) -> str:
-    if entry.mark == "box":
-        return f'<TD BGCOLOR="{entry.colour}" BORDER="1" WIDTH="22" HEIGHT="14" FIXEDSIZE="TRUE"> </TD>'
+    if entry.mark.startswith("box"):
+        border = {"box-thick": "2", "box-double": "3"}.get(entry.mark, "1")
+        dashed = ' STYLE="dashed"' if entry.mark == "box-dashed" else ""
+        size = 'WIDTH="22" HEIGHT="14" FIXEDSIZE="TRUE"'
+        return f'<TD BGCOLOR="{entry.colour}" BORDER="{border}"{dashed} {size}></TD>'
     if entry.mark == "text":
         return f'<TD><FONT COLOR="{entry.colour}"><B>{html_escape(entry.text)}</B></FONT></TD>'
     glyph = {"line": "━━", "thick": "▬▬", "dashed": "╍╍"}.get(entry.mark, "━━")
