@@ -75,6 +75,8 @@ class PathHighlights:
 
     Directed edges are ``(cause, effect)`` pairs; latent confounding edges on an
     open back-door path are sorted pairs in ``backdoor_bidirected``.
+    ``open_backdoor_paths`` lists the paths when they were enumerated
+    (``method == "paths"``).
     """
 
     treatments: tuple[str, ...]
@@ -84,6 +86,7 @@ class PathHighlights:
     backdoor: frozenset[tuple[str, str]]
     backdoor_bidirected: frozenset[tuple[str, str]]
     open_backdoor_paths: tuple[str, ...]
+    method: str = "paths"
 
 
 def _names(value: str | Iterable[str]) -> tuple[str, ...]:
@@ -113,19 +116,37 @@ def query_highlights(
     adjust: Iterable[str] = (),
     *,
     max_paths: int = 2000,
+    exact_limit: int = 40,
 ) -> PathHighlights:
     """The edges on causal paths and on open back-door paths from treatments to outcomes, given ``adjust``.
+
+    On graphs of at most ``exact_limit`` nodes every path is enumerated
+    (:func:`causal.paths.find_paths`, at most ``max_paths`` per pair) and the
+    open back-door paths are listed. Path enumeration grows exponentially
+    with the graph, so on larger graphs the edges are found in linear time
+    instead: causal edges from descendants and ancestors, back-door edges by
+    reachability over active trails ("Bayes-ball", Shachter 1998), which can
+    also mark an edge that lies only on an active trail that revisits a node;
+    ``method`` says which was used.
 
     >>> from causal.graph import from_edges
     >>> g = from_edges([("x", "y")], bidirected=[("x", "y")])
     >>> h = query_highlights(g, ["x"], ["y"])
     >>> sorted(h.causal), sorted(h.backdoor_bidirected), h.open_backdoor_paths
     ([('x', 'y')], [('x', 'y')], ('x <-> y',))
+    >>> query_highlights(g, ["x"], ["y"], exact_limit=0).backdoor_bidirected == h.backdoor_bidirected
+    True
     """
     treatments, outcomes, adjust = tuple(treatments), tuple(outcomes), tuple(adjust)
-    causal: set[tuple[str, str]] = set()
-    backdoor: set[tuple[str, str]] = set()
-    bidirected: set[tuple[str, str]] = set()
+    if graph.directed.number_of_nodes() > exact_limit:
+        causal, backdoor, bidirected = _reachable_highlights(graph, treatments, outcomes, adjust)
+        return PathHighlights(
+            treatments, outcomes, adjust, frozenset(causal), frozenset(backdoor), frozenset(bidirected), (),
+            "reachability",
+        )  # fmt: skip
+    causal = set()
+    backdoor = set()
+    bidirected = set()
     open_paths: list[str] = []
     for t in treatments:
         for y in outcomes:
@@ -143,14 +164,73 @@ def query_highlights(
                         else:
                             bidirected.add(tuple(sorted((a, b))))  # type: ignore[arg-type]
     return PathHighlights(
-        treatments,
-        outcomes,
-        adjust,
-        frozenset(causal),
-        frozenset(backdoor),
-        frozenset(bidirected),
-        tuple(open_paths),
-    )
+        treatments, outcomes, adjust, frozenset(causal), frozenset(backdoor), frozenset(bidirected),
+        tuple(open_paths), "paths",
+    )  # fmt: skip
+
+
+def _reachable_highlights(
+    graph: CausalGraph, treatments: tuple[str, ...], outcomes: tuple[str, ...], adjust: tuple[str, ...]
+) -> tuple[set[tuple[str, str]], set[tuple[str, str]], set[tuple[str, str]]]:
+    """Causal and open back-door edges in linear time (see :func:`query_highlights`)."""
+    import networkx as nx
+
+    g = graph.directed
+    graph.check_nodes([*treatments, *outcomes, *adjust])
+    z = set(adjust)
+    opened = set(z)
+    for n in z:
+        opened |= nx.ancestors(g, n)
+    causal: set[tuple[str, str]] = set()
+    backdoor: set[tuple[str, str]] = set()
+    bidirected: set[tuple[str, str]] = set()
+    for t in treatments:
+        for y in outcomes:
+            down = nx.descendants(g, t) | {t}
+            up = nx.ancestors(g, y) | {y}
+            causal |= {(u, v) for u, v in g.edges if u in down and v in up and v != t and u != y}
+            # a state is (node, arrived with an arrow head into it?, the edge it arrived by); a trail never
+            # turns back along the edge it came by
+            State = tuple[str, bool, tuple[str, str, str]]
+            moves: dict[State, list[State]] = {}
+            start: list[State] = [(p, False, ("d", p, t)) for p in g.predecessors(t)]
+            start += [(w, True, ("b", *sorted((t, w)))) for w in graph.bidirected.neighbors(t)]
+            seen = set(start)
+            stack = list(start)
+            while stack:
+                state = stack.pop()
+                v, head, came = state
+                if v == y:
+                    continue
+                out: list[State] = []
+                through = v not in z  # passing v as a non-collider
+                collide = v in opened  # passing v as a collider
+                if through:
+                    out += [(c, True, ("d", v, c)) for c in g.successors(v)]
+                if through if not head else collide:
+                    out += [(p, False, ("d", p, v)) for p in g.predecessors(v)]
+                    out += [(w, True, ("b", *sorted((v, w)))) for w in graph.bidirected.neighbors(v)]
+                out = [s for s in out if s[0] != t and s[2] != came]
+                moves[state] = out
+                for nxt in out:
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        stack.append(nxt)
+            # states from which y can be reached
+            reverse: dict[State, list[State]] = {}
+            for state, out in moves.items():
+                for nxt in out:
+                    reverse.setdefault(nxt, []).append(state)
+            alive = {s for s in seen if s[0] == y}
+            stack = list(alive)
+            while stack:
+                for prev in reverse.get(stack.pop(), []):
+                    if prev not in alive:
+                        alive.add(prev)
+                        stack.append(prev)
+            for kind, a, b in {s[2] for s in alive}:
+                (backdoor if kind == "d" else bidirected).add((a, b))
+    return causal, backdoor, bidirected
 
 
 def _edge_label(sign: str | None, lag: str | None, gain: float | None, show_gains: bool) -> str:
@@ -172,6 +252,7 @@ def draw_dag(
     show_gains: bool = False,
     clusters: bool = True,
     max_paths: int = 2000,
+    exact_limit: int = 40,
 ) -> Diagram:
     """A :class:`~diagrams.scene.Diagram` of a causal graph, its channels and optionally a query.
 
@@ -211,7 +292,9 @@ def draw_dag(
     if query is not None:
         treatments, outcomes, adj = _resolve_query(spec, query, adjust)
         graph.check_nodes([*treatments, *outcomes, *adj])
-        highlights = query_highlights(graph, treatments, outcomes, adj, max_paths=max_paths)
+        highlights = query_highlights(
+            graph, treatments, outcomes, adj, max_paths=max_paths, exact_limit=exact_limit
+        )
         roles.update({n: "adjusted" for n in adj})
         roles.update({n: "exposure" for n in treatments})
         roles.update({n: "outcome" for n in outcomes})

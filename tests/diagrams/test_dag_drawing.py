@@ -160,3 +160,29 @@ def test_chosen_channels_only(duration_spec):
     assert not [e for e in d.edges if "channel-fx_intervention" in e.classes]
     # the channel keeps the colour of its place in the spec
     assert d.edges_between("jgb_yield", "carry_book")[0].attrs["color"] == style.CHANNEL_COLOURS[1]
+
+
+@pytest.mark.parametrize("adjust", [(), ("z",), ("w",), ("m",)])
+def test_linear_time_highlights_agree_with_path_enumeration_here(confounded_spec, adjust):
+    graph = build_graph(confounded_spec)
+    exact = query_highlights(graph, ["x"], ["y"], adjust)
+    fast = query_highlights(graph, ["x"], ["y"], adjust, exact_limit=0)
+    assert (exact.method, fast.method) == ("paths", "reachability")
+    assert (fast.causal, fast.backdoor, fast.backdoor_bidirected) == (
+        exact.causal, exact.backdoor, exact.backdoor_bidirected,
+    )  # fmt: skip
+
+
+def test_a_query_on_a_large_graph_stays_fast():
+    import sys
+    import time
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
+    from bench_render import generated_spec
+
+    spec = generated_spec(500)
+    start = time.perf_counter()
+    d = draw_dag(spec, query=("v10", "v400"), adjust=[])
+    assert time.perf_counter() - start < 10
+    assert [e for e in d.edges if "causal" in e.classes]
