@@ -94,6 +94,13 @@ def main() -> None:
         query="carry_on_long_end",
     )
     bench(f"generated {args.nodes}-node spec", lambda: generated_spec(args.nodes), max(1, args.repeat // 3))
+    bench(
+        f"generated {args.nodes}-node + query",
+        lambda: generated_spec(args.nodes),
+        1,
+        query=("v10", f"v{int(args.nodes * 0.8)}"),
+        adjust=[],
+    )
     bench_loops(args.repeat)
 
 
