@@ -1,6 +1,6 @@
 """Time from a causal spec to an SVG: a small example spec and a generated 500-node spec.
 
-Run: python benchmarks/bench_render.py [--nodes N] [--repeat R]
+Run: python benchmarks/bench_render.py [--nodes N] [--repeat R] [--no-dot]
 
 Prints, per spec, the best of R runs for each stage: reading the YAML,
 building the drawing (graph, channels, query paths), writing DOT, and
@@ -83,7 +83,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-dot", action="store_true", help="time the matplotlib fallback")
     args = parser.parse_args()
+    if args.no_dot:
+        import diagrams.render
+
+        diagrams.render.DOT_PROGRAM = "tenor-no-such-dot-program"
     print(f"renderer: {'Graphviz dot' if has_dot() else 'matplotlib fallback (Graphviz not installed)'}")
     text = SMALL.read_text()
     bench("example spec", lambda: parse_spec(text, file=str(SMALL)), args.repeat)
