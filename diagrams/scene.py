@@ -223,7 +223,8 @@ def _swatch(entry: LegendEntry) -> str:
 def generate_dot(diagram: Diagram) -> str:
     """The DOT source of a diagram: same diagram, same text, byte for byte."""
     lines = [f"digraph {_quote(diagram.name)} {{"]
-    graph_attrs = {"rankdir": diagram.rankdir} if diagram.engine == "dot" else {}
+    # name the layout program, so that `dot -Tsvg file.dot` draws what tenor draws
+    graph_attrs = {"rankdir": diagram.rankdir} if diagram.engine == "dot" else {"layout": diagram.engine}
     graph_attrs.update(diagram.graph_attrs)
     legend = _legend_html(diagram)
     if legend is not None:
