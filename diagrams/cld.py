@@ -1,0 +1,286 @@
+"""Causal-loop diagrams: signed links, delay marks, loop markers, and loops cut at a chosen element.
+
+A causal-loop diagram (CLD) shows the feedback structure of a model: which
+variable moves which, in which direction, and which chains of links close on
+themselves. Conventions (Sterman 2000, ch. 5):
+
+* each link carries its *polarity* near the arrow head: ``+`` when the effect
+  moves in the same direction as the cause, ``−`` when it moves against it;
+* a link with a material or information delay carries a delay mark ``||``
+  across its middle;
+* each feedback loop has a marker inside it: ``R`` for a reinforcing loop (an
+  even number of ``−`` links), ``B`` for a balancing one (an odd number),
+  with a circular arrow showing the loop's direction of travel;
+* stocks are boxed; other variables are plain text.
+
+A link of a dimensioned model can be *cut* at some elements: in the Duration
+Trade, Treasury sales move the long-end yield when Japan sells 10y or 30y
+paper but hardly at all when it sells bills. Drawn at one element
+(``element="bills"``), a cut link is broken: dashed, grey and labelled
+``cut at bills``, and every loop through it is marked *open* (its marker
+dashed and grey). Drawn without an element, every link is whole.
+
+The layout is Graphviz ``neato`` (a spring model), which draws loops as
+rings; each loop marker is tied by invisible springs to the loop's variables
+so that it settles inside the ring.
+
+Examples
+--------
+>>> from diagrams.structures import CausalLoopStructure, Link, Loop, Variable
+>>> s = CausalLoopStructure(
+...     variables=[Variable("sales", "flow"), Variable("yield_", "auxiliary"),
+...                Variable("yen", "auxiliary")],
+...     links=[Link("sales", "yield_", "+", cut_at=("bills",)), Link("yield_", "yen", "-"),
+...            Link("yen", "sales", "-", delay=True)],
+...     loops=[Loop("R1", ("sales", "yield_", "yen"))], dimension="tenor")
+>>> d = draw_cld(s, element="bills")
+>>> [(e.tail, e.head, e.attrs.get("headlabel"), e.label) for e in d.edges if "link" in e.classes]
+[('sales', 'yield_', '+', 'cut at bills'), ('yield_', 'yen', '−', None), ('yen', 'sales', '−', '||')]
+>>> d.node("loop_R1").classes
+'loop-marker R open'
+
+References
+----------
+Sterman, J. D. (2000). *Business Dynamics: Systems Thinking and Modeling for a
+Complex World*. Irwin/McGraw-Hill, ch. 5.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from diagrams import style
+from diagrams.scene import Diagram, Html, LegendEntry, generate_dot, generate_mermaid, html_escape
+from diagrams.structures import CausalLoopStructure
+from tenor.errors import GraphError
+
+__all__ = ["cld_dot", "cld_mermaid", "draw_cld"]
+
+_LOOP_GLYPH = "↻"
+
+
+def draw_cld(
+    structure: CausalLoopStructure,
+    *,
+    element: str | None = None,
+    loops: Iterable[str] | None = None,
+    title: str | None = None,
+    pin: bool = True,
+) -> Diagram:
+    """A :class:`~diagrams.scene.Diagram` of a causal-loop structure, drawn at ``element`` (or whole).
+
+    ``loops`` picks the loops that get a marker (default: all). With ``pin``
+    and Graphviz installed, the variables are laid out first, each loop
+    marker is placed at the centre of its loop, and every node is pinned
+    (``pos="x,y!"``), so the DOT source renders the same picture anywhere.
+
+    Raises
+    ------
+    GraphError
+        On an unknown loop id, or an ``element`` at which no link is cut and
+        that the structure does not otherwise know (a likely misspelling).
+    """
+    known_loops = [lp.id for lp in structure.loops]
+    chosen = known_loops if loops is None else list(loops)
+    for loop_id in chosen:
+        if loop_id not in known_loops:
+            raise GraphError(f"unknown loop {loop_id!r}", hint="loops: " + (", ".join(known_loops) or "none"))
+    cut_elements = structure.cut_elements()
+    if element is not None and cut_elements and element not in cut_elements:
+        raise GraphError(
+            f"no link is cut at {element!r}",
+            hint="links are cut at: " + ", ".join(cut_elements) + "; or draw without an element",
+        )
+    if title is None:
+        title = structure.title
+        if title and element is not None:
+            dimension = structure.dimension or "element"
+            title += f" ({dimension}: {element})"
+    d = Diagram("causal_loop_diagram", title=title, engine="neato", kind="cld")
+    d.graph_attrs.update(
+        {
+            "fontname": style.FONT,
+            "overlap": "false",
+            "sep": "+14",
+            "splines": "curved",
+            "start": "3",
+            "pad": "0.3",
+            "bgcolor": "white",
+            "outputorder": "edgesfirst",
+        }
+    )
+    d.node_defaults.update(
+        {"fontname": style.FONT, "fontsize": str(style.FONT_SIZE + 1), "margin": "0.08,0.04"}
+    )
+    d.edge_defaults.update(
+        {
+            "fontname": style.FONT,
+            "color": style.EDGE_COLOUR,
+            "penwidth": "1.4",
+            "arrowsize": "0.9",
+            "len": "2.0",
+        }
+    )
+    for var in structure.variables:
+        attrs = {"shape": "plaintext"}
+        if var.kind == "stock":
+            attrs = {
+                "shape": "box",
+                "style": "filled",
+                "fillcolor": "#FFFFFF",
+                "color": "#333333",
+                "penwidth": "1.4",
+            }
+        d.add_node(var.name, style.wrap_label(var.text, 16), classes=f"variable {var.kind}", **attrs)
+
+    for link in structure.links:
+        cut = link.is_cut(element)
+        attrs = {
+            "headlabel": style.sign_glyph(link.polarity),
+            "labelfontsize": str(style.FONT_SIZE + 3),
+            "labeldistance": "1.7",
+            "labelangle": "-35",
+            "labelfontcolor": style.EDGE_COLOUR,
+        }
+        classes = ["link", {"+": "sign-pos", "-": "sign-neg"}.get(link.polarity, "sign-unknown")]
+        labels = []
+        if link.delay:
+            labels.append("||")
+            classes.append("delay")
+        if cut:
+            labels.append(f"cut at {element}")
+            classes.append("cut")
+            attrs.update(
+                {
+                    "style": "dashed",
+                    "color": style.CUT_COLOUR,
+                    "fontcolor": "#555555",
+                    "labelfontcolor": style.CUT_COLOUR,
+                }
+            )
+        if link.delay and not cut:
+            attrs.update({"fontsize": str(style.FONT_SIZE + 4), "fontcolor": style.EDGE_COLOUR})
+        elif labels:
+            attrs["fontsize"] = str(style.FONT_SIZE - 1)
+        label = "  ".join(labels) if labels else None
+        d.add_edge(link.cause, link.effect, label=label, classes=" ".join(classes), **attrs)
+
+    any_open = False
+    markers: dict[str, tuple[str, ...]] = {}
+    for loop in structure.loops:
+        if loop.id not in chosen:
+            continue
+        polarity = loop.polarity or "unknown"
+        open_here = structure.is_loop_cut(loop, element)
+        any_open |= open_here
+        colour = style.CUT_COLOUR if open_here else style.loop_colour(polarity)
+        marker = f"loop_{loop.id}"
+        markers[marker] = loop.variables
+        text = (
+            f'<FONT POINT-SIZE="{style.FONT_SIZE + 5}" COLOR="{colour}"><B>{_LOOP_GLYPH} {loop.id}</B></FONT>'
+        )
+        small = f'<BR/><FONT POINT-SIZE="{style.FONT_SIZE - 2}" COLOR="{colour}">'
+        if loop.label:
+            text += f"{small}{html_escape(loop.label)}</FONT>"
+        if open_here:
+            text += f"{small}open at {html_escape(element or '')}</FONT>"
+        d.add_node(
+            marker,
+            Html(text),
+            classes=f"loop-marker {polarity}" + (" open" if open_here else ""),
+            shape="plaintext",
+            margin="0.02",
+            fontcolor=colour,
+        )
+        n = len(loop.variables)
+        for var in loop.variables:
+            d.add_edge(
+                marker, var, classes="loop-anchor", style="invis", len=f"{1.0 + 0.25 * n:g}", weight="2"
+            )
+
+    if pin:
+        from diagrams.render import has_dot, layout_positions
+
+        if has_dot():
+            positions = layout_positions(d)
+            fixed = {k: v for k, v in positions.items() if k not in markers}
+            links = [(lk.cause, lk.effect) for lk in structure.links]
+            placed: list[tuple[float, float]] = []
+            for node in d.nodes:
+                if node.name in markers:
+                    x, y = _marker_position(markers[node.name], fixed, links, placed)
+                    placed.append((x, y))
+                else:
+                    x, y = positions[node.name]
+                node.attrs["pos"] = f"{x:.3f},{y:.3f}!"
+            d.graph_attrs.pop("overlap", None)
+
+    polarities = {lp.polarity for lp in structure.loops if lp.id in chosen}
+    if "R" in polarities:
+        d.legend.append(LegendEntry("reinforcing loop", style.LOOP_COLOURS["R"], "text", "R"))
+    if "B" in polarities:
+        d.legend.append(LegendEntry("balancing loop", style.LOOP_COLOURS["B"], "text", "B"))
+    if any(lk.delay for lk in structure.links):
+        d.legend.append(LegendEntry("delay", style.EDGE_COLOUR, "text", "||"))
+    if element is not None and any(lk.is_cut(element) for lk in structure.links):
+        label = f"link cut at {element}" + (" (loop open)" if any_open else "")
+        d.legend.append(LegendEntry(label, style.CUT_COLOUR, "dashed"))
+    return d
+
+
+def cld_dot(structure: CausalLoopStructure, **options: object) -> str:
+    """DOT source of :func:`draw_cld` (same options)."""
+    return generate_dot(draw_cld(structure, **options))  # type: ignore[arg-type]
+
+
+def cld_mermaid(structure: CausalLoopStructure, **options: object) -> str:
+    """Mermaid source of :func:`draw_cld` (same options; loop markers become nodes)."""
+    return generate_mermaid(draw_cld(structure, **options))  # type: ignore[arg-type]
+
+
+def _marker_position(
+    members: tuple[str, ...],
+    positions: dict[str, tuple[float, float]],
+    links: list[tuple[str, str]],
+    placed: list[tuple[float, float]],
+) -> tuple[float, float]:
+    """Inside the loop: its centroid, pushed off the line for two-variable loops, then away from
+    nodes, links (as straight segments) and markers already placed."""
+    pts = [positions[v] for v in members]
+    cx = sum(p[0] for p in pts) / len(pts)
+    cy = sum(p[1] for p in pts) / len(pts)
+    if len(pts) <= 2:
+        gx = sum(p[0] for p in positions.values()) / len(positions)
+        gy = sum(p[1] for p in positions.values()) / len(positions)
+        if len(pts) == 2:
+            nx_, ny_ = -(pts[1][1] - pts[0][1]), pts[1][0] - pts[0][0]
+        else:
+            nx_, ny_ = cx - gx, cy - gy
+        norm = math.hypot(nx_, ny_) or 1.0
+        nx_, ny_ = nx_ / norm, ny_ / norm
+        if (cx - gx) * nx_ + (cy - gy) * ny_ < 0:
+            nx_, ny_ = -nx_, -ny_
+        cx, cy = cx + 0.7 * nx_, cy + 0.7 * ny_
+    obstacles = [(p, 0.75) for p in positions.values()] + [(p, 0.8) for p in placed]
+    for a, b in links:
+        (x0, y0), (x1, y1) = positions[a], positions[b]
+        steps = max(2, int(math.hypot(x1 - x0, y1 - y0) / 0.2))
+        obstacles += [
+            ((x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps), 0.4) for i in range(1, steps)
+        ]
+    for _ in range(60):
+        worst = None
+        for (ox, oy), radius in obstacles:
+            dist = math.hypot(ox - cx, oy - cy)
+            if dist < radius and (worst is None or radius - dist > worst[0]):
+                worst = (radius - dist, ox, oy, dist)
+        if worst is None:
+            break
+        push, ox, oy, dist = worst
+        if dist < 1e-6:
+            cx += push + 0.05
+            continue
+        cx += (cx - ox) / dist * (push + 0.05)
+        cy += (cy - oy) / dist * (push + 0.05)
+    return round(cx, 3), round(cy, 3)

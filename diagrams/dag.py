@@ -1,0 +1,437 @@
+"""Drawing a causal graph: channels in colour, signs and lags on the edges, roles as dagitty shows them.
+
+:func:`draw_dag` turns a :class:`~causal.spec.CausalSpec` (or a
+:class:`~causal.graph.CausalGraph`) into a :class:`~diagrams.scene.Diagram`,
+laid out left to right, causes before effects:
+
+* each edge is labelled with its sign (``+`` or ``−``) and, when the spec
+  gives one, its lag or time constant (``+ 1 day``);
+* each named *channel* (a directed path that carries an argument) is drawn in
+  its own colour from :data:`diagrams.style.CHANNEL_COLOURS`, in the spec's
+  channel order, and named in the legend; an edge on two channels shows both
+  colours side by side;
+* a latent common cause ``a <-> b`` is a dashed, double-headed grey edge;
+  latent nodes are grey with a dashed outline;
+* roles are marked as dagitty users expect: the *exposure* green, the
+  *outcome* blue, *adjusted* variables as double-bordered grey boxes;
+* nodes that share a ``group`` are drawn inside one labelled cluster.
+
+Given a *query* (the name of one of the spec's queries, or a pair
+``(treatment, outcome)``) and an *adjustment set*, the edges of the causal
+paths from treatment to outcome are drawn thick, and the edges of the
+back-door paths that the adjustment set leaves *open* (the ones that bias a
+naive estimate) are drawn in reddish purple. An empty adjustment set shows
+every open back-door path; a valid one leaves none highlighted.
+
+Examples
+--------
+>>> from causal.load import parse_spec
+>>> spec = parse_spec('''
+... nodes:
+...   z: {label: Confounder}
+...   x: {label: Treatment}
+...   m: {label: Mediator}
+...   y: {label: Outcome}
+... edges:
+...   z -> x: {sign: +}
+...   z -> y: {sign: +}
+...   x -> m: {sign: +, lag: 2 days}
+...   m -> y: {sign: "-"}
+... channels:
+...   via_m: {path: x -> m -> y}
+... ''')
+>>> d = draw_dag(spec, query=("x", "y"), adjust=[])
+>>> [e.label for e in d.edges]
+['+', '+', '+ 2 days', '−']
+>>> sorted(e.tail + e.head for e in d.edges if "backdoor" in e.classes)
+['zx', 'zy']
+>>> sorted(e.tail + e.head for e in d.edges if "causal" in e.classes)
+['my', 'xm']
+>>> [e.tail + e.head for e in draw_dag(spec, query=("x", "y"), adjust=["z"]).edges if "backdoor" in e.classes]
+[]
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from causal.graph import CausalGraph, build_graph
+from causal.paths import find_paths
+from causal.spec import CausalSpec
+from diagrams import style
+from diagrams.scene import Diagram, LegendEntry, generate_dot, generate_mermaid
+from tenor.errors import GraphError
+
+__all__ = ["PathHighlights", "dag_dot", "dag_mermaid", "dag_svg", "draw_dag", "query_highlights"]
+
+Query = str | tuple[str | Iterable[str], str | Iterable[str]]
+
+
+@dataclass(frozen=True)
+class PathHighlights:
+    """Edges to highlight for a query: on causal paths, and on open back-door paths.
+
+    Directed edges are ``(cause, effect)`` pairs; latent confounding edges on an
+    open back-door path are sorted pairs in ``backdoor_bidirected``.
+    ``open_backdoor_paths`` lists the paths when they were enumerated
+    (``method == "paths"``).
+    """
+
+    treatments: tuple[str, ...]
+    outcomes: tuple[str, ...]
+    adjust: tuple[str, ...]
+    causal: frozenset[tuple[str, str]]
+    backdoor: frozenset[tuple[str, str]]
+    backdoor_bidirected: frozenset[tuple[str, str]]
+    open_backdoor_paths: tuple[str, ...]
+    method: str = "paths"
+
+
+def _names(value: str | Iterable[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _resolve_query(
+    spec: CausalSpec | None, query: Query, adjust: Iterable[str] | None
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    if isinstance(query, str):
+        if spec is None or query not in spec.queries:
+            known = ", ".join(spec.queries) if spec is not None and spec.queries else "none"
+            raise GraphError(f"unknown query {query!r}", hint=f"queries in the spec: {known}")
+        q = spec.queries[query]
+        treatments, outcomes = tuple(q.treatment), tuple(q.outcome)
+        if adjust is None and q.expect is not None and q.expect.adjust is not None:
+            adjust = q.expect.adjust
+    else:
+        treatments, outcomes = _names(query[0]), _names(query[1])
+    return treatments, outcomes, tuple(adjust or ())
+
+
+def query_highlights(
+    graph: CausalGraph,
+    treatments: Iterable[str],
+    outcomes: Iterable[str],
+    adjust: Iterable[str] = (),
+    *,
+    max_paths: int = 2000,
+    exact_limit: int = 40,
+) -> PathHighlights:
+    """The edges on causal paths and on open back-door paths from treatments to outcomes, given ``adjust``.
+
+    On graphs of at most ``exact_limit`` nodes every path is enumerated
+    (:func:`causal.paths.find_paths`, at most ``max_paths`` per pair) and the
+    open back-door paths are listed. Path enumeration grows exponentially
+    with the graph, so on larger graphs the edges are found in linear time
+    instead: causal edges from descendants and ancestors, back-door edges by
+    reachability over active trails ("Bayes-ball", Shachter 1998), which can
+    also mark an edge that lies only on an active trail that revisits a node;
+    ``method`` says which was used.
+
+    >>> from causal.graph import from_edges
+    >>> g = from_edges([("x", "y")], bidirected=[("x", "y")])
+    >>> h = query_highlights(g, ["x"], ["y"])
+    >>> sorted(h.causal), sorted(h.backdoor_bidirected), h.open_backdoor_paths
+    ([('x', 'y')], [('x', 'y')], ('x <-> y',))
+    >>> query_highlights(g, ["x"], ["y"], exact_limit=0).backdoor_bidirected == h.backdoor_bidirected
+    True
+    """
+    treatments, outcomes, adjust = tuple(treatments), tuple(outcomes), tuple(adjust)
+    if graph.directed.number_of_nodes() > exact_limit:
+        causal, backdoor, bidirected = _reachable_highlights(graph, treatments, outcomes, adjust)
+        return PathHighlights(
+            treatments, outcomes, adjust, frozenset(causal), frozenset(backdoor), frozenset(bidirected), (),
+            "reachability",
+        )  # fmt: skip
+    causal = set()
+    backdoor = set()
+    bidirected = set()
+    open_paths: list[str] = []
+    for t in treatments:
+        for y in outcomes:
+            for path in find_paths(graph, t, y, given=adjust, max_paths=max_paths):
+                steps = list(zip(path.nodes, path.arrows, path.nodes[1:], strict=False))
+                if path.causal:
+                    causal.update((a, b) for a, _, b in steps)
+                elif path.backdoor and path.open:
+                    open_paths.append(str(path))
+                    for a, arrow, b in steps:
+                        if arrow == "->":
+                            backdoor.add((a, b))
+                        elif arrow == "<-":
+                            backdoor.add((b, a))
+                        else:
+                            bidirected.add(tuple(sorted((a, b))))  # type: ignore[arg-type]
+    return PathHighlights(
+        treatments, outcomes, adjust, frozenset(causal), frozenset(backdoor), frozenset(bidirected),
+        tuple(open_paths), "paths",
+    )  # fmt: skip
+
+
+def _reachable_highlights(
+    graph: CausalGraph, treatments: tuple[str, ...], outcomes: tuple[str, ...], adjust: tuple[str, ...]
+) -> tuple[set[tuple[str, str]], set[tuple[str, str]], set[tuple[str, str]]]:
+    """Causal and open back-door edges in linear time (see :func:`query_highlights`)."""
+    import networkx as nx
+
+    g = graph.directed
+    graph.check_nodes([*treatments, *outcomes, *adjust])
+    z = set(adjust)
+    opened = set(z)
+    for n in z:
+        opened |= nx.ancestors(g, n)
+    causal: set[tuple[str, str]] = set()
+    backdoor: set[tuple[str, str]] = set()
+    bidirected: set[tuple[str, str]] = set()
+    for t in treatments:
+        for y in outcomes:
+            down = nx.descendants(g, t) | {t}
+            up = nx.ancestors(g, y) | {y}
+            causal |= {(u, v) for u, v in g.edges if u in down and v in up and v != t and u != y}
+            # a state is (node, arrived with an arrow head into it?, the edge it arrived by); a trail never
+            # turns back along the edge it came by
+            State = tuple[str, bool, tuple[str, str, str]]
+            moves: dict[State, list[State]] = {}
+            start: list[State] = [(p, False, ("d", p, t)) for p in g.predecessors(t)]
+            start += [(w, True, ("b", *sorted((t, w)))) for w in graph.bidirected.neighbors(t)]
+            seen = set(start)
+            stack = list(start)
+            while stack:
+                state = stack.pop()
+                v, head, came = state
+                if v == y:
+                    continue
+                out: list[State] = []
+                through = v not in z  # passing v as a non-collider
+                collide = v in opened  # passing v as a collider
+                if through:
+                    out += [(c, True, ("d", v, c)) for c in g.successors(v)]
+                if through if not head else collide:
+                    out += [(p, False, ("d", p, v)) for p in g.predecessors(v)]
+                    out += [(w, True, ("b", *sorted((v, w)))) for w in graph.bidirected.neighbors(v)]
+                out = [s for s in out if s[0] != t and s[2] != came]
+                moves[state] = out
+                for nxt in out:
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        stack.append(nxt)
+            # states from which y can be reached
+            reverse: dict[State, list[State]] = {}
+            for state, out in moves.items():
+                for nxt in out:
+                    reverse.setdefault(nxt, []).append(state)
+            alive = {s for s in seen if s[0] == y}
+            stack = list(alive)
+            while stack:
+                for prev in reverse.get(stack.pop(), []):
+                    if prev not in alive:
+                        alive.add(prev)
+                        stack.append(prev)
+            for kind, a, b in {s[2] for s in alive}:
+                (backdoor if kind == "d" else bidirected).add((a, b))
+    return causal, backdoor, bidirected
+
+
+def _edge_label(sign: str | None, lag: str | None, gain: float | None, show_gains: bool) -> str:
+    text = style.sign_glyph(sign) if sign is not None or gain is None else style.sign_glyph(None)
+    if show_gains and gain is not None:
+        text = f"{gain:+g}".replace("-", "−")
+    if lag:
+        text += f" {lag}"
+    return text
+
+
+def draw_dag(
+    source: CausalSpec | CausalGraph,
+    *,
+    channels: Iterable[str] | None = None,
+    query: Query | None = None,
+    adjust: Iterable[str] | None = None,
+    title: str | None = None,
+    show_gains: bool = False,
+    clusters: bool = True,
+    max_paths: int = 2000,
+    exact_limit: int = 40,
+) -> Diagram:
+    """A :class:`~diagrams.scene.Diagram` of a causal graph, its channels and optionally a query.
+
+    ``channels`` picks the channels to colour (default: all of the spec's);
+    each keeps the colour of its position in the spec, so a channel looks the
+    same in every figure. ``query`` and ``adjust`` select the paths to
+    highlight (for a named query without ``adjust``, the adjustment set the
+    spec expects). ``show_gains`` writes signed gains instead of signs.
+
+    Raises
+    ------
+    GraphError
+        On an unknown channel, query or node.
+    """
+    graph = source if isinstance(source, CausalGraph) else build_graph(source)
+    spec = graph.spec
+    g = graph.directed
+    all_channels = list(spec.channels) if spec is not None else []
+    colours = style.channel_colours(all_channels)
+    chosen = all_channels if channels is None else list(channels)
+    for name in chosen:
+        if name not in colours:
+            raise GraphError(
+                f"unknown channel {name!r}",
+                hint="channels in the spec: " + (", ".join(all_channels) or "none"),
+            )
+    on_channel: dict[tuple[str, str], list[str]] = {}
+    for name in chosen:
+        path = spec.channels[name].path  # type: ignore[union-attr]
+        for a, b in itertools.pairwise(path):
+            if not g.has_edge(a, b):
+                raise GraphError(f"channel {name!r} is not a path of the graph: no edge {a} -> {b}")
+            on_channel.setdefault((a, b), []).append(name)
+
+    highlights = None
+    roles: dict[str, str] = {}
+    if query is not None:
+        treatments, outcomes, adj = _resolve_query(spec, query, adjust)
+        graph.check_nodes([*treatments, *outcomes, *adj])
+        highlights = query_highlights(
+            graph, treatments, outcomes, adj, max_paths=max_paths, exact_limit=exact_limit
+        )
+        roles.update({n: "adjusted" for n in adj})
+        roles.update({n: "exposure" for n in treatments})
+        roles.update({n: "outcome" for n in outcomes})
+    elif adjust is not None:
+        graph.check_nodes(list(adjust))
+        roles.update({n: "adjusted" for n in adjust})
+
+    name = (spec.name if spec is not None and spec.name else None) or g.graph.get("name") or "causal_graph"
+    if title is None and spec is not None:
+        title = spec.title or spec.name
+    diagram = Diagram(name, title=title, engine="dot", rankdir="LR", kind="dag")
+    diagram.graph_attrs.update(
+        {
+            "fontname": style.FONT,
+            "nodesep": "0.35",
+            "ranksep": "0.7",
+            "pad": "0.25",
+            "bgcolor": "white",
+            "splines": "true",
+            "outputorder": "edgesfirst",
+        }
+    )
+    diagram.node_defaults.update(
+        {"fontname": style.FONT, "fontsize": str(style.FONT_SIZE), "margin": "0.12,0.06"}
+    )
+    diagram.edge_defaults.update(
+        {
+            "fontname": style.FONT,
+            "fontsize": str(style.FONT_SIZE - 2),
+            "color": style.EDGE_COLOUR,
+            "fontcolor": "#333333",
+            "arrowsize": "0.8",
+            "penwidth": "1.2",
+        }
+    )
+
+    used_roles: list[str] = []
+    for node, data in g.nodes(data=True):
+        role = roles.get(node)
+        if role is None:
+            spec_role = data.get("role", "variable")
+            if not data.get("observed", True):
+                role = "latent"
+            elif spec_role in ("exposure", "outcome", "adjusted", "selected"):
+                role = spec_role
+            else:
+                role = "variable"
+        if role != "variable" and role not in used_roles:
+            used_roles.append(role)
+        attrs = dict(style.ROLE_STYLES.get(role, style.ROLE_STYLES["variable"]))
+        if role != "latent" and not data.get("observed", True):
+            attrs["style"] += ",dashed"
+        group = data.get("group") if clusters else None
+        if group is not None:
+            diagram.clusters.setdefault(group, str(group).replace("_", " "))
+        classes = " ".join(
+            c for c in (role, "latent" if not data.get("observed", True) and role != "latent" else "") if c
+        )
+        diagram.add_node(
+            node, style.wrap_label(str(data.get("label") or node)), cluster=group, classes=classes, **attrs
+        )
+
+    for a, b, data in g.edges(data=True):
+        attrs: dict[str, str] = {}
+        classes = [
+            "directed",
+            f"sign-{'pos' if data.get('sign') == '+' else 'neg' if data.get('sign') == '-' else 'unknown'}",
+        ]
+        colours_here = [colours[c] for c in on_channel.get((a, b), [])]
+        classes += [f"channel-{c}" for c in on_channel.get((a, b), [])]
+        width = 1.2
+        if colours_here:
+            width = 2.4
+        if highlights is not None and (a, b) in highlights.backdoor:
+            colours_here.append(style.BACKDOOR_COLOUR)
+            classes.append("backdoor")
+            width = max(width, 2.4)
+        if highlights is not None and (a, b) in highlights.causal:
+            classes.append("causal")
+            width = style.CAUSAL_PENWIDTH
+        if colours_here:
+            attrs["color"] = ":".join(colours_here)
+            attrs["fontcolor"] = colours_here[0]
+        if width != 1.2:
+            attrs["penwidth"] = f"{width:g}"
+        if not data.get("observed", True) or not g.nodes[a].get("observed", True):
+            attrs["style"] = "dashed"
+        label = _edge_label(data.get("sign"), data.get("lag"), data.get("gain"), show_gains)
+        diagram.add_edge(a, b, label=label, classes=" ".join(classes), **attrs)
+
+    bidirected = sorted(tuple(sorted(e)) for e in graph.bidirected.edges())
+    for a, b in bidirected:
+        attrs = {
+            "dir": "both",
+            "style": "dashed",
+            "color": style.LATENT_COLOUR,
+            "constraint": "false",
+            "arrowsize": "0.7",
+        }
+        classes = "bidirected latent"
+        if highlights is not None and (a, b) in highlights.backdoor_bidirected:
+            attrs["color"] = style.BACKDOOR_COLOUR
+            attrs["penwidth"] = "2.4"
+            classes += " backdoor"
+        diagram.add_edge(a, b, classes=classes, key="latent", **attrs)
+
+    for name in chosen:
+        label = spec.channels[name].label or name.replace("_", " ")  # type: ignore[union-attr]
+        diagram.legend.append(LegendEntry(label, colours[name], "thick"))
+    if highlights is not None:
+        diagram.legend.append(LegendEntry("causal path", style.EDGE_COLOUR, "thick"))
+        diagram.legend.append(LegendEntry("open back-door path", style.BACKDOOR_COLOUR, "thick"))
+    if bidirected:
+        diagram.legend.append(LegendEntry("latent common cause", style.LATENT_COLOUR, "dashed"))
+    for role in used_roles:
+        mark = {
+            "latent": "box-dashed",
+            "adjusted": "box-double",
+            "exposure": "box-thick",
+            "outcome": "box-thick",
+        }
+        diagram.legend.append(LegendEntry(role, style.ROLE_STYLES[role]["fillcolor"], mark.get(role, "box")))
+    return diagram
+
+
+def dag_dot(source: CausalSpec | CausalGraph, **options: object) -> str:
+    """DOT source of :func:`draw_dag` (same options)."""
+    return generate_dot(draw_dag(source, **options))  # type: ignore[arg-type]
+
+
+def dag_mermaid(source: CausalSpec | CausalGraph, **options: object) -> str:
+    """Mermaid source of :func:`draw_dag` (same options)."""
+    return generate_mermaid(draw_dag(source, **options))  # type: ignore[arg-type]
+
+
+def dag_svg(source: CausalSpec | CausalGraph, **options: object) -> str:
+    """SVG text of :func:`draw_dag`: what a spec or graph returns from ``_repr_svg_`` in Jupyter."""
+    from diagrams.render import repr_svg
+
+    return repr_svg(draw_dag(source, **options))  # type: ignore[arg-type]

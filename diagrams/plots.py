@@ -1,0 +1,541 @@
+"""Plots of runs and analyses: scenarios with Monte Carlo bands, sweeps, loop dominance, channels.
+
+Every function takes plain data, returns a matplotlib ``Figure`` (made
+without pyplot and rendered by Agg, so no display is needed and no global
+figure list grows; Jupyter shows it inline) and leaves saving to
+:func:`save_figure`, which writes PNG, SVG or PDF atomically and without
+dates or version strings, so that the same data gives the same file.
+
+:func:`plot_scenarios`
+    A tidy results table (columns ``scenario``, ``time``, one column per
+    variable, optionally a ``run`` column or simply repeated times for Monte
+    Carlo runs) as one panel per variable: a line per scenario, or, where a
+    scenario has several runs, the median and a quantile band (5–95 % by
+    default). Events such as "conviction breaks" are vertical marks.
+:func:`plot_sweep_heatmap`
+    One outcome over a grid of two swept parameters.
+:func:`plot_loop_dominance`
+    Relative loop scores over time, stacked: reinforcing loops above zero,
+    balancing loops below, as in the Loops That Matter papers (Schoenberg,
+    Davidsen & Eberlein 2020).
+:func:`plot_channels`
+    One point per channel of a causal spec: its total time constant (log
+    axis, shorter to the right) against its magnitude, the seed note's Fig. 1.
+:func:`plot_phase`
+    One variable against another along a run, arrows showing the direction of
+    travel: hysteresis (a state built slowly and lost fast) shows as a loop.
+
+Examples
+--------
+>>> import pandas as pd
+>>> df = pd.DataFrame({"scenario": ["a"] * 3 + ["b"] * 3, "time": [0, 1, 2] * 2,
+...                    "stock": [1.0, 2.0, 3.0, 1.0, 1.5, 1.8]})
+>>> fig = plot_scenarios(df, ["stock"], events={"break": 1})
+>>> [line.get_label() for line in fig.axes[0].get_lines()][:2]
+['a', 'b']
+>>> figure_bytes(fig, "svg") == figure_bytes(fig, "svg")
+True
+
+References
+----------
+Schoenberg, W., Davidsen, P. & Eberlein, R. (2020). Understanding model
+behavior using the Loops that Matter method. *System Dynamics Review* 36(2).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from diagrams import style
+from tenor.errors import ExportError, GraphError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from causal.spec import CausalSpec
+
+__all__ = [
+    "PLOT_FORMATS",
+    "figure_bytes",
+    "plot_channels",
+    "plot_loop_dominance",
+    "plot_phase",
+    "plot_scenarios",
+    "plot_sweep_heatmap",
+    "save_figure",
+]
+
+PLOT_FORMATS = ("png", "svg", "pdf")
+
+_METADATA: dict[str, dict[str, Any]] = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
+}
+
+
+def _matplotlib():
+    """matplotlib itself; figures are made without pyplot, so no display backend is touched."""
+    try:
+        import matplotlib
+    except ImportError:  # pragma: no cover
+        raise ExportError("plots need matplotlib", hint="pip install 'tenor[diagrams]'") from None
+    return matplotlib
+
+
+def _new_figure(size: tuple[float, float]) -> Figure:
+    """A figure not tracked by pyplot: it is freed when no longer referenced."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=size)
+
+
+def figure_bytes(fig: Figure, format: str = "png") -> bytes:
+    """The figure as PNG, SVG or PDF bytes, with no date or version in the file."""
+    mpl = _matplotlib()
+    fmt = format.lower()
+    if fmt not in PLOT_FORMATS:
+        raise ExportError(f"cannot save a plot as {format!r}", hint="formats: png, svg, pdf")
+    buffer = io.BytesIO()
+    with mpl.rc_context({"svg.hashsalt": "tenor", "svg.fonttype": "none"}):
+        fig.savefig(buffer, format=fmt, metadata=_METADATA[fmt], bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def save_figure(
+    fig: Figure,
+    out: str | os.PathLike[str],
+    format: str | None = None,
+    *,
+    inputs: Iterable[str | os.PathLike[str]] = (),
+) -> Path:
+    """Write a figure atomically; the format comes from ``format`` or the file suffix.
+
+    Raises
+    ------
+    ExportError
+        For an unknown format, an output that is an input, or a failed write.
+    """
+    from tenor.output import check_not_input, write_bytes
+
+    fmt = format or Path(out).suffix.lstrip(".").lower()
+    if fmt not in PLOT_FORMATS:
+        raise ExportError(
+            f"cannot tell the plot format of {Path(out).name!r}",
+            hint="end the file name with .png, .svg or .pdf",
+        )
+    inputs = list(inputs)
+    check_not_input(out, inputs)
+    write_bytes(out, figure_bytes(fig, fmt), inputs=inputs)
+    return Path(out)
+
+
+def _scenario_colours(names: Sequence[str]) -> dict[str, str]:
+    return {n: style.SCENARIO_COLOURS[i % len(style.SCENARIO_COLOURS)] for i, n in enumerate(names)}
+
+
+def _events(events: Mapping[str, float] | Iterable[tuple[str, float]] | None) -> list[tuple[str, float]]:
+    if not events:
+        return []
+    items = events.items() if isinstance(events, Mapping) else events
+    return [(str(k), float(v)) for k, v in items]
+
+
+def plot_scenarios(
+    results: pd.DataFrame,
+    variables: str | Sequence[str] | None = None,
+    *,
+    time: str = "time",
+    scenario: str = "scenario",
+    quantiles: tuple[float, float] = (0.05, 0.95),
+    events: Mapping[str, float] | Iterable[tuple[str, float]] | None = None,
+    title: str | None = None,
+    time_label: str | None = None,
+    ncols: int = 2,
+) -> Figure:
+    """Time series per scenario, one panel per variable; Monte Carlo runs as median and quantile band.
+
+    ``results`` is tidy: a ``time`` column, an optional ``scenario`` column,
+    and one column per variable (other columns, such as ``run``, are
+    ignored). Several rows at the same time in one scenario are runs of a
+    Monte Carlo set.
+
+    Raises
+    ------
+    GraphError
+        When a column is missing.
+    """
+    mpl = _matplotlib()
+    if isinstance(variables, str):
+        variables = [variables]
+    skip = {time, scenario, "run", "seed", "sample"}
+    if variables is None:
+        variables = [c for c in results.columns if c not in skip and results[c].dtype.kind in "fiu"]
+    variables = list(variables)
+    missing = [c for c in [time, *variables] if c not in results.columns]
+    if missing:
+        raise GraphError(
+            f"results have no column(s) {', '.join(map(repr, missing))}",
+            hint="columns: " + ", ".join(map(str, results.columns)),
+        )
+    if not variables:
+        raise GraphError("no variable to plot", hint="name one with --var")
+    data = results if scenario in results.columns else results.assign(**{scenario: "run"})
+    names = list(dict.fromkeys(data[scenario].astype(str)))
+    colours = _scenario_colours(names)
+    ncols = max(1, min(ncols, len(variables)))
+    nrows = math.ceil(len(variables) / ncols)
+    with mpl.rc_context(style.matplotlib_style()):
+        fig = _new_figure((5.2 * ncols, 3.4 * nrows))
+        axes = fig.subplots(nrows, ncols, squeeze=False)
+        for ax, var in zip(axes.flat, variables, strict=False):
+            for name in names:
+                part = data[data[scenario].astype(str) == name]
+                grouped = part.groupby(time)[var]
+                if grouped.size().max() > 1:
+                    lo = grouped.quantile(quantiles[0])
+                    hi = grouped.quantile(quantiles[1])
+                    mid = grouped.median()
+                    ax.fill_between(
+                        lo.index, lo.values, hi.values, color=colours[name], alpha=0.18, linewidth=0
+                    )
+                    ax.plot(mid.index, mid.values, color=colours[name], label=name, linewidth=1.8)
+                else:
+                    ordered = part.sort_values(time)
+                    ax.plot(ordered[time], ordered[var], color=colours[name], label=name, linewidth=1.8)
+            for label, at in _events(events):
+                ax.axvline(at, color=style.MUTED_COLOUR, linestyle="--", linewidth=1)
+                ax.annotate(
+                    label,
+                    (at, 1),
+                    xycoords=("data", "axes fraction"),
+                    xytext=(3, -2),
+                    textcoords="offset points",
+                    va="top",
+                    fontsize=8,
+                    color="#555555",
+                )
+            ax.set_title(var.replace("_", " "))
+            ax.set_xlabel(time_label or time)
+        for ax in list(axes.flat)[len(variables) :]:
+            ax.set_visible(False)
+        if len(names) > 1 or any(data.groupby([scenario, time]).size() > 1):
+            band = (
+                f"median, {quantiles[0]:.0%}–{quantiles[1]:.0%} band"
+                if data.groupby([scenario, time]).size().max() > 1
+                else None
+            )
+            axes.flat[0].legend(title=band, fontsize=8, title_fontsize=8)
+        if title:
+            fig.suptitle(title, fontweight="bold")
+        fig.tight_layout()
+    return fig
+
+
+def plot_sweep_heatmap(
+    results: pd.DataFrame,
+    x: str,
+    y: str,
+    value: str,
+    *,
+    agg: str = "mean",
+    annotate: bool = True,
+    title: str | None = None,
+    cmap: str = "viridis",
+) -> Figure:
+    """``value`` over a grid of two swept parameters ``x`` and ``y`` (aggregated by ``agg``).
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"share": [0, 0, 1, 1], "size": [10, 20, 10, 20], "yield_bp": [0, 0, 8, 15]})
+    >>> fig = plot_sweep_heatmap(df, "share", "size", "yield_bp")
+    >>> fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()
+    ('share', 'size')
+    """
+    mpl = _matplotlib()
+    for column in (x, y, value):
+        if column not in results.columns:
+            raise GraphError(
+                f"results have no column {column!r}", hint="columns: " + ", ".join(results.columns)
+            )
+    grid = results.pivot_table(index=y, columns=x, values=value, aggfunc=agg).sort_index().sort_index(axis=1)
+    with mpl.rc_context(style.matplotlib_style()):
+        fig = _new_figure((1.2 + 0.9 * grid.shape[1], 1.2 + 0.6 * grid.shape[0]))
+        ax = fig.subplots()
+        image = ax.imshow(grid.values, origin="lower", aspect="auto", cmap=cmap)
+        ax.set_xticks(
+            range(grid.shape[1]), [f"{v:g}" if isinstance(v, float) else str(v) for v in grid.columns]
+        )
+        ax.set_yticks(
+            range(grid.shape[0]), [f"{v:g}" if isinstance(v, float) else str(v) for v in grid.index]
+        )
+        ax.set_xlabel(x)
+        ax.set_ylabel(y)
+        cbar = fig.colorbar(image, ax=ax)
+        cbar.set_label(value)
+        if annotate and grid.size <= 400:
+            lo, hi = float(grid.min().min()), float(grid.max().max())
+            for (i, j), v in ((ij, grid.values[ij]) for ij in _cells(grid.shape)):
+                if v == v:  # not NaN
+                    light = hi > lo and (v - lo) / (hi - lo) < 0.5
+                    ax.text(
+                        j,
+                        i,
+                        f"{v:.3g}",
+                        ha="center",
+                        va="center",
+                        fontsize=8,
+                        color="white" if light else "black",
+                    )
+        ax.set_title(title or f"{value} by {x} and {y}")
+        fig.tight_layout()
+    return fig
+
+
+def _cells(shape: tuple[int, int]) -> Iterable[tuple[int, int]]:
+    for i in range(shape[0]):
+        for j in range(shape[1]):
+            yield (i, j)
+
+
+def plot_loop_dominance(
+    time: Sequence[float],
+    scores: Mapping[str, Sequence[float]],
+    *,
+    polarity: Mapping[str, str] | None = None,
+    title: str | None = None,
+    time_label: str = "time",
+) -> Figure:
+    """Relative loop scores over time, stacked: positive (reinforcing) up, negative (balancing) down.
+
+    ``scores`` maps a loop id to one relative score per time (in [-1, 1], the
+    absolute values summing to 1 at each time). ``polarity`` (loop id to
+    ``R``/``B``) labels the legend; by default the sign of the scores does.
+
+    >>> fig = plot_loop_dominance([0, 1, 2], {"R1": [0.8, 0.5, 0.2], "B1": [-0.2, -0.5, -0.8]})
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['R1 (R)', 'B1 (B)']
+    """
+    import numpy as np
+
+    mpl = _matplotlib()
+    t = np.asarray(time, dtype=float)
+    ids = list(scores)
+    for loop_id in ids:
+        if len(scores[loop_id]) != len(t):
+            raise GraphError(f"loop {loop_id!r} has {len(scores[loop_id])} scores for {len(t)} times")
+    colours = _scenario_colours(ids)
+    with mpl.rc_context(style.matplotlib_style()):
+        fig = _new_figure((7.5, 3.8))
+        ax = fig.subplots()
+        up = np.zeros_like(t)
+        down = np.zeros_like(t)
+        for loop_id in ids:
+            values = np.asarray(scores[loop_id], dtype=float)
+            pos, neg = np.clip(values, 0, None), np.clip(values, None, 0)
+            pol = (polarity or {}).get(loop_id) or ("R" if np.nansum(values) >= 0 else "B")
+            label = f"{loop_id} ({pol})"
+            hatch = None if pol == "R" else "//"
+            ax.fill_between(
+                t,
+                up,
+                up + pos,
+                color=colours[loop_id],
+                alpha=0.75,
+                linewidth=0,
+                label=label,
+                hatch=hatch,
+                edgecolor="white",
+            )
+            ax.fill_between(
+                t,
+                down + neg,
+                down,
+                color=colours[loop_id],
+                alpha=0.75,
+                linewidth=0,
+                hatch=hatch,
+                edgecolor="white",
+            )
+            up, down = up + pos, down + neg
+        ax.axhline(0, color="#333333", linewidth=0.8)
+        ax.set_ylim(-1.05, 1.05)
+        ax.set_ylabel("relative loop score")
+        ax.set_xlabel(time_label)
+        ax.text(0.005, 0.98, "reinforcing ↑", transform=ax.transAxes, va="top", fontsize=8, color="#555555")
+        ax.text(0.005, 0.02, "balancing ↓", transform=ax.transAxes, va="bottom", fontsize=8, color="#555555")
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
+        ax.set_title(title or "Loop dominance")
+        fig.tight_layout()
+    return fig
+
+
+def _unit_for(days: list[float]) -> str:
+    smallest = min(days)
+    if smallest < 1:
+        return "hour"
+    if smallest < 30:
+        return "day"
+    return "month"
+
+
+def plot_channels(
+    spec: CausalSpec,
+    channels: Iterable[str] | None = None,
+    *,
+    unit: str | None = None,
+    faster_right: bool = True,
+    title: str | None = None,
+) -> Figure:
+    """Each channel's total time constant (log axis) against its magnitude: the seed's Fig. 1.
+
+    Speed is the sum of the lags (or time constants) along the channel;
+    magnitude is the absolute product of its gains (see
+    :func:`causal.channels.channel_summary`). Colours match the DAG's channel
+    colours. With ``faster_right`` the time axis runs from slow (left) to
+    fast (right), as in the note.
+
+    Raises
+    ------
+    GraphError
+        When no chosen channel has both gains and lags on every edge.
+    """
+    from causal.channels import channel_summary
+    from causal.spec import TIME_UNITS
+
+    mpl = _matplotlib()
+    names = list(spec.channels) if channels is None else list(channels)
+    colours = style.channel_colours(spec.channels)
+    summaries = [channel_summary(spec, n) for n in names]
+    usable = [s for s in summaries if s.lag_days is not None and s.magnitude is not None and s.lag_days > 0]
+    skipped = [s for s in summaries if s not in usable]
+    if not usable:
+        raise GraphError(
+            "no channel has a gain and a lag on every edge",
+            hint="give each edge of the channels a gain and a lag (or time constant)",
+        )
+    unit = unit or _unit_for([s.lag_days for s in usable])  # type: ignore[misc]
+    scale = TIME_UNITS[unit]
+    with mpl.rc_context(style.matplotlib_style()):
+        fig = _new_figure((6.8, 4.6))
+        ax = fig.subplots()
+        xs = [s.lag_days / scale for s in usable]  # type: ignore[operator]
+        ys = [abs(s.magnitude) for s in usable]  # type: ignore[arg-type]
+        for s, x, y in zip(usable, xs, ys, strict=True):
+            ax.scatter(
+                [x],
+                [y],
+                s=160,
+                color=colours.get(s.name, style.EDGE_COLOUR),
+                zorder=3,
+                edgecolor="white",
+                linewidth=1.5,
+            )
+            sign = style.sign_glyph(s.sign)
+            ax.annotate(
+                f"{s.label}\n{sign}{abs(s.magnitude):.3g} in {x:.3g} {unit}{'s' if x != 1 else ''}",  # type: ignore[arg-type]
+                (x, y),
+                xytext=(10, 8),
+                textcoords="offset points",
+                fontsize=9,
+                color=colours.get(s.name, style.EDGE_COLOUR),
+            )
+        ax.set_xscale("log")
+        lo, hi = min(xs), max(xs)
+        ax.set_xlim(lo / 4, hi * 4)
+        ax.set_ylim(0, max(ys) * 1.35)
+        if faster_right:
+            ax.invert_xaxis()
+        ax.set_xlabel(f"time constant ({unit}s, log scale)" + ("  → faster" if faster_right else ""))
+        ax.set_ylabel("magnitude |product of gains|")
+        ax.grid(True, which="major", color="#E5E5E5", linewidth=0.8)
+        ax.set_title(title or "Channels by speed and size")
+        if skipped:
+            ax.text(
+                0.01,
+                0.01,
+                "not shown (missing gain or lag): " + ", ".join(s.label for s in skipped),
+                transform=ax.transAxes,
+                fontsize=7,
+                color="#777777",
+            )
+        fig.tight_layout()
+    return fig
+
+
+def plot_phase(
+    results: pd.DataFrame,
+    x: str,
+    y: str,
+    *,
+    scenario: str | Sequence[str] | None = None,
+    time: str = "time",
+    events: Mapping[str, float] | Iterable[tuple[str, float]] | None = None,
+    title: str | None = None,
+    arrows: int = 6,
+) -> Figure:
+    """``y`` against ``x`` along a run, with arrows in the direction of time (one line per scenario).
+
+    Events are marked as dots at their time on each trajectory.
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"time": range(5), "credibility": [0, .2, .4, .1, 0],
+    ...                    "termed_out": [0, .3, .6, .2, 0]})
+    >>> fig = plot_phase(df, "termed_out", "credibility")
+    >>> fig.axes[0].get_xlabel()
+    'termed out'
+    """
+    mpl = _matplotlib()
+    for column in (x, y, time):
+        if column not in results.columns:
+            raise GraphError(
+                f"results have no column {column!r}", hint="columns: " + ", ".join(results.columns)
+            )
+    if "scenario" in results.columns:
+        names = list(dict.fromkeys(results["scenario"].astype(str)))
+        if scenario is not None:
+            wanted = [scenario] if isinstance(scenario, str) else list(scenario)
+            names = [n for n in names if n in wanted]
+        parts = [(n, results[results["scenario"].astype(str) == n]) for n in names]
+    else:
+        parts = [("run", results)]
+    colours = _scenario_colours([n for n, _ in parts])
+    with mpl.rc_context(style.matplotlib_style()):
+        fig = _new_figure((5.8, 4.6))
+        ax = fig.subplots()
+        for name, part in parts:
+            part = part.groupby(time)[[x, y]].median().sort_index()
+            ax.plot(part[x], part[y], color=colours[name], label=name, linewidth=1.8)
+            n = len(part)
+            for k in range(1, arrows + 1):
+                i = int(k * (n - 1) / (arrows + 1))
+                if i + 1 < n:
+                    ax.annotate(
+                        "",
+                        xy=(part[x].iloc[i + 1], part[y].iloc[i + 1]),
+                        xytext=(part[x].iloc[i], part[y].iloc[i]),
+                        arrowprops={"arrowstyle": "-|>", "color": colours[name], "lw": 1.5},
+                    )
+            for label, at in _events(events):
+                idx = part.index.get_indexer([at], method="nearest")[0]
+                ax.plot(part[x].iloc[idx], part[y].iloc[idx], "o", color=colours[name], markersize=6)
+                ax.annotate(
+                    label,
+                    (part[x].iloc[idx], part[y].iloc[idx]),
+                    xytext=(6, -10),
+                    textcoords="offset points",
+                    fontsize=8,
+                    color="#444444",
+                )
+        ax.set_xlabel(x.replace("_", " "))
+        ax.set_ylabel(y.replace("_", " "))
+        if len(parts) > 1:
+            ax.legend(fontsize=8)
+        ax.set_title(title or f"{y.replace('_', ' ')} against {x.replace('_', ' ')}")
+        fig.tight_layout()
+    return fig

@@ -1,0 +1,116 @@
+"""``tenor draw`` and ``tenor plot``: diagrams of specs and models, plots of results.
+
+``tenor draw SPEC|MODEL --kind dag|cld|stockflow [--format F] --out FILE``
+draws a causal spec as a DAG, or a model as a causal-loop or stock-and-flow
+diagram; the format (svg, png, pdf, dot, mermaid) follows the suffix of
+``--out`` unless ``--format`` is given.
+
+``tenor plot RESULTS --var NAME [--var ...] --out FILE.png`` plots a results
+table (CSV or Parquet with a ``time`` column, an optional ``scenario`` column
+and one column per variable), one panel per variable; repeated times within a
+scenario are Monte Carlo runs, drawn as a median and a quantile band.
+
+Both write atomically and refuse to write over an input (exit code 2).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from tenor.errors import SpecError, TenorError
+
+__all__ = ["draw", "plot", "read_results", "register"]
+
+
+def draw(
+    source: Path = typer.Argument(..., help="A causal spec (.yaml) or a stock-and-flow model."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output file (.svg, .png, .pdf, .dot or .mmd)."),
+    kind: str = typer.Option("dag", "--kind", "-k", help="dag, cld or stockflow."),
+    format: str | None = typer.Option(None, "--format", "-f", help="svg, png, pdf, dot or mermaid."),
+    query: str | None = typer.Option(None, "--query", help="Highlight the paths of this query (DAG)."),
+    adjust: list[str] | None = typer.Option(
+        None, "--adjust", help="Adjustment set for --query; repeat or separate by commas."
+    ),
+    channel: list[str] | None = typer.Option(None, "--channel", help="Colour only these channels (DAG)."),
+    element: str | None = typer.Option(
+        None, "--element", "--tenor", help="Draw links cut at this element (e.g. bills) broken (CLD)."
+    ),
+    title: str | None = typer.Option(None, "--title", help="Title printed above the diagram."),
+) -> None:
+    """Draw a causal spec or a model as a diagram."""
+    from diagrams.render import format_for, write_diagram
+    from diagrams.sources import diagram_from_file
+    from tenor.output import check_not_input
+
+    check_not_input(out, [source])
+    fmt = format_for(out, format)
+    adjust_set = None
+    if adjust is not None:
+        adjust_set = [a.strip() for item in adjust for a in item.split(",") if a.strip()]
+    diagram = diagram_from_file(
+        source, kind, element=element, query=query, adjust=adjust_set, channels=channel or None, title=title
+    )
+    write_diagram(diagram, out, fmt, inputs=[source])
+
+
+def read_results(path: Path):
+    """A results table from CSV or Parquet."""
+    import pandas as pd
+
+    if not path.exists():
+        raise SpecError("file not found", file=str(path), hint="check the path")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+        if suffix in (".csv", ".txt"):
+            return pd.read_csv(path)
+    except ImportError as exc:
+        raise TenorError(f"cannot read {path.name}: {exc}", hint="pip install pyarrow for Parquet") from None
+    except (ValueError, OSError) as exc:
+        raise SpecError(f"cannot read results: {exc}", file=str(path)) from None
+    raise SpecError(
+        f"cannot tell the format of {path.name!r}", file=str(path), hint="use a .csv or .parquet file"
+    )
+
+
+def plot(
+    results: Path = typer.Argument(..., help="Results table: CSV or Parquet with time, scenario, variables."),
+    var: list[str] = typer.Option(..., "--var", "-v", help="Variable to plot; repeat for more panels."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output picture (.png, .svg or .pdf)."),
+    scenario: list[str] | None = typer.Option(None, "--scenario", help="Only these scenarios."),
+    event: list[str] | None = typer.Option(None, "--event", help="Mark an event: LABEL=TIME (repeatable)."),
+    title: str | None = typer.Option(None, "--title", help="Title above the panels."),
+) -> None:
+    """Plot variables of a results table over time, one panel per variable."""
+    from diagrams.plots import plot_scenarios, save_figure
+    from tenor.output import check_not_input
+
+    check_not_input(out, [results])
+    if out.suffix.lower().lstrip(".") not in ("png", "svg", "pdf"):
+        raise TenorError(
+            f"cannot tell the plot format of {out.name!r}", hint="end it with .png, .svg or .pdf"
+        )
+    table = read_results(results)
+    if scenario:
+        if "scenario" not in table.columns:
+            raise TenorError("the results have no scenario column", hint="drop --scenario")
+        table = table[table["scenario"].astype(str).isin(scenario)]
+        if table.empty:
+            raise TenorError("no rows for the scenario(s) " + ", ".join(scenario))
+    events = []
+    for item in event or []:
+        label, _, at = item.rpartition("=")
+        try:
+            events.append((label or at, float(at)))
+        except ValueError:
+            raise TenorError(f"bad --event {item!r}", hint="write --event 'label=12.5'") from None
+    figure = plot_scenarios(table, var, events=events, title=title)
+    save_figure(figure, out, inputs=[results])
+
+
+def register(app: typer.Typer) -> None:
+    app.command("draw")(draw)
+    app.command("plot")(plot)
