@@ -189,6 +189,7 @@ def symbolic_sign(tree: Expr, cause: str, constants: Mapping[str, float]) -> str
     Works on sums, products, quotients, powers and smooth elementary functions;
     anything with a condition, a lookup or a kink (min, max, abs) returns None.
     """
+    constants = {k: v for k, v in constants.items() if k != cause}
     try:
         symbols: dict[str, Any] = {}
         expr = _to_sympy(tree, symbols, constants)

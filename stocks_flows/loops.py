@@ -515,8 +515,9 @@ def find_loops(
         except (SimulationError, TenorError, KeyError, TypeError, ValueError) as err:
             notes.append(f"no run ({err}); polarities are symbolic only and gains are not computed")
             run = None
-    gains = link_gains(model, run, graph) if run is not None else None
-    links = link_polarities(model, run, graph=graph, gains=gains, at=at)
+    full = model.dependency_graph()
+    gains = link_gains(model, run, full) if run is not None else None
+    links = link_polarities(model, run, graph=full, gains=gains, at=at)
 
     cycles = list(feedback_loops(graph, length_bound, max_loops + 1))
     capped = len(cycles) > max_loops
@@ -548,14 +549,20 @@ def find_loops(
     cut_edges = {(c, e): cut for c, e in graph.edges for cut in cuts if cut.matches(graph, c, e)}
     time = run.time if run is not None else None
     k = _at_index(time, at) if time is not None else None
+    position = {e: i for elements in model.dimensions.values() for i, e in enumerate(elements)}
+
+    def element_key(label: str) -> tuple:
+        return tuple(position.get(part, len(position)) for part in label.replace("|", ",").split(","))
+
     built: list[tuple[tuple[str, ...], dict]] = []
-    for key, members in groups.items():
+    for key, unsorted in groups.items():
+        members = dict(sorted(unsorted.items(), key=lambda item: element_key(item[0])))
         member_polarity: dict[str, str] = {}
         series: dict[str, np.ndarray] = {}
         point: dict[str, float] = {}
         changes = False
         link_signs: list[list[str]] = [[] for _ in key]
-        for label, cycle in sorted(members.items()):
+        for label, cycle in members.items():
             edges = [(cycle[i], cycle[(i + 1) % len(cycle)]) for i in range(len(cycle))]
             signs = [links[e].polarity for e in edges]
             for i, s in enumerate(signs):
@@ -580,7 +587,7 @@ def find_loops(
             per_link.append(s.pop() if len(s) == 1 else "unknown")
         subscripted = any(label for label in members)
         if subscripted:
-            gain: float | dict[str, float] = {lbl: point.get(lbl, float("nan")) for lbl in sorted(members)}
+            gain: float | dict[str, float] = {lbl: point.get(lbl, float("nan")) for lbl in members}
             scale = max((abs(v) for v in gain.values() if np.isfinite(v)), default=0.0)
             gain = {lbl: (0.0 if abs(v) <= ZERO_GAIN * scale else v) for lbl, v in gain.items()}
         else:
@@ -593,7 +600,7 @@ def find_loops(
                     "variables": tuple(variables),
                     "polarity": polarity,
                     "link_polarities": tuple(per_link),
-                    "cycles": dict(sorted(members.items())),
+                    "cycles": members,
                     "gain": gain,
                     "gain_series": series,
                     "polarity_changes": changes,
