@@ -114,10 +114,21 @@ class Dominance:
                 return list(p["loops"])
         return []
 
+    def loop_totals(self) -> dict[str, np.ndarray]:
+        """Relative scores by loop id: a loop reported per element sums its elements' scores."""
+        out: dict[str, np.ndarray] = {}
+        for k, v in self.relative.items():
+            base = k.split("[", 1)[0]
+            if base != k:
+                out[base] = out.get(base, 0.0) + v
+        return out
+
     def to_dict(self) -> dict[str, Any]:
+        """``scores`` holds every loop id (summed over elements) and every ``id[element]``."""
+        scores = {**self.loop_totals(), **self.relative}
         return {
             "time": [float(t) for t in self.time],
-            "scores": {k: [_num(x) for x in v] for k, v in self.relative.items()},
+            "scores": {k: [_num(x) for x in v] for k, v in scores.items()},
             "periods": [dict(p, loops=list(p["loops"])) for p in self.periods],
             "partitions": [list(p) for p in self.partitions],
         }

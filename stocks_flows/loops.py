@@ -104,6 +104,7 @@ if TYPE_CHECKING:
 
     from stocks_flows.engine import Run
     from stocks_flows.model import Model
+    from stocks_flows.spec import ModelSpec
 
 __all__ = [
     "Cut",
@@ -111,6 +112,7 @@ __all__ = [
     "Loop",
     "LoopReport",
     "cut_graph",
+    "cuts_from_spec",
     "feedback_loops",
     "find_loops",
     "link_gains",
@@ -283,6 +285,38 @@ class LoopReport:
             "opened": {k: list(v) for k, v in self.opened.items()},
             "notes": list(self.notes),
         }
+
+
+def cuts_from_spec(spec: ModelSpec, scenario: str) -> list[Cut]:
+    """The cuts a scenario of a spec declares (``cuts: {"a -> b": [elements]}``).
+
+    >>> from stocks_flows.spec import ModelSpec
+    >>> spec = ModelSpec.model_validate({"time": {"stop": 1},
+    ...     "scenarios": {"s": {"cuts": {"sales -> long_yield": ["bills"]}}}})
+    >>> cuts_from_spec(spec, "s")
+    [Cut(cause='sales', effect='long_yield', elements=('bills',))]
+
+    Raises
+    ------
+    SpecError
+        When a key is not of the form ``cause -> effect``.
+    """
+    from tenor.errors import SpecError
+
+    scen = spec.scenarios.get(scenario)
+    if scen is None:
+        return []
+    out = []
+    for key, elements in scen.cuts.items():
+        parts = [p.strip() for p in key.split("->")]
+        if len(parts) != 2 or not all(parts):
+            raise SpecError(
+                f"cut {key!r} is not a link",
+                key=f"scenarios.{scenario}.cuts",
+                hint="write the link as 'cause -> effect'",
+            )
+        out.append(Cut(parts[0], parts[1], tuple(str(e) for e in elements)))
+    return out
 
 
 # --- graph ---------------------------------------------------------------------------------

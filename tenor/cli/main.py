@@ -43,7 +43,7 @@ def _root() -> None:
 
 
 # Command modules, each with a ``register(app)`` function.
-_COMMAND_MODULES = ["schema", "sd"]
+_COMMAND_MODULES = ["schema", "sd", "loops"]
 
 for _name in _COMMAND_MODULES:
     importlib.import_module(f"tenor.cli.{_name}").register(app)
