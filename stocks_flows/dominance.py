@@ -31,9 +31,10 @@ loops (stocks not linked by any loop are analysed separately). It lies in
 [-1, 1]; positive for reinforcing loops, negative for balancing ones.
 
 *Dominance*: at each time, within each partition, the dominant loops are the
-fewest loops whose absolute relative scores add up to at least one half (a
-loop explaining at least 50% of the change is dominant alone). Times with the
-same dominant set form a *period*.
+fewest loops of the same polarity whose absolute relative scores add up to at
+least one half (a loop explaining at least 50% of the change is dominant
+alone); when both polarities could, the set explaining more wins. Times with
+the same dominant set form a *period*.
 
 Scores are labelled with the end of their step: the value at ``t`` describes
 the step from ``t - dt`` to ``t``, and the first time has no score (0). Runs
@@ -198,29 +199,26 @@ def loop_scores(
     return out, cycles
 
 
-def loop_partitions(cycles: Mapping[str, Sequence[str]], stocks: Sequence[str]) -> list[tuple[str, ...]]:
-    """Group loop ids whose loops share stocks (transitively): the partitions of LTM.
+def loop_partitions(cycles: Mapping[str, Sequence[str]], graph: nx.DiGraph) -> list[tuple[str, ...]]:
+    """Group loop ids by the strongly connected part of ``graph`` they run in: the partitions of LTM.
 
-    >>> loop_partitions({"a": ["S", "f"], "b": ["S", "T"], "c": ["U"]}, ["S", "T", "U"])
+    Stocks that feed back on each other through any chain of loops share a
+    partition; loops in separate parts of the model are normalised separately.
+
+    >>> import networkx as nx
+    >>> g = nx.DiGraph([("S", "f"), ("f", "S"), ("f", "T"), ("T", "f"), ("U", "u"), ("u", "U")])
+    >>> loop_partitions({"a": ["S", "f"], "b": ["T", "f"], "c": ["U", "u"]}, g)
     [('a', 'b'), ('c',)]
     """
-    stock_set = set(stocks)
-    parent: dict[str, str] = {}
+    import networkx as nx
 
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    component: dict[str, int] = {}
+    for i, nodes in enumerate(nx.strongly_connected_components(graph)):
+        for node in nodes:
+            component[node] = i
+    groups: dict[int, list[str]] = {}
     for loop_id, cycle in cycles.items():
-        members = [v for v in cycle if v in stock_set] or [f"loop:{loop_id}"]
-        for m in members[1:]:
-            parent[find(m)] = find(members[0])
-        parent[find(f"loop:{loop_id}")] = find(members[0])
-    groups: dict[str, list[str]] = {}
-    for loop_id in cycles:
-        groups.setdefault(find(f"loop:{loop_id}"), []).append(loop_id)
+        groups.setdefault(component.get(cycle[0], -1 - len(groups)), []).append(loop_id)
     return [tuple(g) for g in groups.values()]
 
 
@@ -247,22 +245,31 @@ def dominant_loops(
     """Periods of constant dominance: ``{"start", "end", "loops"}``.
 
     At each time, in each partition, the dominant loops are the fewest loops
-    (largest absolute relative scores first) that explain at least
-    ``threshold`` of the change. Times where no loop is active are skipped.
+    of one polarity (by the sign of their relative score; largest first) that
+    together explain at least ``threshold`` of the change; of the reinforcing
+    and the balancing candidate sets, the one explaining more wins. Times
+    where no loop is active are skipped.
     """
     periods: list[dict[str, Any]] = []
     for i, t in enumerate(time):
         chosen: list[str] = []
         for group in partitions:
-            ranked = sorted(group, key=lambda k: (-abs(relative[k][i]), k))
-            acc = 0.0
-            for k in ranked:
-                if abs(relative[k][i]) == 0:
-                    break
-                chosen.append(k)
-                acc += abs(relative[k][i])
-                if acc >= threshold:
-                    break
+            best: tuple[float, list[str]] = (0.0, [])
+            for sign in (1.0, -1.0):
+                ranked = sorted(
+                    (k for k in group if np.sign(relative[k][i]) == sign),
+                    key=lambda k: (-abs(relative[k][i]), k),
+                )
+                picked: list[str] = []
+                acc = 0.0
+                for k in ranked:
+                    picked.append(k)
+                    acc += abs(relative[k][i])
+                    if acc >= threshold:
+                        break
+                if acc > best[0]:
+                    best = (acc, picked)
+            chosen.extend(best[1])
         if not chosen:
             continue
         chosen_t = tuple(sorted(chosen))
@@ -297,7 +304,7 @@ def loop_dominance(
             if cut.matches(graph, c, e):
                 scores[(c, e)] = np.zeros_like(scores[(c, e)])
     raw, cycles = loop_scores(report, scores)
-    partitions = loop_partitions(cycles, model.stocks)
+    partitions = loop_partitions(cycles, graph)
     relative = relative_loop_scores(raw, partitions)
     periods = dominant_loops(run.time, relative, partitions, threshold)
     return Dominance(
