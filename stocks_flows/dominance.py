@@ -251,24 +251,23 @@ def dominant_loops(
     where no loop is active are skipped.
     """
     periods: list[dict[str, Any]] = []
+    matrices = [(list(group), np.array([relative[k] for k in group], dtype=float)) for group in partitions]
     for i, t in enumerate(time):
         chosen: list[str] = []
-        for group in partitions:
+        for ids, matrix in matrices:
+            column = matrix[:, i]
             best: tuple[float, list[str]] = (0.0, [])
             for sign in (1.0, -1.0):
-                ranked = sorted(
-                    (k for k in group if np.sign(relative[k][i]) == sign),
-                    key=lambda k: (-abs(relative[k][i]), k),
-                )
-                picked: list[str] = []
-                acc = 0.0
-                for k in ranked:
-                    picked.append(k)
-                    acc += abs(relative[k][i])
-                    if acc >= threshold:
-                        break
-                if acc > best[0]:
-                    best = (acc, picked)
+                members = np.flatnonzero(np.sign(column) == sign)
+                if len(members) == 0:
+                    continue
+                # largest first; ties by id so the choice does not depend on input order
+                order = sorted(members, key=lambda j: (-abs(column[j]), ids[j]))
+                totals = np.cumsum(np.abs(column[order]))
+                reach = np.flatnonzero(totals >= threshold)
+                count = int(reach[0]) + 1 if len(reach) else len(order)
+                if totals[count - 1] > best[0]:
+                    best = (float(totals[count - 1]), [ids[j] for j in order[:count]])
             chosen.extend(best[1])
         if not chosen:
             continue

@@ -493,15 +493,9 @@ def _base(graph: nx.DiGraph, name: str) -> str:
     return graph.nodes[name].get("base", name) if name in graph else name
 
 
-def _rotate(cycle: Sequence[str], graph: nx.DiGraph, order: Mapping[str, int]) -> list[str]:
+def _rotate(cycle: Sequence[str], rank: Mapping[str, tuple[int, int, str]]) -> list[str]:
     """Start the cycle at its first stock (in model order), so loops read stock -> ... -> stock."""
-
-    def key(i: int) -> tuple[int, int, str]:
-        name = cycle[i]
-        is_stock = graph.nodes[name].get("kind") == "stock"
-        return (0 if is_stock else 1, order.get(_base(graph, name), 0), name)
-
-    k = min(range(len(cycle)), key=key)
+    k = min(range(len(cycle)), key=lambda i: rank[cycle[i]])
     return list(cycle[k:]) + list(cycle[:k])
 
 
@@ -573,10 +567,14 @@ def find_loops(
     order = {}
     for name, var in model.variables.items():
         order.setdefault(var.base or name, len(order))
+    base_of = {n: _base(graph, n) for n in graph}
+    rank = {
+        n: (0 if graph.nodes[n].get("kind") == "stock" else 1, order.get(base_of[n], 0), n) for n in graph
+    }
     groups: dict[tuple[str, ...], dict[str, tuple[str, ...]]] = {}
     for cycle in cycles:
-        rotated = _rotate(cycle, graph, order)
-        key = tuple(_base(graph, n) for n in rotated)
+        rotated = _rotate(cycle, rank)
+        key = tuple(base_of[n] for n in rotated)
         label = _element_label(rotated)
         groups.setdefault(key, {})[label] = tuple(rotated)
 
