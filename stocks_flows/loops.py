@@ -19,8 +19,9 @@ polarity of each link is found, in this order:
 2. *symbolic*: the partial derivative of the equation, taken with sympy after
    substituting the constants; when it is a number, its sign is the polarity;
 3. *numeric*: the partial derivative by central differences at every saved
-   time of a run. A link whose derivative changes sign during the run keeps
-   the sign at the operating point and is flagged ``changes``;
+   time of a run. A link whose derivative changes sign during the run is
+   flagged ``changes`` and takes the sign at the operating point ``at`` when
+   one is given, else the sign it has most of the run;
 4. else ``"unknown"`` (for instance a link whose derivative is zero throughout).
 
 The polarity of a loop is the product of its link signs: *reinforcing* (R)
