@@ -183,11 +183,12 @@ def _to_sympy(tree: Expr, symbols: dict[str, Any], constants: Mapping[str, float
     return go(tree)
 
 
-def symbolic_sign(tree: Expr, cause: str, constants: Mapping[str, float]) -> str | None:
-    """Sign of d tree / d cause when it is a number once constants are known, else None.
+def symbolic_partial(tree: Expr, cause: str, constants: Mapping[str, float]) -> tuple[Any, list[str]] | None:
+    """d tree / d cause as a sympy expression (constants other than ``cause`` substituted), and its names.
 
     Works on sums, products, quotients, powers and smooth elementary functions;
-    anything with a condition, a lookup or a kink (min, max, abs) returns None.
+    anything with a condition, a lookup, time or a kink (min, max, abs)
+    returns None, and the derivative is then taken numerically.
     """
     constants = {k: v for k, v in constants.items() if k != cause}
     try:
@@ -196,11 +197,83 @@ def symbolic_sign(tree: Expr, cause: str, constants: Mapping[str, float]) -> str
         if cause not in symbols:
             return None
         derivative = expr.diff(symbols[cause])
-        if not derivative.is_number:
-            return None
-        value = float(derivative)
     except (_NotSymbolic, TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return None
+    names = sorted(str(sym) for sym in derivative.free_symbols)
+    return derivative, names
+
+
+def symbolic_sign(tree: Expr, cause: str, constants: Mapping[str, float]) -> str | None:
+    """Sign of d tree / d cause when it is a nonzero number once constants are known, else None.
+
+    >>> from stocks_flows.expr import parse_expression
+    >>> symbolic_sign(parse_expression("a - 2 * b"), "b", {})
+    '-'
+    >>> symbolic_sign(parse_expression("a * b"), "b", {}) is None
+    True
+    """
+    found = symbolic_partial(tree, cause, constants)
+    if found is None or not found[0].is_number:
+        return None
+    try:
+        value = float(found[0])
+    except (TypeError, ValueError):
         return None
     if not np.isfinite(value) or value == 0:
         return None
     return "+" if value > 0 else "-"
+
+
+def symbolic_gain(
+    tree: Expr, cause: str, constants: Mapping[str, float], env: Mapping[str, Any], n: int
+) -> np.ndarray | None:
+    """d tree / d cause evaluated exactly at every saved time (None when not symbolic).
+
+    The sympy derivative is walked node by node with NumPy (no code is generated).
+    """
+    found = symbolic_partial(tree, cause, constants)
+    if found is None:
+        return None
+    derivative, names = found
+    if any(name not in env for name in names):
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            value = _evaluate_sympy(derivative, env)
+    except _NotSymbolic:
+        return None
+    return np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy()
+
+
+_NUMPY_FUNCTIONS = {
+    "exp": np.exp,
+    "log": np.log,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "atan": np.arctan,
+}
+
+
+def _evaluate_sympy(expr: Any, env: Mapping[str, Any]) -> Any:
+    if expr.is_Number:
+        return float(expr)
+    if expr.is_Symbol:
+        return np.asarray(env[str(expr)], dtype=float)
+    if expr.is_Add:
+        out: Any = 0.0
+        for arg in expr.args:
+            out = out + _evaluate_sympy(arg, env)
+        return out
+    if expr.is_Mul:
+        out = 1.0
+        for arg in expr.args:
+            out = out * _evaluate_sympy(arg, env)
+        return out
+    if expr.is_Pow:
+        base, exponent = expr.args
+        return np.power(_evaluate_sympy(base, env), _evaluate_sympy(exponent, env))
+    function = _NUMPY_FUNCTIONS.get(type(expr).__name__)
+    if function is not None and len(expr.args) == 1:
+        return function(_evaluate_sympy(expr.args[0], env))
+    raise _NotSymbolic

@@ -40,7 +40,8 @@ stocks is the product of the Jacobian entries along it and has units of
 ``d(dS/dt)/dS``, positive for growth and negative for goal seeking. Smooths and
 delays count with their steady-state gain of one.
 
-The gain is computed at every saved time of a run; :attr:`Loop.gain` is the
+The gain is computed at every saved time of a run (exactly from the symbolic
+derivative where there is one, else by central differences); :attr:`Loop.gain` is the
 value at the time ``at`` when it is given, else the mean over the run (a loop
 that is switched on only part of the time still shows).
 
@@ -398,12 +399,13 @@ def link_gains(model: Model, run: Run, graph: nx.DiGraph | None = None) -> dict[
 
     Flow-to-stock links have gain +1 (inflow) or -1 (outflow).
     """
-    from stocks_flows._partials import Evaluator
+    from stocks_flows._partials import Evaluator, steady_state_equation, symbolic_gain
 
     graph = loop_graph(model) if graph is None else graph
     evaluator = Evaluator(model, run)
     env = evaluator.env(run)
     n = len(run.time)
+    constants = {name: v.value for name, v in model.variables.items() if v.value is not None}
     gains: dict[tuple[str, str], np.ndarray] = {}
     for cause, effect, data in graph.edges(data=True):
         var = model.variables[effect]
@@ -414,7 +416,8 @@ def link_gains(model: Model, run: Run, graph: nx.DiGraph | None = None) -> dict[
         if cause not in env:
             gains[(cause, effect)] = np.full(n, np.nan)
             continue
-        gains[(cause, effect)] = evaluator.partial(effect, cause, env)
+        exact = symbolic_gain(steady_state_equation(var.equation), cause, constants, env, n)
+        gains[(cause, effect)] = exact if exact is not None else evaluator.partial(effect, cause, env)
     return gains
 
 
