@@ -277,6 +277,22 @@ class LoopReport:
                 rows.append((lp.id, [lp.gain.get(e) for e in elements]))
         return rows
 
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        rows = []
+        for lp in self.loops:
+            if isinstance(lp.gain, dict):
+                gain = ", ".join(f"{k}: {v:.4g}" for k, v in lp.gain.items())
+            else:
+                gain = f"{lp.gain:.4g}"
+            chain = " &rarr; ".join(escape(v) for v in lp.variables)
+            rows.append(
+                f"<tr><td>{lp.id}</td><td>{lp.polarity}</td><td>{chain}</td><td>{escape(gain)}</td></tr>"
+            )
+        head = "<tr><th>loop</th><th>polarity</th><th>variables</th><th>gain</th></tr>"
+        return f"<table>{head}{''.join(rows)}</table>"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "loops": [lp.to_dict() for lp in self.loops],

@@ -52,6 +52,9 @@ def loops(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     max_loops: int = typer.Option(10_000, "--max-loops", help="Stop enumerating after this many loops."),
     length_bound: int | None = typer.Option(None, "--max-length", help="Longest loop, in links."),
+    at: float | None = typer.Option(
+        None, "--at", help="Operating point (a time) for gains and polarity; default: mean over the run."
+    ),
 ) -> None:
     """List the feedback loops of a model: polarity (R/B) and loop gain, per element where subscripted."""
     from stocks_flows.loops import find_loops
@@ -60,7 +63,7 @@ def loops(
     if by is not None and by not in loaded.dimensions:
         known = ", ".join(loaded.dimensions) or "none"
         raise TenorError(f"unknown dimension {by!r}", hint=f"dimensions of this model: {known}")
-    report = find_loops(loaded, cuts=cuts, max_loops=max_loops, length_bound=length_bound)
+    report = find_loops(loaded, cuts=cuts, max_loops=max_loops, length_bound=length_bound, at=at)
     result = report.to_dict()
     dom = None
     if dominance:

@@ -286,3 +286,17 @@ def test_cli_table_by_tenor(capsys):
 def test_cli_bad_input_exits_2(args, message, capsys):
     assert main(args) == 2
     assert message in capsys.readouterr().err
+
+
+def test_cli_operating_point_and_notebook_table(capsys):
+    assert main(["loops", str(INTERVENTION), "--at", "0", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    r1 = next(lp for lp in data["loops"] if lp["id"] == "R1")
+    assert r1["gain"] == {
+        "bills": 0.0,
+        "2y": pytest.approx(0.004),
+        "10y": pytest.approx(0.016),
+        "30y": pytest.approx(0.03),
+    }
+    html = find_loops(load_model(INTERVENTION))._repr_html_()
+    assert html.startswith("<table>") and "R1" in html and "bills: 0" in html
