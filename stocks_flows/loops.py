@@ -554,6 +554,19 @@ def find_loops(
     """
     cuts = tuple(cuts)
     graph = loop_graph(model)
+    known = set(model.variables) | {v.base for v in model.variables.values() if v.base}
+    for cut in cuts:
+        unknown = [n for n in (cut.cause, cut.effect) if n not in known]
+        if unknown:
+            from tenor.specfile import did_you_mean
+
+            close = did_you_mean(unknown[0], sorted(known))
+            raise GraphError(
+                f"cut {cut.label}: unknown variable(s) {', '.join(unknown)}",
+                hint=f"did you mean {close!r}?"
+                if close
+                else "name the variables of the link as in the model",
+            )
     notes: list[str] = []
     if run is None and simulate:
         from stocks_flows._partials import run_for_analysis
@@ -677,12 +690,6 @@ def find_loops(
                 if any(cut_edges.get(e) == cut for e in edges):
                     ids.append(f"{lp.id}[{label}]" if label else lp.id)
         opened[cut.label] = tuple(ids)
-        unknown = [n for n in (cut.cause, cut.effect) if n not in graph and n not in order]
-        if unknown:
-            raise GraphError(
-                f"cut {cut.label}: unknown variable(s) {', '.join(unknown)}",
-                hint="name the variables of the link as in the model",
-            )
     return LoopReport(
         loops=tuple(loops),
         links=links,

@@ -300,3 +300,10 @@ def test_cli_operating_point_and_notebook_table(capsys):
     }
     html = find_loops(load_model(INTERVENTION))._repr_html_()
     assert html.startswith("<table>") and "R1" in html and "bills: 0" in html
+
+
+def test_cut_of_an_unknown_variable_is_an_error():
+    from tenor.errors import GraphError
+
+    with pytest.raises(GraphError, match="unknown variable"):
+        find_loops(load_model(INTERVENTION), cuts=[Cut("yield_pushh", "long_yield")])
