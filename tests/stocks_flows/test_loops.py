@@ -307,3 +307,11 @@ def test_cut_of_an_unknown_variable_is_an_error():
 
     with pytest.raises(GraphError, match="unknown variable"):
         find_loops(load_model(INTERVENTION), cuts=[Cut("yield_pushh", "long_yield")])
+
+
+def test_cli_table_with_dominance_and_cut_report(capsys):
+    assert main(["loops", str(INTERVENTION), "--scenario", "long_end_cut", "--dominance"]) == 0
+    out = capsys.readouterr().out
+    assert "Feedback loops of intervention_loop" in out
+    assert "cut yield_push -> long_yield [10y, 30y] opens: R1[10y], R1[30y]" in out
+    assert "Dominant loops" in out
