@@ -135,9 +135,13 @@ def test_cut_of_a_link_on_no_loop_opens_nothing():
     assert report.opened == {"sales -> holdings": ()}
 
 
-def test_loops_of_xmile_and_vensim_models():
-    teacup = find_loops(load_model(DATA / "stocks_flows" / "teacup.mdl"))
+@pytest.mark.parametrize(
+    "path", [DATA / "stocks_flows" / "teacup.mdl", DATA / "conformance" / "xmile" / "teacup" / "teacup.xmile"]
+)
+def test_loops_of_xmile_and_vensim_models(path):
+    teacup = find_loops(load_model(path))
     assert [lp.polarity for lp in teacup.loops] == ["B"]
+    assert teacup.loops[0].variables == ("Teacup Temperature", "Heat Loss to Room")
     assert teacup.loops[0].gain == pytest.approx(-0.1)
 
 
