@@ -109,6 +109,7 @@ if TYPE_CHECKING:
     from stocks_flows.spec import ModelSpec
 
 __all__ = [
+    "ZERO_GAIN",
     "Cut",
     "Link",
     "Loop",
