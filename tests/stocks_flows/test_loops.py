@@ -319,3 +319,29 @@ def test_cli_table_with_dominance_and_cut_report(capsys):
     assert "Feedback loops of intervention_loop" in out
     assert "cut yield_push -> long_yield [10y, 30y] opens: R1[10y], R1[30y]" in out
     assert "Dominant loops" in out
+
+
+def test_strongest_path_search_finds_the_strongest_loop_at_each_sampled_time():
+    from stocks_flows._partials import run_for_analysis
+    from stocks_flows.dominance import link_scores
+
+    n = 5
+    lines = ["time: {stop: 5, dt: 0.125}", "stocks:"]
+    lines += [f"  s{i}: {{initial: {i + 1}}}" for i in range(n)]
+    lines.append("flows:")
+    for i in range(n):
+        terms = " + ".join(f"{0.05 * (j + 1):g} * s{j}" for j in range(n) if j != i)
+        lines.append(f"  f{i}: {{to: s{i}, equation: '{terms} - 0.3 * s{i}'}}")
+    model = parse_model("\n".join(lines))
+    graph = loop_graph(model)
+    run = run_for_analysis(model)
+    scores = link_scores(model, run, graph)
+    cycles = list(feedback_loops(graph))
+    times = [1, 10, 20, 40]
+    found = {tuple(c) for c in strongest_path_loops(graph, scores, times)}
+
+    def score(cycle, t):
+        return abs(np.prod([scores[(cycle[i], cycle[(i + 1) % len(cycle)])][t] for i in range(len(cycle))]))
+
+    for t in times:
+        assert tuple(max(cycles, key=lambda c, t=t: score(c, t))) in found
