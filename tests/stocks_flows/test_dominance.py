@@ -206,3 +206,17 @@ def test_relative_loop_scores_agree_with_pysimlin(case, tmp_path):
     names = {lp.id: ids[key(lp.variables)] for lp in theirs.loops}
     mapped = [(s, tuple(sorted(names[x] for x in loops))) for s, loops in their_periods]
     assert [(p["start"], p["loops"]) for p in ours.periods] == mapped
+
+
+def test_a_declared_cut_scores_zero():
+    from pathlib import Path
+
+    from stocks_flows.load import load_model
+    from stocks_flows.loops import Cut
+
+    path = Path(__file__).resolve().parent.parent / "data" / "loops" / "intervention.yaml"
+    model = load_model(path)
+    report = find_loops(model, cuts=[Cut("yield_push", "long_yield", ("30y",))])
+    result = loop_dominance(model, report=report)
+    assert np.all(result.relative["R1[30y]"] == 0)
+    assert np.any(result.relative["R1[10y]"] > 0)
