@@ -210,6 +210,12 @@ class ScenarioSpec(_Spec):
         default_factory=dict, description="Stock -> initial."
     )
     lookups: dict[str, LookupSpec] = Field(default_factory=dict)
+    # Declared loop cuts, read by stocks_flows.loops (the model builder ignores them).
+    cuts: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Links cut in this scenario: 'cause -> effect' -> elements where the gain is zero "
+        "(an empty list cuts every element).",
+    )
 
 
 def _check_names(value: dict[str, Any]) -> dict[str, Any]:
