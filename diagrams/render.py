@@ -153,7 +153,9 @@ def render_dot(source: str, format: str = "svg", *, engine: str = "dot") -> byte
     if format == "svg":
         out = _VERSION_COMMENT.sub(b"", out)
     elif format == "pdf":  # cairo stamps the time; keep the length so the PDF's offsets stay valid
-        out = _PDF_DATE.sub(lambda m: m.group(1) + b"19700101000000".ljust(len(m.group(2)), b"0")[: len(m.group(2))] + m.group(3), out)
+        out = _PDF_DATE.sub(
+            lambda m: m.group(1) + b"19700101000000".ljust(len(m.group(2)), b"0")[: len(m.group(2))] + m.group(3), out
+        )
     return out
 
 

@@ -9,13 +9,13 @@ Three kinds of diagram come from two kinds of file:
   :func:`diagrams.cld.draw_cld` and :func:`diagrams.stockflow.draw_stockflow`.
 
 :func:`load_structures` is the one place where model files enter this
-package. Today it reads a *structure file*: JSON holding
+package. It reads a stock-and-flow model (a tenor spec, XMILE or Vensim
+file; see :mod:`diagrams.from_model`), or a *structure file*: JSON holding
 ``{"causal_loops": ..., "stock_flow": ...}``, each the ``to_dict()`` form of
 :class:`~diagrams.structures.CausalLoopStructure` and
 :class:`~diagrams.structures.StockFlowStructure` (either may be absent). For
 any other file it raises a :class:`~tenor.errors.TenorError` that says a
-stock-and-flow model is needed. Model readers extend it by building the two
-structures from a model; nothing else in the package changes.
+stock-and-flow model is needed.
 
 Examples
 --------
@@ -26,10 +26,10 @@ Examples
 >>> _ = path.write_text(json.dumps({"stock_flow": sf.to_dict()}))
 >>> load_structures(path).stock_flow == sf
 True
->>> load_structures("model.yaml")
+>>> load_structures("diagram.svg")
 Traceback (most recent call last):
 ...
-tenor.errors.TenorError: model.yaml: a causal-loop or stock-and-flow diagram needs a stock-and-flow model
+tenor.errors.TenorError: diagram.svg: a causal-loop or stock-and-flow diagram needs a stock-and-flow model
   hint: ...
 """
 
@@ -69,6 +69,14 @@ def load_structures(path: str | os.PathLike[str]) -> ModelStructures:
         When the file is not a model this function can read.
     """
     p = Path(path)
+    from stocks_flows.load import MODEL_SUFFIXES
+
+    if p.suffix.lower() in MODEL_SUFFIXES:
+        from diagrams.from_model import causal_loop_structure, stock_flow_structure
+        from stocks_flows.load import load_model
+
+        model = load_model(p)
+        return ModelStructures(causal_loop_structure(model), stock_flow_structure(model))
     if p.suffix.lower() != ".json":
         raise TenorError(
             f"{p}: a causal-loop or stock-and-flow diagram needs a stock-and-flow model",

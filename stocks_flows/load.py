@@ -68,6 +68,14 @@ def _validate(doc: Document) -> ModelSpec:
             line=1,
             hint="start the file with 'time: {start: 0, stop: 100, dt: 1}'",
         )
+    if "time" not in doc.data and ({"nodes", "edges"} & set(doc.data)):
+        raise SpecError(
+            "this is a causal spec; a stock-and-flow model is needed here",
+            file=doc.file,
+            line=1,
+            hint="pass the stock-and-flow model (with time:, stocks:, flows:), or use a causal command "
+            "(tenor check, tenor draw --kind dag)",
+        )
     try:
         return ModelSpec.model_validate(doc.data)
     except ValidationError as exc:
@@ -78,13 +86,10 @@ def _validate(doc: Document) -> ModelSpec:
 def _comma_hint(diagnostic: Diagnostic) -> Diagnostic:
     """An 'unknown key' that is a piece of an equation: a comma split an unquoted {...} value."""
     key = (diagnostic.key or "").rsplit(".", 1)[-1]
-    if (diagnostic.message.startswith("unknown key") and any(c in key for c in "()[]*/+ ")) or key[
-        :1
-    ].isdigit():
+    if (diagnostic.message.startswith("unknown key") and any(c in key for c in "()[]*/+ ")) or key[:1].isdigit():
         return replace(
             diagnostic,
-            hint="inside { }, a comma ends the value: quote an equation that has commas, "
-            'e.g. {equation: "min(a, b)"}',
+            hint='inside { }, a comma ends the value: quote an equation that has commas, e.g. {equation: "min(a, b)"}',
         )
     return diagnostic
 

@@ -57,7 +57,7 @@ def test_draw_a_model_structure(tmp_path, structure_file):
 def test_cld_of_a_causal_spec_asks_for_a_model(tmp_path, capsys):
     out = tmp_path / "cld.svg"
     assert main(["draw", SPEC, "--kind", "cld", "--out", str(out)]) == EXIT_ERROR
-    assert "needs a stock-and-flow model" in capsys.readouterr().err
+    assert "a stock-and-flow model is needed" in capsys.readouterr().err
     assert not out.exists()
 
 
