@@ -35,7 +35,7 @@ from causal.graph import CausalGraph, build_graph
 from causal.paths import is_d_separated
 from causal.spec import CausalSpec, Claim, format_days
 
-__all__ = ["ClaimResult", "evaluate_claim", "evaluate_claims"]
+__all__ = ["ClaimResult", "check_summary", "evaluate_claim", "evaluate_claims"]
 
 
 @dataclass(frozen=True)
@@ -130,3 +130,28 @@ def evaluate_claims(spec: CausalSpec, graph: CausalGraph | None = None) -> list[
     """Evaluate every claim of ``spec``, in order."""
     graph = graph or build_graph(spec)
     return [evaluate_claim(spec, graph, i, claim) for i, claim in enumerate(spec.claims)]
+
+
+def check_summary(spec: CausalSpec, graph: CausalGraph | None = None, file: str | None = None) -> dict:
+    """What ``tenor check`` reports, as JSON-ready data: channels, every claim and query expectation.
+
+    Query expectations (``expect:``) are evaluated by identification
+    (:func:`causal.identify.evaluate_expectations`).
+    """
+    from causal.channels import channel_summary
+    from causal.identify import evaluate_expectations
+
+    graph = graph or build_graph(spec)
+    results = evaluate_claims(spec, graph)
+    if any(q.expect for q in spec.queries.values()):
+        results += evaluate_expectations(spec, graph)
+    return {
+        "file": file or (spec.source.file if spec.source is not None else "<spec>"),
+        "valid": True,
+        "nodes": len(spec.nodes),
+        "edges": len(spec.edges),
+        "channels": [channel_summary(spec, name).to_dict() for name in spec.channels],
+        "claims": [r.to_dict() for r in results],
+        "ok": all(r.holds is not False for r in results),
+        "lag_unit": spec.lag_unit,
+    }

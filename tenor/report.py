@@ -1,57 +1,608 @@
-"""The report of ``tenor run``: a Markdown page and the claims as JSON.
+"""The report of ``tenor run``: a folder's specs checked, its model run, its claims judged, in one page.
 
-Examples
---------
->>> import tempfile, pathlib
->>> summary = {"file": "c.yaml", "nodes": 2, "edges": 1, "lag_unit": "day", "ok": True,
-...            "channels": [], "claims": []}
->>> [p.name for p in write_report(summary, pathlib.Path(tempfile.mkdtemp()))]
-['claims.json', 'report.md']
+A report folder holds a causal spec, a stock-and-flow model, and optionally a
+``report.yaml`` that says what to show (the DAG's channels, the causal-loop
+diagram to draw and at which element, the figures) and a ``claims.py`` that
+checks the folder's dynamic claims. :func:`build_report` runs everything once
+and writes, into the output folder:
+
+- ``report.html`` (one file that opens offline: figures are embedded) and
+  ``report.md`` (the same, with the figures as files);
+- ``figures/``: every figure as SVG and PNG, diagram sources as DOT;
+- ``claims.json`` (every verdict), ``identification.json``, ``loops.json``,
+  ``scenarios.csv`` (every scenario, tidy).
+
+Nothing is written until everything has been computed, and each file is
+written atomically.
 """
 
 from __future__ import annotations
 
+import base64
+import html
+import importlib.util
 import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
-from tenor.output import write_text
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-__all__ = ["markdown_report", "write_report"]
+from tenor.errors import SpecError, TenorError
+from tenor.output import write_bytes, write_text
+
+__all__ = ["FigureSpec", "Report", "ReportSpec", "build_report", "markdown_report", "read_report_spec"]
+
+Progress = Callable[[str], None]
 
 
-def _lag(days: float | None, unit: str) -> str:
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DagSpec(_Spec):
+    title: str | None = None
+    channels: list[str] | None = None
+
+
+class CldSpec(_Spec):
+    title: str | None = None
+    around: list[str] | None = Field(None, description="Keep only the loops through these variables.")
+    element: str | None = Field(None, description="Element at which cut links are drawn broken.")
+
+
+class LoopTableSpec(_Spec):
+    dimension: str | None = None
+
+
+class FigureSpec(_Spec):
+    """One figure: ``channels`` (speed against size), ``scenarios`` (time series), ``phase``, ``heatmap``."""
+
+    id: str
+    kind: Literal["channels", "scenarios", "phase", "heatmap"]
+    title: str | None = None
+    channels: list[str] | None = None
+    variables: list[str] | None = None
+    scenarios: list[str] | None = None
+    events: dict[str, float] | None = None
+    window: tuple[float, float] | None = None
+    x: str | None = None
+    y: str | None = None
+    grid: dict[str, str] | None = Field(None, description="Parameter -> 'start:stop:num' for a heat map.")
+    value: str | None = None
+    reduce: Literal["max", "min", "final", "mean"] = "max"
+
+
+class ReportSpec(_Spec):
+    """What a report shows (``report.yaml``); every key has a default."""
+
+    title: str | None = None
+    subtitle: str | None = None
+    causal: str = "causal.yaml"
+    model: str = "stocks.yaml"
+    claims: str | None = "claims.py"
+    dag: DagSpec = DagSpec()
+    cld: CldSpec = CldSpec()
+    loop_table: LoopTableSpec = LoopTableSpec()
+    figures: list[FigureSpec] = Field(default_factory=list)
+
+
+def read_report_spec(folder: Path) -> ReportSpec:
+    """The folder's ``report.yaml``, or the defaults when it has none."""
+    from tenor.specfile import read_yaml, validation_diagnostics
+
+    path = folder / "report.yaml"
+    if not path.exists():
+        return ReportSpec()
+    doc = read_yaml(path)
+    try:
+        return ReportSpec.model_validate(doc.data or {})
+    except ValidationError as exc:
+        raise SpecError(diagnostics=validation_diagnostics(exc, doc, ReportSpec)) from None
+
+
+@dataclass
+class Figure:
+    id: str
+    title: str
+    svg: bytes
+    png: bytes
+    source: str | None = None  # DOT text for diagrams
+
+
+@dataclass
+class Report:
+    """Everything the report shows, computed; :meth:`write` puts it on disk."""
+
+    title: str
+    subtitle: str | None
+    folder: Path
+    check: dict
+    identification: list[dict]
+    loops: dict | None
+    loop_table: list[dict]
+    loop_elements: list[str]
+    verdicts: list[dict]
+    figures: list[Figure] = field(default_factory=list)
+    scenarios: Any = None
+    parameters: list[dict] = field(default_factory=list)
+    scenario_notes: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        static = all(c["holds"] is not False for c in self.check["claims"])
+        return static and all(v["holds"] for v in self.verdicts)
+
+    def write(self, out: Path) -> list[Path]:
+        out = Path(out)
+        written = []
+        for fig in self.figures:
+            for ext, data in (("svg", fig.svg), ("png", fig.png)):
+                path = out / "figures" / f"{fig.id}.{ext}"
+                write_bytes(path, data)
+                written.append(path)
+            if fig.source:
+                path = out / "figures" / f"{fig.id}.dot"
+                write_text(path, fig.source)
+                written.append(path)
+        for name, data in (
+            ("claims.json", {"static": self.check["claims"], "dynamic": self.verdicts, "ok": self.ok}),
+            ("identification.json", self.identification),
+            ("loops.json", self.loops),
+        ):
+            path = out / name
+            write_text(path, json.dumps(data, indent=2, default=_json_default) + "\n")
+            written.append(path)
+        if self.scenarios is not None:
+            path = out / "scenarios.csv"
+            write_text(path, self.scenarios.to_csv(index=False))
+            written.append(path)
+        for name, text in (("report.md", markdown_report(self)), ("report.html", html_report(self))):
+            path = out / name
+            write_text(path, text)
+            written.append(path)
+        return written
+
+
+def _json_default(value: Any) -> Any:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _load_claims(path: Path) -> Any:
+    """The folder's claims program, imported as a module."""
+    name = f"tenor_report_claims_{abs(hash(path))}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise TenorError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _diagram_figure(fig_id: str, title: str, diagram: Any) -> Figure:
+    from diagrams.render import render
+
+    return Figure(fig_id, title, render(diagram, "svg"), render(diagram, "png"), diagram.source)
+
+
+def _plot_figure(fig_id: str, title: str, figure: Any) -> Figure:
+    from diagrams.plots import figure_bytes
+
+    return Figure(fig_id, title, figure_bytes(figure, "svg"), figure_bytes(figure, "png"))
+
+
+def _tidy(runs: dict[str, Any], names: list[str] | None) -> Any:
+    import pandas as pd
+
+    chosen = names or list(runs)
+    missing = [n for n in chosen if n not in runs]
+    if missing:
+        raise TenorError(f"report.yaml names unknown scenario {missing[0]!r}", hint="scenarios: " + ", ".join(runs))
+    return pd.concat([runs[n].assign(scenario=n) for n in chosen], ignore_index=True)
+
+
+def _make_figure(spec: FigureSpec, ctx: dict[str, Any]) -> Figure:
+    from diagrams import plots
+
+    title = spec.title or spec.id
+    if spec.kind == "channels":
+        return _plot_figure(spec.id, title, plots.plot_channels(ctx["spec"], spec.channels, title=spec.title))
+    if spec.kind in ("scenarios", "phase"):
+        frame = _tidy(ctx["runs"], spec.scenarios)
+        if spec.window is not None:
+            frame = frame[(frame["time"] >= spec.window[0]) & (frame["time"] <= spec.window[1])]
+        if spec.kind == "scenarios":
+            fig = plots.plot_scenarios(
+                frame, spec.variables, events=spec.events, title=spec.title, time_label=ctx["time_label"]
+            )
+        else:
+            if not spec.x or not spec.y:
+                raise TenorError(f"figure {spec.id!r}: a phase plot needs x and y")
+            fig = plots.plot_phase(frame, spec.x, spec.y, scenario=spec.scenarios, events=spec.events, title=spec.title)
+        return _plot_figure(spec.id, title, fig)
+    # heat map over a grid of parameters
+    import numpy as np
+    import pandas as pd
+
+    from stocks_flows.engine import simulate
+    from stocks_flows.scenarios import grid, parse_grid
+
+    if not spec.grid or not spec.x or not spec.y or not spec.value:
+        raise TenorError(f"figure {spec.id!r}: a heat map needs grid, x, y and value")
+    table = grid([parse_grid(f"{k}={v}") for k, v in spec.grid.items()])
+    run = simulate(ctx["model"], {k: np.asarray(v) for k, v in table.columns.items()}, variables=[spec.value])
+    values = run.values[:, :, 0]
+    reduced = {
+        "max": values.max(axis=1),
+        "min": values.min(axis=1),
+        "final": values[:, -1],
+        "mean": values.mean(axis=1),
+    }[spec.reduce]
+    frame = pd.DataFrame({**{k: np.asarray(v) for k, v in table.columns.items()}, spec.value: reduced})
+    fig = plots.plot_sweep_heatmap(frame, spec.x, spec.y, spec.value, title=spec.title)
+    return _plot_figure(spec.id, title, fig)
+
+
+def build_report(folder: str | Path, progress: Progress | None = None) -> Report:
+    """Check, identify, simulate, analyse loops, judge claims and draw figures for ``folder``."""
+    from causal.claims import check_summary
+    from causal.graph import build_graph
+    from causal.identify import identify
+    from causal.load import read_spec
+
+    say = progress or (lambda message: None)
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise SpecError("not a folder", file=str(folder), hint="pass an example folder, e.g. examples/duration_trade")
+    rspec = read_report_spec(folder)
+    spec_path = folder / rspec.causal
+    if not spec_path.exists():
+        raise SpecError(f"the folder has no {rspec.causal}", file=str(folder), hint="add a causal spec")
+
+    say("checking the causal spec")
+    spec = read_spec(spec_path)
+    graph = build_graph(spec)
+    check = check_summary(spec, graph, file=str(spec_path))
+    say("identifying the causal queries")
+    identification = []
+    for name, query in spec.queries.items():
+        result = identify(graph, query.treatment, query.outcome).to_dict()
+        identification.append({"name": name, "description": query.description, **result})
+
+    figures: list[Figure] = []
+    from diagrams.dag import draw_dag
+
+    say("drawing the causal graph")
+    figures.append(
+        _diagram_figure(
+            "dag", rspec.dag.title or "Causal graph", draw_dag(spec, channels=rspec.dag.channels, title=rspec.dag.title)
+        )
+    )
+    report = Report(
+        rspec.title or spec.title or spec.name or folder.name,
+        rspec.subtitle,
+        folder,
+        check,
+        identification,
+        None,
+        [],
+        [],
+        [],
+        figures,
+    )
+    model_path = folder / rspec.model
+    if not model_path.exists():
+        report.notes.append(f"no stock-and-flow model ({rspec.model}) in the folder")
+        return report
+
+    from stocks_flows.load import load_model
+
+    say("loading the stock-and-flow model")
+    model = load_model(model_path)
+    evidence = None
+    claims_path = folder / rspec.claims if rspec.claims else None
+    if claims_path is not None and claims_path.exists():
+        module = _load_claims(claims_path)
+        evidence = module.Evidence(folder)
+        say("simulating every scenario and sweep the claims need")
+        runs = evidence.runs
+        say("finding the feedback loops")
+        loops = evidence.loops
+    else:
+        from stocks_flows.engine import simulate
+        from stocks_flows.loops import find_loops
+
+        say("simulating every scenario")
+        names = ["base", *model.scenarios]
+        runs = {}
+        for name in names:
+            runs[name] = simulate(model.with_scenario(None if name == "base" else name)).frame(0)
+        say("finding the feedback loops")
+        loops = find_loops(model)
+    report.scenarios = _tidy(runs, None)
+    report.scenario_notes = {name: sc.description or "" for name, sc in model.scenarios.items()}
+    report.loops = loops.to_dict()
+    dimension = rspec.loop_table.dimension or (next(iter(model.dimensions)) if model.dimensions else None)
+    if dimension:
+        elements = list(model.dimensions[dimension])
+        report.loop_elements = elements
+        for loop_id, gains in loops.gain_table(elements):
+            lp = loops.find(loop_id) if hasattr(loops, "find") else None
+            report.loop_table.append(
+                {
+                    "id": loop_id,
+                    "polarity": lp.polarity if lp else "",
+                    "variables": list(lp.variables) if lp else [],
+                    "gains": gains,
+                }
+            )
+    report.parameters = [
+        {"name": name, "value": var.value, "units": var.units, "source": var.description}
+        for name, var in model.variables.items()
+        if var.kind == "constant"
+    ]
+
+    say("drawing the causal-loop diagram")
+    from diagrams.cld import draw_cld
+    from diagrams.from_model import causal_loop_structure
+
+    structure = causal_loop_structure(model, loops, around=rspec.cld.around, unknown_loops=False)
+    figures.append(
+        _diagram_figure(
+            "cld",
+            rspec.cld.title or "Causal-loop diagram",
+            draw_cld(structure, element=rspec.cld.element, title=rspec.cld.title),
+        )
+    )
+    ctx = {
+        "spec": spec,
+        "model": model,
+        "runs": runs,
+        "time_label": f"time ({model.time.unit})"
+        if hasattr(model, "time") and getattr(model.time, "unit", None)
+        else None,
+    }
+    for fig_spec in rspec.figures:
+        say(f"plotting {fig_spec.id}")
+        figures.append(_make_figure(fig_spec, ctx))
+    if evidence is not None:
+        say("judging the claims")
+        report.verdicts = [v.to_dict() for v in module.evaluate(evidence)]
+    return report
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def _sets(sets: list[list[str]]) -> str:
+    if not sets:
+        return "none"
+    return "; ".join("{" + ", ".join(s) + "}" for s in sets)
+
+
+def markdown_report(report: Report) -> str:
+    """The report as Markdown (figures as files under ``figures/``)."""
     from causal.spec import format_days
 
-    return "?" if days is None else format_days(days)
-
-
-def markdown_report(summary: dict) -> str:
-    """The check summary as Markdown: channels table, then claims table."""
-    lines = [f"# {summary['file']}", "", f"{summary['nodes']} nodes, {summary['edges']} edges.", ""]
-    if summary["channels"]:
-        lines += ["## Channels", "", "| channel | path | sign | magnitude | total lag |", "|---|---|---|---|---|"]
-        for ch in summary["channels"]:
-            mag = "?" if ch["magnitude"] is None else f"{ch['magnitude']:.3g}"
+    lines = [f"# {report.title}", ""]
+    if report.subtitle:
+        lines += [f"*{report.subtitle}*", ""]
+    if report.verdicts:
+        held = sum(v["holds"] for v in report.verdicts)
+        lines += [
+            "## Claims",
+            "",
+            f"{held} of {len(report.verdicts)} claims hold.",
+            "",
+            "| # | claim | verdict | evidence | figure |",
+            "|---|---|---|---|---|",
+        ]
+        for v in report.verdicts:
+            verdict = "holds" if v["holds"] else "**fails**"
+            fig = f"[{v['figure']}](figures/{v['figure']}.svg)" if v.get("figure") else ""
+            lines.append(f"| {v['number']} | {v['title']} | {verdict} | {v['detail']} | {fig} |")
+        lines.append("")
+    lines += ["## The causal graph", "", "![Causal graph](figures/dag.svg)", ""]
+    if report.check["channels"]:
+        lines += ["| channel | path | sign | magnitude | total lag |", "|---|---|---|---|---|"]
+        for ch in report.check["channels"]:
+            lag = "—" if ch["lag_days"] is None else format_days(ch["lag_days"])
             lines.append(
-                f"| {ch['label']} | {' → '.join(ch['path'])} | {ch['sign'] or '?'} | {mag} | "
-                f"{_lag(ch['lag_days'], summary['lag_unit'])} |"
+                f"| {ch['label']} | {' → '.join(ch['path'])} | {ch['sign'] or '—'} | {_fmt(ch['magnitude'])} | {lag} |"
             )
         lines.append("")
-    if summary["claims"]:
-        lines += ["## Claims", "", "| claim | verdict | why |", "|---|---|---|"]
-        for c in summary["claims"]:
-            verdict = {True: "holds", False: "**fails**", None: "undecided"}[c["holds"]]
-            text = c["says"] or c["statement"]
-            lines.append(f"| {text} | {verdict} | {c['statement']}: {c['detail']} |")
+    lines += ["### Claims of the causal spec", "", "| claim | verdict | why |", "|---|---|---|"]
+    for c in report.check["claims"]:
+        verdict = {True: "holds", False: "**fails**", None: "undecided"}[c["holds"]]
+        lines.append(f"| {c['says'] or c['statement']} | {verdict} | {c['detail']} |")
+    lines.append("")
+    if report.identification:
+        lines += [
+            "## Identification",
+            "",
+            "| query | identifiable | by | adjustment sets | front-door | estimand |",
+            "|---|---|---|---|---|---|",
+        ]
+        for q in report.identification:
+            lines.append(
+                f"| {q['name']}: {q['query']} | {'yes' if q['identifiable'] else 'no'} | {q['by'] or '—'} | "
+                f"{_sets(q['minimal_adjustment_sets'])} | {_sets(q['frontdoor_sets'])} | `{q['estimand']}` |"
+            )
+        lines.append("")
+    if report.loops is not None:
+        lines += ["## Feedback loops", "", "![Causal-loop diagram](figures/cld.svg)", ""]
+        if report.loop_table:
+            lines += [
+                "| loop | polarity | " + " | ".join(report.loop_elements) + " |",
+                "|---|---|" + "---|" * len(report.loop_elements),
+            ]
+            for row in report.loop_table:
+                lines.append(
+                    f"| {row['id']} ({' → '.join(row['variables'])}) | {row['polarity']} | "
+                    + " | ".join(_fmt(g) for g in row["gains"])
+                    + " |"
+                )
+            lines.append("")
+    for fig in report.figures:
+        if fig.id in ("dag", "cld"):
+            continue
+        lines += [f"## {fig.title}", "", f"![{fig.title}](figures/{fig.id}.svg)", ""]
+    if report.scenario_notes:
+        lines += ["## Scenarios", "", "| scenario | what changes |", "|---|---|"]
+        lines += [f"| {name} | {text} |" for name, text in report.scenario_notes.items()]
+        lines.append("")
+    if report.parameters:
+        lines += ["## Parameters and their sources", "", "| parameter | value | units | source |", "|---|---|---|---|"]
+        for p in report.parameters:
+            lines.append(f"| {p['name']} | {_fmt(p['value'])} | {p['units'] or ''} | {p['source'] or ''} |")
         lines.append("")
     return "\n".join(lines)
 
 
-def write_report(summary: dict, out: Path) -> list[Path]:
-    """Write ``claims.json`` and ``report.md`` into ``out``; return the paths written."""
-    out = Path(out)
-    claims = out / "claims.json"
-    report = out / "report.md"
-    write_text(claims, json.dumps(summary, indent=2) + "\n")
-    write_text(report, markdown_report(summary))
-    return [claims, report]
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:1100px;margin:2rem auto;
+padding:0 1rem;color:#1d2329;line-height:1.45}
+h1{margin-bottom:.2rem}h2{border-bottom:1px solid #d8dee4;padding-bottom:.3rem;margin-top:2.2rem}
+.sub{color:#57606a;margin-top:0}table{border-collapse:collapse;width:100%;margin:1rem 0;font-size:.92rem}
+th,td{border:1px solid #d8dee4;padding:.35rem .5rem;vertical-align:top;text-align:left}
+th{background:#f6f8fa}.holds{color:#1a7f37;font-weight:600}.fails{color:#cf222e;font-weight:700}
+figure{margin:1.2rem 0;text-align:center}figure img{max-width:100%;height:auto;border:1px solid #eaeef2}
+figcaption{color:#57606a;font-size:.9rem}code{font-size:.85rem}nav a{margin-right:1rem}
+.num{text-align:right;font-variant-numeric:tabular-nums}
+"""
+
+
+def _img(fig: Figure) -> str:
+    data = base64.b64encode(fig.svg).decode("ascii")
+    title = html.escape(fig.title)
+    return (
+        f'<figure id="{fig.id}"><img alt="{title}" src="data:image/svg+xml;base64,{data}">'
+        f"<figcaption>{title}</figcaption></figure>"
+    )
+
+
+def html_report(report: Report) -> str:
+    """The report as one HTML page that opens offline (figures embedded as SVG)."""
+    from causal.spec import format_days
+
+    e = html.escape
+    figs = {f.id: f for f in report.figures}
+    parts = [
+        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{e(report.title)}</title>"
+        f"<style>{_CSS}</style></head><body><h1>{e(report.title)}</h1>"
+    ]
+    if report.subtitle:
+        parts.append(f'<p class="sub">{e(report.subtitle)}</p>')
+    parts.append(
+        '<nav><a href="#claims">Claims</a><a href="#graph">Causal graph</a>'
+        '<a href="#identification">Identification</a><a href="#loops">Loops</a>'
+        '<a href="#figures">Figures</a><a href="#parameters">Parameters</a></nav>'
+    )
+    if report.verdicts:
+        held = sum(v["holds"] for v in report.verdicts)
+        parts.append(
+            f'<h2 id="claims">Claims</h2><p>{held} of {len(report.verdicts)} claims hold.</p>'
+            "<table><tr><th>#</th><th>claim</th><th>verdict</th><th>evidence</th><th>figure</th></tr>"
+        )
+        for v in report.verdicts:
+            cls, word = ("holds", "holds") if v["holds"] else ("fails", "fails")
+            fig = f'<a href="#{e(v["figure"])}">{e(v["figure"])}</a>' if v.get("figure") in figs else ""
+            parts.append(
+                f"<tr><td>{v['number']}</td><td>{e(v['title'])}</td><td class={cls}>{word}</td>"
+                f"<td>{e(v['detail'])}</td><td>{fig}</td></tr>"
+            )
+        parts.append("</table>")
+    parts.append('<h2 id="graph">The causal graph</h2>')
+    if "dag" in figs:
+        parts.append(_img(figs["dag"]))
+    if report.check["channels"]:
+        parts.append("<table><tr><th>channel</th><th>path</th><th>sign</th><th>magnitude</th><th>total lag</th></tr>")
+        for ch in report.check["channels"]:
+            lag = "—" if ch["lag_days"] is None else format_days(ch["lag_days"])
+            parts.append(
+                f"<tr><td>{e(ch['label'])}</td><td>{e(' → '.join(ch['path']))}</td><td>{e(ch['sign'] or '—')}"
+                f"</td><td class=num>{_fmt(ch['magnitude'])}</td><td>{e(lag)}</td></tr>"
+            )
+        parts.append("</table>")
+    parts.append("<h3>Claims of the causal spec</h3><table><tr><th>claim</th><th>verdict</th><th>why</th></tr>")
+    for c in report.check["claims"]:
+        cls = {True: "holds", False: "fails", None: ""}[c["holds"]]
+        word = {True: "holds", False: "fails", None: "undecided"}[c["holds"]]
+        parts.append(
+            f"<tr><td>{e(c['says'] or c['statement'])}</td><td class={cls}>{word}</td>"
+            f"<td>{e(c['statement'])}: {e(c['detail'])}</td></tr>"
+        )
+    parts.append("</table>")
+    if report.identification:
+        parts.append(
+            '<h2 id="identification">Identification</h2><table><tr><th>query</th><th>identifiable</th>'
+            "<th>by</th><th>minimal adjustment sets</th><th>front-door sets</th><th>estimand</th>"
+            "<th>reason</th></tr>"
+        )
+        for q in report.identification:
+            parts.append(
+                f"<tr><td><b>{e(q['name'])}</b><br>{e(q['query'])}</td><td>{'yes' if q['identifiable'] else 'no'}"
+                f"</td><td>{e(q['by'] or '—')}</td><td>{e(_sets(q['minimal_adjustment_sets']))}</td>"
+                f"<td>{e(_sets(q['frontdoor_sets']))}</td><td><code>{e(q['estimand'] or '')}</code></td>"
+                f"<td>{e(q['reason'] or '')}</td></tr>"
+            )
+        parts.append("</table>")
+    if report.loops is not None:
+        parts.append('<h2 id="loops">Feedback loops</h2>')
+        if "cld" in figs:
+            parts.append(_img(figs["cld"]))
+        if report.loop_table:
+            parts.append(
+                "<table><tr><th>loop</th><th>polarity</th>"
+                + "".join(f"<th>{e(x)}</th>" for x in report.loop_elements)
+                + "</tr>"
+            )
+            for row in report.loop_table:
+                parts.append(
+                    f"<tr><td><b>{e(row['id'])}</b> {e(' → '.join(row['variables']))}</td>"
+                    f"<td>{e(row['polarity'])}</td>"
+                    + "".join(f"<td class=num>{_fmt(g)}</td>" for g in row["gains"])
+                    + "</tr>"
+                )
+            parts.append(
+                "</table><p>Loop gain: the product of the link gains around the loop through each "
+                "element, mean over the base run (flow-to-stock links count as ±1).</p>"
+            )
+    parts.append('<h2 id="figures">Figures</h2>')
+    for fig in report.figures:
+        if fig.id not in ("dag", "cld"):
+            parts.append(_img(fig))
+    if report.scenario_notes:
+        parts.append("<h2>Scenarios</h2><table><tr><th>scenario</th><th>what changes</th></tr>")
+        parts += [f"<tr><td>{e(n)}</td><td>{e(t)}</td></tr>" for n, t in report.scenario_notes.items()]
+        parts.append("</table>")
+    if report.parameters:
+        parts.append(
+            '<h2 id="parameters">Parameters and their sources</h2><table><tr><th>parameter</th>'
+            "<th>value</th><th>units</th><th>source</th></tr>"
+        )
+        for p in report.parameters:
+            parts.append(
+                f"<tr><td>{e(p['name'])}</td><td class=num>{_fmt(p['value'])}</td><td>{e(p['units'] or '')}"
+                f"</td><td>{e(p['source'] or '')}</td></tr>"
+            )
+        parts.append("</table>")
+    for note in report.notes:
+        parts.append(f"<p><i>{e(note)}</i></p>")
+    parts.append("</body></html>")
+    return "\n".join(parts)

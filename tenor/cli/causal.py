@@ -34,30 +34,10 @@ def _nodes(values: list[str] | None) -> list[str]:
 
 def check_spec_file(source: str, fmt: str | None = None) -> dict:
     """Validate a spec and evaluate its claims (and query expectations); a JSON-ready summary."""
-    from causal.channels import channel_summary
-    from causal.claims import evaluate_claims
-    from causal.graph import build_graph
+    from causal.claims import check_summary
     from causal.load import read_graph_source
 
-    spec = read_graph_source(source, fmt)
-    graph = build_graph(spec)
-    results = evaluate_claims(spec, graph)
-    try:
-        from causal.identify import evaluate_expectations
-    except ImportError:  # identification not installed
-        evaluate_expectations = None
-    if evaluate_expectations is not None and any(q.expect for q in spec.queries.values()):
-        results += evaluate_expectations(spec, graph)
-    return {
-        "file": source,
-        "valid": True,
-        "nodes": len(spec.nodes),
-        "edges": len(spec.edges),
-        "channels": [channel_summary(spec, name).to_dict() for name in spec.channels],
-        "claims": [r.to_dict() for r in results],
-        "ok": all(r.holds is not False for r in results),
-        "lag_unit": spec.lag_unit,
-    }
+    return check_summary(read_graph_source(source, fmt), file=source)
 
 
 def _lag_text(days: float | None, unit: str) -> str:

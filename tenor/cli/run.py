@@ -1,39 +1,56 @@
-"""``tenor run EXAMPLE --out DIR``: the main job on an example folder.
-
-It checks the example's causal spec, prints its channels and claims, and
-writes ``claims.json`` and ``report.md`` into the output folder.
-"""
+"""``tenor run FOLDER --out DIR``: the main job, a folder's specs, model and claims in one report."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import typer
-
-from tenor.errors import SpecError
 
 __all__ = ["register", "run"]
 
 
 def run(
-    example: Path = typer.Argument(..., help="An example folder holding causal.yaml."),
-    out: Path = typer.Option(Path("out"), "--out", help="Folder for the report and figures."),
+    example: Path = typer.Argument(..., help="A folder with causal.yaml, stocks.yaml and optionally report.yaml."),
+    out: Path = typer.Option(Path("out"), "--out", help="Folder for the report and its figures."),
 ) -> None:
-    """Check an example end to end and write its report."""
-    from tenor.cli.causal import check_spec_file, print_check
-    from tenor.report import write_report
+    """Check the specs, answer the queries, run the scenarios, analyse the loops, judge the claims, write a report.
 
-    if not example.is_dir():
-        raise SpecError("not a folder", file=str(example), hint="pass an example folder, e.g. examples/duration_trade")
-    spec_path = example / "causal.yaml"
-    if not spec_path.exists():
-        raise SpecError("the example has no causal.yaml", file=str(example), hint="add a causal spec named causal.yaml")
-    summary = check_spec_file(str(spec_path))
-    print_check(summary)
-    written = write_report(summary, out)
-    for path in written:
-        typer.echo(f"wrote {path}")
-    raise typer.Exit(0 if summary["ok"] else 1)
+    Exit 0 when every claim holds, 1 when one fails, 2 on invalid input.
+    """
+    from rich.console import Console
+
+    from tenor.cli.common import out_console
+    from tenor.output import check_not_input
+    from tenor.report import build_report
+
+    check_not_input(out, [example])
+    console = Console(stderr=True, log_path=False)
+    start = time.perf_counter()
+    with console.status("starting") as status:
+
+        def progress(message: str) -> None:
+            console.log(message)
+            status.update(message)
+
+        report = build_report(example, progress)
+        status.update("writing the report")
+        written = report.write(out)
+    show = out_console()
+    static = report.check["claims"]
+    show.print(f"[bold]{report.title}[/]", highlight=False)
+    show.print(
+        f"causal spec: {sum(c['holds'] is True for c in static)} of {len(static)} claims and query expectations hold",
+        highlight=False,
+    )
+    for v in report.verdicts:
+        mark = "[green]holds[/]" if v["holds"] else "[red]FAILS[/]"
+        show.print(f"  {mark}  {v['number']:>2}. {v['title']}", highlight=False)
+    show.print(
+        f"report: {out / 'report.html'} (and report.md, {len(written)} files) in {time.perf_counter() - start:.0f} s",
+        highlight=False,
+    )
+    raise typer.Exit(0 if report.ok else 1)
 
 
 def register(app: typer.Typer) -> None:
