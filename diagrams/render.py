@@ -3,8 +3,8 @@
 Graphviz's ``dot`` program lays out and renders every diagram. The output is
 deterministic, so pictures diff well in git: the same :class:`~diagrams.scene.Diagram`
 gives byte-identical DOT and SVG (the only variable line Graphviz writes, the
-comment naming its own version, is removed; PDF and PNG are rendered with
-``SOURCE_DATE_EPOCH`` fixed).
+comment naming its own version, is removed), and PDF and PNG too (``SOURCE_DATE_EPOCH``
+is fixed, and a PDF's creation date is set to 1970-01-01 in place).
 
 When ``dot`` is not installed, the sources (DOT, Mermaid) are still written,
 and SVG, PNG and PDF are drawn with matplotlib over a networkx layout instead:
@@ -149,7 +149,19 @@ def render_dot(source: str, format: str = "svg", *, engine: str = "dot") -> byte
     out = done.stdout
     if format == "svg":
         out = _VERSION_COMMENT.sub(b"", out)
+    elif format == "pdf":
+        out = _PDF_DATE.sub(_fixed_date, out)
     return out
+
+
+_PDF_DATE = re.compile(rb"(/(?:CreationDate|ModDate) \(D:)([^)]*)(\))")
+
+
+def _fixed_date(match: re.Match[bytes]) -> bytes:
+    """The PDF date replaced by 1970-01-01 in the same number of bytes (object offsets stay valid)."""
+    old = match.group(2)
+    new = (b"19700101000000Z" + b"0" * len(old))[: len(old)]
+    return match.group(1) + new + match.group(3)
 
 
 def layout_positions(diagram: Diagram) -> dict[str, tuple[float, float]]:

@@ -16,10 +16,14 @@ Both write atomically and refuse to write over an input (exit code 2).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from tenor.errors import SpecError, TenorError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 __all__ = ["draw", "plot", "read_results", "register"]
 
@@ -55,7 +59,7 @@ def draw(
     write_diagram(diagram, out, fmt, inputs=[source])
 
 
-def read_results(path: Path):
+def read_results(path: Path) -> pd.DataFrame:
     """A results table from CSV or Parquet."""
     import pandas as pd
 

@@ -154,3 +154,38 @@ def test_importing_the_package_loads_no_plotting_library():
     code = "import sys, diagrams; print('matplotlib' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+@needs_dot
+def test_dot_source_renders_the_same_picture_with_plain_dot(loops):
+    d = draw_cld(loops, element="bills")
+    assert render(d.source, "svg") == render(d, "svg")  # the source names its layout (neato)
+
+
+@needs_dot
+def test_awkward_labels_are_escaped(tmp_path):
+    from causal.graph import from_edges
+    from diagrams.scene import Diagram
+
+    d = Diagram('odd "name"', title='Title with <tags> & "quotes"')
+    d.add_node("a", 'say "hi" \\ back <b>')
+    d.add_node("b", "line one\nline two & more")
+    d.add_edge("a", "b", label="− 1 day")
+    svg = render(d, "svg").decode()
+    assert "say &quot;hi&quot; \\ back &lt;b&gt;" in svg
+    assert "line two &amp; more" in svg
+    assert "Title with &lt;tags&gt; &amp; &quot;quotes&quot;" in svg
+    assert "say #quot;hi#quot;" in render(d, "mermaid").decode()
+    plain = draw_dag(from_edges([("x", "y")]))
+    assert plain.legend == [] and plain.title is None
+    assert render(plain, "svg").startswith(b"<?xml")
+
+
+@needs_dot
+def test_pdf_carries_no_clock_time():
+    import time
+
+    first = render_dot("digraph { a -> b }", "pdf")
+    time.sleep(1.1)
+    assert render_dot("digraph { a -> b }", "pdf") == first
+    assert b"D:19700101000000Z" in first
