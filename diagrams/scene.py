@@ -9,7 +9,7 @@ the same text:
 * :func:`generate_dot` writes it as Graphviz DOT, the source that ``dot`` lays
   out and renders (:mod:`diagrams.render`);
 * :func:`generate_mermaid` writes it as a Mermaid flowchart, which GitHub,
-  GitLab and many Markdown tools draw without Graphviz;
+  GitLab and many Markdown viewers draw without Graphviz;
 * the fallback renderer of :mod:`diagrams.render` draws it with matplotlib and
   a networkx layout when ``dot`` is not installed.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from diagram_helpers import dot_positions, legend_texts, needs_dot, parse_svg
+from svg_reading import dot_positions, legend_texts, needs_dot, parse_svg
 
 from diagrams import style
 from diagrams.cld import cld_dot, cld_mermaid, draw_cld

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from diagram_helpers import legend_texts, needs_dot, parse_svg
+from svg_reading import legend_texts, needs_dot, parse_svg
 
 from causal.graph import build_graph
 from causal.paths import find_paths

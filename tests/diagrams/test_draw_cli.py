@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from diagram_helpers import DATA, needs_dot, parse_svg
+from svg_reading import DATA, needs_dot, parse_svg
 
 from tenor.cli.main import EXIT_ERROR, EXIT_OK, main
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from diagram_helpers import needs_dot
+from svg_reading import needs_dot
 
 from causal.load import read_spec
 from diagrams import render as render_module
@@ -36,7 +36,7 @@ def test_same_input_same_bytes(fmt, duration_spec, loops, stockflow):
 
 @needs_dot
 def test_same_spec_file_read_twice_gives_identical_svg_and_dot(tmp_path):
-    from diagram_helpers import DATA
+    from svg_reading import DATA
 
     outs = []
     for i in range(2):

@@ -1,4 +1,4 @@
-"""Helpers for the diagram tests: reading Graphviz SVG and DOT back, a small confounded spec."""
+"""Reading Graphviz SVG and DOT back for the diagram tests, and a small confounded spec."""
 
 from __future__ import annotations
 
