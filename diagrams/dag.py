@@ -49,6 +49,14 @@ Examples
 ['my', 'xm']
 >>> [e.tail + e.head for e in draw_dag(spec, query=("x", "y"), adjust=["z"]).edges if "backdoor" in e.classes]
 []
+
+References
+----------
+Shachter, R. D. (1998). Bayes-Ball: the rational pastime (for determining
+irrelevance and requisite information in belief networks and influence
+diagrams). *Proceedings of UAI 1998*, 480–487.
+Textor, J. et al. (2016). Robust causal inference using directed acyclic
+graphs: the R package 'dagitty'. *International Journal of Epidemiology* 45(6).
 """
 
 from __future__ import annotations
@@ -380,7 +388,7 @@ def draw_dag(
             attrs["fontcolor"] = colours_here[0]
         if width != 1.2:
             attrs["penwidth"] = f"{width:g}"
-        if not data.get("observed", True) or not g.nodes[a].get("observed", True):
+        if not g.nodes[a].get("observed", True):  # out of a latent node
             attrs["style"] = "dashed"
         label = _edge_label(data.get("sign"), data.get("lag"), data.get("gain"), show_gains)
         diagram.add_edge(a, b, label=label, classes=" ".join(classes), **attrs)
