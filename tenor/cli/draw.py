@@ -15,6 +15,7 @@ Both write atomically and refuse to write over an input (exit code 2).
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,14 +26,30 @@ from tenor.errors import SpecError, TenorError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["draw", "plot", "read_results", "register"]
+__all__ = ["DiagramFormat", "DiagramKind", "draw", "plot", "read_results", "register"]
+
+
+class DiagramKind(StrEnum):
+    dag = "dag"
+    cld = "cld"
+    stockflow = "stockflow"
+
+
+class DiagramFormat(StrEnum):
+    svg = "svg"
+    png = "png"
+    pdf = "pdf"
+    dot = "dot"
+    mermaid = "mermaid"
 
 
 def draw(
     source: Path = typer.Argument(..., help="A causal spec (.yaml) or a stock-and-flow model."),
     out: Path = typer.Option(..., "--out", "-o", help="Output file (.svg, .png, .pdf, .dot or .mmd)."),
-    kind: str = typer.Option("dag", "--kind", "-k", help="dag, cld or stockflow."),
-    format: str | None = typer.Option(None, "--format", "-f", help="svg, png, pdf, dot or mermaid."),
+    kind: DiagramKind = typer.Option(DiagramKind.dag, "--kind", "-k", help="What to draw."),
+    format: DiagramFormat | None = typer.Option(
+        None, "--format", "-f", help="Output format (default: from the suffix of --out)."
+    ),
     query: str | None = typer.Option(None, "--query", help="Highlight the paths of this query (DAG)."),
     adjust: list[str] | None = typer.Option(
         None, "--adjust", help="Adjustment set for --query; repeat or separate by commas."
@@ -49,12 +66,18 @@ def draw(
     from tenor.output import check_not_input
 
     check_not_input(out, [source])
-    fmt = format_for(out, format)
+    fmt = format_for(out, format.value if format is not None else None)
     adjust_set = None
     if adjust is not None:
         adjust_set = [a.strip() for item in adjust for a in item.split(",") if a.strip()]
     diagram = diagram_from_file(
-        source, kind, element=element, query=query, adjust=adjust_set, channels=channel or None, title=title
+        source,
+        kind.value,
+        element=element,
+        query=query,
+        adjust=adjust_set,
+        channels=channel or None,
+        title=title,
     )
     write_diagram(diagram, out, fmt, inputs=[source])
 
