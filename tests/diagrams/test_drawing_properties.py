@@ -62,3 +62,34 @@ def test_every_node_and_edge_is_in_the_svg(spec):
     expected = {f"e_{e.cause}__{e.effect}" for e in spec.directed_edges()}
     expected |= {"e_{}__{}__latent".format(*sorted((a, b))) for a, b, _ in spec.bidirected_edges()}
     assert {k for k, v in svg.items() if "edge" in v.classes} == expected
+
+
+@needs_dot
+@given(st.lists(st.sampled_from("+-"), min_size=2, max_size=8), st.integers(0, 3))
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_a_ring_gets_one_marker_of_its_polarity_inside_it(signs, extra):
+    import math
+
+    from svg_reading import dot_positions
+
+    from diagrams.cld import cld_dot
+    from diagrams.structures import CausalLoopStructure, Link, Loop, Variable
+
+    names = [f"x{i}" for i in range(len(signs))]
+    links = [Link(names[i], names[(i + 1) % len(names)], s) for i, s in enumerate(signs)]
+    others = [f"y{i}" for i in range(extra)]
+    links += [Link(names[0], o, "+") for o in others]  # a few variables outside the loop
+    s = CausalLoopStructure([Variable(n) for n in names + others], links, [Loop("L", tuple(names))])
+    polarity = "B" if signs.count("-") % 2 else "R"
+    assert s.loops[0].polarity == polarity
+    dot = cld_dot(s)
+    assert f'class="loop-marker {polarity}"' in dot
+    pos = dot_positions(dot)
+    marker = pos["loop_L"]
+    assert all(math.dist(marker, pos[n]) > 0.5 for n in names + others)
+    if len(names) >= 3:
+        ring = [pos[n] for n in names]
+        cx = sum(p[0] for p in ring) / len(ring)
+        cy = sum(p[1] for p in ring) / len(ring)
+        spread = max(math.dist((cx, cy), p) for p in ring)
+        assert math.dist(marker, (cx, cy)) < spread  # inside the ring's reach, not off in a corner
