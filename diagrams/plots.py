@@ -390,6 +390,7 @@ def plot_channels(
     *,
     unit: str | None = None,
     faster_right: bool = True,
+    log_magnitude: bool | None = None,
     title: str | None = None,
 ) -> Figure:
     """Each channel's total time constant (log axis) against its magnitude: the seed's Fig. 1.
@@ -398,7 +399,9 @@ def plot_channels(
     magnitude is the absolute product of its gains (see
     :func:`causal.channels.channel_summary`). Colours match the DAG's channel
     colours. With ``faster_right`` the time axis runs from slow (left) to
-    fast (right), as in the note.
+    fast (right), as in the note. The magnitude axis is logarithmic when
+    ``log_magnitude`` is True, or, by default, when the magnitudes span two
+    orders of magnitude or more.
 
     Raises
     ------
@@ -448,11 +451,18 @@ def plot_channels(
         ax.set_xscale("log")
         lo, hi = min(xs), max(xs)
         ax.set_xlim(lo / 4, hi * 4)
-        ax.set_ylim(0, max(ys) * 1.35)
+        positive = [y for y in ys if y > 0]
+        if log_magnitude is None:
+            log_magnitude = len(positive) == len(ys) and max(ys) / min(ys) >= 100
+        if log_magnitude:
+            ax.set_yscale("log")
+            ax.set_ylim(min(positive) / 4, max(positive) * 6)
+        else:
+            ax.set_ylim(0, max(ys) * 1.35)
         if faster_right:
             ax.invert_xaxis()
         ax.set_xlabel(f"time constant ({unit}s, log scale)" + ("  → faster" if faster_right else ""))
-        ax.set_ylabel("magnitude |product of gains|")
+        ax.set_ylabel("magnitude |product of gains|" + (" (log scale)" if log_magnitude else ""))
         ax.grid(True, which="major", color="#E5E5E5", linewidth=0.8)
         ax.set_title(title or "Channels by speed and size")
         if skipped:
