@@ -15,6 +15,8 @@ Both write atomically and refuse to write over an input (exit code 2).
 
 from __future__ import annotations
 
+import sys
+import warnings
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,7 +63,7 @@ def draw(
     title: str | None = typer.Option(None, "--title", help="Title printed above the diagram."),
 ) -> None:
     """Draw a causal spec or a model as a diagram."""
-    from diagrams.render import format_for, write_diagram
+    from diagrams.render import GraphvizMissingWarning, format_for, write_diagram
     from diagrams.sources import diagram_from_file
     from tenor.output import check_not_input
 
@@ -79,7 +81,11 @@ def draw(
         channels=channel or None,
         title=title,
     )
-    write_diagram(diagram, out, fmt, inputs=[source])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GraphvizMissingWarning)
+        write_diagram(diagram, out, fmt, inputs=[source])
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
 
 
 def read_results(path: Path) -> pd.DataFrame:
