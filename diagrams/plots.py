@@ -308,6 +308,7 @@ def plot_loop_dominance(
     scores: Mapping[str, Sequence[float]],
     *,
     polarity: Mapping[str, str] | None = None,
+    periods: Iterable[Mapping[str, Any]] | None = None,
     title: str | None = None,
     time_label: str = "time",
 ) -> Figure:
@@ -316,6 +317,9 @@ def plot_loop_dominance(
     ``scores`` maps a loop id to one relative score per time (in [-1, 1], the
     absolute values summing to 1 at each time). ``polarity`` (loop id to
     ``R``/``B``) labels the legend; by default the sign of the scores does.
+    ``periods`` (each ``{"start", "end", "loops"}``, as ``tenor loops
+    --dominance --json`` reports them) are marked above the bands with the
+    ids of their dominant loops.
 
     >>> fig = plot_loop_dominance([0, 1, 2], {"R1": [0.8, 0.5, 0.2], "B1": [-0.2, -0.5, -0.8]})
     >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
@@ -363,6 +367,20 @@ def plot_loop_dominance(
                 edgecolor="white",
             )
             up, down = up + pos, down + neg
+        for period in periods or ():
+            start, end = float(period["start"]), float(period["end"])
+            ax.axvline(start, color="#999999", linewidth=0.6, linestyle=":")
+            ax.annotate(
+                ", ".join(map(str, period.get("loops", ()))),
+                ((start + end) / 2, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(0, 3),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                color="#333333",
+            )
         ax.axhline(0, color="#333333", linewidth=0.8)
         ax.set_ylim(-1.05, 1.05)
         ax.set_ylabel("relative loop score")
