@@ -158,18 +158,23 @@ def plot_scenarios(
     title: str | None = None,
     time_label: str | None = None,
     ncols: int = 2,
+    cumulative: bool | Sequence[str] = False,
 ) -> Figure:
     """Time series per scenario, one panel per variable; Monte Carlo runs as median and quantile band.
 
     ``results`` is tidy: a ``time`` column, an optional ``scenario`` column,
     and one column per variable (other columns, such as ``run``, are
     ignored). Several rows at the same time in one scenario are runs of a
-    Monte Carlo set.
+    Monte Carlo set, told apart by a ``run`` column when there is one.
+    ``cumulative`` (True, or a list of variables) plots the running integral
+    over time (trapezoid rule) instead of the rate itself: an unwind *rate*
+    becomes the cumulative unwind of the seed note's Fig. 2.
 
     Raises
     ------
     GraphError
-        When a column is missing.
+        When a column is missing, or when a cumulative variable has repeated
+        times but no ``run`` column to tell the runs apart.
     """
     mpl = _matplotlib()
     if isinstance(variables, str):
@@ -187,6 +192,9 @@ def plot_scenarios(
     if not variables:
         raise GraphError("no variable to plot", hint="name one with --var")
     data = results if scenario in results.columns else results.assign(**{scenario: "run"})
+    summed = list(variables) if cumulative is True else list(cumulative or [])
+    if summed:
+        data = _cumulative(data, summed, time, scenario)
     names = list(dict.fromkeys(data[scenario].astype(str)))
     colours = _scenario_colours(names)
     ncols = max(1, min(ncols, len(variables)))
@@ -221,7 +229,7 @@ def plot_scenarios(
                     fontsize=8,
                     color="#555555",
                 )
-            ax.set_title(var.replace("_", " "))
+            ax.set_title(("cumulative " if var in summed else "") + var.replace("_", " "))
             ax.set_xlabel(time_label or time)
         for ax in list(axes.flat)[len(variables) :]:
             ax.set_visible(False)
@@ -236,6 +244,26 @@ def plot_scenarios(
             fig.suptitle(title, fontweight="bold")
         fig.tight_layout()
     return fig
+
+
+def _cumulative(data: pd.DataFrame, variables: list[str], time: str, scenario: str) -> pd.DataFrame:
+    import numpy as np
+
+    keys = [scenario, "run"] if "run" in data.columns else [scenario]
+    if "run" not in data.columns and data.groupby([scenario, time]).size().max() > 1:
+        raise GraphError("cannot integrate Monte Carlo runs without a run column", hint="add a 'run' column")
+    parts = []
+    for _, part in data.groupby(keys, sort=False):
+        part = part.sort_values(time).copy()
+        t = part[time].to_numpy(dtype=float)
+        for var in variables:
+            v = part[var].to_numpy(dtype=float)
+            steps = (v[1:] + v[:-1]) / 2 * np.diff(t)
+            part[var] = np.concatenate([[0.0], np.cumsum(steps)])
+        parts.append(part)
+    import pandas as pd
+
+    return pd.concat(parts)
 
 
 def plot_sweep_heatmap(
