@@ -47,6 +47,7 @@ __all__ = [
     "find_dot",
     "format_for",
     "has_dot",
+    "inline_svg",
     "layout_positions",
     "render",
     "render_dot",
@@ -262,3 +263,11 @@ def write_diagram(
 def repr_svg(diagram: Diagram) -> str:
     """SVG text for Jupyter's ``_repr_svg_`` (any object can return this to show its diagram inline)."""
     return render(diagram, "svg").decode("utf-8")
+
+
+_PROLOGUE = re.compile(r"^.*?(?=<svg)", re.S)
+
+
+def inline_svg(diagram: Diagram) -> str:
+    """SVG text to place inside an HTML page: the ``<svg>`` element, without XML prologue or doctype."""
+    return _PROLOGUE.sub("", render(diagram, "svg").decode("utf-8"), count=1)
