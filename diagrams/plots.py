@@ -96,15 +96,17 @@ def _new_figure(size: tuple[float, float]) -> Figure:
     return Figure(figsize=size)
 
 
-def figure_bytes(fig: Figure, format: str = "png") -> bytes:
-    """The figure as PNG, SVG or PDF bytes, with no date or version in the file."""
+def figure_bytes(fig: Figure, format: str = "png", *, dpi: int | None = None) -> bytes:
+    """The figure as PNG, SVG or PDF bytes, with no date or version in the file (``dpi`` for PNG)."""
     mpl = _matplotlib()
     fmt = format.lower()
     if fmt not in PLOT_FORMATS:
         raise ExportError(f"cannot save a plot as {format!r}", hint="formats: png, svg, pdf")
     buffer = io.BytesIO()
     with mpl.rc_context({"svg.hashsalt": "tenor", "svg.fonttype": "none"}):
-        fig.savefig(buffer, format=fmt, metadata=_METADATA[fmt], bbox_inches="tight")
+        fig.savefig(
+            buffer, format=fmt, metadata=_METADATA[fmt], bbox_inches="tight", **({"dpi": dpi} if dpi else {})
+        )
     return buffer.getvalue()
 
 
@@ -114,6 +116,7 @@ def save_figure(
     format: str | None = None,
     *,
     inputs: Iterable[str | os.PathLike[str]] = (),
+    dpi: int | None = None,
 ) -> Path:
     """Write a figure atomically; the format comes from ``format`` or the file suffix.
 
@@ -132,7 +135,7 @@ def save_figure(
         )
     inputs = list(inputs)
     check_not_input(out, inputs)
-    write_bytes(out, figure_bytes(fig, fmt), inputs=inputs)
+    write_bytes(out, figure_bytes(fig, fmt, dpi=dpi), inputs=inputs)
     return Path(out)
 
 

@@ -61,6 +61,7 @@ def draw(
         None, "--element", "--tenor", help="Draw links cut at this element (e.g. bills) broken (CLD)."
     ),
     title: str | None = typer.Option(None, "--title", help="Title printed above the diagram."),
+    dpi: int | None = typer.Option(None, "--dpi", min=30, max=1200, help="Resolution of PNG output."),
 ) -> None:
     """Draw a causal spec or a model as a diagram."""
     from diagrams.render import GraphvizMissingWarning, format_for, write_diagram
@@ -83,7 +84,7 @@ def draw(
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", GraphvizMissingWarning)
-        write_diagram(diagram, out, fmt, inputs=[source])
+        write_diagram(diagram, out, fmt, inputs=[source], dpi=dpi)
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
 
@@ -116,6 +117,7 @@ def plot(
     scenario: list[str] | None = typer.Option(None, "--scenario", help="Only these scenarios."),
     event: list[str] | None = typer.Option(None, "--event", help="Mark an event: LABEL=TIME (repeatable)."),
     title: str | None = typer.Option(None, "--title", help="Title above the panels."),
+    dpi: int | None = typer.Option(None, "--dpi", min=30, max=1200, help="Resolution of PNG output."),
 ) -> None:
     """Plot variables of a results table over time, one panel per variable."""
     from diagrams.plots import plot_scenarios, save_figure
@@ -141,7 +143,7 @@ def plot(
         except ValueError:
             raise TenorError(f"bad --event {item!r}", hint="write --event 'label=12.5'") from None
     figure = plot_scenarios(table, var, events=events, title=title)
-    save_figure(figure, out, inputs=[results])
+    save_figure(figure, out, inputs=[results], dpi=dpi)
 
 
 def register(app: typer.Typer) -> None:

@@ -166,3 +166,17 @@ def test_draw_without_graphviz_still_works(no_dot, tmp_path, capsys):
     assert "apt-get install graphviz" in err
     assert main(["draw", SPEC, "--out", str(tmp_path / "again.svg")]) == EXIT_OK
     assert "warning" not in capsys.readouterr().err  # said once
+
+
+@needs_dot
+def test_png_resolution(tmp_path):
+    import struct
+
+    def width(path):
+        return struct.unpack(">I", path.read_bytes()[16:20])[0]
+
+    low, high = tmp_path / "low.png", tmp_path / "high.png"
+    assert main(["draw", SPEC, "--out", str(low)]) == EXIT_OK
+    assert main(["draw", SPEC, "--dpi", "192", "--out", str(high)]) == EXIT_OK
+    assert abs(width(high) - 2 * width(low)) <= 2
+    assert main(["draw", SPEC, "--dpi", "5", "--out", str(high)]) == EXIT_ERROR
