@@ -194,6 +194,11 @@ def plot_scenarios(
         )
     if not variables:
         raise GraphError("no variable to plot", hint="name one with --var")
+    text = [v for v in variables if results[v].dtype.kind not in "fiub"]
+    if text:
+        raise GraphError(
+            f"column(s) {', '.join(map(repr, text))} hold no numbers", hint="plot numeric columns only"
+        )
     data = results if scenario in results.columns else results.assign(**{scenario: "run"})
     summed = list(variables) if cumulative is True else list(cumulative or [])
     if summed:

@@ -131,6 +131,7 @@ def test_plot_parquet_and_scenario_filter(tmp_path):
     "extra",
     [
         ["--var", "nope", "--out", "p.png"],
+        ["--var", "scenario", "--out", "p.png"],
         ["--var", "carry", "--out", "p.gif"],
         ["--var", "carry", "--scenario", "zzz", "--out", "p.png"],
         ["--var", "carry", "--event", "x=soon", "--out", "p.png"],
