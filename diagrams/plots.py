@@ -63,6 +63,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "PLOT_FORMATS",
     "figure_bytes",
+    "inline_figure_svg",
     "plot_channels",
     "plot_loop_dominance",
     "plot_phase",
@@ -108,6 +109,12 @@ def figure_bytes(fig: Figure, format: str = "png", *, dpi: int | None = None) ->
             buffer, format=fmt, metadata=_METADATA[fmt], bbox_inches="tight", **({"dpi": dpi} if dpi else {})
         )
     return buffer.getvalue()
+
+
+def inline_figure_svg(fig: Figure) -> str:
+    """The figure as a bare ``<svg>`` element, to place in an HTML page that opens offline."""
+    text = figure_bytes(fig, "svg").decode("utf-8")
+    return text[text.index("<svg") :]
 
 
 def save_figure(

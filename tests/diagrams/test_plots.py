@@ -152,3 +152,10 @@ def test_cumulative_integrates_each_run():
     assert fig.axes[0].get_title() == "cumulative rate"
     with pytest.raises(GraphError, match="without a run column"):
         plot_scenarios(pd.concat([df, df]), "rate", cumulative=["rate"])
+
+
+def test_inline_figure_svg():
+    from diagrams.plots import inline_figure_svg
+
+    text = inline_figure_svg(plot_scenarios(pd.DataFrame({"time": [0, 1], "x": [0.0, 1.0]})))
+    assert text.startswith("<svg") and text.rstrip().endswith("</svg>")
