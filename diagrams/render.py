@@ -146,7 +146,11 @@ def render_dot(source: str, format: str = "svg", *, engine: str = "dot", dpi: in
             env=env,
             check=False,
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
+    except subprocess.TimeoutExpired:
+        raise ExportError(
+            f"Graphviz took longer than {RENDER_TIMEOUT:g} s", hint="draw fewer nodes, or write --format dot"
+        ) from None
+    except OSError as exc:
         raise ExportError(f"Graphviz could not run: {exc}", hint=INSTALL_HINT) from None
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
@@ -188,13 +192,16 @@ def layout_positions(diagram: Diagram) -> dict[str, tuple[float, float]]:
     program = find_dot()
     if program is None:
         raise ExportError("Graphviz's dot program is not installed", hint=INSTALL_HINT)
-    done = subprocess.run(
-        [program, f"-K{diagram.engine}", "-Tplain"],
-        input=generate_dot(diagram).encode("utf-8"),
-        capture_output=True,
-        timeout=RENDER_TIMEOUT,
-        check=False,
-    )
+    try:
+        done = subprocess.run(
+            [program, f"-K{diagram.engine}", "-Tplain"],
+            input=generate_dot(diagram).encode("utf-8"),
+            capture_output=True,
+            timeout=RENDER_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ExportError(f"Graphviz could not lay out the diagram: {exc}") from None
     if done.returncode != 0:
         raise ExportError("Graphviz failed: " + done.stderr.decode("utf-8", "replace").strip())
     positions: dict[str, tuple[float, float]] = {}

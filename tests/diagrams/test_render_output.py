@@ -189,3 +189,10 @@ def test_pdf_carries_no_clock_time():
     time.sleep(1.1)
     assert render_dot("digraph { a -> b }", "pdf") == first
     assert b"D:19700101000000Z" in first
+
+
+@needs_dot
+def test_a_slow_graphviz_is_an_export_error(monkeypatch, duration_spec):
+    monkeypatch.setattr(render_module, "RENDER_TIMEOUT", 1e-4)
+    with pytest.raises(ExportError, match="took longer"):
+        render(draw_dag(duration_spec), "svg")
