@@ -54,6 +54,7 @@ from diagrams import style
 from diagrams.scene import Diagram, Html, LegendEntry, generate_dot, generate_mermaid, html_escape
 from diagrams.structures import CausalLoopStructure
 from tenor.errors import GraphError
+from tenor.specfile import did_you_mean
 
 __all__ = ["cld_dot", "cld_mermaid", "draw_cld"]
 
@@ -78,19 +79,21 @@ def draw_cld(
     Raises
     ------
     GraphError
-        On an unknown loop id, or an ``element`` at which no link is cut and
-        that the structure does not otherwise know (a likely misspelling).
+        On an unknown loop id, or an ``element`` that is not one of the
+        structure's declared ``elements``.
     """
     known_loops = [lp.id for lp in structure.loops]
     chosen = known_loops if loops is None else list(loops)
     for loop_id in chosen:
         if loop_id not in known_loops:
             raise GraphError(f"unknown loop {loop_id!r}", hint="loops: " + (", ".join(known_loops) or "none"))
-    cut_elements = structure.cut_elements()
-    if element is not None and cut_elements and element not in cut_elements:
+    if element is not None and structure.elements and element not in structure.elements:
+        close = did_you_mean(element, structure.elements)
         raise GraphError(
-            f"no link is cut at {element!r}",
-            hint="links are cut at: " + ", ".join(cut_elements) + "; or draw without an element",
+            f"unknown {structure.dimension or 'element'} {element!r}",
+            hint=(f"did you mean {close!r}? " if close else "")
+            + "elements: "
+            + ", ".join(structure.elements),
         )
     if title is None:
         title = structure.title

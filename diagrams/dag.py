@@ -14,7 +14,8 @@ laid out left to right, causes before effects:
   latent nodes are grey with a dashed outline;
 * roles are marked as dagitty users expect: the *exposure* green, the
   *outcome* blue, *adjusted* variables as double-bordered grey boxes;
-* nodes that share a ``group`` are drawn inside one labelled cluster.
+* nodes that share a ``group`` are drawn inside one labelled cluster;
+* descriptions, units, gains and sources become tooltips in the SVG.
 
 Given a *query* (the name of one of the spec's queries, or a pair
 ``(treatment, outcome)``) and an *adjustment set*, the edges of the causal
@@ -49,6 +50,14 @@ Examples
 ['my', 'xm']
 >>> [e.tail + e.head for e in draw_dag(spec, query=("x", "y"), adjust=["z"]).edges if "backdoor" in e.classes]
 []
+
+References
+----------
+Shachter, R. D. (1998). Bayes-Ball: the rational pastime (for determining
+irrelevance and requisite information in belief networks and influence
+diagrams). *Proceedings of UAI 1998*, 480–487.
+Textor, J. et al. (2016). Robust causal inference using directed acyclic
+graphs: the R package 'dagitty'. *International Journal of Epidemiology* 45(6).
 """
 
 from __future__ import annotations
@@ -353,6 +362,11 @@ def draw_dag(
         classes = " ".join(
             c for c in (role, "latent" if not data.get("observed", True) and role != "latent" else "") if c
         )
+        tip = [str(t) for t in (spec.nodes[node].description if spec and node in spec.nodes else None,) if t]
+        if data.get("unit"):
+            tip.append(f"unit: {data['unit']}")
+        if tip:
+            attrs["tooltip"] = "\n".join(tip)
         diagram.add_node(
             node, style.wrap_label(str(data.get("label") or node)), cluster=group, classes=classes, **attrs
         )
@@ -380,9 +394,14 @@ def draw_dag(
             attrs["fontcolor"] = colours_here[0]
         if width != 1.2:
             attrs["penwidth"] = f"{width:g}"
-        if not data.get("observed", True) or not g.nodes[a].get("observed", True):
+        if not g.nodes[a].get("observed", True):  # out of a latent node
             attrs["style"] = "dashed"
         label = _edge_label(data.get("sign"), data.get("lag"), data.get("gain"), show_gains)
+        tip = [str(t) for t in (data.get("description"), data.get("source")) if t]
+        if data.get("gain") is not None:
+            tip.insert(0, f"gain {data['gain']:g}")
+        if tip:
+            attrs["tooltip"] = "\n".join(tip)
         diagram.add_edge(a, b, label=label, classes=" ".join(classes), **attrs)
 
     bidirected = sorted(tuple(sorted(e)) for e in graph.bidirected.edges())
@@ -395,6 +414,9 @@ def draw_dag(
             "arrowsize": "0.7",
         }
         classes = "bidirected latent"
+        description = graph.bidirected.edges[a, b].get("description")
+        if description:
+            attrs["tooltip"] = str(description)
         if highlights is not None and (a, b) in highlights.backdoor_bidirected:
             attrs["color"] = style.BACKDOOR_COLOUR
             attrs["penwidth"] = "2.4"

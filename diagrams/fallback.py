@@ -221,8 +221,8 @@ def _blocked(
     return False
 
 
-def draw_with_matplotlib(diagram: Diagram, format: str = "svg") -> bytes:
-    """Render a diagram to ``svg``, ``png`` or ``pdf`` bytes with matplotlib."""
+def draw_with_matplotlib(diagram: Diagram, format: str = "svg", *, dpi: int | None = None) -> bytes:
+    """Render a diagram to ``svg``, ``png`` or ``pdf`` bytes with matplotlib (``dpi`` for PNG)."""
     import matplotlib
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
@@ -364,4 +364,4 @@ def draw_with_matplotlib(diagram: Diagram, format: str = "svg") -> bytes:
             )
         if diagram.title:
             fig.suptitle(diagram.title, fontsize=12, fontweight="bold", y=0.995)
-        return figure_bytes(fig, format)
+        return figure_bytes(fig, format, dpi=dpi)

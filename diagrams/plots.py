@@ -63,6 +63,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "PLOT_FORMATS",
     "figure_bytes",
+    "inline_figure_svg",
     "plot_channels",
     "plot_loop_dominance",
     "plot_phase",
@@ -96,16 +97,24 @@ def _new_figure(size: tuple[float, float]) -> Figure:
     return Figure(figsize=size)
 
 
-def figure_bytes(fig: Figure, format: str = "png") -> bytes:
-    """The figure as PNG, SVG or PDF bytes, with no date or version in the file."""
+def figure_bytes(fig: Figure, format: str = "png", *, dpi: int | None = None) -> bytes:
+    """The figure as PNG, SVG or PDF bytes, with no date or version in the file (``dpi`` for PNG)."""
     mpl = _matplotlib()
     fmt = format.lower()
     if fmt not in PLOT_FORMATS:
         raise ExportError(f"cannot save a plot as {format!r}", hint="formats: png, svg, pdf")
     buffer = io.BytesIO()
     with mpl.rc_context({"svg.hashsalt": "tenor", "svg.fonttype": "none"}):
-        fig.savefig(buffer, format=fmt, metadata=_METADATA[fmt], bbox_inches="tight")
+        fig.savefig(
+            buffer, format=fmt, metadata=_METADATA[fmt], bbox_inches="tight", **({"dpi": dpi} if dpi else {})
+        )
     return buffer.getvalue()
+
+
+def inline_figure_svg(fig: Figure) -> str:
+    """The figure as a bare ``<svg>`` element, to place in an HTML page that opens offline."""
+    text = figure_bytes(fig, "svg").decode("utf-8")
+    return text[text.index("<svg") :]
 
 
 def save_figure(
@@ -114,6 +123,7 @@ def save_figure(
     format: str | None = None,
     *,
     inputs: Iterable[str | os.PathLike[str]] = (),
+    dpi: int | None = None,
 ) -> Path:
     """Write a figure atomically; the format comes from ``format`` or the file suffix.
 
@@ -132,7 +142,7 @@ def save_figure(
         )
     inputs = list(inputs)
     check_not_input(out, inputs)
-    write_bytes(out, figure_bytes(fig, fmt), inputs=inputs)
+    write_bytes(out, figure_bytes(fig, fmt, dpi=dpi), inputs=inputs)
     return Path(out)
 
 
@@ -158,18 +168,23 @@ def plot_scenarios(
     title: str | None = None,
     time_label: str | None = None,
     ncols: int = 2,
+    cumulative: bool | Sequence[str] = False,
 ) -> Figure:
     """Time series per scenario, one panel per variable; Monte Carlo runs as median and quantile band.
 
     ``results`` is tidy: a ``time`` column, an optional ``scenario`` column,
     and one column per variable (other columns, such as ``run``, are
     ignored). Several rows at the same time in one scenario are runs of a
-    Monte Carlo set.
+    Monte Carlo set, told apart by a ``run`` column when there is one.
+    ``cumulative`` (True, or a list of variables) plots the running integral
+    over time (trapezoid rule) instead of the rate itself: an unwind *rate*
+    becomes the cumulative unwind of the seed note's Fig. 2.
 
     Raises
     ------
     GraphError
-        When a column is missing.
+        When a column is missing, or when a cumulative variable has repeated
+        times but no ``run`` column to tell the runs apart.
     """
     mpl = _matplotlib()
     if isinstance(variables, str):
@@ -186,7 +201,15 @@ def plot_scenarios(
         )
     if not variables:
         raise GraphError("no variable to plot", hint="name one with --var")
+    text = [v for v in variables if results[v].dtype.kind not in "fiub"]
+    if text:
+        raise GraphError(
+            f"column(s) {', '.join(map(repr, text))} hold no numbers", hint="plot numeric columns only"
+        )
     data = results if scenario in results.columns else results.assign(**{scenario: "run"})
+    summed = list(variables) if cumulative is True else list(cumulative or [])
+    if summed:
+        data = _cumulative(data, summed, time, scenario)
     names = list(dict.fromkeys(data[scenario].astype(str)))
     colours = _scenario_colours(names)
     ncols = max(1, min(ncols, len(variables)))
@@ -221,7 +244,7 @@ def plot_scenarios(
                     fontsize=8,
                     color="#555555",
                 )
-            ax.set_title(var.replace("_", " "))
+            ax.set_title(("cumulative " if var in summed else "") + var.replace("_", " "))
             ax.set_xlabel(time_label or time)
         for ax in list(axes.flat)[len(variables) :]:
             ax.set_visible(False)
@@ -236,6 +259,26 @@ def plot_scenarios(
             fig.suptitle(title, fontweight="bold")
         fig.tight_layout()
     return fig
+
+
+def _cumulative(data: pd.DataFrame, variables: list[str], time: str, scenario: str) -> pd.DataFrame:
+    import numpy as np
+
+    keys = [scenario, "run"] if "run" in data.columns else [scenario]
+    if "run" not in data.columns and data.groupby([scenario, time]).size().max() > 1:
+        raise GraphError("cannot integrate Monte Carlo runs without a run column", hint="add a 'run' column")
+    parts = []
+    for _, part in data.groupby(keys, sort=False):
+        part = part.sort_values(time).copy()
+        t = part[time].to_numpy(dtype=float)
+        for var in variables:
+            v = part[var].to_numpy(dtype=float)
+            steps = (v[1:] + v[:-1]) / 2 * np.diff(t)
+            part[var] = np.concatenate([[0.0], np.cumsum(steps)])
+        parts.append(part)
+    import pandas as pd
+
+    return pd.concat(parts)
 
 
 def plot_sweep_heatmap(
@@ -308,6 +351,7 @@ def plot_loop_dominance(
     scores: Mapping[str, Sequence[float]],
     *,
     polarity: Mapping[str, str] | None = None,
+    periods: Iterable[Mapping[str, Any]] | None = None,
     title: str | None = None,
     time_label: str = "time",
 ) -> Figure:
@@ -316,6 +360,9 @@ def plot_loop_dominance(
     ``scores`` maps a loop id to one relative score per time (in [-1, 1], the
     absolute values summing to 1 at each time). ``polarity`` (loop id to
     ``R``/``B``) labels the legend; by default the sign of the scores does.
+    ``periods`` (each ``{"start", "end", "loops"}``, as ``tenor loops
+    --dominance --json`` reports them) are marked above the bands with the
+    ids of their dominant loops.
 
     >>> fig = plot_loop_dominance([0, 1, 2], {"R1": [0.8, 0.5, 0.2], "B1": [-0.2, -0.5, -0.8]})
     >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
@@ -363,6 +410,20 @@ def plot_loop_dominance(
                 edgecolor="white",
             )
             up, down = up + pos, down + neg
+        for period in periods or ():
+            start, end = float(period["start"]), float(period["end"])
+            ax.axvline(start, color="#999999", linewidth=0.6, linestyle=":")
+            ax.annotate(
+                ", ".join(map(str, period.get("loops", ()))),
+                ((start + end) / 2, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(0, 3),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                color="#333333",
+            )
         ax.axhline(0, color="#333333", linewidth=0.8)
         ax.set_ylim(-1.05, 1.05)
         ax.set_ylabel("relative loop score")
@@ -390,6 +451,7 @@ def plot_channels(
     *,
     unit: str | None = None,
     faster_right: bool = True,
+    log_magnitude: bool | None = None,
     title: str | None = None,
 ) -> Figure:
     """Each channel's total time constant (log axis) against its magnitude: the seed's Fig. 1.
@@ -398,7 +460,9 @@ def plot_channels(
     magnitude is the absolute product of its gains (see
     :func:`causal.channels.channel_summary`). Colours match the DAG's channel
     colours. With ``faster_right`` the time axis runs from slow (left) to
-    fast (right), as in the note.
+    fast (right), as in the note. The magnitude axis is logarithmic when
+    ``log_magnitude`` is True, or, by default, when the magnitudes span two
+    orders of magnitude or more.
 
     Raises
     ------
@@ -448,11 +512,18 @@ def plot_channels(
         ax.set_xscale("log")
         lo, hi = min(xs), max(xs)
         ax.set_xlim(lo / 4, hi * 4)
-        ax.set_ylim(0, max(ys) * 1.35)
+        positive = [y for y in ys if y > 0]
+        if log_magnitude is None:
+            log_magnitude = len(positive) == len(ys) and max(ys) / min(ys) >= 100
+        if log_magnitude:
+            ax.set_yscale("log")
+            ax.set_ylim(min(positive) / 4, max(positive) * 6)
+        else:
+            ax.set_ylim(0, max(ys) * 1.35)
         if faster_right:
             ax.invert_xaxis()
         ax.set_xlabel(f"time constant ({unit}s, log scale)" + ("  → faster" if faster_right else ""))
-        ax.set_ylabel("magnitude |product of gains|")
+        ax.set_ylabel("magnitude |product of gains|" + (" (log scale)" if log_magnitude else ""))
         ax.grid(True, which="major", color="#E5E5E5", linewidth=0.8)
         ax.set_title(title or "Channels by speed and size")
         if skipped:

@@ -9,7 +9,7 @@ the same text:
 * :func:`generate_dot` writes it as Graphviz DOT, the source that ``dot`` lays
   out and renders (:mod:`diagrams.render`);
 * :func:`generate_mermaid` writes it as a Mermaid flowchart, which GitHub,
-  GitLab and many Markdown tools draw without Graphviz;
+  GitLab and many Markdown viewers draw without Graphviz;
 * the fallback renderer of :mod:`diagrams.render` draws it with matplotlib and
   a networkx layout when ``dot`` is not installed.
 
@@ -165,7 +165,16 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", name)
 
 
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+
+
+def _clean(text: str) -> str:
+    """Control characters (other than newlines) cannot appear in SVG: drop them."""
+    return _CONTROL.sub("", text)
+
+
 def _quote(text: str) -> str:
+    text = _clean(text)
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
@@ -181,7 +190,7 @@ def _attrs(items: dict[str, str]) -> str:
 
 def html_escape(text: str) -> str:
     """Escape text for a Graphviz HTML-like label (newlines become ``<BR/>``)."""
-    out = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    out = _clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     return out.replace("\n", "<BR/>")
 
 
@@ -281,7 +290,7 @@ def generate_dot(diagram: Diagram) -> str:
 
 
 def _mermaid_text(text: str) -> str:
-    return text.replace('"', "#quot;").replace("|", "#124;").replace("\n", "<br/>")
+    return _clean(text).replace('"', "#quot;").replace("|", "#124;").replace("\n", "<br/>")
 
 
 _MERMAID_SHAPES = {

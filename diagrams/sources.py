@@ -39,11 +39,14 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from diagrams.scene import Diagram
 from diagrams.structures import CausalLoopStructure, StockFlowStructure
 from tenor.errors import SpecError, TenorError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from causal.spec import CausalSpec
 
 __all__ = ["KINDS", "ModelStructures", "diagram_from_file", "load_structures", "read_causal_spec"]
 
@@ -102,7 +105,7 @@ def load_structures(path: str | os.PathLike[str]) -> ModelStructures:
     )
 
 
-def read_causal_spec(path: str | os.PathLike[str]):
+def read_causal_spec(path: str | os.PathLike[str]) -> CausalSpec:
     """A causal spec from a file (YAML, or dagitty where the dagitty reader is installed)."""
     from causal import load
 

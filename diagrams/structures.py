@@ -171,7 +171,9 @@ def _unique(names: Iterable[str], what: str) -> None:
 class CausalLoopStructure:
     """Variables, signed links and feedback loops of a model, ready to draw.
 
-    ``dimension`` names what ``Link.cut_at`` elements are (e.g. ``"tenor"``).
+    ``dimension`` names what ``Link.cut_at`` elements are (e.g. ``"tenor"``),
+    and ``elements`` may list all of its elements (e.g. ``("bills", "2y",
+    "5y", "10y", "30y")``), so that drawing at an unknown element is caught.
 
     Raises
     ------
@@ -186,10 +188,21 @@ class CausalLoopStructure:
     loops: tuple[Loop, ...] = ()
     dimension: str | None = None
     title: str | None = None
+    elements: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "variables", tuple(self.variables))
         object.__setattr__(self, "links", tuple(self.links))
+        object.__setattr__(self, "elements", tuple(self.elements))
+        if self.elements:
+            for link in self.links:
+                unknown = [e for e in link.cut_at if e not in self.elements]
+                if unknown:
+                    raise GraphError(
+                        f"link {link.cause} -> {link.effect} is cut at unknown element(s) "
+                        + ", ".join(unknown),
+                        hint="elements: " + ", ".join(self.elements),
+                    )
         _unique((v.name for v in self.variables), "variable")
         names = {v.name for v in self.variables}
         by_pair: dict[tuple[str, str], Link] = {}
@@ -250,6 +263,7 @@ class CausalLoopStructure:
         return {
             "title": self.title,
             "dimension": self.dimension,
+            "elements": list(self.elements),
             "variables": [{"name": v.name, "kind": v.kind, "label": v.label} for v in self.variables],
             "links": [
                 {
@@ -282,6 +296,7 @@ class CausalLoopStructure:
                     for lp in data.get("loops", ())
                 ),
                 dimension=data.get("dimension"),
+                elements=tuple(data.get("elements", ())),
                 title=data.get("title"),
             )
         except (TypeError, KeyError) as exc:

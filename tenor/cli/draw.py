@@ -15,20 +15,43 @@ Both write atomically and refuse to write over an input (exit code 2).
 
 from __future__ import annotations
 
+import sys
+import warnings
+from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from tenor.errors import SpecError, TenorError
 
-__all__ = ["draw", "plot", "read_results", "register"]
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["DiagramFormat", "DiagramKind", "draw", "plot", "read_results", "register"]
+
+
+class DiagramKind(StrEnum):
+    dag = "dag"
+    cld = "cld"
+    stockflow = "stockflow"
+
+
+class DiagramFormat(StrEnum):
+    svg = "svg"
+    png = "png"
+    pdf = "pdf"
+    dot = "dot"
+    mermaid = "mermaid"
 
 
 def draw(
     source: Path = typer.Argument(..., help="A causal spec (.yaml) or a stock-and-flow model."),
     out: Path = typer.Option(..., "--out", "-o", help="Output file (.svg, .png, .pdf, .dot or .mmd)."),
-    kind: str = typer.Option("dag", "--kind", "-k", help="dag, cld or stockflow."),
-    format: str | None = typer.Option(None, "--format", "-f", help="svg, png, pdf, dot or mermaid."),
+    kind: DiagramKind = typer.Option(DiagramKind.dag, "--kind", "-k", help="What to draw."),
+    format: DiagramFormat | None = typer.Option(
+        None, "--format", "-f", help="Output format (default: from the suffix of --out)."
+    ),
     query: str | None = typer.Option(None, "--query", help="Highlight the paths of this query (DAG)."),
     adjust: list[str] | None = typer.Option(
         None, "--adjust", help="Adjustment set for --query; repeat or separate by commas."
@@ -38,24 +61,35 @@ def draw(
         None, "--element", "--tenor", help="Draw links cut at this element (e.g. bills) broken (CLD)."
     ),
     title: str | None = typer.Option(None, "--title", help="Title printed above the diagram."),
+    dpi: int | None = typer.Option(None, "--dpi", min=30, max=1200, help="Resolution of PNG output."),
 ) -> None:
     """Draw a causal spec or a model as a diagram."""
-    from diagrams.render import format_for, write_diagram
+    from diagrams.render import GraphvizMissingWarning, format_for, write_diagram
     from diagrams.sources import diagram_from_file
     from tenor.output import check_not_input
 
     check_not_input(out, [source])
-    fmt = format_for(out, format)
+    fmt = format_for(out, format.value if format is not None else None)
     adjust_set = None
     if adjust is not None:
         adjust_set = [a.strip() for item in adjust for a in item.split(",") if a.strip()]
     diagram = diagram_from_file(
-        source, kind, element=element, query=query, adjust=adjust_set, channels=channel or None, title=title
+        source,
+        kind.value,
+        element=element,
+        query=query,
+        adjust=adjust_set,
+        channels=channel or None,
+        title=title,
     )
-    write_diagram(diagram, out, fmt, inputs=[source])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GraphvizMissingWarning)
+        write_diagram(diagram, out, fmt, inputs=[source], dpi=dpi)
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
 
 
-def read_results(path: Path):
+def read_results(path: Path) -> pd.DataFrame:
     """A results table from CSV or Parquet."""
     import pandas as pd
 
@@ -83,6 +117,7 @@ def plot(
     scenario: list[str] | None = typer.Option(None, "--scenario", help="Only these scenarios."),
     event: list[str] | None = typer.Option(None, "--event", help="Mark an event: LABEL=TIME (repeatable)."),
     title: str | None = typer.Option(None, "--title", help="Title above the panels."),
+    dpi: int | None = typer.Option(None, "--dpi", min=30, max=1200, help="Resolution of PNG output."),
 ) -> None:
     """Plot variables of a results table over time, one panel per variable."""
     from diagrams.plots import plot_scenarios, save_figure
@@ -108,7 +143,7 @@ def plot(
         except ValueError:
             raise TenorError(f"bad --event {item!r}", hint="write --event 'label=12.5'") from None
     figure = plot_scenarios(table, var, events=events, title=title)
-    save_figure(figure, out, inputs=[results])
+    save_figure(figure, out, inputs=[results], dpi=dpi)
 
 
 def register(app: typer.Typer) -> None:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from diagram_examples import carry_stockflow, intervention_loops
-from diagram_helpers import CONFOUNDED, DATA
+from svg_reading import CONFOUNDED, DATA
 
 import diagrams.render as render_module
 from causal.load import parse_spec, read_spec

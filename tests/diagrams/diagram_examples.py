@@ -20,6 +20,7 @@ def intervention_loops() -> CausalLoopStructure:
     return CausalLoopStructure(
         title="The intervention loop",
         dimension="tenor",
+        elements=("bills", "2y", "5y", "10y", "30y"),
         variables=(
             Variable("intervention", "flow", "MOF intervention"),
             Variable("treasury_sales", "flow", "Treasury sales"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from diagram_helpers import dot_positions, legend_texts, needs_dot, parse_svg
+from svg_reading import dot_positions, legend_texts, needs_dot, parse_svg
 
 from diagrams import style
 from diagrams.cld import cld_dot, cld_mermaid, draw_cld
@@ -102,8 +102,9 @@ def test_whole_loop_without_an_element(loops):
 
 
 def test_unknown_element_or_loop_is_an_error(loops):
-    with pytest.raises(GraphError, match="no link is cut at 'bill'"):
+    with pytest.raises(GraphError, match="unknown tenor 'bill'") as info:
         draw_cld(loops, element="bill")
+    assert "did you mean 'bills'" in info.value.hint
     with pytest.raises(GraphError, match="unknown loop"):
         draw_cld(loops, loops=["R9"])
 
@@ -119,3 +120,9 @@ def test_without_pinning_the_layout_is_left_to_graphviz(loops):
     dot = cld_dot(loops, pin=False)
     assert "pos=" not in dot
     assert 'style="invis"' in dot  # markers are tied to their loops by invisible springs
+
+
+def test_at_an_element_where_nothing_is_cut_the_loop_is_closed(loops):
+    svg = parse_svg(render(draw_cld(loops, element="30y"), "svg"))
+    assert not [k for k, v in svg.items() if "cut" in v.classes or "open" in v.classes]
+    assert "(tenor: 30y)" in " ".join(legend_texts(render(draw_cld(loops, element="30y"), "svg")))

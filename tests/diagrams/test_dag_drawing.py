@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from diagram_helpers import legend_texts, needs_dot, parse_svg
+from svg_reading import legend_texts, needs_dot, parse_svg
 
 from causal.graph import build_graph
 from causal.paths import find_paths
@@ -186,3 +186,25 @@ def test_a_query_on_a_large_graph_stays_fast():
     d = draw_dag(spec, query=("v10", "v400"), adjust=[])
     assert time.perf_counter() - start < 10
     assert [e for e in d.edges if "causal" in e.classes]
+
+
+def test_descriptions_and_sources_become_tooltips(tmp_path):
+    from causal.load import parse_spec
+
+    spec = parse_spec(
+        "nodes:\n  a: {description: the cause, unit: bp}\n  b: {}\n"
+        "edges:\n  a -> b: {gain: 0.5, source: Smith 2020, description: pass-through}\n"
+        "  a <-> b: {description: shared news}\n"
+    )
+    svg = parse_svg(render(draw_dag(spec), "svg"))
+    assert svg["n_a"].tooltip == "the cause\nunit: bp"
+    assert svg["e_a__b"].tooltip == "gain 0.5\npass-through\nSmith 2020"
+    assert svg["e_a__b__latent"].tooltip == "shared news"
+    assert svg["n_b"].tooltip in (None, "b")  # no tooltip of our own
+
+
+def test_inline_svg_for_html_pages(confounded_spec):
+    from diagrams.render import inline_svg
+
+    text = inline_svg(draw_dag(confounded_spec))
+    assert text.startswith("<svg") and "<!DOCTYPE" not in text and "<?xml" not in text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from diagram_helpers import DATA, needs_dot, parse_svg
+from svg_reading import DATA, needs_dot, parse_svg
 
 from tenor.cli.main import EXIT_ERROR, EXIT_OK, main
 
@@ -131,6 +131,7 @@ def test_plot_parquet_and_scenario_filter(tmp_path):
     "extra",
     [
         ["--var", "nope", "--out", "p.png"],
+        ["--var", "scenario", "--out", "p.png"],
         ["--var", "carry", "--out", "p.gif"],
         ["--var", "carry", "--scenario", "zzz", "--out", "p.png"],
         ["--var", "carry", "--event", "x=soon", "--out", "p.png"],
@@ -157,8 +158,26 @@ def test_plot_missing_file_exits_2(tmp_path):
     )
 
 
-def test_draw_without_graphviz_still_works(no_dot, tmp_path):
+def test_draw_without_graphviz_still_works(no_dot, tmp_path, capsys):
     out = tmp_path / "dag.png"
-    with pytest.warns(UserWarning, match="apt-get install graphviz"):
-        assert main(["draw", SPEC, "--out", str(out)]) == EXIT_OK
+    assert main(["draw", SPEC, "--out", str(out)]) == EXIT_OK
     assert out.read_bytes().startswith(b"\x89PNG")
+    err = capsys.readouterr().err
+    assert err.startswith("warning: Graphviz's dot program was not found")
+    assert "apt-get install graphviz" in err
+    assert main(["draw", SPEC, "--out", str(tmp_path / "again.svg")]) == EXIT_OK
+    assert "warning" not in capsys.readouterr().err  # said once
+
+
+@needs_dot
+def test_png_resolution(tmp_path):
+    import struct
+
+    def width(path):
+        return struct.unpack(">I", path.read_bytes()[16:20])[0]
+
+    low, high = tmp_path / "low.png", tmp_path / "high.png"
+    assert main(["draw", SPEC, "--out", str(low)]) == EXIT_OK
+    assert main(["draw", SPEC, "--dpi", "192", "--out", str(high)]) == EXIT_OK
+    assert abs(width(high) - 2 * width(low)) <= 2
+    assert main(["draw", SPEC, "--dpi", "5", "--out", str(high)]) == EXIT_ERROR

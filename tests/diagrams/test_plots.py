@@ -132,3 +132,30 @@ def test_save_figure_refuses_inputs_and_unknown_formats(tmp_path):
         save_figure(fig, png, inputs=[png])
     save_figure(fig, png)
     assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_loop_dominance_marks_dominant_periods():
+    t = [0, 1, 2, 3, 4]
+    periods = [{"start": 0, "end": 2, "loops": ["R1"]}, {"start": 2, "end": 4, "loops": ["B1"]}]
+    scores = {"R1": [1, 0.7, 0.5, 0.2, 0], "B1": [0, -0.3, -0.5, -0.8, -1]}
+    fig = plot_loop_dominance(t, scores, periods=periods)
+    assert [a.get_text() for a in fig.axes[0].texts if a.get_text() in ("R1", "B1")] == ["R1", "B1"]
+
+
+def test_cumulative_integrates_each_run():
+    df = pd.DataFrame(
+        {"scenario": ["a"] * 3 + ["b"] * 3, "time": [0, 1, 2] * 2, "rate": [1.0, 1.0, 1.0, 2.0, 0.0, 2.0]}
+    )
+    fig = plot_scenarios(df, "rate", cumulative=True)
+    lines = {line.get_label(): list(line.get_ydata()) for line in fig.axes[0].get_lines()}
+    assert lines == {"a": [0.0, 1.0, 2.0], "b": [0.0, 1.0, 2.0]}
+    assert fig.axes[0].get_title() == "cumulative rate"
+    with pytest.raises(GraphError, match="without a run column"):
+        plot_scenarios(pd.concat([df, df]), "rate", cumulative=["rate"])
+
+
+def test_inline_figure_svg():
+    from diagrams.plots import inline_figure_svg
+
+    text = inline_figure_svg(plot_scenarios(pd.DataFrame({"time": [0, 1], "x": [0.0, 1.0]})))
+    assert text.startswith("<svg") and text.rstrip().endswith("</svg>")

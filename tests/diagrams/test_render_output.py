@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from diagram_helpers import needs_dot
+from svg_reading import needs_dot
 
 from causal.load import read_spec
 from diagrams import render as render_module
@@ -36,7 +36,7 @@ def test_same_input_same_bytes(fmt, duration_spec, loops, stockflow):
 
 @needs_dot
 def test_same_spec_file_read_twice_gives_identical_svg_and_dot(tmp_path):
-    from diagram_helpers import DATA
+    from svg_reading import DATA
 
     outs = []
     for i in range(2):
@@ -154,3 +154,45 @@ def test_importing_the_package_loads_no_plotting_library():
     code = "import sys, diagrams; print('matplotlib' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+@needs_dot
+def test_dot_source_renders_the_same_picture_with_plain_dot(loops):
+    d = draw_cld(loops, element="bills")
+    assert render(d.source, "svg") == render(d, "svg")  # the source names its layout (neato)
+
+
+@needs_dot
+def test_awkward_labels_are_escaped(tmp_path):
+    from causal.graph import from_edges
+    from diagrams.scene import Diagram
+
+    d = Diagram('odd "name"', title='Title with <tags> & "quotes"')
+    d.add_node("a", 'say "hi" \\ back <b>')
+    d.add_node("b", "line one\nline two & more")
+    d.add_edge("a", "b", label="− 1 day")
+    svg = render(d, "svg").decode()
+    assert "say &quot;hi&quot; \\ back &lt;b&gt;" in svg
+    assert "line two &amp; more" in svg
+    assert "Title with &lt;tags&gt; &amp; &quot;quotes&quot;" in svg
+    assert "say #quot;hi#quot;" in render(d, "mermaid").decode()
+    plain = draw_dag(from_edges([("x", "y")]))
+    assert plain.legend == [] and plain.title is None
+    assert render(plain, "svg").startswith(b"<?xml")
+
+
+@needs_dot
+def test_pdf_carries_no_clock_time():
+    import time
+
+    first = render_dot("digraph { a -> b }", "pdf")
+    time.sleep(1.1)
+    assert render_dot("digraph { a -> b }", "pdf") == first
+    assert b"D:19700101000000Z" in first
+
+
+@needs_dot
+def test_a_slow_graphviz_is_an_export_error(monkeypatch, duration_spec):
+    monkeypatch.setattr(render_module, "RENDER_TIMEOUT", 1e-4)
+    with pytest.raises(ExportError, match="took longer"):
+        render(draw_dag(duration_spec), "svg")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from diagram_helpers import needs_dot, parse_svg
+from svg_reading import needs_dot, parse_svg
 
 from diagrams.render import render
 from diagrams.stockflow import CLOUD, VALVE, draw_stockflow, stockflow_mermaid

@@ -73,3 +73,10 @@ def test_stockflow_validation():
         StockFlowStructure([Stock("a")], [Flow("f", None, "a")], links=[InformationLink("x", "f")])
     with pytest.raises(GraphError, match="declared twice"):
         StockFlowStructure([Stock("a")], [Flow("a", None, "a")])
+
+
+def test_cut_elements_must_be_declared_elements():
+    with pytest.raises(GraphError, match="unknown element"):
+        CausalLoopStructure(
+            [Variable("a"), Variable("b")], [Link("a", "b", "+", cut_at=("bils",))], elements=("bills", "10y")
+        )

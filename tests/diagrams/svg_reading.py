@@ -1,4 +1,4 @@
-"""Helpers for the diagram tests: reading Graphviz SVG and DOT back, a small confounded spec."""
+"""Reading Graphviz SVG and DOT back for the diagram tests, and a small confounded spec."""
 
 from __future__ import annotations
 
@@ -54,6 +54,7 @@ class Element:
     dashed: bool = False
     shapes: list[str] = field(default_factory=list)
     fills: list[str] = field(default_factory=list)
+    tooltip: str | None = None
 
 
 def parse_svg(data: bytes | str) -> dict[str, Element]:
@@ -65,7 +66,9 @@ def parse_svg(data: bytes | str) -> dict[str, Element]:
         if not classes & {"node", "edge"}:
             continue
         el = Element(g.get("id", ""), classes, [t.text or "" for t in g.iter(f"{SVG}text")])
-        for child in g:
+        links = [a.get("{http://www.w3.org/1999/xlink}title") for a in g.iter(f"{SVG}a")]
+        el.tooltip = next((t for t in links if t), None)
+        for child in g.iter():
             tag = child.tag.replace(SVG, "")
             if tag in ("path", "polygon", "ellipse", "polyline"):
                 el.shapes.append(tag)
