@@ -57,12 +57,19 @@ def atomic_path(out: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLi
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~_umask())  # as an ordinary new file, not mkstemp's 0600
         os.replace(tmp_path, target)
     except OSError as exc:
         raise ExportError(f"cannot write {out}: {exc.strerror}") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_bytes(out: str | os.PathLike[str], data: bytes, *, inputs: Iterable[str | os.PathLike[str]] = ()) -> None:

@@ -142,3 +142,14 @@ def test_run_writes_report(tmp_path, capsys):
     code, _out, _ = run(["run", "examples/duration_trade", "--out", str(tmp_path / "out")], capsys)
     assert code == 0
     assert (tmp_path / "out" / "report.md").read_text().count("| holds |") >= 9
+
+
+def test_written_files_get_ordinary_permissions(small, tmp_path, capsys):
+    import os
+    import stat
+
+    out = tmp_path / "g.dot"
+    assert run(["convert", small, "--to", "dot", "--out", str(out)], capsys)[0] == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~mask
