@@ -138,12 +138,6 @@ def test_example_validates_against_its_schema(capsys):
     jsonschema.validate(read_yaml(EXAMPLE).data, json.loads(out))
 
 
-def test_run_writes_report(tmp_path, capsys):
-    code, _out, _ = run(["run", "examples/duration_trade", "--out", str(tmp_path / "out")], capsys)
-    assert code == 0
-    assert (tmp_path / "out" / "report.md").read_text().count("| holds |") >= 9
-
-
 def test_written_files_get_ordinary_permissions(small, tmp_path, capsys):
     import os
     import stat
