@@ -13,7 +13,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 def test_readme_spec_is_valid_and_claims_hold():
     text = README.read_text()
-    block = re.search(r"```yaml\n(.*?)```", text, re.S)
+    block = re.search(r"```yaml\n(# causal.yaml\n.*?)```", text, re.S)
     assert block is not None
     spec = parse_spec(block.group(1), file="README.md")
     results = evaluate_claims(spec)
