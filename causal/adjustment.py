@@ -259,6 +259,7 @@ def iter_minimal_adjustment_sets(graph: CausalGraph, treatments: Iterable[str],
     if comp & x:
         return
     near_y = search.boundary(set(y), allowed, through_terminals=False)[1] - x - y
+    neighbours: dict[str, set[str]] = {}
     done: set[frozenset[str]] = set()
     stack = [frozenset(start)]
     done.add(stack[0])
@@ -266,7 +267,9 @@ def iter_minimal_adjustment_sets(graph: CausalGraph, treatments: Iterable[str],
         sep = stack.pop()
         yield tuple(sorted(sep))
         for s in sorted(sep - near_y):
-            ns = search.boundary({s}, allowed - {s}, through_terminals=False)[1] - x - y
+            ns = neighbours.get(s)
+            if ns is None:
+                ns = neighbours[s] = search.boundary({s}, allowed - {s}, through_terminals=False)[1] - x - y
             comp, nxt_set = search.component_of_y(set(sep) | ns)
             nxt = frozenset(nxt_set)
             if nxt not in done and not comp & x:

@@ -232,6 +232,44 @@ def frontdoor_sets(
     return [sorted(s) for s in found], complete
 
 
+def _reachable(dag: nx.DiGraph, sources: Iterable[str], given: set[str]) -> set[str]:
+    """Nodes d-connected to ``sources`` given ``given`` (the Bayes-ball search; Koller & Friedman 2009, Alg. 3.1)."""
+    anc: set[str] = set()
+    stack = list(given)
+    while stack:
+        v = stack.pop()
+        if v not in anc:
+            anc.add(v)
+            stack.extend(dag.predecessors(v))
+    seen: set[tuple[str, bool]] = set()
+    reach: set[str] = set()
+    todo = [(s, True) for s in sources]  # True: the trail arrives from a child (going up)
+    while todo:
+        v, up = todo.pop()
+        if (v, up) in seen:
+            continue
+        seen.add((v, up))
+        if v not in given:
+            reach.add(v)
+        if up and v not in given:
+            todo.extend((p, True) for p in dag.predecessors(v))
+            todo.extend((c, False) for c in dag.successors(v))
+        elif not up:
+            if v not in given:
+                todo.extend((c, False) for c in dag.successors(v))
+            if v in anc:
+                todo.extend((p, True) for p in dag.predecessors(v))
+    return reach
+
+
+def _instrument_setup(graph: CausalGraph, treatment: str, outcome: str) -> tuple[nx.DiGraph, nx.DiGraph, set[str]]:
+    dag = graph.to_dag()
+    x, y = {treatment}, {outcome}
+    pbd = proper_backdoor_graph(dag, x, y)
+    allowed = set(dag.nodes) - forbidden_nodes(dag, x, y) - y - _latent(dag)
+    return dag, pbd, allowed
+
+
 def instruments(graph: CausalGraph, treatment: str, outcome: str) -> list[str]:
     """Observed ``Z`` d-connected to ``treatment`` and d-separated from ``outcome`` once the causal paths are cut.
 
@@ -240,52 +278,45 @@ def instruments(graph: CausalGraph, treatment: str, outcome: str) -> list[str]:
     >>> instruments(g, "x", "y")
     ['z']
     """
-    dag = graph.to_dag()
-    x, y = {treatment}, {outcome}
-    pbd = proper_backdoor_graph(dag, x, y)
-    banned = forbidden_nodes(dag, x, y) | y | _latent(dag)
-    out = []
-    for z in sorted(set(dag.nodes) - banned):
-        if not nx.is_d_separator(dag, {z}, x, set()) and nx.is_d_separator(pbd, {z}, y, set()):
-            out.append(z)
-    return out
+    dag, pbd, allowed = _instrument_setup(graph, treatment, outcome)
+    near_x = _reachable(dag, [treatment], set())
+    near_y = _reachable(pbd, [outcome], set())
+    return sorted((allowed & near_x) - near_y)
 
 
-def conditional_instruments(graph: CausalGraph, treatment: str, outcome: str) -> list[tuple[str, list[str]]]:
+def conditional_instruments(
+    graph: CausalGraph, treatment: str, outcome: str, *, deadline: float | None = None
+) -> list[tuple[str, list[str]]]:
     """Instruments that need a conditioning set, each with one such set ``W``.
 
     ``W`` has no descendant of the causal paths from ``treatment`` to
     ``outcome``, d-separates ``Z`` from ``outcome`` with those paths cut, and
-    leaves ``Z`` d-connected to ``treatment``. The search tries a minimal
-    separator, then the ancestral one (van der Zander et al. 2015); what it
-    reports is always valid.
+    leaves ``Z`` d-connected to ``treatment``. Candidates are the ancestors of
+    ``treatment`` and ``outcome``; ``W`` starts as the allowed ancestors of ``Z``
+    and ``outcome`` (which separate them whenever any allowed set does; van der
+    Zander et al. 2015) and is then made minimal. What is reported is always
+    valid; the search stops at ``deadline`` (a :func:`time.perf_counter` value).
 
     >>> from causal.graph import from_edges
     >>> g = from_edges([("w", "z"), ("w", "y"), ("z", "x"), ("x", "y")], bidirected=[("x", "y")])
     >>> conditional_instruments(g, "x", "y")
     [('z', ['w'])]
     """
-    dag = graph.to_dag()
-    x, y = {treatment}, {outcome}
-    pbd = proper_backdoor_graph(dag, x, y)
-    banned = forbidden_nodes(dag, x, y) | y | _latent(dag)
+    dag, pbd, allowed = _instrument_setup(graph, treatment, outcome)
     plain = set(instruments(graph, treatment, outcome))
-    allowed = set(dag.nodes) - banned
+    anc_xy = nx.ancestors(dag, treatment) | nx.ancestors(dag, outcome)
+    anc_y = nx.ancestors(pbd, outcome)
     out = []
-    for z in sorted(allowed - plain):
-        restricted = allowed - {z}
-        tries = []
-        w = nx.find_minimal_d_separator(pbd, {z}, y, restricted=restricted)
-        if w is not None:
-            tries.append(set(w))
-            anc = set()
-            for v in (z, *y):
-                anc |= nx.ancestors(pbd, v)
-            tries.append(anc & restricted)
-        for w_set in tries:
-            if nx.is_d_separator(pbd, {z}, y, w_set) and not nx.is_d_separator(dag, {z}, x, w_set):
-                out.append((z, sorted(w_set)))
-                break
+    for z in sorted((allowed & anc_xy) - plain):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        w0 = (allowed & (anc_y | nx.ancestors(pbd, z))) - {z}
+        if z in _reachable(pbd, [outcome], w0) or treatment not in _reachable(dag, [z], w0):
+            continue
+        w = nx.find_minimal_d_separator(pbd, {z}, {outcome}, restricted=w0)
+        if w is None or treatment not in _reachable(dag, [z], set(w)):
+            w = w0
+        out.append((z, sorted(w)))
     return out
 
 
@@ -457,7 +488,8 @@ def identify(
                          f"candidates); found {len(fd)} set(s)")
         if deadline is None or time.perf_counter() < deadline:
             iv = instruments(graph, x[0], y[0])
-            civ = [{"instrument": z, "given": w} for z, w in conditional_instruments(graph, x[0], y[0])]
+            civ = [{"instrument": z, "given": w}
+                   for z, w in conditional_instruments(graph, x[0], y[0], deadline=deadline)]
         else:
             complete = False
             notes.append("instrument search skipped: time limit reached")

@@ -78,3 +78,25 @@ def test_fully_observed_graphs_are_always_identifiable(drawn):
         # the parents of x are a valid adjustment set (Pearl 2009, Theorem 3.2.2), so a minimal one exists
         assert is_adjustment_set(graph, [x], [y], sorted(graph.directed.predecessors(x)))
         assert r.by == "backdoor"
+
+
+@SETTINGS
+@given(mixed_graphs())
+def test_instruments_match_their_definition(drawn):
+    """Z is d-connected to X, and d-separated from Y in the proper back-door graph; W keeps both."""
+    import networkx as nx
+
+    from causal.adjustment import forbidden_nodes, proper_backdoor_graph
+    from causal.identify import conditional_instruments, instruments
+
+    graph, x, y = drawn
+    dag = graph.to_dag()
+    pbd = proper_backdoor_graph(dag, {x}, {y})
+    allowed = graph.observed - forbidden_nodes(dag, {x}, {y}) - {y}
+    expected = sorted(z for z in allowed
+                      if not nx.is_d_separator(dag, {z}, {x}, set()) and nx.is_d_separator(pbd, {z}, {y}, set()))
+    assert instruments(graph, x, y) == expected
+    for z, w in conditional_instruments(graph, x, y):
+        assert z in allowed and set(w) <= allowed - {z}
+        assert nx.is_d_separator(pbd, {z}, {y}, set(w))
+        assert not nx.is_d_separator(dag, {z}, {x}, set(w))
