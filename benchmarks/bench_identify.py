@@ -27,11 +27,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import networkx as nx  # noqa: E402
+import networkx as nx
 
-from causal.adjustment import iter_minimal_adjustment_sets  # noqa: E402
-from causal.graph import CausalGraph, from_edges  # noqa: E402
-from causal.identify import dowhy_graph, identify  # noqa: E402
+from causal.adjustment import iter_minimal_adjustment_sets
+from causal.graph import CausalGraph, from_edges
+from causal.identify import dowhy_graph, identify
 
 
 def generate(n: int, seed: int, max_parents: int = 2, window: int = 10) -> tuple[CausalGraph, str, str]:
@@ -75,7 +75,9 @@ def dowhy_backdoor(graph: CausalGraph, x: str, y: str, limit: float) -> str:
     """DoWhy's back-door search in a forked process, killed after ``limit`` seconds."""
     dag, observed = dowhy_graph(graph)
     queue: mp.Queue = mp.get_context("fork").Queue()
-    proc = mp.get_context("fork").Process(target=_dowhy_worker, args=(dag, x, y, observed, queue), daemon=True)
+    proc = mp.get_context("fork").Process(
+        target=_dowhy_worker, args=(dag, x, y, observed, queue), daemon=True
+    )
     proc.start()
     proc.join(limit)
     if proc.is_alive():
@@ -99,8 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_dowhy:
         import dowhy  # noqa: F401  (imported once, outside the timings)
     families = [("sparse: 1-2 parents within 10", 2, 10), ("denser: 1-3 parents within 20", 3, 20)]
-    print(f"{'graph':<31} {'seed':>4} {'nodes':>5} {'edges':>5} {'sets':>7} {'first set':>10} {'all sets':>9} "
-          f"{'per set':>9} {'identify':>9}  DoWhy back-door (one set)")
+    print(
+        f"{'graph':<31} {'seed':>4} {'nodes':>5} {'edges':>5} {'sets':>7} {'first set':>10} {'all sets':>9} "
+        f"{'per set':>9} {'identify':>9}  DoWhy back-door (one set)"
+    )
     target: list[float] = []
     for label, max_parents, window in families:
         for n in args.sizes:
@@ -129,13 +133,21 @@ def main(argv: list[str] | None = None) -> int:
             if n == 500 and count < args.max_sets:
                 target.append(total)
             theirs = "skipped" if args.no_dowhy else dowhy_backdoor(graph, x, y, args.dowhy_limit)
-            print(f"{label:<31} {seed:>4} {n:>5} {graph.directed.number_of_edges():>5} {count:>6}{capped} {first:>9.3f}s "
-                  f"{total:>8.3f}s {per * 1000:>7.2f}ms {ident:>8.3f}s  {theirs}", flush=True)
-    print("sets: all inclusion-minimal adjustment sets ('+': stopped at --max-sets); identify: the full report "
-          "with a 5 s limit")
+            print(
+                f"{label:<31} {seed:>4} {n:>5} {graph.directed.number_of_edges():>5} "
+                f"{count:>6}{capped} {first:>9.3f}s "
+                f"{total:>8.3f}s {per * 1000:>7.2f}ms {ident:>8.3f}s  {theirs}",
+                flush=True,
+            )
+    print(
+        "sets: all inclusion-minimal adjustment sets ('+': stopped at --max-sets); identify: the full report "
+        "with a 5 s limit"
+    )
     if target:
-        print(f"target, all sets of a 500-node graph in under 1 s: {'met' if max(target) < 1 else 'missed'} "
-              f"({max(target):.3f}s)")
+        print(
+            f"target, all sets of a 500-node graph in under 1 s: {'met' if max(target) < 1 else 'missed'} "
+            f"({max(target):.3f}s)"
+        )
     return 0
 
 

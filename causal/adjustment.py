@@ -136,8 +136,9 @@ def proper_backdoor_graph(dag: nx.DiGraph, x: set[str], y: set[str]) -> nx.DiGra
     return pbd
 
 
-def is_adjustment_set(graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str],
-                      adjust: Iterable[str]) -> bool:
+def is_adjustment_set(
+    graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str], adjust: Iterable[str]
+) -> bool:
     """Whether ``adjust`` satisfies the (generalised) adjustment criterion for the total effect.
 
     >>> from causal.graph import from_edges
@@ -154,8 +155,9 @@ def is_adjustment_set(graph: CausalGraph, treatments: Iterable[str], outcomes: I
     return bool(nx.is_d_separator(proper_backdoor_graph(dag, x, y), x, y, z))
 
 
-def is_backdoor_set(graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str],
-                    adjust: Iterable[str]) -> bool:
+def is_backdoor_set(
+    graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str], adjust: Iterable[str]
+) -> bool:
     """Pearl's back-door criterion: no descendant of ``X`` in ``Z``, and ``Z`` blocks every back-door path.
 
     >>> from causal.graph import from_edges
@@ -234,12 +236,13 @@ def _moral_setup(graph: CausalGraph, x: set[str], y: set[str]) -> tuple[_MoralSe
     anc = _ancestors(pbd, x | y)
     moral = nx.moral_graph(pbd.subgraph(anc))
     forb = forbidden_nodes(dag, x, y)
-    allowed = (anc - _latent(dag) - forb - y - x)
+    allowed = anc - _latent(dag) - forb - y - x
     return _MoralSearch(moral, x, y, allowed), allowed
 
 
-def iter_minimal_adjustment_sets(graph: CausalGraph, treatments: Iterable[str],
-                                 outcomes: Iterable[str]) -> Iterator[tuple[str, ...]]:
+def iter_minimal_adjustment_sets(
+    graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str]
+) -> Iterator[tuple[str, ...]]:
     """Yield every inclusion-minimal adjustment set (each a sorted tuple), with polynomial delay.
 
     Nothing is yielded when no adjustment set exists; ``()`` when the empty set is valid

@@ -39,8 +39,9 @@ Examples
 >>> r.estimand
 "Σ_{tar} P(tar | smoking) Σ_{smoking'} P(smoking') P(cancer | smoking', tar)"
 >>> bow = from_edges([("x", "y")], bidirected=[("x", "y")])
->>> print(identify(bow, ["x"], ["y"]).reason)
-x <-> y: the latent confounder opens x <- U -> y and no observed variable blocks it (a hedge for P(y | do(x)): F = {x, y}, F' = {y}; Shpitser & Pearl 2006, Theorem 4)
+>>> print(identify(bow, ["x"], ["y"]).reason)  # doctest: +NORMALIZE_WHITESPACE
+x <-> y: the latent confounder opens x <- U -> y and no observed variable blocks it
+(a hedge for P(y | do(x)): F = {x, y}, F' = {y}; Shpitser & Pearl 2006, Theorem 4)
 
 References
 ----------
@@ -110,7 +111,9 @@ def _query(y: Iterable[str], x: Iterable[str]) -> str:
     return f"P({', '.join(sorted(y))} | do({', '.join(sorted(x))}))"
 
 
-def check_query(graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str]) -> tuple[list[str], list[str]]:
+def check_query(
+    graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str]
+) -> tuple[list[str], list[str]]:
     """Validate a query; return its treatments and outcomes as lists.
 
     Raises
@@ -135,12 +138,15 @@ def check_query(graph: CausalGraph, treatments: Iterable[str], outcomes: Iterabl
         )
     for v in [*xs, *ys]:
         if v in graph.latent:
-            raise GraphError(f"{v!r} is latent (unobserved)", hint="treatments and outcomes must be observed nodes")
+            raise GraphError(
+                f"{v!r} is latent (unobserved)", hint="treatments and outcomes must be observed nodes"
+            )
     if not graph.is_acyclic():
         cycle = [u for u, _ in nx.find_cycle(graph.directed)]
         raise GraphError(
             "the graph has a directed cycle: " + " -> ".join([*cycle, cycle[0]]),
-            hint="identification needs an acyclic graph; break the loop (a feedback loop belongs in a stock-and-flow model)",
+            hint="identification needs an acyclic graph; break the loop "
+            "(a feedback loop belongs in a stock-and-flow model)",
         )
     return xs, ys
 
@@ -170,8 +176,9 @@ def _cut_out(dag: nx.DiGraph, nodes: set[str]) -> nx.DiGraph:
     return g
 
 
-def is_frontdoor_set(graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str],
-                     mediators: Iterable[str]) -> bool:
+def is_frontdoor_set(
+    graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str], mediators: Iterable[str]
+) -> bool:
     """Pearl's front-door criterion for the set ``mediators``.
 
     >>> from causal.graph import from_edges
@@ -233,7 +240,10 @@ def frontdoor_sets(
 
 
 def _reachable(dag: nx.DiGraph, sources: Iterable[str], given: set[str]) -> set[str]:
-    """Nodes d-connected to ``sources`` given ``given`` (the Bayes-ball search; Koller & Friedman 2009, Alg. 3.1)."""
+    """Nodes d-connected to ``sources`` given ``given``.
+
+    The Bayes-ball search (Koller & Friedman 2009, Algorithm 3.1), in one pass.
+    """
     anc: set[str] = set()
     stack = list(given)
     while stack:
@@ -262,7 +272,9 @@ def _reachable(dag: nx.DiGraph, sources: Iterable[str], given: set[str]) -> set[
     return reach
 
 
-def _instrument_setup(graph: CausalGraph, treatment: str, outcome: str) -> tuple[nx.DiGraph, nx.DiGraph, set[str]]:
+def _instrument_setup(
+    graph: CausalGraph, treatment: str, outcome: str
+) -> tuple[nx.DiGraph, nx.DiGraph, set[str]]:
     dag = graph.to_dag()
     x, y = {treatment}, {outcome}
     pbd = proper_backdoor_graph(dag, x, y)
@@ -271,7 +283,8 @@ def _instrument_setup(graph: CausalGraph, treatment: str, outcome: str) -> tuple
 
 
 def instruments(graph: CausalGraph, treatment: str, outcome: str) -> list[str]:
-    """Observed ``Z`` d-connected to ``treatment`` and d-separated from ``outcome`` once the causal paths are cut.
+    """Instruments: observed ``Z`` d-connected to ``treatment``, and d-separated from ``outcome``
+    once the causal paths are cut (the first edge of each removed).
 
     >>> from causal.graph import from_edges
     >>> g = from_edges([("z", "x"), ("x", "y")], bidirected=[("x", "y")])
@@ -425,7 +438,10 @@ def _hedge_reason(exc: Unidentifiable, graph: CausalGraph, x: list[str], y: list
     if len(best) == 2:
         a, b = best
         where = "" if b in y else f", and {b} lies on the way from {a} to {_fmt(y) if len(y) > 1 else y[0]}"
-        return f"{arcs}: the latent confounder opens {a} <- U -> {b}{where} and no observed variable blocks it {tail}"
+        return (
+            f"{arcs}: the latent confounder opens {a} <- U -> {b}{where} "
+            f"and no observed variable blocks it {tail}"
+        )
     return (
         f"{arcs}: latent confounders tie {best[0]} to {best[-1]} through "
         f"{', '.join(best[1:-1])}, which {x[0] if len(x) == 1 else 'the treatment'} also affects, "
@@ -484,12 +500,16 @@ def identify(
         fd, fd_complete = frontdoor_sets(graph, x, y, deadline=deadline)
         if not fd_complete:
             complete = False
-            notes.append(f"front-door search incomplete (time limit or more than {_MAX_FRONTDOOR_CANDIDATES} "
-                         f"candidates); found {len(fd)} set(s)")
+            notes.append(
+                f"front-door search incomplete (time limit or more than {_MAX_FRONTDOOR_CANDIDATES} "
+                f"candidates); found {len(fd)} set(s)"
+            )
         if deadline is None or time.perf_counter() < deadline:
             iv = instruments(graph, x[0], y[0])
-            civ = [{"instrument": z, "given": w}
-                   for z, w in conditional_instruments(graph, x[0], y[0], deadline=deadline)]
+            civ = [
+                {"instrument": z, "given": w}
+                for z, w in conditional_instruments(graph, x[0], y[0], deadline=deadline)
+            ]
         else:
             complete = False
             notes.append("instrument search skipped: time limit reached")
@@ -534,38 +554,51 @@ def identify(
         z = adjust[0]
         estimand = _adjustment_estimand(x, y, z)
         if z:
-            reason = (f"adjusting for {_fmt(z)} blocks every back-door path from {_fmt(x)} to {_fmt(y)} "
-                      "(generalised adjustment criterion)")
+            reason = (
+                f"adjusting for {_fmt(z)} blocks every back-door path from {_fmt(x)} to {_fmt(y)} "
+                "(generalised adjustment criterion)"
+            )
         else:
             reason = f"no adjustment needed: no open back-door path from {_fmt(x)} to {_fmt(y)}"
         if not effect_exists:
-            reason += f"; no directed path from {_fmt(x)} to {_fmt(y)}, so the effect is nil ({q} = P({', '.join(y)}))"
+            nil = f"{q} = P({', '.join(y)})"
+            reason += f"; no directed path from {_fmt(x)} to {_fmt(y)}, so the effect is nil ({nil})"
         joint = Term(frozenset([*x, *y, *z]))
         dom = set(joint.variables)
-        latex = to_latex(sum_over(z, product([conditional(joint, dom, y, [*x, *z]), marginal(joint, dom, z)])))
+        latex = to_latex(
+            sum_over(z, product([conditional(joint, dom, y, [*x, *z]), marginal(joint, dom, z)]))
+        )
     elif fd:
         by = "frontdoor"
         estimand, latex = id_text or "", id_latex
-        reason = (f"no adjustment set exists, but {_fmt(fd[0])} satisfies the front-door criterion: it "
-                  f"intercepts every directed path from {x[0]} to {y[0]}, and its confounding with "
-                  f"{y[0]} is blocked by {x[0]}")
+        reason = (
+            f"no adjustment set exists, but {_fmt(fd[0])} satisfies the front-door criterion: it "
+            f"intercepts every directed path from {x[0]} to {y[0]}, and its confounding with "
+            f"{y[0]} is blocked by {x[0]}"
+        )
     elif id_ok:
         by = "id"
         estimand, latex = id_text or "", id_latex
-        reason = ("no adjustment or front-door set exists; the ID algorithm identifies the effect "
-                  f"({', '.join(line.split(':')[0] for line in id_lines)})")
+        reason = (
+            "no adjustment or front-door set exists; the ID algorithm identifies the effect "
+            f"({', '.join(line.split(':')[0] for line in id_lines)})"
+        )
     else:
         by = "iv" if (iv or civ) else "none"
         reason = id_reason or f"{q} is not identifiable"
         if iv or civ:
             names = iv or [c["instrument"] for c in civ]
-            reason += (f"; the instrument(s) {', '.join(names)} identify it only under further assumptions "
-                       "(a linear model, for example)")
+            reason += (
+                f"; the instrument(s) {', '.join(names)} identify it only under further assumptions "
+                "(a linear model, for example)"
+            )
     if not complete and not identifiable:
         notes.append("not identified within the limits; what is listed above was established")
     if strict and not identifiable:
-        raise NotIdentifiableError(f"{q} is not identifiable: {reason}",
-                                   hint="measure a confounder, or look for a front-door set or an instrument")
+        raise NotIdentifiableError(
+            f"{q} is not identifiable: {reason}",
+            hint="measure a confounder, or look for a front-door set or an instrument",
+        )
     return Identification(
         treatments=x,
         outcomes=y,
@@ -594,8 +627,9 @@ def latent_projection_size(dag: nx.DiGraph) -> int:
     return dag.number_of_nodes() - len(_latent(dag))
 
 
-def evaluate_expectations(spec: CausalSpec, graph: CausalGraph | None = None, *,
-                          time_limit: float | None = DEFAULT_TIME_LIMIT) -> list[ClaimResult]:
+def evaluate_expectations(
+    spec: CausalSpec, graph: CausalGraph | None = None, *, time_limit: float | None = DEFAULT_TIME_LIMIT
+) -> list[ClaimResult]:
     """Check the ``expect:`` of every query of ``spec`` (kind ``"query"``, in file order).
 
     ``identifiable`` holds when the verdict matches; ``by`` when that route
@@ -633,8 +667,17 @@ def evaluate_expectations(spec: CausalSpec, graph: CausalGraph | None = None, *,
         try:
             r = identify(graph, query.treatment, query.outcome, time_limit=time_limit)
         except GraphError as err:
-            out.append(ClaimResult(index, "query", statement, None, f"cannot evaluate: {err.message}",
-                                   query.description, where))
+            out.append(
+                ClaimResult(
+                    index,
+                    "query",
+                    statement,
+                    None,
+                    f"cannot evaluate: {err.message}",
+                    query.description,
+                    where,
+                )
+            )
             continue
         holds: bool | None = True
         details = []
@@ -660,14 +703,25 @@ def evaluate_expectations(spec: CausalSpec, graph: CausalGraph | None = None, *,
                 ok = is_adjustment_set(graph, query.treatment, query.outcome, z)
                 if ok:
                     minimal = z in r.minimal_adjustment_sets
-                    details.append(f"{_fmt(z)} is a valid adjustment set" +
-                                   (" and minimal" if minimal else ", not minimal (minimal sets: " +
-                                    "; ".join(_fmt(s) for s in r.minimal_adjustment_sets) + ")"))
+                    details.append(
+                        f"{_fmt(z)} is a valid adjustment set"
+                        + (
+                            " and minimal"
+                            if minimal
+                            else ", not minimal (minimal sets: "
+                            + "; ".join(_fmt(s) for s in r.minimal_adjustment_sets)
+                            + ")"
+                        )
+                    )
                 else:
-                    details.append(f"{_fmt(z)} is not a valid adjustment set; minimal sets: " +
-                                   ("; ".join(_fmt(s) for s in r.minimal_adjustment_sets) or "none exists"))
+                    details.append(
+                        f"{_fmt(z)} is not a valid adjustment set; minimal sets: "
+                        + ("; ".join(_fmt(s) for s in r.minimal_adjustment_sets) or "none exists")
+                    )
             holds = holds and ok if holds is not None else None
-        out.append(ClaimResult(index, "query", statement, holds, "; ".join(details), query.description, where))
+        out.append(
+            ClaimResult(index, "query", statement, holds, "; ".join(details), query.description, where)
+        )
     return out
 
 
@@ -693,7 +747,10 @@ def run_with_time_limit(fn: Callable[[], T], seconds: float) -> tuple[bool, T | 
 
 
 def dowhy_graph(graph: CausalGraph) -> tuple[nx.DiGraph, list[str]]:
-    """DoWhy's view of the graph: a DAG with latent confounders as unobserved nodes, and the observed nodes."""
+    """DoWhy's view of the graph, and its observed nodes.
+
+    A plain DAG in which each latent confounder is an unobserved node.
+    """
     dag = graph.to_dag()
     plain = nx.DiGraph()
     plain.add_nodes_from(dag.nodes)
@@ -714,8 +771,14 @@ class DoWhyAnswer:
     estimand: Any = field(default=None, repr=False)
 
 
-def dowhy_identify(graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str], *,
-                   time_limit: float = 30.0, method: str = "default") -> DoWhyAnswer:
+def dowhy_identify(
+    graph: CausalGraph,
+    treatments: Iterable[str],
+    outcomes: Iterable[str],
+    *,
+    time_limit: float = 30.0,
+    method: str = "default",
+) -> DoWhyAnswer:
     """DoWhy's non-parametric identification (back-door, IV, front-door) under a time limit.
 
     ``method`` is DoWhy's back-door method (``"default"``, ``"minimal-adjustment"``,
@@ -727,11 +790,21 @@ def dowhy_identify(graph: CausalGraph, treatments: Iterable[str], outcomes: Iter
     def call() -> Any:
         import logging
 
-        from dowhy.causal_identifier.auto_identifier import BackdoorAdjustment, EstimandType, identify_effect_auto
+        from dowhy.causal_identifier.auto_identifier import (
+            BackdoorAdjustment,
+            EstimandType,
+            identify_effect_auto,
+        )
 
         logging.getLogger("dowhy").setLevel(logging.ERROR)
-        return identify_effect_auto(dag, x, y, observed, EstimandType.NONPARAMETRIC_ATE,
-                                    backdoor_adjustment=BackdoorAdjustment(method))
+        return identify_effect_auto(
+            dag,
+            x,
+            y,
+            observed,
+            EstimandType.NONPARAMETRIC_ATE,
+            backdoor_adjustment=BackdoorAdjustment(method),
+        )
 
     started = time.perf_counter()
     finished, est, error = run_with_time_limit(call, time_limit)
@@ -742,7 +815,9 @@ def dowhy_identify(graph: CausalGraph, treatments: Iterable[str], outcomes: Iter
         return DoWhyAnswer(True, seconds, error=f"{type(error).__name__}: {error}")
     sets = None
     if est.backdoor_variables is not None:
-        sets = sorted({tuple(sorted(v)) for k, v in est.backdoor_variables.items() if k != "backdoor" and v is not None})
+        sets = sorted(
+            {tuple(sorted(v)) for k, v in est.backdoor_variables.items() if k != "backdoor" and v is not None}
+        )
         sets = [list(s) for s in sets]
     return DoWhyAnswer(
         True,

@@ -84,7 +84,7 @@ def implied_independences(graph: CausalGraph) -> list[Implication]:
     observed = sorted(n for n, obs in dag.nodes(data="observed", default=True) if obs)
     out = []
     for i, a in enumerate(observed):
-        for b in observed[i + 1:]:
+        for b in observed[i + 1 :]:
             if dag.has_edge(a, b) or dag.has_edge(b, a):
                 continue
             z = nx.find_minimal_d_separator(dag, {a}, {b}, restricted=set(observed) - {a, b})
@@ -137,9 +137,7 @@ def _partial_correlation(data: Any, a: str, b: str, given: tuple[str, ...]) -> f
     return float(xa @ xb) / denom
 
 
-def test_implications(
-    graph: CausalGraph, data: pd.DataFrame, alpha: float = 0.05
-) -> list[ImplicationTest]:
+def test_implications(graph: CausalGraph, data: pd.DataFrame, alpha: float = 0.05) -> list[ImplicationTest]:
     """Test every implied independence on ``data`` (one column per observed variable).
 
     Rows with a missing value in the columns a test uses are dropped for that test.

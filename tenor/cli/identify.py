@@ -39,7 +39,9 @@ def _sets(sets: list[list[str]]) -> str:
 
 def identify_command(
     graph: str = typer.Argument(..., help="A tenor spec (.yaml) or a dagitty file; - reads standard input."),
-    treatment: list[str] = typer.Option(..., "--treatment", "-t", help="Treatment node (repeat for several)."),
+    treatment: list[str] = typer.Option(
+        ..., "--treatment", "-t", help="Treatment node (repeat for several)."
+    ),
     outcome: list[str] = typer.Option(..., "--outcome", "-o", help="Outcome node (repeat for several)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     fmt: str | None = typer.Option(None, "--format", help="yaml or dagitty (default: from the file name)."),
@@ -79,7 +81,9 @@ def _read_csv(path: str):
     except FileNotFoundError:
         raise SpecError(f"no such file: {path}", file=path, hint="check the path of the data file") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read CSV: {exc}", file=path, hint="give a comma-separated file with a header row") from None
+        raise SpecError(
+            f"cannot read CSV: {exc}", file=path, hint="give a comma-separated file with a header row"
+        ) from None
 
 
 def test_data_command(
@@ -101,25 +105,35 @@ def test_data_command(
     failed = [r for r in results if r.rejected]
     bonferroni = alpha / len(results) if results else alpha
     if as_json:
-        print(json.dumps({
-            "test": TEST_NAME,
-            "alpha": alpha,
-            "bonferroni_alpha": bonferroni,
-            "implications": [r.to_dict() for r in results],
-            "rejected": len(failed),
-        }, indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "test": TEST_NAME,
+                    "alpha": alpha,
+                    "bonferroni_alpha": bonferroni,
+                    "implications": [r.to_dict() for r in results],
+                    "rejected": len(failed),
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     else:
         print(f"{len(results)} implied independences, {TEST_NAME}, alpha = {alpha:g}")
         for r in results:
             flag = "FAIL" if r.rejected else "ok  "
-            print(f"  {flag} {r.implication!s:<40} r = {r.partial_correlation:+.3f}  z = {r.statistic:+.2f}  "
-                  f"p = {r.p_value:.3g}")
+            print(
+                f"  {flag} {r.implication!s:<40} r = {r.partial_correlation:+.3f}  z = {r.statistic:+.2f}  "
+                f"p = {r.p_value:.3g}"
+            )
         print(f"{len(failed)} rejected at alpha = {alpha:g} (Bonferroni threshold {bonferroni:.3g})")
     return 1 if failed else 0
 
 
 def simulate_data_command(
-    spec_path: str = typer.Argument(..., metavar="SPEC", help="A tenor spec whose edges have gains or signs."),
+    spec_path: str = typer.Argument(
+        ..., metavar="SPEC", help="A tenor spec whose edges have gains or signs."
+    ),
     n: int = typer.Option(..., "--n", min=1, help="Number of rows."),
     seed: int = typer.Option(..., "--seed", help="Random seed."),
     out: Path = typer.Option(..., "--out", help="CSV file to write (atomically)."),
@@ -147,8 +161,17 @@ def simulate_data_command(
                 estimates.append((name, estimate_effect(g, data, x, y)))
     missed = [e for _, e in estimates if e.estimate is not None and not e.within(tolerance)]
     if as_json:
-        print(json.dumps({"rows": n, "out": str(out), "tolerance": tolerance,
-                          "queries": [{"query": name, **e.to_dict()} for name, e in estimates]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "rows": n,
+                    "out": str(out),
+                    "tolerance": tolerance,
+                    "queries": [{"query": name, **e.to_dict()} for name, e in estimates],
+                },
+                indent=2,
+            )
+        )
     else:
         print(f"wrote {n} rows x {data.shape[1]} columns to {out}")
         for name, e in estimates:
@@ -156,8 +179,10 @@ def simulate_data_command(
                 print(f"  {name}: {e.treatment} -> {e.outcome}: no estimate ({e.note})")
                 continue
             mark = "ok  " if e.within(tolerance) else "MISS"
-            print(f"  {mark} {name}: {e.treatment} -> {e.outcome} by {e.route} {e.variables}: "
-                  f"estimate {e.estimate:+.4f}, truth {e.truth:+.4f}")
+            print(
+                f"  {mark} {name}: {e.treatment} -> {e.outcome} by {e.route} {e.variables}: "
+                f"estimate {e.estimate:+.4f}, truth {e.truth:+.4f}"
+            )
     return 1 if missed else 0
 
 

@@ -1,4 +1,4 @@
-"""Identification against published answer keys (tests/cases/identification.py), and the front door's errors."""
+"""Identification against published answer keys (tests/cases/identification.py), and its errors."""
 
 from __future__ import annotations
 
@@ -83,7 +83,9 @@ def test_latent_nodes_never_in_a_set():
 
 def test_bow_arc_reason_in_words():
     r = identify(from_edges([("x", "y")], bidirected=[("x", "y")]), "x", "y")
-    assert r.reason.startswith("x <-> y: the latent confounder opens x <- U -> y and no observed variable blocks it")
+    assert r.reason.startswith(
+        "x <-> y: the latent confounder opens x <- U -> y and no observed variable blocks it"
+    )
     assert r.hedge == {"F": ["x", "y"], "F_prime": ["y"]}
 
 
@@ -91,7 +93,9 @@ def test_confounded_mediator_reason_names_the_mediator():
     g = from_edges([("x", "m"), ("m", "y")], bidirected=[("x", "m")])
     r = identify(g, "x", "y")
     assert not r.identifiable
-    assert r.reason.startswith("x <-> m: the latent confounder opens x <- U -> m, and m lies on the way from x to y")
+    assert r.reason.startswith(
+        "x <-> m: the latent confounder opens x <- U -> m, and m lies on the way from x to y"
+    )
 
 
 def test_strict_raises():
@@ -101,7 +105,14 @@ def test_strict_raises():
 
 def test_to_dict_contract():
     d = identify(from_edges([("z", "x"), ("z", "y"), ("x", "y")]), "x", "y").to_dict()
-    for key in ("identifiable", "minimal_adjustment_sets", "frontdoor_sets", "instruments", "estimand", "reason"):
+    for key in (
+        "identifiable",
+        "minimal_adjustment_sets",
+        "frontdoor_sets",
+        "instruments",
+        "estimand",
+        "reason",
+    ):
         assert key in d
     assert d["minimal_adjustment_sets"] == [["z"]]
     assert isinstance(identify(from_edges([("x", "y")]), "x", "y"), Identification)

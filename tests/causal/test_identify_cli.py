@@ -46,8 +46,9 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 
 
 def test_identify_json_contract(spec_file, capsys):
-    code, out, _ = run(capsys, "identify", spec_file(FRONT_DOOR), "--treatment", "smoking", "--outcome", "cancer",
-                       "--json")
+    code, out, _ = run(
+        capsys, "identify", spec_file(FRONT_DOOR), "--treatment", "smoking", "--outcome", "cancer", "--json"
+    )
     assert code == 0
     d = json.loads(out)
     assert d["identifiable"] is True
@@ -90,7 +91,7 @@ def test_not_identifiable_strict_exits_1(spec_file, capsys):
     ],
 )
 def test_bad_queries_exit_2_with_one_message(spec_file, capsys, args, message):
-    code, out, err = run(capsys, "identify", spec_file(FRONT_DOOR), *args)
+    code, _, err = run(capsys, "identify", spec_file(FRONT_DOOR), *args)
     assert code == 2
     assert message in err
     assert err.count("error:") == 1
@@ -121,19 +122,44 @@ def test_simulate_then_test_data(spec_file, capsys, tmp_path):
 
 
 def test_simulate_check_estimates_each_query(spec_file, capsys, tmp_path):
-    code, text, _ = run(capsys, "simulate-data", spec_file(FRONT_DOOR), "--n", "20000", "--seed", "2",
-                        "--out", str(tmp_path / "d.csv"), "--check")
+    code, text, _ = run(
+        capsys,
+        "simulate-data",
+        spec_file(FRONT_DOOR),
+        "--n",
+        "20000",
+        "--seed",
+        "2",
+        "--out",
+        str(tmp_path / "d.csv"),
+        "--check",
+    )
     assert code == 0, text
     assert "ok   effect: smoking -> cancer by frontdoor ['tar']" in text
     assert "smoking" not in (tmp_path / "d.csv").read_text().splitlines()[0].split(",")[3:]
 
 
 def test_test_data_flags_a_wrong_graph(spec_file, capsys, tmp_path):
-    truth = "nodes: {a: {}, b: {}, c: {}}\nedges:\n  a -> b: {gain: 1}\n  b -> c: {gain: 1}\n  a -> c: {gain: 1}\n"
+    truth = (
+        "nodes: {a: {}, b: {}, c: {}}\nedges:\n  a -> b: {gain: 1}\n  b -> c: {gain: 1}\n"
+        + "  a -> c: {gain: 1}\n"
+    )
     wrong = "nodes: {a: {}, b: {}, c: {}}\nedges:\n  a -> b: {}\n  b -> c: {}\n"
     data = tmp_path / "d.csv"
-    assert run(capsys, "simulate-data", spec_file(truth, "t.yaml"), "--n", "2000", "--seed", "1",
-               "--out", str(data))[0] == 0
+    assert (
+        run(
+            capsys,
+            "simulate-data",
+            spec_file(truth, "t.yaml"),
+            "--n",
+            "2000",
+            "--seed",
+            "1",
+            "--out",
+            str(data),
+        )[0]
+        == 0
+    )
     code, text, _ = run(capsys, "test-data", spec_file(wrong, "w.yaml"), str(data), "--alpha", "0.01")
     assert code == 1
     assert "FAIL a ⊥ c | b" in text

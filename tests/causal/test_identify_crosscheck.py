@@ -1,4 +1,4 @@
-"""Cross-checks: tenor's verdicts against DoWhy (fully observed graphs) and y0 (graphs with latent confounders)."""
+"""Cross-checks: tenor against DoWhy (back-door, front door, instruments) and y0 (ID verdicts)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from causal.adjustment import is_backdoor_set, minimal_adjustment_sets
+from causal.id_algorithm import latent_projection
 from causal.identify import (
     dowhy_graph,
     dowhy_identify,
@@ -15,7 +16,6 @@ from causal.identify import (
     is_frontdoor_set,
     run_with_time_limit,
 )
-from causal.id_algorithm import latent_projection
 from tests.cases.identification import CASES, case_ids
 from tests.strategies import mixed_graphs
 
@@ -74,7 +74,7 @@ def test_dowhy_instruments_and_frontdoor(drawn):
     assert theirs <= set(instruments(graph, x, y))
     finished, fd, error = run_with_time_limit(lambda: identify_frontdoor(dag, [x], [y], observed), 30)
     assert finished and error is None
-    ours, complete = frontdoor_sets(graph, [x], [y])
+    ours, _ = frontdoor_sets(graph, [x], [y])
     if fd:
         assert is_frontdoor_set(graph, [x], [y], fd)
         assert ours
