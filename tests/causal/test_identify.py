@@ -223,3 +223,26 @@ queries:
     (r,) = evaluate_expectations(spec)
     assert r.holds is True
     assert "not minimal" in r.detail
+
+
+def _ladder(k: int):
+    """x <- a_i -> b_i -> y for i < k, and x -> y: 2**k minimal adjustment sets (one of a_i, b_i per rung)."""
+    edges = [("x", "y")]
+    for i in range(k):
+        edges += [(f"a{i}", "x"), (f"a{i}", f"b{i}"), (f"b{i}", "y")]
+    return from_edges(edges)
+
+
+def test_ladder_lists_every_combination():
+    sets = minimal_adjustment_sets(_ladder(4), ["x"], ["y"])
+    assert len(sets) == 16
+    assert ["a0", "a1", "a2", "a3"] in sets and ["b0", "b1", "b2", "b3"] in sets
+
+
+def test_time_limit_stops_the_listing_and_says_so():
+    r = identify(_ladder(16), "x", "y", time_limit=0.05)
+    assert r.identifiable and r.by == "backdoor"
+    assert not r.complete
+    assert 0 < len(r.minimal_adjustment_sets) < 2**16
+    assert "stopped at the time limit" in r.notes[0]
+    assert all(is_backdoor_set(_ladder(16), ["x"], ["y"], z) for z in r.minimal_adjustment_sets[:20])

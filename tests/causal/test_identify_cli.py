@@ -173,3 +173,16 @@ def test_test_data_missing_column(spec_file, capsys, tmp_path):
     code, _, err = run(capsys, "test-data", spec_file(wrong), str(data))
     assert code == 2
     assert "no column for c" in err
+
+
+def test_time_limit_note_in_the_report(spec_file, capsys):
+    lines = ["nodes: {x: {}, y: {}" + "".join(f", a{i}: {{}}, b{i}: {{}}" for i in range(16)) + "}", "edges:"]
+    lines.append("  x -> y: {}")
+    for i in range(16):
+        lines += [f"  a{i} -> x: {{}}", f"  a{i} -> b{i}: {{}}", f"  b{i} -> y: {{}}"]
+    code, out, _ = run(
+        capsys, "identify", spec_file("\n".join(lines) + "\n"), "-t", "x", "-o", "y", "--time-limit", "0.05"
+    )
+    assert code == 0
+    assert "identifiable:            yes (by backdoor)" in out
+    assert "note:                    listing of minimal adjustment sets stopped at the time limit" in out
