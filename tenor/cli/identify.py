@@ -90,6 +90,9 @@ def test_data_command(
     spec_path: str = typer.Argument(..., metavar="SPEC", help="A tenor spec or a dagitty file."),
     data_path: str = typer.Argument(..., metavar="DATA.csv", help="One column per observed node."),
     alpha: float = typer.Option(0.05, "--alpha", help="Significance level of each test."),
+    basis: str = typer.Option(
+        "missing-edge", "--basis", help="missing-edge (one per non-adjacent pair) or local-markov."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     fmt: str | None = typer.Option(None, "--format", help="yaml or dagitty (default: from the file name)."),
 ) -> int:
@@ -99,7 +102,7 @@ def test_data_command(
     _, g = _load_graph(spec_path, fmt)
     data = _read_csv(data_path)
     try:
-        results = test_implications(g, data, alpha)
+        results = test_implications(g, data, alpha, basis)
     except SpecError as err:
         raise SpecError(err.message, file=data_path, hint=err.hint) from None
     failed = [r for r in results if r.rejected]
@@ -109,6 +112,7 @@ def test_data_command(
             json.dumps(
                 {
                     "test": TEST_NAME,
+                    "basis": basis,
                     "alpha": alpha,
                     "bonferroni_alpha": bonferroni,
                     "implications": [r.to_dict() for r in results],
@@ -119,7 +123,7 @@ def test_data_command(
             )
         )
     else:
-        print(f"{len(results)} implied independences, {TEST_NAME}, alpha = {alpha:g}")
+        print(f"{len(results)} implied independences ({basis} basis), {TEST_NAME}, alpha = {alpha:g}")
         for r in results:
             flag = "FAIL" if r.rejected else "ok  "
             print(

@@ -37,9 +37,16 @@ def test_latent_chain_keeps_a_testable_implication():
 @given(mixed_graphs())
 def test_every_implication_is_a_d_separation(drawn):
     graph, _, _ = drawn
-    for imp in implied_independences(graph):
-        assert is_d_separated(graph, imp.a, imp.b, list(imp.given))
-        assert not (set(imp.given) & graph.latent)
+    for basis in ("missing-edge", "local-markov"):
+        for imp in implied_independences(graph, basis):
+            assert is_d_separated(graph, imp.a, imp.b, list(imp.given))
+            assert not (set(imp.given) & graph.latent)
+
+
+def test_local_markov_of_a_dag_conditions_on_parents():
+    # Pearl (2009), Theorem 1.2.7: each variable is independent of its earlier non-parents given its parents
+    g = from_edges([("a", "b"), ("a", "c"), ("b", "d"), ("c", "d")])
+    assert [str(i) for i in implied_independences(g, "local-markov")] == ["a ⊥ d | b, c", "b ⊥ c | a"]
 
 
 def test_true_graph_passes_and_wrong_graph_fails():
