@@ -80,6 +80,7 @@ __all__ = [
     "forbidden_nodes",
     "is_adjustment_set",
     "is_backdoor_set",
+    "is_minimal_adjustment_set",
     "iter_minimal_adjustment_sets",
     "list_minimal_adjustment_sets",
     "minimal_adjustment_sets",
@@ -172,6 +173,24 @@ def is_backdoor_set(
     cut = dag.copy()
     cut.remove_edges_from([(v, c) for v in x for c in dag.successors(v)])
     return bool(nx.is_d_separator(cut, x, y, z))
+
+
+def is_minimal_adjustment_set(
+    graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str], adjust: Iterable[str]
+) -> bool:
+    """Whether ``adjust`` is an adjustment set and no proper subset of it is one.
+
+    >>> from causal.graph import from_edges
+    >>> g = from_edges([("a", "x"), ("a", "y"), ("b", "y"), ("x", "y")])
+    >>> [is_minimal_adjustment_set(g, ["x"], ["y"], z) for z in (["a"], ["a", "b"])]
+    [True, False]
+    """
+    x, y, z = set(treatments), set(outcomes), set(adjust)
+    if not is_adjustment_set(graph, x, y, z):
+        return False
+    dag = graph.to_dag()
+    allowed = set(dag.nodes) - _latent(dag) - forbidden_nodes(dag, x, y) - y
+    return bool(nx.is_minimal_d_separator(proper_backdoor_graph(dag, x, y), x, y, z, restricted=allowed))
 
 
 @dataclass(frozen=True)

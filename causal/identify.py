@@ -68,6 +68,7 @@ import networkx as nx
 from causal.adjustment import (
     forbidden_nodes,
     is_adjustment_set,
+    is_minimal_adjustment_set,
     list_minimal_adjustment_sets,
     proper_backdoor_graph,
     proper_causal_nodes,
@@ -531,7 +532,7 @@ def identify(
     id_lines: list[str] = []
     hedge = None
     id_reason = ""
-    run_id = not adjust or latent_projection_size(dag) <= 60
+    run_id = not adjust or _observed_count(dag) <= 60
     id_ok: bool | None = None
     if run_id:
         try:
@@ -603,8 +604,6 @@ def identify(
                 f"; the instrument(s) {', '.join(names)} identify it only under further assumptions "
                 "(a linear model, for example)"
             )
-    if not complete and not identifiable:
-        notes.append("not identified within the limits; what is listed above was established")
     if strict and not identifiable:
         raise NotIdentifiableError(
             f"{q} is not identifiable: {reason}",
@@ -633,7 +632,7 @@ def identify(
     )
 
 
-def latent_projection_size(dag: nx.DiGraph) -> int:
+def _observed_count(dag: nx.DiGraph) -> int:
     """Number of observed nodes (the size of the graph ID works on)."""
     return dag.number_of_nodes() - len(_latent(dag))
 
@@ -690,46 +689,34 @@ def evaluate_expectations(
                 )
             )
             continue
-        holds: bool | None = True
+        verdicts: list[bool | None] = []
         details = []
         if expect.identifiable is not None:
-            ok = r.identifiable == expect.identifiable
-            if not ok and not r.complete and not r.identifiable:
-                holds = None
-            holds = holds and ok if holds is not None else None
+            verdicts.append(r.identifiable == expect.identifiable)
             details.append(("identifiable" if r.identifiable else "not identifiable") + f": {r.reason}")
         if expect.by is not None:
-            ok = (expect.by == "none" and not r.identifiable and not r.routes) or expect.by in r.routes
             if expect.by == "none":
-                ok = not r.identifiable
-            holds = holds and ok if holds is not None else None
+                ok: bool | None = not r.identifiable
+            elif expect.by in r.routes:
+                ok = True
+            else:
+                ok = None if (not r.complete and expect.by in ("frontdoor", "iv")) else False
+            verdicts.append(ok)
             details.append(f"routes that identify it: {', '.join(r.routes) or 'none'}")
         if expect.adjust is not None:
             z = sorted(expect.adjust)
-            unknown = [v for v in z if v not in graph.directed]
-            if unknown:
-                ok = False
-                details.append(f"unknown node(s) in adjust: {', '.join(unknown)}")
+            valid = is_adjustment_set(graph, query.treatment, query.outcome, z)
+            verdicts.append(valid)
+            listed = "; ".join(_fmt(s) for s in r.minimal_adjustment_sets)
+            if not valid:
+                details.append(
+                    f"{_fmt(z)} is not a valid adjustment set; minimal sets: {listed or 'none exists'}"
+                )
+            elif is_minimal_adjustment_set(graph, query.treatment, query.outcome, z):
+                details.append(f"{_fmt(z)} is a valid adjustment set and minimal")
             else:
-                ok = is_adjustment_set(graph, query.treatment, query.outcome, z)
-                if ok:
-                    minimal = z in r.minimal_adjustment_sets
-                    details.append(
-                        f"{_fmt(z)} is a valid adjustment set"
-                        + (
-                            " and minimal"
-                            if minimal
-                            else ", not minimal (minimal sets: "
-                            + "; ".join(_fmt(s) for s in r.minimal_adjustment_sets)
-                            + ")"
-                        )
-                    )
-                else:
-                    details.append(
-                        f"{_fmt(z)} is not a valid adjustment set; minimal sets: "
-                        + ("; ".join(_fmt(s) for s in r.minimal_adjustment_sets) or "none exists")
-                    )
-            holds = holds and ok if holds is not None else None
+                details.append(f"{_fmt(z)} is a valid adjustment set, not minimal (minimal sets: {listed})")
+        holds = False if False in verdicts else None if None in verdicts else True
         out.append(
             ClaimResult(index, "query", statement, holds, "; ".join(details), query.description, where)
         )

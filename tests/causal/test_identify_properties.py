@@ -109,3 +109,16 @@ def test_instruments_match_their_definition(drawn):
         assert z in allowed and set(w) <= allowed - {z}
         assert nx.is_d_separator(pbd, {z}, {y}, set(w))
         assert not nx.is_d_separator(dag, {z}, {x}, set(w))
+
+
+@SETTINGS
+@given(mixed_graphs(max_nodes=7))
+def test_minimality_check_agrees_with_the_listing(drawn):
+    from causal.adjustment import is_minimal_adjustment_set
+
+    graph, x, y = drawn
+    listed = minimal_adjustment_sets(graph, [x], [y])
+    candidates = [v for v in observed_nodes(graph) if v not in (x, y)]
+    for k in range(min(len(candidates), 3) + 1):
+        for z in combinations(candidates, k):
+            assert is_minimal_adjustment_set(graph, [x], [y], z) == (sorted(z) in listed)
