@@ -228,7 +228,7 @@ def line_4(y: frozenset[str], x: frozenset[str], p: Estimand, g: ADMG) -> list[f
     return comps if len(comps) > 1 else None
 
 
-def _factor(p: Estimand, g: ADMG, order: list[str], v: str, restrict: set[str] | None = None) -> Estimand:
+def _factor(p: Estimand, g: ADMG, order: list[str], v: str) -> Estimand:
     """``P(v_i | v_π^{(i-1)})`` of the current distribution ``p``."""
     before = order[: order.index(v)]
     return conditional(p, g.nodes, v, before)

@@ -588,6 +588,13 @@ def identify(
             f"intercepts every directed path from {x[0]} to {y[0]}, and its confounding with "
             f"{y[0]} is blocked by {x[0]}"
         )
+    elif id_ok and not effect_exists:
+        by = "id"
+        estimand, latex = id_text or "", id_latex
+        reason = (
+            f"no directed path from {_fmt(x)} to {_fmt(y)}: intervening does not change {_fmt(y)}, "
+            f"{q} = P({', '.join(y)})"
+        )
     elif id_ok:
         by = "id"
         estimand, latex = id_text or "", id_latex

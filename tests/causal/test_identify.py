@@ -246,3 +246,11 @@ def test_time_limit_stops_the_listing_and_says_so():
     assert 0 < len(r.minimal_adjustment_sets) < 2**16
     assert "stopped at the time limit" in r.notes[0]
     assert all(is_backdoor_set(_ladder(16), ["x"], ["y"], z) for z in r.minimal_adjustment_sets[:20])
+
+
+def test_outcome_causing_the_treatment():
+    # y -> x: no adjustment set can separate adjacent nodes, yet P(y | do(x)) = P(y)
+    r = identify(from_edges([("y", "x")]), "x", "y")
+    assert r.identifiable and r.by == "id" and r.minimal_adjustment_sets == []
+    assert r.estimand == "P(y)"
+    assert r.reason.startswith("no directed path from {x} to {y}")
