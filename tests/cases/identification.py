@@ -97,6 +97,43 @@ CASES: list[Case] = [
         biased_sets=[[], ["x4"], ["x6"], ["x3"], ["x4", "x6"]],
     ),
     Case(
+        name="Book of Why, game 2",
+        reference="Pearl & Mackenzie (2018). The Book of Why, ch. 4, game 2; DoWhy's TEST_GRAPH_SOLUTIONS "
+        "(book_of_why_game2): no adjustment needed, B and C are biased.",
+        edges=[("A", "X"), ("A", "B"), ("B", "C"), ("D", "B"), ("D", "E"), ("X", "E"), ("E", "Y")],
+        treatment=["X"],
+        outcome=["Y"],
+        identifiable=True,
+        by="backdoor",
+        minimal_sets=[[]],
+        biased_sets=[["B"], ["C"], ["B", "C"]],
+    ),
+    Case(
+        name="Book of Why, game 5",
+        reference="Pearl & Mackenzie (2018). The Book of Why, ch. 4, game 5: adjust for C, or for A and B "
+        "(B alone opens X <- A -> B <- C -> Y); DoWhy's TEST_GRAPH_SOLUTIONS lists the smallest, {C}.",
+        edges=[("A", "X"), ("A", "B"), ("B", "X"), ("C", "B"), ("C", "Y"), ("X", "Y")],
+        treatment=["X"],
+        outcome=["Y"],
+        identifiable=True,
+        by="backdoor",
+        minimal_sets=[["C"], ["A", "B"]],
+        biased_sets=[["B"], ["A"]],
+    ),
+    Case(
+        name="Book of Why, game 5 with C unobserved",
+        reference="Pearl & Mackenzie (2018). The Book of Why, ch. 4, game 5; DoWhy's TEST_GRAPH_SOLUTIONS "
+        "(book_of_why_game5_C_is_unobserved): only {A, B} is left.",
+        edges=[("A", "X"), ("A", "B"), ("B", "X"), ("C", "B"), ("C", "Y"), ("X", "Y")],
+        latent=["C"],
+        treatment=["X"],
+        outcome=["Y"],
+        identifiable=True,
+        by="backdoor",
+        minimal_sets=[["A", "B"]],
+        biased_sets=[["B"], ["A"], []],
+    ),
+    Case(
         name="front door: smoking, tar, cancer",
         reference="Pearl, J. (2009). Causality, 2nd ed., §3.3.2, Fig. 3.5: a latent genotype confounds "
         "smoking and cancer; tar satisfies the front-door criterion (eq. 3.42).",
