@@ -186,3 +186,12 @@ def test_time_limit_note_in_the_report(spec_file, capsys):
     assert code == 0
     assert "identifiable:            yes (by backdoor)" in out
     assert "note:                    listing of minimal adjustment sets stopped at the time limit" in out
+
+
+def test_identify_reads_dagitty(tmp_path, capsys):
+    pytest.importorskip("causal.formats.dagitty", reason="the dagitty reader is part of the graph formats")
+    path = tmp_path / "g.dagitty"
+    path.write_text("dag {\n  x -> y\n  z -> x\n  z -> y\n}\n")
+    code, out, _ = run(capsys, "identify", str(path), "--treatment", "x", "--outcome", "y", "--json")
+    assert code == 0
+    assert json.loads(out)["minimal_adjustment_sets"] == [["z"]]
