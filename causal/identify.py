@@ -445,7 +445,13 @@ def _hedge_reason(exc: Unidentifiable, graph: CausalGraph, x: list[str], y: list
     arcs = " <-> ".join(best)
     if len(best) == 2:
         a, b = best
-        where = "" if b in y else f", and {b} lies on the way from {a} to {_fmt(y) if len(y) > 1 else y[0]}"
+        target = _fmt(y) if len(y) > 1 else y[0]
+        if b in y:
+            where = ""
+        elif b in nx.descendants(graph.directed, a):
+            where = f", and {b} lies on the way from {a} to {target}"
+        else:
+            where = f", and {b} affects {target}"
         return (
             f"{arcs}: the latent confounder opens {a} <- U -> {b}{where} "
             f"and no observed variable blocks it {tail}"
