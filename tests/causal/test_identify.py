@@ -254,3 +254,15 @@ def test_outcome_causing_the_treatment():
     assert r.identifiable and r.by == "id" and r.minimal_adjustment_sets == []
     assert r.estimand == "P(y)"
     assert r.reason.startswith("no directed path from {x} to {y}")
+
+
+def test_run_with_time_limit_gives_up():
+    import time
+
+    from causal.identify import run_with_time_limit
+
+    assert run_with_time_limit(lambda: 42, 5) == (True, 42, None)
+    finished, result, error = run_with_time_limit(lambda: time.sleep(2), 0.05)
+    assert (finished, result, error) == (False, None, None)
+    finished, _, error = run_with_time_limit(lambda: 1 / 0, 5)
+    assert finished and isinstance(error, ZeroDivisionError)

@@ -86,3 +86,15 @@ def test_estimate_lands_near_the_path_product_truth(drawn):
     est = estimate_effect(graph, data, x, y, identification=r)
     assert est.estimate is not None, est.note
     assert est.within(TOLERANCE), est
+
+
+def test_no_linear_estimator_for_the_napkin():
+    g = from_edges(
+        [("w", "z"), ("z", "x"), ("x", "y")],
+        bidirected=[("w", "x"), ("w", "y")],
+        gains={("w", "z"): 1.0, ("z", "x"): 1.0, ("x", "y"): 0.5},
+    )
+    est = estimate_effect(g, simulate(g, 500, seed=1), "x", "y")
+    assert est.route == "id" and est.estimate is None
+    assert "no linear estimator" in est.note
+    assert est.truth == 0.5
