@@ -371,6 +371,7 @@ class Identification:
     complete: bool = True
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    dowhy: dict[str, Any] | None = None
 
     @property
     def query(self) -> str:
@@ -405,6 +406,7 @@ class Identification:
             "complete": self.complete,
             "notes": list(self.notes),
             "seconds": round(self.seconds, 6),
+            "dowhy": self.dowhy,
         }
 
     def _repr_html_(self) -> str:
@@ -471,6 +473,7 @@ def identify(
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     strict: bool = False,
     max_sets: int | None = 10_000,
+    dowhy: bool = False,
 ) -> Identification:
     """Identify ``P(outcomes | do(treatments))`` in ``graph``.
 
@@ -481,6 +484,9 @@ def identify(
 
     ``time_limit`` bounds the listing of sets (in seconds): when reached, the
     result has ``complete=False`` and says in ``notes`` what was established.
+    With ``dowhy=True``, DoWhy's own identification (back-door, IV, front-door)
+    runs too, within the same time limit (default 10 s), and is reported under
+    ``dowhy``; a DoWhy back-door set that fails the adjustment criterion is noted.
 
     Raises
     ------
@@ -617,6 +623,15 @@ def identify(
                 f"; the instrument(s) {', '.join(names)} identify it only under further assumptions "
                 "(a linear model, for example)"
             )
+    dowhy_report = None
+    if dowhy:
+        answer = dowhy_identify(graph, x, y, time_limit=time_limit or DEFAULT_TIME_LIMIT)
+        dowhy_report = answer.to_dict()
+        if not answer.finished:
+            notes.append(f"DoWhy {answer.error}")
+        for s in answer.backdoor_sets or []:
+            if not is_adjustment_set(graph, x, y, s):
+                notes.append(f"DoWhy's back-door set {_fmt(s)} fails the adjustment criterion")
     if strict and not identifiable:
         raise NotIdentifiableError(
             f"{q} is not identifiable: {reason}",
@@ -642,6 +657,7 @@ def identify(
         complete=complete,
         notes=notes,
         seconds=time.perf_counter() - started,
+        dowhy=dowhy_report,
     )
 
 
@@ -780,6 +796,16 @@ class DoWhyAnswer:
     frontdoor: list[str] | None = None
     error: str | None = None
     estimand: Any = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "finished": self.finished,
+            "seconds": round(self.seconds, 4),
+            "backdoor_sets": self.backdoor_sets,
+            "instruments": self.instruments,
+            "frontdoor": self.frontdoor,
+            "error": self.error,
+        }
 
 
 def dowhy_identify(

@@ -37,6 +37,18 @@ def _sets(sets: list[list[str]]) -> str:
     return "; ".join("{" + ", ".join(s) + "}" for s in sets)
 
 
+def _dowhy_line(d: dict) -> str:
+    if not d["finished"] or d["error"]:
+        found = d["error"] or "gave up"
+    else:
+        instruments = ", ".join(d["instruments"] or []) or "none"
+        frontdoor = _sets([d["frontdoor"]] if d["frontdoor"] else [])
+        found = (
+            f"back-door {_sets(d['backdoor_sets'] or [])}; instruments {instruments}; front-door {frontdoor}"
+        )
+    return f"DoWhy ({d['seconds']:.2f} s):          {found}"
+
+
 def identify_command(
     graph: str = typer.Argument(..., help="A tenor spec (.yaml) or a dagitty file; - reads standard input."),
     treatment: list[str] = typer.Option(
@@ -47,12 +59,15 @@ def identify_command(
     fmt: str | None = typer.Option(None, "--format", help="yaml or dagitty (default: from the file name)."),
     time_limit: float = typer.Option(10.0, "--time-limit", min=0.01, help="Seconds for listing sets."),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when the effect is not identifiable."),
+    dowhy: bool = typer.Option(
+        False, "--dowhy", help="Also run DoWhy's identification (within the time limit)."
+    ),
 ) -> int:
     """Is the effect of TREATMENT on OUTCOME identifiable, how, and why (not)?"""
     from causal.identify import identify
 
     _, g = _load_graph(graph, fmt)
-    r = identify(g, treatment, outcome, time_limit=time_limit)
+    r = identify(g, treatment, outcome, time_limit=time_limit, dowhy=dowhy)
     if as_json:
         print(json.dumps(r.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -68,6 +83,8 @@ def identify_command(
             lines.append(f"  conditional instrument: {c['instrument']} given {{{', '.join(c['given'])}}}")
         lines.append(f"estimand:                {r.estimand or '-'}")
         lines.append(f"reason:                  {r.reason}")
+        if r.dowhy is not None:
+            lines.append(_dowhy_line(r.dowhy))
         lines += [f"note:                    {n}" for n in r.notes]
         print("\n".join(lines))
     return 1 if strict and not r.identifiable else 0

@@ -195,3 +195,14 @@ def test_identify_reads_dagitty(tmp_path, capsys):
     code, out, _ = run(capsys, "identify", str(path), "--treatment", "x", "--outcome", "y", "--json")
     assert code == 0
     assert json.loads(out)["minimal_adjustment_sets"] == [["z"]]
+
+
+def test_identify_with_dowhy(spec_file, capsys):
+    pytest.importorskip("dowhy", reason="DoWhy's own identification")
+    code, out, _ = run(capsys, "identify", spec_file(CONFOUNDED), "-t", "x", "-o", "y", "--dowhy", "--json")
+    assert code == 0
+    d = json.loads(out)["dowhy"]
+    assert d["finished"] and d["error"] is None
+    assert ["z"] in d["backdoor_sets"]
+    code, out, _ = run(capsys, "identify", spec_file(FRONT_DOOR), "-t", "smoking", "-o", "cancer", "--dowhy")
+    assert "front-door {tar}" in out
