@@ -151,8 +151,9 @@ CASES: list[Case] = [
     ),
     Case(
         name="instrument with latent confounding",
-        reference="Pearl, J. (2009). Causality, 2nd ed., §7.4.5 (Fig. 7.4?) and Angrist, Imbens & Rubin "
-        "(1996): z -> x -> y with x <-> y; not identifiable nonparametrically, z is an instrument.",
+        reference="Pearl, J. (2009). Causality, 2nd ed., §7.4.5 (Definition 7.4.1) and §8.2; Angrist, "
+        "Imbens & Rubin (1996): z -> x -> y with x <-> y; not identifiable nonparametrically, z is an "
+        "instrument.",
         edges=[("z", "x"), ("x", "y")],
         bidirected=[("x", "y")],
         treatment=["x"],
