@@ -122,3 +122,14 @@ def test_minimality_check_agrees_with_the_listing(drawn):
     for k in range(min(len(candidates), 3) + 1):
         for z in combinations(candidates, k):
             assert is_minimal_adjustment_set(graph, [x], [y], z) == (sorted(z) in listed)
+
+
+@settings(max_examples=80, deadline=None)
+@given(mixed_graphs(min_nodes=4, max_nodes=7), st.data())
+def test_two_outcomes_equal_brute_force(drawn, data):
+    graph, x, y = drawn
+    others = [v for v in observed_nodes(graph) if v not in (x, y)]
+    if not others:
+        return
+    ys = [y, data.draw(st.sampled_from(others))]
+    assert minimal_adjustment_sets(graph, [x], ys) == _brute_force_minimal(graph, [x], ys, is_adjustment_set)
