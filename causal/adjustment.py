@@ -80,6 +80,7 @@ __all__ = [
     "forbidden_nodes",
     "is_adjustment_set",
     "is_backdoor_set",
+    "is_minimal_adjustment_set",
     "iter_minimal_adjustment_sets",
     "list_minimal_adjustment_sets",
     "minimal_adjustment_sets",
@@ -136,8 +137,9 @@ def proper_backdoor_graph(dag: nx.DiGraph, x: set[str], y: set[str]) -> nx.DiGra
     return pbd
 
 
-def is_adjustment_set(graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str],
-                      adjust: Iterable[str]) -> bool:
+def is_adjustment_set(
+    graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str], adjust: Iterable[str]
+) -> bool:
     """Whether ``adjust`` satisfies the (generalised) adjustment criterion for the total effect.
 
     >>> from causal.graph import from_edges
@@ -154,8 +156,9 @@ def is_adjustment_set(graph: CausalGraph, treatments: Iterable[str], outcomes: I
     return bool(nx.is_d_separator(proper_backdoor_graph(dag, x, y), x, y, z))
 
 
-def is_backdoor_set(graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str],
-                    adjust: Iterable[str]) -> bool:
+def is_backdoor_set(
+    graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str], adjust: Iterable[str]
+) -> bool:
     """Pearl's back-door criterion: no descendant of ``X`` in ``Z``, and ``Z`` blocks every back-door path.
 
     >>> from causal.graph import from_edges
@@ -170,6 +173,24 @@ def is_backdoor_set(graph: CausalGraph, treatments: Iterable[str], outcomes: Ite
     cut = dag.copy()
     cut.remove_edges_from([(v, c) for v in x for c in dag.successors(v)])
     return bool(nx.is_d_separator(cut, x, y, z))
+
+
+def is_minimal_adjustment_set(
+    graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str], adjust: Iterable[str]
+) -> bool:
+    """Whether ``adjust`` is an adjustment set and no proper subset of it is one.
+
+    >>> from causal.graph import from_edges
+    >>> g = from_edges([("a", "x"), ("a", "y"), ("b", "y"), ("x", "y")])
+    >>> [is_minimal_adjustment_set(g, ["x"], ["y"], z) for z in (["a"], ["a", "b"])]
+    [True, False]
+    """
+    x, y, z = set(treatments), set(outcomes), set(adjust)
+    if not is_adjustment_set(graph, x, y, z):
+        return False
+    dag = graph.to_dag()
+    allowed = set(dag.nodes) - _latent(dag) - forbidden_nodes(dag, x, y) - y
+    return bool(nx.is_minimal_d_separator(proper_backdoor_graph(dag, x, y), x, y, z, restricted=allowed))
 
 
 @dataclass(frozen=True)
@@ -234,12 +255,13 @@ def _moral_setup(graph: CausalGraph, x: set[str], y: set[str]) -> tuple[_MoralSe
     anc = _ancestors(pbd, x | y)
     moral = nx.moral_graph(pbd.subgraph(anc))
     forb = forbidden_nodes(dag, x, y)
-    allowed = (anc - _latent(dag) - forb - y - x)
+    allowed = anc - _latent(dag) - forb - y - x
     return _MoralSearch(moral, x, y, allowed), allowed
 
 
-def iter_minimal_adjustment_sets(graph: CausalGraph, treatments: Iterable[str],
-                                 outcomes: Iterable[str]) -> Iterator[tuple[str, ...]]:
+def iter_minimal_adjustment_sets(
+    graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str]
+) -> Iterator[tuple[str, ...]]:
     """Yield every inclusion-minimal adjustment set (each a sorted tuple), with polynomial delay.
 
     Nothing is yielded when no adjustment set exists; ``()`` when the empty set is valid
@@ -259,6 +281,7 @@ def iter_minimal_adjustment_sets(graph: CausalGraph, treatments: Iterable[str],
     if comp & x:
         return
     near_y = search.boundary(set(y), allowed, through_terminals=False)[1] - x - y
+    neighbours: dict[str, set[str]] = {}
     done: set[frozenset[str]] = set()
     stack = [frozenset(start)]
     done.add(stack[0])
@@ -266,7 +289,9 @@ def iter_minimal_adjustment_sets(graph: CausalGraph, treatments: Iterable[str],
         sep = stack.pop()
         yield tuple(sorted(sep))
         for s in sorted(sep - near_y):
-            ns = search.boundary({s}, allowed - {s}, through_terminals=False)[1] - x - y
+            ns = neighbours.get(s)
+            if ns is None:
+                ns = neighbours[s] = search.boundary({s}, allowed - {s}, through_terminals=False)[1] - x - y
             comp, nxt_set = search.component_of_y(set(sep) | ns)
             nxt = frozenset(nxt_set)
             if nxt not in done and not comp & x:

@@ -162,7 +162,9 @@ def marginal(p: Estimand, domain: Iterable[str], keep: Iterable[str]) -> Estiman
     return sum_over(frozenset(domain) - frozenset(keep), p)
 
 
-def conditional(p: Estimand, domain: Iterable[str], target: str | Iterable[str], given: Iterable[str]) -> Estimand:
+def conditional(
+    p: Estimand, domain: Iterable[str], target: str | Iterable[str], given: Iterable[str]
+) -> Estimand:
     """``p(target | given)`` for the distribution ``p`` over ``domain``."""
     t = frozenset([target]) if isinstance(target, str) else frozenset(target)
     g = frozenset(given)
@@ -173,7 +175,12 @@ def conditional(p: Estimand, domain: Iterable[str], target: str | Iterable[str],
     den = marginal(p, dom, g)
     if den == ONE:
         return num
-    if isinstance(num, Term) and isinstance(den, Term) and num.given == den.given and den.variables <= num.variables:
+    if (
+        isinstance(num, Term)
+        and isinstance(den, Term)
+        and num.given == den.given
+        and den.variables <= num.variables
+    ):
         return Term(num.variables - den.variables, num.given | den.variables)
     return Quotient(num, den)
 
@@ -206,7 +213,7 @@ def _render(e: Estimand, rename: dict[str, str], scope: set[str], latex: bool) -
         parts = []
         for i, f in enumerate(e.factors):
             text = _render(f, rename, scope, latex)
-            if isinstance(f, Sum) and i < len(e.factors) - 1 or isinstance(f, Quotient):
+            if (isinstance(f, Sum) and i < len(e.factors) - 1) or isinstance(f, Quotient):
                 text = f"[{text}]"
             parts.append(text)
         return " ".join(parts)

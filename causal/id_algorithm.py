@@ -18,7 +18,8 @@ Fig. 3 of the paper; ``π`` is a topological order):
 4. if ``C(G ∖ X) = {S_1, …, S_k}``: return ``Σ_{v∖(y∪x)} Π_i ID(s_i, v ∖ s_i, P, G)``;
 5. if ``C(G) = {G}``: FAIL, the *hedge* ``(G, S)`` proves non-identifiability;
 6. if ``S ∈ C(G)``: return ``Σ_{s∖y} Π_{V_i ∈ S} P(v_i | v_π^{(i-1)})``;
-7. if ``S ⊂ S' ∈ C(G)``: return ``ID(y, x ∩ S', Π_{V_i ∈ S'} P(V_i | V_π^{(i-1)} ∩ S', v_π^{(i-1)} ∖ S'), G_{S'})``.
+7. if ``S ⊂ S' ∈ C(G)``: return ``ID(y, x ∩ S', P', G_{S'})`` with
+   ``P' = Π_{V_i ∈ S'} P(V_i | V_π^{(i-1)} ∩ S', v_π^{(i-1)} ∖ S')``.
 
 :func:`id_algorithm` returns the estimand (:mod:`causal.estimand`) and the
 lines it took, or raises :class:`Unidentifiable` carrying the hedge. Each
@@ -117,7 +118,11 @@ class ADMG:
 
 
 def latent_projection(graph: CausalGraph) -> ADMG:
-    """The ADMG over observed nodes: ``a -> b`` through latent nodes only, ``a <-> b`` for a shared latent cause."""
+    """The ADMG over observed nodes.
+
+    ``a -> b`` when a directed path leads from ``a`` to ``b`` through latent
+    nodes only; ``a <-> b`` when they share a latent cause.
+    """
     dag = graph.to_dag()
     latent = {n for n, obs in dag.nodes(data="observed", default=True) if not obs}
     observed = [n for n in dag.nodes if n not in latent]
@@ -147,7 +152,7 @@ def latent_projection(graph: CausalGraph) -> ADMG:
     for u in latent:
         reached = sorted(observed_reach(u))
         for i, a in enumerate(reached):
-            for b in reached[i + 1:]:
+            for b in reached[i + 1 :]:
                 bidirected.add_edge(a, b)
     return ADMG(directed, bidirected)
 
@@ -162,8 +167,14 @@ def c_components(g: ADMG, nodes: Iterable[str] | None = None) -> list[frozenset[
 class Unidentifiable(Exception):
     """ID failed at line 5: the hedge ``(F, F')`` shows the effect is not identifiable."""
 
-    def __init__(self, hedge_f: frozenset[str], hedge_f_prime: frozenset[str], graph: ADMG,
-                 x: frozenset[str], y: frozenset[str]) -> None:
+    def __init__(
+        self,
+        hedge_f: frozenset[str],
+        hedge_f_prime: frozenset[str],
+        graph: ADMG,
+        x: frozenset[str],
+        y: frozenset[str],
+    ) -> None:
         super().__init__(f"hedge F={sorted(hedge_f)}, F'={sorted(hedge_f_prime)}")
         self.hedge_f = hedge_f
         self.hedge_f_prime = hedge_f_prime
@@ -217,7 +228,7 @@ def line_4(y: frozenset[str], x: frozenset[str], p: Estimand, g: ADMG) -> list[f
     return comps if len(comps) > 1 else None
 
 
-def _factor(p: Estimand, g: ADMG, order: list[str], v: str, restrict: set[str] | None = None) -> Estimand:
+def _factor(p: Estimand, g: ADMG, order: list[str], v: str) -> Estimand:
     """``P(v_i | v_π^{(i-1)})`` of the current distribution ``p``."""
     before = order[: order.index(v)]
     return conditional(p, g.nodes, v, before)

@@ -39,8 +39,9 @@ Examples
 >>> r.estimand
 "Σ_{tar} P(tar | smoking) Σ_{smoking'} P(smoking') P(cancer | smoking', tar)"
 >>> bow = from_edges([("x", "y")], bidirected=[("x", "y")])
->>> print(identify(bow, ["x"], ["y"]).reason)
-x <-> y: the latent confounder opens x <- U -> y and no observed variable blocks it (a hedge for P(y | do(x)): F = {x, y}, F' = {y}; Shpitser & Pearl 2006, Theorem 4)
+>>> print(identify(bow, ["x"], ["y"]).reason)  # doctest: +NORMALIZE_WHITESPACE
+x <-> y: the latent confounder opens x <- U -> y and no observed variable blocks it
+(a hedge for P(y | do(x)): F = {x, y}, F' = {y}; Shpitser & Pearl 2006, Theorem 4)
 
 References
 ----------
@@ -67,12 +68,13 @@ import networkx as nx
 from causal.adjustment import (
     forbidden_nodes,
     is_adjustment_set,
+    is_minimal_adjustment_set,
     list_minimal_adjustment_sets,
     proper_backdoor_graph,
     proper_causal_nodes,
 )
 from causal.claims import ClaimResult
-from causal.estimand import Term, conditional, marginal, product, sum_over, to_latex, to_text
+from causal.estimand import Estimand, Sum, Term, conditional, marginal, product, sum_over, to_latex, to_text
 from causal.graph import CausalGraph, build_graph
 from causal.id_algorithm import Unidentifiable, id_algorithm, latent_projection
 from causal.spec import CausalSpec
@@ -110,7 +112,9 @@ def _query(y: Iterable[str], x: Iterable[str]) -> str:
     return f"P({', '.join(sorted(y))} | do({', '.join(sorted(x))}))"
 
 
-def check_query(graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str]) -> tuple[list[str], list[str]]:
+def check_query(
+    graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str]
+) -> tuple[list[str], list[str]]:
     """Validate a query; return its treatments and outcomes as lists.
 
     Raises
@@ -135,12 +139,15 @@ def check_query(graph: CausalGraph, treatments: Iterable[str], outcomes: Iterabl
         )
     for v in [*xs, *ys]:
         if v in graph.latent:
-            raise GraphError(f"{v!r} is latent (unobserved)", hint="treatments and outcomes must be observed nodes")
+            raise GraphError(
+                f"{v!r} is latent (unobserved)", hint="treatments and outcomes must be observed nodes"
+            )
     if not graph.is_acyclic():
         cycle = [u for u, _ in nx.find_cycle(graph.directed)]
         raise GraphError(
             "the graph has a directed cycle: " + " -> ".join([*cycle, cycle[0]]),
-            hint="identification needs an acyclic graph; break the loop (a feedback loop belongs in a stock-and-flow model)",
+            hint="identification needs an acyclic graph; break the loop "
+            "(a feedback loop belongs in a stock-and-flow model)",
         )
     return xs, ys
 
@@ -170,8 +177,9 @@ def _cut_out(dag: nx.DiGraph, nodes: set[str]) -> nx.DiGraph:
     return g
 
 
-def is_frontdoor_set(graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str],
-                     mediators: Iterable[str]) -> bool:
+def is_frontdoor_set(
+    graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str], mediators: Iterable[str]
+) -> bool:
     """Pearl's front-door criterion for the set ``mediators``.
 
     >>> from causal.graph import from_edges
@@ -232,60 +240,97 @@ def frontdoor_sets(
     return [sorted(s) for s in found], complete
 
 
+def _reachable(dag: nx.DiGraph, sources: Iterable[str], given: set[str]) -> set[str]:
+    """Nodes d-connected to ``sources`` given ``given``.
+
+    The Bayes-ball search (Koller & Friedman 2009, Algorithm 3.1), in one pass.
+    """
+    anc: set[str] = set()
+    stack = list(given)
+    while stack:
+        v = stack.pop()
+        if v not in anc:
+            anc.add(v)
+            stack.extend(dag.predecessors(v))
+    seen: set[tuple[str, bool]] = set()
+    reach: set[str] = set()
+    todo = [(s, True) for s in sources]  # True: the trail arrives from a child (going up)
+    while todo:
+        v, up = todo.pop()
+        if (v, up) in seen:
+            continue
+        seen.add((v, up))
+        if v not in given:
+            reach.add(v)
+        if up and v not in given:
+            todo.extend((p, True) for p in dag.predecessors(v))
+            todo.extend((c, False) for c in dag.successors(v))
+        elif not up:
+            if v not in given:
+                todo.extend((c, False) for c in dag.successors(v))
+            if v in anc:
+                todo.extend((p, True) for p in dag.predecessors(v))
+    return reach
+
+
+def _instrument_setup(
+    graph: CausalGraph, treatment: str, outcome: str
+) -> tuple[nx.DiGraph, nx.DiGraph, set[str]]:
+    dag = graph.to_dag()
+    x, y = {treatment}, {outcome}
+    pbd = proper_backdoor_graph(dag, x, y)
+    allowed = set(dag.nodes) - forbidden_nodes(dag, x, y) - y - _latent(dag)
+    return dag, pbd, allowed
+
+
 def instruments(graph: CausalGraph, treatment: str, outcome: str) -> list[str]:
-    """Observed ``Z`` d-connected to ``treatment`` and d-separated from ``outcome`` once the causal paths are cut.
+    """Instruments: observed ``Z`` d-connected to ``treatment``, and d-separated from ``outcome``
+    once the causal paths are cut (the first edge of each removed).
 
     >>> from causal.graph import from_edges
     >>> g = from_edges([("z", "x"), ("x", "y")], bidirected=[("x", "y")])
     >>> instruments(g, "x", "y")
     ['z']
     """
-    dag = graph.to_dag()
-    x, y = {treatment}, {outcome}
-    pbd = proper_backdoor_graph(dag, x, y)
-    banned = forbidden_nodes(dag, x, y) | y | _latent(dag)
-    out = []
-    for z in sorted(set(dag.nodes) - banned):
-        if not nx.is_d_separator(dag, {z}, x, set()) and nx.is_d_separator(pbd, {z}, y, set()):
-            out.append(z)
-    return out
+    dag, pbd, allowed = _instrument_setup(graph, treatment, outcome)
+    near_x = _reachable(dag, [treatment], set())
+    near_y = _reachable(pbd, [outcome], set())
+    return sorted((allowed & near_x) - near_y)
 
 
-def conditional_instruments(graph: CausalGraph, treatment: str, outcome: str) -> list[tuple[str, list[str]]]:
+def conditional_instruments(
+    graph: CausalGraph, treatment: str, outcome: str, *, deadline: float | None = None
+) -> list[tuple[str, list[str]]]:
     """Instruments that need a conditioning set, each with one such set ``W``.
 
     ``W`` has no descendant of the causal paths from ``treatment`` to
     ``outcome``, d-separates ``Z`` from ``outcome`` with those paths cut, and
-    leaves ``Z`` d-connected to ``treatment``. The search tries a minimal
-    separator, then the ancestral one (van der Zander et al. 2015); what it
-    reports is always valid.
+    leaves ``Z`` d-connected to ``treatment``. Candidates are the ancestors of
+    ``treatment`` and ``outcome``; ``W`` starts as the allowed ancestors of ``Z``
+    and ``outcome`` (which separate them whenever any allowed set does; van der
+    Zander et al. 2015) and is then made minimal. What is reported is always
+    valid; the search stops at ``deadline`` (a :func:`time.perf_counter` value).
 
     >>> from causal.graph import from_edges
     >>> g = from_edges([("w", "z"), ("w", "y"), ("z", "x"), ("x", "y")], bidirected=[("x", "y")])
     >>> conditional_instruments(g, "x", "y")
     [('z', ['w'])]
     """
-    dag = graph.to_dag()
-    x, y = {treatment}, {outcome}
-    pbd = proper_backdoor_graph(dag, x, y)
-    banned = forbidden_nodes(dag, x, y) | y | _latent(dag)
+    dag, pbd, allowed = _instrument_setup(graph, treatment, outcome)
     plain = set(instruments(graph, treatment, outcome))
-    allowed = set(dag.nodes) - banned
+    anc_xy = nx.ancestors(dag, treatment) | nx.ancestors(dag, outcome)
+    anc_y = nx.ancestors(pbd, outcome)
     out = []
-    for z in sorted(allowed - plain):
-        restricted = allowed - {z}
-        tries = []
-        w = nx.find_minimal_d_separator(pbd, {z}, y, restricted=restricted)
-        if w is not None:
-            tries.append(set(w))
-            anc = set()
-            for v in (z, *y):
-                anc |= nx.ancestors(pbd, v)
-            tries.append(anc & restricted)
-        for w_set in tries:
-            if nx.is_d_separator(pbd, {z}, y, w_set) and not nx.is_d_separator(dag, {z}, x, w_set):
-                out.append((z, sorted(w_set)))
-                break
+    for z in sorted((allowed & anc_xy) - plain):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        w0 = (allowed & (anc_y | nx.ancestors(pbd, z))) - {z}
+        if z in _reachable(pbd, [outcome], w0) or treatment not in _reachable(dag, [z], w0):
+            continue
+        w = nx.find_minimal_d_separator(pbd, {z}, {outcome}, restricted=w0)
+        if w is None or treatment not in _reachable(dag, [z], set(w)):
+            w = w0
+        out.append((z, sorted(w)))
     return out
 
 
@@ -294,6 +339,13 @@ def _adjustment_estimand(x: list[str], y: list[str], z: list[str]) -> str:
     dom = set(joint.variables)
     e = sum_over(z, product([conditional(joint, dom, y, [*x, *z]), marginal(joint, dom, z)]))
     return to_text(e)
+
+
+def _frontdoor_estimand(x: str, y: str, m: list[str]) -> Estimand:
+    """Pearl's front-door formula (2009, eq. 3.29): ``Σ_m P(m | x) Σ_{x'} P(y | x', m) P(x')``."""
+    ms, xs = frozenset(m), frozenset([x])
+    inner = Sum(xs, product([Term(xs), Term(frozenset([y]), xs | ms)]))
+    return Sum(ms, product([Term(ms, xs), inner]))
 
 
 @dataclass(frozen=True)
@@ -319,6 +371,7 @@ class Identification:
     complete: bool = True
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    dowhy: dict[str, Any] | None = None
 
     @property
     def query(self) -> str:
@@ -353,6 +406,7 @@ class Identification:
             "complete": self.complete,
             "notes": list(self.notes),
             "seconds": round(self.seconds, 6),
+            "dowhy": self.dowhy,
         }
 
     def _repr_html_(self) -> str:
@@ -393,8 +447,17 @@ def _hedge_reason(exc: Unidentifiable, graph: CausalGraph, x: list[str], y: list
     arcs = " <-> ".join(best)
     if len(best) == 2:
         a, b = best
-        where = "" if b in y else f", and {b} lies on the way from {a} to {_fmt(y) if len(y) > 1 else y[0]}"
-        return f"{arcs}: the latent confounder opens {a} <- U -> {b}{where} and no observed variable blocks it {tail}"
+        target = _fmt(y) if len(y) > 1 else y[0]
+        if b in y:
+            where = ""
+        elif b in nx.descendants(graph.directed, a):
+            where = f", and {b} lies on the way from {a} to {target}"
+        else:
+            where = f", and {b} affects {target}"
+        return (
+            f"{arcs}: the latent confounder opens {a} <- U -> {b}{where} "
+            f"and no observed variable blocks it {tail}"
+        )
     return (
         f"{arcs}: latent confounders tie {best[0]} to {best[-1]} through "
         f"{', '.join(best[1:-1])}, which {x[0] if len(x) == 1 else 'the treatment'} also affects, "
@@ -410,6 +473,7 @@ def identify(
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     strict: bool = False,
     max_sets: int | None = 10_000,
+    dowhy: bool = False,
 ) -> Identification:
     """Identify ``P(outcomes | do(treatments))`` in ``graph``.
 
@@ -420,6 +484,9 @@ def identify(
 
     ``time_limit`` bounds the listing of sets (in seconds): when reached, the
     result has ``complete=False`` and says in ``notes`` what was established.
+    With ``dowhy=True``, DoWhy's own identification (back-door, IV, front-door)
+    runs too, within the same time limit (default 10 s), and is reported under
+    ``dowhy``; a DoWhy back-door set that fails the adjustment criterion is noted.
 
     Raises
     ------
@@ -436,7 +503,10 @@ def identify(
     complete = True
     effect_exists = _has_directed_path(dag, set(x), set(y))
 
-    listing = list_minimal_adjustment_sets(graph, x, y, max_sets=max_sets, time_limit=time_limit)
+    # the listing of adjustment sets gets most of the time; the front door and instruments the rest
+    listing = list_minimal_adjustment_sets(
+        graph, x, y, max_sets=max_sets, time_limit=None if time_limit is None else 0.7 * time_limit
+    )
     adjust = listing.lists()
     if not listing.complete:
         complete = False
@@ -453,11 +523,16 @@ def identify(
         fd, fd_complete = frontdoor_sets(graph, x, y, deadline=deadline)
         if not fd_complete:
             complete = False
-            notes.append(f"front-door search incomplete (time limit or more than {_MAX_FRONTDOOR_CANDIDATES} "
-                         f"candidates); found {len(fd)} set(s)")
+            notes.append(
+                f"front-door search incomplete (time limit or more than {_MAX_FRONTDOOR_CANDIDATES} "
+                f"candidates); found {len(fd)} set(s)"
+            )
         if deadline is None or time.perf_counter() < deadline:
             iv = instruments(graph, x[0], y[0])
-            civ = [{"instrument": z, "given": w} for z, w in conditional_instruments(graph, x[0], y[0])]
+            civ = [
+                {"instrument": z, "given": w}
+                for z, w in conditional_instruments(graph, x[0], y[0], deadline=deadline)
+            ]
         else:
             complete = False
             notes.append("instrument search skipped: time limit reached")
@@ -469,7 +544,7 @@ def identify(
     id_lines: list[str] = []
     hedge = None
     id_reason = ""
-    run_id = not adjust or latent_projection_size(dag) <= 60
+    run_id = not adjust or _observed_count(dag) <= 60
     id_ok: bool | None = None
     if run_id:
         try:
@@ -502,38 +577,66 @@ def identify(
         z = adjust[0]
         estimand = _adjustment_estimand(x, y, z)
         if z:
-            reason = (f"adjusting for {_fmt(z)} blocks every back-door path from {_fmt(x)} to {_fmt(y)} "
-                      "(generalised adjustment criterion)")
+            reason = (
+                f"adjusting for {_fmt(z)} blocks every back-door path from {_fmt(x)} to {_fmt(y)} "
+                "(generalised adjustment criterion)"
+            )
         else:
             reason = f"no adjustment needed: no open back-door path from {_fmt(x)} to {_fmt(y)}"
         if not effect_exists:
-            reason += f"; no directed path from {_fmt(x)} to {_fmt(y)}, so the effect is nil ({q} = P({', '.join(y)}))"
+            nil = f"{q} = P({', '.join(y)})"
+            reason += f"; no directed path from {_fmt(x)} to {_fmt(y)}, so the effect is nil ({nil})"
         joint = Term(frozenset([*x, *y, *z]))
         dom = set(joint.variables)
-        latex = to_latex(sum_over(z, product([conditional(joint, dom, y, [*x, *z]), marginal(joint, dom, z)])))
+        latex = to_latex(
+            sum_over(z, product([conditional(joint, dom, y, [*x, *z]), marginal(joint, dom, z)]))
+        )
     elif fd:
         by = "frontdoor"
+        front = _frontdoor_estimand(x[0], y[0], fd[0])
+        estimand, latex = to_text(front), to_latex(front)
+        reason = (
+            f"no adjustment set exists, but {_fmt(fd[0])} satisfies the front-door criterion: it "
+            f"intercepts every directed path from {x[0]} to {y[0]}, and its confounding with "
+            f"{y[0]} is blocked by {x[0]}"
+        )
+    elif id_ok and not effect_exists:
+        by = "id"
         estimand, latex = id_text or "", id_latex
-        reason = (f"no adjustment set exists, but {_fmt(fd[0])} satisfies the front-door criterion: it "
-                  f"intercepts every directed path from {x[0]} to {y[0]}, and its confounding with "
-                  f"{y[0]} is blocked by {x[0]}")
+        reason = (
+            f"no directed path from {_fmt(x)} to {_fmt(y)}: intervening does not change {_fmt(y)}, "
+            f"{q} = P({', '.join(y)})"
+        )
     elif id_ok:
         by = "id"
         estimand, latex = id_text or "", id_latex
-        reason = ("no adjustment or front-door set exists; the ID algorithm identifies the effect "
-                  f"({', '.join(line.split(':')[0] for line in id_lines)})")
+        reason = (
+            "no adjustment or front-door set exists; the ID algorithm identifies the effect "
+            f"({', '.join(line.split(':')[0] for line in id_lines)})"
+        )
     else:
         by = "iv" if (iv or civ) else "none"
         reason = id_reason or f"{q} is not identifiable"
         if iv or civ:
             names = iv or [c["instrument"] for c in civ]
-            reason += (f"; the instrument(s) {', '.join(names)} identify it only under further assumptions "
-                       "(a linear model, for example)")
-    if not complete and not identifiable:
-        notes.append("not identified within the limits; what is listed above was established")
+            reason += (
+                f"; the instrument(s) {', '.join(names)} identify it only under further assumptions "
+                "(a linear model, for example)"
+            )
+    dowhy_report = None
+    if dowhy:
+        answer = dowhy_identify(graph, x, y, time_limit=time_limit or DEFAULT_TIME_LIMIT)
+        dowhy_report = answer.to_dict()
+        if not answer.finished:
+            notes.append(f"DoWhy {answer.error}")
+        for s in answer.backdoor_sets or []:
+            if not is_adjustment_set(graph, x, y, s):
+                notes.append(f"DoWhy's back-door set {_fmt(s)} fails the adjustment criterion")
     if strict and not identifiable:
-        raise NotIdentifiableError(f"{q} is not identifiable: {reason}",
-                                   hint="measure a confounder, or look for a front-door set or an instrument")
+        raise NotIdentifiableError(
+            f"{q} is not identifiable: {reason}",
+            hint="measure a confounder, or look for a front-door set or an instrument",
+        )
     return Identification(
         treatments=x,
         outcomes=y,
@@ -554,16 +657,18 @@ def identify(
         complete=complete,
         notes=notes,
         seconds=time.perf_counter() - started,
+        dowhy=dowhy_report,
     )
 
 
-def latent_projection_size(dag: nx.DiGraph) -> int:
+def _observed_count(dag: nx.DiGraph) -> int:
     """Number of observed nodes (the size of the graph ID works on)."""
     return dag.number_of_nodes() - len(_latent(dag))
 
 
-def evaluate_expectations(spec: CausalSpec, graph: CausalGraph | None = None, *,
-                          time_limit: float | None = DEFAULT_TIME_LIMIT) -> list[ClaimResult]:
+def evaluate_expectations(
+    spec: CausalSpec, graph: CausalGraph | None = None, *, time_limit: float | None = DEFAULT_TIME_LIMIT
+) -> list[ClaimResult]:
     """Check the ``expect:`` of every query of ``spec`` (kind ``"query"``, in file order).
 
     ``identifiable`` holds when the verdict matches; ``by`` when that route
@@ -601,41 +706,49 @@ def evaluate_expectations(spec: CausalSpec, graph: CausalGraph | None = None, *,
         try:
             r = identify(graph, query.treatment, query.outcome, time_limit=time_limit)
         except GraphError as err:
-            out.append(ClaimResult(index, "query", statement, None, f"cannot evaluate: {err.message}",
-                                   query.description, where))
+            out.append(
+                ClaimResult(
+                    index,
+                    "query",
+                    statement,
+                    None,
+                    f"cannot evaluate: {err.message}",
+                    query.description,
+                    where,
+                )
+            )
             continue
-        holds: bool | None = True
+        verdicts: list[bool | None] = []
         details = []
         if expect.identifiable is not None:
-            ok = r.identifiable == expect.identifiable
-            if not ok and not r.complete and not r.identifiable:
-                holds = None
-            holds = holds and ok if holds is not None else None
+            verdicts.append(r.identifiable == expect.identifiable)
             details.append(("identifiable" if r.identifiable else "not identifiable") + f": {r.reason}")
         if expect.by is not None:
-            ok = (expect.by == "none" and not r.identifiable and not r.routes) or expect.by in r.routes
             if expect.by == "none":
-                ok = not r.identifiable
-            holds = holds and ok if holds is not None else None
+                ok: bool | None = not r.identifiable
+            elif expect.by in r.routes:
+                ok = True
+            else:
+                ok = None if (not r.complete and expect.by in ("frontdoor", "iv")) else False
+            verdicts.append(ok)
             details.append(f"routes that identify it: {', '.join(r.routes) or 'none'}")
         if expect.adjust is not None:
             z = sorted(expect.adjust)
-            unknown = [v for v in z if v not in graph.directed]
-            if unknown:
-                ok = False
-                details.append(f"unknown node(s) in adjust: {', '.join(unknown)}")
+            valid = is_adjustment_set(graph, query.treatment, query.outcome, z)
+            verdicts.append(valid)
+            listed = "; ".join(_fmt(s) for s in r.minimal_adjustment_sets)
+            if not valid:
+                details.append(
+                    f"{_fmt(z)} is not a valid adjustment set; minimal sets: {listed or 'none exists'}"
+                )
+            elif is_minimal_adjustment_set(graph, query.treatment, query.outcome, z):
+                details.append(f"{_fmt(z)} is a valid adjustment set and minimal")
             else:
-                ok = is_adjustment_set(graph, query.treatment, query.outcome, z)
-                if ok:
-                    minimal = z in r.minimal_adjustment_sets
-                    details.append(f"{_fmt(z)} is a valid adjustment set" +
-                                   (" and minimal" if minimal else ", not minimal (minimal sets: " +
-                                    "; ".join(_fmt(s) for s in r.minimal_adjustment_sets) + ")"))
-                else:
-                    details.append(f"{_fmt(z)} is not a valid adjustment set; minimal sets: " +
-                                   ("; ".join(_fmt(s) for s in r.minimal_adjustment_sets) or "none exists"))
-            holds = holds and ok if holds is not None else None
-        out.append(ClaimResult(index, "query", statement, holds, "; ".join(details), query.description, where))
+                details.append(f"{_fmt(z)} is a valid adjustment set, not minimal (minimal sets: {listed})")
+        holds = False if False in verdicts else None if None in verdicts else True
+        out.append(
+            ClaimResult(index, "query", statement, holds, "; ".join(details), query.description, where)
+        )
     return out
 
 
@@ -661,7 +774,10 @@ def run_with_time_limit(fn: Callable[[], T], seconds: float) -> tuple[bool, T | 
 
 
 def dowhy_graph(graph: CausalGraph) -> tuple[nx.DiGraph, list[str]]:
-    """DoWhy's view of the graph: a DAG with latent confounders as unobserved nodes, and the observed nodes."""
+    """DoWhy's view of the graph, and its observed nodes.
+
+    A plain DAG in which each latent confounder is an unobserved node.
+    """
     dag = graph.to_dag()
     plain = nx.DiGraph()
     plain.add_nodes_from(dag.nodes)
@@ -681,9 +797,25 @@ class DoWhyAnswer:
     error: str | None = None
     estimand: Any = field(default=None, repr=False)
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "finished": self.finished,
+            "seconds": round(self.seconds, 4),
+            "backdoor_sets": self.backdoor_sets,
+            "instruments": self.instruments,
+            "frontdoor": self.frontdoor,
+            "error": self.error,
+        }
 
-def dowhy_identify(graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str], *,
-                   time_limit: float = 30.0, method: str = "default") -> DoWhyAnswer:
+
+def dowhy_identify(
+    graph: CausalGraph,
+    treatments: Iterable[str],
+    outcomes: Iterable[str],
+    *,
+    time_limit: float = 30.0,
+    method: str = "default",
+) -> DoWhyAnswer:
     """DoWhy's non-parametric identification (back-door, IV, front-door) under a time limit.
 
     ``method`` is DoWhy's back-door method (``"default"``, ``"minimal-adjustment"``,
@@ -695,11 +827,21 @@ def dowhy_identify(graph: CausalGraph, treatments: Iterable[str], outcomes: Iter
     def call() -> Any:
         import logging
 
-        from dowhy.causal_identifier.auto_identifier import BackdoorAdjustment, EstimandType, identify_effect_auto
+        from dowhy.causal_identifier.auto_identifier import (
+            BackdoorAdjustment,
+            EstimandType,
+            identify_effect_auto,
+        )
 
         logging.getLogger("dowhy").setLevel(logging.ERROR)
-        return identify_effect_auto(dag, x, y, observed, EstimandType.NONPARAMETRIC_ATE,
-                                    backdoor_adjustment=BackdoorAdjustment(method))
+        return identify_effect_auto(
+            dag,
+            x,
+            y,
+            observed,
+            EstimandType.NONPARAMETRIC_ATE,
+            backdoor_adjustment=BackdoorAdjustment(method),
+        )
 
     started = time.perf_counter()
     finished, est, error = run_with_time_limit(call, time_limit)
@@ -710,7 +852,9 @@ def dowhy_identify(graph: CausalGraph, treatments: Iterable[str], outcomes: Iter
         return DoWhyAnswer(True, seconds, error=f"{type(error).__name__}: {error}")
     sets = None
     if est.backdoor_variables is not None:
-        sets = sorted({tuple(sorted(v)) for k, v in est.backdoor_variables.items() if k != "backdoor" and v is not None})
+        sets = sorted(
+            {tuple(sorted(v)) for k, v in est.backdoor_variables.items() if k != "backdoor" and v is not None}
+        )
         sets = [list(s) for s in sets]
     return DoWhyAnswer(
         True,

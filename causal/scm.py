@@ -86,7 +86,9 @@ def linear_gains(graph: CausalGraph, default_gain: float = DEFAULT_GAIN) -> Caus
     return CausalGraph(directed, graph.bidirected.copy(), graph.spec)
 
 
-def true_effect(graph: CausalGraph, treatment: str, outcome: str, default_gain: float = DEFAULT_GAIN) -> float:
+def true_effect(
+    graph: CausalGraph, treatment: str, outcome: str, default_gain: float = DEFAULT_GAIN
+) -> float:
     """The total effect (sum of path products) in the linear reading of ``graph``."""
     return total_effect(linear_gains(graph, default_gain), treatment, outcome)
 
@@ -151,7 +153,9 @@ class EffectEstimate:
 
     def within(self, tolerance: float) -> bool:
         """Whether ``|estimate - truth| <= tolerance · max(1, |truth|)``."""
-        return self.estimate is not None and abs(self.estimate - self.truth) <= tolerance * max(1.0, abs(self.truth))
+        return self.estimate is not None and abs(self.estimate - self.truth) <= tolerance * max(
+            1.0, abs(self.truth)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -220,17 +224,36 @@ def estimate_effect(
     elif route == "frontdoor":
         singles = [s for s in ident.frontdoor_sets if len(s) == 1]
         if not singles:
-            return EffectEstimate(treatment, outcome, route, "", [], None, truth, 0.0,
-                                  "DoWhy's two-stage regression takes a one-node front-door set")
+            return EffectEstimate(
+                treatment,
+                outcome,
+                route,
+                "",
+                [],
+                None,
+                truth,
+                0.0,
+                "DoWhy's two-stage regression takes a one-node front-door set",
+            )
         variables = singles[0]
     elif route == "iv":
         if not ident.instruments:
-            return EffectEstimate(treatment, outcome, route, "", [], None, truth, 0.0,
-                                  "only conditional instruments; DoWhy's IV estimator takes unconditional ones")
+            return EffectEstimate(
+                treatment,
+                outcome,
+                route,
+                "",
+                [],
+                None,
+                truth,
+                0.0,
+                "only conditional instruments; DoWhy's IV estimator takes unconditional ones",
+            )
         variables = ident.instruments[:1]
     else:
-        return EffectEstimate(treatment, outcome, route, "", [], None, truth, 0.0,
-                              f"no linear estimator for route {route!r}")
+        return EffectEstimate(
+            treatment, outcome, route, "", [], None, truth, 0.0, f"no linear estimator for route {route!r}"
+        )
     method = _METHODS[route]
 
     def call() -> float:
@@ -244,19 +267,38 @@ def estimate_effect(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = CausalModel(data=data, treatment=[treatment], outcome=[outcome], graph=dag)
-            result = model.estimate_effect(_estimand(route, treatment, outcome, variables), method_name=method,
-                                           test_significance=False)
+            result = model.estimate_effect(
+                _estimand(route, treatment, outcome, variables), method_name=method, test_significance=False
+            )
         return float(result.value)
 
     started = time.perf_counter()
     finished, value, error = run_with_time_limit(call, time_limit)
     seconds = time.perf_counter() - started
     if not finished:
-        return EffectEstimate(treatment, outcome, route, method, variables, None, truth, seconds,
-                              f"DoWhy gave up after {time_limit:g}s")
+        return EffectEstimate(
+            treatment,
+            outcome,
+            route,
+            method,
+            variables,
+            None,
+            truth,
+            seconds,
+            f"DoWhy gave up after {time_limit:g}s",
+        )
     if error is not None:
-        return EffectEstimate(treatment, outcome, route, method, variables, None, truth, seconds,
-                              f"DoWhy failed: {type(error).__name__}: {error}")
+        return EffectEstimate(
+            treatment,
+            outcome,
+            route,
+            method,
+            variables,
+            None,
+            truth,
+            seconds,
+            f"DoWhy failed: {type(error).__name__}: {error}",
+        )
     return EffectEstimate(treatment, outcome, route, method, variables, value, truth, seconds)
 
 

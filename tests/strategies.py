@@ -37,20 +37,32 @@ def dags(draw, min_nodes: int = 2, max_nodes: int = 8, bidirected: bool = True, 
 
 
 @st.composite
-def mixed_graphs(draw, min_nodes: int = 3, max_nodes: int = 8, latent: bool = True, bidirected: bool = True,
-                 gains: bool = False):
+def mixed_graphs(
+    draw,
+    min_nodes: int = 3,
+    max_nodes: int = 8,
+    latent: bool = True,
+    bidirected: bool = True,
+    gains: bool = False,
+):
     """A random acyclic graph, possibly with latent nodes and bidirected edges, and a query on it.
 
     Returns ``(graph, treatment, outcome)`` with distinct observed treatment and outcome.
     """
     n = draw(st.integers(min_nodes, max_nodes))
     nodes = [f"v{i}" for i in range(n)]
-    edges = [(nodes[i], nodes[j]) for i in range(n) for j in range(i + 1, n) if draw(st.booleans())
-             and draw(st.integers(0, 2)) == 0]
+    edges = [
+        (nodes[i], nodes[j])
+        for i in range(n)
+        for j in range(i + 1, n)
+        if draw(st.booleans()) and draw(st.integers(0, 2)) == 0
+    ]
     hidden = draw(st.lists(st.sampled_from(nodes), max_size=2, unique=True)) if latent else []
     bi = []
     if bidirected:
-        pairs = [(a, b) for i, a in enumerate(nodes) for b in nodes[i + 1:] if a not in hidden and b not in hidden]
+        pairs = [
+            (a, b) for i, a in enumerate(nodes) for b in nodes[i + 1 :] if a not in hidden and b not in hidden
+        ]
         bi = draw(st.lists(st.sampled_from(pairs), max_size=2, unique=True)) if pairs else []
     observed = [v for v in nodes if v not in hidden]
     if len(observed) < 2:

@@ -37,20 +37,37 @@ def _sets(sets: list[list[str]]) -> str:
     return "; ".join("{" + ", ".join(s) + "}" for s in sets)
 
 
+def _dowhy_line(d: dict) -> str:
+    if not d["finished"] or d["error"]:
+        found = d["error"] or "gave up"
+    else:
+        instruments = ", ".join(d["instruments"] or []) or "none"
+        frontdoor = _sets([d["frontdoor"]] if d["frontdoor"] else [])
+        found = (
+            f"back-door {_sets(d['backdoor_sets'] or [])}; instruments {instruments}; front-door {frontdoor}"
+        )
+    return f"DoWhy ({d['seconds']:.2f} s):          {found}"
+
+
 def identify_command(
     graph: str = typer.Argument(..., help="A tenor spec (.yaml) or a dagitty file; - reads standard input."),
-    treatment: list[str] = typer.Option(..., "--treatment", "-t", help="Treatment node (repeat for several)."),
+    treatment: list[str] = typer.Option(
+        ..., "--treatment", "-t", help="Treatment node (repeat for several)."
+    ),
     outcome: list[str] = typer.Option(..., "--outcome", "-o", help="Outcome node (repeat for several)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     fmt: str | None = typer.Option(None, "--format", help="yaml or dagitty (default: from the file name)."),
     time_limit: float = typer.Option(10.0, "--time-limit", min=0.01, help="Seconds for listing sets."),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when the effect is not identifiable."),
+    dowhy: bool = typer.Option(
+        False, "--dowhy", help="Also run DoWhy's identification (within the time limit)."
+    ),
 ) -> int:
     """Is the effect of TREATMENT on OUTCOME identifiable, how, and why (not)?"""
     from causal.identify import identify
 
     _, g = _load_graph(graph, fmt)
-    r = identify(g, treatment, outcome, time_limit=time_limit)
+    r = identify(g, treatment, outcome, time_limit=time_limit, dowhy=dowhy)
     if as_json:
         print(json.dumps(r.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -66,6 +83,8 @@ def identify_command(
             lines.append(f"  conditional instrument: {c['instrument']} given {{{', '.join(c['given'])}}}")
         lines.append(f"estimand:                {r.estimand or '-'}")
         lines.append(f"reason:                  {r.reason}")
+        if r.dowhy is not None:
+            lines.append(_dowhy_line(r.dowhy))
         lines += [f"note:                    {n}" for n in r.notes]
         print("\n".join(lines))
     return 1 if strict and not r.identifiable else 0
@@ -79,13 +98,18 @@ def _read_csv(path: str):
     except FileNotFoundError:
         raise SpecError(f"no such file: {path}", file=path, hint="check the path of the data file") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read CSV: {exc}", file=path, hint="give a comma-separated file with a header row") from None
+        raise SpecError(
+            f"cannot read CSV: {exc}", file=path, hint="give a comma-separated file with a header row"
+        ) from None
 
 
 def test_data_command(
     spec_path: str = typer.Argument(..., metavar="SPEC", help="A tenor spec or a dagitty file."),
     data_path: str = typer.Argument(..., metavar="DATA.csv", help="One column per observed node."),
     alpha: float = typer.Option(0.05, "--alpha", help="Significance level of each test."),
+    basis: str = typer.Option(
+        "missing-edge", "--basis", help="missing-edge (one per non-adjacent pair) or local-markov."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     fmt: str | None = typer.Option(None, "--format", help="yaml or dagitty (default: from the file name)."),
 ) -> int:
@@ -95,31 +119,42 @@ def test_data_command(
     _, g = _load_graph(spec_path, fmt)
     data = _read_csv(data_path)
     try:
-        results = test_implications(g, data, alpha)
+        results = test_implications(g, data, alpha, basis)
     except SpecError as err:
         raise SpecError(err.message, file=data_path, hint=err.hint) from None
     failed = [r for r in results if r.rejected]
     bonferroni = alpha / len(results) if results else alpha
     if as_json:
-        print(json.dumps({
-            "test": TEST_NAME,
-            "alpha": alpha,
-            "bonferroni_alpha": bonferroni,
-            "implications": [r.to_dict() for r in results],
-            "rejected": len(failed),
-        }, indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "test": TEST_NAME,
+                    "basis": basis,
+                    "alpha": alpha,
+                    "bonferroni_alpha": bonferroni,
+                    "implications": [r.to_dict() for r in results],
+                    "rejected": len(failed),
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     else:
-        print(f"{len(results)} implied independences, {TEST_NAME}, alpha = {alpha:g}")
+        print(f"{len(results)} implied independences ({basis} basis), {TEST_NAME}, alpha = {alpha:g}")
         for r in results:
             flag = "FAIL" if r.rejected else "ok  "
-            print(f"  {flag} {r.implication!s:<40} r = {r.partial_correlation:+.3f}  z = {r.statistic:+.2f}  "
-                  f"p = {r.p_value:.3g}")
+            print(
+                f"  {flag} {r.implication!s:<40} r = {r.partial_correlation:+.3f}  z = {r.statistic:+.2f}  "
+                f"p = {r.p_value:.3g}"
+            )
         print(f"{len(failed)} rejected at alpha = {alpha:g} (Bonferroni threshold {bonferroni:.3g})")
     return 1 if failed else 0
 
 
 def simulate_data_command(
-    spec_path: str = typer.Argument(..., metavar="SPEC", help="A tenor spec whose edges have gains or signs."),
+    spec_path: str = typer.Argument(
+        ..., metavar="SPEC", help="A tenor spec whose edges have gains or signs."
+    ),
     n: int = typer.Option(..., "--n", min=1, help="Number of rows."),
     seed: int = typer.Option(..., "--seed", help="Random seed."),
     out: Path = typer.Option(..., "--out", help="CSV file to write (atomically)."),
@@ -147,8 +182,17 @@ def simulate_data_command(
                 estimates.append((name, estimate_effect(g, data, x, y)))
     missed = [e for _, e in estimates if e.estimate is not None and not e.within(tolerance)]
     if as_json:
-        print(json.dumps({"rows": n, "out": str(out), "tolerance": tolerance,
-                          "queries": [{"query": name, **e.to_dict()} for name, e in estimates]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "rows": n,
+                    "out": str(out),
+                    "tolerance": tolerance,
+                    "queries": [{"query": name, **e.to_dict()} for name, e in estimates],
+                },
+                indent=2,
+            )
+        )
     else:
         print(f"wrote {n} rows x {data.shape[1]} columns to {out}")
         for name, e in estimates:
@@ -156,8 +200,10 @@ def simulate_data_command(
                 print(f"  {name}: {e.treatment} -> {e.outcome}: no estimate ({e.note})")
                 continue
             mark = "ok  " if e.within(tolerance) else "MISS"
-            print(f"  {mark} {name}: {e.treatment} -> {e.outcome} by {e.route} {e.variables}: "
-                  f"estimate {e.estimate:+.4f}, truth {e.truth:+.4f}")
+            print(
+                f"  {mark} {name}: {e.treatment} -> {e.outcome} by {e.route} {e.variables}: "
+                f"estimate {e.estimate:+.4f}, truth {e.truth:+.4f}"
+            )
     return 1 if missed else 0
 
 

@@ -1,4 +1,4 @@
-"""Identification against published answer keys (tests/cases/identification.py), and the front door's errors."""
+"""Identification against published answer keys (tests/cases/identification.py), and its errors."""
 
 from __future__ import annotations
 
@@ -83,7 +83,9 @@ def test_latent_nodes_never_in_a_set():
 
 def test_bow_arc_reason_in_words():
     r = identify(from_edges([("x", "y")], bidirected=[("x", "y")]), "x", "y")
-    assert r.reason.startswith("x <-> y: the latent confounder opens x <- U -> y and no observed variable blocks it")
+    assert r.reason.startswith(
+        "x <-> y: the latent confounder opens x <- U -> y and no observed variable blocks it"
+    )
     assert r.hedge == {"F": ["x", "y"], "F_prime": ["y"]}
 
 
@@ -91,7 +93,9 @@ def test_confounded_mediator_reason_names_the_mediator():
     g = from_edges([("x", "m"), ("m", "y")], bidirected=[("x", "m")])
     r = identify(g, "x", "y")
     assert not r.identifiable
-    assert r.reason.startswith("x <-> m: the latent confounder opens x <- U -> m, and m lies on the way from x to y")
+    assert r.reason.startswith(
+        "x <-> m: the latent confounder opens x <- U -> m, and m lies on the way from x to y"
+    )
 
 
 def test_strict_raises():
@@ -101,7 +105,14 @@ def test_strict_raises():
 
 def test_to_dict_contract():
     d = identify(from_edges([("z", "x"), ("z", "y"), ("x", "y")]), "x", "y").to_dict()
-    for key in ("identifiable", "minimal_adjustment_sets", "frontdoor_sets", "instruments", "estimand", "reason"):
+    for key in (
+        "identifiable",
+        "minimal_adjustment_sets",
+        "frontdoor_sets",
+        "instruments",
+        "estimand",
+        "reason",
+    ):
         assert key in d
     assert d["minimal_adjustment_sets"] == [["z"]]
     assert isinstance(identify(from_edges([("x", "y")]), "x", "y"), Identification)
@@ -212,3 +223,46 @@ queries:
     (r,) = evaluate_expectations(spec)
     assert r.holds is True
     assert "not minimal" in r.detail
+
+
+def _ladder(k: int):
+    """x <- a_i -> b_i -> y for i < k, and x -> y: 2**k minimal adjustment sets (one of a_i, b_i per rung)."""
+    edges = [("x", "y")]
+    for i in range(k):
+        edges += [(f"a{i}", "x"), (f"a{i}", f"b{i}"), (f"b{i}", "y")]
+    return from_edges(edges)
+
+
+def test_ladder_lists_every_combination():
+    sets = minimal_adjustment_sets(_ladder(4), ["x"], ["y"])
+    assert len(sets) == 16
+    assert ["a0", "a1", "a2", "a3"] in sets and ["b0", "b1", "b2", "b3"] in sets
+
+
+def test_time_limit_stops_the_listing_and_says_so():
+    r = identify(_ladder(16), "x", "y", time_limit=0.05)
+    assert r.identifiable and r.by == "backdoor"
+    assert not r.complete
+    assert 0 < len(r.minimal_adjustment_sets) < 2**16
+    assert "stopped at the time limit" in r.notes[0]
+    assert all(is_backdoor_set(_ladder(16), ["x"], ["y"], z) for z in r.minimal_adjustment_sets[:20])
+
+
+def test_outcome_causing_the_treatment():
+    # y -> x: no adjustment set can separate adjacent nodes, yet P(y | do(x)) = P(y)
+    r = identify(from_edges([("y", "x")]), "x", "y")
+    assert r.identifiable and r.by == "id" and r.minimal_adjustment_sets == []
+    assert r.estimand == "P(y)"
+    assert r.reason.startswith("no directed path from {x} to {y}")
+
+
+def test_run_with_time_limit_gives_up():
+    import time
+
+    from causal.identify import run_with_time_limit
+
+    assert run_with_time_limit(lambda: 42, 5) == (True, 42, None)
+    finished, result, error = run_with_time_limit(lambda: time.sleep(2), 0.05)
+    assert (finished, result, error) == (False, None, None)
+    finished, _, error = run_with_time_limit(lambda: 1 / 0, 5)
+    assert finished and isinstance(error, ZeroDivisionError)

@@ -46,8 +46,9 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 
 
 def test_identify_json_contract(spec_file, capsys):
-    code, out, _ = run(capsys, "identify", spec_file(FRONT_DOOR), "--treatment", "smoking", "--outcome", "cancer",
-                       "--json")
+    code, out, _ = run(
+        capsys, "identify", spec_file(FRONT_DOOR), "--treatment", "smoking", "--outcome", "cancer", "--json"
+    )
     assert code == 0
     d = json.loads(out)
     assert d["identifiable"] is True
@@ -90,7 +91,7 @@ def test_not_identifiable_strict_exits_1(spec_file, capsys):
     ],
 )
 def test_bad_queries_exit_2_with_one_message(spec_file, capsys, args, message):
-    code, out, err = run(capsys, "identify", spec_file(FRONT_DOOR), *args)
+    code, _, err = run(capsys, "identify", spec_file(FRONT_DOOR), *args)
     assert code == 2
     assert message in err
     assert err.count("error:") == 1
@@ -121,19 +122,44 @@ def test_simulate_then_test_data(spec_file, capsys, tmp_path):
 
 
 def test_simulate_check_estimates_each_query(spec_file, capsys, tmp_path):
-    code, text, _ = run(capsys, "simulate-data", spec_file(FRONT_DOOR), "--n", "20000", "--seed", "2",
-                        "--out", str(tmp_path / "d.csv"), "--check")
+    code, text, _ = run(
+        capsys,
+        "simulate-data",
+        spec_file(FRONT_DOOR),
+        "--n",
+        "20000",
+        "--seed",
+        "2",
+        "--out",
+        str(tmp_path / "d.csv"),
+        "--check",
+    )
     assert code == 0, text
     assert "ok   effect: smoking -> cancer by frontdoor ['tar']" in text
     assert "smoking" not in (tmp_path / "d.csv").read_text().splitlines()[0].split(",")[3:]
 
 
 def test_test_data_flags_a_wrong_graph(spec_file, capsys, tmp_path):
-    truth = "nodes: {a: {}, b: {}, c: {}}\nedges:\n  a -> b: {gain: 1}\n  b -> c: {gain: 1}\n  a -> c: {gain: 1}\n"
+    truth = (
+        "nodes: {a: {}, b: {}, c: {}}\nedges:\n  a -> b: {gain: 1}\n  b -> c: {gain: 1}\n"
+        + "  a -> c: {gain: 1}\n"
+    )
     wrong = "nodes: {a: {}, b: {}, c: {}}\nedges:\n  a -> b: {}\n  b -> c: {}\n"
     data = tmp_path / "d.csv"
-    assert run(capsys, "simulate-data", spec_file(truth, "t.yaml"), "--n", "2000", "--seed", "1",
-               "--out", str(data))[0] == 0
+    assert (
+        run(
+            capsys,
+            "simulate-data",
+            spec_file(truth, "t.yaml"),
+            "--n",
+            "2000",
+            "--seed",
+            "1",
+            "--out",
+            str(data),
+        )[0]
+        == 0
+    )
     code, text, _ = run(capsys, "test-data", spec_file(wrong, "w.yaml"), str(data), "--alpha", "0.01")
     assert code == 1
     assert "FAIL a ⊥ c | b" in text
@@ -147,3 +173,36 @@ def test_test_data_missing_column(spec_file, capsys, tmp_path):
     code, _, err = run(capsys, "test-data", spec_file(wrong), str(data))
     assert code == 2
     assert "no column for c" in err
+
+
+def test_time_limit_note_in_the_report(spec_file, capsys):
+    lines = ["nodes: {x: {}, y: {}" + "".join(f", a{i}: {{}}, b{i}: {{}}" for i in range(16)) + "}", "edges:"]
+    lines.append("  x -> y: {}")
+    for i in range(16):
+        lines += [f"  a{i} -> x: {{}}", f"  a{i} -> b{i}: {{}}", f"  b{i} -> y: {{}}"]
+    code, out, _ = run(
+        capsys, "identify", spec_file("\n".join(lines) + "\n"), "-t", "x", "-o", "y", "--time-limit", "0.05"
+    )
+    assert code == 0
+    assert "identifiable:            yes (by backdoor)" in out
+    assert "note:                    listing of minimal adjustment sets stopped at the time limit" in out
+
+
+def test_identify_reads_dagitty(tmp_path, capsys):
+    pytest.importorskip("causal.formats.dagitty", reason="the dagitty reader is part of the graph formats")
+    path = tmp_path / "g.dagitty"
+    path.write_text("dag {\n  x -> y\n  z -> x\n  z -> y\n}\n")
+    code, out, _ = run(capsys, "identify", str(path), "--treatment", "x", "--outcome", "y", "--json")
+    assert code == 0
+    assert json.loads(out)["minimal_adjustment_sets"] == [["z"]]
+
+
+def test_identify_with_dowhy(spec_file, capsys):
+    pytest.importorskip("dowhy", reason="DoWhy's own identification")
+    code, out, _ = run(capsys, "identify", spec_file(CONFOUNDED), "-t", "x", "-o", "y", "--dowhy", "--json")
+    assert code == 0
+    d = json.loads(out)["dowhy"]
+    assert d["finished"] and d["error"] is None
+    assert ["z"] in d["backdoor_sets"]
+    code, out, _ = run(capsys, "identify", spec_file(FRONT_DOOR), "-t", "smoking", "-o", "cancer", "--dowhy")
+    assert "front-door {tar}" in out

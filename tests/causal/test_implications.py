@@ -37,13 +37,22 @@ def test_latent_chain_keeps_a_testable_implication():
 @given(mixed_graphs())
 def test_every_implication_is_a_d_separation(drawn):
     graph, _, _ = drawn
-    for imp in implied_independences(graph):
-        assert is_d_separated(graph, imp.a, imp.b, list(imp.given))
-        assert not (set(imp.given) & graph.latent)
+    for basis in ("missing-edge", "local-markov"):
+        for imp in implied_independences(graph, basis):
+            assert is_d_separated(graph, imp.a, imp.b, list(imp.given))
+            assert not (set(imp.given) & graph.latent)
+
+
+def test_local_markov_of_a_dag_conditions_on_parents():
+    # Pearl (2009), Theorem 1.2.7: each variable is independent of its earlier non-parents given its parents
+    g = from_edges([("a", "b"), ("a", "c"), ("b", "d"), ("c", "d")])
+    assert [str(i) for i in implied_independences(g, "local-markov")] == ["a ⊥ d | b, c", "b ⊥ c | a"]
 
 
 def test_true_graph_passes_and_wrong_graph_fails():
-    truth = from_edges([("a", "b"), ("b", "c"), ("a", "c")], gains={("a", "b"): 0.8, ("b", "c"): 0.7, ("a", "c"): 0.6})
+    truth = from_edges(
+        [("a", "b"), ("b", "c"), ("a", "c")], gains={("a", "b"): 0.8, ("b", "c"): 0.7, ("a", "c"): 0.6}
+    )
     data = simulate(truth, n=5000, seed=3)
     assert test_implications(truth, data) == []  # complete graph: nothing to test
     wrong = from_edges([("a", "b"), ("b", "c")])
@@ -66,7 +75,9 @@ def test_fisher_z_matches_the_formula():
 
 def test_calibration_under_the_true_graph():
     g = from_edges([("a", "b"), ("b", "c"), ("c", "d")], gains={("a", "b"): 1, ("b", "c"): 1, ("c", "d"): 1})
-    rejected = sum(r.rejected for seed in range(20) for r in test_implications(g, simulate(g, 300, seed), 0.05))
+    rejected = sum(
+        r.rejected for seed in range(20) for r in test_implications(g, simulate(g, 300, seed), 0.05)
+    )
     assert rejected <= 10  # 60 tests at alpha 0.05: about 3 expected
 
 
