@@ -48,7 +48,8 @@ def main() -> None:
             verdicts = {v.number: v.holds for v in claims.evaluate(evidence)}
             flipped = [n for n in verdicts if verdicts[n] != reference[n]]
             rows.append((name, value, factor, flipped))
-            print(f"{name} x{factor:g}: {'claims ' + ', '.join(map(str, flipped)) + ' change' if flipped else 'no change'}",
+            change = "claims " + ", ".join(map(str, flipped)) + " change" if flipped else "no change"
+            print(f"{name} x{factor:g}: {change}",
                   flush=True)
     lines = [
         "# Which claims depend on which assumption",
