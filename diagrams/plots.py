@@ -206,7 +206,8 @@ def plot_scenarios(
         raise GraphError(
             f"column(s) {', '.join(map(repr, text))} hold no numbers", hint="plot numeric columns only"
         )
-    data = results if scenario in results.columns else results.assign(**{scenario: "run"})
+    keep = [c for c in dict.fromkeys([time, scenario, *variables]) if c in results.columns]
+    data = results[keep] if scenario in results.columns else results[keep].assign(**{scenario: "run"})
     summed = list(variables) if cumulative is True else list(cumulative or [])
     if summed:
         data = _cumulative(data, summed, time, scenario)
