@@ -57,3 +57,10 @@ __all__ = [
     "save_figure",
     "write_diagram",
 ]
+
+
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext diagrams``: show specs, graphs and models as diagrams in Jupyter."""
+    from diagrams.notebook import load_ipython_extension as load
+
+    load(ipython)
