@@ -31,7 +31,8 @@ def test_extension_registers_every_drawable_type():
 
 def test_model_shows_its_loops():
     model = parse_model(
-        "time: {stop: 10}\nconstants: {k: 0.1}\nstocks: {s: {initial: 100}}\nflows: {decay: {from: s, equation: k * s}}\n"
+        "time: {stop: 10}\nconstants: {k: 0.1}\nstocks: {s: {initial: 100}}\n"
+        "flows: {decay: {from: s, equation: k * s}}\n"
     )
     svg = svg_for(model)
     assert svg is not None and "decay" in svg and "B1" in svg
