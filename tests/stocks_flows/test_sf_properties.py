@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-import yaml_free_specs as specs
+import sf_strategies as specs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sf_helpers import MODELS, assert_runs_equal
