@@ -743,7 +743,11 @@ def _check_units(
 
 
 def _error(issues: list[_Issue], doc: Document | None, text: str | None) -> SpecError:
-    diagnostics = [_locate(issue, doc, text) for issue in issues]
+    diagnostics: list[Diagnostic] = []
+    for issue in issues:  # an equation shared by every element reports its problem once
+        found = _locate(issue, doc, text)
+        if found not in diagnostics:
+            diagnostics.append(found)
     cls = ExpressionError if any(i.pos is not None for i in issues) else SpecError
     return cls(diagnostics=diagnostics)
 
