@@ -431,7 +431,9 @@ class _Program:
         rows: list[tuple[int, float]],
         names: Sequence[str],
         on_nonfinite: str,
-    ) -> np.ndarray:
+        out: np.ndarray,
+    ) -> None:
+        """Simulate ``n`` scenarios, writing ``out[time, variable, scenario]``."""
         model = self.model
         ts = model.time
         compiler = _Compiler(self.lookups)
@@ -473,7 +475,6 @@ class _Program:
                 [st.derivative(values) for st in statefuls],
             )
 
-        out = np.empty((n, len(rows), len(outputs)))
         save_at = {step: k for k, (step, _) in enumerate(rows)}
         last_step = rows[-1][0] if rows else 0
         t = ts.start
@@ -486,7 +487,7 @@ class _Program:
                 if step in save_at:
                     k = save_at[step]
                     for j, name in enumerate(outputs):
-                        out[:, k, j] = values[name]
+                        out[k, j] = values[name]
                 if step >= last_step:
                     break
                 if ts.method == "rk4":
@@ -503,7 +504,6 @@ class _Program:
                     state[s] = np.maximum(state[s], 0.0)
                 t = t + ts.dt
                 step += 1
-        return out
 
     def _rk4(
         self,
@@ -612,12 +612,14 @@ def simulate(
     ts = model.time
     rows = save_times(ts.start, ts.stop, ts.dt, ts.save_step)
     program = _Program(model)
-    values = np.empty((n, len(rows), len(outputs)))
+    store = np.empty(
+        (len(rows), len(outputs), n)
+    )  # filled per (time, variable); seen as [scenario, time, var]
     for lo in range(0, n, max(1, chunk_size)):
         hi = min(n, lo + max(1, chunk_size))
         chunk = {k: v[lo:hi] for k, v in params.items()}
-        values[lo:hi] = program.run(hi - lo, chunk, outputs, rows, names[lo:hi], on_nonfinite)
+        program.run(hi - lo, chunk, outputs, rows, names[lo:hi], on_nonfinite, store[:, :, lo:hi])
         if progress is not None:
             progress(hi - lo)
     time = np.array([t for _, t in rows])
-    return Run(time, outputs, values, names, params)
+    return Run(time, outputs, store.transpose(2, 0, 1), names, params)
