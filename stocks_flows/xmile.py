@@ -322,22 +322,62 @@ def _read(path: str | Path, opener: Callable[[Path], Any], origin: str) -> Model
 
 
 def _translation_error(exc: Exception, where: str) -> SpecError:
-    line = column = None
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if hasattr(exc, "line") and callable(exc.line):
-        try:
-            line, column = exc.line(), exc.column()
-        except Exception:  # pragma: no cover - best effort only
-            line = column = None
-    construct = type(exc).__name__
+    """A translator error as a located SpecError: the variable, its line, the text that fails."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    equation = getattr(exc, "text", None)
+    pos = getattr(exc, "pos", None)
+    if isinstance(equation, str) and isinstance(pos, int):
+        found = _find_equation(Path(where), equation)
+        rest = equation[pos:].strip()
+        message = f"cannot read this equation: {equation.strip()!r}; " + (
+            f"the text from {rest[:30]!r} on is not understood" if rest else "it ends too early"
+        )
+        if found is not None:
+            variable, line, column = found
+            return SpecError(
+                message,
+                file=where,
+                line=line,
+                column=column + pos + len(equation[pos:]) - len(equation[pos:].lstrip())
+                if column is not None
+                else None,
+                key=variable,
+                hint="check the operators and parentheses there; tenor reads what PySD's translator reads",
+            )
+        return SpecError(message, file=where, hint="check the operators and parentheses of that equation")
     return SpecError(
-        f"PySD's translator cannot read this model ({construct}): {text}",
+        f"PySD's translator cannot read this model ({type(exc).__name__}): {first}",
         file=where,
-        line=None,
-        column=None,
-        hint="the construct quoted above is not supported; simplify the equation or rewrite it"
-        + (f" (equation text position {line}:{column})" if line else ""),
+        hint="the model uses a construct that is not supported; simplify it or rewrite it",
     )
+
+
+def _find_equation(path: Path, equation: str) -> tuple[str, int, int | None] | None:
+    """(variable, line, column) of the equation text in an XMILE or Vensim file, if it can be found."""
+    from html import unescape
+
+    try:
+        source = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    wanted = " ".join(equation.split())
+    for m in re.finditer(r"<(aux|flow|stock|gf)\s+name=\"([^\"]+)\"[^>]*>(.*?)</\1>", source, re.S):
+        for eq in re.finditer(r"<eqn>(.*?)</eqn>", m.group(3), re.S):
+            if " ".join(unescape(eq.group(1)).split()) == wanted:
+                start = m.start(3) + eq.start(1)
+                start += len(eq.group(1)) - len(eq.group(1).lstrip())
+                line = source.count("\n", 0, start) + 1
+                column = start - (source.rfind("\n", 0, start) + 1) + 1
+                return m.group(2), line, column
+    for number, text in enumerate(source.splitlines(), 1):  # Vensim: the equation on one line
+        if wanted and wanted in " ".join(text.split()):
+            name = ""
+            for back in reversed(source.splitlines()[: number - 1]):
+                if "=" in back:
+                    name = back.split("=")[0].strip()
+                    break
+            return name or "?", number, None
+    return None
 
 
 class _Converter:

@@ -127,11 +127,14 @@ def test_unsupported_construct_names_construct_variable_and_file():
     assert "Trend" in err.message and err.key == "growth" and err.file.endswith("trend.xmile")
 
 
-def test_broken_xmile_is_a_spec_error_not_a_traceback(tmp_path):
+def test_broken_xmile_is_a_spec_error_naming_variable_and_place(tmp_path):
     bad = tmp_path / "bad.xmile"
     bad.write_text((MODELS / "trend.xmile").read_text().replace("TREND(input, 3)", "input +* ("))
-    with pytest.raises(SpecError, match="cannot read"):
+    with pytest.raises(SpecError, match="cannot read this equation") as info:
         load_model(bad)
+    err = info.value
+    assert (err.key, err.line, err.column) == ("growth", 8, 37)
+    assert "'+* ('" in err.message
 
 
 def test_export_refuses_to_overwrite_its_input(tmp_path):
