@@ -569,6 +569,7 @@ def simulate(
     parameters: Mapping[str, Sequence[float] | np.ndarray | float] | None = None,
     *,
     variables: Sequence[str] | None = None,
+    times: Sequence[float] | None = None,
     scenario_names: Sequence[str] | None = None,
     chunk_size: int = 4096,
     on_nonfinite: str = "raise",
@@ -579,7 +580,9 @@ def simulate(
     ``parameters`` maps a constant's scalar name (``k``, ``rate[10y]``) or a
     stock's name (its initial value) to one value per scenario; all lists have
     the same length N. Scenarios are processed ``chunk_size`` at a time; only
-    ``variables`` (default: all) are kept, at the saved times.
+    ``variables`` (default: all) are kept, at the saved times (or only at
+    ``times``, those of them that are saved times), so memory is bounded by
+    N x times x variables.
 
     Raises
     ------
@@ -611,6 +614,15 @@ def simulate(
         raise SimulationError(f"unknown variable(s): {', '.join(unknown)}")
     ts = model.time
     rows = save_times(ts.start, ts.stop, ts.dt, ts.save_step)
+    if times is not None:
+        wanted = np.asarray(times, dtype=float)
+        prec = ts.dt * _RPREC
+        rows = [(i, t) for i, t in rows if np.any(np.abs(wanted - t) <= prec)]
+        if not rows:
+            raise SimulationError(
+                "none of the requested times is a saved time of this model",
+                hint=f"times run from {ts.start:g} to {ts.stop:g} every {ts.save_step:g}",
+            )
     program = _Program(model)
     store = np.empty(
         (len(rows), len(outputs), n)

@@ -188,7 +188,8 @@ class Model:
     def dependency_graph(self) -> nx.DiGraph:
         """The variable dependency graph: an edge ``cause -> effect`` for each name an equation uses.
 
-        Node attributes: ``kind`` and ``base``. Edge attributes:
+        Node attributes: ``kind``, ``base`` (the name without element), ``subscript``
+        (its elements, e.g. ``('10y',)``) and ``units``. Edge attributes:
         ``flow_to_stock`` (a flow filling or draining a stock) and ``delayed``
         (the cause enters through a smooth or delay, so it acts with a lag).
         """
@@ -196,7 +197,9 @@ class Model:
 
         graph = nx.DiGraph()
         for name, var in self.variables.items():
-            graph.add_node(name, kind=var.kind, base=var.base or name)
+            graph.add_node(
+                name, kind=var.kind, base=var.base or name, subscript=var.subscript, units=var.units
+            )
         for name, var in self.variables.items():
             for ref, delayed in _references(var.equation):
                 if ref not in self.variables:

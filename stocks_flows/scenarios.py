@@ -219,6 +219,7 @@ def run_scenarios(
     engine: str = "vector",
     scenario: str | None = None,
     variables: Sequence[str] | None = None,
+    times: Sequence[float] | None = None,
     chunk_size: int = 4096,
     progress: Callable[[int], None] | None = None,
 ) -> Run:
@@ -242,6 +243,7 @@ def run_scenarios(
             base,
             params,
             variables=variables,
+            times=times,
             scenario_names=table.names,
             chunk_size=chunk_size,
             progress=progress,
@@ -249,11 +251,12 @@ def run_scenarios(
     elif engine == "pysd":
         from stocks_flows.pysd_runner import run_pysd_scenarios
 
-        if len(table) == 1 and not params:
-            params = {}
         run = run_pysd_scenarios(
             base, params or None, variables=variables, scenario_names=table.names, progress=progress
         )
+        if times is not None:
+            keep = np.isin(np.round(run.time, 9), np.round(np.asarray(times, dtype=float), 9))
+            run = Run(run.time[keep], run.variables, run.values[:, keep], run.scenarios, run.parameters)
     else:
         raise SimulationError(f"unknown engine {engine!r}", hint="use vector or pysd")
     run.parameters = {k: np.asarray(v, dtype=float) for k, v in table.columns.items()}

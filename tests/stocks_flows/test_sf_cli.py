@@ -81,6 +81,15 @@ def test_grid_sweep_rows_and_parameter_columns(teacup, tmp_path):
     assert sorted(frame["room_temperature"].unique()) == [60.0, 70.0, 80.0]
 
 
+def test_sweep_keeps_requested_variables_and_times(teacup, tmp_path):
+    out = tmp_path / "small.parquet"
+    args = ["sweep", str(teacup), "--set", "room_temperature=60:80:5", "--variables", "teacup_temperature"]
+    assert main([*args, "--times", "0,10,30", "--out", str(out)]) == 0
+    frame = pd.read_parquet(out)
+    assert list(frame.columns) == ["scenario", "time", "room_temperature", "teacup_temperature"]
+    assert sorted(frame["time"].unique()) == [0.0, 10.0, 30.0] and len(frame) == 15
+
+
 def test_monte_carlo_is_reproducible(teacup, tmp_path):
     outs = [tmp_path / f"mc{i}.parquet" for i in range(3)]
     base = [

@@ -187,3 +187,25 @@ def test_tidy_frame_and_dataset():
     data = run.to_xarray()
     assert data["teacup_temperature"].shape == (2, len(run.time))
     assert math.isclose(float(data["room_temperature"].sel(scenario="b")[0]), 80.0)
+
+
+def test_only_requested_times_are_kept():
+    model = load_model(MODELS / "tenors.yaml")
+    full = simulate(model, {"start_day": [5.0, 15.0]})
+    some = simulate(model, {"start_day": [5.0, 15.0]}, times=[0, 12, 30], variables=["cash"])
+    assert some.values.shape == (2, 3, 1)
+    rows = [list(full.time).index(t) for t in (0, 12, 30)]
+    np.testing.assert_array_equal(some.values[:, :, 0], full.values[:, rows, full.variables.index("cash")])
+    with pytest.raises(SimulationError, match="requested times"):
+        simulate(model, times=[0.25])
+
+
+def test_pysd_runs_report_non_finite_values_too():
+    model = parse_model("""
+time: {start: 0, stop: 10, dt: 1}
+constants: {t0: 4}
+auxiliaries:
+  ratio: {equation: 1 / (time - t0)}
+""")
+    with pytest.raises(SimulationError, match=r"ratio is infinite at time 4 in scenario '1'"):
+        run_pysd_scenarios(model, {"t0": [20.0, 4.0]})

@@ -37,6 +37,8 @@ def test_dependency_graph_per_tenor_and_delayed_links():
         f"sales[{t}]" for t in ("bills", "2y", "5y", "10y", "30y")
     }
     assert graph.nodes["holdings[10y]"]["base"] == "holdings"
+    assert graph.nodes["holdings[10y]"]["subscript"] == ("10y",)
+    assert graph.nodes["holdings[10y]"]["units"] == "billion"
     assert model.base_dimensions["sales"] == ("tenor",)
     smoothed = parse_model("""
 time: {stop: 5}
