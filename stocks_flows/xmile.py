@@ -133,7 +133,7 @@ def _call(node: Call, go: Callable[[Expr], str]) -> str:
     if f == "sum":
         return "(" + " + ".join(args) + ")"
     if f == "pi":
-        return "PI"
+        return "PI()"
     if f == "mod":
         return f"(({args[0]}) mod ({args[1]}))"
     if f == "if_then_else":
@@ -228,9 +228,9 @@ def _element(model: Model, base: str, members: list[Variable]) -> Iterator[str]:
         yield from body(first, "        ")
     if first.kind == "stock":
         for flow in sorted({model.variables[f].base or f for f in first.inflows}) + synthetic_flow:
-            yield f"        <inflow>{escape(flow)}</inflow>"
+            yield f"        <inflow>{escape(_quote(flow))}</inflow>"
         for flow in sorted({model.variables[f].base or f for f in first.outflows}):
-            yield f"        <outflow>{escape(flow)}</outflow>"
+            yield f"        <outflow>{escape(_quote(flow))}</outflow>"
         if first.non_negative:
             yield "        <non_negative/>"
     if first.units:
@@ -362,13 +362,15 @@ def _find_equation(path: Path, equation: str) -> tuple[str, int, int | None] | N
         return None
     wanted = " ".join(equation.split())
     for m in re.finditer(r"<(aux|flow|stock|gf)\s+name=\"([^\"]+)\"[^>]*>(.*?)</\1>", source, re.S):
-        for eq in re.finditer(r"<eqn>(.*?)</eqn>", m.group(3), re.S):
+        for eq in re.finditer(r"<(?:eqn|inflow|outflow)>(.*?)</(?:eqn|inflow|outflow)>", m.group(3), re.S):
             if " ".join(unescape(eq.group(1)).split()) == wanted:
                 start = m.start(3) + eq.start(1)
                 start += len(eq.group(1)) - len(eq.group(1).lstrip())
                 line = source.count("\n", 0, start) + 1
                 column = start - (source.rfind("\n", 0, start) + 1) + 1
                 return m.group(2), line, column
+    if path.suffix.lower() != ".mdl":
+        return None
     for number, text in enumerate(source.splitlines(), 1):  # Vensim: the equation on one line
         if wanted and wanted in " ".join(text.split()):
             name = ""
