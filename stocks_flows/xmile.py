@@ -221,7 +221,7 @@ def _element(model: Model, base: str, members: list[Variable]) -> Iterator[str]:
             yield f"        <eqn>{escape(_quote(initial_array[0]))}</eqn>"
     elif dims:
         for var in members:
-            yield f"        <element subscript={quoteattr(', '.join(var.subscript))}>"
+            yield f"        <element subscript={quoteattr(','.join(var.subscript))}>"
             yield from body(var, "          ")
             yield "        </element>"
     else:
@@ -245,7 +245,7 @@ def _element(model: Model, base: str, members: list[Variable]) -> Iterator[str]:
             yield f"          <dim name={quoteattr(d)}/>"
         yield "        </dimensions>"
         for var in members:
-            yield f"        <element subscript={quoteattr(', '.join(var.subscript))}>"
+            yield f"        <element subscript={quoteattr(','.join(var.subscript))}>"
             yield f"          <eqn>{escape(_equation(var.initial or Number(0.0)))}</eqn>"
             yield "        </element>"
         yield "      </aux>"

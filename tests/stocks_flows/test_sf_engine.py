@@ -77,7 +77,9 @@ def test_save_times_follow_pysd():
     assert [t for _, t in save_times(0, 2, 0.5, 1.5)] == [0.0, 1.5]
 
 
-@pytest.mark.parametrize("name", ["teacup.yaml", "tenors.yaml", "teacup.mdl"])
+@pytest.mark.parametrize(
+    "name", ["teacup.yaml", "tenors.yaml", "two_dimensions.yaml", "teacup.mdl", "functions.mdl"]
+)
 def test_vector_engine_equals_pysd_on_example_models(name):
     model = load_model(MODELS / name)
     mine = simulate(model).frame(0)
