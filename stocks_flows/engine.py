@@ -448,7 +448,35 @@ class _Program:
         check = on_nonfinite == "raise"
 
         env: dict[str, Any] = {"__time__": ts.start, "__dt__": ts.dt, "__n__": n}
-        # initial values
+        with np.errstate(all="ignore"):
+            self._initialize(env, n, constants, initial_overrides, initials, equations, statefuls)
+        state = {s: env[s] for s in self.stocks}
+        self._loop(
+            n,
+            state,
+            constants,
+            equations,
+            derivatives,
+            statefuls,
+            non_negative,
+            outputs,
+            rows,
+            names,
+            check,
+            out,
+        )
+
+    def _initialize(
+        self,
+        env: dict,
+        n: int,
+        constants: Mapping,
+        initial_overrides: Mapping,
+        initials: Mapping,
+        equations: Mapping,
+        statefuls: list[_Stateful],
+    ) -> None:
+        model = self.model
         for name in self.init_order:
             var = model.variables[name]
             if name in constants:
@@ -460,8 +488,25 @@ class _Program:
                 env[name] = equations[name](env)
         for stateful in statefuls:
             if stateful.state is None:
-                stateful.initialize(env, n, ts.dt)
-        state = {s: env[s] for s in self.stocks}
+                stateful.initialize(env, n, model.time.dt)
+
+    def _loop(
+        self,
+        n: int,
+        state: dict,
+        constants: Mapping,
+        equations: Mapping,
+        derivatives: Mapping,
+        statefuls: list[_Stateful],
+        non_negative: list[str],
+        outputs: list[str],
+        rows: list[tuple[int, float]],
+        names: Sequence[str],
+        check: bool,
+        out: np.ndarray,
+    ) -> None:
+        model = self.model
+        ts = model.time
 
         def evaluate(t: float, stocks: Mapping[str, np.ndarray]) -> dict[str, Any]:
             values: dict[str, Any] = {"__time__": t, "__dt__": ts.dt, "__n__": n, **stocks}

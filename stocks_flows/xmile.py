@@ -44,6 +44,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -309,7 +310,9 @@ def _read(path: str | Path, opener: Callable[[Path], Any], origin: str) -> Model
     where = str(path)
     if not Path(path).is_file():
         raise SpecError("file not found", file=where, hint="check the path and the current directory")
-    with private_copy(path) as copy:
+    _precheck(Path(path), origin)
+    with private_copy(path) as copy, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         try:
             translator = opener(copy)
             translator.parse()
@@ -319,6 +322,34 @@ def _read(path: str | Path, opener: Callable[[Path], Any], origin: str) -> Model
         except Exception as exc:  # PySD's parser errors: report them as located input errors
             raise _translation_error(exc, where) from None
     return _convert(abstract, where, origin)
+
+
+def _precheck(path: Path, origin: str) -> None:
+    """Clear messages for files that are not models at all, before a translator sees them."""
+    where = str(path)
+    data = path.read_bytes()
+    if not data.strip():
+        raise SpecError("the file is empty", file=where, hint="check that this is the model file you meant")
+    if origin != "xmile":
+        return
+    from lxml import etree
+
+    try:
+        root = etree.fromstring(
+            data, parser=etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
+        )
+    except etree.XMLSyntaxError:
+        root = None
+    if root is None:
+        raise SpecError(
+            "not an XML file", file=where, line=1, hint="an XMILE file is XML; is this the model file?"
+        )
+    if not str(root.tag).endswith("xmile"):
+        raise SpecError(
+            f"the root element is <{str(root.tag).split('}')[-1]}>, not <xmile>",
+            file=where,
+            hint="give an XMILE file (.xmile, .stmx)",
+        )
 
 
 def _translation_error(exc: Exception, where: str) -> SpecError:

@@ -145,3 +145,20 @@ def test_export_refuses_to_overwrite_its_input(tmp_path):
     with pytest.raises(ExportError):
         write_xmile(load_model(src), src, inputs=(src,))
     assert src.read_text() == (MODELS / "teacup.yaml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message", "line"),
+    [
+        ("a.xmile", "not xml at all", "not an XML file", 1),
+        ("b.xmile", "<?xml version='1.0'?>\n<model>\n</model>\n", "not <xmile>", None),
+        ("c.mdl", "", "the file is empty", None),
+        ("d.stmx", "<xmile>\n  <model>\n</xmile>\n", "cannot read this model", None),
+    ],
+)
+def test_files_that_are_not_models(tmp_path, name, content, message, line):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(SpecError, match=message) as info:
+        load_model(path)
+    assert info.value.line == line
