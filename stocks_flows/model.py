@@ -63,6 +63,7 @@ from stocks_flows.expr import (
     infer_units,
     parse_expression,
     parse_units,
+    walk,
 )
 from tenor.errors import Diagnostic, ExpressionError, SpecError, TenorError
 from tenor.specfile import Document, did_you_mean, format_key
@@ -140,6 +141,7 @@ class Variable:
     source: Expr | None = None
     source_initial: Expr | None = None
     description: str | None = None
+    signs: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def value(self) -> float | None:
@@ -190,8 +192,10 @@ class Model:
 
         Node attributes: ``kind``, ``base`` (the name without element), ``subscript``
         (its elements, e.g. ``('10y',)``) and ``units``. Edge attributes:
-        ``flow_to_stock`` (a flow filling or draining a stock) and ``delayed``
-        (the cause enters through a smooth or delay, so it acts with a lag).
+        ``flow_to_stock`` (a flow filling or draining a stock), ``delayed``
+        (the cause enters through a smooth or delay, so it acts with a lag) and
+        ``sign``: ``'+'``/``'-'`` for an inflow/outflow of a stock or a sign
+        declared in the spec (``signs:``), else None.
         """
         import networkx as nx
 
@@ -204,7 +208,10 @@ class Model:
             for ref, delayed in _references(var.equation):
                 if ref not in self.variables:
                     continue
-                graph.add_edge(ref, name, flow_to_stock=var.kind == "stock", delayed=delayed)
+                sign = var.signs.get(ref)
+                if var.kind == "stock":
+                    sign = "+" if ref in var.inflows else "-" if ref in var.outflows else None
+                graph.add_edge(ref, name, flow_to_stock=var.kind == "stock", delayed=delayed, sign=sign)
         return graph
 
     def with_scenario(self, scenario: Scenario | str | None) -> Model:
@@ -648,6 +655,7 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
                                 f"({format_units(stock_units)}) per {spec.time.unit}",
                                 f"write units: {format_units(expected)}",
                             )
+                signs = _element_signs(b, section, name, getattr(var, "signs", {}), resolved, element)
                 if kind == "flow" and var.non_negative:
                     resolved = Call("max", (resolved, Number(0.0)))
                 variables[full] = Variable(
@@ -664,6 +672,7 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
                     source,
                     None,
                     var.description,
+                    signs,
                 )
 
     lookups = {name: Lookup.from_spec(lk) for name, lk in spec.lookups.items()}
@@ -726,6 +735,34 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
         order=order,
         base_dimensions=dict(b.dims),
     )
+
+
+def _element_signs(
+    b: _Builder,
+    section: str,
+    owner: str,
+    declared: Mapping[str, str],
+    resolved: Expr,
+    element: tuple[str, ...],
+) -> dict[str, str]:
+    """Declared signs keyed by the scalar names this element's equation uses."""
+    if not declared:
+        return {}
+    used = {n.name for n in walk(resolved) if isinstance(n, Name)}
+    out: dict[str, str] = {}
+    for cause, sign in declared.items():
+        hits = [u for u in used if u == cause or u.split("[", 1)[0] == cause]
+        if not hits:
+            close = did_you_mean(cause, sorted({u.split("[", 1)[0] for u in used}))
+            b.issue(
+                (section, owner, "signs", cause),
+                f"{cause!r} is not used in the equation of {owner!r}",
+                f"did you mean {close!r}?" if close else "declare signs only for names the equation uses",
+            )
+            continue
+        for hit in hits:
+            out[hit] = sign
+    return out
 
 
 def _check_units(

@@ -48,7 +48,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from causal.spec import spec_value_error
+from causal.spec import Sign, spec_value_error
 
 __all__ = [
     "NAME_PATTERN",
@@ -138,10 +138,17 @@ class StockSpec(_Variable):
     non_negative: bool = Field(False, description="Clip the stock at zero after each step.")
 
 
+_SIGNS_DOC = (
+    "Declared polarity of links into this variable: cause -> '+' (moves it the same way) or '-' "
+    "(the opposite way). Loop analysis uses it before reading the sign off the equation."
+)
+
+
 class FlowSpec(_Variable):
     """A flow out of one stock (``from``) and/or into another (``to``), at a rate given by its equation."""
 
     equation: PerElement = Field(description="Rate, in stock units per time unit.")
+    signs: dict[str, Sign] = Field(default_factory=dict, description=_SIGNS_DOC)
     source: str | None = Field(None, alias="from", description="The stock this flow drains.")
     target: str | None = Field(None, alias="to", description="The stock this flow fills.")
     non_negative: bool = Field(False, description="A uniflow: negative rates are set to zero.")
@@ -160,6 +167,7 @@ class AuxiliarySpec(_Variable):
     """A variable computed from others at every step."""
 
     equation: PerElement = Field(description="The equation.")
+    signs: dict[str, Sign] = Field(default_factory=dict, description=_SIGNS_DOC)
 
 
 class LookupSpec(_Spec):

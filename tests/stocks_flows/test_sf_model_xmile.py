@@ -162,3 +162,29 @@ def test_files_that_are_not_models(tmp_path, name, content, message, line):
     with pytest.raises(SpecError, match=message) as info:
         load_model(path)
     assert info.value.line == line
+
+
+def test_declared_signs_and_stock_links_on_the_graph():
+    model = parse_model("""
+time: {stop: 5}
+constants: {k: 0.1, target: 50}
+stocks: {s: {initial: 1}}
+flows:
+  inflow: {to: s, equation: k * (target - s), signs: {target: +, s: negative}}
+  outflow: {from: s, equation: k * s}
+""")
+    graph = model.dependency_graph()
+    assert graph.edges["target", "inflow"]["sign"] == "+"
+    assert graph.edges["s", "inflow"]["sign"] == "-"
+    assert graph.edges["k", "inflow"]["sign"] is None
+    assert graph.edges["inflow", "s"]["sign"] == "+" and graph.edges["outflow", "s"]["sign"] == "-"
+
+
+def test_a_sign_for_a_name_the_equation_does_not_use():
+    with pytest.raises(SpecError) as info:
+        parse_model(
+            "time: {stop: 5}\nconstants: {k: 1}\nauxiliaries:\n  a: {equation: 2 * k, signs: {kk: +}}\n",
+            file="m.yaml",
+        )
+    d = info.value.diagnostics[0]
+    assert (d.line, d.key) == (4, "auxiliaries.a.signs.kk") and "did you mean 'k'" in d.hint
