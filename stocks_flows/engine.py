@@ -321,6 +321,30 @@ class _Compiler:
                 return np.where((s - SMALL <= t) & (t < s + width(env)), 1.0, 0.0)
 
             return pulse
+        if f == "pulse_train":
+            start, width, repeat, end = args
+
+            def pulse_train(env: dict) -> Any:
+                t, s = env["__time__"], start(env)
+                inside = (s <= t) & (t < end(env))
+                return np.where(inside & (np.mod(t - s + SMALL, repeat(env)) < width(env)), 1.0, 0.0)
+
+            return pulse_train
+        if f == "impulse":
+            volume, first = args[0], args[1]
+            interval = args[2] if len(args) > 2 else None
+
+            def impulse(env: dict) -> Any:
+                t, dt, s = env["__time__"], env["__dt__"], first(env)
+                height = volume(env) / dt
+                once = (s - SMALL <= t) & (t < s + dt / 2)
+                if interval is None:
+                    return np.where(once, height, 0.0)
+                every = interval(env)
+                repeated = (s <= t) & (np.mod(t - s + SMALL, np.where(every > 0, every, 1.0)) < dt / 2)
+                return np.where(np.where(every > 0, repeated, once), height, 0.0)
+
+            return impulse
         if f == "ramp":
             slope, start = args[0], args[1]
             end = args[2] if len(args) > 2 else None

@@ -142,6 +142,14 @@ def _call(node: Call, go: Callable[[Expr], str]) -> str:
     if f == "pulse":
         start, width = args
         return f"(IF (TIME >= ({start} - 0.000001)) AND (TIME < ({start} + {width})) THEN 1 ELSE 0)"
+    if f == "pulse_train":
+        start, width, repeat, end = args
+        return (
+            f"(IF (TIME >= {start}) AND (TIME < {end}) AND ((((TIME - {start}) + 0.000001) mod ({repeat}))"
+            f" < {width}) THEN 1 ELSE 0)"
+        )
+    if f == "impulse":
+        return f"PULSE({', '.join(args)})"
     return f"{_XMILE_FUNCS[f]}({', '.join(args)})"
 
 
@@ -643,9 +651,15 @@ _CALLS = {
     "Xramp": "ramp",
     "pi": "pi",
     "pulse": "pulse",
+    "pulse_train": "pulse_train",
+    "Xpulse": "impulse",
+    "Xpulse_train": "impulse",
     "vmin": "min",
     "vmax": "max",
 }
+
+
+_REORDER = {"pulse_train": (0, 2, 1, 3), "Xpulse": (1, 0), "Xpulse_train": (2, 0, 1)}
 
 
 def _to_ast(
@@ -713,7 +727,10 @@ def _to_ast(
                 arg = x.arguments[0]
                 if isinstance(arg, ae.ReferenceStructure):
                     return Call(mapped, tuple(reference(arg, all_elements=True)))
-            return Call(mapped, tuple(go(a) for a in x.arguments))
+            arguments = list(x.arguments)
+            if func in _REORDER:  # PySD's argument order -> tenor's
+                arguments = [arguments[i] for i in _REORDER[func]]
+            return Call(mapped, tuple(go(a) for a in arguments))
         if isinstance(x, ae.InitialStructure):
             return Call("init", (go(x.initial),))
         if isinstance(x, ae.SmoothStructure):

@@ -188,3 +188,15 @@ def test_a_sign_for_a_name_the_equation_does_not_use():
         )
     d = info.value.diagnostics[0]
     assert (d.line, d.key) == (4, "auxiliaries.a.signs.kk") and "did you mean 'k'" in d.hint
+
+
+@pytest.mark.parametrize("name", ["functions.mdl", "pulses.mdl", "pulses.xmile", "two_dimensions.yaml"])
+def test_exported_models_run_the_same_in_pysd(tmp_path, name):
+    model = load_model(MODELS / name)
+    path = tmp_path / "exported.xmile"
+    write_xmile(model, path)
+    original = simulate(model).frame(0)
+    columns = list(original.columns)
+    exported = run_pysd(read_xmile(path))
+    exported = exported[np.isin(exported["time"], original["time"])][columns]
+    assert_runs_equal(exported.to_numpy(), original.to_numpy(), columns, original["time"].to_numpy())
