@@ -438,14 +438,42 @@ def _children(node: Expr) -> tuple[Expr, ...]:
     return ()
 
 
+@dataclass
+class _Compiled:
+    """One chunk's closures and per-scenario values."""
+
+    equations: dict[str, Fn]
+    derivatives: dict[str, Fn]
+    initials: dict[str, Fn]
+    statefuls: list[_Stateful]
+    constants: dict[str, np.ndarray]
+    initial_overrides: dict[str, np.ndarray]
+    n: int
+
+
 class _Program:
-    """A model compiled once; :meth:`run` simulates one chunk of scenarios."""
+    """A model ready to run; :meth:`run` simulates one chunk of scenarios."""
 
     def __init__(self, model: Model) -> None:
         self.model = model
         self.stocks = model.stocks
-        self.lookups = model.lookups
+        self.non_negative = [s for s in self.stocks if model.variables[s].non_negative]
         self.init_order = _initial_order(model)
+
+    def compile(self, n: int, parameters: Mapping[str, np.ndarray]) -> _Compiled:
+        """Fresh closures (statefuls hold state, so each chunk gets its own)."""
+        model = self.model
+        compiler = _Compiler(model.lookups)
+        fixed = {k: np.asarray(v, dtype=float) for k, v in parameters.items()}
+        return _Compiled(
+            equations={name: compiler.compile(model.variables[name].equation) for name in model.order},
+            derivatives={s: compiler.compile(model.variables[s].equation) for s in self.stocks},
+            initials={s: compiler.compile(model.variables[s].initial or Number(0.0)) for s in self.stocks},
+            statefuls=compiler.statefuls,
+            constants={k: v for k, v in fixed.items() if model.variables[k].kind == "constant"},
+            initial_overrides={k: v for k, v in fixed.items() if model.variables[k].kind == "stock"},
+            n=n,
+        )
 
     def run(
         self,
@@ -458,148 +486,101 @@ class _Program:
         out: np.ndarray,
     ) -> None:
         """Simulate ``n`` scenarios, writing ``out[time, variable, scenario]``."""
-        model = self.model
-        ts = model.time
-        compiler = _Compiler(self.lookups)
-        equations = {name: compiler.compile(model.variables[name].equation) for name in model.order}
-        derivatives = {s: compiler.compile(model.variables[s].equation) for s in self.stocks}
-        initials = {s: compiler.compile(model.variables[s].initial or Number(0.0)) for s in self.stocks}
-        statefuls = compiler.statefuls
-        non_negative = [s for s in self.stocks if model.variables[s].non_negative]
-        fixed = {k: np.asarray(v, dtype=float) for k, v in parameters.items()}
-        constants = {k: v for k, v in fixed.items() if model.variables[k].kind == "constant"}
-        initial_overrides = {k: v for k, v in fixed.items() if model.variables[k].kind == "stock"}
-        check = on_nonfinite == "raise"
-
-        env: dict[str, Any] = {"__time__": ts.start, "__dt__": ts.dt, "__n__": n}
+        c = self.compile(n, parameters)
         with np.errstate(all="ignore"):
-            self._initialize(env, n, constants, initial_overrides, initials, equations, statefuls)
-        state = {s: env[s] for s in self.stocks}
-        self._loop(
-            n,
-            state,
-            constants,
-            equations,
-            derivatives,
-            statefuls,
-            non_negative,
-            outputs,
-            rows,
-            names,
-            check,
-            out,
-        )
+            state = self._initialize(c)
+            self._loop(c, state, outputs, rows, names, on_nonfinite == "raise", out)
 
-    def _initialize(
-        self,
-        env: dict,
-        n: int,
-        constants: Mapping,
-        initial_overrides: Mapping,
-        initials: Mapping,
-        equations: Mapping,
-        statefuls: list[_Stateful],
-    ) -> None:
+    def _initialize(self, c: _Compiled) -> dict[str, np.ndarray]:
+        """Initial values of every variable, in dependency order; returns the stocks."""
         model = self.model
+        env: dict[str, Any] = {"__time__": model.time.start, "__dt__": model.time.dt, "__n__": c.n}
         for name in self.init_order:
             var = model.variables[name]
-            if name in constants:
-                env[name] = constants[name]
+            if name in c.constants:
+                env[name] = c.constants[name]
             elif var.kind == "stock":
-                value = initial_overrides[name] if name in initial_overrides else initials[name](env)
-                env[name] = _full(value, n)
+                overridden = c.initial_overrides.get(name)
+                env[name] = _full(overridden if overridden is not None else c.initials[name](env), c.n)
             else:
-                env[name] = equations[name](env)
-        for stateful in statefuls:
+                env[name] = c.equations[name](env)
+        for stateful in c.statefuls:
             if stateful.state is None:
-                stateful.initialize(env, n, model.time.dt)
+                stateful.initialize(env, c.n, model.time.dt)
+        return {s: env[s] for s in self.stocks}
+
+    def evaluate(self, c: _Compiled, t: float, stocks: Mapping[str, np.ndarray]) -> dict[str, Any]:
+        """Every auxiliary and flow at time ``t`` for the given stocks."""
+        values: dict[str, Any] = {"__time__": t, "__dt__": self.model.time.dt, "__n__": c.n, **stocks}
+        for name in self.model.order:
+            values[name] = c.constants[name] if name in c.constants else c.equations[name](values)
+        return values
+
+    def slopes(self, c: _Compiled, values: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+        """Net flow of every stock, and the derivative of every smooth and delay."""
+        return (
+            {s: c.derivatives[s](values) for s in self.stocks},
+            [st.derivative(values) for st in c.statefuls],
+        )
 
     def _loop(
         self,
-        n: int,
-        state: dict,
-        constants: Mapping,
-        equations: Mapping,
-        derivatives: Mapping,
-        statefuls: list[_Stateful],
-        non_negative: list[str],
+        c: _Compiled,
+        state: dict[str, np.ndarray],
         outputs: list[str],
         rows: list[tuple[int, float]],
         names: Sequence[str],
         check: bool,
         out: np.ndarray,
     ) -> None:
-        model = self.model
-        ts = model.time
-
-        def evaluate(t: float, stocks: Mapping[str, np.ndarray]) -> dict[str, Any]:
-            values: dict[str, Any] = {"__time__": t, "__dt__": ts.dt, "__n__": n, **stocks}
-            for name in model.order:
-                values[name] = constants[name] if name in constants else equations[name](values)
-            return values
-
-        def slopes(values: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
-            return (
-                {s: derivatives[s](values) for s in self.stocks},
-                [st.derivative(values) for st in statefuls],
-            )
-
+        ts = self.model.time
         save_at = {step: k for k, (step, _) in enumerate(rows)}
         last_step = rows[-1][0] if rows else 0
-        t = ts.start
-        step = 0
-        with np.errstate(all="ignore"):
-            while True:
-                values = evaluate(t, state)
-                if check:
-                    self._check(values, t, names)
-                if step in save_at:
-                    k = save_at[step]
-                    for j, name in enumerate(outputs):
-                        out[k, j] = values[name]
-                if step >= last_step:
-                    break
-                if ts.method == "rk4":
-                    state = self._rk4(state, values, t, evaluate, slopes, statefuls)
-                else:
-                    d_stocks, d_states = slopes(values)
-                    for st, d in zip(statefuls, d_states, strict=True):
-                        if d is not None:
-                            st.state = st.state + d * ts.dt
-                    for st in statefuls:
-                        st.discrete_update(values)
-                    state = {s: state[s] + d_stocks[s] * ts.dt for s in self.stocks}
-                for s in non_negative:
-                    state[s] = np.maximum(state[s], 0.0)
-                t = t + ts.dt
-                step += 1
+        t, step = ts.start, 0
+        while True:
+            values = self.evaluate(c, t, state)
+            if check:
+                self._check(values, t, names)
+            if step in save_at:
+                k = save_at[step]
+                for j, name in enumerate(outputs):
+                    out[k, j] = values[name]
+            if step >= last_step:
+                break
+            if ts.method == "rk4":
+                state = self._rk4(c, state, values, t)
+            else:
+                d_stocks, d_states = self.slopes(c, values)
+                for st, d in zip(c.statefuls, d_states, strict=True):
+                    if d is not None:
+                        st.state = st.state + d * ts.dt
+                for st in c.statefuls:
+                    st.discrete_update(values)
+                state = {s: state[s] + d_stocks[s] * ts.dt for s in self.stocks}
+            for s in self.non_negative:
+                state[s] = np.maximum(state[s], 0.0)
+            t = t + ts.dt  # repeated addition, as PySD steps time
+            step += 1
 
-    def _rk4(
-        self,
-        state: dict,
-        values: dict,
-        t: float,
-        evaluate: Callable,
-        slopes: Callable,
-        statefuls: list[_Stateful],
-    ) -> dict:
+    def _rk4(self, c: _Compiled, state: dict, values: dict, t: float) -> dict:
+        """One classic Runge-Kutta step (smooths and delays move with the stocks)."""
         dt = self.model.time.dt
-        saved = [st.state for st in statefuls]
-        k1 = slopes(values)
+        saved = [st.state for st in c.statefuls]
+        k1 = self.slopes(c, values)
 
         def shifted(k: tuple, h: float) -> dict:
-            for st, base, d in zip(statefuls, saved, k[1], strict=True):
+            for st, base, d in zip(c.statefuls, saved, k[1], strict=True):
                 st.state = base if d is None else base + d * h
             return {s: state[s] + k[0][s] * h for s in self.stocks}
 
-        k2 = slopes(evaluate(t + dt / 2, shifted(k1, dt / 2)))
-        k3 = slopes(evaluate(t + dt / 2, shifted(k2, dt / 2)))
-        k4 = slopes(evaluate(t + dt, shifted(k3, dt)))
-        for i, st in enumerate(statefuls):
+        k2 = self.slopes(c, self.evaluate(c, t + dt / 2, shifted(k1, dt / 2)))
+        k3 = self.slopes(c, self.evaluate(c, t + dt / 2, shifted(k2, dt / 2)))
+        k4 = self.slopes(c, self.evaluate(c, t + dt, shifted(k3, dt)))
+        for i, st in enumerate(c.statefuls):
             st.state = saved[i]
             if k1[1][i] is not None:
                 st.state = saved[i] + dt / 6 * (k1[1][i] + 2 * k2[1][i] + 2 * k3[1][i] + k4[1][i])
-        for st in statefuls:
+        for st in c.statefuls:
             st.discrete_update(values)
         return {
             s: state[s] + dt / 6 * (k1[0][s] + 2 * k2[0][s] + 2 * k3[0][s] + k4[0][s]) for s in self.stocks
