@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from stocks_flows.engine import simulate  # noqa: E402
 from stocks_flows.load import load_model  # noqa: E402
-from stocks_flows.pysd_runner import _run_one, pysd_session  # noqa: E402
+from stocks_flows.pysd_runner import _run_one, translated  # noqa: E402
 
 CONFORMANCE = ROOT / "tests" / "data" / "conformance"
 
@@ -98,7 +98,7 @@ def bench(label: str, path: Path, n: int, pysd_seconds: float) -> None:
     pysd_runs, pysd_values = 0, []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with pysd_session(model) as fresh:
+        with translated(model) as fresh:
             _run_one(fresh, model, outputs, {param: float(values[0])})  # warm-up
             start = time.perf_counter()
             while pysd_runs < n and (pysd_runs < 5 or time.perf_counter() - start < pysd_seconds):

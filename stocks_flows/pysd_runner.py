@@ -37,7 +37,7 @@ from stocks_flows.expr import Number
 from stocks_flows.model import Model
 from tenor.errors import SimulationError
 
-__all__ = ["pysd_session", "run_pysd", "run_pysd_scenarios"]
+__all__ = ["run_pysd", "run_pysd_scenarios", "translated"]
 
 
 def _apply(model: Model, parameters: Mapping[str, float]) -> Model:
@@ -52,7 +52,7 @@ def _apply(model: Model, parameters: Mapping[str, float]) -> Model:
 
 
 @contextmanager
-def pysd_session(model: Model) -> Any:
+def translated(model: Model) -> Any:
     """Translate ``model`` once in a private folder; yield a function that loads a fresh PySD model."""
     import pysd
 
@@ -144,13 +144,13 @@ def run_pysd_scenarios(
     by_model = model.origin == "spec" and any("[" in k for k in params)
     frames = []
     with ExitStack() as stack:
-        shared = None if by_model else stack.enter_context(pysd_session(model))
+        shared = None if by_model else stack.enter_context(translated(model))
         for i in range(n):
             values = {k: float(v[i]) for k, v in params.items()}
             try:
                 if shared is None:
                     one = _apply(model, values)
-                    with pysd_session(one) as fresh:
+                    with translated(one) as fresh:
                         frames.append(_run_one(fresh, one, outputs, {}))
                 else:
                     frames.append(_run_one(shared, model, outputs, values))

@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from sf_helpers import CONFORMANCE, MODELS
+from sf_support import CONFORMANCE, MODELS
 
 from tenor.cli.main import main
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from sf_helpers import MODELS, assert_runs_equal
+from sf_support import MODELS, assert_runs_equal
 
 from stocks_flows.engine import save_times, simulate
 from stocks_flows.load import load_model, parse_model
@@ -221,3 +221,19 @@ auxiliaries:
 """)
     with pytest.raises(SimulationError, match=r"ratio is infinite at time 4 in scenario '1'"):
         run_pysd_scenarios(model, {"t0": [20.0, 4.0]})
+
+
+def test_lookups_hold_or_extrapolate_at_the_ends_as_pysd_does():
+    model = parse_model("""
+time: {stop: 10, dt: 0.5}
+auxiliaries:
+  a: {equation: "f(time - 2) + g(time)"}
+lookups:
+  f: {points: [[0, 1], [2, 3], [4, 2]], extrapolate: true}
+  g: {x: [1, 3, 5], y: [0, 1, 0.5]}
+""")
+    mine = simulate(model).frame(0)
+    assert mine["a"].iloc[0] == -1.0  # f extrapolated below 0 (slope 1), g held at 0
+    assert mine["a"].iloc[-1] == 0.5  # f extrapolated above 4 (slope -0.5) to -0, g held at 0.5
+    reference = run_pysd(model)
+    assert_runs_equal(mine.to_numpy(), reference.to_numpy(), list(mine.columns), mine["time"].to_numpy())

@@ -6,7 +6,7 @@ import shutil
 
 import numpy as np
 import pytest
-from sf_helpers import CONFORMANCE, MODELS, assert_runs_equal
+from sf_support import CONFORMANCE, MODELS, assert_runs_equal
 
 from stocks_flows.engine import simulate
 from stocks_flows.load import load_model, parse_model

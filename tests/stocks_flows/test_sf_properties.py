@@ -6,7 +6,7 @@ import numpy as np
 import sf_strategies as specs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sf_helpers import MODELS, assert_runs_equal
+from sf_support import MODELS, assert_runs_equal
 
 from stocks_flows.engine import simulate
 from stocks_flows.load import load_model
