@@ -501,7 +501,12 @@ class _Program:
                 env[name] = c.constants[name]
             elif var.kind == "stock":
                 overridden = c.initial_overrides.get(name)
-                env[name] = _full(overridden if overridden is not None else c.initials[name](env), c.n)
+                if overridden is None:
+                    env[name] = _full(c.initials[name](env), c.n)
+                elif np.isnan(overridden).any():  # NaN: this scenario keeps the model's initial value
+                    env[name] = np.where(np.isnan(overridden), _full(c.initials[name](env), c.n), overridden)
+                else:
+                    env[name] = _full(overridden, c.n)
             else:
                 env[name] = c.equations[name](env)
         for stateful in c.statefuls:
@@ -628,8 +633,8 @@ def simulate(
     """Run ``model`` for every scenario in ``parameters`` at once.
 
     ``parameters`` maps a constant's scalar name (``k``, ``rate[10y]``) or a
-    stock's name (its initial value) to one value per scenario; all lists have
-    the same length N. Scenarios are processed ``chunk_size`` at a time; only
+    stock's name (its initial value; NaN keeps the model's) to one value per
+    scenario; all lists have the same length N. Scenarios are processed ``chunk_size`` at a time; only
     ``variables`` (default: all) are kept, at the saved times (or only at
     ``times``, those of them that are saved times), so memory is bounded by
     N x times x variables.

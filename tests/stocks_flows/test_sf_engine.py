@@ -237,3 +237,35 @@ lookups:
     assert mine["a"].iloc[-1] == 0.5  # f extrapolated above 4 (slope -0.5) to -0, g held at 0.5
     reference = run_pysd(model)
     assert_runs_equal(mine.to_numpy(), reference.to_numpy(), list(mine.columns), mine["time"].to_numpy())
+
+
+def test_named_scenarios_together_equal_each_alone():
+    from stocks_flows.scenarios import run_named_scenarios
+
+    model = load_model(MODELS / "tenors.yaml")
+    together = run_named_scenarios(model, ["calm", "base", "bills_only"])
+    assert together.scenarios == ["calm", "base", "bills_only"]
+    for i, name in enumerate(together.scenarios):
+        alone = simulate(model if name == "base" else model.with_scenario(name))
+        np.testing.assert_array_equal(together.values[i], alone.values[0])
+
+
+def test_an_initial_value_given_by_an_equation_is_kept_where_a_scenario_does_not_set_it():
+    from stocks_flows.scenarios import run_named_scenarios
+
+    model = parse_model("""
+time: {stop: 3}
+constants: {k: 2}
+stocks:
+  a: {initial: k * 10}
+  b: {initial: 1}
+flows: {f: {from: a, to: b, equation: a / 4}}
+scenarios:
+  more_a: {initial: {a: 100}}
+  more_b: {initial: {b: 7}}
+""")
+    run = run_named_scenarios(model)
+    first = run.values[:, 0, :]
+    assert first[:, run.variables.index("a")].tolist() == [20.0, 100.0, 20.0]
+    assert first[:, run.variables.index("b")].tolist() == [1.0, 1.0, 7.0]
+    assert np.isnan(run.parameters["a"]).tolist() == [True, False, True]
