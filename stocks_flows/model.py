@@ -174,6 +174,8 @@ class Model:
     base_dimensions: dict[str, tuple[str, ...]] = field(default_factory=dict)
     origin: str = "spec"
     path: str | None = None
+    spec: ModelSpec | None = None
+    """The validated spec this model was built from (None for XMILE and Vensim files)."""
 
     @property
     def stocks(self) -> list[str]:
@@ -734,6 +736,7 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
         name=spec.name,
         order=order,
         base_dimensions=dict(b.dims),
+        spec=spec,
     )
 
 

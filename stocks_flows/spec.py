@@ -125,10 +125,16 @@ def _constant_shorthand(value: Any) -> Any:
     return value
 
 
+_SOURCE_DOC = "Where the value comes from: a citation, a table, a data series."
+_ASSUMPTION_DOC = "Why the value is assumed, when no source gives it."
+
+
 class ConstantSpec(_Variable):
-    """A parameter: a number, or one number per element."""
+    """A parameter: a number, or one number per element, with its source or the assumption behind it."""
 
     value: float | dict[str, float] = Field(description="The value, or element -> value.")
+    source: str | None = Field(None, description=_SOURCE_DOC)
+    assumption: str | None = Field(None, description=_ASSUMPTION_DOC)
 
 
 class StockSpec(_Variable):
@@ -136,6 +142,8 @@ class StockSpec(_Variable):
 
     initial: PerElement = Field(description="Initial value: a number or an equation of constants.")
     non_negative: bool = Field(False, description="Clip the stock at zero after each step.")
+    source: str | None = Field(None, description=_SOURCE_DOC)
+    assumption: str | None = Field(None, description=_ASSUMPTION_DOC)
 
 
 _SIGNS_DOC = (
@@ -183,6 +191,8 @@ class LookupSpec(_Spec):
     extrapolate: bool = False
     units: str | None = None
     description: str | None = None
+    source: str | None = Field(None, description=_SOURCE_DOC)
+    assumption: str | None = Field(None, description=_ASSUMPTION_DOC)
 
     @model_validator(mode="after")
     def _check(self) -> LookupSpec:
