@@ -227,7 +227,7 @@ def test_any_text_loads_or_raises_spec_error(text):
 def test_parameters_carry_a_source_or_an_assumption():
     model = parse_model(
         "time: {stop: 2}\nconstants:\n  k: {value: 1, source: 'sources.md, row 3'}\n"
-        "  j: {value: 2, assumption: a round number, to be swept}\n"
+        "  j: {value: 2, assumption: 'a round number, to be swept'}\n"
         "stocks:\n  s: {initial: 5, source: 'Treasury, TIC table'}\n"
     )
     assert model.spec.constants["k"].source == "sources.md, row 3"
