@@ -193,3 +193,15 @@ def test_schema_command(capsys):
     assert main(["schema", "stocks_flows"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert "stocks" in schema["properties"]
+
+
+def test_sweep_with_pysd_equals_the_vectorised_sweep(teacup, tmp_path):
+    outs = {engine: tmp_path / f"{engine}.parquet" for engine in ("pysd", "vector")}
+    for engine, out in outs.items():
+        args = ["sweep", str(teacup), "--set", "characteristic_time=5:15:3", "--engine", engine]
+        assert main([*args, "--out", str(out)]) == 0
+    a, b = (pd.read_parquet(o) for o in outs.values())
+    assert list(a.columns) == list(b.columns)
+    np.testing.assert_allclose(
+        a.drop(columns="scenario").to_numpy(), b.drop(columns="scenario").to_numpy(), rtol=1e-9
+    )
