@@ -157,8 +157,24 @@ class _Stateful:
             return
         init = _full(self.init_args[0](env), n)
         if self.func.startswith("delay"):
-            init = init * _full(self.args[1](env), n)
+            delay_time = _full(self.args[1](env), n)
+            self.order = self._delay_order(delay_time, dt)
+            init = init * delay_time
         self.state = np.tile(init, (self.order, 1))
+
+    def _delay_order(self, delay_time: np.ndarray, dt: float) -> int:
+        """PySD lowers a delay's order until order * dt fits in the delay time; so does the engine."""
+        orders = np.full(delay_time.shape, self.order)
+        while np.any(too_short := (orders * dt > delay_time) & (orders > 0)):
+            orders = np.where(too_short, orders - 1, orders)
+        found = np.unique(orders)
+        if len(found) > 1 or found[0] < 1:
+            raise SimulationError(
+                f"{self.func}(): the delay time is shorter than {self.order} time steps in some scenarios "
+                "and not in others, so PySD would lower the order in some of them only",
+                hint="use delay times of at least order x dt in every scenario, or a smaller dt",
+            )
+        return int(found[0])
 
     def output(self, env: dict) -> Any:
         if self.state is None:

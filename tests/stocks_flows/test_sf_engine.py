@@ -269,3 +269,17 @@ scenarios:
     assert first[:, run.variables.index("a")].tolist() == [20.0, 100.0, 20.0]
     assert first[:, run.variables.index("b")].tolist() == [1.0, 1.0, 7.0]
     assert np.isnan(run.parameters["a"]).tolist() == [True, False, True]
+
+
+def test_short_delays_lower_their_order_as_in_pysd():
+    model = parse_model("""
+time: {stop: 10, dt: 0.5}
+constants: {lag: 1.2}
+auxiliaries:
+  a: {equation: "delay3(time, lag) + delay1(2 * time, 0.7)"}
+""")
+    mine = simulate(model).frame(0)
+    reference = run_pysd(model)
+    assert_runs_equal(mine.to_numpy(), reference.to_numpy(), list(mine.columns), mine["time"].to_numpy())
+    with pytest.raises(SimulationError, match="lower the order in some"):
+        simulate(model, {"lag": [1.2, 3.0]})
