@@ -391,6 +391,23 @@ def _translation_error(exc: Exception, where: str) -> SpecError:
     )
 
 
+def _definition_line(path: Path, variable: str) -> int | None:
+    """Line where a variable is defined in an XMILE or Vensim file (best effort)."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    key = _key(variable)
+    for number, text in enumerate(lines, 1):
+        m = re.search(r"<(?:aux|flow|stock|gf)\s+name=\"([^\"]+)\"", text)
+        if m and _key(m.group(1)) == key:
+            return number
+        head = text.split("=", 1)[0] if "=" in text and not text.lstrip().startswith("<") else None
+        if head is not None and _key(head.split("(", 1)[0]) == key:
+            return number
+    return None
+
+
 def _find_equation(path: Path, equation: str) -> tuple[str, int, int | None] | None:
     """(variable, line, column) of the equation text in an XMILE or Vensim file, if it can be found."""
     from html import unescape
@@ -451,6 +468,7 @@ class _Converter:
         return SpecError(
             f"{construct} is not supported",
             file=self.where,
+            line=_definition_line(Path(self.where), variable),
             key=variable,
             hint="tenor reads stocks, flows, auxiliaries, lookups, smooths and delays",
         )

@@ -127,6 +127,7 @@ def test_unsupported_construct_names_construct_variable_and_file():
         load_model(MODELS / "trend.xmile")
     err = info.value
     assert "Trend" in err.message and err.key == "growth" and err.file.endswith("trend.xmile")
+    assert err.line == 8
 
 
 def test_broken_xmile_is_a_spec_error_naming_variable_and_place(tmp_path):
