@@ -146,6 +146,9 @@ class _Stateful:
         if self.func == "init":
             self.state = _full(self.args[0](env), n)
             return
+        if self.func == "trend":
+            self.state = _full(self.args[0](env), n) / (1 + self.init_args[0](env) * self.args[1](env))
+            return
         if self.func == "delay_fixed":
             delay_time = _full(self.args[1](env), n)
             init = _full(self.args[2](env), n)
@@ -181,6 +184,8 @@ class _Stateful:
             self.initialize(env, env["__n__"], env["__dt__"])
         if self.func in ("init", "delay_fixed"):
             return self.state
+        if self.func == "trend":
+            return _xidz(self.args[0](env) - self.state, self.args[1](env) * np.abs(self.state), 0.0)
         if self.func.startswith("delay"):
             return self.state[-1] / self.args[1](env)
         return self.state[-1]
@@ -189,6 +194,8 @@ class _Stateful:
         if self.func in ("init", "delay_fixed"):
             return None
         x = self.args[0](env)
+        if self.func == "trend":
+            return (x - self.state) / self.args[1](env)
         if self.func.startswith("smooth"):
             targets = np.roll(self.state, 1, axis=0)
             targets[0] = x
@@ -372,9 +379,11 @@ class _Compiler:
                 return (t + SMALL > s) * slope(env) * (final - s)
 
             return ramp
-        if f in ("smooth1", "smooth3", "delay1", "delay3", "delay_fixed", "init"):
+        if f in ("smooth1", "smooth3", "delay1", "delay3", "delay_fixed", "init", "trend"):
             if f == "init" or f == "delay_fixed":
                 init_args: tuple[Fn, ...] = ()
+            elif f == "trend":
+                init_args = (args[2] if len(args) > 2 else (lambda env: np.float64(0.0)),)
             else:
                 init_args = (args[2],) if len(args) > 2 else (args[0],)
             stateful = _Stateful(f, args, init_args)

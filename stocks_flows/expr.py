@@ -192,6 +192,9 @@ FUNCTIONS: dict[str, FunctionInfo] = {
     "delay3": FunctionInfo(2, 3, "third-order material delay: delay3(x, time[, initial])", True),
     "delay_fixed": FunctionInfo(3, 3, "pipeline delay: delay_fixed(x, time, initial)", True),
     "init": FunctionInfo(1, 1, "value of x at the initial time", True),
+    "trend": FunctionInfo(
+        2, 3, "fractional growth rate of x, averaged: trend(x, averaging time[, initial trend])", True
+    ),
 }
 """The whitelisted functions: nothing else can be called from an equation."""
 

@@ -270,6 +270,8 @@ def _is_lagged_argument(func: str, index: int) -> bool:
         return True
     if func in ("delay1", "delay3"):
         return index != 1  # the output is state / delay time
+    if func == "trend":
+        return index == 2  # the output compares the input with the state; the initial trend is used once
     return True
 
 

@@ -114,6 +114,7 @@ _XMILE_FUNCS = {
     "delay3": "DELAY3",
     "delay_fixed": "DELAY",
     "init": "INIT",
+    "trend": "TREND",
     "xidz": "SAFEDIV",
     "zidz": "SAFEDIV",
 }
@@ -470,7 +471,7 @@ class _Converter:
             file=self.where,
             line=_definition_line(Path(self.where), variable),
             key=variable,
-            hint="tenor reads stocks, flows, auxiliaries, lookups, smooths and delays",
+            hint="tenor reads stocks, flows, auxiliaries, lookups, smooths, delays and trends",
         )
 
     def name(self, reference: str, variable: str) -> str:
@@ -759,6 +760,8 @@ def _to_ast(
             if x.order not in (1, 3):
                 raise conv.fail(f"a delay of order {x.order}", variable)
             return Call(f"delay{int(x.order)}", (go(x.input), go(x.delay_time), go(x.initial)))
+        if isinstance(x, ae.TrendStructure):
+            return Call("trend", (go(x.input), go(x.average_time), go(x.initial_trend)))
         if isinstance(x, ae.DelayFixedStructure):
             return Call("delay_fixed", (go(x.input), go(x.delay_time), go(x.initial)))
         if isinstance(x, ae.InlineLookupsStructure):

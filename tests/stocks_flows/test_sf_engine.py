@@ -87,6 +87,7 @@ def test_save_times_follow_pysd():
         "functions.mdl",
         "pulses.mdl",
         "pulses.xmile",
+        "trend.xmile",
     ],
 )
 def test_vector_engine_equals_pysd_on_example_models(name):
@@ -109,7 +110,7 @@ flows:
       smooth1(base * time, lag) + smooth3(time, 4, 1) + delay1(time, lag) + delay3(base, 2, 0)
       + delay_fixed(time, 2, 5) + init(s) + step(2, 3) + pulse(4, 1.5) + ramp(0.5, 2, 8)
       + xidz(1, time - 3, 7) + zidz(time, 0) + mod(time, 2.5) + int(time / 3)
-      + pulse_train(1, 0.5, 2, 9) + impulse(3, 2) + impulse(2, 1, 3)
+      + pulse_train(1, 0.5, 2, 9) + impulse(3, 2) + impulse(2, 1, 3) + trend(s, 2, 0.1) + trend(time + 1, 3)
 auxiliaries:
   g: {equation: "if time > 5 and not (time >= 9) then sqrt(s) else ln(s) + exp(-time) + abs(-1)"}
 """)

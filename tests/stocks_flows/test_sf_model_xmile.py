@@ -124,15 +124,15 @@ def test_vensim_model_reads_into_the_same_model():
 
 def test_unsupported_construct_names_construct_variable_and_file():
     with pytest.raises(SpecError) as info:
-        load_model(MODELS / "trend.xmile")
+        load_model(MODELS / "unsupported.xmile")
     err = info.value
-    assert "Trend" in err.message and err.key == "growth" and err.file.endswith("trend.xmile")
+    assert "Forecast" in err.message and err.key == "growth" and err.file.endswith("unsupported.xmile")
     assert err.line == 8
 
 
 def test_broken_xmile_is_a_spec_error_naming_variable_and_place(tmp_path):
     bad = tmp_path / "bad.xmile"
-    bad.write_text((MODELS / "trend.xmile").read_text().replace("TREND(input, 3)", "input +* ("))
+    bad.write_text((MODELS / "unsupported.xmile").read_text().replace("FORCST(input, 3, 0)", "input +* ("))
     with pytest.raises(SpecError, match="cannot read this equation") as info:
         load_model(bad)
     err = info.value
@@ -191,7 +191,9 @@ def test_a_sign_for_a_name_the_equation_does_not_use():
     assert (d.line, d.key) == (4, "auxiliaries.a.signs.kk") and "did you mean 'k'" in d.hint
 
 
-@pytest.mark.parametrize("name", ["functions.mdl", "pulses.mdl", "pulses.xmile", "two_dimensions.yaml"])
+@pytest.mark.parametrize(
+    "name", ["functions.mdl", "pulses.mdl", "pulses.xmile", "trend.xmile", "two_dimensions.yaml"]
+)
 def test_exported_models_run_the_same_in_pysd(tmp_path, name):
     model = load_model(MODELS / name)
     path = tmp_path / "exported.xmile"
