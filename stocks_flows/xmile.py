@@ -789,7 +789,9 @@ def _to_ast(
             return [Name(target)]
         choices: list[list[str]] = []
         for s in subs:
-            if s in conv.element_of:
+            if s.endswith("!") and s[:-1] in conv.dimensions:  # Vensim: every element, for SUM and VMIN
+                choices.append(list(conv.dimensions[s[:-1]]))
+            elif s in conv.element_of:
                 choices.append([s])
             elif s in conv.dimensions and s in context and not all_elements:
                 choices.append([context[s]])

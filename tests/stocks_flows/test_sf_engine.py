@@ -87,6 +87,7 @@ def test_save_times_follow_pysd():
         "functions.mdl",
         "pulses.mdl",
         "pulses.xmile",
+        "subscripts.mdl",
         "trend.xmile",
     ],
 )

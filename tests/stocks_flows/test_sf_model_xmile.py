@@ -192,7 +192,8 @@ def test_a_sign_for_a_name_the_equation_does_not_use():
 
 
 @pytest.mark.parametrize(
-    "name", ["functions.mdl", "pulses.mdl", "pulses.xmile", "trend.xmile", "two_dimensions.yaml"]
+    "name",
+    ["functions.mdl", "pulses.mdl", "pulses.xmile", "trend.xmile", "subscripts.mdl", "two_dimensions.yaml"],
 )
 def test_exported_models_run_the_same_in_pysd(tmp_path, name):
     model = load_model(MODELS / name)
