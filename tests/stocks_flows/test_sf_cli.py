@@ -205,3 +205,16 @@ def test_sweep_with_pysd_equals_the_vectorised_sweep(teacup, tmp_path):
     np.testing.assert_allclose(
         a.drop(columns="scenario").to_numpy(), b.drop(columns="scenario").to_numpy(), rtol=1e-9
     )
+
+
+def test_rk4_runs_in_the_engine_and_pysd_says_it_cannot(tmp_path, capsys):
+    model = tmp_path / "rk4.yaml"
+    model.write_text(
+        "time: {stop: 5, dt: 0.5, method: rk4}\nstocks: {s: {initial: 1}}\n"
+        "flows: {f: {to: s, equation: 0.2 * s}}\n"
+    )
+    out = tmp_path / "rk4.csv"
+    assert main(["simulate", str(model), "--out", str(out)]) == 0
+    assert abs(pd.read_csv(out)["s"].iloc[-1] - np.exp(1.0)) < 1e-5
+    assert main(["simulate", str(model), "--engine", "pysd", "--out", str(tmp_path / "p.csv")]) == 2
+    assert "PySD integrates with Euler only" in capsys.readouterr().err
