@@ -146,6 +146,9 @@ class _Stateful:
         if self.func == "init":
             self.state = _full(self.args[0](env), n)
             return
+        if self.func == "trend":
+            self.state = _full(self.args[0](env), n) / (1 + self.init_args[0](env) * self.args[1](env))
+            return
         if self.func == "delay_fixed":
             delay_time = _full(self.args[1](env), n)
             init = _full(self.args[2](env), n)
@@ -157,14 +160,32 @@ class _Stateful:
             return
         init = _full(self.init_args[0](env), n)
         if self.func.startswith("delay"):
-            init = init * _full(self.args[1](env), n)
+            delay_time = _full(self.args[1](env), n)
+            self.order = self._delay_order(delay_time, dt)
+            init = init * delay_time
         self.state = np.tile(init, (self.order, 1))
+
+    def _delay_order(self, delay_time: np.ndarray, dt: float) -> int:
+        """PySD lowers a delay's order until order * dt fits in the delay time; so does the engine."""
+        orders = np.full(delay_time.shape, self.order)
+        while np.any(too_short := (orders * dt > delay_time) & (orders > 0)):
+            orders = np.where(too_short, orders - 1, orders)
+        found = np.unique(orders)
+        if len(found) > 1 or found[0] < 1:
+            raise SimulationError(
+                f"{self.func}(): the delay time is shorter than {self.order} time steps in some scenarios "
+                "and not in others, so PySD would lower the order in some of them only",
+                hint="use delay times of at least order x dt in every scenario, or a smaller dt",
+            )
+        return int(found[0])
 
     def output(self, env: dict) -> Any:
         if self.state is None:
             self.initialize(env, env["__n__"], env["__dt__"])
         if self.func in ("init", "delay_fixed"):
             return self.state
+        if self.func == "trend":
+            return _xidz(self.args[0](env) - self.state, self.args[1](env) * np.abs(self.state), 0.0)
         if self.func.startswith("delay"):
             return self.state[-1] / self.args[1](env)
         return self.state[-1]
@@ -173,6 +194,8 @@ class _Stateful:
         if self.func in ("init", "delay_fixed"):
             return None
         x = self.args[0](env)
+        if self.func == "trend":
+            return (x - self.state) / self.args[1](env)
         if self.func.startswith("smooth"):
             targets = np.roll(self.state, 1, axis=0)
             targets[0] = x
@@ -321,6 +344,30 @@ class _Compiler:
                 return np.where((s - SMALL <= t) & (t < s + width(env)), 1.0, 0.0)
 
             return pulse
+        if f == "pulse_train":
+            start, width, repeat, end = args
+
+            def pulse_train(env: dict) -> Any:
+                t, s = env["__time__"], start(env)
+                inside = (s <= t) & (t < end(env))
+                return np.where(inside & (np.mod(t - s + SMALL, repeat(env)) < width(env)), 1.0, 0.0)
+
+            return pulse_train
+        if f == "impulse":
+            volume, first = args[0], args[1]
+            interval = args[2] if len(args) > 2 else None
+
+            def impulse(env: dict) -> Any:
+                t, dt, s = env["__time__"], env["__dt__"], first(env)
+                height = volume(env) / dt
+                once = (s - SMALL <= t) & (t < s + dt / 2)
+                if interval is None:
+                    return np.where(once, height, 0.0)
+                every = interval(env)
+                repeated = (s <= t) & (np.mod(t - s + SMALL, np.where(every > 0, every, 1.0)) < dt / 2)
+                return np.where(np.where(every > 0, repeated, once), height, 0.0)
+
+            return impulse
         if f == "ramp":
             slope, start = args[0], args[1]
             end = args[2] if len(args) > 2 else None
@@ -332,9 +379,11 @@ class _Compiler:
                 return (t + SMALL > s) * slope(env) * (final - s)
 
             return ramp
-        if f in ("smooth1", "smooth3", "delay1", "delay3", "delay_fixed", "init"):
+        if f in ("smooth1", "smooth3", "delay1", "delay3", "delay_fixed", "init", "trend"):
             if f == "init" or f == "delay_fixed":
                 init_args: tuple[Fn, ...] = ()
+            elif f == "trend":
+                init_args = (args[2] if len(args) > 2 else (lambda env: np.float64(0.0)),)
             else:
                 init_args = (args[2],) if len(args) > 2 else (args[0],)
             stateful = _Stateful(f, args, init_args)
@@ -414,14 +463,42 @@ def _children(node: Expr) -> tuple[Expr, ...]:
     return ()
 
 
+@dataclass
+class _Compiled:
+    """One chunk's closures and per-scenario values."""
+
+    equations: dict[str, Fn]
+    derivatives: dict[str, Fn]
+    initials: dict[str, Fn]
+    statefuls: list[_Stateful]
+    constants: dict[str, np.ndarray]
+    initial_overrides: dict[str, np.ndarray]
+    n: int
+
+
 class _Program:
-    """A model compiled once; :meth:`run` simulates one chunk of scenarios."""
+    """A model ready to run; :meth:`run` simulates one chunk of scenarios."""
 
     def __init__(self, model: Model) -> None:
         self.model = model
         self.stocks = model.stocks
-        self.lookups = model.lookups
+        self.non_negative = [s for s in self.stocks if model.variables[s].non_negative]
         self.init_order = _initial_order(model)
+
+    def compile(self, n: int, parameters: Mapping[str, np.ndarray]) -> _Compiled:
+        """Fresh closures (statefuls hold state, so each chunk gets its own)."""
+        model = self.model
+        compiler = _Compiler(model.lookups)
+        fixed = {k: np.asarray(v, dtype=float) for k, v in parameters.items()}
+        return _Compiled(
+            equations={name: compiler.compile(model.variables[name].equation) for name in model.order},
+            derivatives={s: compiler.compile(model.variables[s].equation) for s in self.stocks},
+            initials={s: compiler.compile(model.variables[s].initial or Number(0.0)) for s in self.stocks},
+            statefuls=compiler.statefuls,
+            constants={k: v for k, v in fixed.items() if model.variables[k].kind == "constant"},
+            initial_overrides={k: v for k, v in fixed.items() if model.variables[k].kind == "stock"},
+            n=n,
+        )
 
     def run(
         self,
@@ -431,106 +508,109 @@ class _Program:
         rows: list[tuple[int, float]],
         names: Sequence[str],
         on_nonfinite: str,
-    ) -> np.ndarray:
-        model = self.model
-        ts = model.time
-        compiler = _Compiler(self.lookups)
-        equations = {name: compiler.compile(model.variables[name].equation) for name in model.order}
-        derivatives = {s: compiler.compile(model.variables[s].equation) for s in self.stocks}
-        initials = {s: compiler.compile(model.variables[s].initial or Number(0.0)) for s in self.stocks}
-        statefuls = compiler.statefuls
-        non_negative = [s for s in self.stocks if model.variables[s].non_negative]
-        fixed = {k: np.asarray(v, dtype=float) for k, v in parameters.items()}
-        constants = {k: v for k, v in fixed.items() if model.variables[k].kind == "constant"}
-        initial_overrides = {k: v for k, v in fixed.items() if model.variables[k].kind == "stock"}
-        check = on_nonfinite == "raise"
+        out: np.ndarray,
+    ) -> None:
+        """Simulate ``n`` scenarios, writing ``out[time, variable, scenario]``."""
+        c = self.compile(n, parameters)
+        with np.errstate(all="ignore"):
+            state = self._initialize(c)
+            self._loop(c, state, outputs, rows, names, on_nonfinite == "raise", out)
 
-        env: dict[str, Any] = {"__time__": ts.start, "__dt__": ts.dt, "__n__": n}
-        # initial values
+    def _initialize(self, c: _Compiled) -> dict[str, np.ndarray]:
+        """Initial values of every variable, in dependency order; returns the stocks."""
+        model = self.model
+        env: dict[str, Any] = {"__time__": model.time.start, "__dt__": model.time.dt, "__n__": c.n}
         for name in self.init_order:
             var = model.variables[name]
-            if name in constants:
-                env[name] = constants[name]
+            if name in c.constants:
+                env[name] = c.constants[name]
             elif var.kind == "stock":
-                value = initial_overrides[name] if name in initial_overrides else initials[name](env)
-                env[name] = _full(value, n)
+                overridden = c.initial_overrides.get(name)
+                if overridden is None:
+                    env[name] = _full(c.initials[name](env), c.n)
+                elif np.isnan(overridden).any():  # NaN: this scenario keeps the model's initial value
+                    env[name] = np.where(np.isnan(overridden), _full(c.initials[name](env), c.n), overridden)
+                else:
+                    env[name] = _full(overridden, c.n)
             else:
-                env[name] = equations[name](env)
-        for stateful in statefuls:
+                env[name] = c.equations[name](env)
+        for stateful in c.statefuls:
             if stateful.state is None:
-                stateful.initialize(env, n, ts.dt)
-        state = {s: env[s] for s in self.stocks}
+                stateful.initialize(env, c.n, model.time.dt)
+        return {s: env[s] for s in self.stocks}
 
-        def evaluate(t: float, stocks: Mapping[str, np.ndarray]) -> dict[str, Any]:
-            values: dict[str, Any] = {"__time__": t, "__dt__": ts.dt, "__n__": n, **stocks}
-            for name in model.order:
-                values[name] = constants[name] if name in constants else equations[name](values)
-            return values
+    def evaluate(self, c: _Compiled, t: float, stocks: Mapping[str, np.ndarray]) -> dict[str, Any]:
+        """Every auxiliary and flow at time ``t`` for the given stocks."""
+        values: dict[str, Any] = {"__time__": t, "__dt__": self.model.time.dt, "__n__": c.n, **stocks}
+        for name in self.model.order:
+            values[name] = c.constants[name] if name in c.constants else c.equations[name](values)
+        return values
 
-        def slopes(values: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
-            return (
-                {s: derivatives[s](values) for s in self.stocks},
-                [st.derivative(values) for st in statefuls],
-            )
+    def slopes(self, c: _Compiled, values: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+        """Net flow of every stock, and the derivative of every smooth and delay."""
+        return (
+            {s: c.derivatives[s](values) for s in self.stocks},
+            [st.derivative(values) for st in c.statefuls],
+        )
 
-        out = np.empty((n, len(rows), len(outputs)))
+    def _loop(
+        self,
+        c: _Compiled,
+        state: dict[str, np.ndarray],
+        outputs: list[str],
+        rows: list[tuple[int, float]],
+        names: Sequence[str],
+        check: bool,
+        out: np.ndarray,
+    ) -> None:
+        ts = self.model.time
         save_at = {step: k for k, (step, _) in enumerate(rows)}
         last_step = rows[-1][0] if rows else 0
-        t = ts.start
-        step = 0
-        with np.errstate(all="ignore"):
-            while True:
-                values = evaluate(t, state)
-                if check:
-                    self._check(values, t, names)
-                if step in save_at:
-                    k = save_at[step]
-                    for j, name in enumerate(outputs):
-                        out[:, k, j] = values[name]
-                if step >= last_step:
-                    break
-                if ts.method == "rk4":
-                    state = self._rk4(state, values, t, evaluate, slopes, statefuls)
-                else:
-                    d_stocks, d_states = slopes(values)
-                    for st, d in zip(statefuls, d_states, strict=True):
-                        if d is not None:
-                            st.state = st.state + d * ts.dt
-                    for st in statefuls:
-                        st.discrete_update(values)
-                    state = {s: state[s] + d_stocks[s] * ts.dt for s in self.stocks}
-                for s in non_negative:
-                    state[s] = np.maximum(state[s], 0.0)
-                t = t + ts.dt
-                step += 1
-        return out
+        t, step = ts.start, 0
+        while True:
+            values = self.evaluate(c, t, state)
+            if check:
+                self._check(values, t, names)
+            if step in save_at:
+                k = save_at[step]
+                for j, name in enumerate(outputs):
+                    out[k, j] = values[name]
+            if step >= last_step:
+                break
+            if ts.method == "rk4":
+                state = self._rk4(c, state, values, t)
+            else:
+                d_stocks, d_states = self.slopes(c, values)
+                for st, d in zip(c.statefuls, d_states, strict=True):
+                    if d is not None:
+                        st.state = st.state + d * ts.dt
+                for st in c.statefuls:
+                    st.discrete_update(values)
+                state = {s: state[s] + d_stocks[s] * ts.dt for s in self.stocks}
+            for s in self.non_negative:
+                state[s] = np.maximum(state[s], 0.0)
+            t = t + ts.dt  # repeated addition, as PySD steps time
+            step += 1
 
-    def _rk4(
-        self,
-        state: dict,
-        values: dict,
-        t: float,
-        evaluate: Callable,
-        slopes: Callable,
-        statefuls: list[_Stateful],
-    ) -> dict:
+    def _rk4(self, c: _Compiled, state: dict, values: dict, t: float) -> dict:
+        """One classic Runge-Kutta step (smooths and delays move with the stocks)."""
         dt = self.model.time.dt
-        saved = [st.state for st in statefuls]
-        k1 = slopes(values)
+        saved = [st.state for st in c.statefuls]
+        k1 = self.slopes(c, values)
 
         def shifted(k: tuple, h: float) -> dict:
-            for st, base, d in zip(statefuls, saved, k[1], strict=True):
+            for st, base, d in zip(c.statefuls, saved, k[1], strict=True):
                 st.state = base if d is None else base + d * h
             return {s: state[s] + k[0][s] * h for s in self.stocks}
 
-        k2 = slopes(evaluate(t + dt / 2, shifted(k1, dt / 2)))
-        k3 = slopes(evaluate(t + dt / 2, shifted(k2, dt / 2)))
-        k4 = slopes(evaluate(t + dt, shifted(k3, dt)))
-        for i, st in enumerate(statefuls):
+        k2 = self.slopes(c, self.evaluate(c, t + dt / 2, shifted(k1, dt / 2)))
+        k3 = self.slopes(c, self.evaluate(c, t + dt / 2, shifted(k2, dt / 2)))
+        k4 = self.slopes(c, self.evaluate(c, t + dt, shifted(k3, dt)))
+        for i, st in enumerate(c.statefuls):
             st.state = saved[i]
             if k1[1][i] is not None:
                 st.state = saved[i] + dt / 6 * (k1[1][i] + 2 * k2[1][i] + 2 * k3[1][i] + k4[1][i])
-        for st in statefuls:
+        for st in c.statefuls:
             st.discrete_update(values)
         return {
             s: state[s] + dt / 6 * (k1[0][s] + 2 * k2[0][s] + 2 * k3[0][s] + k4[0][s]) for s in self.stocks
@@ -569,6 +649,7 @@ def simulate(
     parameters: Mapping[str, Sequence[float] | np.ndarray | float] | None = None,
     *,
     variables: Sequence[str] | None = None,
+    times: Sequence[float] | None = None,
     scenario_names: Sequence[str] | None = None,
     chunk_size: int = 4096,
     on_nonfinite: str = "raise",
@@ -577,9 +658,11 @@ def simulate(
     """Run ``model`` for every scenario in ``parameters`` at once.
 
     ``parameters`` maps a constant's scalar name (``k``, ``rate[10y]``) or a
-    stock's name (its initial value) to one value per scenario; all lists have
-    the same length N. Scenarios are processed ``chunk_size`` at a time; only
-    ``variables`` (default: all) are kept, at the saved times.
+    stock's name (its initial value; NaN keeps the model's) to one value per
+    scenario; all lists have the same length N. Scenarios are processed ``chunk_size`` at a time; only
+    ``variables`` (default: all) are kept, at the saved times (or only at
+    ``times``, those of them that are saved times), so memory is bounded by
+    N x times x variables.
 
     Raises
     ------
@@ -611,13 +694,24 @@ def simulate(
         raise SimulationError(f"unknown variable(s): {', '.join(unknown)}")
     ts = model.time
     rows = save_times(ts.start, ts.stop, ts.dt, ts.save_step)
+    if times is not None:
+        wanted = np.asarray(times, dtype=float)
+        prec = ts.dt * _RPREC
+        rows = [(i, t) for i, t in rows if np.any(np.abs(wanted - t) <= prec)]
+        if not rows:
+            raise SimulationError(
+                "none of the requested times is a saved time of this model",
+                hint=f"times run from {ts.start:g} to {ts.stop:g} every {ts.save_step:g}",
+            )
     program = _Program(model)
-    values = np.empty((n, len(rows), len(outputs)))
+    store = np.empty(
+        (len(rows), len(outputs), n)
+    )  # filled per (time, variable); seen as [scenario, time, var]
     for lo in range(0, n, max(1, chunk_size)):
         hi = min(n, lo + max(1, chunk_size))
         chunk = {k: v[lo:hi] for k, v in params.items()}
-        values[lo:hi] = program.run(hi - lo, chunk, outputs, rows, names[lo:hi], on_nonfinite)
+        program.run(hi - lo, chunk, outputs, rows, names[lo:hi], on_nonfinite, store[:, :, lo:hi])
         if progress is not None:
             progress(hi - lo)
     time = np.array([t for _, t in rows])
-    return Run(time, outputs, values, names, params)
+    return Run(time, outputs, store.transpose(2, 0, 1), names, params)

@@ -179,6 +179,12 @@ FUNCTIONS: dict[str, FunctionInfo] = {
     "zidz": FunctionInfo(2, 2, "zidz(a, b): a / b, or 0 when b is (about) zero"),
     "step": FunctionInfo(2, 2, "step(height, start): 0 before start, height from start on"),
     "pulse": FunctionInfo(2, 2, "pulse(start, width): 1 from start for width time units, else 0"),
+    "pulse_train": FunctionInfo(
+        4, 4, "pulse_train(start, width, repeat, end): 1 for width every repeat until end"
+    ),
+    "impulse": FunctionInfo(
+        2, 3, "impulse(volume, first[, interval]): volume / dt during one step at first (every interval)"
+    ),
     "ramp": FunctionInfo(2, 3, "ramp(slope, start[, end]): slope * (time - start) between start and end"),
     "smooth1": FunctionInfo(2, 3, "first-order exponential smoothing: smooth1(x, time[, initial])", True),
     "smooth3": FunctionInfo(2, 3, "third-order exponential smoothing: smooth3(x, time[, initial])", True),
@@ -186,6 +192,9 @@ FUNCTIONS: dict[str, FunctionInfo] = {
     "delay3": FunctionInfo(2, 3, "third-order material delay: delay3(x, time[, initial])", True),
     "delay_fixed": FunctionInfo(3, 3, "pipeline delay: delay_fixed(x, time, initial)", True),
     "init": FunctionInfo(1, 1, "value of x at the initial time", True),
+    "trend": FunctionInfo(
+        2, 3, "fractional growth rate of x, averaged: trend(x, averaging time[, initial trend])", True
+    ),
 }
 """The whitelisted functions: nothing else can be called from an equation."""
 
@@ -710,8 +719,12 @@ def infer_units(
                 return _combine(args[0], args[1], -1.0)
             if f == "step":
                 return args[0]
-            if f == "pulse":
+            if f in ("pulse", "pulse_train"):
                 return None
+            if f == "impulse":
+                if args[0] is None or time_unit is None:
+                    return None
+                return _combine(args[0], time_unit, -1.0)
             if f == "ramp":
                 if args[0] is None or time_unit is None:
                     return None

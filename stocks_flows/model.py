@@ -63,6 +63,7 @@ from stocks_flows.expr import (
     infer_units,
     parse_expression,
     parse_units,
+    walk,
 )
 from tenor.errors import Diagnostic, ExpressionError, SpecError, TenorError
 from tenor.specfile import Document, did_you_mean, format_key
@@ -140,6 +141,7 @@ class Variable:
     source: Expr | None = None
     source_initial: Expr | None = None
     description: str | None = None
+    signs: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def value(self) -> float | None:
@@ -172,6 +174,8 @@ class Model:
     base_dimensions: dict[str, tuple[str, ...]] = field(default_factory=dict)
     origin: str = "spec"
     path: str | None = None
+    spec: ModelSpec | None = None
+    """The validated spec this model was built from (None for XMILE and Vensim files)."""
 
     @property
     def stocks(self) -> list[str]:
@@ -188,20 +192,28 @@ class Model:
     def dependency_graph(self) -> nx.DiGraph:
         """The variable dependency graph: an edge ``cause -> effect`` for each name an equation uses.
 
-        Node attributes: ``kind`` and ``base``. Edge attributes:
-        ``flow_to_stock`` (a flow filling or draining a stock) and ``delayed``
-        (the cause enters through a smooth or delay, so it acts with a lag).
+        Node attributes: ``kind``, ``base`` (the name without element), ``subscript``
+        (its elements, e.g. ``('10y',)``) and ``units``. Edge attributes:
+        ``flow_to_stock`` (a flow filling or draining a stock), ``delayed``
+        (the cause enters through a smooth or delay, so it acts with a lag) and
+        ``sign``: ``'+'``/``'-'`` for an inflow/outflow of a stock or a sign
+        declared in the spec (``signs:``), else None.
         """
         import networkx as nx
 
         graph = nx.DiGraph()
         for name, var in self.variables.items():
-            graph.add_node(name, kind=var.kind, base=var.base or name)
+            graph.add_node(
+                name, kind=var.kind, base=var.base or name, subscript=var.subscript, units=var.units
+            )
         for name, var in self.variables.items():
             for ref, delayed in _references(var.equation):
                 if ref not in self.variables:
                     continue
-                graph.add_edge(ref, name, flow_to_stock=var.kind == "stock", delayed=delayed)
+                sign = var.signs.get(ref)
+                if var.kind == "stock":
+                    sign = "+" if ref in var.inflows else "-" if ref in var.outflows else None
+                graph.add_edge(ref, name, flow_to_stock=var.kind == "stock", delayed=delayed, sign=sign)
         return graph
 
     def with_scenario(self, scenario: Scenario | str | None) -> Model:
@@ -258,6 +270,8 @@ def _is_lagged_argument(func: str, index: int) -> bool:
         return True
     if func in ("delay1", "delay3"):
         return index != 1  # the output is state / delay time
+    if func == "trend":
+        return index == 2  # the output compares the input with the state; the initial trend is used once
     return True
 
 
@@ -297,7 +311,7 @@ def evaluation_order(variables: Mapping[str, Variable]) -> tuple[str, ...]:
 
 
 @dataclass
-class _Issue:
+class _Finding:
     path: tuple[str | int, ...]
     message: str
     hint: str | None = None
@@ -307,7 +321,7 @@ class _Issue:
 class _Builder:
     def __init__(self, spec: ModelSpec) -> None:
         self.spec = spec
-        self.issues: list[_Issue] = []
+        self.findings: list[_Finding] = []
         self.kinds: dict[str, str] = {}
         self.dims: dict[str, tuple[str, ...]] = {}
         self.sections: dict[str, str] = {}
@@ -321,7 +335,7 @@ class _Builder:
             for name, var in getattr(spec, section).items():
                 if name in self.kinds or name in spec.lookups:
                     other = self.sections.get(name, "lookups")
-                    self.issue(
+                    self.report(
                         (section, name),
                         f"{name!r} is also defined in {other}",
                         "give each variable its own name",
@@ -334,7 +348,7 @@ class _Builder:
                 for i, dim in enumerate(var.dimensions):
                     if dim not in self.dimensions:
                         close = did_you_mean(dim, self.dimensions)
-                        self.issue(
+                        self.report(
                             (section, name, "dimensions", i),
                             f"unknown dimension {dim!r}",
                             f"did you mean {close!r}?" if close else "declare it under dimensions:",
@@ -342,7 +356,7 @@ class _Builder:
                     dims.append(dim)
                 self.dims[name] = tuple(dims)
 
-    def issue(
+    def report(
         self,
         path: tuple[str | int, ...],
         message: str,
@@ -350,7 +364,7 @@ class _Builder:
         pos: tuple[int, int] | None = None,
         key: bool = False,
     ) -> None:
-        self.issues.append(_Issue(path, message, hint, pos))
+        self.findings.append(_Finding(path, message, hint, pos))
 
     def elements(self, name: str) -> list[tuple[str, ...]]:
         dims = self.dims.get(name, ())
@@ -368,12 +382,12 @@ class _Builder:
         out: dict[tuple[str, ...], tuple[Any, tuple]] = {}
         known = {",".join(e): e for e in elements}
         if not self.dims.get(name):
-            self.issue(path, "a value per element needs dimensions", f"add dimensions: [...] to {name!r}")
+            self.report(path, "a value per element needs dimensions", f"add dimensions: [...] to {name!r}")
             return {}
         for key, item in value.items():
             if str(key) not in known:
                 close = did_you_mean(str(key), known)
-                self.issue(
+                self.report(
                     (*path, key),
                     f"{key!r} is not an element of {', '.join(self.dims[name])}",
                     f"did you mean {close!r}?" if close else "elements: " + ", ".join(known),
@@ -382,7 +396,7 @@ class _Builder:
             out[known[str(key)]] = (item, (*path, key))
         missing = [k for k in known if known[k] not in out]
         if missing:
-            self.issue(
+            self.report(
                 path,
                 "no value for element(s) " + ", ".join(missing),
                 "give every element a value, or one equation for all",
@@ -395,7 +409,7 @@ class _Builder:
         try:
             return parse_expression(text)
         except SyntaxProblem as problem:
-            self.issue(path, problem.message, problem.hint, (problem.line, problem.column))
+            self.report(path, problem.message, problem.hint, (problem.line, problem.column))
             return None
 
     # name resolution ---------------------------------------------------------------------
@@ -417,13 +431,13 @@ class _Builder:
                     else "known functions: " + ", ".join(sorted(_known_functions()))
                 )
             )
-            self.issue(path, f"unknown {what} {word!r}", hint, node.pos)
+            self.report(path, f"unknown {what} {word!r}", hint, node.pos)
 
         def expand(node: Name) -> list[Name] | None:
             """Scalar names for a reference; None if it is in error."""
             if node.name not in self.kinds:
                 if node.name in self.spec.lookups:
-                    self.issue(
+                    self.report(
                         path,
                         f"{node.name!r} is a lookup; call it with an argument",
                         f"write {node.name}(x)",
@@ -437,7 +451,7 @@ class _Builder:
             if parts is None:
                 parts = tuple(dims)
             if len(parts) != len(dims):
-                self.issue(
+                self.report(
                     path,
                     f"{node.name!r} has {len(dims)} dimension(s), {len(parts)} given",
                     f"write {node.name}[{', '.join(dims)}]" if dims else f"write {node.name}",
@@ -458,7 +472,7 @@ class _Builder:
                     hint = (
                         f"did you mean {close!r}?" if close else f"elements of {dim}: " + ", ".join(elements)
                     )
-                    self.issue(path, f"{part!r} is not an element of {dim!r}", hint, node.pos)
+                    self.report(path, f"{part!r} is not an element of {dim!r}", hint, node.pos)
                     return None
             return [Name(_full(node.name, combo), None, node.pos) for combo in itertools.product(*choices)]
 
@@ -470,7 +484,7 @@ class _Builder:
                 if names is None:
                     return Number(0.0, node.pos)
                 if len(names) != 1:
-                    self.issue(
+                    self.report(
                         path,
                         f"{node.name!r} stands for {len(names)} elements here",
                         f"pick one element, or sum them: sum({node.name}[*])",
@@ -488,7 +502,7 @@ class _Builder:
                 if node.lookup:
                     if node.func not in self.spec.lookups:
                         if node.func in self.kinds:
-                            self.issue(
+                            self.report(
                                 path,
                                 f"{node.func!r} is a variable, not a function or lookup",
                                 f"use it without parentheses: {node.func}",
@@ -558,14 +572,14 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
                 continue
             if end not in spec.stocks:
                 close = did_you_mean(end, spec.stocks)
-                b.issue(
+                b.report(
                     ("flows", name, key),
                     f"{end!r} is not a stock",
                     f"did you mean {close!r}?" if close else "stocks: " + ", ".join(spec.stocks),
                 )
                 continue
             if b.dims.get(end, ()) != b.dims.get(name, ()):
-                b.issue(
+                b.report(
                     ("flows", name, "dimensions"),
                     f"flow {name!r} and stock {end!r} have different dimensions",
                     "give the flow the same dimensions as its stock",
@@ -639,12 +653,13 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
                         if expected != declared:
                             from stocks_flows.expr import format_units
 
-                            b.issue(
+                            b.report(
                                 ("flows", name, "units"),
                                 f"flow units {var.units!r} do not match stock {stock!r} "
                                 f"({format_units(stock_units)}) per {spec.time.unit}",
                                 f"write units: {format_units(expected)}",
                             )
+                signs = _element_signs(b, section, name, getattr(var, "signs", {}), resolved, element)
                 if kind == "flow" and var.non_negative:
                     resolved = Call("max", (resolved, Number(0.0)))
                 variables[full] = Variable(
@@ -661,6 +676,7 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
                     source,
                     None,
                     var.description,
+                    signs,
                 )
 
     lookups = {name: Lookup.from_spec(lk) for name, lk in spec.lookups.items()}
@@ -677,7 +693,7 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
                 if b.kinds.get(name) != wanted:
                     pool = [n for n, k in b.kinds.items() if k == wanted]
                     close = did_you_mean(name, pool)
-                    b.issue(
+                    b.report(
                         ("scenarios", sname, field_name, name),
                         f"{name!r} is not a {wanted}",
                         f"did you mean {close!r}?" if close else f"{wanted}s: " + ", ".join(pool),
@@ -687,14 +703,14 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
                     ("scenarios", sname, field_name, name), name, value
                 ).items():
                     if not isinstance(item, int | float):
-                        b.issue(_path, "expected a number", "scenario values are numbers")
+                        b.report(_path, "expected a number", "scenario values are numbers")
                         continue
                     target[_full(name, element)] = float(item)
         scen_lookups: dict[str, Lookup] = {}
         for name, lk in scen.lookups.items():
             if name not in lookups:
                 close = did_you_mean(name, lookups)
-                b.issue(
+                b.report(
                     ("scenarios", sname, "lookups", name),
                     f"{name!r} is not a lookup",
                     f"did you mean {close!r}?" if close else "declare it under lookups:",
@@ -703,8 +719,8 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
             scen_lookups[name] = Lookup.from_spec(lk)
         scenarios[sname] = Scenario(sname, constants, initial, scen_lookups, scen.description)
 
-    if b.issues:
-        raise _error(b.issues, doc, text)
+    if b.findings:
+        raise _error(b.findings, doc, text)
     time = spec.time
     settings = TimeSettings(time.start, time.stop, time.dt, time.save_step or time.dt, time.unit, time.method)
     try:
@@ -712,7 +728,7 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
     except SpecError as err:
         base = variables[err.key].base if err.key in variables else err.key
         section = b.sections.get(base or "", "auxiliaries")
-        raise _error([_Issue((section, base or ""), err.message, err.hint)], doc, text) from None
+        raise _error([_Finding((section, base or ""), err.message, err.hint)], doc, text) from None
     return Model(
         time=settings,
         variables=variables,
@@ -722,7 +738,36 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
         name=spec.name,
         order=order,
         base_dimensions=dict(b.dims),
+        spec=spec,
     )
+
+
+def _element_signs(
+    b: _Builder,
+    section: str,
+    owner: str,
+    declared: Mapping[str, str],
+    resolved: Expr,
+    element: tuple[str, ...],
+) -> dict[str, str]:
+    """Declared signs keyed by the scalar names this element's equation uses."""
+    if not declared:
+        return {}
+    used = {n.name for n in walk(resolved) if isinstance(n, Name)}
+    out: dict[str, str] = {}
+    for cause, sign in declared.items():
+        hits = [u for u in used if u == cause or u.split("[", 1)[0] == cause]
+        if not hits:
+            close = did_you_mean(cause, sorted({u.split("[", 1)[0] for u in used}))
+            b.report(
+                (section, owner, "signs", cause),
+                f"{cause!r} is not used in the equation of {owner!r}",
+                f"did you mean {close!r}?" if close else "declare signs only for names the equation uses",
+            )
+            continue
+        for hit in hits:
+            out[hit] = sign
+    return out
 
 
 def _check_units(
@@ -731,34 +776,38 @@ def _check_units(
     problems: list[UnitProblem] = []
     inferred = infer_units(tree, units_of, time_units, problems)
     for p in problems:
-        b.issue(path, p.message, "check the units of the names on both sides", p.pos)
+        b.report(path, p.message, "check the units of the names on both sides", p.pos)
     if declared is not None and inferred is not None and inferred != declared and not problems:
         from stocks_flows.expr import format_units
 
-        b.issue(
+        b.report(
             path,
             f"the equation gives {format_units(inferred)!r} but the units are {format_units(declared)!r}",
             "fix the equation or the declared units",
         )
 
 
-def _error(issues: list[_Issue], doc: Document | None, text: str | None) -> SpecError:
-    diagnostics = [_locate(issue, doc, text) for issue in issues]
-    cls = ExpressionError if any(i.pos is not None for i in issues) else SpecError
+def _error(findings: list[_Finding], doc: Document | None, text: str | None) -> SpecError:
+    diagnostics: list[Diagnostic] = []
+    for finding in findings:  # an equation shared by every element reports its problem once
+        found = _locate(finding, doc, text)
+        if found not in diagnostics:
+            diagnostics.append(found)
+    cls = ExpressionError if any(i.pos is not None for i in findings) else SpecError
     return cls(diagnostics=diagnostics)
 
 
-def _locate(issue: _Issue, doc: Document | None, text: str | None) -> Diagnostic:
-    key = format_key(issue.path) or None
+def _locate(finding: _Finding, doc: Document | None, text: str | None) -> Diagnostic:
+    key = format_key(finding.path) or None
     if doc is None:
-        line, column = issue.pos if issue.pos else (None, None)
-        return Diagnostic(issue.message, None, line, column, key, issue.hint)
-    where = doc.locate(issue.path)
+        line, column = finding.pos if finding.pos else (None, None)
+        return Diagnostic(finding.message, None, line, column, key, finding.hint)
+    where = doc.locate(finding.path)
     if where is None:
-        return Diagnostic(issue.message, doc.file, None, None, key, issue.hint)
+        return Diagnostic(finding.message, doc.file, None, None, key, finding.hint)
     line, column = where
-    if issue.pos is not None and text is not None and tuple(issue.path) in doc.marks:
-        eq_line, eq_col = issue.pos
+    if finding.pos is not None and text is not None and tuple(finding.path) in doc.marks:
+        eq_line, eq_col = finding.pos
         lines = text.splitlines()
         source = lines[line - 1] if 0 < line <= len(lines) else ""
         first = source[column - 1] if 0 < column <= len(source) else ""
@@ -770,4 +819,4 @@ def _locate(issue: _Issue, doc: Document | None, text: str | None) -> Diagnostic
         else:
             line = line + eq_line - 1
             column = eq_col
-    return Diagnostic(issue.message, doc.file, line, column, key, issue.hint)
+    return Diagnostic(finding.message, doc.file, line, column, key, finding.hint)

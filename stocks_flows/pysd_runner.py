@@ -25,7 +25,7 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ from stocks_flows.expr import Number
 from stocks_flows.model import Model
 from tenor.errors import SimulationError
 
-__all__ = ["pysd_session", "run_pysd", "run_pysd_scenarios"]
+__all__ = ["run_pysd", "run_pysd_scenarios", "translated"]
 
 
 def _apply(model: Model, parameters: Mapping[str, float]) -> Model:
@@ -52,7 +52,7 @@ def _apply(model: Model, parameters: Mapping[str, float]) -> Model:
 
 
 @contextmanager
-def pysd_session(model: Model) -> Any:
+def translated(model: Model) -> Any:
     """Translate ``model`` once in a private folder; yield a function that loads a fresh PySD model."""
     import pysd
 
@@ -143,19 +143,53 @@ def run_pysd_scenarios(
     # element values and spec models are set in the model itself; plain constants go through PySD's params
     by_model = model.origin == "spec" and any("[" in k for k in params)
     frames = []
-    if by_model:
+    with ExitStack() as stack:
+        shared = None if by_model else stack.enter_context(translated(model))
         for i in range(n):
-            one = _apply(model, {k: float(v[i]) for k, v in params.items()})
-            with pysd_session(one) as fresh:
-                frames.append(_run_one(fresh, one, outputs, {}))
+            values = {k: float(v[i]) for k, v in params.items()}
+            try:
+                if shared is None:
+                    one = _apply(model, values)
+                    with translated(one) as fresh:
+                        frames.append(_run_one(fresh, one, outputs, {}))
+                else:
+                    frames.append(_run_one(shared, model, outputs, values))
+            except SimulationError as err:
+                raise _locate_failure(model, values, names[i], err) from None
             if progress:
                 progress(1)
-    else:
-        with pysd_session(model) as fresh:
-            for i in range(n):
-                frames.append(_run_one(fresh, model, outputs, {k: float(v[i]) for k, v in params.items()}))
-                if progress:
-                    progress(1)
     time = np.asarray(frames[0].index, dtype=float)
     values = np.stack([f[outputs].to_numpy(dtype=float) for f in frames])
+    _check_finite(values, time, outputs, names)
     return Run(time, outputs, values, names, params)
+
+
+def _locate_failure(
+    model: Model, values: Mapping[str, float], name: str, err: SimulationError
+) -> SimulationError:
+    """PySD stopped (e.g. on a division by zero): find the variable and time with the vectorised engine."""
+    from stocks_flows.engine import simulate
+
+    try:
+        simulate(model, {k: [v] for k, v in values.items()}, scenario_names=[name])
+    except SimulationError as located:
+        return located
+    except Exception:  # the engine cannot run it either: keep PySD's message
+        pass
+    return SimulationError(f"{err.message} (scenario {name!r})", hint=err.hint)
+
+
+def _check_finite(values: np.ndarray, time: np.ndarray, outputs: Sequence[str], names: Sequence[str]) -> None:
+    """PySD lets NaN and infinity through; report the first one as the vectorised engine does."""
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return
+    first_time = int(np.argmax(bad.any(axis=(0, 2))))
+    scenario = int(np.argmax(bad[:, first_time].any(axis=1)))
+    variable = int(np.argmax(bad[scenario, first_time]))
+    value = values[scenario, first_time, variable]
+    raise SimulationError(
+        f"{outputs[variable]} is {'NaN' if np.isnan(value) else 'infinite'} at time {time[first_time]:g} "
+        f"in scenario {names[scenario]!r}",
+        hint="a division by zero? guard it, e.g. zidz(a, b) or xidz(a, b, fallback)",
+    )

@@ -34,13 +34,14 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from stocks_flows.engine import Run
+from stocks_flows.expr import Number
 from stocks_flows.model import Model
 from tenor.errors import SimulationError, TenorError
 from tenor.specfile import did_you_mean
@@ -55,6 +56,7 @@ __all__ = [
     "parse_grid",
     "parse_sample",
     "resolve_parameter",
+    "run_named_scenarios",
     "run_scenarios",
     "single",
     "write_table",
@@ -219,6 +221,7 @@ def run_scenarios(
     engine: str = "vector",
     scenario: str | None = None,
     variables: Sequence[str] | None = None,
+    times: Sequence[float] | None = None,
     chunk_size: int = 4096,
     progress: Callable[[int], None] | None = None,
 ) -> Run:
@@ -242,6 +245,7 @@ def run_scenarios(
             base,
             params,
             variables=variables,
+            times=times,
             scenario_names=table.names,
             chunk_size=chunk_size,
             progress=progress,
@@ -249,15 +253,85 @@ def run_scenarios(
     elif engine == "pysd":
         from stocks_flows.pysd_runner import run_pysd_scenarios
 
-        if len(table) == 1 and not params:
-            params = {}
         run = run_pysd_scenarios(
             base, params or None, variables=variables, scenario_names=table.names, progress=progress
         )
+        if times is not None:
+            keep = np.isin(np.round(run.time, 9), np.round(np.asarray(times, dtype=float), 9))
+            run = Run(run.time[keep], run.variables, run.values[:, keep], run.scenarios, run.parameters)
     else:
         raise SimulationError(f"unknown engine {engine!r}", hint="use vector or pysd")
     run.parameters = {k: np.asarray(v, dtype=float) for k, v in table.columns.items()}
     return run
+
+
+def run_named_scenarios(
+    model: Model,
+    names: Sequence[str] | None = None,
+    *,
+    variables: Sequence[str] | None = None,
+    times: Sequence[float] | None = None,
+) -> Run:
+    """Run named scenarios of the spec together (``"base"`` is the model as it is).
+
+    Scenarios that change only constants and initial values run in one batch
+    of the vectorised engine; those that change a lookup run in a batch per
+    set of lookups. The result lists the scenarios in the order asked, with the
+    values they set as parameter columns (a scenario that does not set one
+    shows the model's value, or NaN for an initial value given by an equation).
+
+    Examples
+    --------
+    >>> from stocks_flows.load import parse_model
+    >>> model = parse_model(
+    ...     "time: {stop: 4}\\nconstants: {k: 0.5}\\nstocks: {s: {initial: 8}}\\n"
+    ...     "flows: {f: {from: s, equation: k * s}}\\n"
+    ...     "scenarios: {slow: {constants: {k: 0.25}}, big: {initial: {s: 16}}}\\n")
+    >>> run = run_named_scenarios(model)
+    >>> run.scenarios, run.values[:, -1, run.variables.index("s")].tolist()
+    (['base', 'slow', 'big'], [0.5, 2.53125, 1.0])
+    """
+    from stocks_flows.engine import simulate
+
+    chosen = ["base", *model.scenarios] if names is None else list(names)
+    for name in chosen:
+        if name != "base":
+            model.scenario(name)
+    scenarios = {name: model.scenarios.get(name) for name in chosen}
+    constants = sorted({k for sc in scenarios.values() if sc for k in sc.constants})
+    initials = sorted({k for sc in scenarios.values() if sc for k in sc.initial})
+
+    def base_initial(stock: str) -> float:
+        initial = model.variables[stock].initial
+        return float(initial.value) if isinstance(initial, Number) else float("nan")
+
+    columns: dict[str, list[float]] = {k: [] for k in (*constants, *initials)}
+    for name in chosen:
+        sc = scenarios[name]
+        for k in constants:
+            base_value = model.variables[k].value
+            columns[k].append(sc.constants.get(k, base_value) if sc else base_value)
+        for k in initials:
+            columns[k].append(sc.initial.get(k, base_initial(k)) if sc else base_initial(k))
+    groups: dict[tuple, list[int]] = {}
+    for i, name in enumerate(chosen):
+        sc = scenarios[name]
+        key = tuple(sorted((sc.lookups if sc else {}).items()))
+        groups.setdefault(key, []).append(i)
+    placed: dict[int, tuple[Run, int]] = {}
+    for key, members in groups.items():
+        lookups = dict(key)
+        base = replace(model, lookups={**model.lookups, **lookups}) if lookups else model
+        params = {k: np.asarray([v[i] for i in members], dtype=float) for k, v in columns.items()}
+        run = simulate(
+            base, params, variables=variables, times=times, scenario_names=[chosen[i] for i in members]
+        )
+        for j, i in enumerate(members):
+            placed[i] = (run, j)
+    first = placed[0][0]
+    values = np.stack([placed[i][0].values[placed[i][1]] for i in range(len(chosen))])
+    parameters = {k: np.asarray(v, dtype=float) for k, v in columns.items()}
+    return Run(first.time, first.variables, values, chosen, parameters)
 
 
 def write_table(frame: Any, path: str | Path, *, inputs: Sequence[str | Path] = ()) -> None:

@@ -48,7 +48,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from causal.spec import spec_value_error
+from causal.spec import Sign, spec_value_error
 
 __all__ = [
     "NAME_PATTERN",
@@ -125,10 +125,16 @@ def _constant_shorthand(value: Any) -> Any:
     return value
 
 
+_SOURCE_DOC = "Where the value comes from: a citation, a table, a data series."
+_ASSUMPTION_DOC = "Why the value is assumed, when no source gives it."
+
+
 class ConstantSpec(_Variable):
-    """A parameter: a number, or one number per element."""
+    """A parameter: a number, or one number per element, with its source or the assumption behind it."""
 
     value: float | dict[str, float] = Field(description="The value, or element -> value.")
+    source: str | None = Field(None, description=_SOURCE_DOC)
+    assumption: str | None = Field(None, description=_ASSUMPTION_DOC)
 
 
 class StockSpec(_Variable):
@@ -136,12 +142,21 @@ class StockSpec(_Variable):
 
     initial: PerElement = Field(description="Initial value: a number or an equation of constants.")
     non_negative: bool = Field(False, description="Clip the stock at zero after each step.")
+    source: str | None = Field(None, description=_SOURCE_DOC)
+    assumption: str | None = Field(None, description=_ASSUMPTION_DOC)
+
+
+_SIGNS_DOC = (
+    "Declared polarity of links into this variable: cause -> '+' (moves it the same way) or '-' "
+    "(the opposite way). Loop analysis uses it before reading the sign off the equation."
+)
 
 
 class FlowSpec(_Variable):
     """A flow out of one stock (``from``) and/or into another (``to``), at a rate given by its equation."""
 
     equation: PerElement = Field(description="Rate, in stock units per time unit.")
+    signs: dict[str, Sign] = Field(default_factory=dict, description=_SIGNS_DOC)
     source: str | None = Field(None, alias="from", description="The stock this flow drains.")
     target: str | None = Field(None, alias="to", description="The stock this flow fills.")
     non_negative: bool = Field(False, description="A uniflow: negative rates are set to zero.")
@@ -160,6 +175,7 @@ class AuxiliarySpec(_Variable):
     """A variable computed from others at every step."""
 
     equation: PerElement = Field(description="The equation.")
+    signs: dict[str, Sign] = Field(default_factory=dict, description=_SIGNS_DOC)
 
 
 class LookupSpec(_Spec):
@@ -175,6 +191,8 @@ class LookupSpec(_Spec):
     extrapolate: bool = False
     units: str | None = None
     description: str | None = None
+    source: str | None = Field(None, description=_SOURCE_DOC)
+    assumption: str | None = Field(None, description=_ASSUMPTION_DOC)
 
     @model_validator(mode="after")
     def _check(self) -> LookupSpec:

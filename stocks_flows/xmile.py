@@ -44,6 +44,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -113,6 +114,7 @@ _XMILE_FUNCS = {
     "delay3": "DELAY3",
     "delay_fixed": "DELAY",
     "init": "INIT",
+    "trend": "TREND",
     "xidz": "SAFEDIV",
     "zidz": "SAFEDIV",
 }
@@ -133,7 +135,7 @@ def _call(node: Call, go: Callable[[Expr], str]) -> str:
     if f == "sum":
         return "(" + " + ".join(args) + ")"
     if f == "pi":
-        return "PI"
+        return "PI()"
     if f == "mod":
         return f"(({args[0]}) mod ({args[1]}))"
     if f == "if_then_else":
@@ -141,6 +143,14 @@ def _call(node: Call, go: Callable[[Expr], str]) -> str:
     if f == "pulse":
         start, width = args
         return f"(IF (TIME >= ({start} - 0.000001)) AND (TIME < ({start} + {width})) THEN 1 ELSE 0)"
+    if f == "pulse_train":
+        start, width, repeat, end = args
+        return (
+            f"(IF (TIME >= {start}) AND (TIME < {end}) AND ((((TIME - {start}) + 0.000001) mod ({repeat}))"
+            f" < {width}) THEN 1 ELSE 0)"
+        )
+    if f == "impulse":
+        return f"PULSE({', '.join(args)})"
     return f"{_XMILE_FUNCS[f]}({', '.join(args)})"
 
 
@@ -221,16 +231,16 @@ def _element(model: Model, base: str, members: list[Variable]) -> Iterator[str]:
             yield f"        <eqn>{escape(_quote(initial_array[0]))}</eqn>"
     elif dims:
         for var in members:
-            yield f"        <element subscript={quoteattr(', '.join(var.subscript))}>"
+            yield f"        <element subscript={quoteattr(','.join(var.subscript))}>"
             yield from body(var, "          ")
             yield "        </element>"
     else:
         yield from body(first, "        ")
     if first.kind == "stock":
         for flow in sorted({model.variables[f].base or f for f in first.inflows}) + synthetic_flow:
-            yield f"        <inflow>{escape(flow)}</inflow>"
+            yield f"        <inflow>{escape(_quote(flow))}</inflow>"
         for flow in sorted({model.variables[f].base or f for f in first.outflows}):
-            yield f"        <outflow>{escape(flow)}</outflow>"
+            yield f"        <outflow>{escape(_quote(flow))}</outflow>"
         if first.non_negative:
             yield "        <non_negative/>"
     if first.units:
@@ -245,7 +255,7 @@ def _element(model: Model, base: str, members: list[Variable]) -> Iterator[str]:
             yield f"          <dim name={quoteattr(d)}/>"
         yield "        </dimensions>"
         for var in members:
-            yield f"        <element subscript={quoteattr(', '.join(var.subscript))}>"
+            yield f"        <element subscript={quoteattr(','.join(var.subscript))}>"
             yield f"          <eqn>{escape(_equation(var.initial or Number(0.0)))}</eqn>"
             yield "        </element>"
         yield "      </aux>"
@@ -309,7 +319,9 @@ def _read(path: str | Path, opener: Callable[[Path], Any], origin: str) -> Model
     where = str(path)
     if not Path(path).is_file():
         raise SpecError("file not found", file=where, hint="check the path and the current directory")
-    with private_copy(path) as copy:
+    _precheck(Path(path), origin)
+    with private_copy(path) as copy, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         try:
             translator = opener(copy)
             translator.parse()
@@ -321,23 +333,110 @@ def _read(path: str | Path, opener: Callable[[Path], Any], origin: str) -> Model
     return _convert(abstract, where, origin)
 
 
+def _precheck(path: Path, origin: str) -> None:
+    """Clear messages for files that are not models at all, before a translator sees them."""
+    where = str(path)
+    data = path.read_bytes()
+    if not data.strip():
+        raise SpecError("the file is empty", file=where, hint="check that this is the model file you meant")
+    if origin != "xmile":
+        return
+    from lxml import etree
+
+    try:
+        root = etree.fromstring(
+            data, parser=etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
+        )
+    except etree.XMLSyntaxError:
+        root = None
+    if root is None:
+        raise SpecError(
+            "not an XML file", file=where, line=1, hint="an XMILE file is XML; is this the model file?"
+        )
+    if not str(root.tag).endswith("xmile"):
+        raise SpecError(
+            f"the root element is <{str(root.tag).split('}')[-1]}>, not <xmile>",
+            file=where,
+            hint="give an XMILE file (.xmile, .stmx)",
+        )
+
+
 def _translation_error(exc: Exception, where: str) -> SpecError:
-    line = column = None
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if hasattr(exc, "line") and callable(exc.line):
-        try:
-            line, column = exc.line(), exc.column()
-        except Exception:  # pragma: no cover - best effort only
-            line = column = None
-    construct = type(exc).__name__
+    """A translator error as a located SpecError: the variable, its line, the text that fails."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    equation = getattr(exc, "text", None)
+    pos = getattr(exc, "pos", None)
+    if isinstance(equation, str) and isinstance(pos, int):
+        found = _find_equation(Path(where), equation)
+        rest = equation[pos:].strip()
+        message = f"cannot read this equation: {equation.strip()!r}; " + (
+            f"the text from {rest[:30]!r} on is not understood" if rest else "it ends too early"
+        )
+        if found is not None:
+            variable, line, column = found
+            return SpecError(
+                message,
+                file=where,
+                line=line,
+                column=column + pos + len(equation[pos:]) - len(equation[pos:].lstrip())
+                if column is not None
+                else None,
+                key=variable,
+                hint="check the operators and parentheses there; tenor reads what PySD's translator reads",
+            )
+        return SpecError(message, file=where, hint="check the operators and parentheses of that equation")
     return SpecError(
-        f"PySD's translator cannot read this model ({construct}): {text}",
+        f"PySD's translator cannot read this model ({type(exc).__name__}): {first}",
         file=where,
-        line=None,
-        column=None,
-        hint="the construct quoted above is not supported; simplify the equation or rewrite it"
-        + (f" (equation text position {line}:{column})" if line else ""),
+        hint="the model uses a construct that is not supported; simplify it or rewrite it",
     )
+
+
+def _definition_line(path: Path, variable: str) -> int | None:
+    """Line where a variable is defined in an XMILE or Vensim file (best effort)."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    key = _key(variable)
+    for number, text in enumerate(lines, 1):
+        m = re.search(r"<(?:aux|flow|stock|gf)\s+name=\"([^\"]+)\"", text)
+        if m and _key(m.group(1)) == key:
+            return number
+        head = text.split("=", 1)[0] if "=" in text and not text.lstrip().startswith("<") else None
+        if head is not None and _key(head.split("(", 1)[0]) == key:
+            return number
+    return None
+
+
+def _find_equation(path: Path, equation: str) -> tuple[str, int, int | None] | None:
+    """(variable, line, column) of the equation text in an XMILE or Vensim file, if it can be found."""
+    from html import unescape
+
+    try:
+        source = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    wanted = " ".join(equation.split())
+    for m in re.finditer(r"<(aux|flow|stock|gf)\s+name=\"([^\"]+)\"[^>]*>(.*?)</\1>", source, re.S):
+        for eq in re.finditer(r"<(?:eqn|inflow|outflow)>(.*?)</(?:eqn|inflow|outflow)>", m.group(3), re.S):
+            if " ".join(unescape(eq.group(1)).split()) == wanted:
+                start = m.start(3) + eq.start(1)
+                start += len(eq.group(1)) - len(eq.group(1).lstrip())
+                line = source.count("\n", 0, start) + 1
+                column = start - (source.rfind("\n", 0, start) + 1) + 1
+                return m.group(2), line, column
+    if path.suffix.lower() != ".mdl":
+        return None
+    for number, text in enumerate(source.splitlines(), 1):  # Vensim: the equation on one line
+        if wanted and wanted in " ".join(text.split()):
+            name = ""
+            for back in reversed(source.splitlines()[: number - 1]):
+                if "=" in back:
+                    name = back.split("=")[0].strip()
+                    break
+            return name or "?", number, None
+    return None
 
 
 class _Converter:
@@ -370,8 +469,9 @@ class _Converter:
         return SpecError(
             f"{construct} is not supported",
             file=self.where,
+            line=_definition_line(Path(self.where), variable),
             key=variable,
-            hint="tenor reads stocks, flows, auxiliaries, lookups, smooths and delays",
+            hint="tenor reads stocks, flows, auxiliaries, lookups, smooths, delays and trends",
         )
 
     def name(self, reference: str, variable: str) -> str:
@@ -570,9 +670,15 @@ _CALLS = {
     "Xramp": "ramp",
     "pi": "pi",
     "pulse": "pulse",
+    "pulse_train": "pulse_train",
+    "Xpulse": "impulse",
+    "Xpulse_train": "impulse",
     "vmin": "min",
     "vmax": "max",
 }
+
+
+_REORDER = {"pulse_train": (0, 2, 1, 3), "Xpulse": (1, 0), "Xpulse_train": (2, 0, 1)}
 
 
 def _to_ast(
@@ -640,7 +746,10 @@ def _to_ast(
                 arg = x.arguments[0]
                 if isinstance(arg, ae.ReferenceStructure):
                     return Call(mapped, tuple(reference(arg, all_elements=True)))
-            return Call(mapped, tuple(go(a) for a in x.arguments))
+            arguments = list(x.arguments)
+            if func in _REORDER:  # PySD's argument order -> tenor's
+                arguments = [arguments[i] for i in _REORDER[func]]
+            return Call(mapped, tuple(go(a) for a in arguments))
         if isinstance(x, ae.InitialStructure):
             return Call("init", (go(x.initial),))
         if isinstance(x, ae.SmoothStructure):
@@ -651,6 +760,8 @@ def _to_ast(
             if x.order not in (1, 3):
                 raise conv.fail(f"a delay of order {x.order}", variable)
             return Call(f"delay{int(x.order)}", (go(x.input), go(x.delay_time), go(x.initial)))
+        if isinstance(x, ae.TrendStructure):
+            return Call("trend", (go(x.input), go(x.average_time), go(x.initial_trend)))
         if isinstance(x, ae.DelayFixedStructure):
             return Call("delay_fixed", (go(x.input), go(x.delay_time), go(x.initial)))
         if isinstance(x, ae.InlineLookupsStructure):
@@ -678,7 +789,9 @@ def _to_ast(
             return [Name(target)]
         choices: list[list[str]] = []
         for s in subs:
-            if s in conv.element_of:
+            if s.endswith("!") and s[:-1] in conv.dimensions:  # Vensim: every element, for SUM and VMIN
+                choices.append(list(conv.dimensions[s[:-1]]))
+            elif s in conv.element_of:
                 choices.append([s])
             elif s in conv.dimensions and s in context and not all_elements:
                 choices.append([context[s]])

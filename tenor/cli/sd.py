@@ -25,6 +25,15 @@ def _engine(value: str) -> str:
     return value
 
 
+def _numbers(text: str, option: str) -> list[float]:
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise TenorError(
+            f"{option} takes numbers separated by commas, got {text!r}", hint="e.g. 0,10,20"
+        ) from None
+
+
 def _progress_bar(total: int, label: str):
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -71,6 +80,7 @@ def sweep(
     engine: str = typer.Option("vector", "--engine", help="vector (default) or pysd."),
     scenario: str | None = typer.Option(None, "--scenario", help="A named scenario to start from."),
     variables: str | None = typer.Option(None, "--variables", help="Comma-separated variables to keep."),
+    times: str | None = typer.Option(None, "--times", help="Comma-separated times to keep (default: all)."),
     chunk_size: int = typer.Option(4096, "--chunk-size", help="Scenarios per batch (bounds memory)."),
 ) -> None:
     """Run many scenarios: one row per (scenario, time), the scenario's parameter values as columns."""
@@ -93,6 +103,7 @@ def sweep(
         table = grid([parse_grid(s) for s in sets])
     loaded = load_model(model)
     keep = [v.strip() for v in variables.split(",")] if variables else None
+    at = _numbers(times, "--times") if times else None
     if len(table) >= 200 or engine == "pysd":
         bar, advance = _progress_bar(len(table), "simulating")
         with bar:
@@ -102,12 +113,13 @@ def sweep(
                 engine=engine,
                 scenario=scenario,
                 variables=keep,
+                times=at,
                 chunk_size=chunk_size,
                 progress=advance,
             )
     else:
         run = run_scenarios(
-            loaded, table, engine=engine, scenario=scenario, variables=keep, chunk_size=chunk_size
+            loaded, table, engine=engine, scenario=scenario, variables=keep, times=at, chunk_size=chunk_size
         )
     write_table(run.to_frame(), out, inputs=[model])
     print(f"wrote {out} ({len(table)} scenarios x {len(run.time)} times)", file=sys.stderr)

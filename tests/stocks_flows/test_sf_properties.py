@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import yaml_free_specs as specs
+import sf_strategies as specs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sf_helpers import MODELS, assert_runs_equal
+from sf_support import MODELS, assert_runs_equal
 
 from stocks_flows.engine import simulate
 from stocks_flows.load import load_model
@@ -55,3 +55,33 @@ def test_one_scenario_sweep_equals_a_single_run(room, tau):
     np.testing.assert_array_equal(swept.values, one.values)
     frame = swept.to_frame()
     assert (frame["room_temperature"] == room).all() and (frame["characteristic_time"] == tau).all()
+
+
+def _yaml_text(data) -> str:
+    import io
+
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    buffer = io.StringIO()
+    yaml.dump(data, buffer)
+    return buffer.getvalue()
+
+
+@given(specs.models())
+@settings(max_examples=60, deadline=None)
+def test_spec_to_yaml_to_spec_is_the_identity(data):
+    from stocks_flows.load import parse_spec
+
+    spec = ModelSpec.model_validate(data)
+    dumped = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+    assert parse_spec(_yaml_text(dumped)) == spec
+
+
+def test_example_specs_round_trip_through_yaml():
+    from stocks_flows.load import parse_spec, read_spec
+
+    for name in ("teacup.yaml", "tenors.yaml", "two_dimensions.yaml"):
+        spec = read_spec(MODELS / name)
+        dumped = spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+        assert parse_spec(_yaml_text(dumped)) == spec

@@ -1,4 +1,4 @@
-"""Shared helpers: model files, canonical outputs, and the comparison rule of the conformance corpus."""
+"""Shared test support: model files, canonical outputs, and the comparison rule of the conformance corpus."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from sf_helpers import CONFORMANCE, MODELS
+from sf_support import CONFORMANCE, MODELS
 
 from tenor.cli.main import main
 
@@ -79,6 +79,15 @@ def test_grid_sweep_rows_and_parameter_columns(teacup, tmp_path):
     assert len(frame) == 6 * 241
     assert {"scenario", "time", "room_temperature", "characteristic_time"} <= set(frame.columns)
     assert sorted(frame["room_temperature"].unique()) == [60.0, 70.0, 80.0]
+
+
+def test_sweep_keeps_requested_variables_and_times(teacup, tmp_path):
+    out = tmp_path / "small.parquet"
+    args = ["sweep", str(teacup), "--set", "room_temperature=60:80:5", "--variables", "teacup_temperature"]
+    assert main([*args, "--times", "0,10,30", "--out", str(out)]) == 0
+    frame = pd.read_parquet(out)
+    assert list(frame.columns) == ["scenario", "time", "room_temperature", "teacup_temperature"]
+    assert sorted(frame["time"].unique()) == [0.0, 10.0, 30.0] and len(frame) == 15
 
 
 def test_monte_carlo_is_reproducible(teacup, tmp_path):
@@ -184,3 +193,28 @@ def test_schema_command(capsys):
     assert main(["schema", "stocks_flows"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert "stocks" in schema["properties"]
+
+
+def test_sweep_with_pysd_equals_the_vectorised_sweep(teacup, tmp_path):
+    outs = {engine: tmp_path / f"{engine}.parquet" for engine in ("pysd", "vector")}
+    for engine, out in outs.items():
+        args = ["sweep", str(teacup), "--set", "characteristic_time=5:15:3", "--engine", engine]
+        assert main([*args, "--out", str(out)]) == 0
+    a, b = (pd.read_parquet(o) for o in outs.values())
+    assert list(a.columns) == list(b.columns)
+    np.testing.assert_allclose(
+        a.drop(columns="scenario").to_numpy(), b.drop(columns="scenario").to_numpy(), rtol=1e-9
+    )
+
+
+def test_rk4_runs_in_the_engine_and_pysd_says_it_cannot(tmp_path, capsys):
+    model = tmp_path / "rk4.yaml"
+    model.write_text(
+        "time: {stop: 5, dt: 0.5, method: rk4}\nstocks: {s: {initial: 1}}\n"
+        "flows: {f: {to: s, equation: 0.2 * s}}\n"
+    )
+    out = tmp_path / "rk4.csv"
+    assert main(["simulate", str(model), "--out", str(out)]) == 0
+    assert abs(pd.read_csv(out)["s"].iloc[-1] - np.exp(1.0)) < 1e-5
+    assert main(["simulate", str(model), "--engine", "pysd", "--out", str(tmp_path / "p.csv")]) == 2
+    assert "PySD integrates with Euler only" in capsys.readouterr().err

@@ -6,7 +6,7 @@ import shutil
 
 import numpy as np
 import pytest
-from sf_helpers import CONFORMANCE, MODELS, assert_runs_equal
+from sf_support import CONFORMANCE, MODELS, assert_runs_equal
 
 from stocks_flows.engine import simulate
 from stocks_flows.load import load_model, parse_model
@@ -37,6 +37,8 @@ def test_dependency_graph_per_tenor_and_delayed_links():
         f"sales[{t}]" for t in ("bills", "2y", "5y", "10y", "30y")
     }
     assert graph.nodes["holdings[10y]"]["base"] == "holdings"
+    assert graph.nodes["holdings[10y]"]["subscript"] == ("10y",)
+    assert graph.nodes["holdings[10y]"]["units"] == "billion"
     assert model.base_dimensions["sales"] == ("tenor",)
     smoothed = parse_model("""
 time: {stop: 5}
@@ -122,16 +124,20 @@ def test_vensim_model_reads_into_the_same_model():
 
 def test_unsupported_construct_names_construct_variable_and_file():
     with pytest.raises(SpecError) as info:
-        load_model(MODELS / "trend.xmile")
+        load_model(MODELS / "unsupported.xmile")
     err = info.value
-    assert "Trend" in err.message and err.key == "growth" and err.file.endswith("trend.xmile")
+    assert "Forecast" in err.message and err.key == "growth" and err.file.endswith("unsupported.xmile")
+    assert err.line == 8
 
 
-def test_broken_xmile_is_a_spec_error_not_a_traceback(tmp_path):
+def test_broken_xmile_is_a_spec_error_naming_variable_and_place(tmp_path):
     bad = tmp_path / "bad.xmile"
-    bad.write_text((MODELS / "trend.xmile").read_text().replace("TREND(input, 3)", "input +* ("))
-    with pytest.raises(SpecError, match="cannot read"):
+    bad.write_text((MODELS / "unsupported.xmile").read_text().replace("FORCST(input, 3, 0)", "input +* ("))
+    with pytest.raises(SpecError, match="cannot read this equation") as info:
         load_model(bad)
+    err = info.value
+    assert (err.key, err.line, err.column) == ("growth", 8, 37)
+    assert "'+* ('" in err.message
 
 
 def test_export_refuses_to_overwrite_its_input(tmp_path):
@@ -140,3 +146,61 @@ def test_export_refuses_to_overwrite_its_input(tmp_path):
     with pytest.raises(ExportError):
         write_xmile(load_model(src), src, inputs=(src,))
     assert src.read_text() == (MODELS / "teacup.yaml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message", "line"),
+    [
+        ("a.xmile", "not xml at all", "not an XML file", 1),
+        ("b.xmile", "<?xml version='1.0'?>\n<model>\n</model>\n", "not <xmile>", None),
+        ("c.mdl", "", "the file is empty", None),
+        ("d.stmx", "<xmile>\n  <model>\n</xmile>\n", "cannot read this model", None),
+    ],
+)
+def test_files_that_are_not_models(tmp_path, name, content, message, line):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(SpecError, match=message) as info:
+        load_model(path)
+    assert info.value.line == line
+
+
+def test_declared_signs_and_stock_links_on_the_graph():
+    model = parse_model("""
+time: {stop: 5}
+constants: {k: 0.1, target: 50}
+stocks: {s: {initial: 1}}
+flows:
+  inflow: {to: s, equation: k * (target - s), signs: {target: +, s: negative}}
+  outflow: {from: s, equation: k * s}
+""")
+    graph = model.dependency_graph()
+    assert graph.edges["target", "inflow"]["sign"] == "+"
+    assert graph.edges["s", "inflow"]["sign"] == "-"
+    assert graph.edges["k", "inflow"]["sign"] is None
+    assert graph.edges["inflow", "s"]["sign"] == "+" and graph.edges["outflow", "s"]["sign"] == "-"
+
+
+def test_a_sign_for_a_name_the_equation_does_not_use():
+    with pytest.raises(SpecError) as info:
+        parse_model(
+            "time: {stop: 5}\nconstants: {k: 1}\nauxiliaries:\n  a: {equation: 2 * k, signs: {kk: +}}\n",
+            file="m.yaml",
+        )
+    d = info.value.diagnostics[0]
+    assert (d.line, d.key) == (4, "auxiliaries.a.signs.kk") and "did you mean 'k'" in d.hint
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["functions.mdl", "pulses.mdl", "pulses.xmile", "trend.xmile", "subscripts.mdl", "two_dimensions.yaml"],
+)
+def test_exported_models_run_the_same_in_pysd(tmp_path, name):
+    model = load_model(MODELS / name)
+    path = tmp_path / "exported.xmile"
+    write_xmile(model, path)
+    original = simulate(model).frame(0)
+    columns = list(original.columns)
+    exported = run_pysd(read_xmile(path))
+    exported = exported[np.isin(exported["time"], original["time"])][columns]
+    assert_runs_equal(exported.to_numpy(), original.to_numpy(), columns, original["time"].to_numpy())

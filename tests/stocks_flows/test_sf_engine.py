@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from sf_helpers import MODELS, assert_runs_equal
+from sf_support import MODELS, assert_runs_equal
 
 from stocks_flows.engine import save_times, simulate
 from stocks_flows.load import load_model, parse_model
@@ -77,7 +77,20 @@ def test_save_times_follow_pysd():
     assert [t for _, t in save_times(0, 2, 0.5, 1.5)] == [0.0, 1.5]
 
 
-@pytest.mark.parametrize("name", ["teacup.yaml", "tenors.yaml", "teacup.mdl"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "teacup.yaml",
+        "tenors.yaml",
+        "two_dimensions.yaml",
+        "teacup.mdl",
+        "functions.mdl",
+        "pulses.mdl",
+        "pulses.xmile",
+        "subscripts.mdl",
+        "trend.xmile",
+    ],
+)
 def test_vector_engine_equals_pysd_on_example_models(name):
     model = load_model(MODELS / name)
     mine = simulate(model).frame(0)
@@ -98,6 +111,7 @@ flows:
       smooth1(base * time, lag) + smooth3(time, 4, 1) + delay1(time, lag) + delay3(base, 2, 0)
       + delay_fixed(time, 2, 5) + init(s) + step(2, 3) + pulse(4, 1.5) + ramp(0.5, 2, 8)
       + xidz(1, time - 3, 7) + zidz(time, 0) + mod(time, 2.5) + int(time / 3)
+      + pulse_train(1, 0.5, 2, 9) + impulse(3, 2) + impulse(2, 1, 3) + trend(s, 2, 0.1) + trend(time + 1, 3)
 auxiliaries:
   g: {equation: "if time > 5 and not (time >= 9) then sqrt(s) else ln(s) + exp(-time) + abs(-1)"}
 """)
@@ -187,3 +201,87 @@ def test_tidy_frame_and_dataset():
     data = run.to_xarray()
     assert data["teacup_temperature"].shape == (2, len(run.time))
     assert math.isclose(float(data["room_temperature"].sel(scenario="b")[0]), 80.0)
+
+
+def test_only_requested_times_are_kept():
+    model = load_model(MODELS / "tenors.yaml")
+    full = simulate(model, {"start_day": [5.0, 15.0]})
+    some = simulate(model, {"start_day": [5.0, 15.0]}, times=[0, 12, 30], variables=["cash"])
+    assert some.values.shape == (2, 3, 1)
+    rows = [list(full.time).index(t) for t in (0, 12, 30)]
+    np.testing.assert_array_equal(some.values[:, :, 0], full.values[:, rows, full.variables.index("cash")])
+    with pytest.raises(SimulationError, match="requested times"):
+        simulate(model, times=[0.25])
+
+
+def test_pysd_runs_report_non_finite_values_too():
+    model = parse_model("""
+time: {start: 0, stop: 10, dt: 1}
+constants: {t0: 4}
+auxiliaries:
+  ratio: {equation: 1 / (time - t0)}
+""")
+    with pytest.raises(SimulationError, match=r"ratio is infinite at time 4 in scenario '1'"):
+        run_pysd_scenarios(model, {"t0": [20.0, 4.0]})
+
+
+def test_lookups_hold_or_extrapolate_at_the_ends_as_pysd_does():
+    model = parse_model("""
+time: {stop: 10, dt: 0.5}
+auxiliaries:
+  a: {equation: "f(time - 2) + g(time)"}
+lookups:
+  f: {points: [[0, 1], [2, 3], [4, 2]], extrapolate: true}
+  g: {x: [1, 3, 5], y: [0, 1, 0.5]}
+""")
+    mine = simulate(model).frame(0)
+    assert mine["a"].iloc[0] == -1.0  # f extrapolated below 0 (slope 1), g held at 0
+    assert mine["a"].iloc[-1] == 0.5  # f extrapolated above 4 (slope -0.5) to -0, g held at 0.5
+    reference = run_pysd(model)
+    assert_runs_equal(mine.to_numpy(), reference.to_numpy(), list(mine.columns), mine["time"].to_numpy())
+
+
+def test_named_scenarios_together_equal_each_alone():
+    from stocks_flows.scenarios import run_named_scenarios
+
+    model = load_model(MODELS / "tenors.yaml")
+    together = run_named_scenarios(model, ["calm", "base", "bills_only"])
+    assert together.scenarios == ["calm", "base", "bills_only"]
+    for i, name in enumerate(together.scenarios):
+        alone = simulate(model if name == "base" else model.with_scenario(name))
+        np.testing.assert_array_equal(together.values[i], alone.values[0])
+
+
+def test_an_initial_value_given_by_an_equation_is_kept_where_a_scenario_does_not_set_it():
+    from stocks_flows.scenarios import run_named_scenarios
+
+    model = parse_model("""
+time: {stop: 3}
+constants: {k: 2}
+stocks:
+  a: {initial: k * 10}
+  b: {initial: 1}
+flows: {f: {from: a, to: b, equation: a / 4}}
+scenarios:
+  more_a: {initial: {a: 100}}
+  more_b: {initial: {b: 7}}
+""")
+    run = run_named_scenarios(model)
+    first = run.values[:, 0, :]
+    assert first[:, run.variables.index("a")].tolist() == [20.0, 100.0, 20.0]
+    assert first[:, run.variables.index("b")].tolist() == [1.0, 1.0, 7.0]
+    assert np.isnan(run.parameters["a"]).tolist() == [True, False, True]
+
+
+def test_short_delays_lower_their_order_as_in_pysd():
+    model = parse_model("""
+time: {stop: 10, dt: 0.5}
+constants: {lag: 1.2}
+auxiliaries:
+  a: {equation: "delay3(time, lag) + delay1(2 * time, 0.7)"}
+""")
+    mine = simulate(model).frame(0)
+    reference = run_pysd(model)
+    assert_runs_equal(mine.to_numpy(), reference.to_numpy(), list(mine.columns), mine["time"].to_numpy())
+    with pytest.raises(SimulationError, match="lower the order in some"):
+        simulate(model, {"lag": [1.2, 3.0]})

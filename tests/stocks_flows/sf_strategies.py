@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 @st.composite
 def _term(draw, names: list[str], depth: int = 0) -> str:
-    choice = draw(st.integers(0, 7 if depth < 2 else 1))
+    choice = draw(st.integers(0, 8 if depth < 2 else 1))
     if choice == 0 or not names:
         return repr(draw(st.floats(min_value=-3, max_value=3, allow_nan=False).map(lambda x: round(x, 3))))
     if choice == 1:
@@ -28,7 +28,10 @@ def _term(draw, names: list[str], depth: int = 0) -> str:
         return f"min({a}, max({b}, -5))"
     if choice == 6:
         return f"(if {a} > {b} then {a} else 0.1 * {b})"
-    return f"smooth1({a}, {draw(st.sampled_from(['2', '3.5']))})"
+    if choice == 7:
+        return f"smooth1({a}, {draw(st.sampled_from(['2', '3.5']))})"
+    func = draw(st.sampled_from(["smooth3", "delay1", "delay3"]))
+    return f"{func}({a}, {draw(st.sampled_from(['2', '3.5']))})"
 
 
 @st.composite

@@ -222,3 +222,16 @@ def test_any_text_loads_or_raises_spec_error(text):
         parse_model(text)
     except SpecError:
         pass
+
+
+def test_parameters_carry_a_source_or_an_assumption():
+    model = parse_model(
+        "time: {stop: 2}\nconstants:\n  k: {value: 1, source: 'sources.md, row 3'}\n"
+        "  j: {value: 2, assumption: 'a round number, to be swept'}\n"
+        "stocks:\n  s: {initial: 5, source: 'Treasury, TIC table'}\n"
+    )
+    assert model.spec.constants["k"].source == "sources.md, row 3"
+    assert model.spec.constants["j"].assumption.startswith("a round number")
+    assert model.spec.stocks["s"].source == "Treasury, TIC table"
+    properties = json_schema()["$defs"]["ConstantSpec"]["properties"]
+    assert {"source", "assumption"} <= set(properties)
