@@ -250,6 +250,24 @@ def _make_figure(spec: FigureSpec, ctx: dict[str, Any]) -> Figure:
     return _plot_figure(spec.id, title, fig)
 
 
+def _parameters(model: Any) -> list[dict]:
+    """Each constant with its value, units and where it comes from (a source, or the assumption made)."""
+    declared = model.spec.constants if getattr(model, "spec", None) is not None else {}
+    rows = []
+    for name, var in model.variables.items():
+        if var.kind != "constant":
+            continue
+        spec = declared.get(var.base or name)
+        if spec is not None and spec.source:
+            origin = spec.source
+        elif spec is not None and spec.assumption:
+            origin = f"Assumption: {spec.assumption}"
+        else:
+            origin = var.description or ""
+        rows.append({"name": name, "value": var.value, "units": var.units, "source": origin})
+    return rows
+
+
 def build_report(folder: str | Path, progress: Progress | None = None) -> Report:
     """Check, identify, simulate, analyse loops, judge claims and draw figures for ``folder``."""
     from causal.claims import check_summary
@@ -343,11 +361,7 @@ def build_report(folder: str | Path, progress: Progress | None = None) -> Report
                     "gains": gains,
                 }
             )
-    report.parameters = [
-        {"name": name, "value": var.value, "units": var.units, "source": var.description}
-        for name, var in model.variables.items()
-        if var.kind == "constant"
-    ]
+    report.parameters = _parameters(model)
 
     say("drawing the causal-loop diagram")
     from diagrams.cld import draw_cld

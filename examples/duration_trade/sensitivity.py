@@ -1,6 +1,6 @@
 """Which claims depend on which assumption: every assumed constant halved and doubled.
 
-Each constant of ``stocks.yaml`` whose description says "Assumption" is set to
+Each constant of ``stocks.yaml`` that carries an ``assumption`` is set to
 half and to twice its value, one at a time; the twelve claims are judged again
 and every verdict that changes is listed. The table is written to
 ``sensitivity.md`` beside this file.
@@ -28,8 +28,8 @@ FACTORS = (0.5, 2.0)
 def assumed_constants(model) -> list[str]:
     return [
         name
-        for name, var in model.variables.items()
-        if var.kind == "constant" and "assumption" in (var.description or "").lower() and var.value
+        for name, constant in model.spec.constants.items()
+        if constant.assumption and isinstance(constant.value, float) and constant.value
     ]
 
 
