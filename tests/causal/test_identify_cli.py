@@ -189,7 +189,6 @@ def test_time_limit_note_in_the_report(spec_file, capsys):
 
 
 def test_identify_reads_dagitty(tmp_path, capsys):
-    pytest.importorskip("causal.formats.dagitty", reason="the dagitty reader is part of the graph formats")
     path = tmp_path / "g.dagitty"
     path.write_text("dag {\n  x -> y\n  z -> x\n  z -> y\n}\n")
     code, out, _ = run(capsys, "identify", str(path), "--treatment", "x", "--outcome", "y", "--json")
