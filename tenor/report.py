@@ -351,15 +351,11 @@ def build_report(folder: str | Path, progress: Progress | None = None) -> Report
     if dimension:
         elements = list(model.dimensions[dimension])
         report.loop_elements = elements
+        by_id = {lp.id: lp for lp in loops.loops}
         for loop_id, gains in loops.gain_table(elements):
-            lp = loops.find(loop_id) if hasattr(loops, "find") else None
+            lp = by_id[loop_id]
             report.loop_table.append(
-                {
-                    "id": loop_id,
-                    "polarity": lp.polarity if lp else "",
-                    "variables": list(lp.variables) if lp else [],
-                    "gains": gains,
-                }
+                {"id": loop_id, "polarity": lp.polarity, "variables": list(lp.variables), "gains": gains}
             )
     report.parameters = _parameters(model)
 

@@ -41,6 +41,9 @@ def test_report_tables(report):
     _, out = report
     md = (out / "report.md").read_text()
     assert "| loop | polarity | bills | 2y | 5y | 10y | 30y |" in md
+    loop_rows = [line for line in md.splitlines() if "sales" in line and "long_yield" in line and "| R |" in line]
+    assert loop_rows, "the intervention loop is in the gain table"
+    assert loop_rows[0].split("|")[3].strip() == "0"  # cut at bills
     identification = json.loads((out / "identification.json").read_text())
     verdicts = {q["name"]: q["identifiable"] for q in identification}
     assert verdicts == {
