@@ -334,14 +334,12 @@ def build_report(folder: str | Path, progress: Progress | None = None) -> Report
         say("finding the feedback loops")
         loops = evidence.loops
     else:
-        from stocks_flows.engine import simulate
         from stocks_flows.loops import find_loops
+        from stocks_flows.scenarios import run_named_scenarios
 
         say("simulating every scenario")
-        names = ["base", *model.scenarios]
-        runs = {}
-        for name in names:
-            runs[name] = simulate(model.with_scenario(None if name == "base" else name)).frame(0)
+        run = run_named_scenarios(model)
+        runs = {name: run.frame(i) for i, name in enumerate(run.scenarios)}
         say("finding the feedback loops")
         loops = find_loops(model)
     report.scenarios = _tidy(runs, None)

@@ -58,3 +58,18 @@ def test_report_tables(report):
 def test_run_refuses_an_output_inside_nothing(tmp_path, capsys):
     assert main(["run", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_a_folder_without_claims_gets_the_generic_report(tmp_path):
+    import shutil
+
+    folder = tmp_path / "case"
+    folder.mkdir()
+    for name in ("causal.yaml", "stocks.yaml"):
+        shutil.copy(f"examples/duration_trade/{name}", folder / name)
+    (folder / "report.yaml").write_text("title: Without claims\ncld: {around: [intervention_rate], element: bills}\n")
+    out = tmp_path / "out"
+    assert main(["run", str(folder), "--out", str(out)]) == 0
+    page = (out / "report.html").read_text()
+    assert "Without claims" in page and '<figure id="cld">' in page
+    assert json.loads((out / "claims.json").read_text())["dynamic"] == []
