@@ -14,8 +14,8 @@ A link ``x -> z`` is *positive* (+) when, all else equal, a rise in x raises z
 link from a flow to its stock is + for an inflow and - for an outflow. The
 polarity of each link is found, in this order:
 
-1. *declared*: a sign written in the spec. The stock-and-flow spec has no sign
-   field yet, so this source is not used;
+1. *declared*: a sign written in the spec (``signs: {cause: "-"}`` on a flow or
+   auxiliary), for links whose equation hides the direction (a lookup, say);
 2. *symbolic*: the partial derivative of the equation, taken with sympy after
    substituting the constants; when it is a number, its sign is the polarity;
 3. *numeric*: the partial derivative by central differences at every saved
@@ -478,6 +478,8 @@ def link_polarities(
         if f2s:
             polarity = "+" if cause in var.inflows else "-" if cause in var.outflows else "unknown"
             method = "structure"
+        elif data.get("sign") in ("+", "-"):
+            polarity, method = data["sign"], "declared"
         else:
             from stocks_flows._partials import steady_state_equation
 

@@ -345,3 +345,26 @@ def test_strongest_path_search_finds_the_strongest_loop_at_each_sampled_time():
 
     for t in times:
         assert tuple(max(cycles, key=lambda c, t=t: score(c, t))) in found
+
+
+def test_declared_sign_sets_the_polarity_of_a_link_the_equation_hides():
+    from stocks_flows.load import parse_model
+    from stocks_flows.loops import find_loops
+
+    text = """
+time: {stop: 20}
+lookups:
+  response: {points: [[0, 1], [100, 0]]}
+stocks:
+  s: {initial: 50}
+auxiliaries:
+  pressure: {equation: response(s), signs: {s: "-"}}
+flows:
+  inflow: {to: s, equation: pressure}
+"""
+    report = find_loops(parse_model(text))
+    link = report.links[("s", "pressure")]
+    assert (link.polarity, link.method) == ("-", "declared")
+    assert [lp.polarity for lp in report.loops] == ["B"]
+    undeclared = find_loops(parse_model(text.replace(', signs: {s: "-"}', "")))
+    assert undeclared.links[("s", "pressure")].method != "declared"
