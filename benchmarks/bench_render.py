@@ -28,6 +28,7 @@ from diagrams.render import has_dot, render  # noqa: E402
 from diagrams.scene import generate_dot  # noqa: E402
 
 SMALL = ROOT / "tests" / "diagrams" / "data" / "duration.yaml"
+EXAMPLE = ROOT / "examples" / "duration_trade" / "causal.yaml"
 
 
 def generated_spec(n: int, seed: int = 1) -> CausalSpec:
@@ -90,6 +91,8 @@ def main() -> None:
 
         diagrams.render.DOT_PROGRAM = "tenor-no-such-dot-program"
     print(f"renderer: {'Graphviz dot' if has_dot() else 'matplotlib fallback (Graphviz not installed)'}")
+    example = EXAMPLE.read_text()
+    bench("bundled example", lambda: parse_spec(example, file=str(EXAMPLE)), args.repeat)
     text = SMALL.read_text()
     bench("example spec", lambda: parse_spec(text, file=str(SMALL)), args.repeat)
     bench(
