@@ -147,3 +147,12 @@ def test_written_files_get_ordinary_permissions(small, tmp_path, capsys):
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~mask
+
+
+def test_example_model_validates_against_its_schema(capsys):
+    jsonschema = pytest.importorskip("jsonschema", reason="jsonschema validates the published schema")
+    from tenor.specfile import read_yaml
+
+    code, out, _ = run(["schema", "stocks_flows"], capsys)
+    assert code == 0
+    jsonschema.validate(read_yaml("examples/duration_trade/stocks.yaml").data, json.loads(out))
