@@ -7,7 +7,9 @@ scores of B1 and R1 at T = 1, 9.5, 9.5625, 9.625 and 15). The model is the
 word-of-mouth Bass diffusion of the paper's Figure 2 (market size 1,000,000,
 one initial adopter, contact rate 100, adoption fraction 0.015, time 0-15,
 Euler; the table's times are 1/16 apart, so dt = 0.0625), written out in
-``tests/data/loops/bass_ltm2020.yaml``.
+``tests/data/loops/bass_ltm2020.yaml``. The table was read from a detailed
+public summary of the paper, not from the article's pages; all of its numbers
+are reproduced below, which the summary could hardly manage by accident.
 
 Conventions.
 
