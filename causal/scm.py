@@ -219,41 +219,23 @@ def estimate_effect(
     ident = identification or identify(graph, x, y)
     truth = true_effect(graph, treatment, outcome, default_gain)
     route, variables = ident.by, []
+
+    def no_estimate(note: str) -> EffectEstimate:
+        return EffectEstimate(treatment, outcome, route, "", [], None, truth, 0.0, note)
+
     if route == "backdoor":
         variables = ident.minimal_adjustment_sets[0]
     elif route == "frontdoor":
         singles = [s for s in ident.frontdoor_sets if len(s) == 1]
         if not singles:
-            return EffectEstimate(
-                treatment,
-                outcome,
-                route,
-                "",
-                [],
-                None,
-                truth,
-                0.0,
-                "DoWhy's two-stage regression takes a one-node front-door set",
-            )
+            return no_estimate("DoWhy's two-stage regression takes a one-node front-door set")
         variables = singles[0]
     elif route == "iv":
         if not ident.instruments:
-            return EffectEstimate(
-                treatment,
-                outcome,
-                route,
-                "",
-                [],
-                None,
-                truth,
-                0.0,
-                "only conditional instruments; DoWhy's IV estimator takes unconditional ones",
-            )
+            return no_estimate("only conditional instruments; DoWhy's IV estimator takes unconditional ones")
         variables = ident.instruments[:1]
     else:
-        return EffectEstimate(
-            treatment, outcome, route, "", [], None, truth, 0.0, f"no linear estimator for route {route!r}"
-        )
+        return no_estimate(f"no linear estimator for route {route!r}")
     method = _METHODS[route]
 
     def call() -> float:
