@@ -220,8 +220,8 @@ def estimate_effect(
     truth = true_effect(graph, treatment, outcome, default_gain)
     route, variables = ident.by, []
 
-    def no_estimate(note: str) -> EffectEstimate:
-        return EffectEstimate(treatment, outcome, route, "", [], None, truth, 0.0, note)
+    def no_estimate(note: str, method: str = "", used: list[str] | None = None, seconds: float = 0.0) -> EffectEstimate:
+        return EffectEstimate(treatment, outcome, route, method, used or [], None, truth, seconds, note)
 
     if route == "backdoor":
         variables = ident.minimal_adjustment_sets[0]
@@ -258,29 +258,9 @@ def estimate_effect(
     finished, value, error = run_with_time_limit(call, time_limit)
     seconds = time.perf_counter() - started
     if not finished:
-        return EffectEstimate(
-            treatment,
-            outcome,
-            route,
-            method,
-            variables,
-            None,
-            truth,
-            seconds,
-            f"DoWhy gave up after {time_limit:g}s",
-        )
+        return no_estimate(f"DoWhy gave up after {time_limit:g}s", method, variables, seconds)
     if error is not None:
-        return EffectEstimate(
-            treatment,
-            outcome,
-            route,
-            method,
-            variables,
-            None,
-            truth,
-            seconds,
-            f"DoWhy failed: {type(error).__name__}: {error}",
-        )
+        return no_estimate(f"DoWhy failed: {type(error).__name__}: {error}", method, variables, seconds)
     return EffectEstimate(treatment, outcome, route, method, variables, value, truth, seconds)
 
 
