@@ -115,7 +115,8 @@ def evaluate_claim(spec: CausalSpec, graph: CausalGraph, index: int, claim: Clai
                 holds, detail = None, "an edge on a channel has no lag"
             else:
                 holds = first.lag_days < second.lag_days
-                detail = f"total lag {format_days(first.lag_days)} vs {format_days(second.lag_days)}"
+                unit = spec.lag_unit
+                detail = f"total lag {format_days(first.lag_days, unit)} vs {format_days(second.lag_days, unit)}"
         else:
             statement = f"channel {order.channel} is larger than {order.than}"
             if first.magnitude is None or second.magnitude is None:

@@ -207,18 +207,21 @@ class Duration(_Spec):
         return f"{number} {self.unit}" + ("" if self.value == 1 else "s")
 
 
-def format_days(days: float) -> str:
-    """A length in days, written in the largest unit that keeps it at one or more.
+def format_days(days: float, unit: str | None = None) -> str:
+    """A length in days, written in ``unit``, or else in the largest unit that keeps it at one or more.
 
-    >>> format_days(0.25), format_days(9), format_days(182.625)
-    ('6 hours', '1.29 weeks', '2 quarters')
+    >>> format_days(0.25), format_days(9), format_days(182.625), format_days(0.25, "day")
+    ('6 hours', '1.29 weeks', '2 quarters', '0.25 days')
     """
-    for unit in ("quarter", "month", "week", "day"):
+    if unit is not None:
         value = days / TIME_UNITS[unit]
-        if value >= 1:
-            break
     else:
-        unit, value = "hour", days / TIME_UNITS["hour"]
+        for unit in ("quarter", "month", "week", "day"):
+            value = days / TIME_UNITS[unit]
+            if value >= 1:
+                break
+        else:
+            unit, value = "hour", days / TIME_UNITS["hour"]
     text = f"{value:.3g}"
     return f"{text} {unit}" + ("" if text == "1" else "s")
 
@@ -469,8 +472,8 @@ class CausalSpec(_Spec):
     name: str | None = Field(None, description="Short name of the model.")
     title: str | None = None
     description: str | None = None
-    lag_unit: Literal["hour", "day", "session", "week", "month", "quarter", "year"] = Field(
-        "day", description="Unit in which total lags are reported."
+    lag_unit: Literal["hour", "day", "session", "week", "month", "quarter", "year"] | None = Field(
+        None, description="Unit in which total lags are reported (default: the largest that fits each lag)."
     )
     nodes: Annotated[dict[str, NodeSpec], BeforeValidator(_none_to_empty)] = Field(
         default_factory=dict, description="Variables, by name (letters, digits, _)."

@@ -429,7 +429,7 @@ def markdown_report(report: Report) -> str:
     if report.check["channels"]:
         lines += ["| channel | path | sign | magnitude | total lag |", "|---|---|---|---|---|"]
         for ch in report.check["channels"]:
-            lag = "—" if ch["lag_days"] is None else format_days(ch["lag_days"])
+            lag = "—" if ch["lag_days"] is None else format_days(ch["lag_days"], report.check["lag_unit"])
             lines.append(
                 f"| {ch['label']} | {' → '.join(ch['path'])} | {ch['sign'] or '—'} | {_fmt(ch['magnitude'])} | {lag} |"
             )
@@ -542,7 +542,7 @@ def html_report(report: Report) -> str:
     if report.check["channels"]:
         parts.append("<table><tr><th>channel</th><th>path</th><th>sign</th><th>magnitude</th><th>total lag</th></tr>")
         for ch in report.check["channels"]:
-            lag = "—" if ch["lag_days"] is None else format_days(ch["lag_days"])
+            lag = "—" if ch["lag_days"] is None else format_days(ch["lag_days"], report.check["lag_unit"])
             parts.append(
                 f"<tr><td>{e(ch['label'])}</td><td>{e(' → '.join(ch['path']))}</td><td>{e(ch['sign'] or '—')}"
                 f"</td><td class=num>{_fmt(ch['magnitude'])}</td><td>{e(lag)}</td></tr>"

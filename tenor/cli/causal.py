@@ -40,13 +40,9 @@ def check_spec_file(source: str, fmt: str | None = None) -> dict:
     return check_summary(read_graph_source(source, fmt), file=source)
 
 
-def _lag_text(days: float | None, unit: str) -> str:
+def print_check(summary: dict) -> None:
     from causal.spec import format_days
 
-    return "?" if days is None else format_days(days)
-
-
-def print_check(summary: dict) -> None:
     console = out_console()
     console.print(
         f"[bold]{summary['file']}[/]: {summary['nodes']} nodes, {summary['edges']} edges, "
@@ -59,7 +55,7 @@ def print_check(summary: dict) -> None:
             console.print(
                 f"  {ch['name']}: {ch['label']}\n    {' -> '.join(ch['path'])}\n"
                 f"    sign {ch['sign'] or '?'}, magnitude {mag}, total lag "
-                f"{_lag_text(ch['lag_days'], summary['lag_unit'])}",
+                f"{'?' if ch['lag_days'] is None else format_days(ch['lag_days'], summary['lag_unit'])}",
                 highlight=False,
             )
             if ch.get("claim"):

@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.console import Console
 
-__all__ = ["GRAPH_HELP", "emit_json", "err_console", "out_console"]
+__all__ = ["GRAPH_HELP", "emit_json", "out_console"]
 
 GRAPH_HELP = "A tenor spec (.yaml/.yml), a dagitty file (.dagitty), or - for standard input."
 
@@ -15,9 +15,6 @@ GRAPH_HELP = "A tenor spec (.yaml/.yml), a dagitty file (.dagitty), or - for sta
 def out_console() -> Console:
     return Console(soft_wrap=True)
 
-
-def err_console() -> Console:
-    return Console(stderr=True, soft_wrap=True)
 
 
 def emit_json(data: Any) -> None:
