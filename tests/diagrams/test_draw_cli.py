@@ -118,7 +118,7 @@ def test_plot_results(tmp_path):
 
 
 def test_plot_parquet_and_scenario_filter(tmp_path):
-    pytest.importorskip("pyarrow")
+    pytest.importorskip("pyarrow", reason="Parquet results need pyarrow (in the stocks_flows extra)")
     table = pd.read_csv(_results(tmp_path))
     path = tmp_path / "results.parquet"
     table.to_parquet(path)
