@@ -78,6 +78,7 @@ __all__ = [
     "Calibration",
     "FittedParameter",
     "calibrate",
+    "objective",
     "parse_bounds",
     "read_data",
 ]
@@ -362,8 +363,11 @@ class _Problem:
 
     def predict(self, U: np.ndarray) -> np.ndarray:
         """Simulated values at the data points for each row of ``U`` (unit coordinates): (G, n)."""
-        U = np.atleast_2d(U)
-        X = self.natural(U)
+        return self.predict_values(self.natural(np.atleast_2d(U)))
+
+    def predict_values(self, X: np.ndarray) -> np.ndarray:
+        """Simulated values at the data points for each row of parameter values ``X``: (G, n)."""
+        X = np.atleast_2d(X)
         params: dict[str, np.ndarray] = {}
         for i, name in enumerate(self.names):
             for scalar in self.targets[name]:
@@ -376,7 +380,7 @@ class _Problem:
             on_nonfinite="keep",
             chunk_size=self.chunk_size,
         )
-        self.evaluations += len(U)
+        self.evaluations += len(X)
         values = run.values  # (G, times, variables)
         lo = values[:, self.obs.lo, self.var_index]
         hi = values[:, self.obs.hi, self.var_index]
@@ -917,6 +921,30 @@ def calibrate(
         targets={k: list(v) for k, v in problem.targets.items()},
         model=model,
     )
+
+
+def objective(
+    model: Model,
+    data: Any,
+    parameters: Mapping[str, float | Sequence[float] | np.ndarray],
+    scenario: str | None = None,
+    weights: Mapping[str, float] | None = None,
+) -> np.ndarray:
+    """The calibration objective (weighted SSE) at given parameter values, one per scenario, in one batch.
+
+    ``parameters`` maps a fitted name (as in ``fit``) to a value or to one value per scenario.
+    A scenario whose run is NaN or infinite at a data time gives :data:`PENALTY`.
+    """
+    base = model.with_scenario(model.scenario(scenario) if scenario else None)
+    obs = _observations(base, data, weights)
+    values = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in parameters.items()}
+    size = max((len(v) for v in values.values()), default=1)
+    problem = _Problem(base, obs, {k: (0.0, 1.0) for k in values})
+    X = np.column_stack([np.broadcast_to(values[k], (size,)) for k in problem.names]) if values else np.zeros((1, 0))
+    r = obs.sqrt_w * (problem.predict_values(X) - obs.y)
+    finite = np.isfinite(r).all(axis=1)
+    with np.errstate(all="ignore"):
+        return np.where(finite, np.sum(np.where(np.isfinite(r), r, 0.0) ** 2, axis=1), PENALTY)
 
 
 def _residual_table(problem: _Problem, u_hat: np.ndarray) -> dict[str, dict[str, Any]]:
