@@ -556,37 +556,43 @@ def _polish(problem: _Problem, budget: int | None) -> None:
 def _batched_lm(
     problem: _Problem,
     U0: np.ndarray,
-    free: Sequence[int],
+    free: np.ndarray,
     y: np.ndarray | None = None,
     iterations: int = 30,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Levenberg-Marquardt on the ``free`` coordinates of every row of ``U0`` at once (rows: groups).
+    """Levenberg-Marquardt for every row of ``U0`` at once, moving only the coordinates ``free`` marks.
 
-    Each iteration is one engine batch of ``G * (len(free) + 1)`` runs. Returns the fitted
-    unit coordinates (G, p) and each group's weighted SSE.
+    ``free`` is a (G, p) boolean mask (rows are independent problems); ``y`` gives each row its own
+    data (G, n) or None for the observed data. Each iteration is one engine batch of ``G * (p + 1)``
+    runs. Returns the fitted unit coordinates (G, p) and each row's weighted SSE.
     """
     U = np.array(U0, dtype=float)
-    G = len(U)
-    free = list(free)
-    if not free:
+    G, p = U.shape
+    free = np.broadcast_to(np.asarray(free, dtype=bool), (G, p))
+    if not free.any():
         r, finite = problem.residuals(U, y)
         return U, np.where(finite, np.sum(np.where(np.isfinite(r), r, 0) ** 2, axis=1), PENALTY)
-    r, J, finite = problem.residual_jacobian(U, free, y)
-    sse = np.where(finite, np.sum(np.where(finite[:, None], r, 0) ** 2, axis=1), PENALTY)
+    columns = list(range(p))
+
+    def evaluate(V: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        r, J, finite = problem.residual_jacobian(V, columns, y)
+        J = J * free[:, None, :]
+        r = np.where(finite[:, None], r, 0.0)
+        return r, J, finite, np.where(finite, np.sum(r**2, axis=1), PENALTY)
+
+    r, J, finite, sse = evaluate(U)
     lam = np.full(G, 1e-3)
-    eye = np.eye(len(free))
+    fixed = (~free)[:, :, None] * np.eye(p)  # keeps the fixed coordinates' rows of the system solvable
     for _ in range(iterations):
         A = np.einsum("gnk,gnl->gkl", J, J)
-        g = np.einsum("gnk,gn->gk", J, np.where(finite[:, None], r, 0.0))
-        damp = lam[:, None, None] * (A * eye + 1e-12 * eye)
+        g = np.einsum("gnk,gn->gk", J, r)
+        system = A + lam[:, None, None] * (A * np.eye(p) + 1e-12 * np.eye(p)) + fixed
         try:
-            delta = np.linalg.solve(A + damp, -g[:, :, None])[:, :, 0]
+            delta = np.linalg.solve(system, -g[:, :, None])[:, :, 0]
         except np.linalg.LinAlgError:
-            delta = -np.einsum("gkl,gl->gk", np.linalg.pinv(A + damp), g)
-        trial = U.copy()
-        trial[:, free] = np.clip(U[:, free] + delta, 0.0, 1.0)
-        r2, J2, finite2 = problem.residual_jacobian(trial, free, y)
-        sse2 = np.where(finite2, np.sum(np.where(finite2[:, None], r2, 0) ** 2, axis=1), PENALTY)
+            delta = -np.einsum("gkl,gl->gk", np.linalg.pinv(system), g)
+        trial = np.where(free, np.clip(U + delta, 0.0, 1.0), U)
+        r2, J2, finite2, sse2 = evaluate(trial)
         better = sse2 < sse
         gain = np.where(better, (sse - sse2) / np.maximum(sse, 1e-300), 0.0)
         U[better], r[better], J[better], finite[better], sse[better] = (
@@ -615,63 +621,83 @@ def _wald_se(problem: _Problem, u: np.ndarray, sigma2: float) -> np.ndarray:
 def _profile_intervals(
     problem: _Problem, u_hat: np.ndarray, f_min: float, sigma2: float
 ) -> list[tuple[float, float, bool, bool]]:
-    """Per parameter: (low, high, low clipped at bound, high clipped at bound), in unit coordinates."""
+    """Per parameter: (low, high, low clipped at bound, high clipped at bound), in unit coordinates.
+
+    Each parameter's profile is walked outwards on both sides, in rounds; the points of one round,
+    for every parameter and side still open, are re-optimised together in one batched fit.
+    """
     threshold = f_min + _CHI2_95 * sigma2
     se = _wald_se(problem, u_hat, sigma2)
+    walks = []
+    for i in range(problem.p):
+        for side in (-1.0, 1.0):
+            room = float(u_hat[i] if side < 0 else 1.0 - u_hat[i])
+            first = min(room, se[i] * 4.0) if math.isfinite(se[i]) else room
+            walks.append(_Walk(i, side, room, np.array([0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0]) * first / 2.0, f_min))
+    for attempt in range(4):
+        batch = [(w, w.next_offsets()) for w in walks if w.result is None]
+        batch = [(w, o) for w, o in batch if len(o)]
+        if not batch:
+            break
+        U0 = np.concatenate([np.repeat(u_hat[None, :], len(o), axis=0) for _, o in batch])
+        free = np.ones_like(U0, dtype=bool)
+        row = 0
+        for w, offsets in batch:
+            U0[row : row + len(offsets), w.i] = u_hat[w.i] + w.side * offsets
+            free[row : row + len(offsets), w.i] = False
+            row += len(offsets)
+        _, sse = _batched_lm(problem, U0, free, iterations=25)
+        row = 0
+        for w, offsets in batch:
+            w.add(offsets, sse[row : row + len(offsets)], threshold, f_min, attempt)
+            row += len(offsets)
     out = []
     for i in range(problem.p):
-        free = [j for j in range(problem.p) if j != i]
-        ends = []
-        for side in (-1.0, 1.0):
-            room = u_hat[i] if side < 0 else 1.0 - u_hat[i]
-            ends.append(_profile_side(problem, u_hat, i, free, side, room, se[i], f_min, threshold))
-        (low, low_clip), (high, high_clip) = ends
-        out.append((low, high, low_clip, high_clip))
+        low, high = walks[2 * i].end(u_hat), walks[2 * i + 1].end(u_hat)
+        out.append((low[0], high[0], low[1], high[1]))
     return out
 
 
-def _profile_side(
-    problem: _Problem,
-    u_hat: np.ndarray,
-    i: int,
-    free: list[int],
-    side: float,
-    room: float,
-    se: float,
-    f_min: float,
-    threshold: float,
-) -> tuple[float, bool]:
-    """Walk one side of the profile of parameter ``i`` until it rises above the threshold."""
-    if room <= 1e-12:
-        return float(u_hat[i]), True
-    first = min(room, se * 4.0) if math.isfinite(se) else room
-    rounds = [np.array([0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0]) * first / 2.0]
-    done = np.array([0.0])
-    profile = np.array([f_min])
-    start = np.repeat(u_hat[None, :], 1, axis=0)
-    for attempt in range(3):
-        offsets = np.unique(np.clip(rounds[-1], 0.0, room))
-        offsets = offsets[offsets > done[-1]]
-        if len(offsets):
-            U0 = np.repeat(start, len(offsets), axis=0)
-            U0[:, i] = u_hat[i] + side * offsets
-            _, sse = _batched_lm(problem, U0, free, iterations=25)
-            done = np.concatenate([done, offsets])
-            profile = np.concatenate([profile, sse])
-            above = np.nonzero(profile > threshold)[0]
-            if len(above):
-                k = int(above[0])
-                a, b = np.sqrt(max(profile[k - 1] - f_min, 0.0)), np.sqrt(profile[k] - f_min)
-                root = math.sqrt(threshold - f_min)
-                t = 1.0 if b <= a else (root - a) / (b - a)
-                offset = done[k - 1] + min(max(t, 0.0), 1.0) * (done[k] - done[k - 1])
-                return float(u_hat[i] + side * offset), False
-        if done[-1] >= room - 1e-12:
-            break
-        last = done[-1]
-        factor = 4.0 if attempt == 0 else 16.0
-        rounds.append(np.linspace(last, min(room, max(last * factor, last + room / 4)), 7)[1:])
-    return float(u_hat[i] + side * room), True
+class _Walk:
+    """One side of one parameter's profile: the offsets tried, the profile there, where it crossed."""
+
+    def __init__(self, i: int, side: float, room: float, first: np.ndarray, f_min: float) -> None:
+        self.i, self.side, self.room = i, side, room
+        self.done = np.array([0.0])
+        self.profile = np.array([f_min])
+        self.planned = first
+        self.result: float | None = None if room > 1e-12 else 0.0
+        self.clipped = room <= 1e-12
+
+    def next_offsets(self) -> np.ndarray:
+        offsets = np.unique(np.clip(self.planned, 0.0, self.room))
+        return offsets[offsets > self.done[-1]]
+
+    def add(self, offsets: np.ndarray, sse: np.ndarray, threshold: float, f_min: float, attempt: int) -> None:
+        self.done = np.concatenate([self.done, offsets])
+        self.profile = np.concatenate([self.profile, sse])
+        above = np.nonzero(self.profile > threshold)[0]
+        if len(above):
+            k = int(above[0])
+            a, b = math.sqrt(max(self.profile[k - 1] - f_min, 0.0)), math.sqrt(self.profile[k] - f_min)
+            root = math.sqrt(threshold - f_min)
+            t = 1.0 if b <= a else (root - a) / (b - a)  # the signed root of the profile is near linear
+            self.result = float(self.done[k - 1] + min(max(t, 0.0), 1.0) * (self.done[k] - self.done[k - 1]))
+            return
+        last = self.done[-1]
+        if last >= self.room - 1e-12 or attempt >= 3:
+            self.result, self.clipped = self.room, True  # the profile never rose enough: clipped at the bound
+            return
+        end = (
+            self.room
+            if attempt >= 2
+            else min(self.room, max(last * (4.0 if attempt == 0 else 16.0), last + self.room / 4))
+        )
+        self.planned = np.linspace(last, end, 7)[1:]
+
+    def end(self, u_hat: np.ndarray) -> tuple[float, bool]:
+        offset = self.room if self.result is None else self.result
+        return float(u_hat[self.i] + self.side * offset), bool(self.clipped or self.result is None)
 
 
 def _bootstrap_intervals(
@@ -683,7 +709,7 @@ def _bootstrap_intervals(
     noise = rng.normal(size=(replicates, problem.n)) * np.sqrt(sigma2) / problem.obs.sqrt_w
     Y = fitted[None, :] + noise
     U0 = np.repeat(u_hat[None, :], replicates, axis=0)
-    U, sse = _batched_lm(problem, U0, list(range(problem.p)), Y, iterations=30)
+    U, sse = _batched_lm(problem, U0, np.ones(problem.p, dtype=bool), Y, iterations=30)
     ok = sse < PENALTY
     out = []
     for i in range(problem.p):
@@ -712,8 +738,8 @@ class FittedParameter:
     def to_dict(self) -> dict[str, Any]:
         return {
             "value": self.value,
-            "low": self.low,
-            "high": self.high,
+            "low": _finite(self.low),
+            "high": _finite(self.high),
             "bounds": [self.lower_bound, self.upper_bound],
             "interval_at_bound": list(self.at_bound),
         }
@@ -749,7 +775,11 @@ class Calibration:
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON: fitted values and intervals, objective, counts, residuals."""
         return {
-            "fitted": {name: p.to_dict() for name, p in self.fitted.items()},
+            "fitted": {
+                name: {k: _finite(getattr(p, k)) for k in ("value", "low", "high")} for name, p in self.fitted.items()
+            },
+            "bounds": {name: [p.lower_bound, p.upper_bound] for name, p in self.fitted.items()},
+            "interval_at_bound": {name: list(p.at_bound) for name, p in self.fitted.items()},
             "objective": self.objective,
             "evaluations": self.evaluations,
             "seconds": self.seconds,
@@ -810,6 +840,11 @@ class Calibration:
         lines = [f"#   {k}: {p.value:.10g} (95% interval {p.low:.6g} to {p.high:.6g})" for k, p in self.fitted.items()]
         header = "# Fitted by tenor calibrate\n" + "\n".join(lines) + "\n"
         write_text(path, header + scenario_yaml({name: self.to_scenario(name)}), inputs=inputs)
+
+
+def _finite(x: float) -> float | None:
+    """A number for JSON: NaN (no interval asked) becomes None."""
+    return None if math.isnan(x) else x
 
 
 # --- the front door ------------------------------------------------------------------------

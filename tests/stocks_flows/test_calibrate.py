@@ -278,6 +278,40 @@ def test_fit_from_a_named_scenario_keeps_its_changes():
     assert body["constants"] == {"inflow": 5.0, "k": pytest.approx(0.25, rel=1e-6)} and body["initial"] == {"s": 80.0}
 
 
+def test_initial_value_of_a_stock_is_fitted_and_written_as_initial():
+    bounds, truth, variables = CASES["logistic"]
+    model = _model("logistic")
+    data = _synthetic(model, {**truth, "population": 25.0}, variables, 0.0, 0)
+    cal = calibrate(model, data, fit={**bounds, "population": (1.0, 100.0)}, method="least_squares", interval=None)
+    assert cal.fitted["population"].value == pytest.approx(25.0, rel=1e-5)
+    body = cal.to_scenario()
+    assert body["initial"] == {"population": pytest.approx(25.0, rel=1e-5)} and set(body["constants"]) == set(truth)
+
+
+def test_interval_reaching_a_bound_is_clipped_and_said():
+    """The truth (0.35) lies above the box: the best value sits on the upper bound, the interval is clipped there."""
+    model = _model("logistic")
+    data = _synthetic(model, CASES["logistic"][1], ["population"], 0.02, 3)
+    cal = calibrate(model, data, fit={"growth_rate": (0.05, 0.3), "capacity": (100.0, 2000.0)}, method="least_squares")
+    g = cal.fitted["growth_rate"]
+    assert g.value == pytest.approx(0.3) and g.high == pytest.approx(0.3) and "high" in g.at_bound
+    assert g.low < g.value and "low" not in g.at_bound
+    assert cal.to_dict()["interval_at_bound"]["growth_rate"] == ["high"]
+
+
+def test_flat_profile_is_clipped_at_both_bounds():
+    """A constant the observed series does not depend on: nothing pins it, the interval is the whole box."""
+    model = parse_model(
+        "time: {start: 0, stop: 6, dt: 0.5}\nconstants: {k: 0.3, unused: 1}\nstocks: {s: {initial: 10}}\n"
+        "flows: {f: {from: s, equation: k * s}}\nauxiliaries: {noise: {equation: unused * 0}}\n"
+    )
+    data = _synthetic(model, {"k": 0.3}, ["s"], 0.02, 1)
+    cal = calibrate(model, data, fit={"k": (0.0, 1.0), "unused": (0.0, 2.0)}, method="least_squares")
+    u = cal.fitted["unused"]
+    assert (u.low, u.high) == (0.0, 2.0) and set(u.at_bound) == {"low", "high"}
+    assert cal.fitted["k"].at_bound == ()
+
+
 # --- bad input -----------------------------------------------------------------------------
 
 
@@ -380,7 +414,8 @@ def test_cli_json_contract(capsys):
     assert {"fitted", "objective", "evaluations", "seconds"} <= set(out)
     assert set(out["fitted"]) == {"r", "a"}
     for p in out["fitted"].values():
-        assert {"value", "low", "high"} <= set(p) and p["low"] <= p["value"] <= p["high"]
+        assert set(p) == {"value", "low", "high"} and p["low"] <= p["value"] <= p["high"]
+    assert out["bounds"] == {"r": [1e-4, 1e-2], "a": [0.05, 2.0]} and out["interval_at_bound"] == {"r": [], "a": []}
     assert out["fitted"]["r"]["value"] == pytest.approx(2.18e-3, rel=0.02)
     assert isinstance(out["evaluations"], int) and out["seconds"] > 0 and out["nan_candidates"] == 0
     assert out["residuals"]["infective"]["observations"] == 14
