@@ -800,9 +800,10 @@ class Calibration:
         }
 
     def to_scenario(self, name: str = "fitted") -> dict[str, Any]:
-        """The fitted values as a scenario body: ``{"description", "constants", "initial"}``.
+        """The fitted values as a scenario body: ``{"description", "constants", "initial", "lookups"}``.
 
-        It holds the starting scenario's changes too, so running it alone reproduces the fitted run.
+        It holds the starting scenario's changes too (constants, initial values, lookups), so running
+        it alone reproduces the fitted run.
         """
         constants: dict[str, Any] = {}
         initial: dict[str, Any] = {}
@@ -830,6 +831,11 @@ class Calibration:
             body["constants"] = constants
         if initial:
             body["initial"] = initial
+        if base is not None and base.lookups:
+            body["lookups"] = {
+                k: {"points": [[x, y] for x, y in zip(lk.xs, lk.ys, strict=True)], "extrapolate": lk.extrapolate}
+                for k, lk in base.lookups.items()
+            }
         return body
 
     def write_scenario(self, path: str | Path, name: str = "fitted", *, inputs: Sequence[str | Path] = ()) -> None:

@@ -9,7 +9,8 @@ A scenario file holds a ``scenarios:`` mapping written as in a model spec::
         initial: {susceptible: 762}
 
 ``c: {a: 1.5}`` sets one element of a subscripted constant (``"c[a]": 1.5`` is the
-same); a subscripted name with one number sets every element. The names are
+same); a subscripted name with one number sets every element; ``lookups:`` replaces a
+lookup's points (``{pressure: {points: [[0, 1], [60, 1]]}}``). The names are
 checked against the model, each error located by line in the file.
 
 Examples
@@ -25,10 +26,11 @@ Examples
 from __future__ import annotations
 
 import io
+import itertools
 from pathlib import Path
 from typing import Any
 
-from stocks_flows.model import Model, Scenario
+from stocks_flows.model import Lookup, Model, Scenario
 from tenor.errors import SpecError
 from tenor.specfile import Problem, did_you_mean, parse_yaml, read_text, spec_error
 
@@ -69,9 +71,10 @@ def parse_scenarios(text: str, model: Model, file: str = "<input>") -> dict[str,
         if not isinstance(body, dict):
             problems.append(Problem(path, "a scenario is a mapping", "give constants: and/or initial:"))
             continue
-        unknown = [k for k in body if k not in ("description", "constants", "initial")]
+        keys = ["description", "constants", "initial", "lookups"]
+        unknown = [k for k in body if k not in keys]
         for key in unknown:
-            close = did_you_mean(str(key), ["description", "constants", "initial"])
+            close = did_you_mean(str(key), keys)
             problems.append(
                 Problem((*path, key), f"unknown key {key!r}", f"did you mean {close!r}?" if close else None, True)
             )
@@ -83,10 +86,38 @@ def parse_scenarios(text: str, model: Model, file: str = "<input>") -> dict[str,
                 continue
             for name, value in table.items():
                 _resolve(model, (*path, section, name), str(name), value, kind, tables[kind], problems)
+        lookups = _lookups(model, path, body.get("lookups") or {}, problems)
         description = body.get("description")
-        out[str(sname)] = Scenario(str(sname), tables["constant"], tables["stock"], {}, description)
+        out[str(sname)] = Scenario(str(sname), tables["constant"], tables["stock"], lookups, description)
     if problems:
         raise spec_error(problems, doc)
+    return out
+
+
+def _lookups(model: Model, path: tuple, table: Any, problems: list[Problem]) -> dict[str, Lookup]:
+    """``NAME: {points: [[x, y], ...], extrapolate: false}`` for lookups of the model."""
+    out: dict[str, Lookup] = {}
+    if not isinstance(table, dict):
+        problems.append(Problem((*path, "lookups"), "expected a mapping NAME: {points: [[x, y], ...]}"))
+        return out
+    for name, spec in table.items():
+        where = (*path, "lookups", name)
+        if name not in model.lookups:
+            close = did_you_mean(str(name), model.lookups)
+            problems.append(
+                Problem(where, f"{name!r} is not a lookup of the model", f"did you mean {close!r}?" if close else None)
+            )
+            continue
+        points = spec.get("points") if isinstance(spec, dict) else None
+        try:
+            xs = tuple(float(x) for x, _ in points)
+            ys = tuple(float(y) for _, y in points)
+            if len(xs) < 2 or any(b <= a for a, b in itertools.pairwise(xs)):
+                raise ValueError
+        except (TypeError, ValueError):
+            problems.append(Problem(where, "a lookup needs points: [[x, y], ...], at least two, x increasing", None))
+            continue
+        out[str(name)] = Lookup(xs, ys, bool(spec.get("extrapolate", False)))
     return out
 
 

@@ -480,3 +480,31 @@ def test_max_evaluations_caps_the_fit(method):
     data = _synthetic(model, truth, variables, 0.01, 1)
     cal = calibrate(model, data, fit=bounds, method=method, max_evaluations=150, interval=None)
     assert 0 < cal.fit_evaluations <= 150
+
+
+def test_scenario_with_lookups_round_trips_through_the_scenario_file(tmp_path):
+    model = parse_model(
+        "time: {start: 0, stop: 10, dt: 0.5}\nconstants: {k: 0.3}\nstocks: {s: {initial: 10}}\n"
+        "flows: {f: {to: s, equation: k * push(time)}}\nlookups: {push: {points: [[0, 1], [10, 1]]}}\n"
+        "scenarios: {ramp: {lookups: {push: {points: [[0, 0], [10, 2]]}}}}\n"
+    )
+    data = _synthetic(model.with_scenario("ramp"), {"k": 0.5}, ["s"], 0.0, 0)
+    cal = calibrate(model, data, fit={"k": (0.0, 1.0)}, scenario="ramp", method="least_squares", interval=None)
+    assert cal.fitted["k"].value == pytest.approx(0.5, rel=1e-6)
+    path = tmp_path / "fitted.yaml"
+    cal.write_scenario(path, "best")
+    scenario = parse_scenarios(path.read_text(), model)["best"]
+    assert scenario.lookups["push"].ys == (0.0, 2.0) and scenario.constants == {"k": pytest.approx(0.5, rel=1e-6)}
+    rerun = simulate(model.with_scenario(scenario), variables=["s"])
+    assert rerun.values[0, :, 0] == pytest.approx(data["s"].to_numpy(), rel=1e-6)
+
+
+def test_parquet_data_non_numeric_cell(tmp_path):
+    path = tmp_path / "obs.parquet"
+    pd.DataFrame({"time": [1.0, 2.0], "infective": ["3", "many"]}).to_parquet(path)
+    with pytest.raises(TenorError) as err:
+        read_data(path)
+    assert err.value.message == f"{path}: row 2, column 'infective': 'many' is not a number"
+    good = tmp_path / "good.parquet"
+    pd.DataFrame({"time": [1.0, 2.0], "infective": [3.0, None]}).to_parquet(good)
+    assert read_data(good)["infective"].isna().tolist() == [False, True]
