@@ -3,6 +3,12 @@
 Run from the repository root:
 
     python benchmarks/bench_calibrate.py [--pysd-evaluations 1500] [--seed 0]
+    python benchmarks/bench_calibrate.py --coverage 200
+
+With ``--coverage N`` it instead measures how often the 95% intervals (profile and parametric
+bootstrap) contain the true values: N synthetic data sets from the logistic growth model
+(tests/data/calibrate/logistic.yaml, growth_rate 0.35, capacity 500, 31 yearly points with
+Gaussian noise of sd 10), each fitted by least squares.
 
 The model is the SIR model of the 1978 boarding-school influenza outbreak
 (tests/data/calibrate/sir_boarding_school.yaml, switched to Euler because PySD integrates
@@ -94,7 +100,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pysd-evaluations", type=int, default=1500, help="the shared budget (PySD runs it)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--coverage", type=int, default=0, help="run the coverage study on N data sets instead")
     args = parser.parse_args()
+    if args.coverage:
+        coverage(args.coverage, args.seed)
+        return
 
     model = load_model(DATA / "sir_boarding_school.yaml")
     model = replace(model, time=replace(model.time, method="euler"))
@@ -138,6 +148,35 @@ def main() -> None:
         f"  PySD: {full.fit_evaluations} evaluations at {p_rate:.1f}/s would take about "
         f"{full.fit_evaluations / p_rate:.0f} s (EXTRAPOLATED from the measured rate, not run)"
     )
+
+
+def coverage(n: int, seed: int) -> None:
+    """Share of N synthetic data sets whose 95% interval holds the true value, per parameter and method."""
+    import pandas as pd
+
+    from stocks_flows.engine import simulate
+
+    model = load_model(DATA / "logistic.yaml")
+    truth = {"growth_rate": 0.35, "capacity": 500.0}
+    bounds = {"growth_rate": (0.05, 1.0), "capacity": (100.0, 2000.0)}
+    clean = simulate(model, {k: [v] for k, v in truth.items()}, variables=["population"])
+    rng = np.random.default_rng(seed)
+    hits = {(m, k): 0 for m in ("profile", "bootstrap") for k in truth}
+    widths = {(m, k): [] for m in ("profile", "bootstrap") for k in truth}
+    start = time.perf_counter()
+    for _ in range(n):
+        observed = clean.values[0, :, 0] + rng.normal(0.0, 10.0, len(clean.time))
+        data = pd.DataFrame({"time": clean.time, "population": observed})
+        for method in ("profile", "bootstrap"):
+            cal = calibrate(model, data, fit=bounds, method="least_squares", interval=method, bootstrap_replicates=100)
+            for k, true in truth.items():
+                p = cal.fitted[k]
+                hits[(method, k)] += p.low <= true <= p.high
+                widths[(method, k)].append(p.high - p.low)
+    seconds = time.perf_counter() - start
+    print(f"coverage of 95% intervals over {n} synthetic logistic data sets (noise sd 10, 31 points), {seconds:.0f} s")
+    for (method, k), h in hits.items():
+        print(f"  {method:<10}{k:<12} {h / n:6.1%}   mean width {np.mean(widths[(method, k)]):.4g}")
 
 
 def _tenor_de_only(model, data, budget: int, seed: int) -> tuple[int, float, np.ndarray, float]:

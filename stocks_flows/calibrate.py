@@ -126,8 +126,9 @@ def read_data(path: str | Path) -> Any:
         raise TenorError(
             f"{path}: cannot read {suffix or 'a file without suffix'!r} data", hint="give .csv or .parquet"
         )
-    frame = _numeric_frame(raw, str(path), first_row, "line" if suffix == ".csv" else "row")
-    frame.attrs["source"] = str(path)
+    word = "line" if suffix == ".csv" else "row"
+    frame = _numeric_frame(raw, str(path), first_row, word)
+    frame.attrs.update(source=str(path), first_row=first_row, row_word=word)
     return frame
 
 
@@ -188,6 +189,7 @@ def _observations(model: Model, data: Any, weights: Mapping[str, float] | None) 
     if not isinstance(data, pd.DataFrame):
         raise TenorError("the data must be a DataFrame (or a mapping of columns)", hint="use read_data(path)")
     source = str(data.attrs.get("source", "<data>"))
+    first, word = int(data.attrs.get("first_row", 1)), str(data.attrs.get("row_word", "row"))
     frame = _numeric_frame(data, source, 1, "row") if any(not _is_float(data[c]) for c in data.columns) else data
     columns = {str(c).strip(): c for c in frame.columns}
     time_col = next((columns[c] for c in columns if c.lower() == "time"), None)
@@ -199,7 +201,9 @@ def _observations(model: Model, data: Any, weights: Mapping[str, float] | None) 
     t = frame[time_col].to_numpy(float)
     if np.isnan(t).any():
         i = int(np.argmax(np.isnan(t)))
-        raise TenorError(f"{source}: row {i + 1}, column 'time': the time is missing", hint="give every row a time")
+        raise TenorError(
+            f"{source}: {word} {first + i}, column 'time': the time is missing", hint="give every row a time"
+        )
     names = [c for c in columns if columns[c] != time_col]
     if not names:
         raise TenorError(f"{source}: no observed series besides 'time'", hint="add a column named as a model variable")
@@ -209,7 +213,7 @@ def _observations(model: Model, data: Any, weights: Mapping[str, float] | None) 
     for i, ti in enumerate(t):
         if ti < saved[0] - prec or ti > saved[-1] + prec:
             raise TenorError(
-                f"{source}: row {i + 1}: time {ti:g} is outside the run ({saved[0]:g} to {saved[-1]:g})",
+                f"{source}: {word} {first + i}: time {ti:g} is outside the run ({saved[0]:g} to {saved[-1]:g})",
                 hint="drop the rows outside the run, or change time.start/time.stop of the model",
             )
     user_weights = dict(weights or {})
@@ -255,7 +259,6 @@ def _observations(model: Model, data: Any, weights: Mapping[str, float] | None) 
     hi = k
     span = saved[hi] - saved[lo]
     frac = np.where(exact | (span <= 0), 0.0, (times_all - saved[lo]) / np.where(span > 0, span, 1.0))
-    lo = np.where(exact, k, lo)
     needed = sorted(set(lo.tolist()) | set(hi.tolist()))
     position = {row: i for i, row in enumerate(needed)}
     series_idx = np.concatenate(series_of)
@@ -322,7 +325,9 @@ class _Problem:
             if not (math.isfinite(low) and math.isfinite(high)) or low >= high:
                 raise TenorError(
                     f"fit: {name!r}: low ({low:g}) must be below high ({high:g})",
-                    hint=f"swap them or widen the range, e.g. {name}={min(low, high):g}:{max(low, high) or 1:g}",
+                    hint=f"swap them: {name}={high:g}:{low:g}"
+                    if low > high
+                    else "give a range: low strictly below high, both finite",
                 )
             try:
                 self.targets[name] = resolve_parameter(model, name)

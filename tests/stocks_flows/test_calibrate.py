@@ -344,7 +344,7 @@ def test_data_time_outside_the_run(tmp_path, flu):
     path.write_text("time,infective\n1,3\n20,8\n")
     with pytest.raises(TenorError) as err:
         calibrate(model, read_data(path), fit={"r": (1e-4, 1e-2)})
-    assert f"{path}: row 2: time 20 is outside the run (0 to 14)" == err.value.message
+    assert f"{path}: line 3: time 20 is outside the run (0 to 14)" == err.value.message
     assert "time.stop" in err.value.hint
 
 
@@ -353,6 +353,9 @@ def test_low_not_below_high(flu):
     with pytest.raises(TenorError) as err:
         calibrate(model, data, fit={"r": (0.5, 0.5)})
     assert "fit: 'r': low (0.5) must be below high (0.5)" == err.value.message and err.value.hint
+    with pytest.raises(TenorError) as err:
+        calibrate(model, data, fit={"r": (0.5, 0.1)})
+    assert err.value.hint == "swap them: r=0.1:0.5"
 
 
 def test_column_all_missing(tmp_path, flu):
@@ -508,3 +511,12 @@ def test_parquet_data_non_numeric_cell(tmp_path):
     good = tmp_path / "good.parquet"
     pd.DataFrame({"time": [1.0, 2.0], "infective": [3.0, None]}).to_parquet(good)
     assert read_data(good)["infective"].isna().tolist() == [False, True]
+
+
+@pytest.mark.parametrize("method", ["de", "cmaes"])
+def test_same_seed_same_fit(method):
+    bounds, truth, variables = CASES["bass"]
+    model = _model("bass")
+    data = _synthetic(model, truth, variables, 0.02, 6)
+    a, b = (calibrate(model, data, fit=bounds, method=method, seed=4, max_evaluations=200, interval=None) for _ in "ab")
+    assert a.fitted == b.fitted and a.fit_evaluations == b.fit_evaluations
