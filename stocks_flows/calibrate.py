@@ -361,7 +361,8 @@ class _Problem:
 
     def natural(self, u: np.ndarray) -> np.ndarray:
         """Unit-cube coordinates -> parameter values."""
-        return self.lower + np.clip(u, 0.0, 1.0) * (self.upper - self.lower)
+        u = np.clip(u, 0.0, 1.0)
+        return self.lower * (1.0 - u) + self.upper * u  # exactly the bounds at 0 and 1
 
     def unit(self, x: np.ndarray) -> np.ndarray:
         return (np.asarray(x, dtype=float) - self.lower) / (self.upper - self.lower)
@@ -942,6 +943,8 @@ def calibrate(
         low_u, high_u, low_clip, high_clip = ends[i]
         low = float(problem.natural(np.full(problem.p, low_u))[i]) if math.isfinite(low_u) else math.nan
         high = float(problem.natural(np.full(problem.p, high_u))[i]) if math.isfinite(high_u) else math.nan
+        low = float(problem.lower[i]) if low_clip else low
+        high = float(problem.upper[i]) if high_clip else high
         at = tuple(s for s, clipped in (("low", low_clip), ("high", high_clip)) if clipped)
         fitted[name] = FittedParameter(
             name, float(x_hat[i]), low, high, float(problem.lower[i]), float(problem.upper[i]), at

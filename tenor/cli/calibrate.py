@@ -89,17 +89,18 @@ def calibrate(
         return
     show = out_console()
     show.print(f"[bold]{model.name}[/] fitted to {data.name} ({result.observations} observations)", highlight=False)
-    width = max(9, *(len(k) for k in result.fitted))
-    show.print(f"  {'parameter':<{width}}  {'value':>12}  {'95% interval':>27}  bounds", highlight=False)
+    spans = {}
     for key, p in result.fitted.items():
-        if math.isnan(p.low):
-            span = "-"
-        else:
-            span = f"{p.low:.6g} to {p.high:.6g}"
-            if p.at_bound:
-                span += " (clipped at " + " and ".join(p.at_bound) + " bound)"
+        spans[key] = "-" if math.isnan(p.low) else f"{p.low:.6g} to {p.high:.6g}"
+        if p.at_bound:
+            spans[key] += " (clipped at " + " and ".join(p.at_bound) + " bound)"
+    width = max(9, *(len(k) for k in result.fitted))
+    span_width = max(12, *(len(v) for v in spans.values()))
+    show.print(f"  {'parameter':<{width}}  {'value':>12}  {'95% interval':<{span_width}}  bounds", highlight=False)
+    for key, p in result.fitted.items():
         show.print(
-            f"  {key:<{width}}  {p.value:>12.6g}  {span:>27}  [{p.lower_bound:g}, {p.upper_bound:g}]", highlight=False
+            f"  {key:<{width}}  {p.value:>12.6g}  {spans[key]:<{span_width}}  [{p.lower_bound:g}, {p.upper_bound:g}]",
+            highlight=False,
         )
     for key, r in result.residuals.items():
         show.print(f"  residual RMSE of {key}: {r['rmse']:.6g} (weight {r['weight']:.4g})", highlight=False)
