@@ -59,7 +59,7 @@ from __future__ import annotations
 import math
 import time as _time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -284,6 +284,15 @@ def _is_float(column: Any) -> bool:
 # --- the problem ---------------------------------------------------------------------------
 
 
+def _through(model: Model, last: float) -> Model:
+    """The model run only as far as the last saved time the data need (the steps before it are the same)."""
+    ts = model.time
+    stop = max(last, ts.start + ts.dt)
+    if stop >= ts.stop - ts.dt * 1e-5 or any(name.lower() in ("final_time", "final time") for name in model.variables):
+        return model
+    return replace(model, time=replace(ts, stop=stop))
+
+
 def parse_bounds(text: str) -> tuple[str, tuple[float, float]]:
     """``"NAME=low:high"`` -> (name, (low, high)).
 
@@ -311,7 +320,7 @@ class _Problem:
         fit: Mapping[str, tuple[float, float]],
         chunk_size: int = 4096,
     ) -> None:
-        self.model = model
+        self.model = _through(model, obs.run_times[-1])
         self.obs = obs
         self.names = list(fit)
         self.targets: dict[str, list[str]] = {}

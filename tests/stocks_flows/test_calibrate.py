@@ -520,3 +520,16 @@ def test_same_seed_same_fit(method):
     data = _synthetic(model, truth, variables, 0.02, 6)
     a, b = (calibrate(model, data, fit=bounds, method=method, seed=4, max_evaluations=200, interval=None) for _ in "ab")
     assert a.fitted == b.fitted and a.fit_evaluations == b.fit_evaluations
+
+
+def test_run_stops_at_the_last_data_time():
+    """Data only up to day 7 of 14: the fit runs the model to day 7 and gets the same answer as the full run."""
+    model = load_model(SIR)
+    early = read_data(FLU).iloc[:7]
+    cal = calibrate(model, early, fit={"r": (1e-4, 1e-2), "a": (0.05, 2.0)}, method="least_squares", interval=None)
+    full = simulate(model, {"r": [cal.fitted["r"].value], "a": [cal.fitted["a"].value]}, variables=["infective"])
+    on_days = full.values[0, 1:8, 0]
+    assert cal.residuals["infective"]["simulated"] == pytest.approx(on_days.tolist(), rel=1e-12)
+    assert objective(model, early, {"r": cal.fitted["r"].value, "a": cal.fitted["a"].value})[0] == pytest.approx(
+        cal.objective, rel=1e-9
+    )
