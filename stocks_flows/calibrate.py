@@ -188,7 +188,15 @@ def _observations(model: Model, data: Any, weights: Mapping[str, float] | None) 
         data = pd.DataFrame({k: np.asarray(v, dtype=float) for k, v in data.items()})
     if not isinstance(data, pd.DataFrame):
         raise TenorError("the data must be a DataFrame (or a mapping of columns)", hint="use read_data(path)")
+    if str(data.index.name).lower() == "time" and not any(str(c).strip().lower() == "time" for c in data.columns):
+        data = data.reset_index()
     source = str(data.attrs.get("source", "<data>"))
+    for column in data.columns:
+        if pd.api.types.is_datetime64_any_dtype(data[column]) or pd.api.types.is_timedelta64_dtype(data[column]):
+            raise TenorError(
+                f"{source}: column {str(column)!r} holds dates; the model counts time in {model.time.unit}s",
+                hint=f"give times as numbers in {model.time.unit}s from the model's start",
+            )
     first, word = int(data.attrs.get("first_row", 1)), str(data.attrs.get("row_word", "row"))
     frame = _numeric_frame(data, source, 1, "row") if any(not _is_float(data[c]) for c in data.columns) else data
     columns = {str(c).strip(): c for c in frame.columns}

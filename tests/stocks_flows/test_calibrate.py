@@ -533,3 +533,15 @@ def test_run_stops_at_the_last_data_time():
     assert objective(model, early, {"r": cal.fitted["r"].value, "a": cal.fitted["a"].value})[0] == pytest.approx(
         cal.objective, rel=1e-9
     )
+
+
+def test_time_as_index_is_read_and_dates_are_refused():
+    model = load_model(SIR)
+    data = read_data(FLU).set_index("time")
+    assert objective(model, data, {"r": 2.18e-3, "a": 0.44})[0] == pytest.approx(
+        objective(model, read_data(FLU), {"r": 2.18e-3, "a": 0.44})[0]
+    )
+    dated = read_data(FLU).assign(time=pd.date_range("1978-01-22", periods=14))
+    with pytest.raises(TenorError) as err:
+        objective(model, dated, {"r": 2.18e-3})
+    assert "holds dates" in err.value.message and "days" in err.value.hint
