@@ -12,8 +12,8 @@ The default weight of a series is ``1 / variance`` of its observed values, so
 series in different units count alike; ``weights={"var": w}`` sets it.
 
 Every candidate *population* is run as ONE batch of the vectorised engine
-(:func:`stocks_flows.engine.simulate`), so a population of 50 costs about as
-much as a single run. Three optimisers, all over the box given by ``fit``:
+(:func:`stocks_flows.engine.simulate`), so a population of 50 costs little more
+than a single run; runs stop at the last data time. Three optimisers, all over the box given by ``fit``:
 
 - ``"de"``: SciPy's differential evolution (``vectorized=True``,
   ``updating="deferred"``), then a local least-squares polish;

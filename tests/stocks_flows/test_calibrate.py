@@ -545,3 +545,23 @@ def test_time_as_index_is_read_and_dates_are_refused():
     with pytest.raises(TenorError) as err:
         objective(model, dated, {"r": 2.18e-3})
     assert "holds dates" in err.value.message and "days" in err.value.hint
+
+
+def test_profile_interval_matches_a_brute_force_profile():
+    """On a dense (r, a) grid, the profile of r (min over a) crosses f_min + 3.84 sigma^2 where tenor says."""
+    bounds, truth, _ = CASES["sir"]
+    model = _model("sir")
+    data = _synthetic(model, truth, ["infective"], 0.03, 8)
+    cal = calibrate(model, data, fit=bounds, method="least_squares")
+    threshold = cal.objective + 3.841458820694124 * cal.sigma**2
+    r, a = cal.fitted["r"], cal.fitted["a"]
+    rs = np.linspace(r.low - 0.2 * (r.high - r.low), r.high + 0.2 * (r.high - r.low), 29)
+    As = np.linspace(a.low - 0.3 * (a.high - a.low), a.high + 0.3 * (a.high - a.low), 161)
+    R, A = np.meshgrid(rs, As, indexing="ij")
+    f = objective(model, data, {"r": R.ravel(), "a": A.ravel()}).reshape(R.shape)
+    for values, profile, fitted in ((rs, f.min(axis=1), r), (As, f.min(axis=0), a)):
+        inside = values[profile <= threshold]
+        step = values[1] - values[0]
+        assert inside.min() == pytest.approx(fitted.low, abs=step) and inside.max() == pytest.approx(
+            fitted.high, abs=step
+        )
