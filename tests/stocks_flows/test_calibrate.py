@@ -565,3 +565,15 @@ def test_profile_interval_matches_a_brute_force_profile():
         assert inside.min() == pytest.approx(fitted.low, abs=step) and inside.max() == pytest.approx(
             fitted.high, abs=step
         )
+
+
+@settings(max_examples=6, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10_000), noise=st.floats(0.001, 0.1), method=st.sampled_from(["de", "least_squares"]))
+def test_fit_is_at_least_as_good_as_the_truth(seed, noise, method):
+    """Whatever the noise, the optimum found is no worse than the true parameters (the data's own optimum is)."""
+    bounds, truth, variables = CASES["bass"]
+    model = _model("bass")
+    data = _synthetic(model, truth, variables, noise, seed)
+    cal = calibrate(model, data, fit=bounds, method=method, seed=seed, interval=None)
+    assert cal.objective <= objective(model, data, truth)[0] * (1 + 1e-9)
+    assert cal.objective == pytest.approx(objective(model, data, cal.values)[0], rel=1e-9)
