@@ -496,7 +496,7 @@ def _de(problem: _Problem, seed: int, budget: int | None) -> None:
         seed=seed,
         popsize=popsize,
         maxiter=maxiter,
-        tol=1e-8,
+        tol=0.01,  # SciPy's default: the polish that follows does the fine work
         polish=False,
         init="latinhypercube",
     )
