@@ -577,3 +577,21 @@ def test_fit_is_at_least_as_good_as_the_truth(seed, noise, method):
     cal = calibrate(model, data, fit=bounds, method=method, seed=seed, interval=None)
     assert cal.objective <= objective(model, data, truth)[0] * (1 + 1e-9)
     assert cal.objective == pytest.approx(objective(model, data, cal.values)[0], rel=1e-9)
+
+
+def test_a_subscripted_name_fits_one_value_for_every_element():
+    model = parse_model(
+        "time: {start: 0, stop: 8, dt: 0.25, save_step: 1}\ndimensions: {g: [a, b]}\n"
+        "constants: {c: {dimensions: [g], value: {a: 0.2, b: 0.5}}}\n"
+        "stocks: {s: {dimensions: [g], initial: {a: 50, b: 20}}}\n"
+        "flows: {out: {dimensions: [g], from: s, equation: c * s}}\n"
+    )
+    data = _synthetic(model, {"c[a]": 0.35, "c[b]": 0.35}, ["s[a]", "s[b]"], 0.0, 0)
+    cal = calibrate(model, data, fit={"c": (0.0, 1.0)}, method="least_squares", interval=None)
+    assert cal.fitted["c"].value == pytest.approx(0.35, rel=1e-6)
+    assert cal.to_scenario()["constants"] == {
+        "c": {"a": pytest.approx(0.35, rel=1e-6), "b": pytest.approx(0.35, rel=1e-6)}
+    }
+    with pytest.raises(TenorError) as err:
+        calibrate(model, data, fit={"c": (0.0, 1.0), "c[a]": (0.0, 1.0)})
+    assert "set by both 'c' and 'c[a]'" in err.value.message
