@@ -633,6 +633,21 @@ def _band_pairs(percentiles: Sequence[float]) -> tuple[list[tuple[float, float]]
     return pairs, [q for q in qs if q not in paired]
 
 
+def _mark_events(ax: Any, events: Mapping[str, float] | Iterable[tuple[str, float]] | None) -> None:
+    for label, at in _events(events):
+        ax.axvline(at, color=style.MUTED_COLOUR, linestyle="--", linewidth=1)
+        ax.annotate(
+            label,
+            (at, 1),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -2),
+            textcoords="offset points",
+            va="top",
+            fontsize=8,
+            color="#555555",
+        )
+
+
 def _percentile_label(q: float) -> str:
     return "median" if q == 50 else f"{q:g}th percentile"
 
@@ -643,6 +658,7 @@ def plot_fan(
     bands: Sequence[float] = (5, 25, 50, 75, 95),
     *,
     units: Mapping[str, str] | str | None = None,
+    events: Mapping[str, float] | Iterable[tuple[str, float]] | None = None,
     title: str | None = None,
     time_label: str | None = None,
     ncols: int = 2,
@@ -695,7 +711,7 @@ def plot_fan(
     colour = style.SCENARIO_COLOURS[0]
     ncols = max(1, min(ncols, len(variables)))
     nrows = math.ceil(len(variables) / ncols)
-    alphas = np.linspace(0.18, 0.45, max(1, len(pairs)))
+    alphas = np.linspace(0.18, 0.45, len(pairs)) if len(pairs) > 1 else np.full(len(pairs), 0.3)
     with mpl.rc_context(style.matplotlib_style()):
         fig = _new_figure((5.2 * ncols, 3.4 * nrows))
         axes = fig.subplots(nrows, ncols, squeeze=False)
@@ -727,6 +743,7 @@ def plot_fan(
             if unit is None and "units" in part.columns:
                 found = [str(u) for u in part["units"].dropna().unique() if str(u)]
                 unit = found[0] if len(found) == 1 else None
+            _mark_events(ax, events)
             ax.set_title(var.replace("_", " "))
             ax.set_xlabel(time_label or "time")
             if unit:
@@ -748,6 +765,7 @@ def plot_by_parameter(
     time: str = "time",
     scenario: str = "scenario",
     cmap: str = "viridis",
+    events: Mapping[str, float] | Iterable[tuple[str, float]] | None = None,
     title: str | None = None,
     ncols: int = 2,
 ) -> Figure:
@@ -798,6 +816,7 @@ def plot_by_parameter(
             lines.set_gid("runs")
             ax.add_collection(lines)
             ax.autoscale_view()
+            _mark_events(ax, events)
             ax.set_title(var.replace("_", " "))
             ax.set_xlabel(time)
         for ax in list(axes.flat)[len(variables) :]:
