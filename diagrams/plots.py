@@ -805,6 +805,7 @@ def plot_by_parameter(
     nrows = math.ceil(len(variables) / ncols)
     with mpl.rc_context(style.matplotlib_style()):
         fig = _new_figure((5.6 * ncols, 3.4 * nrows))
+        fig.set_layout_engine("constrained")
         axes = fig.subplots(nrows, ncols, squeeze=False)
         for ax, var in zip(axes.flat, variables, strict=False):
             segments = [
@@ -843,7 +844,7 @@ def plot_sensitivity(
 
     >>> fig = plot_sensitivity({"y": {"parameters": {"a": {"S1": 0.2, "S1_conf": 0.01, "ST": 0.3,
     ...                                                  "ST_conf": 0.02}}}})
-    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    >>> [t.get_text() for t in fig.legends[0].get_texts()]
     ['first order (S1)', 'total (ST)']
     """
     import numpy as np
@@ -859,22 +860,24 @@ def plot_sensitivity(
         return np.array([np.nan if params[p].get(key) is None else float(params[p][key]) for p in params])
 
     with mpl.rc_context(style.matplotlib_style()):
-        width = max(5.2, 1.0 + 0.9 * max(len(indices[o]["parameters"]) for o in outputs))
-        fig = _new_figure((width * ncols, 3.6 * nrows))
+        most = max(len(indices[o]["parameters"]) for o in outputs)
+        fig = _new_figure((5.6 * ncols, (1.6 + 0.55 * most) * nrows))
+        fig.set_layout_engine("constrained")
         axes = fig.subplots(nrows, ncols, squeeze=False)
         for ax, output in zip(axes.flat, outputs, strict=False):
             params = indices[output]["parameters"]
-            x = np.arange(len(params))
+            y = np.arange(len(params))
+            ends = [np.array([1.0])]
             for offset, key, label, colour in (
                 (-0.2, "S1", "first order (S1)", style.SCENARIO_COLOURS[0]),
                 (0.2, "ST", "total (ST)", style.SCENARIO_COLOURS[1]),
             ):
                 values, conf = arr(params, key), arr(params, f"{key}_conf")
-                bars = ax.bar(
-                    x + offset,
+                bars = ax.barh(
+                    y + offset,
                     np.nan_to_num(values),
-                    width=0.4,
-                    yerr=np.nan_to_num(conf),
+                    height=0.4,
+                    xerr=np.nan_to_num(conf),
                     color=colour,
                     label=label,
                     capsize=3,
@@ -882,15 +885,24 @@ def plot_sensitivity(
                 )
                 for i, patch in enumerate(bars.patches):
                     patch.set_gid(f"{key}-{i}")
-            ax.set_xticks(x, [str(p) for p in params], rotation=30 if len(params) > 5 else 0)
-            ax.axhline(0, color="#333333", linewidth=0.8)
-            top = np.nanmax(np.concatenate([arr(params, "ST") + arr(params, "ST_conf"), [1.0]]))
-            ax.set_ylim(min(0.0, np.nanmin(np.concatenate([arr(params, "S1"), [0.0]])) - 0.05), top * 1.05)
-            ax.set_ylabel("share of output variance")
+                ends.append(np.nan_to_num(values) + np.nan_to_num(conf))
+                ends.append(np.nan_to_num(values) - np.nan_to_num(conf))
+            ax.set_yticks(y, [str(p) for p in params])
+            ax.invert_yaxis()  # the first parameter on top
+            ax.axvline(0, color="#333333", linewidth=0.8)
+            every = np.concatenate(ends)
+            ax.set_xlim(min(0.0, float(every.min())) - 0.02, float(every.max()) * 1.05)
+            ax.set_xlabel("share of output variance")
             ax.set_title(output.replace("_", " "))
-            ax.legend(fontsize=8, title=f"bars: {conf_level:.0%} interval", title_fontsize=8, loc="best")
         for ax in list(axes.flat)[len(outputs) :]:
             ax.set_visible(False)
+        fig.legend(
+            *axes.flat[0].get_legend_handles_labels(),
+            loc="outside lower center",
+            ncols=2,
+            fontsize=8,
+            title=f"bars: {conf_level:.0%} confidence interval",
+            title_fontsize=8,
+        )
         fig.suptitle(title or "Sobol' sensitivity indices", fontweight="bold")
-        fig.tight_layout()
     return fig

@@ -67,6 +67,7 @@ import numpy as np
 
 from stocks_flows.scenarios import Distribution, ParameterTable, monte_carlo
 from tenor.errors import TenorError
+from tenor.specfile import did_you_mean
 
 __all__ = [
     "DESIGNS",
@@ -87,7 +88,11 @@ _TINY = 2.0**-53
 
 def _check_design(design: str) -> str:
     if design not in DESIGNS:
-        raise TenorError(f"unknown sampling design {design!r}", hint="use " + ", ".join(DESIGNS))
+        close = did_you_mean(design, DESIGNS)
+        raise TenorError(
+            f"unknown sampling design {design!r}",
+            hint=f"did you mean {close!r}?" if close else "use " + ", ".join(DESIGNS),
+        )
     return design
 
 

@@ -130,17 +130,17 @@ def test_many_runs_coloured_by_the_parameter_have_a_colour_bar_not_a_legend():
 
 
 def test_sensitivity_bars_hold_the_indices():
-    indices = {
-        "y": {
-            "parameters": {
-                "a": {"S1": 0.3, "S1_conf": 0.05, "ST": 0.5, "ST_conf": 0.04},
-                "b": {"S1": 0.4, "S1_conf": 0.02, "ST": 0.4, "ST_conf": 0.03},
-            }
-        }
+    params = {
+        "intervention_intensity": {"S1": 0.3, "S1_conf": 0.05, "ST": 0.5, "ST_conf": 0.04},
+        "passthrough[10y]": {"S1": 0.4, "S1_conf": 0.02, "ST": 0.4, "ST_conf": 0.03},
+        "effect_decay_time": {"S1": 0.0, "S1_conf": 0.01, "ST": 0.2, "ST_conf": 0.3},
     }
-    fig = plot_sensitivity(indices)
-    heights = {p.get_gid(): p.get_height() for p in fig.axes[0].patches if p.get_gid()}
-    assert heights == {"S1-0": 0.3, "S1-1": 0.4, "ST-0": 0.5, "ST-1": 0.4}
+    fig = plot_sensitivity({"long_yield@mean": {"parameters": params}, "firepower": {"parameters": params}})
+    widths = {p.get_gid(): p.get_width() for p in fig.axes[0].patches if p.get_gid()}
+    assert widths == {"S1-0": 0.3, "S1-1": 0.4, "S1-2": 0.0, "ST-0": 0.5, "ST-1": 0.4, "ST-2": 0.2}
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == list(params)
+    assert fig.axes[0].get_xlim()[1] >= 1.0  # room for ST + its interval
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["first order (S1)", "total (ST)"]
     _assert_no_text_overlaps(fig)
 
 
@@ -206,3 +206,14 @@ def test_a_big_sweep_without_bands_gets_a_colour_bar_or_bands_never_a_tall_legen
     three = tmp_path / "three.svg"
     assert main(["plot", str(few), "--var", "teacup_temperature", "--out", str(three)]) == 0
     assert _legend_entries(three.read_bytes()) == ["s0", "s1", "s2"]
+
+
+def test_the_overlap_check_sees_crowded_labels():
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(3, 2))
+    ax = fig.subplots()
+    ax.bar(range(4), [1, 2, 3, 4])
+    ax.set_xticks(range(4), ["intervention_intensity"] * 4)
+    with pytest.raises(AssertionError, match="overlaps"):
+        _assert_no_text_overlaps(fig)
