@@ -74,7 +74,11 @@ def sweep(
     model: Path = typer.Argument(..., help="Model file: .yaml spec, .xmile/.stmx, or Vensim .mdl."),
     out: Path = typer.Option(..., "--out", "-o", help="Output file, .parquet (or .csv)."),
     sets: list[str] = typer.Option([], "--set", help="NAME=start:stop:num: a grid axis (repeat for more)."),
-    samples_from: list[str] = typer.Option([], "--sample", help="NAME=normal(mu,sd), uniform(a,b), ..."),
+    samples_from: list[str] = typer.Option(
+        [],
+        "--sample",
+        help="NAME=normal(mu,sd), uniform(low,high), lognormal(mu,sigma) or triangular(low,mode,high).",
+    ),
     samples: int | None = typer.Option(None, "--samples", help="Number of Monte Carlo scenarios."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed (same seed, same draws)."),
     engine: str = typer.Option("vector", "--engine", help="vector (default) or pysd."),

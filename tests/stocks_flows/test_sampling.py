@@ -121,6 +121,23 @@ def test_correlated_normals_reproduce_the_covariance(design):
     assert np.allclose(np.cov(same.T), np.cov(x.T), rtol=1e-9, atol=1e-12)
 
 
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(
+    a=st.lists(st.floats(-2, 2, allow_nan=False), min_size=9, max_size=9),
+    design=st.sampled_from(["random", "lhs", "sobol"]),
+    seed=st.integers(0, 10**6),
+)
+def test_any_covariance_is_reproduced_within_sampling_error(a, design, seed):
+    root = np.array(a).reshape(3, 3)
+    cov = root @ root.T + 0.05 * np.eye(3)  # positive definite
+    n = 4096
+    x = correlated_normals([0.0, 1.0, -1.0], cov, n=n, seed=seed, design=design)
+    se = np.sqrt((np.outer(np.diag(cov), np.diag(cov)) + cov**2) / n)
+    assert np.all(np.abs(np.cov(x.T) - cov) < 6 * se)
+    again = correlated_normals([0.0, 1.0, -1.0], cov, n=n, seed=seed, design=design)
+    assert again.tobytes() == x.tobytes()
+
+
 def test_sweep_table_correlates_only_the_named_normals():
     draws = [parse_sample("a=normal(0, 1)"), parse_sample("b=normal(10, 2)"), parse_sample("c=uniform(0, 1)")]
     table = sample(draws, 4096, 3, design="lhs", correlations={("a", "b"): -0.8})
