@@ -109,6 +109,7 @@ def sweep(
     _engine(engine)
     if percentiles is not None and not summary:
         raise TenorError("--percentiles goes with --summary", hint="add --summary")
+    qs = _summary_percentiles(percentiles) if summary else None
     if bool(sets) == bool(samples_from):
         raise TenorError(
             "give either --set NAME=start:stop:num (a grid) or --sample with --samples (Monte Carlo)",
@@ -144,8 +145,8 @@ def sweep(
         run = run_scenarios(
             loaded, table, engine=engine, scenario=scenario, variables=keep, times=at, chunk_size=chunk_size
         )
-    if summary:
-        _write_summary(run, loaded, out, percentiles, model)
+    if qs is not None:
+        _write_summary(run, loaded, out, qs, model)
         return
     write_table(run.to_frame(), out, inputs=[model])
     print(f"wrote {out} ({len(table)} scenarios x {len(run.time)} times)", file=sys.stderr)
@@ -167,12 +168,18 @@ def _sample_table(samples_from: list[str], samples: int, seed: int | None, desig
     return sample(draws, samples, seed, design=chosen, correlations=[parse_correlation(c) for c in correlate])
 
 
-def _write_summary(run, loaded, out: Path, percentiles: str | None, model: Path) -> None:
+def _summary_percentiles(percentiles: str | None) -> list[float]:
+    """The percentiles of ``--percentiles`` (checked before any run), or the default ones."""
+    from stocks_flows.summary import DEFAULT_PERCENTILES, parse_percentiles
+
+    return parse_percentiles(percentiles) if percentiles is not None else list(DEFAULT_PERCENTILES)
+
+
+def _write_summary(run, loaded, out: Path, qs: list[float], model: Path) -> None:
     """Write the per-time mean and percentiles of every kept variable (long table)."""
     from stocks_flows.scenarios import write_table
-    from stocks_flows.summary import DEFAULT_PERCENTILES, parse_percentiles, summarize
+    from stocks_flows.summary import summarize
 
-    qs = parse_percentiles(percentiles) if percentiles is not None else list(DEFAULT_PERCENTILES)
     units = {v: getattr(loaded.variables.get(v), "units", None) for v in run.variables}
     frame = summarize(run, qs, units=units)
     write_table(frame, out, inputs=[model])
