@@ -1,8 +1,9 @@
 """Global sensitivity: Sobol' indices of model outputs over ranges of parameters.
 
 Which uncertain parameter drives an output? Sobol' variance-based indices
-split the variance of an output ``Y`` over the parameters ``X_i``, each
-drawn uniformly from its range:
+split the variance of an output ``Y`` over the independent parameters
+``X_i``, each drawn uniformly from its range (or from a ``normal``,
+``lognormal`` or ``triangular`` distribution):
 
 - the *first-order* index ``S1_i = Var(E[Y | X_i]) / Var(Y)`` is the share of
   the variance ``X_i`` explains alone;
@@ -59,7 +60,8 @@ import numpy as np
 
 from stocks_flows.engine import save_times, simulate
 from stocks_flows.model import Model
-from stocks_flows.scenarios import resolve_parameter
+from stocks_flows.sampling import inverse_cdf
+from stocks_flows.scenarios import Distribution, parse_sample, resolve_parameter
 from tenor.errors import TenorError
 from tenor.specfile import did_you_mean
 
@@ -105,14 +107,20 @@ def parse_output(text: str) -> Output:
         ) from None
 
 
-def parse_range(text: str) -> tuple[str, tuple[float, float]]:
+def parse_range(text: str) -> tuple[str, tuple[float, float] | Distribution]:
     """``"k=0.1:0.5"`` -> ``("k", (0.1, 0.5))``: a parameter and the range it is drawn uniformly from.
+
+    A distribution of ``tenor sweep --sample`` (``k=normal(0.2, 0.05)``) is read as such.
 
     >>> parse_range("rate[10y] = -1:2.5")
     ('rate[10y]', (-1.0, 2.5))
+    >>> parse_range("k=triangular(0, 1, 3)")
+    ('k', Distribution(kind='triangular', args=(0.0, 1.0, 3.0)))
     """
-    hint = "write NAME=low:high, e.g. k=0.1:0.5"
+    hint = "write NAME=low:high, e.g. k=0.1:0.5 (or a distribution, e.g. k=normal(0.2,0.05))"
     name, sep, value = text.partition("=")
+    if sep and "(" in value:
+        return parse_sample(text)
     m = re.fullmatch(rf"\s*({_NUMBER})\s*:\s*({_NUMBER})\s*", value)
     if not sep or not name.strip() or not m:
         raise TenorError(f"cannot read the range {text!r}", hint=hint)
@@ -120,6 +128,25 @@ def parse_range(text: str) -> tuple[str, tuple[float, float]]:
     if not low < high:
         raise TenorError(f"the range of {name.strip()} needs low < high, got {low:g}:{high:g}", hint=hint)
     return name.strip(), (low, high)
+
+
+def _distribution(name: str, spec: tuple[float, float] | Distribution) -> Distribution:
+    """A range ``(low, high)`` as a uniform distribution; a distribution as it is (checked)."""
+    if isinstance(spec, Distribution):
+        dist = spec
+    else:
+        low, high = (float(x) for x in spec)
+        dist = Distribution("uniform", (low, high))
+    if not all(math.isfinite(a) for a in dist.args):
+        raise TenorError(f"the distribution of {name} has a NaN or infinite argument")
+    a = dist.args
+    if dist.kind == "uniform" and not a[0] < a[1]:
+        raise TenorError(f"the range of {name} needs low < high, got {a[0]:g}:{a[1]:g}")
+    if dist.kind in ("normal", "lognormal") and not a[1] > 0:
+        raise TenorError(f"{name}: {dist.kind}(mu, sd) needs sd > 0 to vary", hint="or leave the parameter out")
+    if dist.kind == "triangular" and not a[0] < a[2]:
+        raise TenorError(f"{name}: triangular(low, mode, high) needs low < high to vary")
+    return dist
 
 
 @dataclass
@@ -160,7 +187,7 @@ class SensitivityResult:
     """Sobol' indices of every output, and how they were estimated."""
 
     parameters: list[str]
-    ranges: dict[str, tuple[float, float]]
+    distributions: dict[str, Distribution]
     n: int
     seed: int | None
     runs: int
@@ -170,13 +197,20 @@ class SensitivityResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "method": "sobol",
-            "parameters": {p: {"low": lo, "high": hi} for p, (lo, hi) in self.ranges.items()},
+            "parameters": {p: _describe(d) for p, d in self.distributions.items()},
             "n": self.n,
             "seed": self.seed,
             "runs": self.runs,
             "conf_level": self.conf_level,
             "outputs": [ix.to_dict() for ix in self.indices.values()],
         }
+
+
+def _describe(dist: Distribution) -> dict[str, Any]:
+    out: dict[str, Any] = {"distribution": dist.kind, "args": list(dist.args)}
+    if dist.kind == "uniform":
+        out.update(low=dist.args[0], high=dist.args[1])
+    return out
 
 
 def _check_outputs(model: Model, outputs: Sequence[Output]) -> None:
@@ -198,7 +232,7 @@ def _check_outputs(model: Model, outputs: Sequence[Output]) -> None:
 
 def sobol_indices(
     model: Model,
-    ranges: Mapping[str, tuple[float, float]],
+    ranges: Mapping[str, tuple[float, float] | Distribution],
     outputs: Sequence[str | Output],
     *,
     n: int = 1024,
@@ -211,7 +245,10 @@ def sobol_indices(
 
     ``ranges`` maps a constant (one element ``rate[10y]``, or a dimensioned
     name for all its elements at once) or a stock's initial value to
-    ``(low, high)``. ``n`` (a power of two) is the base sample: the model runs
+    ``(low, high)``, drawn uniformly, or to a
+    :class:`~stocks_flows.scenarios.Distribution` (``normal``, ``lognormal``,
+    ``triangular``; the Sobol' points are mapped through its quantile
+    function). ``n`` (a power of two) is the base sample: the model runs
     ``n * (D + 2)`` scenarios, in one batch of the engine (``chunk_size`` at a
     time). The same seed gives the same indices.
 
@@ -235,27 +272,23 @@ def sobol_indices(
     if not 0 < conf_level < 1:
         raise TenorError(f"the confidence level must lie between 0 and 1, got {conf_level:g}")
     names = list(ranges)
-    bounds = []
-    for name in names:
-        low, high = (float(x) for x in ranges[name])
-        if not (math.isfinite(low) and math.isfinite(high) and low < high):
-            raise TenorError(f"the range of {name} needs finite low < high, got {low:g}:{high:g}")
-        bounds.append([low, high])
+    dists = {name: _distribution(name, ranges[name]) for name in names}
     targets = {name: resolve_parameter(model, name) for name in names}
     parsed = [o if isinstance(o, Output) else parse_output(o) for o in outputs]
     if not parsed:
         raise TenorError("no output to analyse", hint="name one, e.g. --output y@10")
     _check_outputs(model, parsed)
-    problem = {"num_vars": len(names), "names": names, "bounds": bounds}
-    x = sobol_sample.sample(problem, n, calc_second_order=False, scramble=True, seed=seed)
+    # Saltelli's scheme over the unit cube; each column is then mapped through its quantile function.
+    problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
+    u = sobol_sample.sample(problem, n, calc_second_order=False, scramble=True, seed=seed)
+    x = np.column_stack([inverse_cdf(dists[name], u[:, i]) for i, name in enumerate(names)])
     params = {t: x[:, i] for i, name in enumerate(names) for t in targets[name]}
     variables = list(dict.fromkeys(o.variable for o in parsed))
     ts = model.time
     final = save_times(ts.start, ts.stop, ts.dt, ts.save_step)[-1][1]
     times = None if any(o.mean for o in parsed) else sorted({final if o.at is None else o.at for o in parsed})
     run = simulate(model, params, variables=variables, times=times, chunk_size=chunk_size)
-    result = SensitivityResult(names, {k: (b[0], b[1]) for k, b in zip(names, bounds, strict=True)}, n, seed,
-                               len(x), conf_level)  # fmt: skip
+    result = SensitivityResult(names, dists, n, seed, len(x), conf_level)
     for out in parsed:
         j = run.variables.index(out.variable)
         if out.mean:

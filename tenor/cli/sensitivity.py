@@ -46,7 +46,10 @@ def format_indices(result) -> str:
 def sensitivity(
     model: Path = typer.Argument(..., help="Model file: .yaml spec, .xmile/.stmx, or Vensim .mdl."),
     ranges: list[str] = typer.Option(
-        ..., "--sample", help="NAME=low:high: a parameter drawn uniformly from the range (repeat)."
+        ...,
+        "--sample",
+        help="NAME=low:high: a parameter drawn uniformly from the range (repeat); "
+        "or NAME=normal(mu,sd), lognormal(mu,sigma), triangular(low,mode,high).",
     ),
     outputs: list[str] = typer.Option(
         ..., "--output", help="VAR (final value), VAR@TIME or VAR@mean (mean over the run); repeat."

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from stocks_flows.load import parse_model
+from stocks_flows.scenarios import Distribution
 from stocks_flows.sensitivity import Output, parse_output, parse_range, sobol_indices
 from tenor.cli.main import main
 from tenor.errors import TenorError
@@ -87,6 +88,28 @@ def test_linear_model_indices_are_the_analytic_shares():
     # y grows linearly in time: y@5 and the mean over 0..10 are both half the final value.
     assert result.indices["y@5"].variance == pytest.approx(result.indices["y"].variance * 0.25, rel=1e-9)
     assert result.indices["y@mean"].variance == pytest.approx(result.indices["y"].variance * 0.25, rel=1e-9)
+
+
+def test_linear_model_with_normal_and_triangular_inputs():
+    # Var of normal(mu, sd) is sd^2; of triangular(l, m, h) it is (l^2 + m^2 + h^2 - lm - lh - mh) / 18.
+    ranges = {
+        "a": Distribution("normal", (1.0, 0.3)),
+        "b": Distribution("triangular", (0.0, 1.0, 4.0)),
+        "c": (0.0, 1.0),
+    }
+    var = np.array([0.3**2, (0 + 1 + 16 - 0 - 0 - 4) / 18, 1 / 12])
+    parts = np.array([2.0, -1.0, 0.5]) ** 2 * var
+    result = sobol_indices(parse_model(LINEAR), ranges, ["y"], n=2048, seed=5)
+    ix = result.indices["y"]
+    np.testing.assert_allclose(ix.S1, parts / parts.sum(), atol=0.02)
+    np.testing.assert_allclose(ix.ST, parts / parts.sum(), atol=0.02)
+    assert ix.mean == pytest.approx(2 * 1.0 - 5 / 3 + 0.25, abs=0.01)
+    described = result.to_dict()["parameters"]
+    assert described["a"] == {"distribution": "normal", "args": [1.0, 0.3]}
+    assert described["c"] == {"distribution": "uniform", "args": [0.0, 1.0], "low": 0.0, "high": 1.0}
+    assert parse_range("a=normal(1, 0.3)") == ("a", Distribution("normal", (1.0, 0.3)))
+    with pytest.raises(TenorError, match="needs sd > 0"):
+        sobol_indices(parse_model(LINEAR), {"a": Distribution("normal", (1.0, 0.0))}, ["y"], n=64)
 
 
 def test_an_output_that_does_not_vary_has_no_indices():
