@@ -24,6 +24,12 @@ dates or version strings, so that the same data gives the same file.
 :func:`plot_phase`
     One variable against another along a run, arrows showing the direction of
     travel: hysteresis (a state built slowly and lost fast) shows as a loop.
+:func:`plot_fan`
+    Percentile bands over time (a fan chart) from a sweep summary.
+:func:`plot_by_parameter`
+    Many runs as lines coloured by a swept parameter, with a colour bar.
+:func:`plot_sensitivity`
+    Sobol' first-order and total indices as bars with confidence intervals.
 
 Examples
 --------
@@ -64,10 +70,13 @@ __all__ = [
     "PLOT_FORMATS",
     "figure_bytes",
     "inline_figure_svg",
+    "plot_by_parameter",
     "plot_channels",
+    "plot_fan",
     "plot_loop_dominance",
     "plot_phase",
     "plot_scenarios",
+    "plot_sensitivity",
     "plot_sweep_heatmap",
     "save_figure",
 ]
@@ -610,4 +619,290 @@ def plot_phase(
             ax.legend(fontsize=8)
         ax.set_title(title or f"{y.replace('_', ' ')} against {x.replace('_', ' ')}")
         fig.tight_layout()
+    return fig
+
+
+# --- uncertainty: fan charts, runs coloured by a parameter, sensitivity indices ---------------------
+
+
+def _band_pairs(percentiles: Sequence[float]) -> tuple[list[tuple[float, float]], list[float]]:
+    """Percentiles paired symmetrically around the median (widest first), and those left single."""
+    qs = sorted({float(q) for q in percentiles})
+    pairs = [(q, 100 - q) for q in qs if q < 50 and (100 - q) in qs]
+    paired = {q for pair in pairs for q in pair}
+    return pairs, [q for q in qs if q not in paired]
+
+
+def _mark_events(ax: Any, events: Mapping[str, float] | Iterable[tuple[str, float]] | None) -> None:
+    for label, at in _events(events):
+        ax.axvline(at, color=style.MUTED_COLOUR, linestyle="--", linewidth=1)
+        ax.annotate(
+            label,
+            (at, 1),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -2),
+            textcoords="offset points",
+            va="top",
+            fontsize=8,
+            color="#555555",
+        )
+
+
+def _percentile_label(q: float) -> str:
+    return "median" if q == 50 else f"{q:g}th percentile"
+
+
+def plot_fan(
+    summary: pd.DataFrame,
+    variables: str | Sequence[str],
+    bands: Sequence[float] = (5, 25, 50, 75, 95),
+    *,
+    units: Mapping[str, str] | str | None = None,
+    events: Mapping[str, float] | Iterable[tuple[str, float]] | None = None,
+    title: str | None = None,
+    time_label: str | None = None,
+    ncols: int = 2,
+) -> Figure:
+    """Percentile bands over time (a fan chart), one panel per variable.
+
+    ``summary`` is long, as ``tenor sweep --summary`` writes it: columns
+    ``time``, ``variable`` and ``p5``, ``p25``, ... (``p`` and the percentile).
+    Percentiles are paired around the median (5 with 95, 25 with 75) into
+    nested shaded bands, darker inside; the median is a line; a percentile
+    without a partner is a dashed line. The y axis shows the units, from
+    ``units`` (one string, or variable -> units) or the summary's ``units``
+    column.
+
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"time": [0, 1], "variable": "x", "p5": [0, 1], "p50": [1, 2], "p95": [2, 3]})
+    >>> fig = plot_fan(s, "x", [5, 50, 95])
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['5–95 %', 'median']
+    """
+    import numpy as np
+
+    mpl = _matplotlib()
+    if isinstance(variables, str):
+        variables = [variables]
+    variables = list(variables)
+    if not variables:
+        raise GraphError("no variable to plot", hint="name one with --var")
+    for column in ("time", "variable"):
+        if column not in summary.columns:
+            raise GraphError(
+                f"the summary has no {column!r} column",
+                hint="make it with tenor sweep --summary, or plot a full sweep",
+            )
+    pairs, singles = _band_pairs(bands)
+    wanted = [f"p{q:g}" for q in sorted({float(b) for b in bands})]
+    missing = [c for c in wanted if c not in summary.columns]
+    if missing:
+        have = [c for c in summary.columns if c.startswith("p") and c[1:].replace(".", "", 1).isdigit()]
+        raise GraphError(
+            f"the summary has no percentile column(s) {', '.join(missing)}",
+            hint="its percentiles: " + (", ".join(c[1:] for c in have) or "none") + "; choose --bands among them",
+        )
+    known = set(summary["variable"].astype(str))
+    absent = [v for v in variables if v not in known]
+    if absent:
+        raise GraphError(
+            f"the summary has no variable {absent[0]!r}", hint="variables: " + ", ".join(sorted(known))
+        )
+    colour = style.SCENARIO_COLOURS[0]
+    ncols = max(1, min(ncols, len(variables)))
+    nrows = math.ceil(len(variables) / ncols)
+    alphas = np.linspace(0.18, 0.45, len(pairs)) if len(pairs) > 1 else np.full(len(pairs), 0.3)
+    with mpl.rc_context(style.matplotlib_style()):
+        fig = _new_figure((5.2 * ncols, 3.4 * nrows))
+        axes = fig.subplots(nrows, ncols, squeeze=False)
+        for ax, var in zip(axes.flat, variables, strict=False):
+            part = summary[summary["variable"].astype(str) == var].sort_values("time")
+            t = part["time"].to_numpy(dtype=float)
+            for alpha, (lo, hi) in zip(alphas, pairs, strict=True):
+                band = ax.fill_between(
+                    t,
+                    part[f"p{lo:g}"].to_numpy(dtype=float),
+                    part[f"p{hi:g}"].to_numpy(dtype=float),
+                    color=colour,
+                    alpha=float(alpha),
+                    linewidth=0,
+                    label=f"{lo:g}–{hi:g} %",
+                )
+                band.set_gid(f"band-{lo:g}-{hi:g}")
+            for q in singles:
+                (line,) = ax.plot(
+                    t,
+                    part[f"p{q:g}"].to_numpy(dtype=float),
+                    color=colour,
+                    linewidth=1.8 if q == 50 else 1.2,
+                    linestyle="-" if q == 50 else "--",
+                    label=_percentile_label(q),
+                )
+                line.set_gid("median" if q == 50 else f"percentile-{q:g}")
+            unit = units.get(var) if isinstance(units, Mapping) else units
+            if unit is None and "units" in part.columns:
+                found = [str(u) for u in part["units"].dropna().unique() if str(u)]
+                unit = found[0] if len(found) == 1 else None
+            _mark_events(ax, events)
+            ax.set_title(var.replace("_", " "))
+            ax.set_xlabel(time_label or "time")
+            if unit:
+                ax.set_ylabel(unit)
+            ax.legend(fontsize=8, loc="best")
+        for ax in list(axes.flat)[len(variables) :]:
+            ax.set_visible(False)
+        if title:
+            fig.suptitle(title, fontweight="bold")
+        fig.tight_layout()
+    return fig
+
+
+def plot_by_parameter(
+    results: pd.DataFrame,
+    variables: str | Sequence[str],
+    parameter: str,
+    *,
+    time: str = "time",
+    scenario: str = "scenario",
+    cmap: str = "viridis",
+    events: Mapping[str, float] | Iterable[tuple[str, float]] | None = None,
+    title: str | None = None,
+    ncols: int = 2,
+) -> Figure:
+    """One line per scenario, coloured by the value of the swept ``parameter``, with a colour bar.
+
+    For sweeps of many scenarios, where a legend naming each would be taller
+    than the plot.
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"scenario": ["a", "a", "b", "b"], "time": [0, 1] * 2,
+    ...                    "k": [1.0, 1.0, 2.0, 2.0], "x": [0.0, 1.0, 0.0, 2.0]})
+    >>> fig = plot_by_parameter(df, "x", "k")
+    >>> fig.axes[-1].get_ylabel()
+    'k'
+    """
+    import numpy as np
+    from matplotlib.collections import LineCollection
+    from matplotlib.colors import Normalize
+
+    mpl = _matplotlib()
+    if isinstance(variables, str):
+        variables = [variables]
+    variables = list(variables)
+    missing = [c for c in [time, scenario, parameter, *variables] if c not in results.columns]
+    if missing:
+        raise GraphError(
+            f"results have no column(s) {', '.join(map(repr, missing))}",
+            hint="columns: " + ", ".join(map(str, results.columns)),
+        )
+    data = results.sort_values([scenario, time], kind="stable")
+    names = list(dict.fromkeys(results[scenario].astype(str)))
+    groups = {str(k): part for k, part in data.groupby(data[scenario].astype(str), sort=False)}
+    values = np.array([float(groups[n][parameter].iloc[0]) for n in names])
+    lo, hi = float(values.min()), float(values.max())
+    norm = Normalize(lo, hi if hi > lo else lo + 1)
+    ncols = max(1, min(ncols, len(variables)))
+    nrows = math.ceil(len(variables) / ncols)
+    with mpl.rc_context(style.matplotlib_style()):
+        fig = _new_figure((5.6 * ncols, 3.4 * nrows))
+        fig.set_layout_engine("constrained")
+        axes = fig.subplots(nrows, ncols, squeeze=False)
+        for ax, var in zip(axes.flat, variables, strict=False):
+            segments = [
+                np.column_stack([groups[n][time].to_numpy(dtype=float), groups[n][var].to_numpy(dtype=float)])
+                for n in names
+            ]
+            lines = LineCollection(segments, cmap=cmap, norm=norm, linewidths=1.2, alpha=0.85)
+            lines.set_array(values)
+            lines.set_gid("runs")
+            ax.add_collection(lines)
+            ax.autoscale_view()
+            _mark_events(ax, events)
+            ax.set_title(var.replace("_", " "))
+            ax.set_xlabel(time)
+        for ax in list(axes.flat)[len(variables) :]:
+            ax.set_visible(False)
+        mappable = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
+        bar = fig.colorbar(mappable, ax=list(axes.flat[: len(variables)]))
+        bar.set_label(parameter)
+        if title:
+            fig.suptitle(title, fontweight="bold")
+    return fig
+
+
+def plot_sensitivity(
+    indices: Mapping[str, Mapping[str, Any]],
+    *,
+    conf_level: float = 0.95,
+    title: str | None = None,
+    ncols: int = 2,
+) -> Figure:
+    """Sobol' first-order (S1) and total (ST) indices per parameter, as bars with confidence intervals.
+
+    ``indices`` maps an output's label to ``{"parameters": {name: {"S1", "S1_conf", "ST", "ST_conf"}}}``
+    (as :meth:`stocks_flows.sensitivity.SobolIndices.to_dict` gives); one panel per output.
+
+    >>> fig = plot_sensitivity({"y": {"parameters": {"a": {"S1": 0.2, "S1_conf": 0.01, "ST": 0.3,
+    ...                                                  "ST_conf": 0.02}}}})
+    >>> [t.get_text() for t in fig.legends[0].get_texts()]
+    ['first order (S1)', 'total (ST)']
+    """
+    import numpy as np
+
+    mpl = _matplotlib()
+    outputs = list(indices)
+    if not outputs:
+        raise GraphError("no sensitivity indices to draw")
+    ncols = max(1, min(ncols, len(outputs)))
+    nrows = math.ceil(len(outputs) / ncols)
+
+    def arr(params: Mapping[str, Mapping[str, Any]], key: str) -> np.ndarray:
+        return np.array([np.nan if params[p].get(key) is None else float(params[p][key]) for p in params])
+
+    with mpl.rc_context(style.matplotlib_style()):
+        most = max(len(indices[o]["parameters"]) for o in outputs)
+        fig = _new_figure((5.6 * ncols, (1.6 + 0.55 * most) * nrows))
+        fig.set_layout_engine("constrained")
+        axes = fig.subplots(nrows, ncols, squeeze=False)
+        for ax, output in zip(axes.flat, outputs, strict=False):
+            params = indices[output]["parameters"]
+            y = np.arange(len(params))
+            ends = [np.array([1.0])]
+            for offset, key, label, colour in (
+                (-0.2, "S1", "first order (S1)", style.SCENARIO_COLOURS[0]),
+                (0.2, "ST", "total (ST)", style.SCENARIO_COLOURS[1]),
+            ):
+                values, conf = arr(params, key), arr(params, f"{key}_conf")
+                bars = ax.barh(
+                    y + offset,
+                    np.nan_to_num(values),
+                    height=0.4,
+                    xerr=np.nan_to_num(conf),
+                    color=colour,
+                    label=label,
+                    capsize=3,
+                    error_kw={"elinewidth": 1, "ecolor": "#333333"},
+                )
+                for i, patch in enumerate(bars.patches):
+                    patch.set_gid(f"{key}-{i}")
+                ends.append(np.nan_to_num(values) + np.nan_to_num(conf))
+                ends.append(np.nan_to_num(values) - np.nan_to_num(conf))
+            ax.set_yticks(y, [str(p) for p in params])
+            ax.invert_yaxis()  # the first parameter on top
+            ax.axvline(0, color="#333333", linewidth=0.8)
+            every = np.concatenate(ends)
+            ax.set_xlim(min(0.0, float(every.min())) - 0.02, float(every.max()) * 1.05)
+            ax.set_xlabel("share of output variance")
+            ax.set_title(output.replace("_", " "))
+        for ax in list(axes.flat)[len(outputs) :]:
+            ax.set_visible(False)
+        fig.legend(
+            *axes.flat[0].get_legend_handles_labels(),
+            loc="outside lower center",
+            ncols=2,
+            fontsize=8,
+            title=f"bars: {conf_level:.0%} confidence interval",
+            title_fontsize=8,
+        )
+        fig.suptitle(title or "Sobol' sensitivity indices", fontweight="bold")
     return fig

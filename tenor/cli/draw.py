@@ -8,13 +8,18 @@ diagram; the format (svg, png, pdf, dot, mermaid) follows the suffix of
 ``tenor plot RESULTS --var NAME [--var ...] --out FILE.png`` plots a results
 table (CSV or Parquet with a ``time`` column, an optional ``scenario`` column
 and one column per variable), one panel per variable; repeated times within a
-scenario are Monte Carlo runs, drawn as a median and a quantile band.
+scenario are Monte Carlo runs, drawn as a median and a quantile band. With
+``--bands 5,25,50,75,95``, or for a summary written by ``tenor sweep
+--summary``, it draws a fan chart of percentile bands; a sweep of more than
+twelve scenarios is drawn as lines coloured by its one swept parameter (with a
+colour bar), or else as percentile bands.
 
 Both write atomically and refuse to write over an input (exit code 2).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import warnings
 from enum import StrEnum
@@ -118,9 +123,16 @@ def plot(
     event: list[str] | None = typer.Option(None, "--event", help="Mark an event: LABEL=TIME (repeatable)."),
     title: str | None = typer.Option(None, "--title", help="Title above the panels."),
     dpi: int | None = typer.Option(None, "--dpi", min=30, max=1200, help="Resolution of PNG output."),
+    bands: str | None = typer.Option(
+        None, "--bands", help="Percentile bands over the scenarios, e.g. 5,25,50,75,95 (a fan chart)."
+    ),
 ) -> None:
-    """Plot variables of a results table over time, one panel per variable."""
-    from diagrams.plots import plot_scenarios, save_figure
+    """Plot variables of a results table over time, one panel per variable.
+
+    A sweep summary (tenor sweep --summary), --bands, or a sweep of many scenarios draws percentile bands;
+    a sweep of many scenarios over one parameter draws a line per scenario coloured by that parameter.
+    """
+    from diagrams.plots import save_figure
     from tenor.output import check_not_input
 
     check_not_input(out, [results])
@@ -142,8 +154,46 @@ def plot(
             events.append((label or at, float(at)))
         except ValueError:
             raise TenorError(f"bad --event {item!r}", hint="write --event 'label=12.5'") from None
-    figure = plot_scenarios(table, var, events=events, title=title)
-    save_figure(figure, out, inputs=[results], dpi=dpi)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        figure = _results_figure(table, var, bands, events, title)
+        save_figure(figure, out, inputs=[results], dpi=dpi)
+    for warning in caught:
+        if not issubclass(warning.category, DeprecationWarning):
+            print(f"warning: {warning.message}", file=sys.stderr)
+
+
+_MANY_SCENARIOS = 12
+"""Above this many scenarios a legend naming each one would crowd the plot."""
+
+
+def _percentile_columns(table: pd.DataFrame) -> list[float]:
+    return [float(c[1:]) for c in table.columns if re.fullmatch(r"p\d+(\.\d+)?", str(c))]
+
+
+def _results_figure(table: pd.DataFrame, var: list[str], bands: str | None, events: list, title: str | None):
+    """A fan chart, lines coloured by the swept parameter, or a line per scenario, as the table calls for."""
+    from diagrams.plots import plot_by_parameter, plot_fan, plot_scenarios
+    from stocks_flows.summary import DEFAULT_PERCENTILES, parse_percentiles, summarize_frame, swept_parameters
+
+    wanted = parse_percentiles(bands, "--bands") if bands is not None else None
+    if "variable" in table.columns and _percentile_columns(table):  # a sweep summary
+        return plot_fan(table, var, wanted or _percentile_columns(table), events=events, title=title)
+    if wanted is not None:
+        return plot_fan(summarize_frame(table, var, wanted), var, wanted, events=events, title=title)
+    many = "scenario" in table.columns and table["scenario"].nunique() > _MANY_SCENARIOS
+    if many and not table.duplicated(["scenario", "time"]).any():
+        swept = swept_parameters(table)
+        if len(swept) == 1:
+            return plot_by_parameter(table, var, swept[0], events=events, title=title)
+        print(
+            f"note: {table['scenario'].nunique()} scenarios: drawing percentile bands over them "
+            "(choose them with --bands)",
+            file=sys.stderr,
+        )
+        qs = list(DEFAULT_PERCENTILES)
+        return plot_fan(summarize_frame(table, var, qs), var, qs, events=events, title=title)
+    return plot_scenarios(table, var, events=events, title=title)
 
 
 def register(app: typer.Typer) -> None:

@@ -83,7 +83,11 @@ def sweep(
     model: Path = typer.Argument(..., help="Model file: .yaml spec, .xmile/.stmx, or Vensim .mdl."),
     out: Path = typer.Option(..., "--out", "-o", help="Output file, .parquet (or .csv)."),
     sets: list[str] = typer.Option([], "--set", help="NAME=start:stop:num: a grid axis (repeat for more)."),
-    samples_from: list[str] = typer.Option([], "--sample", help="NAME=normal(mu,sd), uniform(a,b), ..."),
+    samples_from: list[str] = typer.Option(
+        [],
+        "--sample",
+        help="NAME=normal(mu,sd), uniform(low,high), lognormal(mu,sigma) or triangular(low,mode,high).",
+    ),
     samples: int | None = typer.Option(None, "--samples", help="Number of Monte Carlo scenarios."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed (same seed, same draws)."),
     engine: str = typer.Option("vector", "--engine", help="vector (default) or pysd."),
@@ -91,12 +95,30 @@ def sweep(
     variables: str | None = typer.Option(None, "--variables", help="Comma-separated variables to keep."),
     times: str | None = typer.Option(None, "--times", help="Comma-separated times to keep (default: all)."),
     chunk_size: int = typer.Option(4096, "--chunk-size", help="Scenarios per batch (bounds memory)."),
+    design: str | None = typer.Option(
+        None, "--design", help="How --sample draws are spread: random (default), lhs or sobol."
+    ),
+    correlate: list[str] = typer.Option(
+        [], "--correlate", help='"a,b=RHO": correlate two normal(mu,sd) parameters (repeatable).'
+    ),
+    summary: bool = typer.Option(
+        False, "--summary", help="Write per-time mean and percentiles per variable, not every run."
+    ),
+    percentiles: str | None = typer.Option(
+        None, "--percentiles", help="Percentiles for --summary (default 5,25,50,75,95)."
+    ),
 ) -> None:
-    """Run many scenarios: one row per (scenario, time), the scenario's parameter values as columns."""
+    """Run many scenarios: one row per (scenario, time), the scenario's parameter values as columns.
+
+    With --summary: one row per (time, variable) with the mean and percentiles over the scenarios.
+    """
     from stocks_flows.load import load_model
-    from stocks_flows.scenarios import grid, monte_carlo, parse_grid, parse_sample, run_scenarios, write_table
+    from stocks_flows.scenarios import grid, parse_grid, run_scenarios, write_table
 
     _engine(engine)
+    if percentiles is not None and not summary:
+        raise TenorError("--percentiles goes with --summary", hint="add --summary")
+    qs = _summary_percentiles(percentiles) if summary else None
     if bool(sets) == bool(samples_from):
         raise TenorError(
             "give either --set NAME=start:stop:num (a grid) or --sample with --samples (Monte Carlo)",
@@ -105,10 +127,12 @@ def sweep(
     if samples_from:
         if samples is None:
             raise TenorError("--sample needs --samples N", hint="e.g. --samples 1000 --seed 1")
-        table = monte_carlo([parse_sample(s) for s in samples_from], samples, seed)
+        table = _sample_table(samples_from, samples, seed, design, correlate)
     else:
         if samples is not None:
             raise TenorError("--samples goes with --sample, not with a grid", hint="remove --samples")
+        if design is not None or correlate:
+            raise TenorError("--design and --correlate go with --sample, not with a grid", hint="remove them")
         table = grid([parse_grid(s) for s in sets])
     loaded = load_model(model)
     keep = [v.strip() for v in variables.split(",")] if variables else None
@@ -130,8 +154,49 @@ def sweep(
         run = run_scenarios(
             loaded, table, engine=engine, scenario=scenario, variables=keep, times=at, chunk_size=chunk_size
         )
+    if qs is not None:
+        _write_summary(run, loaded, out, qs, model)
+        return
     write_table(run.to_frame(), out, inputs=[model])
     print(f"wrote {out} ({len(table)} scenarios x {len(run.time)} times)", file=sys.stderr)
+
+
+def _sample_table(samples_from: list[str], samples: int, seed: int | None, design: str | None, correlate: list[str]):
+    """The Monte Carlo scenarios of ``--sample``, spread by ``--design``, normals correlated by ``--correlate``."""
+    from stocks_flows.sampling import parse_correlation, sample
+    from stocks_flows.scenarios import parse_sample
+
+    chosen = design or "random"
+    if chosen == "sobol" and samples & (samples - 1):
+        above = 1 << (samples - 1).bit_length()
+        print(
+            f"note: Sobol' points are balanced for a power of two; {samples} is not (try {above // 2} or {above})",
+            file=sys.stderr,
+        )
+    draws = [parse_sample(s) for s in samples_from]
+    return sample(draws, samples, seed, design=chosen, correlations=[parse_correlation(c) for c in correlate])
+
+
+def _summary_percentiles(percentiles: str | None) -> list[float]:
+    """The percentiles of ``--percentiles`` (checked before any run), or the default ones."""
+    from stocks_flows.summary import DEFAULT_PERCENTILES, parse_percentiles
+
+    return parse_percentiles(percentiles) if percentiles is not None else list(DEFAULT_PERCENTILES)
+
+
+def _write_summary(run, loaded, out: Path, qs: list[float], model: Path) -> None:
+    """Write the per-time mean and percentiles of every kept variable (long table)."""
+    from stocks_flows.scenarios import write_table
+    from stocks_flows.summary import summarize
+
+    units = {v: getattr(loaded.variables.get(v), "units", None) for v in run.variables}
+    frame = summarize(run, qs, units=units)
+    write_table(frame, out, inputs=[model])
+    print(
+        f"wrote {out} (summary of {len(run.scenarios)} scenarios: {len(run.variables)} variables x "
+        f"{len(run.time)} times)",
+        file=sys.stderr,
+    )
 
 
 def export(
