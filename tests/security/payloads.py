@@ -19,6 +19,7 @@ PAYLOADS = {
     "docstring_dq": 'x\n"""\n{code}\n"""',
     "docstring_sq": "x\n'''\n{code}\n'''",
     "backslash": 'x\\"""\\\n{code}\n"""\\',
+    "backslash_lines": '"""\\{code}\\"""',  # Vensim comments: PySD turns each backslash into a newline
     "one_line": '"""; {code}; """',
     "quote_dq": '"; {code}; "',
     "quote_sq": "'; {code}; '",
@@ -126,11 +127,12 @@ def _vq(name: str) -> str:
     return name if name.replace(" ", "").isalnum() else '"' + name.replace('"', '\\"') + '"'
 
 
-def mdl(text: str, names: dict[str, str] | None = None, macro: bool = False) -> str:
-    """A Vensim model with ``text`` in every comment and units field, or in the names given."""
+def mdl(text: str, names: dict[str, str] | None = None, macro: bool = False, field: str = "comment") -> str:
+    """A Vensim model with ``text`` in every comment (or units) field, or in the names given."""
     n = {"stock": "s", "dim": "D", "elem": "E1", "lookup": "g", "flow": "f", "const": "k"}
     n.update({k: _vq(v) for k, v in (names or {}).items()})
-    free = text if names is None else "plain"
+    free = text if names is None and field == "comment" else "plain"
+    units = text if names is None and field == "units" else "plain"
     d, e = n["dim"], n["elem"]
     head = "{UTF-8}\n"
     if macro:
@@ -138,13 +140,13 @@ def mdl(text: str, names: dict[str, str] | None = None, macro: bool = False) -> 
     return (
         head
         + f"{d}:\n\t{e}, E2\n\t~\t\n\t~\t{free}\t|\n\n"
-        + f"{n['stock']}[{d}]= INTEG (\n\t-{n['flow']}[{d}],\n\t\t1)\n\t~\t{free}\n\t~\t{free}\t|\n\n"
+        + f"{n['stock']}[{d}]= INTEG (\n\t-{n['flow']}[{d}],\n\t\t1)\n\t~\t{units}\n\t~\t{free}\t|\n\n"
         + f"{n['flow']}[{d}]=\n\t{n['const']} * {n['stock']}[{d}] * {n['lookup']}(Time)\n"
-        + f"\t~\t{free}\n\t~\t{free}\t|\n\n"
-        + f"{n['const']}=\n\t0.1\n\t~\t{free}\n\t~\t{free}\t|\n\n"
-        + f"{n['lookup']}(\n\t[(0,0)-(10,10)],(0,1),(10,2))\n\t~\t{free}\n\t~\t{free}\t|\n\n"
-        + f"INITIAL TIME = 0\n\t~\tMonth\n\t~\t{free}\t|\n\n"
-        + f"FINAL TIME = 4\n\t~\tMonth\n\t~\t{free}\t|\n\n"
+        + f"\t~\t{units}\n\t~\t{free}\t|\n\n"
+        + f"{n['const']}=\n\t0.1\n\t~\t{units}\n\t~\t{free}\t|\n\n"
+        + f"{n['lookup']}(\n\t[(0,0)-(10,10)],(0,1),(10,2))\n\t~\t{units}\n\t~\t{free}\t|\n\n"
+        + "INITIAL TIME = 0\n\t~\tMonth\n\t~\t|\n\n"
+        + "FINAL TIME = 4\n\t~\tMonth\n\t~\t|\n\n"
         + "SAVEPER = TIME STEP\n\t~\tMonth\n\t~\t|\n\n"
         + "TIME STEP = 1\n\t~\tMonth\n\t~\t|\n\n"
     )
