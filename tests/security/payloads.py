@@ -23,6 +23,7 @@ PAYLOADS = {
     "one_line": '"""; {code}; """',
     "quote_dq": '"; {code}; "',
     "quote_sq": "'; {code}; '",
+    "quote_concat": "'+{code}+'",  # closes a '...' literal PySD writes a name into
     "hash_newline": "# \n{code}\n#",
     "unicode_lines": 'x\u2028"""\u2029{code}\u0085"""',
     "carriage_return": 'x\r"""\r{code}\r"""',
@@ -34,10 +35,19 @@ PAYLOADS = {
 }
 """Name -> template; ``{code}`` is replaced by the marker-writing code."""
 
-NAME_PAYLOADS = ["docstring_dq", "quote_dq", "quote_sq", "braces", "unicode_lines", "backslash", "dunder_import"]
+NAME_PAYLOADS = [
+    "docstring_dq",
+    "quote_dq",
+    "quote_sq",
+    "quote_concat",
+    "braces",
+    "unicode_lines",
+    "backslash",
+    "dunder_import",
+]
 """The payloads tried as names (each name case costs a translation when it loads)."""
 
-FILE_NAME_PAYLOADS = ["docstring_dq", "quote_sq", "braces", "hash_newline"]
+FILE_NAME_PAYLOADS = ["docstring_dq", "quote_sq", "quote_concat", "hash_newline"]
 """The payloads tried as file names (made file-name safe: no '/' and no NUL)."""
 
 
