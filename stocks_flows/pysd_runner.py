@@ -4,11 +4,16 @@ PySD (Houghton & Siegel, 2015; Martin-Martinez et al., 2022) translates XMILE
 and Vensim models into Python and integrates them with Euler's method. tenor
 uses it as the reference the vectorised engine is checked against.
 
-A tenor spec is written as XMILE (:func:`~stocks_flows.xmile.generate_xmile`)
-into a temporary folder tenor owns, and PySD translates and runs it there. An
-XMILE or Vensim model is copied into such a folder first, because PySD writes
-its translated Python beside the file it reads. Each scenario runs on a freshly
-loaded PySD model, so no state leaks from one run into the next.
+A tenor spec is written as XMILE (:func:`~stocks_flows.xmile.generate_xmile`,
+without its descriptions and units) into a private temporary folder, and PySD
+translates and runs it there. An XMILE or Vensim model is copied into such a
+folder first, as ``model.xmile`` or ``model.mdl``. PySD's translator reads the
+file into its abstract model; :func:`~stocks_flows.pysd_safety.sanitise`
+re-makes that from allow-listed parts (generated names, no free text) before
+PySD's builder writes Python, and
+:func:`~stocks_flows.pysd_safety.check_module` checks the module before it is
+imported: a model file never runs code. Each scenario runs on a freshly loaded
+PySD model, so no state leaks from one run into the next.
 
 References
 ----------
