@@ -90,7 +90,10 @@ class _Translation:
 
     def column(self, name: str) -> str:
         var = self.model.variables[name]
-        return self.safe.column(var.base or var.name, var.subscript)
+        try:
+            return self.safe.column(var.base or var.name, var.subscript)
+        except KeyError:
+            raise SimulationError(f"PySD's reading of the model has no variable {name!r}") from None
 
     def __call__(self) -> Any:
         import pysd

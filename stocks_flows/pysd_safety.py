@@ -29,7 +29,8 @@ Examples
 >>> check_module("import os\\n")
 Traceback (most recent call last):
 ...
-stocks_flows.pysd_safety.UnsafeModelError: <generated model>:1: the generated model imports 'os', which PySD never does
+stocks_flows.pysd_safety.UnsafeModelError: <generated model>: the Python module PySD generated imports 'os', \
+which PySD never does (line 1 of that module); it was not run
   hint: the model file has text tenor will not run; report it if the file is an ordinary model
 """
 
@@ -42,6 +43,7 @@ import os
 import re
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -82,7 +84,7 @@ _CONTROL = {
 # PySD's operators (OperationBuilder._operators_build), and the lookup kinds its builder knows
 _OPERATORS = {"^", "*", "/", "+", "-", "=", "<>", ">=", ">", "<=", "<", ":NOT:", ":AND:", ":OR:", "negative"}
 _LOOKUP_TYPES = {"interpolate", "extrapolate", "hold_backward", "look_forward"}
-_WORD = re.compile(r"^[A-Za-z][A-Za-z_]{0,39}$")
+_WORD = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
 _STRUCTURES = {
     "ArithmeticStructure",
     "LogicStructure",
@@ -594,13 +596,19 @@ def check_module(source: str, *, file: str = "<generated model>") -> None:
     """
     if "\x00" in source:
         raise _refuse_node(None, "has a NUL character", file)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 20_000))  # long sums in real models nest deeply
     try:
         tree = ast.parse(source, filename=file)
+        _Checker(file, tree).visit(tree)
     except SyntaxError as exc:
         raise UnsafeModelError(
             f"the generated model is not valid Python: {exc.msg}", file=file, line=exc.lineno, hint=_HINT
         ) from None
-    _Checker(file, tree).visit(tree)
+    except (RecursionError, MemoryError):
+        raise _refuse_node(None, "is nested too deeply to check", file) from None
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 # --- the private folder --------------------------------------------------------------------

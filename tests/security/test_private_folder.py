@@ -87,7 +87,17 @@ def test_a_killed_pysd_run_leaves_no_folder(signum, tmp_path):
     model = tmp_path / "slow.yaml"
     model.write_text(SLOW)
     env = {**os.environ, "TMPDIR": str(temp)}
-    command = [sys.executable, "-m", "tenor", "simulate", str(model), "--engine", "pysd", "--out", str(tmp_path / "o.csv")]
+    command = [
+        sys.executable,
+        "-m",
+        "tenor",
+        "simulate",
+        str(model),
+        "--engine",
+        "pysd",
+        "--out",
+        str(tmp_path / "o.csv"),
+    ]
     run = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
