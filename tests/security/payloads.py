@@ -38,11 +38,9 @@ PAYLOADS = {
 NAME_PAYLOADS = [
     "docstring_dq",
     "quote_dq",
-    "quote_sq",
     "quote_concat",
     "braces",
     "unicode_lines",
-    "backslash",
     "dunder_import",
 ]
 """The payloads tried as names (each name case costs a translation when it loads)."""
