@@ -154,9 +154,10 @@ class _Sanitiser:
         self.variables: dict[str, str] = {}
         self.by_key: dict[str, str] = {}
         self.subscripts: dict[str, str] = {}
-        self.functions: set[str] = set()
 
     def refuse(self, what: str, key: str | None = None) -> UnsafeModelError:
+        if key is not None and not (key.isprintable() and len(key) <= 60):
+            key = _show(key)  # a name from the file: shown escaped, never raw
         return UnsafeModelError(
             f"PySD cannot be given this model safely: {what}",
             file=self.where,
@@ -279,12 +280,14 @@ class _Sanitiser:
             if type(sub) is not am.AbstractSubscriptRange or not isinstance(sub.subscripts, list):
                 raise self.refuse(f"dimension {_show(str(sub.name))} is not a plain list of elements")
             self.subscripts[sub.name] = f"dim_{i}"
+        count = 0
         for sub in section.subscripts:
             for e in sub.subscripts:
                 if not isinstance(e, str):
                     raise self.refuse(f"an element of type {type(e).__name__}", str(sub.name))
                 if e not in self.subscripts:
-                    self.subscripts[e] = f"elem_{sum(v.startswith('elem_') for v in self.subscripts.values())}"
+                    self.subscripts[e] = f"elem_{count}"
+                    count += 1
         for sub in section.subscripts:
             mapping = [self.subscript(m, sub.name) for m in (sub.mapping or [])]
             ranges.append(
