@@ -4,11 +4,16 @@ PySD (Houghton & Siegel, 2015; Martin-Martinez et al., 2022) translates XMILE
 and Vensim models into Python and integrates them with Euler's method. tenor
 uses it as the reference the vectorised engine is checked against.
 
-A tenor spec is written as XMILE (:func:`~stocks_flows.xmile.generate_xmile`)
-into a temporary folder tenor owns, and PySD translates and runs it there. An
-XMILE or Vensim model is copied into such a folder first, because PySD writes
-its translated Python beside the file it reads. Each scenario runs on a freshly
-loaded PySD model, so no state leaks from one run into the next.
+A tenor spec is written as XMILE (:func:`~stocks_flows.xmile.generate_xmile`,
+without its descriptions and units) into a private temporary folder, and PySD
+translates and runs it there. An XMILE or Vensim model is copied into such a
+folder first, as ``model.xmile`` or ``model.mdl``. PySD's translator reads the
+file into its abstract model; :func:`~stocks_flows.pysd_safety.sanitise`
+re-makes that from allow-listed parts (generated names, no free text) before
+PySD's builder writes Python, and
+:func:`~stocks_flows.pysd_safety.check_module` checks the module before it is
+imported: a model file never runs code. Each scenario runs on a freshly loaded
+PySD model, so no state leaks from one run into the next.
 
 References
 ----------
@@ -22,9 +27,8 @@ Dynamics Modeling in Python. Journal of Open Source Software 7(78), 4329.
 from __future__ import annotations
 
 import shutil
-import tempfile
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -35,6 +39,7 @@ import numpy as np
 from stocks_flows.engine import Run
 from stocks_flows.expr import Number
 from stocks_flows.model import Model
+from stocks_flows.pysd_safety import SafeModel, UnsafeModelError, check_module, private_folder, sanitise
 from tenor.errors import SimulationError
 
 __all__ = ["run_pysd", "run_pysd_scenarios", "translated"]
@@ -51,62 +56,104 @@ def _apply(model: Model, parameters: Mapping[str, float]) -> Model:
     return replace(model, variables=variables)
 
 
+def _stripped(model: Model) -> Model:
+    """The model with its free text (descriptions, units, name) removed: PySD needs none of it."""
+    variables = {k: replace(v, description=None, units=None) for k, v in model.variables.items()}
+    return replace(model, variables=variables, name=None, time=replace(model.time, unit=""))
+
+
+def _abstract(model: Model, folder: Path) -> Any:
+    """PySD's abstract model of ``model``, read from a file under a fixed name in ``folder``."""
+    from pysd.translators.vensim.vensim_file import VensimFile
+    from pysd.translators.xmile.xmile_file import XmileFile
+
+    if model.origin == "spec" or model.path is None:
+        from stocks_flows.xmile import generate_xmile
+
+        source = folder / "model.xmile"
+        source.write_text(generate_xmile(_stripped(model)), encoding="utf-8")
+        reader: Any = XmileFile
+    else:
+        source = folder / ("model.mdl" if model.origin == "vensim" else "model.xmile")
+        shutil.copyfile(model.path, source)
+        reader = VensimFile if model.origin == "vensim" else XmileFile
+    translator = reader(source)
+    translator.parse()
+    return translator.get_abstract_model()
+
+
+class _Translation:
+    """A checked PySD module: calling it loads a fresh PySD model; ``column`` names its outputs."""
+
+    def __init__(self, py_file: Path, source: bytes, safe: SafeModel, model: Model) -> None:
+        self.py_file, self.source, self.safe, self.model = py_file, source, safe, model
+
+    def column(self, name: str) -> str:
+        var = self.model.variables[name]
+        try:
+            return self.safe.column(var.base or var.name, var.subscript)
+        except KeyError:
+            raise SimulationError(f"PySD's reading of the model has no variable {name!r}") from None
+
+    def __call__(self) -> Any:
+        import pysd
+
+        if self.py_file.read_bytes() != self.source:  # changed since it was checked: never load it
+            raise SimulationError("the generated PySD module changed after it was checked; not loading it")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pysd.load(str(self.py_file))
+
+
 @contextmanager
-def translated(model: Model) -> Any:
-    """Translate ``model`` once in a private folder; yield a function that loads a fresh PySD model."""
-    import pysd
+def translated(model: Model) -> Iterator[_Translation]:
+    """Translate ``model`` once in a private folder; yield a function that loads a fresh PySD model.
+
+    PySD is handed only a sanitised model (:func:`~stocks_flows.pysd_safety.sanitise`:
+    generated names, no free text, fixed file names) and the module it writes
+    is checked (:func:`~stocks_flows.pysd_safety.check_module`) before it is
+    ever imported, so no text from the model file can run as code.
+    """
+    from pysd.builders.python.python_model_builder import ModelBuilder
 
     if model.time.method != "euler":
         raise SimulationError(
             f"PySD integrates with Euler only; this model asks for {model.time.method}",
             hint="use --engine vector, or set time.method: euler",
         )
-    folder = Path(tempfile.mkdtemp(prefix="tenor-pysd-"))
-    try:
+    with private_folder() as folder:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                if model.origin == "spec" or model.path is None:
-                    from stocks_flows.xmile import generate_xmile
-
-                    source = folder / "model.xmile"
-                    source.write_text(generate_xmile(model), encoding="utf-8")
-                    translated = pysd.read_xmile(str(source))
-                else:
-                    source = folder / Path(model.path).name
-                    shutil.copyfile(model.path, source)
-                    reader = pysd.read_vensim if model.origin == "vensim" else pysd.read_xmile
-                    translated = reader(str(source))
+                safe = sanitise(_abstract(model, folder), folder, where=model.path)
+                py_file = Path(ModelBuilder(safe.abstract).build_model())
+            except UnsafeModelError:
+                raise
             except Exception as exc:
                 raise SimulationError(
                     f"PySD cannot translate this model: {type(exc).__name__}: {exc}"
                 ) from None
-        py_file = translated.py_model_file
-
-        def fresh() -> Any:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return pysd.load(py_file)
-
-        yield fresh
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        source = py_file.read_bytes()
+        check_module(source.decode("utf-8"), file=model.path or "<generated model>")
+        yield _Translation(py_file, source, safe, model)
 
 
 def _run_one(
     fresh: Callable[[], Any], model: Model, outputs: Sequence[str], params: Mapping[str, float]
 ) -> Any:
     pysd_model = fresh()
+    column = fresh.column if isinstance(fresh, _Translation) else (lambda name: name)
     ts = model.time
-    constants = {k: v for k, v in params.items() if model.variables[k].kind == "constant"}
-    initial = {k: v for k, v in params.items() if model.variables[k].kind == "stock"}
+    constants = {column(k): v for k, v in params.items() if model.variables[k].kind == "constant"}
+    initial = {column(k): v for k, v in params.items() if model.variables[k].kind == "stock"}
+    columns = [column(name) for name in outputs]
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         try:
-            return pysd_model.run(
+            frame = pysd_model.run(
                 params=constants or None,
                 initial_condition=(ts.start, initial) if initial else "original",
-                return_columns=list(outputs),
+                return_columns=columns,
                 final_time=ts.stop,
                 time_step=ts.dt,
                 saveper=ts.save_step,
@@ -114,6 +161,9 @@ def _run_one(
             )
         except Exception as exc:
             raise SimulationError(f"PySD failed to run the model: {type(exc).__name__}: {exc}") from None
+    frame = frame[columns]
+    frame.columns = list(outputs)
+    return frame
 
 
 def run_pysd(

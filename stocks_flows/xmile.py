@@ -282,12 +282,14 @@ def private_copy(path: str | Path) -> Iterator[Path]:
     """A copy of ``path`` in a temporary folder tenor owns (removed afterwards).
 
     PySD writes its translated Python beside the file it reads; working on
-    this copy keeps the user's folder untouched.
+    this copy keeps the user's folder untouched. The copy has a fixed name, so
+    the user's file name never reaches PySD.
     """
     src = Path(path)
     folder = Path(tempfile.mkdtemp(prefix="tenor-sd-"))
     try:
-        target = folder / src.name
+        suffix = src.suffix.lower()
+        target = folder / ("model" + (suffix if suffix in (".xmile", ".stmx", ".xml", ".mdl") else ""))
         shutil.copyfile(src, target)
         yield target
     finally:

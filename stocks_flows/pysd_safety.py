@@ -1,0 +1,693 @@
+"""Keeping a model file from running code through PySD.
+
+PySD turns a model into a Python module and imports it. Names, documentation
+and units from the model file are pasted into that module's text, so a file
+whose free text closes a string or a docstring could run code. tenor never
+lets that happen, with two independent layers:
+
+1. :func:`sanitise` re-makes PySD's *abstract model* (what PySD's translators
+   read from an XMILE or Vensim file, before any Python is written) from
+   allow-listed parts only: every variable, dimension and element name is
+   replaced by a generated identifier (``var_3``, ``dim_0``, ``elem_2``),
+   documentation, units and limits are dropped, the section and file names are
+   fixed (``model.py``), and only known expression structures, operators and
+   built-in functions pass. Any other text in the model is refused. The result
+   maps tenor's names to PySD's columns and back (:class:`SafeModel`).
+2. :func:`check_module` parses the module PySD wrote with :mod:`ast` and
+   refuses it unless every node is one PySD's builder emits: plain imports
+   of pysd, numpy, xarray and scipy; calls only to model components and
+   allow-listed functions; no dunder attributes, no string literals other than
+   identifiers; docstrings only as plain string statements. A refused module
+   is never imported.
+
+:func:`private_folder` is the only place the module is written: a 0700
+temporary folder named after the process, removed on exit and on SIGTERM or
+SIGINT; folders left by processes that died are removed by the next run.
+
+Examples
+--------
+>>> check_module("import os\\n")
+Traceback (most recent call last):
+...
+stocks_flows.pysd_safety.UnsafeModelError: <generated model>: the Python module PySD generated imports 'os', \
+which PySD never does (line 1 of that module); it was not run
+  hint: the model file has text tenor will not run; report it if the file is an ordinary model
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import dataclasses
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tenor.errors import SpecError
+
+__all__ = [
+    "FOLDER_PREFIX",
+    "SafeModel",
+    "UnsafeModelError",
+    "check_module",
+    "clean_stale_folders",
+    "private_folder",
+    "sanitise",
+]
+
+FOLDER_PREFIX = "tenor-pysd-"
+"""Temporary folders holding a generated module are ``tenor-pysd-<pid>-<random>``."""
+
+_HINT = "the model file has text tenor will not run; report it if the file is an ordinary model"
+
+
+class UnsafeModelError(SpecError):
+    """A model (or the module PySD made of it) holds something that could run code."""
+
+
+# --- layer 1: the abstract model, re-made from allow-listed parts --------------------------
+
+_CONTROL = {
+    "initial_time": "INITIAL TIME",
+    "final_time": "FINAL TIME",
+    "time_step": "TIME STEP",
+    "saveper": "SAVEPER",
+}
+# PySD's operators (OperationBuilder._operators_build), and the lookup kinds its builder knows
+_OPERATORS = {"^", "*", "/", "+", "-", "=", "<>", ">=", ">", "<=", "<", ":NOT:", ":AND:", ":OR:", "negative"}
+_LOOKUP_TYPES = {"interpolate", "extrapolate", "hold_backward", "look_forward"}
+_WORD = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
+_STRUCTURES = {
+    "ArithmeticStructure",
+    "LogicStructure",
+    "SubscriptsReferenceStructure",
+    "ReferenceStructure",
+    "CallStructure",
+    "GameStructure",
+    "AllocateAvailableStructure",
+    "AllocateByPriorityStructure",
+    "InitialStructure",
+    "IntegStructure",
+    "DelayStructure",
+    "DelayNStructure",
+    "DelayFixedStructure",
+    "SmoothStructure",
+    "SmoothNStructure",
+    "TrendStructure",
+    "ForecastStructure",
+    "SampleIfTrueStructure",
+    "LookupsStructure",
+    "InlineLookupsStructure",
+}
+_COMPONENTS = {"AbstractComponent", "AbstractUnchangeableConstant", "AbstractLookup"}
+
+
+def _clean(name: str) -> str:
+    """The key PySD's namespace files a name under (``NamespaceManager.cleanspace``)."""
+    return name.lower().replace(" ", "_")
+
+
+@dataclass(frozen=True)
+class SafeModel:
+    """PySD's abstract model with every name generated, and the way back to the model's names.
+
+    ``variables`` maps each model name (as written in the file) to its generated
+    name, ``subscripts`` each dimension and element name likewise.
+    """
+
+    abstract: Any
+    variables: Mapping[str, str]
+    subscripts: Mapping[str, str]
+    _by_key: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    def name(self, base: str) -> str:
+        """The generated name of a model variable (``base`` as the model names it)."""
+        if base in self.variables:
+            return self.variables[base]
+        key = _clean(base)
+        if key in self._by_key:
+            return self._by_key[key]
+        key = re.sub(r"[\s_]+", "_", base.strip().strip('"').lower())
+        if key in self._by_key:
+            return self._by_key[key]
+        raise KeyError(base)
+
+    def column(self, base: str, elements: Sequence[str] = ()) -> str:
+        """PySD's column for one element of a variable: ``var_3[elem_0,elem_2]``."""
+        safe = self.name(base)
+        if not elements:
+            return safe
+        return f"{safe}[{','.join(self.subscripts[e] for e in elements)}]"
+
+
+class _Sanitiser:
+    def __init__(self, where: str | None) -> None:
+        self.where = where
+        self.variables: dict[str, str] = {}
+        self.by_key: dict[str, str] = {}
+        self.subscripts: dict[str, str] = {}
+
+    def refuse(self, what: str, key: str | None = None) -> UnsafeModelError:
+        if key is not None and not (key.isprintable() and len(key) <= 60):
+            key = _show(key)  # a name from the file: shown escaped, never raw
+        return UnsafeModelError(
+            f"PySD cannot be given this model safely: {what}",
+            file=self.where,
+            key=key,
+            hint="use --engine vector (the default), or simplify the model",
+        )
+
+    # names ------------------------------------------------------------------------------
+    def subscript(self, name: Any, context: str) -> str:
+        if not isinstance(name, str):
+            raise self.refuse(f"a subscript of type {type(name).__name__}", context)
+        bang = name.endswith("!")
+        bare = name[:-1] if bang else name
+        safe = self.subscripts.get(bare)
+        if safe is None:
+            matches = {v for k, v in self.subscripts.items() if k.lower() == bare.lower()}
+            if len(matches) != 1:
+                raise self.refuse(f"the subscript {_show(bare)} is not a dimension or element", context)
+            safe = matches.pop()
+        return safe + ("!" if bang else "")
+
+    def reference(self, name: Any, context: str) -> str:
+        if not isinstance(name, str):
+            raise self.refuse(f"a reference of type {type(name).__name__}", context)
+        if name == "time":
+            return name
+        if name in self.by_key:
+            return self.by_key[name]
+        raise self.refuse(f"the name {_show(name)} is not a variable of the model", context)
+
+    def function(self, ref: Any, context: str) -> Any:
+        from pysd.builders.python.python_functions import functionspace
+        from pysd.translators.structures.abstract_expressions import ReferenceStructure
+
+        if type(ref) is not ReferenceStructure or not isinstance(ref.reference, str):
+            raise self.refuse("a call to something other than a named function", context)
+        if ref.subscripts is not None:
+            raise self.refuse("a call to a subscripted function", context)
+        name = ref.reference
+        if name in self.by_key:  # a lookup
+            return ReferenceStructure(self.by_key[name])
+        if name in functionspace and _WORD.match(name):
+            return ReferenceStructure(name)
+        raise self.refuse(f"the function {_show(name)} is not one PySD runs", context)
+
+    # structures -------------------------------------------------------------------------
+    def expression(self, node: Any, context: str) -> Any:
+        import numpy as np
+
+        if node is None or isinstance(node, bool):
+            return node
+        if isinstance(node, int | float | np.integer | np.floating):
+            return node
+        if isinstance(node, np.ndarray):
+            if node.dtype.kind not in "biuf":
+                raise self.refuse(f"an array of {node.dtype}", context)
+            return node
+        if isinstance(node, list | tuple):
+            return type(node)(self.expression(x, context) for x in node)
+        name = type(node).__name__
+        if not dataclasses.is_dataclass(node) or name not in _STRUCTURES:
+            raise self.refuse(f"the construct {name.removesuffix('Structure')}", context)
+        changes: dict[str, Any] = {}
+        for f in dataclasses.fields(node):
+            value = getattr(node, f.name)
+            if name == "ReferenceStructure" and f.name == "reference":
+                changes[f.name] = self.reference(value, context)
+            elif name == "SubscriptsReferenceStructure" and f.name == "subscripts":
+                changes[f.name] = type(value)(self.subscript(s, context) for s in value)
+            elif name == "CallStructure" and f.name == "function":
+                changes[f.name] = self.function(value, context)
+            elif f.name == "operators" and name in ("ArithmeticStructure", "LogicStructure"):
+                if not all(isinstance(op, str) and op in _OPERATORS for op in value):
+                    raise self.refuse(f"an operator among {_show(str(value))}", context)
+                changes[f.name] = list(value)
+            elif name == "LookupsStructure" and f.name == "type":
+                if value not in _LOOKUP_TYPES:
+                    raise self.refuse(f"a lookup of kind {_show(str(value))}", context)
+                changes[f.name] = value
+            else:
+                if isinstance(value, str):
+                    raise self.refuse(f"text in {name}.{f.name}", context)
+                changes[f.name] = self.expression(value, context)
+        return dataclasses.replace(node, **changes)
+
+    def component(self, comp: Any, context: str) -> Any:
+        kind = type(comp).__name__
+        if kind not in _COMPONENTS:
+            raise self.refuse(f"a component of kind {kind.removeprefix('Abstract')}", context)
+        for text in (comp.type, comp.subtype):
+            if not isinstance(text, str) or not _WORD.match(text):
+                raise self.refuse(f"a component typed {_show(str(text))}", context)
+        subs, excepts = comp.subscripts
+        changes: dict[str, Any] = {
+            "subscripts": (
+                [self.subscript(s, context) for s in subs],
+                [[self.subscript(s, context) for s in group] for group in excepts],
+            ),
+            "ast": self.expression(comp.ast, context),
+        }
+        if kind == "AbstractLookup":
+            changes["arguments"] = "x"
+        return dataclasses.replace(comp, **changes)
+
+    def run(self, abstract: Any, folder: Path) -> SafeModel:
+        from pysd.translators.structures import abstract_model as am
+
+        if type(abstract) is not am.AbstractModel:
+            raise self.refuse(f"an abstract model of type {type(abstract).__name__}")
+        if len(abstract.sections) != 1:
+            names = ", ".join(_show(str(s.name)) for s in abstract.sections[1:])
+            raise self.refuse(f"macros ({names})")
+        section = abstract.sections[0]
+        if section.type != "main" or section.params or section.returns:
+            raise self.refuse("a section that is not the main model")
+        if section.constraints or section.test_inputs:
+            raise self.refuse("constraints or test inputs")
+        ranges = []
+        for i, sub in enumerate(section.subscripts):
+            if type(sub) is not am.AbstractSubscriptRange or not isinstance(sub.subscripts, list):
+                raise self.refuse(f"dimension {_show(str(sub.name))} is not a plain list of elements")
+            self.subscripts[sub.name] = f"dim_{i}"
+        count = 0
+        for sub in section.subscripts:
+            for e in sub.subscripts:
+                if not isinstance(e, str):
+                    raise self.refuse(f"an element of type {type(e).__name__}", str(sub.name))
+                if e not in self.subscripts:
+                    self.subscripts[e] = f"elem_{count}"
+                    count += 1
+        for sub in section.subscripts:
+            mapping = [self.subscript(m, sub.name) for m in (sub.mapping or [])]
+            ranges.append(
+                am.AbstractSubscriptRange(
+                    self.subscripts[sub.name], [self.subscripts[e] for e in sub.subscripts], mapping
+                )
+            )
+        for i, el in enumerate(section.elements):
+            if type(el) not in (am.AbstractElement, am.AbstractControlElement) or not isinstance(el.name, str):
+                raise self.refuse(f"an element of type {type(el).__name__}")
+            key = _clean(el.name)
+            safe = _CONTROL.get(key) or f"var_{i}"
+            self.variables.setdefault(el.name, safe)
+            self.by_key.setdefault(key, _clean(safe))
+        elements = []
+        for el in section.elements:
+            components = [self.component(c, el.name) for c in el.components]
+            safe = self.variables[el.name]
+            elements.append(type(el)(name=safe, components=components, units="", limits=(None, None), documentation=""))
+        clean = am.AbstractSection(
+            name="__main__",
+            path=folder / "model.py",
+            type="main",
+            params=[],
+            returns=[],
+            subscripts=tuple(ranges),
+            elements=tuple(elements),
+            constraints=(),
+            test_inputs=(),
+            split=False,
+            views_dict=None,
+        )
+        model = am.AbstractModel(original_path=folder / "model.xmile", sections=(clean,))
+        return SafeModel(model, dict(self.variables), dict(self.subscripts), dict(self.by_key))
+
+
+def _show(text: str, limit: int = 40) -> str:
+    """Text from a model shown in a message: quoted, escaped, cut short."""
+    shown = repr(text[:limit])
+    return shown[:-1] + "...'" if len(text) > limit else shown
+
+
+def sanitise(abstract: Any, folder: str | Path, *, where: str | None = None) -> SafeModel:
+    """PySD's abstract model re-made from allow-listed parts, to be built in ``folder``.
+
+    Every name becomes a generated identifier, free text (documentation, units)
+    is dropped, and the module PySD builds from it is ``folder/model.py``.
+    Anything that is not a known structure, operator or built-in function is
+    refused with :class:`UnsafeModelError` (``where`` names the file in it).
+    """
+    return _Sanitiser(where).run(abstract, Path(folder))
+
+
+# --- layer 2: the generated module, checked against what PySD's builder writes -------------
+
+# what PySD 3.14's builder imports (ImportsManager and the functionspace), less file readers
+_IMPORTS: dict[str, set[str]] = {
+    "pathlib": {"Path"},
+    "scipy": {"stats"},
+    "pysd": {"Component"},
+    "pysd.py_backend.functions": {
+        "active_initial",
+        "get_time_value",
+        "if_then_else",
+        "incomplete",
+        "integer",
+        "invert_matrix",
+        "modulo",
+        "not_implemented_function",
+        "prod",
+        "pulse",
+        "quantum",
+        "ramp",
+        "step",
+        "sum",
+        "vector_rank",
+        "vector_reorder",
+        "vector_select",
+        "vector_sort_order",
+        "vmax",
+        "vmin",
+        "xidz",
+        "zidz",
+    },
+    "pysd.py_backend.statefuls": {
+        "Delay",
+        "DelayFixed",
+        "DelayN",
+        "Forecast",
+        "Initial",
+        "Integ",
+        "NonNegativeInteg",
+        "SampleIfTrue",
+        "Smooth",
+        "Trend",
+    },
+    "pysd.py_backend.lookups": {"HardcodedLookups"},
+    "pysd.py_backend.allocation": {"allocate_available", "allocate_by_priority"},
+}
+_MODULES = {"numpy": "np", "xarray": "xr"}
+# attributes of the imported modules that PySD's templates use
+_MODULE_ATTRIBUTES = {
+    "np": {
+        "abs", "all", "arange", "arccos", "arcsin", "arctan", "array", "cos", "cosh", "empty", "exp",
+        "full", "inf", "interp", "isnan", "log", "logical_and", "logical_not", "logical_or", "max",
+        "maximum", "min", "minimum", "moveaxis", "nan", "pi", "power", "prod", "random", "sin", "sinh",
+        "sqrt", "sum", "tan", "tanh", "tile", "random.uniform",
+    },
+    "xr": {"DataArray", "ones_like", "zeros_like"},
+    "stats": {"truncnorm", "truncexpon", "truncnorm.rvs", "truncexpon.rvs"},
+    "component": {"add"},
+}  # fmt: skip
+# attributes of values (arrays, the time object, a path) that PySD's templates use
+_ATTRIBUTES = {
+    "loc", "parent", "initial_time", "final_time", "time_step", "saveper", "stage", "rename", "values",
+    "sum", "prod", "max", "min", "dtype", "rvs", "transpose", "squeeze", "reset_coords", "expand_dims",
+    "shape", "dims", "coords", "sel", "isel", "copy", "T",
+}  # fmt: skip
+_BUILTINS = {"float", "int", "len", "abs", "min", "max", "range", "round", "bool", "__file__"}
+_FORBIDDEN_NAMES = {
+    "eval", "exec", "open", "compile", "__import__", "getattr", "setattr", "delattr", "globals", "locals",
+    "vars", "breakpoint", "input", "type", "object", "super", "help", "exit", "quit", "os", "sys",
+    "subprocess", "builtins", "__builtins__", "importlib",
+}  # fmt: skip
+# the dunder names PySD's modules use: the data dict, the file's own path, the version
+_DUNDERS = {"__data", "__file__", "__pysd_version__"}
+_NODES = {
+    ast.Module, ast.Expr, ast.Constant, ast.Import, ast.ImportFrom, ast.alias, ast.Assign,
+    ast.FunctionDef, ast.arguments, ast.arg, ast.Return, ast.For, ast.Name, ast.Load, ast.Store,
+    ast.Attribute, ast.Subscript, ast.Slice, ast.Call, ast.keyword, ast.Dict, ast.List, ast.Tuple,
+    ast.Lambda, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.IfExp, ast.Add, ast.Sub,
+    ast.Mult, ast.Div, ast.Pow, ast.Mod, ast.FloorDiv, ast.USub, ast.UAdd, ast.Not, ast.Eq, ast.NotEq,
+    ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.And, ast.Or,
+}  # fmt: skip
+_SAFE_TEXT = re.compile(r"^[A-Za-z0-9_ .,:\[\]!]{0,200}$")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _refuse_node(node: ast.AST | None, what: str, file: str) -> UnsafeModelError:
+    line = getattr(node, "lineno", None)
+    return UnsafeModelError(
+        f"the Python module PySD generated {what} (line {line} of that module); it was not run"
+        if line
+        else f"the Python module PySD generated {what}; it was not run",
+        file=file,
+        hint=_HINT,
+    )
+
+
+def _dotted(node: ast.expr) -> tuple[str, str] | None:
+    """``np.random.uniform`` -> ("np", "random.uniform"); None when the chain does not start at a name."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    return node.id, ".".join(reversed(parts))
+
+
+class _Checker(ast.NodeVisitor):
+    def __init__(self, file: str, tree: ast.Module) -> None:
+        self.file = file
+        self.docstrings: set[int] = set()
+        self.function_depth = 0
+        self.bound = set(_BUILTINS)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                self.bound.add(node.id)
+            elif isinstance(node, ast.FunctionDef):
+                self.bound.add(node.name)
+            elif isinstance(node, ast.arg):
+                self.bound.add(node.arg)
+            elif isinstance(node, ast.alias):
+                self.bound.add((node.asname or node.name).split(".")[0])
+
+    def fail(self, node: ast.AST, what: str) -> UnsafeModelError:
+        return _refuse_node(node, what, self.file)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        if type(node) not in _NODES:
+            raise self.fail(node, f"has a {type(node).__name__} node, which PySD never writes")
+        super().generic_visit(node)
+
+    def _docstring(self, body: list[ast.stmt]) -> None:
+        first = body[0] if body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            self.docstrings.add(id(first.value))
+
+    def visit_Module(self, node: ast.Module) -> None:
+        self._docstring(node.body)
+        for stmt in node.body:
+            if not isinstance(stmt, ast.Expr | ast.Import | ast.ImportFrom | ast.Assign | ast.FunctionDef):
+                raise self.fail(stmt, f"has a {type(stmt).__name__} statement at module level")
+        self.generic_visit(node)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        if self.function_depth:
+            raise self.fail(node, "defines a function inside a function")
+        self._identifier(node, node.name)
+        if node.returns is not None or node.type_comment:
+            raise self.fail(node, "has a function annotation")
+        for dec in node.decorator_list:
+            if not (isinstance(dec, ast.Call) and _dotted(dec.func) == ("component", "add")):
+                raise self.fail(dec, "has a decorator other than @component.add")
+        args = node.args
+        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
+            raise self.fail(node, "has a function with *args, **kwargs or special arguments")
+        for a in args.args:
+            if a.annotation is not None:
+                raise self.fail(a, "has an argument annotation")
+        self._docstring(node.body)
+        for stmt in node.body:
+            if not isinstance(stmt, ast.Expr | ast.Assign | ast.Return | ast.For):
+                raise self.fail(stmt, f"has a {type(stmt).__name__} statement in a function")
+        self.function_depth += 1
+        self.generic_visit(node)
+        self.function_depth -= 1
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        args = node.args
+        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs or args.defaults:
+            raise self.fail(node, "has a lambda with special arguments")
+        self.generic_visit(node)
+
+    def visit_For(self, node: ast.For) -> None:
+        if not self.function_depth or node.orelse or not isinstance(node.target, ast.Name):
+            raise self.fail(node, "has a loop of a form PySD never writes")
+        if not isinstance(node.iter, ast.Name):
+            raise self.fail(node, "loops over something other than a plain name")
+        for stmt in node.body:
+            if not isinstance(stmt, ast.Assign):
+                raise self.fail(stmt, f"has a {type(stmt).__name__} statement in a loop")
+        self.generic_visit(node)
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        if id(node.value) not in self.docstrings:
+            raise self.fail(node, "has an expression statement that is not a docstring")
+        self.generic_visit(node)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                continue
+            if self.function_depth and isinstance(target, ast.Subscript):
+                base = target.value
+                if isinstance(base, ast.Name) or (
+                    isinstance(base, ast.Attribute) and isinstance(base.value, ast.Name) and base.attr == "loc"
+                ):
+                    continue
+            raise self.fail(node, f"assigns to {type(target).__name__}, not a plain name")
+        self.generic_visit(node)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if alias.name not in _MODULES or alias.asname != _MODULES[alias.name]:
+                raise self.fail(node, f"imports {alias.name!r}, which PySD never does")
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        allowed = _IMPORTS.get(node.module or "") if not node.level else None
+        if allowed is None:
+            raise self.fail(node, f"imports from {node.module!r}, which PySD never does")
+        for alias in node.names:
+            if alias.name not in allowed or alias.asname is not None:
+                raise self.fail(node, f"imports {alias.name!r} from {node.module!r}, which PySD never does")
+
+    def visit_Name(self, node: ast.Name) -> None:
+        self._identifier(node, node.id)
+        if isinstance(node.ctx, ast.Load) and node.id not in self.bound:
+            raise self.fail(node, f"uses the name {node.id!r}, which it never defines")
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        chain = _dotted(node)
+        if chain is not None and chain[0] in _MODULE_ATTRIBUTES:
+            if chain[1] not in _MODULE_ATTRIBUTES[chain[0]]:
+                raise self.fail(node, f"uses {chain[0]}.{chain[1]}, which PySD never does")
+            return  # the whole chain is checked
+        if node.attr not in _ATTRIBUTES:
+            raise self.fail(node, f"reads the attribute {node.attr!r}, which PySD never does")
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if any(kw.arg is None for kw in node.keywords):
+            raise self.fail(node, "passes **keywords to a call")
+        self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        value = node.value
+        if isinstance(value, str):
+            if id(node) not in self.docstrings and not _SAFE_TEXT.match(value):
+                raise self.fail(node, f"has the string {_show(value)}, which a clean model never gives")
+        elif value is not None and type(value) not in (bool, int, float):
+            raise self.fail(node, f"has a constant of type {type(value).__name__}")
+
+    def _identifier(self, node: ast.AST, name: str) -> None:
+        if name in _FORBIDDEN_NAMES:
+            raise self.fail(node, f"uses {name!r}")
+        if name.startswith("__") and name not in _DUNDERS:
+            raise self.fail(node, f"uses the dunder name {name!r}")
+        if not name.isascii() or not _IDENTIFIER.match(name):
+            raise self.fail(node, f"uses the name {_show(name)}")
+
+
+def check_module(source: str, *, file: str = "<generated model>") -> None:
+    """Refuse a generated PySD module unless it holds only what PySD's builder writes.
+
+    Raises :class:`UnsafeModelError` naming the node and line found; returns
+    ``None`` when the module may be imported.
+    """
+    if "\x00" in source:
+        raise _refuse_node(None, "has a NUL character", file)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 20_000))  # long sums in real models nest deeply
+    try:
+        tree = ast.parse(source, filename=file)
+        _Checker(file, tree).visit(tree)
+    except SyntaxError as exc:
+        raise UnsafeModelError(
+            f"the generated model is not valid Python: {exc.msg}", file=file, line=exc.lineno, hint=_HINT
+        ) from None
+    except (RecursionError, MemoryError):
+        raise _refuse_node(None, "is nested too deeply to check", file) from None
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+# --- the private folder --------------------------------------------------------------------
+
+_FOLDER = re.compile(re.escape(FOLDER_PREFIX) + r"(\d+)-")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def clean_stale_folders(root: str | Path | None = None) -> list[Path]:
+    """Remove ``tenor-pysd-<pid>-*`` folders of processes that no longer run; return them."""
+    base = Path(root if root is not None else tempfile.gettempdir())
+    removed = []
+    try:
+        entries = list(base.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _FOLDER.match(entry.name)
+        if m is None or int(m.group(1)) == os.getpid():
+            continue
+        try:
+            info = entry.lstat()
+        except OSError:
+            continue
+        if not entry.is_dir() or entry.is_symlink() or info.st_uid != os.getuid():
+            continue
+        if not _alive(int(m.group(1))):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
+
+
+@contextlib.contextmanager
+def private_folder() -> Iterator[Path]:
+    """A 0700 temporary folder for PySD's files, removed afterwards, on SIGTERM and on SIGINT.
+
+    While the folder exists a handler for SIGTERM and SIGINT removes it and
+    then does what the previous handler would; the previous handlers are put
+    back when the folder is removed. Folders of dead processes are removed
+    first.
+    """
+    clean_stale_folders()
+    folder = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
+    os.chmod(folder, 0o700)
+    previous: dict[int, Any] = {}
+
+    def handler(signum: int, frame: Any) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        before = previous.get(signum, signal.SIG_DFL)
+        if callable(before):
+            before(signum, frame)
+        elif before == signal.SIG_DFL:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            before = signal.getsignal(signum)
+            if before is signal.SIG_IGN or before is None:
+                continue
+            previous[signum] = before
+            signal.signal(signum, handler)
+    try:
+        yield folder
+    finally:
+        for signum, before in previous.items():
+            signal.signal(signum, before)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,264 @@
+"""The allow-list that every module PySD generates must pass before it is imported.
+
+A hand-made module in PySD's shape is accepted; the same module with any one
+forbidden construct added is refused with the line named. Every module built
+from the conformance corpus, the bundled example and the test models is
+accepted (so the list is not too tight), and modules PySD builds straight from
+poisoned files, with no sanitising, are refused (so the list alone stops the
+reported attacks).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+from stocks_flows.pysd_safety import UnsafeModelError, check_module, sanitise
+from tests.security import payloads as p
+
+pytest.importorskip("pysd")
+
+ROOT = Path(__file__).resolve().parents[2]
+
+BASE = '''"""
+Python model 'model.py'
+Translated using PySD
+"""
+
+from pathlib import Path
+import numpy as np
+import xarray as xr
+
+from pysd.py_backend.functions import if_then_else
+from pysd.py_backend.statefuls import Integ
+from pysd import Component
+
+__pysd_version__ = "3.14.3"
+
+__data = {"scope": None, "time": lambda: 0}
+
+_root = Path(__file__).parent
+
+_subscript_dict = {"dim_0": ["elem_0", "elem_1"]}
+
+component = Component()
+
+_control_vars = {
+    "initial_time": lambda: 0,
+    "final_time": lambda: 10,
+    "time_step": lambda: 1,
+    "saveper": lambda: time_step(),
+}
+
+
+def _init_outer_references(data):
+    for key in data:
+        __data[key] = data[key]
+
+
+@component.add(name="Time")
+def time():
+    """
+    Current time of the model.
+    """
+    return __data["time"]()
+
+
+@component.add(name="TIME STEP", comp_type="Constant", comp_subtype="Normal")
+def time_step():
+    return __data["time"].time_step()
+
+
+@component.add(name="var_0", subscripts=["dim_0"], comp_type="Auxiliary", depends_on={"var_1": 1})
+def var_0():
+    value = xr.DataArray(np.nan, {"dim_0": _subscript_dict["dim_0"]}, ["dim_0"])
+    value.loc[["elem_0"]] = if_then_else(var_1() > 1, lambda: 1, lambda: -np.inf)
+    value.loc[["elem_1"]] = float(var_1().loc["elem_0"]) ** 2
+    return value
+
+
+@component.add(name="var_1", comp_type="Stateful", comp_subtype="Integ", depends_on={"_integ_var_1": 1})
+def var_1():
+    return _integ_var_1()
+
+
+_integ_var_1 = Integ(lambda: -var_0(), lambda: 100, "_integ_var_1")
+'''
+
+FORBIDDEN = {
+    "import os": "import os",
+    "import subprocess": "import subprocess as np",
+    "import from os": "from os import system",
+    "import numpy unaliased": "import numpy",
+    "relative import": "from . import model",
+    "star import": "from pysd.py_backend.functions import *",
+    "PySD module loader": "from pysd.py_backend.utils import load_modules",
+    "PySD file reader": "from pysd.py_backend.external import ExtData",
+    "importlib": "import importlib as np",
+    "eval": "x = eval('1')",
+    "exec": "x = exec('y = 1')",
+    "open": "x = open('marker.txt', 'w')",
+    "__import__": "x = __import__('os')",
+    "getattr": "x = getattr(np, 'load')",
+    "compile": "x = compile('1', 'f', 'eval')",
+    "globals": "x = globals()",
+    "vars": "x = vars()",
+    "undefined builtin": "x = print",
+    "breakpoint": "x = breakpoint",
+    "expression statement": "var_1()",
+    "call statement in a function": "def f():\n    var_1()\n    return 1",
+    "f-string": "x = f'{var_1()}'",
+    "list comprehension": "x = [c for c in _subscript_dict]",
+    "generator": "x = sum(c for c in _subscript_dict)",
+    "dunder attribute": "x = var_1.__globals__",
+    "class escape": "x = ().__class__.__bases__",
+    "private attribute": "x = component._components",
+    "numpy loader": "x = np.load('f.npy', allow_pickle=True)",
+    "numpy ctypes": "x = np.ctypeslib",
+    "xarray reader": "x = xr.open_dataset('f.nc')",
+    "unknown method": "x = var_1().to_netcdf('f.nc')",
+    "string with code": "x = 'a; open(\"m\")'",
+    "bytes": "x = b'data'",
+    "class": "class A:\n    pass",
+    "if": "if True:\n    x = 1",
+    "while": "while False:\n    pass",
+    "try": "try:\n    x = 1\nexcept Exception:\n    x = 2",
+    "with": "with Path('f') as f:\n    x = 1",
+    "delete": "del var_0",
+    "global": "def f():\n    global x\n    return 1",
+    "assert": "assert var_1()",
+    "raise": "raise SystemExit",
+    "walrus": "x = (y := 1)",
+    "star args": "x = lambda *a: a",
+    "keyword unpacking": "x = var_1(**{})",
+    "lambda default": "x = lambda a=open: a",
+    "annotation": "def f(a: int):\n    return a",
+    "foreign decorator": "@property\ndef f():\n    return 1",
+    "nested function": "def f():\n    def g():\n        return 1\n    return g",
+    "async": "async def f():\n    return 1",
+    "attribute assignment": "np.x = 1",
+    "loop at module level": "for key in _subscript_dict:\n    x = key",
+    "non-ASCII name": "\u0435val = 1",
+    "dunder name": "__builtins__ = 1",
+}
+
+
+def test_a_module_in_pysd_shape_is_accepted():
+    check_module(BASE)
+
+
+@pytest.mark.parametrize("label", sorted(FORBIDDEN))
+def test_each_forbidden_construct_is_refused_with_its_line(label):
+    source = BASE + "\n" + FORBIDDEN[label] + "\n"
+    line = BASE.count("\n") + 2
+    with pytest.raises(UnsafeModelError) as info:
+        check_module(source, file="model.py")
+    message = str(info.value)
+    assert "it was not run" in message
+    assert f"line {line}" in message or f"line {line + 1}" in message, message
+
+
+def test_a_docstring_may_hold_any_text_but_only_as_a_docstring():
+    text = p.payload("docstring_sq", None).replace("'''", "")
+    check_module(BASE.replace("Current time of the model.", text))
+    with pytest.raises(UnsafeModelError, match="not a docstring"):
+        check_module(BASE.replace("return _integ_var_1()", "x = 1\n    'text'\n    return _integ_var_1()"))
+
+
+def test_source_that_is_not_python_or_holds_nul_is_refused():
+    with pytest.raises(UnsafeModelError, match="not valid Python"):
+        check_module(BASE + "\ndef (:\n")
+    with pytest.raises(UnsafeModelError, match="NUL"):
+        check_module(BASE + "\nx = 1\x00\n")
+
+
+def _build(source: Path, folder: Path, *, clean: bool) -> str:
+    """The module PySD builds from ``source`` (sanitised or not) in ``folder``; never imported."""
+    from pysd.builders.python.python_model_builder import ModelBuilder
+    from pysd.translators.vensim.vensim_file import VensimFile
+    from pysd.translators.xmile.xmile_file import XmileFile
+
+    reader = VensimFile if source.suffix == ".mdl" else XmileFile
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        translator = reader(source)
+        translator.parse()
+        abstract = translator.get_abstract_model()
+        if clean:
+            abstract = sanitise(abstract, folder).abstract
+        return Path(ModelBuilder(abstract).build_model()).read_text(encoding="utf-8")
+
+
+def _models() -> list[Path]:
+    data = ROOT / "tests" / "data"
+    found = sorted((data / "conformance" / "xmile").glob("*/*.xmile"))
+    found += sorted((data / "stocks_flows").glob("*.mdl")) + sorted((data / "stocks_flows").glob("*.xmile"))
+    return [f for f in found if f.name != "unsupported.xmile"]
+
+
+def test_every_module_built_from_the_corpus_is_accepted(tmp_path):
+    """The conformance corpus and the test models: PySD's builder output passes the allow-list."""
+    models = _models()
+    assert len(models) >= 40
+    for i, model in enumerate(models):
+        folder = tmp_path / str(i)
+        folder.mkdir()
+        copy = folder / f"input{model.suffix}"
+        copy.write_bytes(model.read_bytes())
+        check_module(_build(copy, folder, clean=True), file=str(model))
+
+
+def test_modules_from_the_spec_models_and_the_example_are_accepted():
+    from stocks_flows.load import load_model
+    from stocks_flows.pysd_runner import translated
+
+    specs = [ROOT / "examples" / "duration_trade" / "stocks.yaml", *sorted((ROOT / "tests" / "data").rglob("*.yaml"))]
+    checked = 0
+    for spec in specs:
+        try:
+            model = load_model(spec)
+        except Exception:  # a causal spec or a deliberately broken one
+            continue
+        if model.time.method != "euler":
+            continue
+        with translated(model) as fresh:  # translated() refuses a module that fails the allow-list
+            check_module(fresh.py_file.read_text(encoding="utf-8"))
+            checked += 1
+    assert checked >= 5
+
+
+_RAW = {
+    "xmile doc": ("xmile", lambda text: p.xmile(text), "model.xmile"),
+    "vensim comment": ("mdl", lambda text: p.mdl(text), "model.mdl"),
+    "xmile dimension name": ("xmile", lambda text: p.xmile("", {"dim": text}), "model.xmile"),
+    "vensim subscript name": ("mdl", lambda text: p.mdl("", {"elem": text}), "model.mdl"),
+}
+
+
+@pytest.mark.parametrize("route", sorted(_RAW))
+def test_unsanitised_modules_from_poisoned_files_are_refused(route, tmp_path):
+    """The reported routes, with PySD given the raw file: the allow-list alone refuses the module."""
+    _, make, name = _RAW[route]
+    text = p.payload("backslash_lines" if route == "vensim comment" else "docstring_dq", None)
+    if "name" in route:
+        text = p.payload("quote_concat", None)
+    source = tmp_path / name
+    source.write_text(make(text), encoding="utf-8")
+    built = _build(source, tmp_path, clean=False)
+    assert "open(" in built  # the payload did reach the module PySD wrote
+    with pytest.raises(UnsafeModelError):
+        check_module(built)
+    assert not (tmp_path / p.MARKER).exists() and not Path(p.MARKER).exists()
+
+
+@pytest.mark.parametrize("suffix", [".xmile", ".mdl"])
+def test_unsanitised_module_named_after_a_poisoned_file_is_refused(suffix, tmp_path):
+    stem = p.payload("docstring_dq", None).replace("/", "_")
+    source = tmp_path / f"{stem}{suffix}"
+    source.write_text(p.xmile("plain") if suffix == ".xmile" else p.mdl("plain"), encoding="utf-8")
+    built = _build(source, tmp_path, clean=False)
+    assert "open(" in built
+    with pytest.raises(UnsafeModelError):
+        check_module(built)

@@ -1,0 +1,137 @@
+"""No text in a model file runs as code when the model is simulated with PySD.
+
+Every payload of :mod:`tests.security.payloads` goes into every free-text
+field of a tenor spec, an XMILE file and a Vensim file (and, case by case, into
+names and file names). Each case either loads and simulates with the payload
+inert, or is refused with a TenorError; the marker file is never created, and
+no trace of the payload reaches the module PySD generates.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import stocks_flows.pysd_runner as runner
+from stocks_flows.load import load_model
+from stocks_flows.pysd_runner import run_pysd
+from tenor.cli.main import main
+from tenor.errors import TenorError
+from tests.security import payloads as p
+
+pytest.importorskip("pysd")
+
+# text a format may not hold at all (XML and YAML forbid NUL): refusing the file is right too
+_UNREADABLE = {"nul"}
+
+
+@pytest.fixture
+def place(tmp_path, monkeypatch):
+    """(model folder, marker path); the working folder is a fresh one of its own."""
+    cwd = tmp_path / "cwd"
+    models = tmp_path / "models"
+    cwd.mkdir()
+    models.mkdir()
+    monkeypatch.chdir(cwd)
+    return models, tmp_path / "abs-marker.txt"
+
+
+def _attempt(path: Path, marker: Path, monkeypatch) -> str:
+    """Load ``path`` and simulate it with PySD: 'ran' or 'refused'; the marker must never appear."""
+    columns: list[str] = []
+    sources: list[str] = []
+    check = runner.check_module
+
+    def spy(source: str, **kwargs) -> None:
+        sources.append(source)
+        check(source, **kwargs)
+
+    monkeypatch.setattr(runner, "check_module", spy)
+    try:
+        columns = list(run_pysd(load_model(path)).columns)
+        outcome = "ran"
+    except TenorError:
+        outcome = "refused"
+    _assert_no_marker(path, marker)
+    for source in sources:
+        assert p.MARKER not in source and "open(" not in source, "model text reached the generated module"
+    assert outcome == "refused" or sources, "a run that did not go through the checked module"
+    assert outcome == "refused" or len(columns) > 2, "a run that lost the model's variables"
+    return outcome
+
+
+def _assert_no_marker(path: Path, marker: Path) -> None:
+    for place in (Path.cwd() / p.MARKER, path.parent / p.MARKER, marker):
+        assert not place.exists(), f"the payload ran: {place} was written"
+
+
+_FREE_TEXT = {
+    "yaml": p.spec,
+    "xmile": p.xmile,
+    "mdl": p.mdl,
+    "mdl-units": lambda text: p.mdl(text, field="units"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(p.PAYLOADS))
+@pytest.mark.parametrize("fmt", sorted(_FREE_TEXT))
+def test_payload_in_every_free_text_field_is_inert(fmt, name, place, monkeypatch):
+    models, marker = place
+    text = p.payload(name, marker)
+    path = models / f"model.{fmt.split('-')[0]}"
+    path.write_text(_FREE_TEXT[fmt](text), encoding="utf-8")
+    outcome = _attempt(path, marker, monkeypatch)
+    # Vensim's units field cannot hold every text (a newline ends it): refusing those files is right
+    if name not in _UNREADABLE and fmt != "mdl-units":
+        assert outcome == "ran", f"free text should be inert, not stop the run ({fmt}, {name})"
+
+
+_NAME_FIELDS = {
+    "yaml": ["stock", "dim", "elem", "lookup", "const", "scenario"],
+    "xmile": ["stock", "dim", "elem", "lookup", "const", "model"],
+    "mdl": ["stock", "dim", "elem", "lookup", "const"],
+}
+
+
+@pytest.mark.parametrize(("fmt", "field"), [(fmt, field) for fmt, fields in _NAME_FIELDS.items() for field in fields])
+def test_payload_as_a_name_runs_inert_or_is_refused(fmt, field, place, monkeypatch):
+    models, marker = place
+    outcomes = set()
+    for name in p.NAME_PAYLOADS:
+        text = p.payload(name, marker)
+        path = models / f"{name}.{fmt}"
+        path.write_text({"yaml": p.spec, "xmile": p.xmile, "mdl": p.mdl}[fmt]("", {field: text}), encoding="utf-8")
+        outcomes.add(_attempt(path, marker, monkeypatch))
+    assert outcomes <= {"ran", "refused"}
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "xmile", "mdl"])
+def test_payload_as_the_file_name_is_inert(fmt, place, monkeypatch):
+    models, marker = place
+    for name in p.FILE_NAME_PAYLOADS:
+        stem = p.payload(name, None).replace("/", "_").replace("\x00", "_")
+        path = models / f"{stem}.{fmt}"
+        path.write_text({"yaml": p.spec, "xmile": p.xmile, "mdl": p.mdl}[fmt]("plain"), encoding="utf-8")
+        assert _attempt(path, marker, monkeypatch) == "ran"
+
+
+def test_payload_in_a_vensim_macro_is_refused(place, monkeypatch):
+    models, marker = place
+    path = models / "macro.mdl"
+    path.write_text(p.mdl(p.payload("docstring_dq", marker), macro=True), encoding="utf-8")
+    assert _attempt(path, marker, monkeypatch) == "refused"
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "xmile", "mdl"])
+def test_the_reported_commands_do_not_run_the_payload(fmt, place, capsys):
+    """``tenor simulate FILE --engine pysd`` and ``tenor sweep FILE --engine pysd`` (the reported routes)."""
+    models, marker = place
+    path = models / f"model.{fmt}"
+    path.write_text(
+        {"yaml": p.spec, "xmile": p.xmile, "mdl": p.mdl}[fmt](p.payload("docstring_dq", marker)), encoding="utf-8"
+    )
+    out = models / "out.csv"
+    assert main(["simulate", str(path), "--engine", "pysd", "--out", str(out)]) == 0
+    assert main(["sweep", str(path), "--engine", "pysd", "--set", "k=0.1:0.2:2", "--out", str(out)]) == 0
+    _assert_no_marker(path, marker)
