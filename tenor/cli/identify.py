@@ -23,11 +23,11 @@ from tenor.errors import SpecError
 __all__ = ["identify_command", "register", "simulate_data_command", "test_data_command"]
 
 
-def _load_graph(source: str, fmt: str | None):
+def _load_graph(source: str, fmt: str | None, command: str):
     from causal.graph import build_graph
-    from causal.load import read_graph_source
+    from tenor.app.kinds import read_causal
 
-    spec = read_graph_source(source, fmt)
+    spec = read_causal(source, fmt, command=command)
     return spec, build_graph(spec)
 
 
@@ -66,7 +66,7 @@ def identify_command(
     """Is the effect of TREATMENT on OUTCOME identifiable, how, and why (not)?"""
     from causal.identify import identify
 
-    _, g = _load_graph(graph, fmt)
+    _, g = _load_graph(graph, fmt, "identify")
     r = identify(g, treatment, outcome, time_limit=time_limit, dowhy=dowhy)
     if as_json:
         print(json.dumps(r.to_dict(), indent=2, ensure_ascii=False))
@@ -116,7 +116,7 @@ def test_data_command(
     """Test the graph's implied conditional independences on data (Fisher z test)."""
     from causal.implications import TEST_NAME, test_implications
 
-    _, g = _load_graph(spec_path, fmt)
+    _, g = _load_graph(spec_path, fmt, "test-data")
     data = _read_csv(data_path)
     try:
         results = test_implications(g, data, alpha, basis)
@@ -168,7 +168,7 @@ def simulate_data_command(
     from causal.scm import estimate_effect, simulate
     from tenor.output import write_text
 
-    spec, g = _load_graph(spec_path, fmt)
+    spec, g = _load_graph(spec_path, fmt, "simulate-data")
     data = simulate(g, n, seed, noise=noise)
     write_text(out, data.to_csv(index=False), inputs=[spec_path])
     if not check:
