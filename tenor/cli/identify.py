@@ -4,8 +4,10 @@
   reports whether ``P(y | do(x))`` is identifiable, the minimal adjustment
   sets, front-door sets, instruments, the estimand and the reason (exit 0;
   with ``--strict``, exit 1 when not identifiable);
-- ``tenor test-data SPEC DATA.csv [--alpha A] [--json]`` tests the graph's
-  implied conditional independences on data (exit 1 when one is rejected);
+- ``tenor test-data SPEC DATA.csv [--alpha A] [--correction C] [--json]``
+  tests the graph's implied conditional independences on data, the p-values
+  adjusted for testing them together (Holm by default; exit 1 when one is
+  rejected);
 - ``tenor simulate-data SPEC --n N --seed S --out data.csv`` simulates the
   linear model of the spec's gains (``--check`` also estimates each query and
   compares it with the path-product truth; exit 1 when one misses).
@@ -14,6 +16,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -103,6 +106,21 @@ def _read_csv(path: str):
         ) from None
 
 
+class Correction(StrEnum):
+    none = "none"
+    bonferroni = "bonferroni"
+    holm = "holm"
+    fdr = "fdr"
+
+
+_CORRECTION_NAMES = {
+    "none": "no correction",
+    "bonferroni": "Bonferroni's correction",
+    "holm": "Holm's correction",
+    "fdr": "Benjamini-Hochberg (false discovery rate)",
+}
+
+
 def test_data_command(
     spec_path: str = typer.Argument(..., metavar="SPEC", help="A tenor spec or a dagitty file."),
     data_path: str = typer.Argument(..., metavar="DATA.csv", help="One column per observed node."),
@@ -110,20 +128,26 @@ def test_data_command(
     basis: str = typer.Option(
         "missing-edge", "--basis", help="missing-edge (one per non-adjacent pair) or local-markov."
     ),
+    correction: Correction = typer.Option(
+        Correction.holm,
+        "--correction",
+        help="Correction for testing many implications at once: holm (default; family-wise error rate), "
+        "bonferroni, fdr (Benjamini-Hochberg false discovery rate) or none.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
     fmt: str | None = typer.Option(None, "--format", help="yaml or dagitty (default: from the file name)."),
 ) -> int:
-    """Test the graph's implied conditional independences on data (Fisher z test)."""
+    """Test the graph's implied conditional independences on data (Fisher z test, p-values adjusted)."""
     from causal.implications import TEST_NAME, test_implications
 
     _, g = _load_graph(spec_path, fmt, "test-data")
     data = _read_csv(data_path)
     try:
-        results = test_implications(g, data, alpha, basis)
+        results = test_implications(g, data, alpha, basis, correction.value)
     except SpecError as err:
         raise SpecError(err.message, file=data_path, hint=err.hint) from None
     failed = [r for r in results if r.rejected]
-    bonferroni = alpha / len(results) if results else alpha
+    raw = sum(1 for r in results if r.p_value < alpha)
     if as_json:
         print(
             json.dumps(
@@ -131,23 +155,32 @@ def test_data_command(
                     "test": TEST_NAME,
                     "basis": basis,
                     "alpha": alpha,
-                    "bonferroni_alpha": bonferroni,
+                    "correction": correction.value,
+                    "bonferroni_alpha": alpha / len(results) if results else alpha,
                     "implications": [r.to_dict() for r in results],
                     "rejected": len(failed),
+                    "rejected_unadjusted": raw,
                 },
                 indent=2,
                 ensure_ascii=False,
             )
         )
     else:
-        print(f"{len(results)} implied independences ({basis} basis), {TEST_NAME}, alpha = {alpha:g}")
+        name = _CORRECTION_NAMES[correction.value]
+        print(
+            f"{len(results)} implied independences ({basis} basis), {TEST_NAME}, alpha = {alpha:g}, "
+            f"p-values adjusted by {name}"
+        )
         for r in results:
             flag = "FAIL" if r.rejected else "ok  "
             print(
                 f"  {flag} {r.implication!s:<40} r = {r.partial_correlation:+.3f}  z = {r.statistic:+.2f}  "
-                f"p = {r.p_value:.3g}"
+                f"p = {r.p_value:.3g}  adjusted p = {r.p_adjusted:.3g}"
             )
-        print(f"{len(failed)} rejected at alpha = {alpha:g} (Bonferroni threshold {bonferroni:.3g})")
+        print(
+            f"{len(failed)} of {len(results)} rejected at alpha = {alpha:g} after {name} "
+            f"({raw} with p < {alpha:g} before adjusting)"
+        )
     return 1 if failed else 0
 
 

@@ -59,12 +59,12 @@ def simulate(
     ),
 ) -> None:
     """Run one scenario; write time and every variable (name[element] for subscripted ones)."""
-    from stocks_flows.load import load_model
     from stocks_flows.scenarios import parse_assignment, run_scenarios, single, write_table
+    from tenor.app.kinds import read_model
 
     _engine(engine)
     settings = [parse_assignment(s) for s in sets]
-    loaded = load_model(model)
+    loaded = read_model(model, command="simulate")
     run = run_scenarios(loaded, single(settings, scenario or "base"), engine=engine, scenario=scenario)
     write_table(run.frame(0), out, inputs=[model])
     print(f"wrote {out} ({len(run.time)} rows, {len(run.variables)} variables)", file=sys.stderr)
@@ -84,8 +84,8 @@ def sweep(
     chunk_size: int = typer.Option(4096, "--chunk-size", help="Scenarios per batch (bounds memory)."),
 ) -> None:
     """Run many scenarios: one row per (scenario, time), the scenario's parameter values as columns."""
-    from stocks_flows.load import load_model
     from stocks_flows.scenarios import grid, monte_carlo, parse_grid, parse_sample, run_scenarios, write_table
+    from tenor.app.kinds import read_model
 
     _engine(engine)
     if bool(sets) == bool(samples_from):
@@ -101,7 +101,7 @@ def sweep(
         if samples is not None:
             raise TenorError("--samples goes with --sample, not with a grid", hint="remove --samples")
         table = grid([parse_grid(s) for s in sets])
-    loaded = load_model(model)
+    loaded = read_model(model, command="sweep")
     keep = [v.strip() for v in variables.split(",")] if variables else None
     at = _numbers(times, "--times") if times else None
     if len(table) >= 200 or engine == "pysd":
@@ -131,12 +131,12 @@ def export(
     out: Path | None = typer.Option(None, "--out", "-o", help="Output file (default: standard output)."),
 ) -> None:
     """Write a model in another format (XMILE 1.0, which PySD reads and runs)."""
-    from stocks_flows.load import load_model
     from stocks_flows.xmile import generate_xmile, write_xmile
+    from tenor.app.kinds import read_model
 
     if to.lower() != "xmile":
         raise TenorError(f"cannot export to {to!r}", hint="use --to xmile")
-    loaded = load_model(model)
+    loaded = read_model(model, command="export")
     if out is None:
         sys.stdout.write(generate_xmile(loaded))
         return
