@@ -32,13 +32,14 @@ from __future__ import annotations
 import json
 import re
 import sys
+import warnings
 from collections import Counter
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tenor.errors import SimulationError, SpecError
+from tenor.errors import SpecError
 from tenor.specfile import Document, did_you_mean, parse_yaml, read_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -357,12 +358,22 @@ def check_model(model: Model, file: str, kind: FileKind = FileKind.STOCK_FLOW_SP
     bases = _bases(model)
     by_kind = Counter(var.kind for var in bases.values())
     equations = sum(1 for var in bases.values() if var.kind != "constant")
+    import numpy as np
+
+    from stocks_flows.engine import simulate
+
     problems: list[str] = []
-    try:
-        report = find_loops(model)  # polarity and gain from the base run
-    except SimulationError as err:
-        problems.append(f"the base run fails: {err.message}")
-        report = find_loops(model, simulate=False)  # polarity from the signs of the links alone
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        run = simulate(model, on_nonfinite="keep")  # the base run, which must stay finite
+        bad = ~np.isfinite(run.values[0])
+        if bad.any():
+            step, column = (int(i[0]) for i in np.nonzero(bad))
+            problems.append(
+                f"the base run is not finite: {run.variables[column]} is {run.values[0, step, column]} "
+                f"at time {run.time[step]:g} (a division by zero, or a value that grows without bound?)"
+            )
+        report = find_loops(model, run)  # polarity and gain from the base run
     polarity = Counter(lp.polarity for lp in report.loops)
     return {
         "file": file,
