@@ -424,19 +424,24 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
 def _clear_of(
     centre: tuple[float, float], size: tuple[float, float], boxes: list[tuple[float, float, float, float]]
 ) -> tuple[float, float]:
-    """Move a label of half size ``size`` from ``centre`` the least way out of every box it overlaps."""
-    x, y = centre
-    for _ in range(400):
-        hits = [(b, _overlap((x, y, *size), b)) for b in boxes]
-        hits = [(b, ov) for b, ov in hits if ov[0] > 0 and ov[1] > 0]
-        if not hits:
-            break
-        box, (ox, oy) = max(hits, key=lambda h: min(h[1]))
-        if ox < oy:
-            x += (ox + 0.02) * (1 if x >= box[0] else -1)
-        else:
-            y += (oy + 0.02) * (1 if y >= box[1] else -1)
-    return round(x, 3), round(y, 3)
+    """The free spot nearest ``centre`` for a label of half size ``size``: rings of candidates around it,
+    step 0.08 inch, until one overlaps none of ``boxes`` (so a free spot is always found)."""
+    x0, y0 = centre
+
+    def free(x: float, y: float) -> bool:
+        return all(min(_overlap((x, y, *size), b)) <= 0 for b in boxes)
+
+    if free(x0, y0):
+        return round(x0, 3), round(y0, 3)
+    for ring in range(1, 400):
+        radius = 0.08 * ring
+        steps = max(8, int(2 * math.pi * radius / 0.08))
+        for k in range(steps):
+            angle = 2 * math.pi * k / steps
+            x, y = x0 + radius * math.cos(angle), y0 + radius * math.sin(angle)
+            if free(x, y):
+                return round(x, 3), round(y, 3)
+    return round(x0, 3), round(y0, 3)  # pragma: no cover - 32 inches around are full
 
 
 def _marker_position(
