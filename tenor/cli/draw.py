@@ -230,8 +230,27 @@ def plot(
             events.append((label or at, float(at)))
         except ValueError:
             raise TenorError(f"bad --event {item!r}", hint="write --event 'label=12.5'") from None
+    _check_columns(table, var)
     figure = plot_scenarios(table, var, events=events, title=title)
     save_figure(figure, out, inputs=[results], dpi=dpi)
+
+
+def _check_columns(table: pd.DataFrame, names: list[str]) -> None:
+    """Every --var names a column of the results, or one error with a did-you-mean (not the whole list)."""
+    from tenor.specfile import did_you_mean
+
+    columns = [str(c) for c in table.columns]
+    for name in names:
+        if name in columns:
+            continue
+        close = did_you_mean(name, columns)
+        if close is not None:
+            hint = f"did you mean {close!r}?"
+        elif len(columns) <= 12:
+            hint = "columns: " + ", ".join(columns)
+        else:
+            hint = f"the results have {len(columns)} columns, e.g. " + ", ".join(columns[:8]) + ", ..."
+        raise TenorError(f"the results have no column {name!r}", hint=hint)
 
 
 def register(app: typer.Typer) -> None:

@@ -76,7 +76,7 @@ def identify_command(
     else:
         lines = [
             f"query:                   {r.query}",
-            f"identifiable:            {'yes' if r.identifiable else 'no'} (by {r.by})",
+            f"identifiable:            {f'yes (by {r.by})' if r.identifiable else 'no'}",
             f"minimal adjustment sets: {_sets(r.minimal_adjustment_sets)}"
             + (" (the empty set: no adjustment needed)" if r.minimal_adjustment_sets == [[]] else ""),
             f"front-door sets:         {_sets(r.frontdoor_sets)}",

@@ -49,6 +49,13 @@ def _progress_bar(total: int, label: str):
     return progress, lambda n: progress.advance(task, n)
 
 
+def _show_progress(option: bool | None) -> bool:
+    """``--progress``/``--no-progress``, else only when standard error is a terminal."""
+    if option is not None:
+        return option
+    return sys.stderr.isatty()
+
+
 def simulate(
     model: Path = typer.Argument(..., help="Model file: .yaml spec, .xmile/.stmx, or Vensim .mdl."),
     out: Path = typer.Option(..., "--out", "-o", help="Output file, .csv or .parquet."),
@@ -57,17 +64,45 @@ def simulate(
     sets: list[str] = typer.Option(
         [], "--set", help="NAME=VALUE: set a constant or a stock's initial value."
     ),
+    progress: bool | None = typer.Option(
+        None,
+        "--progress/--no-progress",
+        help="Say on standard error what is running and for how long (default: when it is a terminal).",
+    ),
 ) -> None:
     """Run one scenario; write time and every variable (name[element] for subscripted ones)."""
+    import time
+
     from stocks_flows.scenarios import parse_assignment, run_scenarios, single, write_table
     from tenor.app.kinds import read_model
 
     _engine(engine)
     settings = [parse_assignment(s) for s in sets]
     loaded = read_model(model, command="simulate")
-    run = run_scenarios(loaded, single(settings, scenario or "base"), engine=engine, scenario=scenario)
+    table = single(settings, scenario or "base")
+    started = time.monotonic()
+    if _show_progress(progress):
+        from rich.console import Console
+
+        steps = round((loaded.time.stop - loaded.time.start) / loaded.time.dt)
+        what = f"simulating {model.name}: {steps:,} steps of {loaded.time.dt:g} {loaded.time.unit}, {engine} engine"
+        console = Console(stderr=True)
+        if console.is_terminal:
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            columns = (SpinnerColumn(), TextColumn(what.replace("[", "\\[")), TimeElapsedColumn())
+            with Progress(*columns, console=console, transient=True) as bar:
+                bar.add_task("simulate", total=None)
+                run = run_scenarios(loaded, table, engine=engine, scenario=scenario)
+        else:
+            print(what + " ...", file=sys.stderr, flush=True)
+            run = run_scenarios(loaded, table, engine=engine, scenario=scenario)
+        took = f" in {time.monotonic() - started:.1f} s"
+    else:
+        run = run_scenarios(loaded, table, engine=engine, scenario=scenario)
+        took = ""
     write_table(run.frame(0), out, inputs=[model])
-    print(f"wrote {out} ({len(run.time)} rows, {len(run.variables)} variables)", file=sys.stderr)
+    print(f"wrote {out} ({len(run.time)} rows, {len(run.variables)} variables){took}", file=sys.stderr)
 
 
 def sweep(
