@@ -312,7 +312,7 @@ def draw_cld(
         )
         small = f'<BR/><FONT POINT-SIZE="{style.FONT_SIZE - 2}" COLOR="{colour}">'
         lines = [f"{_LOOP_GLYPH} {loop.id}"]
-        caption = loop.label or (loop_name(structure, loop.id) if named else None)
+        caption = loop.label or (loop_name(structure, loop.id, limit=8 if len(chosen) <= 3 else 3) if named else None)
         if caption:
             for line in style.wrap_label(caption, 26).split("\n"):
                 text += f"{small}{html_escape(line)}</FONT>"
