@@ -161,7 +161,7 @@ def paths(
     given: list[str] | None = typer.Option(None, "--given", help="Conditioning node(s); repeat or comma-separate."),
     max_paths: int = typer.Option(10_000, "--max-paths", help="Stop after this many paths."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-    fmt: InputFormat | None = typer.Option(None, "--format", help="Input format when the extension does not say."),
+    fmt: InputFormat | None = typer.Option(None, "--format", help="yaml or dagitty (default: from the content)."),
 ) -> None:
     """Every path between two nodes, marked causal or back-door, open or blocked given a set."""
     from causal.graph import build_graph
@@ -189,7 +189,7 @@ def dsep(
     y: list[str] = typer.Option(..., "--y", help="Second node set."),
     given: list[str] | None = typer.Option(None, "--given", help="Conditioning set."),
     as_json: bool = typer.Option(False, "--json", help='Print {"separated": true|false}.'),
-    fmt: InputFormat | None = typer.Option(None, "--format", help="Input format when the extension does not say."),
+    fmt: InputFormat | None = typer.Option(None, "--format", help="yaml or dagitty (default: from the content)."),
 ) -> None:
     """Whether X and Y are d-separated given a set (latent confounders included)."""
     from causal.graph import build_graph
@@ -210,7 +210,7 @@ def convert(
     graph: str = typer.Argument(..., help=GRAPH_HELP),
     to: OutputFormat = typer.Option(..., "--to", help="dagitty, dot, mermaid, json (node-link) or yaml."),
     out: str | None = typer.Option(None, "--out", help="Output file (default: standard output)."),
-    fmt: InputFormat | None = typer.Option(None, "--format", help="Input format when the extension does not say."),
+    fmt: InputFormat | None = typer.Option(None, "--format", help="yaml or dagitty (default: from the content)."),
 ) -> None:
     """Convert a graph to dagitty, DOT, Mermaid, node-link JSON or tenor YAML."""
     from causal.formats.dagitty import generate_dagitty
