@@ -205,3 +205,16 @@ def test_check_source_refuses_a_diagram_structure(tmp_path):
     path.write_text('{"stock_flow": {"stocks": [], "flows": []}}')
     with pytest.raises(SpecError, match="tenor draw"):
         check_source(read_source(path))
+
+
+def test_a_spec_with_only_a_name_is_not_yet_a_spec(tmp_path, capsys):
+    path = tmp_path / "draft.yaml"
+    path.write_text("name: draft\ndescription: to be written\n")
+    code, _, err = run(capsys, "check", path)
+    assert code == 2 and f"{path}:1: the file has only description, name" in err
+
+
+def test_more_kinds_by_content(tmp_path):
+    assert detect_kind('{"nodes": {"x": {}, "y": {}}, "edges": {"x -> y": {}}}') == FileKind.CAUSAL_SPEC
+    vensim = (DATA / "teacup.mdl").read_text().replace("{UTF-8}\n", "")
+    assert detect_kind(vensim) == FileKind.VENSIM
