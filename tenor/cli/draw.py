@@ -124,6 +124,8 @@ def draw(
 
             structures = load_structures(source)
             loop_structure, flow_structure = structures.causal_loops, structures.stock_flow
+            if kind is None and flow_structure is None:
+                chosen = "cld"  # the default follows what the structure file holds
         else:
             from diagrams.from_model import causal_loop_structure, stock_flow_structure
             from tenor.app.kinds import load_model

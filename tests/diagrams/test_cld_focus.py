@@ -192,3 +192,14 @@ def test_cli_focus_errors(capsys, tmp_path):
     assert "add --kind cld" in capsys.readouterr().err
     assert main(["draw", STOCKS, "--kind", "cld", "--depth", "2", "--out", out]) == 2
     assert "--depth goes with --around" in capsys.readouterr().err
+
+
+@needs_dot
+def test_a_structure_file_with_loops_only_is_drawn_as_a_cld(tmp_path):
+    import json
+
+    path = tmp_path / "loops.json"
+    path.write_text(json.dumps({"causal_loops": ring_with_chords().to_dict()}))
+    out = tmp_path / "loops.svg"
+    assert main(["draw", str(path), "--out", str(out)]) == 0
+    assert "n_loop_R1" in parse_svg(out.read_bytes())
