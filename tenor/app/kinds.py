@@ -189,14 +189,14 @@ def _recognise(text: str, file: str) -> tuple[FileKind, Document | None]:
     try:
         doc = parse_yaml(text, file=file)
     except SpecError:
-        if _VENSIM.search(text):
+        if _VENSIM.search(text[:20_000]):
             return FileKind.VENSIM, None
         raise
     if doc.data is None:
         raise _empty(file)
     if isinstance(doc.data, dict):
         return _yaml_kind(doc.data, file), doc
-    if _VENSIM.search(text):
+    if _VENSIM.search(text[:20_000]):
         return FileKind.VENSIM, None
     raise SpecError("cannot tell what this file is", file=file, line=1, hint=_UNKNOWN_HINT)
 
