@@ -22,7 +22,17 @@ dashed and grey). Drawn without an element, every link is whole.
 
 The layout is Graphviz ``neato`` (a spring model), which draws loops as
 rings; each loop marker is tied by invisible springs to the loop's variables
-so that it settles inside the ring.
+so that it settles inside the ring, then is pushed clear of the variables and
+of the other markers, so that no two labels overlap. A marker names its loop
+by its variables (in full in its tooltip). Every mark is explained in the
+legend: ``+``, ``−`` and ``?`` (sign unknown), ``R``, ``B`` and ``U`` (a loop
+of unknown polarity), ``||``, boxes for stocks, broken links.
+
+A whole model can have dozens of loops; :func:`focus` keeps a readable part
+of it: the named loops (``loops=["R3", "B9"]``), or what lies around one
+variable (``around="usdjpy"``: the loops through it; with ``depth=N``, every
+variable within ``N`` links of it and the loops among them). Without a
+choice, a diagram with many loops marks only those of known polarity.
 
 Examples
 --------
@@ -56,9 +66,117 @@ from diagrams.structures import CausalLoopStructure
 from tenor.errors import GraphError
 from tenor.specfile import did_you_mean
 
-__all__ = ["cld_dot", "cld_mermaid", "draw_cld"]
+__all__ = ["MAX_MARKED", "cld_dot", "cld_mermaid", "draw_cld", "focus", "loop_name"]
 
 _LOOP_GLYPH = "↻"
+
+MAX_MARKED = 12
+"""Above this many loops, a diagram drawn without a choice of loops marks only those of known polarity."""
+
+_NAMED = 8
+"""Up to this many markers, each names its loop by its variables under its id."""
+
+
+def loop_name(structure: CausalLoopStructure, loop_id: str, *, limit: int = 3) -> str:
+    """A loop named by its variables: ``long yield → dollar → usdjpy → … (8)``.
+
+    >>> from diagrams.structures import CausalLoopStructure, Link, Loop, Variable
+    >>> s = CausalLoopStructure([Variable("a"), Variable("b_c")], [Link("a", "b_c", "+"), Link("b_c", "a", "-")],
+    ...                         [Loop("B1", ("a", "b_c"))])
+    >>> loop_name(s, "B1")
+    'a → b c'
+    """
+    loop = next(lp for lp in structure.loops if lp.id == loop_id)
+    names = [structure.variable(v).text for v in loop.variables]
+    if len(names) > limit:
+        return " → ".join(names[:limit]) + f" → … ({len(names)})"
+    return " → ".join(names)
+
+
+def _known(what: str, names: Iterable[str], known: list[str]) -> None:
+    for name in names:
+        if name not in known:
+            close = did_you_mean(name, known)
+            raise GraphError(
+                f"unknown {what} {name!r}",
+                hint=(f"did you mean {close!r}? " if close else "") + f"{what}s: " + (", ".join(known) or "none"),
+            )
+
+
+def focus(
+    structure: CausalLoopStructure,
+    *,
+    around: str | Iterable[str] | None = None,
+    depth: int | None = None,
+    loops: Iterable[str] | None = None,
+) -> CausalLoopStructure:
+    """The part of a causal-loop structure to draw: the named loops, or what lies around variables.
+
+    ``loops`` keeps those loops, their variables and their links. ``around``
+    keeps the loops through these variables (with ``loops``, only the named
+    ones among them); with ``depth``, it keeps instead every variable within
+    ``depth`` links of them (either way along a link), the links among those,
+    and the loops that lie wholly inside.
+
+    Raises
+    ------
+    GraphError
+        On an unknown variable or loop id (with a did-you-mean), or a ``depth`` below 1.
+
+    Examples
+    --------
+    >>> from diagrams.structures import CausalLoopStructure, Link, Loop, Variable
+    >>> s = CausalLoopStructure(
+    ...     [Variable(n) for n in "abcd"],
+    ...     [Link("a", "b", "+"), Link("b", "a", "-"), Link("b", "c", "+"), Link("c", "d", "+"),
+    ...      Link("d", "c", "+")],
+    ...     [Loop("B1", ("a", "b")), Loop("R1", ("c", "d"))])
+    >>> [lp.id for lp in focus(s, around="a").loops], [v.name for v in focus(s, loops=["R1"]).variables]
+    (['B1'], ['c', 'd'])
+    >>> sorted(v.name for v in focus(s, around="a", depth=2).variables)
+    ['a', 'b', 'c']
+    """
+    import networkx as nx
+
+    chosen = list(structure.loops)
+    if loops is not None:
+        wanted = list(loops)
+        _known("loop", wanted, [lp.id for lp in structure.loops])
+        chosen = [lp for lp in chosen if lp.id in wanted]
+    names = [v.name for v in structure.variables]
+    keep: set[str]
+    if around is not None:
+        centre = [around] if isinstance(around, str) else list(around)
+        _known("variable", centre, names)
+        if depth is not None:
+            if depth < 1:
+                raise GraphError(f"depth must be 1 or more, got {depth}", hint="e.g. --depth 2")
+            graph = nx.Graph([(lk.cause, lk.effect) for lk in structure.links])
+            graph.add_nodes_from(names)
+            keep = set()
+            for c in centre:
+                keep |= set(nx.single_source_shortest_path_length(graph, c, cutoff=depth))
+            chosen = [lp for lp in chosen if set(lp.variables) <= keep]
+            links = [lk for lk in structure.links if lk.cause in keep and lk.effect in keep]
+        else:
+            chosen = [lp for lp in chosen if set(centre) & set(lp.variables)]
+            keep = set(centre) | {v for lp in chosen for v in lp.variables}
+            on_loops = {pair for lp in chosen for pair in lp.links()}
+            links = [lk for lk in structure.links if (lk.cause, lk.effect) in on_loops]
+    elif loops is not None:
+        keep = {v for lp in chosen for v in lp.variables}
+        on_loops = {pair for lp in chosen for pair in lp.links()}
+        links = [lk for lk in structure.links if (lk.cause, lk.effect) in on_loops]
+    else:
+        return structure
+    return CausalLoopStructure(
+        tuple(v for v in structure.variables if v.name in keep),
+        tuple(links),
+        tuple(chosen),
+        dimension=structure.dimension,
+        title=structure.title,
+        elements=structure.elements,
+    )
 
 
 def draw_cld(
@@ -71,10 +189,13 @@ def draw_cld(
 ) -> Diagram:
     """A :class:`~diagrams.scene.Diagram` of a causal-loop structure, drawn at ``element`` (or whole).
 
-    ``loops`` picks the loops that get a marker (default: all). With ``pin``
-    and Graphviz installed, the variables are laid out first, each loop
-    marker is placed at the centre of its loop, and every node is pinned
-    (``pos="x,y!"``), so the DOT source renders the same picture anywhere.
+    ``loops`` picks the loops that get a marker (default: all, or only those
+    of known polarity when there are more than :data:`MAX_MARKED`; the legend
+    says how many are left unmarked). With ``pin`` and Graphviz installed,
+    the variables are laid out first, each loop marker is placed at the
+    centre of its loop and pushed clear of the variables and of the other
+    markers, and every node is pinned (``pos="x,y!"``), so the DOT source
+    renders the same picture anywhere.
 
     Raises
     ------
@@ -83,10 +204,15 @@ def draw_cld(
         structure's declared ``elements``.
     """
     known_loops = [lp.id for lp in structure.loops]
-    chosen = known_loops if loops is None else list(loops)
-    for loop_id in chosen:
-        if loop_id not in known_loops:
-            raise GraphError(f"unknown loop {loop_id!r}", hint="loops: " + (", ".join(known_loops) or "none"))
+    if loops is not None:
+        chosen = list(loops)
+        _known("loop", chosen, known_loops)
+    elif len(known_loops) > MAX_MARKED:
+        chosen = [lp.id for lp in structure.loops if lp.polarity in ("R", "B")]
+    else:
+        chosen = known_loops
+    unmarked = len(known_loops) - len(set(chosen))
+    named = len(chosen) <= _NAMED
     if element is not None and structure.elements and element not in structure.elements:
         close = did_you_mean(element, structure.elements)
         raise GraphError(
@@ -171,6 +297,7 @@ def draw_cld(
 
     any_open = False
     markers: dict[str, tuple[str, ...]] = {}
+    sizes: dict[str, tuple[float, float]] = {}
     for loop in structure.loops:
         if loop.id not in chosen:
             continue
@@ -184,10 +311,16 @@ def draw_cld(
             f'<FONT POINT-SIZE="{style.FONT_SIZE + 5}" COLOR="{colour}"><B>{_LOOP_GLYPH} {loop.id}</B></FONT>'
         )
         small = f'<BR/><FONT POINT-SIZE="{style.FONT_SIZE - 2}" COLOR="{colour}">'
-        if loop.label:
-            text += f"{small}{html_escape(loop.label)}</FONT>"
+        lines = [f"{_LOOP_GLYPH} {loop.id}"]
+        caption = loop.label or (loop_name(structure, loop.id, limit=8 if len(chosen) <= 3 else 3) if named else None)
+        if caption:
+            for line in style.wrap_label(caption, 26).split("\n"):
+                text += f"{small}{html_escape(line)}</FONT>"
+                lines.append(line)
         if open_here:
             text += f"{small}open at {html_escape(element or '')}</FONT>"
+            lines.append(f"open at {element}")
+        sizes[marker] = _text_size(lines, style.FONT_SIZE + 5, style.FONT_SIZE - 2)
         d.add_node(
             marker,
             Html(text),
@@ -195,6 +328,7 @@ def draw_cld(
             shape="plaintext",
             margin="0.02",
             fontcolor=colour,
+            tooltip=f"{loop.id}: " + " → ".join(structure.variable(v).text for v in loop.variables),
         )
         n = len(loop.variables)
         for var in loop.variables:
@@ -210,20 +344,45 @@ def draw_cld(
             fixed = {k: v for k, v in positions.items() if k not in markers}
             links = [(lk.cause, lk.effect) for lk in structure.links]
             placed: list[tuple[float, float]] = []
+            boxes = [(*fixed[v.name], *_variable_size(v.text, v.kind == "stock")) for v in structure.variables]
             for node in d.nodes:
                 if node.name in markers:
                     x, y = _marker_position(markers[node.name], fixed, links, placed)
+                    x, y = _clear_of((x, y), sizes[node.name], boxes)
+                    boxes.append((x, y, *sizes[node.name]))
                     placed.append((x, y))
                 else:
                     x, y = positions[node.name]
                 node.attrs["pos"] = f"{x:.3f},{y:.3f}!"
             d.graph_attrs.pop("overlap", None)
 
+    signs = {lk.polarity for lk in structure.links}
+    if "+" in signs:
+        d.legend.append(LegendEntry("same direction", style.EDGE_COLOUR, "text", "+"))
+    if "-" in signs:
+        d.legend.append(LegendEntry("opposite direction", style.EDGE_COLOUR, "text", style.sign_glyph("-")))
+    if "?" in signs:
+        d.legend.append(LegendEntry("sign unknown (not established, or it changes)", style.EDGE_COLOUR, "text", "?"))
+    if any(v.kind == "stock" for v in structure.variables):
+        d.legend.append(LegendEntry("stock", "#FFFFFF", "box"))
     polarities = {lp.polarity for lp in structure.loops if lp.id in chosen}
+    if polarities:
+        d.legend.append(LegendEntry("loop marker, inside its loop", style.EDGE_COLOUR, "text", _LOOP_GLYPH))
     if "R" in polarities:
         d.legend.append(LegendEntry("reinforcing loop", style.LOOP_COLOURS["R"], "text", "R"))
     if "B" in polarities:
         d.legend.append(LegendEntry("balancing loop", style.LOOP_COLOURS["B"], "text", "B"))
+    if "unknown" in polarities:
+        d.legend.append(LegendEntry("loop of unknown polarity", style.LOOP_COLOURS["unknown"], "text", "U"))
+    if unmarked:
+        d.legend.append(
+            LegendEntry(
+                f"{unmarked} more loop{'s' if unmarked > 1 else ''} not marked (tenor loops lists them)",
+                style.LOOP_COLOURS["unknown"],
+                "text",
+                "…",
+            )
+        )
     if any(lk.delay for lk in structure.links):
         d.legend.append(LegendEntry("delay", style.EDGE_COLOUR, "text", "||"))
     if element is not None and any(lk.is_cut(element) for lk in structure.links):
@@ -240,6 +399,49 @@ def cld_dot(structure: CausalLoopStructure, **options: object) -> str:
 def cld_mermaid(structure: CausalLoopStructure, **options: object) -> str:
     """Mermaid source of :func:`draw_cld` (same options; loop markers become nodes)."""
     return generate_mermaid(draw_cld(structure, **options))  # type: ignore[arg-type]
+
+
+def _text_size(lines: list[str], first: int, rest: int) -> tuple[float, float]:
+    """Half width and half height (inches) of a marker: its first line at ``first`` points, then ``rest``."""
+    width = max(0.62 * (first if i == 0 else rest) * len(line) for i, line in enumerate(lines)) / 72
+    height = 1.25 * (first + rest * (len(lines) - 1)) / 72
+    return width / 2 + 0.04, height / 2 + 0.03
+
+
+def _variable_size(text: str, stock: bool) -> tuple[float, float]:
+    """Half width and half height (inches) of a variable's label as drawn (wrapped at 16 characters)."""
+    lines = style.wrap_label(text, 16).split("\n")
+    half_w, half_h = _text_size(lines, style.FONT_SIZE + 1, style.FONT_SIZE + 1)
+    margin = 0.1 if stock else 0.06
+    return half_w + margin, half_h + margin
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> tuple[float, float]:
+    """How far two boxes ``(x, y, half width, half height)`` overlap along x and y (both > 0: they do)."""
+    return a[2] + b[2] - abs(a[0] - b[0]), a[3] + b[3] - abs(a[1] - b[1])
+
+
+def _clear_of(
+    centre: tuple[float, float], size: tuple[float, float], boxes: list[tuple[float, float, float, float]]
+) -> tuple[float, float]:
+    """The free spot nearest ``centre`` for a label of half size ``size``: rings of candidates around it,
+    step 0.08 inch, until one overlaps none of ``boxes`` (so a free spot is always found)."""
+    x0, y0 = centre
+
+    def free(x: float, y: float) -> bool:
+        return all(min(_overlap((x, y, *size), b)) <= 0 for b in boxes)
+
+    if free(x0, y0):
+        return round(x0, 3), round(y0, 3)
+    for ring in range(1, 400):
+        radius = 0.08 * ring
+        steps = max(8, int(2 * math.pi * radius / 0.08))
+        for k in range(steps):
+            angle = 2 * math.pi * k / steps
+            x, y = x0 + radius * math.cos(angle), y0 + radius * math.sin(angle)
+            if free(x, y):
+                return round(x, 3), round(y, 3)
+    return round(x0, 3), round(y0, 3)  # pragma: no cover - 32 inches around are full
 
 
 def _marker_position(

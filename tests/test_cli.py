@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 
 import pytest
@@ -156,3 +157,76 @@ def test_example_model_validates_against_its_schema(capsys):
     code, out, _ = run(["schema", "stocks_flows"], capsys)
     assert code == 0
     jsonschema.validate(read_yaml("examples/duration_trade/stocks.yaml").data, json.loads(out))
+
+
+# --- what a new user meets first ----------------------------------------------------------------
+
+TEACUP = "tests/data/stocks_flows/teacup.yaml"
+
+
+def test_version(capsys):
+    from importlib.metadata import version
+
+    code, out, _ = run(["--version"], capsys)
+    assert code == 0
+    assert out == f"tenor {version('tenor')}\n"
+    assert re.fullmatch(r"tenor \d+\.\d+\.\d+\n", out)
+
+
+def test_an_empty_spec_is_invalid_not_valid(tmp_path, capsys):
+    path = tmp_path / "causal.yaml"
+    path.write_text("")
+    code, out, err = run(["check", str(path)], capsys)
+    assert code == 2 and "valid" not in out
+    assert err.startswith(f"{path}:1: the file is empty")
+
+
+def test_not_identifiable_names_no_method(capsys, monkeypatch):
+    code, out, _ = run(
+        ["identify", "-", "--treatment", "X", "--outcome", "Y"],
+        capsys,
+        stdin="dag { X -> Y X <-> Y }",
+        monkeypatch=monkeypatch,
+    )
+    line = next(line for line in out.splitlines() if line.startswith("identifiable:"))
+    assert code == 0 and line.split() == ["identifiable:", "no"]
+
+
+def test_plot_a_misspelt_variable_gets_a_did_you_mean(tmp_path, capsys):
+    results = tmp_path / "run.csv"
+    assert run(["simulate", TEACUP, "--out", str(results)], capsys)[0] == 0
+    code, out, err = run(["plot", str(results), "--var", "teacup_temprature", "--out", str(tmp_path / "p.png")], capsys)
+    assert code == 2 and not out
+    assert "did you mean 'teacup_temperature'?" in err
+    assert "room_temperature" not in err  # no list of every column
+    assert not (tmp_path / "p.png").exists()
+
+
+def test_format_that_contradicts_the_suffix_is_refused(tmp_path, capsys):
+    out = tmp_path / "a.svg"
+    code, _, err = run(["draw", EXAMPLE, "--format", "png", "--out", str(out)], capsys)
+    assert code == 2 and not out.exists()
+    assert "--format png does not match the file name a.svg" in err and "a.png" in err
+    assert run(["draw", EXAMPLE, "--format", "svg", "--out", str(out)], capsys)[0] == 0
+    assert out.read_bytes().lstrip().startswith(b"<")
+
+
+def test_simulate_progress_goes_to_standard_error_only(tmp_path, capsys):
+    out = tmp_path / "run.csv"
+    code, stdout, err = run(["simulate", TEACUP, "--out", str(out), "--progress"], capsys)
+    assert code == 0 and stdout == ""
+    assert "simulating teacup.yaml: 240 steps of 0.125 minute, vector engine" in err
+    assert re.search(r"wrote .* in \d+\.\d s", err)
+    # not a terminal and not asked for: no progress
+    code, stdout, err = run(["simulate", TEACUP, "--out", str(out)], capsys)
+    assert code == 0 and stdout == "" and "simulating" not in err
+
+
+def test_draw_picks_the_drawing_for_the_file(tmp_path, capsys):
+    out = tmp_path / "model.dot"
+    assert run(["draw", TEACUP, "--out", str(out)], capsys)[0] == 0
+    assert "stock" in out.read_text()  # a stock-and-flow diagram
+    code, _, err = run(["draw", TEACUP, "--kind", "dag", "--out", str(out)], capsys)
+    assert code == 2 and "kinds that fit: --kind stockflow, --kind cld" in err
+    code, _, err = run(["draw", EXAMPLE, "--kind", "stockflow", "--out", str(out)], capsys)
+    assert code == 2 and "kinds that fit: --kind dag" in err

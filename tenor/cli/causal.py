@@ -33,11 +33,67 @@ def _nodes(values: list[str] | None) -> list[str]:
 
 
 def check_spec_file(source: str, fmt: str | None = None) -> dict:
-    """Validate a spec and evaluate its claims (and query expectations); a JSON-ready summary."""
-    from causal.claims import check_summary
-    from causal.load import read_graph_source
+    """Check a file of any kind: a spec's claims and expectations, a model's names, units, equations,
+    loops and scenarios; a JSON-ready summary (``kind`` says what the file is)."""
+    from tenor.app.kinds import check_source, read_source
 
-    return check_summary(read_graph_source(source, fmt), file=source)
+    return check_source(read_source(source, fmt))
+
+
+def _read_graph(source: str, fmt: InputFormat | None, command: str):
+    from tenor.app.kinds import read_causal
+
+    return read_causal(source, fmt.value if fmt else None, command=command)
+
+
+def print_model_check(summary: dict) -> None:
+    """The text form of a model's check: one line per aspect, loops and scenarios in short."""
+    from tenor.app.kinds import FileKind
+
+    console = out_console()
+    kind = FileKind(summary["kind"]).description
+    name = f" {summary['name']!r}" if summary.get("name") else ""
+    console.print(f"[bold]{summary['file']}[/]: {kind}{name}", highlight=False)
+    t = summary["time"]
+    console.print(
+        f"  time:       {t['start']:g} to {t['stop']:g} {t['unit']}, step {t['dt']:g} ({t['method']})",
+        highlight=False,
+    )
+    v = summary["variables"]
+    dims = "; ".join(f"{d} ({', '.join(e)})" for d, e in summary["dimensions"].items())
+    console.print(
+        f"  variables:  {v['stock']} stocks, {v['flow']} flows, {v['auxiliary']} auxiliaries, "
+        f"{v['constant']} constants, {summary['lookups']} lookups" + (f"; dimensions {dims}" if dims else ""),
+        highlight=False,
+    )
+    console.print(f"  references: ok ({summary['references']})", highlight=False)
+    u = summary["units"]
+    agree = "every equation agrees with them" if u["checked"] else "not checked for this format"
+    console.print(
+        f"  units:      {u['declared']} of {u['variables']} variables declare units; {agree}", highlight=False
+    )
+    console.print(f"  equations:  {summary['equations']} parse, with known functions only", highlight=False)
+    lp = summary["loops"]
+    console.print(
+        f"  loops:      {lp['count']} feedback loops: {lp['reinforcing']} reinforcing (R), "
+        f"{lp['balancing']} balancing (B), {lp['unknown']} of unknown polarity (U)"
+        + (" (enumeration capped)" if lp["capped"] else ""),
+        highlight=False,
+    )
+    shown = [item for item in lp["items"] if item["polarity"] in ("R", "B")][:12]
+    for item in shown:
+        console.print(f"    {item['id']:<4} {' -> '.join(item['variables'])}", highlight=False)
+    if lp["count"] > len(shown):
+        console.print(f"    ... {lp['count'] - len(shown)} more: tenor loops FILE lists them all", highlight=False)
+    console.print(f"  scenarios:  {len(summary['scenarios'])}", highlight=False)
+    for sc in summary["scenarios"]:
+        sets = [f"{k}={val:g}" for k, val in {**sc["constants"], **sc["initial"]}.items()]
+        sets += [f"lookup {k}" for k in sc["lookups"]] + [f"cut {c}" for c in sc["cuts"]]
+        desc = f" {sc['description']}" if sc.get("description") else ""
+        console.print(f"    {sc['name']}:{desc} ({', '.join(sets) or 'no changes'})", highlight=False)
+    for problem in summary["problems"]:
+        console.print(f"  [red]FAILS[/]  {problem}", highlight=False)
+    console.print("\nthe model is valid" + ("" if summary["ok"] else ", but its base run fails"), highlight=False)
 
 
 def print_check(summary: dict) -> None:
@@ -77,14 +133,22 @@ def print_check(summary: dict) -> None:
 
 
 def check(
-    spec: str = typer.Argument(..., help=GRAPH_HELP),
+    spec: str = typer.Argument(
+        ...,
+        metavar="FILE",
+        help="Any file tenor reads: a causal spec, dagitty, node-link JSON, a stock-and-flow spec, XMILE "
+        "or Vensim (what it is is read from its content); - reads standard input.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-    fmt: InputFormat | None = typer.Option(None, "--format", help="Input format when the extension does not say."),
+    fmt: InputFormat | None = typer.Option(None, "--format", help="Read a causal graph as yaml or dagitty."),
 ) -> int:
-    """Validate a spec and evaluate its claims: exit 0 all hold, 1 a claim fails, 2 invalid input."""
+    """Check any file: a spec's claims and expectations, a model's names, units, equations, loops and
+    scenarios. Exit 0 valid, 1 a claim or expectation fails, 2 invalid input."""
     summary = check_spec_file(spec, fmt.value if fmt else None)
     if as_json:
         emit_json(summary)
+    elif summary["kind"] in ("stock_flow_spec", "xmile", "vensim"):
+        print_model_check(summary)
     else:
         print_check(summary)
     raise typer.Exit(0 if summary["ok"] else 1)
@@ -97,14 +161,13 @@ def paths(
     given: list[str] | None = typer.Option(None, "--given", help="Conditioning node(s); repeat or comma-separate."),
     max_paths: int = typer.Option(10_000, "--max-paths", help="Stop after this many paths."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-    fmt: InputFormat | None = typer.Option(None, "--format", help="Input format when the extension does not say."),
+    fmt: InputFormat | None = typer.Option(None, "--format", help="yaml or dagitty (default: from the content)."),
 ) -> None:
     """Every path between two nodes, marked causal or back-door, open or blocked given a set."""
     from causal.graph import build_graph
-    from causal.load import read_graph_source
     from causal.paths import find_paths
 
-    spec = read_graph_source(graph, fmt.value if fmt else None)
+    spec = _read_graph(graph, fmt, "paths")
     result = find_paths(build_graph(spec), source, target, _nodes(given), max_paths=max_paths)
     if as_json:
         emit_json(result.to_dict())
@@ -126,14 +189,13 @@ def dsep(
     y: list[str] = typer.Option(..., "--y", help="Second node set."),
     given: list[str] | None = typer.Option(None, "--given", help="Conditioning set."),
     as_json: bool = typer.Option(False, "--json", help='Print {"separated": true|false}.'),
-    fmt: InputFormat | None = typer.Option(None, "--format", help="Input format when the extension does not say."),
+    fmt: InputFormat | None = typer.Option(None, "--format", help="yaml or dagitty (default: from the content)."),
 ) -> None:
     """Whether X and Y are d-separated given a set (latent confounders included)."""
     from causal.graph import build_graph
-    from causal.load import read_graph_source
     from causal.paths import is_d_separated
 
-    spec = read_graph_source(graph, fmt.value if fmt else None)
+    spec = _read_graph(graph, fmt, "dsep")
     xs, ys, zs = _nodes(x), _nodes(y), _nodes(given)
     separated = is_d_separated(build_graph(spec), xs, ys, zs)
     if as_json:
@@ -148,7 +210,7 @@ def convert(
     graph: str = typer.Argument(..., help=GRAPH_HELP),
     to: OutputFormat = typer.Option(..., "--to", help="dagitty, dot, mermaid, json (node-link) or yaml."),
     out: str | None = typer.Option(None, "--out", help="Output file (default: standard output)."),
-    fmt: InputFormat | None = typer.Option(None, "--format", help="Input format when the extension does not say."),
+    fmt: InputFormat | None = typer.Option(None, "--format", help="yaml or dagitty (default: from the content)."),
 ) -> None:
     """Convert a graph to dagitty, DOT, Mermaid, node-link JSON or tenor YAML."""
     from causal.formats.dagitty import generate_dagitty
@@ -156,12 +218,11 @@ def convert(
     from causal.formats.mermaid import generate_mermaid
     from causal.formats.node_link import generate_node_link
     from causal.formats.spec_yaml import generate_yaml
-    from causal.load import read_graph_source
     from tenor.output import check_not_input, write_text
 
     if out is not None:
         check_not_input(out, [graph])
-    spec = read_graph_source(graph, fmt.value if fmt else None)
+    spec = _read_graph(graph, fmt, "convert")
     writer = {
         OutputFormat.dagitty: generate_dagitty,
         OutputFormat.dot: generate_dot,

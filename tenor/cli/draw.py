@@ -1,9 +1,12 @@
 """``tenor draw`` and ``tenor plot``: diagrams of specs and models, plots of results.
 
-``tenor draw SPEC|MODEL --kind dag|cld|stockflow [--format F] --out FILE``
-draws a causal spec as a DAG, or a model as a causal-loop or stock-and-flow
-diagram; the format (svg, png, pdf, dot, mermaid) follows the suffix of
-``--out`` unless ``--format`` is given.
+``tenor draw FILE [--kind dag|cld|stockflow] [--format F] --out FILE``
+draws a causal graph as a DAG, or a model as a stock-and-flow (the default)
+or causal-loop diagram; what the file is is read from its content. A
+causal-loop diagram can be cut down to ``--loops R3,B9`` or to what lies
+``--around VAR`` (``--depth N``). The format (svg, png, pdf, dot, mermaid)
+follows the suffix of ``--out``; a ``--format`` the suffix contradicts is
+refused.
 
 ``tenor plot RESULTS --var NAME [--var ...] --out FILE.png`` plots a results
 table (CSV or Parquet with a ``time`` column, an optional ``scenario`` column
@@ -33,7 +36,7 @@ from tenor.errors import SpecError, TenorError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["DiagramFormat", "DiagramKind", "draw", "plot", "read_results", "register"]
+__all__ = ["DiagramFormat", "DiagramKind", "draw", "output_format", "plot", "read_results", "register"]
 
 
 class DiagramKind(StrEnum):
@@ -50,12 +53,26 @@ class DiagramFormat(StrEnum):
     mermaid = "mermaid"
 
 
+_KIND_NAMES = {"dag": "a DAG", "cld": "a causal-loop diagram", "stockflow": "a stock-and-flow diagram"}
+_NEEDS = {"dag": "a causal graph", "cld": "a stock-and-flow model", "stockflow": "a stock-and-flow model"}
+
+
+def _names(values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
 def draw(
-    source: Path = typer.Argument(..., help="A causal spec (.yaml) or a stock-and-flow model."),
+    source: Path = typer.Argument(
+        ..., help="A causal spec, dagitty or node-link file, or a stock-and-flow model (what it is is read from it)."
+    ),
     out: Path = typer.Option(..., "--out", "-o", help="Output file (.svg, .png, .pdf, .dot or .mmd)."),
-    kind: DiagramKind = typer.Option(DiagramKind.dag, "--kind", "-k", help="What to draw."),
+    kind: DiagramKind | None = typer.Option(
+        None, "--kind", "-k", help="What to draw (default: dag for a causal graph, stockflow for a model)."
+    ),
     format: DiagramFormat | None = typer.Option(
-        None, "--format", "-f", help="Output format (default: from the suffix of --out)."
+        None, "--format", "-f", help="Output format (default: from the suffix of --out, which must agree)."
     ),
     query: str | None = typer.Option(None, "--query", help="Highlight the paths of this query (DAG)."),
     adjust: list[str] | None = typer.Option(
@@ -65,33 +82,106 @@ def draw(
     element: str | None = typer.Option(
         None, "--element", "--tenor", help="Draw links cut at this element (e.g. bills) broken (CLD)."
     ),
+    around: str | None = typer.Option(
+        None, "--around", help="Only the loops through this variable (CLD); with --depth, its neighbourhood."
+    ),
+    depth: int | None = typer.Option(
+        None, "--depth", min=1, help="With --around: every variable within this many links, and their loops."
+    ),
+    loops: list[str] | None = typer.Option(
+        None, "--loops", help="Only these loops, e.g. R3,B9 (CLD; ids as tenor loops lists them)."
+    ),
     title: str | None = typer.Option(None, "--title", help="Title printed above the diagram."),
     dpi: int | None = typer.Option(None, "--dpi", min=30, max=1200, help="Resolution of PNG output."),
 ) -> None:
-    """Draw a causal spec or a model as a diagram."""
-    from diagrams.render import GraphvizMissingWarning, format_for, write_diagram
-    from diagrams.sources import diagram_from_file
+    """Draw a causal graph as a DAG, or a model as a stock-and-flow or causal-loop diagram."""
+    from diagrams.render import GraphvizMissingWarning, write_diagram
+    from tenor.app.kinds import FileKind, diagram_kinds, read_source
     from tenor.output import check_not_input
 
     check_not_input(out, [source])
-    fmt = format_for(out, format.value if format is not None else None)
-    adjust_set = None
-    if adjust is not None:
-        adjust_set = [a.strip() for item in adjust for a in item.split(",") if a.strip()]
-    diagram = diagram_from_file(
-        source,
-        kind.value,
-        element=element,
-        query=query,
-        adjust=adjust_set,
-        channels=channel or None,
-        title=title,
-    )
+    fmt = output_format(out, format.value if format is not None else None)
+    src = read_source(source)
+    fits = diagram_kinds(src.kind)
+    chosen = kind.value if kind is not None else fits[0]
+    if chosen not in fits:
+        raise SpecError(
+            f"for {_KIND_NAMES[chosen]} (--kind {chosen}) {_NEEDS[chosen]} is needed; this is {src.kind.description}",
+            file=str(source),
+            hint="kinds that fit: "
+            + ", ".join(f"--kind {k}" for k in fits)
+            + ("; tenor unroll writes a causal spec of a model" if src.kind.is_model else ""),
+        )
+    if chosen != "cld" and (around or depth or loops):
+        raise TenorError("--around, --depth and --loops choose part of a causal-loop diagram", hint="add --kind cld")
+    if depth is not None and around is None:
+        raise TenorError("--depth goes with --around", hint="e.g. --around usdjpy --depth 2")
+    if chosen == "dag":
+        from diagrams.dag import draw_dag
+        from tenor.app.kinds import load_causal
+
+        diagram = draw_dag(
+            load_causal(src, "draw"), query=query, adjust=_names(adjust), channels=channel or None, title=title
+        )
+    else:
+        if src.kind == FileKind.DIAGRAM_STRUCTURE:
+            from diagrams.sources import load_structures
+
+            structures = load_structures(source)
+            loop_structure, flow_structure = structures.causal_loops, structures.stock_flow
+            if kind is None and flow_structure is None:
+                chosen = "cld"  # the default follows what the structure file holds
+        else:
+            from diagrams.from_model import causal_loop_structure, stock_flow_structure
+            from tenor.app.kinds import load_model
+
+            model = load_model(src, "draw")
+            loop_structure = causal_loop_structure(model) if chosen == "cld" else None
+            flow_structure = stock_flow_structure(model) if chosen == "stockflow" else None
+        if chosen == "cld":
+            from diagrams.cld import draw_cld, focus
+
+            if loop_structure is None:
+                raise TenorError(f"{source} has no causal-loop structure", hint="draw it with --kind stockflow")
+            part = focus(loop_structure, around=around, depth=depth, loops=_names(loops))
+            diagram = draw_cld(part, element=element, title=title)
+        else:
+            from diagrams.stockflow import draw_stockflow
+
+            if flow_structure is None:
+                raise TenorError(f"{source} has no stock-and-flow structure", hint="draw it with --kind cld")
+            diagram = draw_stockflow(flow_structure, title=title)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", GraphvizMissingWarning)
         write_diagram(diagram, out, fmt, inputs=[source], dpi=dpi)
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
+
+
+_SUFFIX_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid"}
+
+
+def output_format(out: Path, format: str | None) -> str:
+    """The format to write: ``--format``, or the suffix of ``--out``; a format the suffix contradicts is refused.
+
+    >>> output_format(Path("a.svg"), None), output_format(Path("a.svg"), "svg")
+    ('svg', 'svg')
+    >>> output_format(Path("a.svg"), "png")
+    Traceback (most recent call last):
+    ...
+    tenor.errors.TenorError: --format png does not match the file name a.svg (an SVG name)
+      hint: name the file a.png, or drop --format (the format follows the suffix)
+    """
+    from diagrams.render import format_for
+
+    implied = _SUFFIX_FORMATS.get(out.suffix.lower())
+    if format is not None and implied is not None and implied != format:
+        wanted = {"mermaid": ".mmd"}.get(format, "." + format)
+        raise TenorError(
+            f"--format {format} does not match the file name {out.name} (an {implied.upper()} name)",
+            hint=f"name the file {out.stem}{wanted}, or drop --format (the format follows the suffix)",
+        )
+    return format_for(out, format)
 
 
 def read_results(path: Path) -> pd.DataFrame:
@@ -154,6 +244,7 @@ def plot(
             events.append((label or at, float(at)))
         except ValueError:
             raise TenorError(f"bad --event {item!r}", hint="write --event 'label=12.5'") from None
+    _check_columns(table, var)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         figure = _results_figure(table, var, bands, events, title)
@@ -194,6 +285,24 @@ def _results_figure(table: pd.DataFrame, var: list[str], bands: str | None, even
         qs = list(DEFAULT_PERCENTILES)
         return plot_fan(summarize_frame(table, var, qs), var, qs, events=events, title=title)
     return plot_scenarios(table, var, events=events, title=title)
+
+
+def _check_columns(table: pd.DataFrame, names: list[str]) -> None:
+    """Every --var names a column of the results, or one error with a did-you-mean (not the whole list)."""
+    from tenor.specfile import did_you_mean
+
+    columns = [str(c) for c in table.columns]
+    for name in names:
+        if name in columns:
+            continue
+        close = did_you_mean(name, columns)
+        if close is not None:
+            hint = f"did you mean {close!r}?"
+        elif len(columns) <= 12:
+            hint = "columns: " + ", ".join(columns)
+        else:
+            hint = f"the results have {len(columns)} columns, e.g. " + ", ".join(columns[:8]) + ", ..."
+        raise TenorError(f"the results have no column {name!r}", hint=hint)
 
 
 def register(app: typer.Typer) -> None:

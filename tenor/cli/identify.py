@@ -4,8 +4,10 @@
   reports whether ``P(y | do(x))`` is identifiable, the minimal adjustment
   sets, front-door sets, instruments, the estimand and the reason (exit 0;
   with ``--strict``, exit 1 when not identifiable);
-- ``tenor test-data SPEC DATA.csv [--alpha A] [--json]`` tests the graph's
-  implied conditional independences on data (exit 1 when one is rejected);
+- ``tenor test-data SPEC DATA.csv [--alpha A] [--correction C] [--json]``
+  tests the graph's implied conditional independences on data, the p-values
+  adjusted for testing them together (Holm by default; exit 1 when one is
+  rejected);
 - ``tenor simulate-data SPEC --n N --seed S --out data.csv`` simulates the
   linear model of the spec's gains (``--check`` also estimates each query and
   compares it with the path-product truth; exit 1 when one misses).
@@ -14,6 +16,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -23,11 +26,11 @@ from tenor.errors import SpecError
 __all__ = ["identify_command", "register", "simulate_data_command", "test_data_command"]
 
 
-def _load_graph(source: str, fmt: str | None):
+def _load_graph(source: str, fmt: str | None, command: str):
     from causal.graph import build_graph
-    from causal.load import read_graph_source
+    from tenor.app.kinds import read_causal
 
-    spec = read_graph_source(source, fmt)
+    spec = read_causal(source, fmt, command=command)
     return spec, build_graph(spec)
 
 
@@ -56,7 +59,7 @@ def identify_command(
     ),
     outcome: list[str] = typer.Option(..., "--outcome", "-o", help="Outcome node (repeat for several)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-    fmt: str | None = typer.Option(None, "--format", help="yaml or dagitty (default: from the file name)."),
+    fmt: str | None = typer.Option(None, "--format", help="yaml or dagitty (default: from the content)."),
     time_limit: float = typer.Option(10.0, "--time-limit", min=0.01, help="Seconds for listing sets."),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when the effect is not identifiable."),
     dowhy: bool = typer.Option(
@@ -66,14 +69,14 @@ def identify_command(
     """Is the effect of TREATMENT on OUTCOME identifiable, how, and why (not)?"""
     from causal.identify import identify
 
-    _, g = _load_graph(graph, fmt)
+    _, g = _load_graph(graph, fmt, "identify")
     r = identify(g, treatment, outcome, time_limit=time_limit, dowhy=dowhy)
     if as_json:
         print(json.dumps(r.to_dict(), indent=2, ensure_ascii=False))
     else:
         lines = [
             f"query:                   {r.query}",
-            f"identifiable:            {'yes' if r.identifiable else 'no'} (by {r.by})",
+            f"identifiable:            {f'yes (by {r.by})' if r.identifiable else 'no'}",
             f"minimal adjustment sets: {_sets(r.minimal_adjustment_sets)}"
             + (" (the empty set: no adjustment needed)" if r.minimal_adjustment_sets == [[]] else ""),
             f"front-door sets:         {_sets(r.frontdoor_sets)}",
@@ -103,6 +106,21 @@ def _read_csv(path: str):
         ) from None
 
 
+class Correction(StrEnum):
+    none = "none"
+    bonferroni = "bonferroni"
+    holm = "holm"
+    fdr = "fdr"
+
+
+_CORRECTION_NAMES = {
+    "none": "no correction",
+    "bonferroni": "Bonferroni's correction",
+    "holm": "Holm's correction",
+    "fdr": "Benjamini-Hochberg (false discovery rate)",
+}
+
+
 def test_data_command(
     spec_path: str = typer.Argument(..., metavar="SPEC", help="A tenor spec or a dagitty file."),
     data_path: str = typer.Argument(..., metavar="DATA.csv", help="One column per observed node."),
@@ -110,20 +128,26 @@ def test_data_command(
     basis: str = typer.Option(
         "missing-edge", "--basis", help="missing-edge (one per non-adjacent pair) or local-markov."
     ),
+    correction: Correction = typer.Option(
+        Correction.holm,
+        "--correction",
+        help="Correction for testing many implications at once: holm (default; family-wise error rate), "
+        "bonferroni, fdr (Benjamini-Hochberg false discovery rate) or none.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
-    fmt: str | None = typer.Option(None, "--format", help="yaml or dagitty (default: from the file name)."),
+    fmt: str | None = typer.Option(None, "--format", help="yaml or dagitty (default: from the content)."),
 ) -> int:
-    """Test the graph's implied conditional independences on data (Fisher z test)."""
+    """Test the graph's implied conditional independences on data (Fisher z test, p-values adjusted)."""
     from causal.implications import TEST_NAME, test_implications
 
-    _, g = _load_graph(spec_path, fmt)
+    _, g = _load_graph(spec_path, fmt, "test-data")
     data = _read_csv(data_path)
     try:
-        results = test_implications(g, data, alpha, basis)
+        results = test_implications(g, data, alpha, basis, correction.value)
     except SpecError as err:
         raise SpecError(err.message, file=data_path, hint=err.hint) from None
     failed = [r for r in results if r.rejected]
-    bonferroni = alpha / len(results) if results else alpha
+    raw = sum(1 for r in results if r.p_value < alpha)
     if as_json:
         print(
             json.dumps(
@@ -131,23 +155,32 @@ def test_data_command(
                     "test": TEST_NAME,
                     "basis": basis,
                     "alpha": alpha,
-                    "bonferroni_alpha": bonferroni,
+                    "correction": correction.value,
+                    "bonferroni_alpha": alpha / len(results) if results else alpha,
                     "implications": [r.to_dict() for r in results],
                     "rejected": len(failed),
+                    "rejected_unadjusted": raw,
                 },
                 indent=2,
                 ensure_ascii=False,
             )
         )
     else:
-        print(f"{len(results)} implied independences ({basis} basis), {TEST_NAME}, alpha = {alpha:g}")
+        name = _CORRECTION_NAMES[correction.value]
+        print(
+            f"{len(results)} implied independences ({basis} basis), {TEST_NAME}, alpha = {alpha:g}, "
+            f"p-values adjusted by {name}"
+        )
         for r in results:
             flag = "FAIL" if r.rejected else "ok  "
             print(
                 f"  {flag} {r.implication!s:<40} r = {r.partial_correlation:+.3f}  z = {r.statistic:+.2f}  "
-                f"p = {r.p_value:.3g}"
+                f"p = {r.p_value:.3g}  adjusted p = {r.p_adjusted:.3g}"
             )
-        print(f"{len(failed)} rejected at alpha = {alpha:g} (Bonferroni threshold {bonferroni:.3g})")
+        print(
+            f"{len(failed)} of {len(results)} rejected at alpha = {alpha:g} after {name} "
+            f"({raw} with p < {alpha:g} before adjusting)"
+        )
     return 1 if failed else 0
 
 
@@ -162,13 +195,13 @@ def simulate_data_command(
     check: bool = typer.Option(False, "--check", help="Estimate each query and compare with the truth."),
     tolerance: float = typer.Option(0.1, "--tolerance", help="Allowed |estimate - truth| / max(1, |truth|)."),
     as_json: bool = typer.Option(False, "--json", help="Print the check as JSON."),
-    fmt: str | None = typer.Option(None, "--format", help="yaml or dagitty (default: from the file name)."),
+    fmt: str | None = typer.Option(None, "--format", help="yaml or dagitty (default: from the content)."),
 ) -> int:
     """Simulate the spec's linear model; latent nodes are simulated and left out of the file."""
     from causal.scm import estimate_effect, simulate
     from tenor.output import write_text
 
-    spec, g = _load_graph(spec_path, fmt)
+    spec, g = _load_graph(spec_path, fmt, "simulate-data")
     data = simulate(g, n, seed, noise=noise)
     write_text(out, data.to_csv(index=False), inputs=[spec_path])
     if not check:

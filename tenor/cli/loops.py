@@ -25,11 +25,12 @@ from tenor.errors import TenorError
 __all__ = ["loops", "register", "unroll"]
 
 
-def _load(model: Path, scenario: str | None) -> tuple[Any, list[Any]]:
-    from stocks_flows.load import load_model, read_spec
+def _load(model: Path, scenario: str | None, command: str) -> tuple[Any, list[Any]]:
+    from stocks_flows.load import read_spec
     from stocks_flows.loops import cuts_from_spec
+    from tenor.app.kinds import read_model
 
-    loaded = load_model(model)
+    loaded = read_model(model, command=command)
     cuts: list[Any] = []
     if scenario is not None:
         loaded = loaded.with_scenario(scenario)
@@ -59,7 +60,7 @@ def loops(
     """List the feedback loops of a model: polarity (R/B) and loop gain, per element where subscripted."""
     from stocks_flows.loops import find_loops
 
-    loaded, cuts = _load(model, scenario)
+    loaded, cuts = _load(model, scenario, "loops")
     if by is not None and by not in loaded.dimensions:
         known = ", ".join(loaded.dimensions) or "none"
         raise TenorError(f"unknown dimension {by!r}", hint=f"dimensions of this model: {known}")
@@ -137,7 +138,7 @@ def unroll(
     from stocks_flows.unroll import unroll as unroll_model
     from tenor.output import write_text
 
-    loaded, cuts = _load(model, scenario)
+    loaded, cuts = _load(model, scenario, "unroll")
     spec = unroll_model(loaded, steps, report=find_loops(loaded, cuts=cuts))
     data = spec.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True)
     buffer = io.StringIO()

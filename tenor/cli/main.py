@@ -22,7 +22,7 @@ import typer
 
 from tenor.errors import TenorError
 
-__all__ = ["EXIT_ERROR", "EXIT_FAIL", "EXIT_INTERNAL", "EXIT_OK", "app", "main"]
+__all__ = ["EXIT_ERROR", "EXIT_FAIL", "EXIT_INTERNAL", "EXIT_OK", "app", "main", "version_text"]
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -39,8 +39,28 @@ app = typer.Typer(
 )
 
 
+def version_text() -> str:
+    """``tenor X.Y.Z``, the installed package's version (from its metadata)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"tenor {version('tenor')}"
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        return "tenor (version unknown: not installed)"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(version_text())
+        raise typer.Exit(EXIT_OK)
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(
+        False, "--version", "-V", callback=_show_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
     """Causal graphs and stock-and-flow models: check, analyse, simulate, draw."""
 
 

@@ -49,6 +49,13 @@ def _progress_bar(total: int, label: str):
     return progress, lambda n: progress.advance(task, n)
 
 
+def _show_progress(option: bool | None) -> bool:
+    """``--progress``/``--no-progress``, else only when standard error is a terminal."""
+    if option is not None:
+        return option
+    return sys.stderr.isatty()
+
+
 def simulate(
     model: Path = typer.Argument(..., help="Model file: .yaml spec, .xmile/.stmx, or Vensim .mdl."),
     out: Path = typer.Option(..., "--out", "-o", help="Output file, .csv or .parquet."),
@@ -60,23 +67,51 @@ def simulate(
     scenarios_file: Path | None = typer.Option(
         None, "--scenarios", help="A scenario file (e.g. from tenor calibrate --out) adding named scenarios."
     ),
+    progress: bool | None = typer.Option(
+        None,
+        "--progress/--no-progress",
+        help="Say on standard error what is running and for how long (default: when it is a terminal).",
+    ),
 ) -> None:
     """Run one scenario; write time and every variable (name[element] for subscripted ones)."""
-    from stocks_flows.load import load_model
+    import time
+
     from stocks_flows.scenarios import parse_assignment, run_scenarios, single, write_table
+    from tenor.app.kinds import read_model
 
     _engine(engine)
     settings = [parse_assignment(s) for s in sets]
-    loaded = load_model(model)
+    loaded = read_model(model, command="simulate")
     if scenarios_file is not None:
         from dataclasses import replace
 
         from stocks_flows.scenario_file import read_scenarios
 
         loaded = replace(loaded, scenarios={**loaded.scenarios, **read_scenarios(scenarios_file, loaded)})
-    run = run_scenarios(loaded, single(settings, scenario or "base"), engine=engine, scenario=scenario)
+    table = single(settings, scenario or "base")
+    started = time.monotonic()
+    if _show_progress(progress):
+        from rich.console import Console
+
+        steps = round((loaded.time.stop - loaded.time.start) / loaded.time.dt)
+        what = f"simulating {model.name}: {steps:,} steps of {loaded.time.dt:g} {loaded.time.unit}, {engine} engine"
+        console = Console(stderr=True)
+        if console.is_terminal:
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            columns = (SpinnerColumn(), TextColumn(what.replace("[", "\\[")), TimeElapsedColumn())
+            with Progress(*columns, console=console, transient=True) as bar:
+                bar.add_task("simulate", total=None)
+                run = run_scenarios(loaded, table, engine=engine, scenario=scenario)
+        else:
+            print(what + " ...", file=sys.stderr, flush=True)
+            run = run_scenarios(loaded, table, engine=engine, scenario=scenario)
+        took = f" in {time.monotonic() - started:.1f} s"
+    else:
+        run = run_scenarios(loaded, table, engine=engine, scenario=scenario)
+        took = ""
     write_table(run.frame(0), out, inputs=[model])
-    print(f"wrote {out} ({len(run.time)} rows, {len(run.variables)} variables)", file=sys.stderr)
+    print(f"wrote {out} ({len(run.time)} rows, {len(run.variables)} variables){took}", file=sys.stderr)
 
 
 def sweep(
@@ -112,8 +147,8 @@ def sweep(
 
     With --summary: one row per (time, variable) with the mean and percentiles over the scenarios.
     """
-    from stocks_flows.load import load_model
     from stocks_flows.scenarios import grid, parse_grid, run_scenarios, write_table
+    from tenor.app.kinds import read_model
 
     _engine(engine)
     if percentiles is not None and not summary:
@@ -134,7 +169,7 @@ def sweep(
         if design is not None or correlate:
             raise TenorError("--design and --correlate go with --sample, not with a grid", hint="remove them")
         table = grid([parse_grid(s) for s in sets])
-    loaded = load_model(model)
+    loaded = read_model(model, command="sweep")
     keep = [v.strip() for v in variables.split(",")] if variables else None
     at = _numbers(times, "--times") if times else None
     if len(table) >= 200 or engine == "pysd":
@@ -205,12 +240,12 @@ def export(
     out: Path | None = typer.Option(None, "--out", "-o", help="Output file (default: standard output)."),
 ) -> None:
     """Write a model in another format (XMILE 1.0, which PySD reads and runs)."""
-    from stocks_flows.load import load_model
     from stocks_flows.xmile import generate_xmile, write_xmile
+    from tenor.app.kinds import read_model
 
     if to.lower() != "xmile":
         raise TenorError(f"cannot export to {to!r}", hint="use --to xmile")
-    loaded = load_model(model)
+    loaded = read_model(model, command="export")
     if out is None:
         sys.stdout.write(generate_xmile(loaded))
         return

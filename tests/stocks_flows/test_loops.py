@@ -284,7 +284,7 @@ def test_cli_table_by_tenor(capsys):
         (["loops", "missing.yaml"], "file not found"),
         (["loops", str(INTERVENTION), "--by", "maturity"], "unknown dimension 'maturity'"),
         (["loops", str(INTERVENTION), "--scenario", "nope"], "unknown scenario"),
-        (["loops", "model.txt"], "unknown model file type"),
+        (["loops", "examples/duration_trade/causal.yaml"], "tenor loops needs a stock-and-flow model"),
     ],
 )
 def test_cli_bad_input_exits_2(args, message, capsys):
