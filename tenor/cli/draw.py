@@ -292,6 +292,8 @@ def _check_columns(table: pd.DataFrame, names: list[str]) -> None:
     from tenor.specfile import did_you_mean
 
     columns = [str(c) for c in table.columns]
+    if "variable" in table.columns and _percentile_columns(table):  # a sweep summary: one row per variable
+        columns = [str(v) for v in table["variable"].unique()]
     for name in names:
         if name in columns:
             continue
