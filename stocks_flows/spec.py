@@ -42,6 +42,7 @@ Examples
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import re
 from typing import Annotated, Any, Literal
@@ -60,6 +61,7 @@ __all__ = [
     "ScenarioSpec",
     "StockSpec",
     "TimeSpec",
+    "calendar_date",
     "json_schema",
 ]
 
@@ -98,9 +100,18 @@ class TimeSpec(_Spec):
     save_step: float | None = Field(None, gt=0, description="Time between saved rows (default: dt).")
     unit: str = Field("day", description="Time unit, e.g. day, month, year.")
     method: Literal["euler", "rk4"] = Field("euler", description="Integration method.")
+    start_date: datetime.date | None = Field(
+        None,
+        description="Calendar date (ISO, e.g. 2026-06-01) of the initial time, so that model times can be "
+        "reported as dates; needs a unit of day.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> TimeSpec:
+        if self.start_date is not None and self.unit not in ("day", "days"):
+            raise spec_value_error(
+                f"start_date needs time in days, not {self.unit!r}", "set unit: day or drop start_date"
+            )
         if self.stop <= self.start:
             raise spec_value_error(
                 f"stop ({self.stop:g}) must be after start ({self.start:g})", "make stop larger than start"
@@ -281,6 +292,13 @@ class ModelSpec(_Spec):
             if len(set(elements)) != len(elements):
                 raise spec_value_error(f"dimension {dim!r} lists an element twice", "remove the duplicate")
         return value
+
+
+def calendar_date(time: TimeSpec, t: float) -> datetime.date | None:
+    """The calendar date of model time ``t`` (days), or None when the spec gives no ``start_date``."""
+    if time.start_date is None:
+        return None
+    return time.start_date + datetime.timedelta(days=round(t - time.start))
 
 
 def json_schema() -> dict[str, Any]:
