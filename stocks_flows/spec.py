@@ -146,6 +146,28 @@ class ConstantSpec(_Variable):
     value: float | dict[str, float] = Field(description="The value, or element -> value.")
     source: str | None = Field(None, description=_SOURCE_DOC)
     assumption: str | None = Field(None, description=_ASSUMPTION_DOC)
+    range: tuple[float, float] | dict[str, tuple[float, float]] | None = Field(
+        None,
+        description="Plausible [low, high] (or element -> [low, high]) that uncertainty analyses sweep; "
+        "it must contain the value.",
+    )
+
+    @model_validator(mode="after")
+    def _check_range(self) -> ConstantSpec:
+        if self.range is None:
+            return self
+        values = self.value if isinstance(self.value, dict) else {"": self.value}
+        ranges = self.range if isinstance(self.range, dict) else dict.fromkeys(values, self.range)
+        for element, (low, high) in ranges.items():
+            if element not in values:
+                raise spec_value_error(f"range names element {element!r}, which has no value", "match value's elements")
+            if not low <= values[element] <= high:
+                where = f"[{element}]" if element else ""
+                raise spec_value_error(
+                    f"value{where} {values[element]:g} lies outside its range [{low:g}, {high:g}]",
+                    "widen the range or correct the value",
+                )
+        return self
 
 
 class StockSpec(_Variable):

@@ -45,3 +45,17 @@ def test_a_bad_start_date_is_located(change, says):
 def test_start_date_needs_days():
     with pytest.raises(SpecError, match="days"):
         parse_spec(MODEL.replace("unit: day", "unit: month"))
+
+
+def test_a_constant_may_declare_its_range():
+    spec = parse_spec(MODEL + "constants: {k: {value: 0.1, range: [0.05, 0.2]}}\n")
+    assert spec.constants["k"].range == (0.05, 0.2)
+    per = parse_spec(
+        MODEL + "dimensions: {t: [a, b]}\nconstants: {k: {dimensions: [t], value: {a: 1, b: 2}, range: {a: [0, 1]}}}\n"
+    )
+    assert per.constants["k"].range == {"a": (0.0, 1.0)}
+
+
+def test_a_value_outside_its_range_is_refused():
+    with pytest.raises(SpecError, match="outside its range"):
+        parse_spec(MODEL + "constants: {k: {value: 0.3, range: [0.05, 0.2]}}\n")
