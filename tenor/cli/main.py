@@ -45,7 +45,7 @@ def _root() -> None:
 
 
 # Command modules, each with a ``register(app)`` function.
-_COMMAND_MODULES = ["causal", "schema", "identify", "sd", "loops", "draw", "run"]
+_COMMAND_MODULES = ["causal", "schema", "identify", "sd", "loops", "draw", "run", "calibrate"]
 
 for _name in _COMMAND_MODULES:
     importlib.import_module(f"tenor.cli.{_name}").register(app)

@@ -57,6 +57,9 @@ def simulate(
     sets: list[str] = typer.Option(
         [], "--set", help="NAME=VALUE: set a constant or a stock's initial value."
     ),
+    scenarios_file: Path | None = typer.Option(
+        None, "--scenarios", help="A scenario file (e.g. from tenor calibrate --out) adding named scenarios."
+    ),
 ) -> None:
     """Run one scenario; write time and every variable (name[element] for subscripted ones)."""
     from stocks_flows.load import load_model
@@ -65,6 +68,12 @@ def simulate(
     _engine(engine)
     settings = [parse_assignment(s) for s in sets]
     loaded = load_model(model)
+    if scenarios_file is not None:
+        from dataclasses import replace
+
+        from stocks_flows.scenario_file import read_scenarios
+
+        loaded = replace(loaded, scenarios={**loaded.scenarios, **read_scenarios(scenarios_file, loaded)})
     run = run_scenarios(loaded, single(settings, scenario or "base"), engine=engine, scenario=scenario)
     write_table(run.frame(0), out, inputs=[model])
     print(f"wrote {out} ({len(run.time)} rows, {len(run.variables)} variables)", file=sys.stderr)
