@@ -6,7 +6,10 @@ days they happened (the ``replay_*`` slots), the desk and the rate checks
 switched off unless the episode is a rate check. All episodes of one fit run
 in one engine pass, every candidate parameter set as further scenarios.
 
-Three groups of constants are fitted, each to the episodes that inform it:
+Three groups of constants are fitted, each to the episodes that inform it (the
+single-episode series with the toolkit's :func:`stocks_flows.calibrate.calibrate`;
+the operation days, four episodes with one-sided bounds at once, with a
+vectorised differential evolution here):
 
 - ``drift_before_pivot`` (with the starting level): USDJPY from August 2025 to
   January 2026, with no operation (``data/usdjpy_levels.csv``);
@@ -462,7 +465,64 @@ def fit(
         ]
         for name in names
     }
-    return FitResult(fitted, sse, counter["n"], data, "differential evolution (scipy), seed %d" % seed)
+    method = (
+        f"vectorised differential evolution (scipy), seed {seed}, over several episodes at once with one-sided "
+        "bounds; 90% profile intervals (others held at the fit)"
+    )
+    return FitResult(fitted, sse, counter["n"], data, method)
+
+
+def fit_series(
+    model: Any,
+    episode: Episode,
+    bounds: dict[str, tuple[float, float]],
+    weights: dict[str, float],
+    *,
+    seed: int = 0,
+    max_evaluations: int = 400,
+) -> FitResult:
+    """Fit one episode's observed series with the toolkit's :func:`stocks_flows.calibrate.calibrate`.
+
+    The episode's settings become a scenario of a short copy of the model; its point observations
+    (levels, not bounds) become the data frame, one column per variable.
+    """
+    import pandas as pd
+
+    from stocks_flows.calibrate import calibrate
+    from stocks_flows.model import Scenario
+
+    short = _short(model, episode.stop, episode.dt)
+    short = replace(short, scenarios={**short.scenarios, "episode": Scenario("episode", constants=dict(episode.settings))})
+    rows: dict[float, dict[str, float]] = {}
+    used = []
+    for ob in episode.observations:
+        if ob.value is None or ob.variable not in short.variables:
+            continue
+        level = ob.value
+        if ob.change_from is not None:
+            level = episode.settings["usdjpy_start"] + ob.value if ob.change_from == 0.0 else None
+        if level is None:
+            continue
+        rows.setdefault(float(ob.day), {})[ob.variable] = float(level)
+        used.append(ob)
+    frame = pd.DataFrame([{"time": t, **v} for t, v in sorted(rows.items())])
+    cal = calibrate(short, frame, fit=bounds, scenario="episode", weights=weights, method="de", seed=seed,
+                    max_evaluations=max_evaluations)
+    fitted = {n: Fitted(f.value, f.low, f.high) for n, f in cal.fitted.items()}
+    data = {
+        name: [
+            {
+                "episode": episode.name,
+                "date": episode.date,
+                "source": episode.source,
+                "observations": [{k: v for k, v in vars(ob).items() if v is not None} for ob in used],
+                "weights": weights,
+            }
+        ]
+        for name in bounds
+    }
+    method = f"stocks_flows.calibrate (differential evolution, seed {seed}; {cal.interval_method} 95% intervals)"
+    return FitResult(fitted, float(cal.objective), int(cal.evaluations), data, method)
 
 
 GROUPS: dict[str, dict[str, tuple[float, float]]] = {
@@ -488,7 +548,13 @@ def calibrate_all(model: Any, seed: int = 0) -> dict[str, Any]:
     constants: dict[str, float] = {}
     current = model
     for group in ("drift", "impact", "unwind"):
-        result = fit(current, chosen[group], GROUPS[group], seed=seed)
+        if group == "drift":
+            result = fit_series(current, chosen[group][0], GROUPS[group], {"usdjpy": 1.0}, seed=seed)
+        elif group == "unwind":
+            result = fit_series(current, chosen[group][0], GROUPS[group], {"usdjpy": 1.0, "unwound_share": 100.0},
+                                seed=seed)
+        else:
+            result = fit(current, chosen[group], GROUPS[group], seed=seed)
         fits[group] = result
         for name, f in result.fitted.items():
             if name != "usdjpy_start":
