@@ -69,10 +69,28 @@ class Verdict:
 # --- the scenarios one world needs ----------------------------------------------------------------
 
 OUTPUTS = [
-    "usdjpy", "firepower", "market_firepower", "long_yield", "ust30y", "credibility", "credibility_target",
-    "breach", "unwound", "carry_term", "carry_demand", "termed_out_share", "intervention_rate",
-    "intervention_effect", "dollar", "accident_intensity", "expected_pivot", "pushing_out",
-    "first_illegible_while_pushed_out", "funding_stress", "check_effect", "holdings[bills]",
+    "usdjpy",
+    "firepower",
+    "market_firepower",
+    "long_yield",
+    "ust30y",
+    "credibility",
+    "credibility_target",
+    "breach",
+    "unwound",
+    "carry_term",
+    "carry_demand",
+    "termed_out_share",
+    "intervention_rate",
+    "intervention_effect",
+    "dollar",
+    "accident_intensity",
+    "expected_pivot",
+    "pushing_out",
+    "first_illegible_while_pushed_out",
+    "funding_stress",
+    "check_effect",
+    "holdings[bills]",
 ]
 
 EARLY = {"pivot_time": 149.0, "pivot_expected_start": 149.0}
@@ -97,7 +115,10 @@ def _world_scenarios(model: Any) -> dict[str, dict[str, float]]:
         for size in SIZES:
             for budget in BUDGETS:
                 runs[f"size[{mix},{size},{budget}]"] = {
-                    **EARLY, **changes, "operation_size": size, "firepower_initial": budget
+                    **EARLY,
+                    **changes,
+                    "operation_size": size,
+                    "firepower_initial": budget,
                 }
     return runs
 
@@ -276,8 +297,14 @@ def claim_1(ev: Evidence, w: World) -> Verdict:
         f"{sum(bool(r.holds) for r in spec)}/{len(spec)} causal-spec claims hold; the accident adds "
         f"{with_desk:.1f} bp to the long end mid-campaign, and {without:.1f} bp with the desk and the rate checks shut"
     )
-    return Verdict(1, "Two failure modes, two paths", holds, detail, "dag",
-                   {"accident_bp": with_desk, "accident_bp_no_desk": without})
+    return Verdict(
+        1,
+        "Two failure modes, two paths",
+        holds,
+        detail,
+        "dag",
+        {"accident_bp": with_desk, "accident_bp_no_desk": without},
+    )
 
 
 def _campaign(w: World, run: str) -> tuple[float, float, float]:
@@ -324,9 +351,21 @@ def claim_2(ev: Evidence, w: World) -> Verdict:
         f"{month:.1f} bp in its first month; peaks {peak:.1f} bp ({days:.0f} days after the shock) against "
         f"{fx_peak:.1f} bp ({fx_days:.0f} days after the first operation)"
     )
-    return Verdict(2, "Fig. 1: speed and magnitude", holds, detail, "fig1_channels",
-                   {"accident_week_bp": week, "campaign_month_bp": month, "accident_peak_bp": peak,
-                    "accident_days": days, "fx_peak_bp": fx_peak, "fx_days": fx_days})
+    return Verdict(
+        2,
+        "Fig. 1: speed and magnitude",
+        holds,
+        detail,
+        "fig1_channels",
+        {
+            "accident_week_bp": week,
+            "campaign_month_bp": month,
+            "accident_peak_bp": peak,
+            "accident_days": days,
+            "fx_peak_bp": fx_peak,
+            "fx_days": fx_days,
+        },
+    )
 
 
 def _give_back(w: World, run: str) -> float:
@@ -343,10 +382,17 @@ def claim_3(ev: Evidence, w: World) -> Verdict:
     holds = bills < 0.05 and coupons > 3 * bills
     detail = (
         f"yen given back through long-end yields and the dollar per yen bought: {bills:.3f} when bills are "
-        f"sold (the balancing loop dominates), {coupons:.3f} when notes and bonds are ({coupons / max(bills, 1e-12):.0f}x)"
+        f"sold (the balancing loop dominates), {coupons:.3f} when notes and bonds are "
+        f"({coupons / max(bills, 1e-12):.0f}x)"
     )
-    return Verdict(3, "The loop is cut at the tenor", holds, detail, "cld",
-                   {"give_back_bills": bills, "give_back_coupons": coupons})
+    return Verdict(
+        3,
+        "The loop is cut at the tenor",
+        holds,
+        detail,
+        "cld",
+        {"give_back_bills": bills, "give_back_coupons": coupons},
+    )
 
 
 def claim_4(ev: Evidence, w: World) -> Verdict:
@@ -364,8 +410,14 @@ def claim_4(ev: Evidence, w: World) -> Verdict:
         f"largest bill-tilted campaign lifts the long end by {bills_worst:.1f} bp, the smallest one in notes and "
         f"bonds by {long_least:.1f} bp"
     )
-    return Verdict(4, "Which segment, not how much", holds, detail, "sweep_mix_size",
-                   {"largest_bills_bp": bills_worst, "smallest_coupons_bp": long_least})
+    return Verdict(
+        4,
+        "Which segment, not how much",
+        holds,
+        detail,
+        "sweep_mix_size",
+        {"largest_bills_bp": bills_worst, "smallest_coupons_bp": long_least},
+    )
 
 
 def claim_5(ev: Evidence, w: World) -> Verdict:
@@ -403,8 +455,14 @@ def claim_6(ev: Evidence, w: World) -> Verdict:
         f"peak unwind JPY {peak_d:.1f}tn/day on demand vs {peak_t:.2f}tn/day termed out; 10%-90% of the "
         f"unwind in {spread_d:.1f} days vs {spread_t:.0f} days"
     )
-    return Verdict(6, "Fig. 2: demand vs term", holds, detail, "fig2_unwind",
-                   {"peak_ratio": peak_d / max(peak_t, 1e-12), "days_on_demand": spread_d, "days_termed": spread_t})
+    return Verdict(
+        6,
+        "Fig. 2: demand vs term",
+        holds,
+        detail,
+        "fig2_unwind",
+        {"peak_ratio": peak_d / max(peak_t, 1e-12), "days_on_demand": spread_d, "days_termed": spread_t},
+    )
 
 
 def claim_7(ev: Evidence, w: World) -> Verdict:
@@ -418,8 +476,14 @@ def claim_7(ev: Evidence, w: World) -> Verdict:
         f"by the end JPY {total_d:.1f}tn unwound on demand vs {total_t:.1f}tn termed out (book JPY {book:.0f}tn); "
         f"peak rates {ratio:.0f}x apart"
     )
-    return Verdict(7, "Termed out, not retired", holds, detail, "fig2_unwind",
-                   {"total_on_demand_tn": total_d, "total_termed_tn": total_t})
+    return Verdict(
+        7,
+        "Termed out, not retired",
+        holds,
+        detail,
+        "fig2_unwind",
+        {"total_on_demand_tn": total_d, "total_termed_tn": total_t},
+    )
 
 
 def claim_8(ev: Evidence, w: World) -> Verdict:
@@ -434,19 +498,28 @@ def claim_8(ev: Evidence, w: World) -> Verdict:
         f"the termed-out share of the carry book rises (10%-90%) over {rise:.0f} days of legible meetings and "
         f"falls (90%-10%) in {fall:.1f} days once the schedule breaks"
     )
-    return Verdict(8, "Fig. 3: the legibility cliff", holds, detail, "fig3_cliff",
-                   {"rise_days": rise, "fall_days": fall})
+    return Verdict(
+        8, "Fig. 3: the legibility cliff", holds, detail, "fig3_cliff", {"rise_days": rise, "fall_days": fall}
+    )
 
 
 def claim_9(ev: Evidence, w: World) -> Verdict:
     """The trigger is a conjunction: an illegible meeting and a pushed-out pivot, the meeting before the pivot."""
-    cases = {"neither": "base", "illegible meeting only": "illegible_meeting",
-             "pivot pushed out only": "pivot_pushed_out", "both": "illegible_and_pushed_out"}
+    cases = {
+        "neither": "base",
+        "illegible meeting only": "illegible_meeting",
+        "pivot pushed out only": "pivot_pushed_out",
+        "both": "illegible_and_pushed_out",
+    }
     meeting = w.setting("illegible_meeting", "illegible_meeting_time")
     outcome = {label: bool(meeting <= collapse_day(w, run) <= meeting + WINDOW) for label, run in cases.items()}
     before = meeting < w.setting("illegible_meeting", "pivot_time")
-    holds = before and outcome == {"neither": False, "illegible meeting only": False,
-                                   "pivot pushed out only": False, "both": True}
+    holds = before and outcome == {
+        "neither": False,
+        "illegible meeting only": False,
+        "pivot pushed out only": False,
+        "both": True,
+    }
     detail = f"collapse within {WINDOW:.0f} days of the meeting (day {meeting:.0f}, before the pivot): " + "; ".join(
         f"{label}: {'yes' if c else 'no'}" for label, c in outcome.items()
     )
@@ -455,8 +528,12 @@ def claim_9(ev: Evidence, w: World) -> Verdict:
 
 def claim_10(ev: Evidence, w: World) -> Verdict:
     """The race: a pivot before the firepower is seen to run out holds the defence; a later one does not."""
-    collapsed = np.array([np.isfinite(collapse_day(w, f"race[{i}]")) and
-                          collapse_day(w, f"race[{i}]") < p for i, p in enumerate(RACE_PIVOTS)])
+    collapsed = np.array(
+        [
+            np.isfinite(collapse_day(w, f"race[{i}]")) and collapse_day(w, f"race[{i}]") < p
+            for i, p in enumerate(RACE_PIVOTS)
+        ]
+    )
     out = exhaustion_day(w, "pivot_pushed_out")
     switch = int(np.argmax(collapsed)) if collapsed.any() else len(collapsed)
     monotone = bool(collapsed.any() and not collapsed[0] and collapsed[switch:].all() and not collapsed[:switch].any())
@@ -467,8 +544,14 @@ def claim_10(ev: Evidence, w: World) -> Verdict:
         f"the firepower runs out on day {out:.0f}; pivots up to day {last_safe:.0f} hold the defence, from day "
         f"{first_lost:.0f} on the schedule breaks before the pivot and the carry book runs"
     )
-    return Verdict(10, "The race", holds, detail, "race",
-                   {"exhaustion_day": out, "last_safe_pivot_day": last_safe, "first_lost_pivot_day": first_lost})
+    return Verdict(
+        10,
+        "The race",
+        holds,
+        detail,
+        "race",
+        {"exhaustion_day": out, "last_safe_pivot_day": last_safe, "first_lost_pivot_day": first_lost},
+    )
 
 
 def claim_11(ev: Evidence, w: World) -> Verdict:
@@ -503,14 +586,34 @@ def claim_12(ev: Evidence, w: World) -> Verdict:
         f"and {speed_error:.1f}x in speed for each; spending the whole budget in the bill-tilted mix lifts the "
         f"long end by {fx_peak:.1f} bp against {acc_peak:.1f} bp for one accident"
     )
-    return Verdict(12, "The consensus collapses both", holds, detail, "fig1_channels",
-                   {"one_channel_bp": one_size, "one_channel_bp_per_day": one_speed, "fx_peak_bp": fx_peak,
-                    "accident_peak_bp": acc_peak})
+    return Verdict(
+        12,
+        "The consensus collapses both",
+        holds,
+        detail,
+        "fig1_channels",
+        {
+            "one_channel_bp": one_size,
+            "one_channel_bp_per_day": one_speed,
+            "fx_peak_bp": fx_peak,
+            "accident_peak_bp": acc_peak,
+        },
+    )
 
 
 CLAIMS: list[Callable[[Evidence, World], Verdict]] = [
-    claim_1, claim_2, claim_3, claim_4, claim_5, claim_6,
-    claim_7, claim_8, claim_9, claim_10, claim_11, claim_12,
+    claim_1,
+    claim_2,
+    claim_3,
+    claim_4,
+    claim_5,
+    claim_6,
+    claim_7,
+    claim_8,
+    claim_9,
+    claim_10,
+    claim_11,
+    claim_12,
 ]
 
 # A perturbation (parameter, value) that must flip each claim, and one that must not.
@@ -619,10 +722,18 @@ def assess(ev: Evidence, samples: int = SAMPLES, seed: int = SEED) -> Assessment
     for i, claim in enumerate(CLAIMS):
         n = i + 1
         v_flip, v_hold = claim(ev, flipped[i]), claim(ev, kept[i])
-        flips[n] = {"parameter": FLIPS[n][0], "value": FLIPS[n][1], "flips": v_flip.holds != verdicts[i].holds,
-                    "detail": v_flip.detail}
-        holds[n] = {"parameter": HOLDS[n][0], "value": HOLDS[n][1], "holds": v_hold.holds == verdicts[i].holds,
-                    "detail": v_hold.detail}
+        flips[n] = {
+            "parameter": FLIPS[n][0],
+            "value": FLIPS[n][1],
+            "flips": v_flip.holds != verdicts[i].holds,
+            "detail": v_flip.detail,
+        }
+        holds[n] = {
+            "parameter": HOLDS[n][0],
+            "value": HOLDS[n][1],
+            "holds": v_hold.holds == verdicts[i].holds,
+            "detail": v_hold.detail,
+        }
     probability, failures = {}, {}
     for i, claim in enumerate(CLAIMS):
         results = []
@@ -650,23 +761,31 @@ def report_outputs(ev: Evidence) -> dict[str, Any]:
             if name in nuisance:
                 continue
             if nuisance:
-                entry["also_fitted"] = {k: {"value": v["value"], "low": v["low"], "high": v["high"],
-                                            "note": "USDJPY level of 14 Aug 2025, fitted with the drift"}
-                                        for k, v in nuisance.items()}
+                entry["also_fitted"] = {
+                    k: {
+                        "value": v["value"],
+                        "low": v["low"],
+                        "high": v["high"],
+                        "note": "USDJPY level of 14 Aug 2025, fitted with the drift",
+                    }
+                    for k, v in nuisance.items()
+                }
             calibration[name] = entry
     claims = []
     for v in found.verdicts:
         n = v.number
-        claims.append({
-            "id": n,
-            "title": v.title,
-            "holds": v.holds,
-            "probability": found.probability[n],
-            "flips_when": found.flips[n],
-            "holds_when": found.holds[n],
-            "detail": v.detail,
-            "figures": v.figures,
-        })
+        claims.append(
+            {
+                "id": n,
+                "title": v.title,
+                "holds": v.holds,
+                "probability": found.probability[n],
+                "flips_when": found.flips[n],
+                "holds_when": found.holds[n],
+                "detail": v.detail,
+                "figures": v.figures,
+            }
+        )
     extra = figures.extras(ev, found, replayed, calibration)
     return {"verdicts": found.verdicts, "claims": claims, "replay": replayed, "calibration": calibration, **extra}
 
@@ -677,5 +796,7 @@ if __name__ == "__main__":
         mark = "holds" if verdict.holds else "FAILS"
         n = verdict.number
         print(f"{n:>2}. {mark:<6} {verdict.title}: {verdict.detail}")
-        print(f"    flips when {found.flips[n]['parameter']}={found.flips[n]['value']}: {found.flips[n]['flips']}; "
-              f"holds when {found.holds[n]['parameter']}={found.holds[n]['value']}: {found.holds[n]['holds']}")
+        print(
+            f"    flips when {found.flips[n]['parameter']}={found.flips[n]['value']}: {found.flips[n]['flips']}; "
+            f"holds when {found.holds[n]['parameter']}={found.holds[n]['value']}: {found.holds[n]['holds']}"
+        )

@@ -41,7 +41,7 @@ def _date(model: Any, day: float) -> str:
 
 def _dates(model: Any, days: np.ndarray) -> list[Any]:
     start = model.spec.time.start_date
-    return [np.datetime64(start) + np.timedelta64(int(round(d * 24)), "h") for d in days]
+    return [np.datetime64(start) + np.timedelta64(round(float(d) * 24), "h") for d in days]
 
 
 def _figure(size: tuple[float, float] = (8.0, 4.2)) -> tuple[Any, Any]:
@@ -69,25 +69,42 @@ def outcome_table(ev: Any, world: Any) -> dict[str, Any]:
 
     rows = []
     model = ev.model
-    for name in ["base", "pivot_early", "pivot_pushed_out", "illegible_meeting", "illegible_and_pushed_out",
-                 "bills_only", "long_end", "jgb_accident"]:
+    for name in [
+        "base",
+        "pivot_early",
+        "pivot_pushed_out",
+        "illegible_meeting",
+        "illegible_and_pushed_out",
+        "bills_only",
+        "long_end",
+        "jgb_accident",
+    ]:
         f = world.frame(name)
         spent = f["firepower"][0] - f["firepower"][-1]
         out = exhaustion_day(world, name)
         broken = collapse_day(world, name)
-        rows.append([
-            SCENARIO_LABELS.get(name, name),
-            f"{f['usdjpy'].max():.1f}",
-            f"{spent:.1f}",
-            _date(model, out),
-            f"{f['long_yield'].max():.0f}",
-            f"{f['unwound'][-1]:.1f}",
-            _date(model, broken),
-        ])
+        rows.append(
+            [
+                SCENARIO_LABELS.get(name, name),
+                f"{f['usdjpy'].max():.1f}",
+                f"{spent:.1f}",
+                _date(model, out),
+                f"{f['long_yield'].max():.0f}",
+                f"{f['unwound'][-1]:.1f}",
+                _date(model, broken),
+            ]
+        )
     return {
         "title": "Scenario outcomes (calibrated model, 1 Jun 2026 to 23 Nov 2027)",
-        "header": ["scenario", "peak USDJPY", "JPY tn spent", "firepower exhausted", "peak long-end rise (bp)",
-                   "carry unwound (JPY tn)", "schedule breaks"],
+        "header": [
+            "scenario",
+            "peak USDJPY",
+            "JPY tn spent",
+            "firepower exhausted",
+            "peak long-end rise (bp)",
+            "carry unwound (JPY tn)",
+            "schedule breaks",
+        ],
         "rows": rows,
         "caption": "Each row is one scenario of stocks.yaml run with the fitted constants. 'Firepower exhausted' "
         "is the day the MOF's remaining budget falls below JPY 0.5tn; 'schedule breaks' is the day the carry "
@@ -121,8 +138,9 @@ def calibration_table(calibration: dict[str, Any]) -> dict[str, Any]:
     rows = []
     for name, entry in calibration.items():
         episodes = ", ".join(sorted({d["episode"] for d in entry["data"]}))
-        rows.append([name, f"{entry['value']:.3g}", f"{entry['low']:.3g}–{entry['high']:.3g}", episodes,
-                     entry["method"]])
+        rows.append(
+            [name, f"{entry['value']:.3g}", f"{entry['low']:.3g}–{entry['high']:.3g}", episodes, entry["method"]]
+        )
     return {
         "title": "Fitted constants",
         "header": ["constant", "value", "interval", "fitted to", "method"],
@@ -138,11 +156,16 @@ def claims_table(assessment: Any) -> dict[str, Any]:
     for v in assessment.verdicts:
         n = v.number
         f, h = assessment.flips[n], assessment.holds[n]
-        rows.append([
-            str(n), v.title, "holds" if v.holds else "FAILS", f"{assessment.probability[n]:.2f}",
-            f"{f['parameter']} = {f['value']:g} ({'flips' if f['flips'] else 'does NOT flip'})",
-            f"{h['parameter']} = {h['value']:g} ({'holds' if h['holds'] else 'does NOT hold'})",
-        ])
+        rows.append(
+            [
+                str(n),
+                v.title,
+                "holds" if v.holds else "FAILS",
+                f"{assessment.probability[n]:.2f}",
+                f"{f['parameter']} = {f['value']:g} ({'flips' if f['flips'] else 'does NOT flip'})",
+                f"{h['parameter']} = {h['value']:g} ({'holds' if h['holds'] else 'does NOT hold'})",
+            ]
+        )
     return {
         "title": "Claims: probability over the declared ranges, and the perturbations that test them",
         "header": ["#", "claim", "calibrated", "probability", "flips when", "still holds when"],
@@ -170,26 +193,58 @@ def change_my_mind(ev: Any, assessment: Any) -> dict[str, Any]:
             return "no turn within the ranges"
         return f"{x[~flag].max():.3g} (kept) / {x[flag].min():.3g} (lost)"
 
-    rows.append(["yen drift while the Fed holds (yen/day; Aug 2025-Jan 2026 fit: "
-                 f"{ev.model.variables['drift_before_pivot'].value:.3f})",
-                 "the race is lost before a 1 Jan 2027 pivot", split(drift, race_lost),
-                 f"{race_lost.mean():.0%} of draws"])
-    rows.append(["MOF budget still to spend (JPY tn)", "the race is lost before a 1 Jan 2027 pivot",
-                 split(-budget, race_lost).replace("-", ""), "monthly MOF release"])
+    rows.append(
+        [
+            "yen drift while the Fed holds (yen/day; Aug 2025-Jan 2026 fit: "
+            f"{ev.model.variables['drift_before_pivot'].value:.3f})",
+            "the race is lost before a 1 Jan 2027 pivot",
+            split(drift, race_lost),
+            f"{race_lost.mean():.0%} of draws",
+        ]
+    )
+    rows.append(
+        [
+            "MOF budget still to spend (JPY tn)",
+            "the race is lost before a 1 Jan 2027 pivot",
+            split(-budget, race_lost).replace("-", ""),
+            "monthly MOF release",
+        ]
+    )
     earliest = np.nanmin(np.where(np.isfinite(out), out, np.nan)) if np.isfinite(out).any() else math.inf
-    rows.append(["firepower exhausted (date)", "any pivot after this date + about two months loses the race",
-                 f"{_date(ev.model, float(np.nanmedian(np.where(np.isfinite(out), out, np.nan))))} median; "
-                 f"{_date(ev.model, earliest)} earliest", "MOF monthly release, reserve deposits"])
+    rows.append(
+        [
+            "firepower exhausted (date)",
+            "any pivot after this date + about two months loses the race",
+            f"{_date(ev.model, float(np.nanmedian(np.where(np.isfinite(out), out, np.nan))))} median; "
+            f"{_date(ev.model, earliest)} earliest",
+            "MOF monthly release, reserve deposits",
+        ]
+    )
     v = {x.number: x for x in assessment.verdicts}
-    rows.append(["a disorderly JGB session (30y JGB bp in a day)",
-                 "the accident channel fires (claims 2, 12)", "above about 40 bp (threshold of `disorder`); "
-                 "+25 bp (20 Jan 2026) did not", "JGB auctions: tail, bid-to-cover"])
-    rows.append(["long-end rise per JPY tn bought (bp)", "Japan is selling coupons, not bills (claim 3)",
-                 f"above {v[3].figures.get('give_back_coupons', 0) / 2:.2f} yen given back per yen bought",
-                 "30y UST on operation days"])
-    rows.append(["an illegible BOJ meeting while the expected pivot moves out",
-                 "term deposit becomes demand deposit within sessions (claims 8, 9)",
-                 "credibility below about 0.15 after the meeting", "the indicator series below"])
+    rows.append(
+        [
+            "a disorderly JGB session (30y JGB bp in a day)",
+            "the accident channel fires (claims 2, 12)",
+            "above about 40 bp (threshold of `disorder`); +25 bp (20 Jan 2026) did not",
+            "JGB auctions: tail, bid-to-cover",
+        ]
+    )
+    rows.append(
+        [
+            "long-end rise per JPY tn bought (bp)",
+            "Japan is selling coupons, not bills (claim 3)",
+            f"above {v[3].figures.get('give_back_coupons', 0) / 2:.2f} yen given back per yen bought",
+            "30y UST on operation days",
+        ]
+    )
+    rows.append(
+        [
+            "an illegible BOJ meeting while the expected pivot moves out",
+            "term deposit becomes demand deposit within sessions (claims 8, 9)",
+            "credibility below about 0.15 after the meeting",
+            "the indicator series below",
+        ]
+    )
     return {
         "title": "What would change my mind",
         "header": ["observable", "would mean", "threshold", "where to watch"],
@@ -215,12 +270,15 @@ def fig_channels(ev: Any, world: Any) -> Any:
     fig, ax = _figure((7.5, 4.2))
     peak, days, _, _ = _accident(world)
     _, fx_peak, fx_days = _campaign(world, "pivot_early")
-    points = [("Intervention campaign\n(bill-tilted, all firepower)", fx_days, fx_peak, "#1f77b4"),
-              ("JGB liquidity accident", days, peak, "#d62728")]
+    points = [
+        ("Intervention campaign\n(bill-tilted, all firepower)", fx_days, fx_peak, "#1f77b4"),
+        ("JGB liquidity accident", days, peak, "#d62728"),
+    ]
     for label, d, p, colour in points:
         ax.scatter([d], [p], s=120, color=colour, zorder=3)
-        ax.annotate(f"{label}\n{p:.1f} bp in {d:.0f} days", (d, p), xytext=(10, 8), textcoords="offset points",
-                    fontsize=9)
+        ax.annotate(
+            f"{label}\n{p:.1f} bp in {d:.0f} days", (d, p), xytext=(10, 8), textcoords="offset points", fontsize=9
+        )
     ax.set_xscale("log")
     ax.set_xlim(0.5, 400)
     ax.set_ylim(0, max(peak, fx_peak) * 1.5)
@@ -235,8 +293,9 @@ def fig_unwind(ev: Any, world: Any) -> Any:
     t = np.asarray(world.time)
     keep = (t >= 40) & (t <= 240)
     for name, colour in (("on_demand_run", "#d62728"), ("termed_out_run", "#1f77b4")):
-        ax.plot(_dates(ev.model, t[keep]), world.frame(name)["unwound"][keep], color=colour,
-                label=SCENARIO_LABELS[name])
+        ax.plot(
+            _dates(ev.model, t[keep]), world.frame(name)["unwound"][keep], color=colour, label=SCENARIO_LABELS[name]
+        )
     ax.axvline(_dates(ev.model, np.array([60.0]))[0], color="grey", linestyle=":", linewidth=1)
     ax.text(_dates(ev.model, np.array([62.0]))[0], 2, "conviction breaks (31 Jul 2026)", fontsize=8, color="grey")
     ax.set_ylabel("cumulative carry unwound (JPY tn)")
@@ -255,8 +314,14 @@ def fig_cliff(ev: Any, world: Any) -> Any:
     f = world.frame("illegible_and_pushed_out")
     i = int(np.searchsorted(world.time, 90.0))
     ax.scatter([f["termed_out_share"][i]], [f["credibility"][i]], color="#d62728", marker="v", zorder=3)
-    ax.annotate("illegible meeting\n(30 Aug 2026)", (f["termed_out_share"][i], f["credibility"][i]),
-                xytext=(12, -28), textcoords="offset points", fontsize=8, color="#d62728")
+    ax.annotate(
+        "illegible meeting\n(30 Aug 2026)",
+        (f["termed_out_share"][i], f["credibility"][i]),
+        xytext=(12, -28),
+        textcoords="offset points",
+        fontsize=8,
+        color="#d62728",
+    )
     ax.set_xlabel("liability state: share of the carry book termed out")
     ax.set_ylabel("BOJ rate-path credibility (0-1)")
     ax.legend(loc="upper left", frameon=False, fontsize=8)
@@ -270,8 +335,12 @@ def fig_fans(ev: Any, assessment: Any) -> Any:
     worlds = assessment.sample_worlds
     central = assessment.central
     t = np.asarray(central.time)
-    panels = [("usdjpy", "USDJPY (yen per dollar)"), ("firepower", "MOF firepower left (JPY tn)"),
-              ("ust30y", "30y Treasury (%)"), ("unwound", "carry unwound (JPY tn)")]
+    panels = [
+        ("usdjpy", "USDJPY (yen per dollar)"),
+        ("firepower", "MOF firepower left (JPY tn)"),
+        ("ust30y", "30y Treasury (%)"),
+        ("unwound", "carry unwound (JPY tn)"),
+    ]
     fig = _new_figure((10.0, 7.0))
     dates = _dates(ev.model, t)
     for k, (var, label) in enumerate(panels, start=1):
@@ -298,16 +367,20 @@ def fig_indicator(ev: Any, world: Any) -> Any:
     top, bottom = fig.add_subplot(2, 1, 1), fig.add_subplot(2, 1, 2)
     t = np.asarray(world.time)
     dates = _dates(ev.model, t)
-    for name, colour in (("illegible_meeting", "#1f77b4"), ("illegible_and_pushed_out", "#d62728"),
-                         ("pivot_pushed_out", "#ff7f0e")):
+    for name, colour, style in (
+        ("illegible_meeting", "#1f77b4", "-"),
+        ("illegible_and_pushed_out", "#d62728", "--"),
+        ("pivot_pushed_out", "#ff7f0e", ":"),
+    ):
         f = world.frame(name)
-        top.plot(dates, f["expected_pivot"] - t, color=colour, label=SCENARIO_LABELS[name])
+        top.plot(dates, np.maximum(f["expected_pivot"] - t, 0.0), style, color=colour, label=SCENARIO_LABELS[name])
         bottom.plot(dates, f["credibility"], color=colour)
         hits = t[f["first_illegible_while_pushed_out"] > 0.5]
         for h in hits[:1]:
             bottom.axvline(_dates(ev.model, np.array([h]))[0], color=colour, linestyle=":", linewidth=1)
-            bottom.text(_dates(ev.model, np.array([h + 3]))[0], 0.6, "illegible while pushed out", color=colour,
-                        fontsize=8)
+            bottom.text(
+                _dates(ev.model, np.array([h + 3]))[0], 0.6, "illegible while pushed out", color=colour, fontsize=8
+            )
     bottom.axhline(ev.model.variables["breach_threshold"].value, color="grey", linewidth=0.8, linestyle="--")
     top.set_ylabel("expected wait for\nthe pivot (days)")
     bottom.set_ylabel("credibility (0-1)")
@@ -391,8 +464,7 @@ def extras(ev: Any, assessment: Any, replay: list[dict[str, Any]], calibration: 
         ("fig3_cliff", "Fig. 3: credibility against the liability state", fig_cliff(ev, world)),
         ("replay", "The episodes replayed", fig_replay(ev, replay)),
         ("fans", "Fan charts: USDJPY, firepower, the long end, carry unwound", fig_fans(ev, assessment)),
-        ("indicator", "The indicator: first illegible meeting while the pivot is pushed out",
-         fig_indicator(ev, world)),
+        ("indicator", "The indicator: first illegible meeting while the pivot is pushed out", fig_indicator(ev, world)),
         ("segment", "Which segment, not how much", fig_segment(ev, world)),
     ]
     tables = [

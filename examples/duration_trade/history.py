@@ -128,8 +128,9 @@ def _operation_episodes() -> list[Episode]:
                 Observation(f"usdjpy_change_{row['date']}", "usdjpy", end, change_from=d0 - 0.001, **bound)
             )
             if d0 > 0 and not np.isnan(row["usdjpy_before"]):
-                observations.append(Observation(f"usdjpy_before_{row['date']}", "usdjpy", d0 - 0.001,
-                                                value=float(row["usdjpy_before"])))
+                observations.append(
+                    Observation(f"usdjpy_before_{row['date']}", "usdjpy", d0 - 0.001, value=float(row["usdjpy_before"]))
+                )
         settings["usdjpy_start"] = float(first["usdjpy_before"]) if not np.isnan(first["usdjpy_before"]) else 150.0
         total = float(days["amount_jpy_tn"].sum())
         observations.append(Observation("intervention_jpy_tn", "spent", 4.0, value=total))
@@ -149,7 +150,11 @@ def _operation_episodes() -> list[Episode]:
 
 def _rate_check_episode() -> Episode:
     row = read_csv("interventions.csv").query("kind == 'rate_check'").iloc[0]
-    settings = {**_QUIET, "usdjpy_start": float(row["usdjpy_before"]), "warning_line": float(row["usdjpy_before"]) - 0.2}
+    settings = {
+        **_QUIET,
+        "usdjpy_start": float(row["usdjpy_before"]),
+        "warning_line": float(row["usdjpy_before"]) - 0.2,
+    }
     return Episode(
         "rate checks 2026-01",
         str(row["date"]),
@@ -170,16 +175,29 @@ def _unwind_episode() -> Episode:
     share = data[data["series"] == "share_unwound"].set_index("date")
     start = "2024-08-02"
     observations = [
-        Observation("usdjpy_change", "usdjpy", _days(start, "2024-08-05"),
-                    value=float(usdjpy["2024-08-05"] - usdjpy[start]), change_from=0.0),
+        Observation(
+            "usdjpy_change",
+            "usdjpy",
+            _days(start, "2024-08-05"),
+            value=float(usdjpy["2024-08-05"] - usdjpy[start]),
+            change_from=0.0,
+        ),
     ]
     for date, row in share.iterrows():
         if np.isnan(row["value"]):
-            observations.append(Observation(f"share_unwound_{date}", "unwound_share", _days(start, date),
-                                            low=float(row["low"]), high=float(row["high"])))
+            observations.append(
+                Observation(
+                    f"share_unwound_{date}",
+                    "unwound_share",
+                    _days(start, date),
+                    low=float(row["low"]),
+                    high=float(row["high"]),
+                )
+            )
         else:
-            observations.append(Observation(f"share_unwound_{date}", "unwound_share", _days(start, date),
-                                            value=float(row["value"])))
+            observations.append(
+                Observation(f"share_unwound_{date}", "unwound_share", _days(start, date), value=float(row["value"]))
+            )
     settings = {
         **_QUIET,
         "usdjpy_start": float(usdjpy[start]),
@@ -227,16 +245,32 @@ def _jgb_episodes() -> list[Episode]:
     auctions = read_csv("jgb_auctions.csv")
     episodes = []
     cases = [
-        ("JGB 20y auction 2025-05-20", "2025-05-20", 13.0, 1.0,
-         "sources.md §9: Reuters via Arab News Japan (30y +13bp to 3.10% after the auction)"),
-        ("JGB selloff 2026-01-20", "2026-01-20",
-         float(stress.query("series == 'jgb30y_change_bp'")["value"].iloc[0]), 1.0,
-         "sources.md §9: CNBC via prchief (30y +25bp that day)"),
-        ("JGB 30y record, week of 2026-01-19", "2026-01-19", 42.0, 2.0,
-         "sources.md §9: Wolf Street (30y +42bp in two days to 3.91%)"),
+        (
+            "JGB 20y auction 2025-05-20",
+            "2025-05-20",
+            13.0,
+            1.0,
+            "sources.md §9: Reuters via Arab News Japan (30y +13bp to 3.10% after the auction)",
+        ),
+        (
+            "JGB selloff 2026-01-20",
+            "2026-01-20",
+            float(stress.query("series == 'jgb30y_change_bp'")["value"].iloc[0]),
+            1.0,
+            "sources.md §9: CNBC via prchief (30y +25bp that day)",
+        ),
+        (
+            "JGB 30y record, week of 2026-01-19",
+            "2026-01-19",
+            42.0,
+            2.0,
+            "sources.md §9: Wolf Street (30y +42bp in two days to 3.91%)",
+        ),
     ]
     for name, date, bp, days, source in cases:
-        became = bool(auctions.query("date == @date")["became_accident"].any()) if date in set(auctions["date"]) else False
+        became = (
+            bool(auctions.query("date == @date")["became_accident"].any()) if date in set(auctions["date"]) else False
+        )
         episodes.append(
             Episode(
                 name,
@@ -292,9 +326,9 @@ def _measure(episode: Episode, run: Any, rows: slice) -> dict[str, np.ndarray]:
 _OUTPUTS = ["usdjpy", "firepower", "accident_intensity", "unwound_share"]
 
 
-def simulate_episodes(model: Any, eps: Sequence[Episode], parameters: dict[str, np.ndarray] | None = None) -> list[
-    dict[str, np.ndarray]
-]:
+def simulate_episodes(
+    model: Any, eps: Sequence[Episode], parameters: dict[str, np.ndarray] | None = None
+) -> list[dict[str, np.ndarray]]:
     """Each episode under each parameter set (``parameters``: name -> values, one per set)."""
     from stocks_flows.engine import simulate
 
@@ -457,9 +491,7 @@ def fit(
                 "episode": ep.name,
                 "date": ep.date,
                 "source": ep.source,
-                "observations": [
-                    {k: v for k, v in vars(ob).items() if v is not None} for ob in ep.observations
-                ],
+                "observations": [{k: v for k, v in vars(ob).items() if v is not None} for ob in ep.observations],
             }
             for ep in eps
         ]
@@ -492,7 +524,9 @@ def fit_series(
     from stocks_flows.model import Scenario
 
     short = _short(model, episode.stop, episode.dt)
-    short = replace(short, scenarios={**short.scenarios, "episode": Scenario("episode", constants=dict(episode.settings))})
+    short = replace(
+        short, scenarios={**short.scenarios, "episode": Scenario("episode", constants=dict(episode.settings))}
+    )
     rows: dict[float, dict[str, float]] = {}
     used = []
     for ob in episode.observations:
@@ -506,8 +540,16 @@ def fit_series(
         rows.setdefault(float(ob.day), {})[ob.variable] = float(level)
         used.append(ob)
     frame = pd.DataFrame([{"time": t, **v} for t, v in sorted(rows.items())])
-    cal = calibrate(short, frame, fit=bounds, scenario="episode", weights=weights, method="de", seed=seed,
-                    max_evaluations=max_evaluations)
+    cal = calibrate(
+        short,
+        frame,
+        fit=bounds,
+        scenario="episode",
+        weights=weights,
+        method="de",
+        seed=seed,
+        max_evaluations=max_evaluations,
+    )
     fitted = {n: Fitted(f.value, f.low, f.high) for n, f in cal.fitted.items()}
     data = {
         name: [
@@ -551,8 +593,9 @@ def calibrate_all(model: Any, seed: int = 0) -> dict[str, Any]:
         if group == "drift":
             result = fit_series(current, chosen[group][0], GROUPS[group], {"usdjpy": 1.0}, seed=seed)
         elif group == "unwind":
-            result = fit_series(current, chosen[group][0], GROUPS[group], {"usdjpy": 1.0, "unwound_share": 100.0},
-                                seed=seed)
+            result = fit_series(
+                current, chosen[group][0], GROUPS[group], {"usdjpy": 1.0, "unwound_share": 100.0}, seed=seed
+            )
         else:
             result = fit(current, chosen[group], GROUPS[group], seed=seed)
         fits[group] = result

@@ -77,8 +77,7 @@ def test_perturbations_are_real_constants_or_stocks(evidence):
 def test_the_model_is_dated_and_calibrated(evidence):
     assert evidence.model.spec.time.start_date == datetime.date(2026, 6, 1)
     fitted = evidence.calibration["constants"]
-    assert set(fitted) == {"drift_before_pivot", "yen_per_jpy_tn", "effect_decay_time", "run_time",
-                           "carry_yen_per_tn"}
+    assert set(fitted) == {"drift_before_pivot", "yen_per_jpy_tn", "effect_decay_time", "run_time", "carry_yen_per_tn"}
     # sources.md: about 147-149 in Sep 2025 to 159.45 on 12 Jan 2026, i.e. about 0.09-0.1 yen a day
     assert 0.07 < fitted["drift_before_pivot"] < 0.12
     for fit in evidence.calibration["fits"].values():
@@ -102,9 +101,11 @@ def test_holdings_bind_and_sales_move_to_coupons(evidence):
     """Sell more than the bills held: the bills run out and the rest comes from deposits and coupons."""
     from stocks_flows.engine import simulate
 
-    run = simulate(evidence.model, {"holdings[bills]": [20.0, 150.0], "firepower_initial": [30.0, 30.0],
-                                    "pivot_time": [1e5, 1e5]},
-                   variables=["holdings[bills]", "holdings[30y]", "deposits"])
+    run = simulate(
+        evidence.model,
+        {"holdings[bills]": [20.0, 150.0], "firepower_initial": [30.0, 30.0], "pivot_time": [1e5, 1e5]},
+        variables=["holdings[bills]", "holdings[30y]", "deposits"],
+    )
     bills, bonds = run.values[:, :, 0], run.values[:, :, 1]
     assert bills.min() >= 0
     assert bills[0, -1] < 0.5, "the bills run out"
