@@ -368,9 +368,13 @@ def build_report(folder: str | Path, progress: Progress | None = None) -> Report
     model = load_model(model_path)
     evidence = None
     claims_path = folder / rspec.claims if rspec.claims else None
+    outputs = None
     if claims_path is not None and claims_path.exists():
         module = _load_claims(claims_path)
         evidence = module.Evidence(folder)
+        if hasattr(module, "report_outputs"):
+            say("calibrating, judging the claims and sweeping the declared ranges in one pass")
+            outputs = module.report_outputs(evidence)
         say("simulating every scenario and sweep the claims need")
         runs = evidence.runs
         say("finding the feedback loops")
@@ -419,10 +423,6 @@ def build_report(folder: str | Path, progress: Progress | None = None) -> Report
         if hasattr(model, "time") and getattr(model.time, "unit", None)
         else None,
     }
-    outputs = None
-    if evidence is not None and hasattr(module, "report_outputs"):
-        say("calibrating, judging the claims and sweeping the declared ranges")
-        outputs = module.report_outputs(evidence)
     extra_ids = {fig_id for fig_id, _, _ in outputs["figures"]} if outputs else set()
     captions = dict(outputs.get("captions", {})) if outputs else {}
     for fig_spec in rspec.figures:

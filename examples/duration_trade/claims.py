@@ -212,7 +212,7 @@ def collapse_day(world: World, run: str) -> float:
 
 def exhaustion_day(world: World, run: str) -> float:
     f = world.frame(run)
-    return _first(world.time, f["firepower"] < 0.5)
+    return _first(world.time, f["firepower"] < 1e-3)
 
 
 # --- the claims -----------------------------------------------------------------------------------
@@ -415,7 +415,7 @@ def claim_4(ev: Evidence, w: World) -> Verdict:
         "Which segment, not how much",
         holds,
         detail,
-        "sweep_mix_size",
+        "segment",
         {"largest_bills_bp": bills_worst, "smallest_coupons_bp": long_least},
     )
 
@@ -429,16 +429,16 @@ def claim_5(ev: Evidence, w: World) -> Verdict:
     lags, after = [], 0.0
     for r in exhausted:
         f, out = w.frame(r), exhaustion_day(w, r)
-        lags.append(_first(w.time, f["market_firepower"] < 0.5) - out)
+        lags.append(_first(w.time, f["market_firepower"] < 1e-3) - out)
         later = w.time > out + 1
         if later.any():
             after = max(after, float(f["intervention_rate"][later].max()))
     first = min((exhaustion_day(w, r) for r in exhausted), default=math.inf)
-    holds = bool(exhausted and spent <= budget + 1e-6 and after < 0.05 and max(lags) <= 31.5)
+    holds = bool(exhausted and spent <= budget + 1e-6 and after < 0.01 and max(lags) <= 31.5)
     detail = (
         f"at most JPY {spent:.1f}tn spent of {budget:.1f}tn in any run; the budget runs out in {len(exhausted)} of "
-        f"{len(runs)} runs (first on day {first:.0f}), with no operation afterwards; the monthly release shows "
-        f"it within {max(lags, default=math.inf):.0f} days"
+        f"{len(runs)} runs (first on day {first:.0f}), the largest operation after it JPY {after:.3f}tn a day; "
+        f"the monthly release shows it within {max(lags, default=math.inf):.0f} days"
     )
     return Verdict(5, "Bounded tool", holds, detail, "fans", {"spent_tn": spent, "exhausted_day": first})
 

@@ -107,7 +107,7 @@ def outcome_table(ev: Any, world: Any) -> dict[str, Any]:
         ],
         "rows": rows,
         "caption": "Each row is one scenario of stocks.yaml run with the fitted constants. 'Firepower exhausted' "
-        "is the day the MOF's remaining budget falls below JPY 0.5tn; 'schedule breaks' is the day the carry "
+        "is the day the MOF's budget is spent; 'schedule breaks' is the day the carry "
         "book reads the BOJ path as broken and runs.",
     }
 
@@ -175,82 +175,80 @@ def claims_table(assessment: Any) -> dict[str, Any]:
     }
 
 
+def _turning_point(ev: Any, name: str, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(values at which the base defence holds, values at which it breaks before the pivot)."""
+    from stocks_flows.engine import simulate
+
+    run = simulate(ev.model, {name: values}, variables=["breach"])
+    pivot = ev.model.variables["pivot_time"].value
+    t = run.time
+    lost = np.array([bool((row[:, 0][t < pivot] > 0.5).any()) for row in run.values])
+    return values[~lost], values[lost]
+
+
 def change_my_mind(ev: Any, assessment: Any) -> dict[str, Any]:
-    """Observable thresholds: the value of a driver across the draws where a verdict turns."""
-    from claims import collapse_day, exhaustion_day
+    """Observable thresholds at which a conclusion turns, on the calibrated model."""
+    from claims import RACE_PIVOTS, claim_3, claim_10
 
-    samples, worlds = assessment.samples, assessment.sample_worlds
     rows = []
-    if not samples:
-        return {"title": "What would change my mind", "header": [], "rows": [], "caption": ""}
-    drift = np.array([s["drift_before_pivot"] for s in samples])
-    budget = np.array([s["firepower_initial"] for s in samples])
-    race_lost = np.array([np.isfinite(collapse_day(w, "base")) for w in worlds])
-    out = np.array([exhaustion_day(w, "base") for w in worlds])
+    world = assessment.central
+    held, lost = _turning_point(ev, "drift_before_pivot", np.linspace(0.02, 0.13, 12))
+    drift_held = float(held.max()) if held.size else None
+    drift_lost = float(lost.min()) if lost.size else None
+    held, lost = _turning_point(ev, "firepower_initial", np.linspace(10.0, 60.0, 11))
+    budget_held = float(held.min()) if held.size else None
+    budget_lost = float(lost.max()) if lost.size else None
+    fitted = ev.model.variables["drift_before_pivot"].value
 
-    def split(x: np.ndarray, flag: np.ndarray) -> str:
-        if flag.all() or not flag.any():
-            return "no turn within the ranges"
-        return f"{x[~flag].max():.3g} (kept) / {x[flag].min():.3g} (lost)"
+    def fmt(x: float | None, unit: str) -> str:
+        return "none in the range" if x is None else f"{x:.3g} {unit}"
 
-    rows.append(
-        [
-            "yen drift while the Fed holds (yen/day; Aug 2025-Jan 2026 fit: "
-            f"{ev.model.variables['drift_before_pivot'].value:.3f})",
-            "the race is lost before a 1 Jan 2027 pivot",
-            split(drift, race_lost),
-            f"{race_lost.mean():.0%} of draws",
-        ]
-    )
-    rows.append(
-        [
-            "MOF budget still to spend (JPY tn)",
-            "the race is lost before a 1 Jan 2027 pivot",
-            split(-budget, race_lost).replace("-", ""),
-            "monthly MOF release",
-        ]
-    )
-    earliest = np.nanmin(np.where(np.isfinite(out), out, np.nan)) if np.isfinite(out).any() else math.inf
-    rows.append(
-        [
-            "firepower exhausted (date)",
-            "any pivot after this date + about two months loses the race",
-            f"{_date(ev.model, float(np.nanmedian(np.where(np.isfinite(out), out, np.nan))))} median; "
-            f"{_date(ev.model, earliest)} earliest",
-            "MOF monthly release, reserve deposits",
-        ]
-    )
-    v = {x.number: x for x in assessment.verdicts}
-    rows.append(
-        [
-            "a disorderly JGB session (30y JGB bp in a day)",
-            "the accident channel fires (claims 2, 12)",
-            "above about 40 bp (threshold of `disorder`); +25 bp (20 Jan 2026) did not",
-            "JGB auctions: tail, bid-to-cover",
-        ]
-    )
-    rows.append(
-        [
-            "long-end rise per JPY tn bought (bp)",
-            "Japan is selling coupons, not bills (claim 3)",
-            f"above {v[3].figures.get('give_back_coupons', 0) / 2:.2f} yen given back per yen bought",
-            "30y UST on operation days",
-        ]
-    )
-    rows.append(
-        [
-            "an illegible BOJ meeting while the expected pivot moves out",
-            "term deposit becomes demand deposit within sessions (claims 8, 9)",
-            "credibility below about 0.15 after the meeting",
-            "the indicator series below",
-        ]
-    )
+    rows.append([
+        f"the yen's drift while the Fed holds (fitted {fitted:.3f} yen/day, Aug 2025-Jan 2026)",
+        "the race is lost before a 1 Jan 2027 pivot",
+        f"held up to {fmt(drift_held, 'yen/day')}; lost from {fmt(drift_lost, 'yen/day')}",
+        "USDJPY against its trend between operations",
+    ])
+    rows.append([
+        "the MOF budget still to spend (JPY tn)",
+        "enough to wait for a 1 Jan 2027 pivot",
+        f"lost with up to {fmt(budget_lost, 'tn')}; held from {fmt(budget_held, 'tn')}",
+        "monthly MOF release; reserve deposits",
+    ])
+    race = claim_10(ev, world).figures
+    rows.append([
+        "the date of the first Fed cut",
+        "the defence holds (the race is won)",
+        f"by {_date(ev.model, race['last_safe_pivot_day'])}; lost from {_date(ev.model, race['first_lost_pivot_day'])} "
+        f"(pivots tried every {RACE_PIVOTS[1] - RACE_PIVOTS[0]:.0f} days)",
+        "FOMC; the 30y Treasury (5.16% on 20 May 2026)",
+    ])
+    give = claim_3(ev, world).figures
+    rows.append([
+        "yen given back through the long end per yen bought",
+        "Japan is selling notes and bonds, not bills (claim 3)",
+        f"above {give['give_back_bills'] * 10:.2g} (bills: {give['give_back_bills']:.2g}; coupons: "
+        f"{give['give_back_coupons']:.2g})",
+        "30y Treasury and the dollar on operation days",
+    ])
+    rows.append([
+        "a disorderly JGB session (30y JGB move in a day)",
+        "the accident channel fires (claims 2, 12)",
+        "above about 40 bp (the `disorder` threshold); +25 bp (20 Jan 2026) and +42 bp in two days did not",
+        "JGB auctions: tail and bid-to-cover",
+    ])
+    rows.append([
+        "an illegible BOJ meeting while the expected pivot date moves out",
+        "term deposit becomes demand deposit within sessions (claims 8, 9)",
+        f"credibility below {ev.model.variables['breach_threshold'].value:g} after the meeting",
+        "the indicator series (figure below)",
+    ])
     return {
         "title": "What would change my mind",
-        "header": ["observable", "would mean", "threshold", "where to watch"],
+        "header": ["observable", "would mean", "threshold (calibrated model)", "where to watch"],
         "rows": rows,
-        "caption": "Thresholds read off the Monte Carlo draws: the largest value at which the defence still held "
-        "and the smallest at which it failed.",
+        "caption": "Each threshold is where the calibrated model's conclusion turns, found by running the base "
+        "scenario over the range shown (one batched pass per row).",
     }
 
 
