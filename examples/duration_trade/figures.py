@@ -203,46 +203,59 @@ def change_my_mind(ev: Any, assessment: Any) -> dict[str, Any]:
     def fmt(x: float | None, unit: str) -> str:
         return "none in the range" if x is None else f"{x:.3g} {unit}"
 
-    rows.append([
-        f"the yen's drift while the Fed holds (fitted {fitted:.3f} yen/day, Aug 2025-Jan 2026)",
-        "the race is lost before a 1 Jan 2027 pivot",
-        f"held up to {fmt(drift_held, 'yen/day')}; lost from {fmt(drift_lost, 'yen/day')}",
-        "USDJPY against its trend between operations",
-    ])
-    rows.append([
-        "the MOF budget still to spend (JPY tn)",
-        "enough to wait for a 1 Jan 2027 pivot",
-        f"lost with up to {fmt(budget_lost, 'tn')}; held from {fmt(budget_held, 'tn')}",
-        "monthly MOF release; reserve deposits",
-    ])
+    rows.append(
+        [
+            f"the yen's drift while the Fed holds (fitted {fitted:.3f} yen/day, Aug 2025-Jan 2026)",
+            "the race is lost before a 1 Jan 2027 pivot",
+            f"held up to {fmt(drift_held, 'yen/day')}; lost from {fmt(drift_lost, 'yen/day')}",
+            "USDJPY against its trend between operations",
+        ]
+    )
+    rows.append(
+        [
+            "the MOF budget still to spend (JPY tn)",
+            "enough to wait for a 1 Jan 2027 pivot",
+            f"lost with up to {fmt(budget_lost, 'tn')}; held from {fmt(budget_held, 'tn')}",
+            "monthly MOF release; reserve deposits",
+        ]
+    )
     race = claim_10(ev, world).figures
-    rows.append([
-        "the date of the first Fed cut",
-        "the defence holds (the race is won)",
-        f"by {_date(ev.model, race['last_safe_pivot_day'])}; lost from {_date(ev.model, race['first_lost_pivot_day'])} "
-        f"(pivots tried every {RACE_PIVOTS[1] - RACE_PIVOTS[0]:.0f} days)",
-        "FOMC; the 30y Treasury (5.16% on 20 May 2026)",
-    ])
+    rows.append(
+        [
+            "the date of the first Fed cut",
+            "the defence holds (the race is won)",
+            f"by {_date(ev.model, race['last_safe_pivot_day'])}; "
+            f"lost from {_date(ev.model, race['first_lost_pivot_day'])} "
+            f"(pivots tried every {RACE_PIVOTS[1] - RACE_PIVOTS[0]:.0f} days)",
+            "FOMC; the 30y Treasury (5.16% on 20 May 2026)",
+        ]
+    )
     give = claim_3(ev, world).figures
-    rows.append([
-        "yen given back through the long end per yen bought",
-        "Japan is selling notes and bonds, not bills (claim 3)",
-        f"above {give['give_back_bills'] * 10:.2g} (bills: {give['give_back_bills']:.2g}; coupons: "
-        f"{give['give_back_coupons']:.2g})",
-        "30y Treasury and the dollar on operation days",
-    ])
-    rows.append([
-        "a disorderly JGB session (30y JGB move in a day)",
-        "the accident channel fires (claims 2, 12)",
-        "above about 40 bp (the `disorder` threshold); +25 bp (20 Jan 2026) and +42 bp in two days did not",
-        "JGB auctions: tail and bid-to-cover",
-    ])
-    rows.append([
-        "an illegible BOJ meeting while the expected pivot date moves out",
-        "term deposit becomes demand deposit within sessions (claims 8, 9)",
-        f"credibility below {ev.model.variables['breach_threshold'].value:g} after the meeting",
-        "the indicator series (figure below)",
-    ])
+    rows.append(
+        [
+            "yen given back through the long end per yen bought",
+            "Japan is selling notes and bonds, not bills (claim 3)",
+            f"above {give['give_back_bills'] * 10:.2g} (bills: {give['give_back_bills']:.2g}; coupons: "
+            f"{give['give_back_coupons']:.2g})",
+            "30y Treasury and the dollar on operation days",
+        ]
+    )
+    rows.append(
+        [
+            "a disorderly JGB session (30y JGB move in a day)",
+            "the accident channel fires (claims 2, 12)",
+            "above about 40 bp (the `disorder` threshold); +25 bp (20 Jan 2026) and +42 bp in two days did not",
+            "JGB auctions: tail and bid-to-cover",
+        ]
+    )
+    rows.append(
+        [
+            "an illegible BOJ meeting while the expected pivot date moves out",
+            "term deposit becomes demand deposit within sessions (claims 8, 9)",
+            f"credibility below {ev.model.variables['breach_threshold'].value:g} after the meeting",
+            "the indicator series (figure below)",
+        ]
+    )
     return {
         "title": "What would change my mind",
         "header": ["observable", "would mean", "threshold (calibrated model)", "where to watch"],
@@ -427,6 +440,43 @@ def fig_segment(ev: Any, world: Any) -> Any:
     return fig
 
 
+UNITS = {
+    "usdjpy": "USDJPY (yen per dollar)",
+    "firepower": "MOF firepower left (JPY tn)",
+    "market_firepower": "firepower the market sees (JPY tn)",
+    "long_yield": "US long end, change (bp)",
+    "credibility": "BOJ path credibility (0-1)",
+    "carry_demand": "carry on demand (JPY tn)",
+    "funding_stress": "dollar funding stress (bp)",
+}
+
+
+def fig_panels(
+    ev: Any, world: Any, title: str, variables: list[str], runs: list[str], window: tuple[float, float] | None = None
+) -> Any:
+    from diagrams.plots import _new_figure
+
+    t = np.asarray(world.time)
+    keep = np.ones_like(t, dtype=bool) if window is None else (t >= window[0]) & (t <= window[1])
+    dates = _dates(ev.model, t[keep])
+    rows = (len(variables) + 1) // 2
+    fig = _new_figure((10.0, 3.2 * rows + 0.6))
+    colours = ["#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363"]
+    for k, var in enumerate(variables, start=1):
+        ax = fig.add_subplot(rows, 2, k)
+        for run, colour in zip(runs, colours, strict=False):
+            ax.plot(
+                dates, world.frame(run)[var][keep], color=colour, linewidth=1.2, label=SCENARIO_LABELS.get(run, run)
+            )
+        ax.set_ylabel(UNITS.get(var, var))
+        _date_axis(ax)
+        if k == 1:
+            ax.legend(frameon=False, fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 CAPTIONS = {
     "fig1_channels": "Each point is one failure mode in the calibrated model: the JGB accident reaches its peak on "
     "the US long end within days, the whole bill-tilted intervention campaign only after weeks of operations, "
@@ -464,6 +514,40 @@ def extras(ev: Any, assessment: Any, replay: list[dict[str, Any]], calibration: 
         ("fans", "Fan charts: USDJPY, firepower, the long end, carry unwound", fig_fans(ev, assessment)),
         ("indicator", "The indicator: first illegible meeting while the pivot is pushed out", fig_indicator(ev, world)),
         ("segment", "Which segment, not how much", fig_segment(ev, world)),
+        (
+            "scenarios",
+            "The yen defence under each scenario",
+            fig_panels(
+                ev,
+                world,
+                "The yen defence under each scenario",
+                ["usdjpy", "firepower", "long_yield", "credibility"],
+                ["base", "pivot_early", "pivot_pushed_out", "illegible_and_pushed_out"],
+            ),
+        ),
+        (
+            "race",
+            "The race: the pivot before or after the firepower runs out",
+            fig_panels(
+                ev,
+                world,
+                "The race: the pivot before or after the firepower runs out",
+                ["firepower", "market_firepower", "carry_demand", "credibility"],
+                ["base", "pivot_early", "pivot_pushed_out"],
+            ),
+        ),
+        (
+            "accident",
+            "A JGB liquidity accident mid-campaign against the base run",
+            fig_panels(
+                ev,
+                world,
+                "A JGB liquidity accident on 28 Sep 2026 against the base run",
+                ["long_yield", "funding_stress", "carry_demand", "usdjpy"],
+                ["base", "jgb_accident"],
+                (110.0, 140.0),
+            ),
+        ),
     ]
     tables = [
         claims_table(assessment),
