@@ -306,7 +306,11 @@ def _parameters(model: Any) -> list[dict]:
             origin = f"Assumption: {spec.assumption}"
         else:
             origin = var.description or ""
-        rows.append({"name": name, "value": var.value, "units": var.units, "source": origin})
+        declared_range = getattr(spec, "range", None) if spec is not None else None
+        if isinstance(declared_range, dict):
+            declared_range = declared_range.get(",".join(var.subscript))
+        shown = f"{declared_range[0]:g} to {declared_range[1]:g}" if declared_range else ""
+        rows.append({"name": name, "value": var.value, "units": var.units, "source": origin, "range": shown})
     return rows
 
 
@@ -401,7 +405,8 @@ def build_report(folder: str | Path, progress: Progress | None = None) -> Report
             report.loop_table.append(
                 {"id": loop_id, "polarity": lp.polarity, "variables": list(lp.variables), "gains": gains}
             )
-    report.parameters = _parameters(model)
+    # the claims program may calibrate the model: show the values it runs with
+    report.parameters = _parameters(getattr(evidence, "model", model) if evidence is not None else model)
 
     say("drawing the causal-loop diagram")
     from diagrams.cld import draw_cld
@@ -564,9 +569,17 @@ def markdown_report(report: Report) -> str:
         lines += [f"| {name} | {text} |" for name, text in report.scenario_notes.items()]
         lines.append("")
     if report.parameters:
-        lines += ["## Parameters and their sources", "", "| parameter | value | units | source |", "|---|---|---|---|"]
+        lines += [
+            "## Parameters and their sources",
+            "",
+            "| parameter | value | range | units | source |",
+            "|---|---|---|---|---|",
+        ]
         for p in report.parameters:
-            lines.append(f"| {p['name']} | {_fmt(p['value'])} | {p['units'] or ''} | {p['source'] or ''} |")
+            lines.append(
+                f"| {p['name']} | {_fmt(p['value'])} | {p.get('range', '')} | {p['units'] or ''} "
+                f"| {p['source'] or ''} |"
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -697,12 +710,12 @@ def html_report(report: Report) -> str:
     if report.parameters:
         parts.append(
             '<h2 id="parameters">Parameters and their sources</h2><table><tr><th>parameter</th>'
-            "<th>value</th><th>units</th><th>source</th></tr>"
+            "<th>value</th><th>range</th><th>units</th><th>source</th></tr>"
         )
         for p in report.parameters:
             parts.append(
-                f"<tr><td>{e(p['name'])}</td><td class=num>{_fmt(p['value'])}</td><td>{e(p['units'] or '')}"
-                f"</td><td>{e(p['source'] or '')}</td></tr>"
+                f"<tr><td>{e(p['name'])}</td><td class=num>{_fmt(p['value'])}</td><td>{e(p.get('range', ''))}</td>"
+                f"<td>{e(p['units'] or '')}</td><td>{e(p['source'] or '')}</td></tr>"
             )
         parts.append("</table>")
     for note in report.notes:

@@ -121,9 +121,9 @@ def replay_table(replay: list[dict[str, Any]]) -> dict[str, Any]:
             shown = "—" if obs is None else f"{obs:g}"
             if bound and bound[0] == "at most":
                 shown = f"≤ {bound[1]:g}"
-            elif bound:
-                shown = f"{bound[0]:g}–{bound[1]:g}"
             rows.append([ep["date"], ep["name"], key, shown, "—" if sim is None else f"{sim:.2f}"])
+        for key, r in ep.get("ranges", {}).items():
+            rows.append([ep["date"], ep["name"], key, f"{r['low']:g}–{r['high']:g}", f"{r['simulated']:.2f}"])
     return {
         "title": "The episodes replayed: observed against simulated",
         "header": ["date", "episode", "quantity", "observed", "simulated"],

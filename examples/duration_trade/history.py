@@ -361,15 +361,18 @@ def replay(model: Any, eps: Sequence[Episode] | None = None) -> list[dict[str, A
     sims = simulate_episodes(model, eps)
     out = []
     for ep, sim in zip(eps, sims, strict=True):
-        observed, simulated, bounds = {}, {}, {}
+        observed, simulated, bounds, ranges = {}, {}, {}, {}
         for ob in ep.observations:
-            value = ob.value if ob.value is not None else (ob.high if ob.low is None else None)
+            got = round(float(sim[ob.key][0]), 4)
             if ob.low is not None and ob.high is not None:
-                bounds[ob.key] = [ob.low, ob.high]
-            elif ob.value is None and ob.high is not None:
+                # a range has no single observed number: it is reported apart, never invented
+                ranges[ob.key] = {"low": ob.low, "high": ob.high, "simulated": got}
+                continue
+            value = ob.value if ob.value is not None else ob.high
+            if ob.value is None and ob.high is not None:
                 bounds[ob.key] = ["at most", ob.high]
             observed[ob.key] = value
-            simulated[ob.key] = round(float(sim[ob.key][0]), 4)
+            simulated[ob.key] = got
         out.append(
             {
                 "name": ep.name,
@@ -377,6 +380,7 @@ def replay(model: Any, eps: Sequence[Episode] | None = None) -> list[dict[str, A
                 "observed": observed,
                 "simulated": simulated,
                 "bounds": bounds,
+                "ranges": ranges,
                 "source": ep.source,
                 "informs": list(ep.informs),
                 "note": ep.note,
