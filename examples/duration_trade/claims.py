@@ -204,6 +204,16 @@ def _transition(time: np.ndarray, values: np.ndarray, start: float, rising: bool
     return _first(t, share >= 0.9) - _first(t, share >= 0.1)
 
 
+def when(world: World, day: float) -> str:
+    """A model day as a calendar date (``time.start_date`` of the model), or 'never'."""
+    from stocks_flows.spec import calendar_date
+
+    if not math.isfinite(day):
+        return "never"
+    date = calendar_date(world.model.spec.time, day) if world.model.spec is not None else None
+    return date.isoformat() if date is not None else f"day {day:.0f}"
+
+
 def collapse_day(world: World, run: str) -> float:
     """Day the schedule breaks (breach above one half), or inf."""
     f = world.frame(run)
@@ -437,7 +447,7 @@ def claim_5(ev: Evidence, w: World) -> Verdict:
     holds = bool(exhausted and spent <= budget + 1e-6 and after < 0.01 and max(lags) <= 31.5)
     detail = (
         f"at most JPY {spent:.1f}tn spent of {budget:.1f}tn in any run; the budget runs out in {len(exhausted)} of "
-        f"{len(runs)} runs (first on day {first:.0f}), the largest operation after it JPY {after:.3f}tn a day; "
+        f"{len(runs)} runs (first on {when(w, first)}), the largest operation after it JPY {after:.3f}tn a day; "
         f"the monthly release shows it within {max(lags, default=math.inf):.0f} days"
     )
     return Verdict(5, "Bounded tool", holds, detail, "fans", {"spent_tn": spent, "exhausted_day": first})
@@ -520,7 +530,7 @@ def claim_9(ev: Evidence, w: World) -> Verdict:
         "pivot pushed out only": False,
         "both": True,
     }
-    detail = f"collapse within {WINDOW:.0f} days of the meeting (day {meeting:.0f}, before the pivot): " + "; ".join(
+    detail = f"collapse within {WINDOW:.0f} days of the meeting ({when(w, meeting)}, before the pivot): " + "; ".join(
         f"{label}: {'yes' if c else 'no'}" for label, c in outcome.items()
     )
     return Verdict(9, "The trigger is a conjunction", holds, detail, "indicator")
@@ -541,8 +551,8 @@ def claim_10(ev: Evidence, w: World) -> Verdict:
     first_lost = float(RACE_PIVOTS[switch]) if switch < len(RACE_PIVOTS) else math.inf
     holds = monotone and first_lost > out
     detail = (
-        f"the firepower runs out on day {out:.0f}; pivots up to day {last_safe:.0f} hold the defence, from day "
-        f"{first_lost:.0f} on the schedule breaks before the pivot and the carry book runs"
+        f"the firepower runs out on {when(w, out)}; pivots up to {when(w, last_safe)} hold the defence, from "
+        f"{when(w, first_lost)} on the schedule breaks before the pivot and the carry book runs"
     )
     return Verdict(
         10,
@@ -563,7 +573,7 @@ def claim_11(ev: Evidence, w: World) -> Verdict:
     gap = float(unseen["credibility"][i] - seen["credibility"][i])
     holds = gap > 0.1
     detail = (
-        f"45 days after the firepower runs out (day {day:.0f}) credibility is {seen['credibility'][i]:.2f} when the "
+        f"45 days after the firepower runs out ({when(w, day)}) credibility is {seen['credibility'][i]:.2f} when the "
         f"monthly release shows it, {unseen['credibility'][i]:.2f} when the market cannot see it"
     )
     return Verdict(11, "Pricing the ceiling", holds, detail, "fans", {"credibility_gap": gap})
