@@ -410,7 +410,8 @@ def fig_replay(ev: Any, replay: list[dict[str, Any]]) -> Any:
             if "usdjpy_change" not in key:
                 continue
             bound = ep["bounds"].get(key)
-            labels.append(f"{ep['date']}\n{ep['name'].split(' ')[0]}")
+            day = key.rsplit("_", 1)[-1] if key.count("-") == 2 else ep["date"]
+            labels.append(f"{day}\n{ep['name'].split(' ')[0]}")
             observed.append(obs if obs is not None else (bound[1] if bound else np.nan))
             simulated.append(ep["simulated"][key])
     x = np.arange(len(labels))
@@ -421,7 +422,7 @@ def fig_replay(ev: Any, replay: list[dict[str, Any]]) -> Any:
     ax.axhline(0, color="black", linewidth=0.6)
     ax.set_ylabel("USDJPY change (yen; negative = yen stronger)")
     ax.legend(frameon=False, fontsize=8)
-    ax.set_title("The episodes replayed: USDJPY moves on operation, rate-check and unwind days")
+    ax.set_title("USDJPY moves on operation, rate-check and unwind days")
     return fig
 
 
