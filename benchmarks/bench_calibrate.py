@@ -87,7 +87,7 @@ def _pysd_fit(model, data, budget: int, seed: int) -> tuple[int, float, np.ndarr
             seed=seed,
             popsize=POPSIZE,
             maxiter=max(1, budget // pop - 1),
-            tol=1e-8,
+            tol=0.01,
             polish=False,
             init="latinhypercube",
             updating="deferred",

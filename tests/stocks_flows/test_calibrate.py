@@ -520,3 +520,78 @@ def test_same_seed_same_fit(method):
     data = _synthetic(model, truth, variables, 0.02, 6)
     a, b = (calibrate(model, data, fit=bounds, method=method, seed=4, max_evaluations=200, interval=None) for _ in "ab")
     assert a.fitted == b.fitted and a.fit_evaluations == b.fit_evaluations
+
+
+def test_run_stops_at_the_last_data_time():
+    """Data only up to day 7 of 14: the fit runs the model to day 7 and gets the same answer as the full run."""
+    model = load_model(SIR)
+    early = read_data(FLU).iloc[:7]
+    cal = calibrate(model, early, fit={"r": (1e-4, 1e-2), "a": (0.05, 2.0)}, method="least_squares", interval=None)
+    full = simulate(model, {"r": [cal.fitted["r"].value], "a": [cal.fitted["a"].value]}, variables=["infective"])
+    on_days = full.values[0, 1:8, 0]
+    assert cal.residuals["infective"]["simulated"] == pytest.approx(on_days.tolist(), rel=1e-12)
+    assert objective(model, early, {"r": cal.fitted["r"].value, "a": cal.fitted["a"].value})[0] == pytest.approx(
+        cal.objective, rel=1e-9
+    )
+
+
+def test_time_as_index_is_read_and_dates_are_refused():
+    model = load_model(SIR)
+    data = read_data(FLU).set_index("time")
+    assert objective(model, data, {"r": 2.18e-3, "a": 0.44})[0] == pytest.approx(
+        objective(model, read_data(FLU), {"r": 2.18e-3, "a": 0.44})[0]
+    )
+    dated = read_data(FLU).assign(time=pd.date_range("1978-01-22", periods=14))
+    with pytest.raises(TenorError) as err:
+        objective(model, dated, {"r": 2.18e-3})
+    assert "holds dates" in err.value.message and "days" in err.value.hint
+
+
+def test_profile_interval_matches_a_brute_force_profile():
+    """On a dense (r, a) grid, the profile of r (min over a) crosses f_min + 3.84 sigma^2 where tenor says."""
+    bounds, truth, _ = CASES["sir"]
+    model = _model("sir")
+    data = _synthetic(model, truth, ["infective"], 0.03, 8)
+    cal = calibrate(model, data, fit=bounds, method="least_squares")
+    threshold = cal.objective + 3.841458820694124 * cal.sigma**2
+    r, a = cal.fitted["r"], cal.fitted["a"]
+    rs = np.linspace(r.low - 0.2 * (r.high - r.low), r.high + 0.2 * (r.high - r.low), 29)
+    As = np.linspace(a.low - 0.3 * (a.high - a.low), a.high + 0.3 * (a.high - a.low), 161)
+    R, A = np.meshgrid(rs, As, indexing="ij")
+    f = objective(model, data, {"r": R.ravel(), "a": A.ravel()}).reshape(R.shape)
+    for values, profile, fitted in ((rs, f.min(axis=1), r), (As, f.min(axis=0), a)):
+        inside = values[profile <= threshold]
+        step = values[1] - values[0]
+        assert inside.min() == pytest.approx(fitted.low, abs=step) and inside.max() == pytest.approx(
+            fitted.high, abs=step
+        )
+
+
+@settings(max_examples=6, deadline=None, derandomize=True)
+@given(seed=st.integers(0, 10_000), noise=st.floats(0.001, 0.1), method=st.sampled_from(["de", "least_squares"]))
+def test_fit_is_at_least_as_good_as_the_truth(seed, noise, method):
+    """Whatever the noise, the optimum found is no worse than the true parameters (the data's own optimum is)."""
+    bounds, truth, variables = CASES["bass"]
+    model = _model("bass")
+    data = _synthetic(model, truth, variables, noise, seed)
+    cal = calibrate(model, data, fit=bounds, method=method, seed=seed, interval=None)
+    assert cal.objective <= objective(model, data, truth)[0] * (1 + 1e-9)
+    assert cal.objective == pytest.approx(objective(model, data, cal.values)[0], rel=1e-9)
+
+
+def test_a_subscripted_name_fits_one_value_for_every_element():
+    model = parse_model(
+        "time: {start: 0, stop: 8, dt: 0.25, save_step: 1}\ndimensions: {g: [a, b]}\n"
+        "constants: {c: {dimensions: [g], value: {a: 0.2, b: 0.5}}}\n"
+        "stocks: {s: {dimensions: [g], initial: {a: 50, b: 20}}}\n"
+        "flows: {out: {dimensions: [g], from: s, equation: c * s}}\n"
+    )
+    data = _synthetic(model, {"c[a]": 0.35, "c[b]": 0.35}, ["s[a]", "s[b]"], 0.0, 0)
+    cal = calibrate(model, data, fit={"c": (0.0, 1.0)}, method="least_squares", interval=None)
+    assert cal.fitted["c"].value == pytest.approx(0.35, rel=1e-6)
+    assert cal.to_scenario()["constants"] == {
+        "c": {"a": pytest.approx(0.35, rel=1e-6), "b": pytest.approx(0.35, rel=1e-6)}
+    }
+    with pytest.raises(TenorError) as err:
+        calibrate(model, data, fit={"c": (0.0, 1.0), "c[a]": (0.0, 1.0)})
+    assert "set by both 'c' and 'c[a]'" in err.value.message
