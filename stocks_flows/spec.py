@@ -42,6 +42,7 @@ Examples
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import re
 from typing import Annotated, Any, Literal
@@ -60,6 +61,7 @@ __all__ = [
     "ScenarioSpec",
     "StockSpec",
     "TimeSpec",
+    "calendar_date",
     "json_schema",
 ]
 
@@ -98,9 +100,18 @@ class TimeSpec(_Spec):
     save_step: float | None = Field(None, gt=0, description="Time between saved rows (default: dt).")
     unit: str = Field("day", description="Time unit, e.g. day, month, year.")
     method: Literal["euler", "rk4"] = Field("euler", description="Integration method.")
+    start_date: datetime.date | None = Field(
+        None,
+        description="Calendar date (ISO, e.g. 2026-06-01) of the initial time, so that model times can be "
+        "reported as dates; needs a unit of day.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> TimeSpec:
+        if self.start_date is not None and self.unit not in ("day", "days"):
+            raise spec_value_error(
+                f"start_date needs time in days, not {self.unit!r}", "set unit: day or drop start_date"
+            )
         if self.stop <= self.start:
             raise spec_value_error(
                 f"stop ({self.stop:g}) must be after start ({self.start:g})", "make stop larger than start"
@@ -135,6 +146,28 @@ class ConstantSpec(_Variable):
     value: float | dict[str, float] = Field(description="The value, or element -> value.")
     source: str | None = Field(None, description=_SOURCE_DOC)
     assumption: str | None = Field(None, description=_ASSUMPTION_DOC)
+    range: tuple[float, float] | dict[str, tuple[float, float]] | None = Field(
+        None,
+        description="Plausible [low, high] (or element -> [low, high]) that uncertainty analyses sweep; "
+        "it must contain the value.",
+    )
+
+    @model_validator(mode="after")
+    def _check_range(self) -> ConstantSpec:
+        if self.range is None:
+            return self
+        values = self.value if isinstance(self.value, dict) else {"": self.value}
+        ranges = self.range if isinstance(self.range, dict) else dict.fromkeys(values, self.range)
+        for element, (low, high) in ranges.items():
+            if element not in values:
+                raise spec_value_error(f"range names element {element!r}, which has no value", "match value's elements")
+            if not low <= values[element] <= high:
+                where = f"[{element}]" if element else ""
+                raise spec_value_error(
+                    f"value{where} {values[element]:g} lies outside its range [{low:g}, {high:g}]",
+                    "widen the range or correct the value",
+                )
+        return self
 
 
 class StockSpec(_Variable):
@@ -281,6 +314,13 @@ class ModelSpec(_Spec):
             if len(set(elements)) != len(elements):
                 raise spec_value_error(f"dimension {dim!r} lists an element twice", "remove the duplicate")
         return value
+
+
+def calendar_date(time: TimeSpec, t: float) -> datetime.date | None:
+    """The calendar date of model time ``t`` (days), or None when the spec gives no ``start_date``."""
+    if time.start_date is None:
+        return None
+    return time.start_date + datetime.timedelta(days=round(t - time.start))
 
 
 def json_schema() -> dict[str, Any]:

@@ -9,8 +9,13 @@ and writes, into the output folder:
 - ``report.html`` (one file that opens offline: figures are embedded) and
   ``report.md`` (the same, with the figures as files);
 - ``figures/``: every figure as SVG and PNG, diagram sources as DOT;
-- ``claims.json`` (every verdict), ``identification.json``, ``loops.json``,
-  ``scenarios.csv`` (every scenario, tidy).
+- ``claims.json``: one item per claim of the claims program (``id``, ``holds``,
+  ``probability``, ``flips_when``, ``holds_when``, its detail); ``spec_claims.json``:
+  the causal spec's claims; ``identification.json``, ``loops.json``,
+  ``scenarios.csv`` (every scenario, tidy);
+- when the claims program provides them (``report_outputs``): ``replay.json``
+  (episodes, observed against simulated), ``calibration.json`` (fitted
+  constants with intervals and their data), extra tables and figures.
 
 Nothing is written until everything has been computed, and each file is
 written atomically.
@@ -73,6 +78,7 @@ class FigureSpec(_Spec):
     grid: dict[str, str] | None = Field(None, description="Parameter -> 'start:stop:num' for a heat map.")
     value: str | None = None
     reduce: Literal["max", "min", "final", "mean"] = "max"
+    caption: str | None = Field(None, description="Two or three plain sentences shown under the figure.")
 
 
 class ReportSpec(_Spec):
@@ -110,6 +116,7 @@ class Figure:
     svg: bytes
     png: bytes
     source: str | None = None  # DOT text for diagrams
+    caption: str | None = None
 
 
 @dataclass
@@ -130,11 +137,31 @@ class Report:
     parameters: list[dict] = field(default_factory=list)
     scenario_notes: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    claims: list[dict] = field(default_factory=list)
+    replay: list[dict] | None = None
+    calibration: dict | None = None
+    tables: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         static = all(c["holds"] is not False for c in self.check["claims"])
         return static and all(v["holds"] for v in self.verdicts)
+
+    @property
+    def failures(self) -> list[str]:
+        """Every claim that does not hold: the program's by number and title, the spec's by what it says."""
+        out = [f"claim {v['number']} ({v['title']})" for v in self.verdicts if not v["holds"]]
+        out += [f"causal spec: {c['says'] or c['statement']}" for c in self.check["claims"] if c["holds"] is False]
+        return out
+
+    @property
+    def headline(self) -> str:
+        """How many claims hold, counting the claims program's and the causal spec's, naming each failure."""
+        total = len(self.verdicts) + len(self.check["claims"])
+        failed = self.failures
+        text = f"{total - len(failed)} of {total} claims hold ({len(self.verdicts)} of the claims program, "
+        text += f"{len(self.check['claims'])} of the causal spec)"
+        return text + (". Failing: " + "; ".join(failed) + "." if failed else ".")
 
     def write(self, out: Path) -> list[Path]:
         out = Path(out)
@@ -148,11 +175,22 @@ class Report:
                 path = out / "figures" / f"{fig.id}.dot"
                 write_text(path, fig.source)
                 written.append(path)
-        for name, data in (
-            ("claims.json", {"static": self.check["claims"], "dynamic": self.verdicts, "ok": self.ok}),
+        claims = self.claims or [
+            {"id": v["number"], "title": v["title"], "holds": v["holds"], "probability": None,
+             "flips_when": None, "holds_when": None, "detail": v["detail"], "figures": v.get("figures", {})}
+            for v in self.verdicts
+        ]
+        outputs: list[tuple[str, Any]] = [
+            ("claims.json", claims),
+            ("spec_claims.json", self.check["claims"]),
             ("identification.json", self.identification),
             ("loops.json", self.loops),
-        ):
+        ]
+        if self.replay is not None:
+            outputs.append(("replay.json", self.replay))
+        if self.calibration is not None:
+            outputs.append(("calibration.json", self.calibration))
+        for name, data in outputs:
             path = out / name
             write_text(path, json.dumps(data, indent=2, default=_json_default) + "\n")
             written.append(path)
@@ -192,10 +230,14 @@ def _diagram_figure(fig_id: str, title: str, diagram: Any) -> Figure:
     return Figure(fig_id, title, render(diagram, "svg"), render(diagram, "png"), diagram.source)
 
 
-def _plot_figure(fig_id: str, title: str, figure: Any) -> Figure:
+def _plot_figure(fig_id: str, title: str, figure: Any, caption: str | None = None) -> Figure:
+    import matplotlib.pyplot as plt
+
     from diagrams.plots import figure_bytes
 
-    return Figure(fig_id, title, figure_bytes(figure, "svg"), figure_bytes(figure, "png"))
+    made = Figure(fig_id, title, figure_bytes(figure, "svg"), figure_bytes(figure, "png"), caption=caption)
+    plt.close(figure)
+    return made
 
 
 def _tidy(runs: dict[str, Any], names: list[str] | None) -> Any:
@@ -264,7 +306,11 @@ def _parameters(model: Any) -> list[dict]:
             origin = f"Assumption: {spec.assumption}"
         else:
             origin = var.description or ""
-        rows.append({"name": name, "value": var.value, "units": var.units, "source": origin})
+        declared_range = getattr(spec, "range", None) if spec is not None else None
+        if isinstance(declared_range, dict):
+            declared_range = declared_range.get(",".join(var.subscript))
+        shown = f"{declared_range[0]:g} to {declared_range[1]:g}" if declared_range else ""
+        rows.append({"name": name, "value": var.value, "units": var.units, "source": origin, "range": shown})
     return rows
 
 
@@ -326,9 +372,13 @@ def build_report(folder: str | Path, progress: Progress | None = None) -> Report
     model = load_model(model_path)
     evidence = None
     claims_path = folder / rspec.claims if rspec.claims else None
+    outputs = None
     if claims_path is not None and claims_path.exists():
         module = _load_claims(claims_path)
         evidence = module.Evidence(folder)
+        if hasattr(module, "report_outputs"):
+            say("calibrating, judging the claims and sweeping the declared ranges in one pass")
+            outputs = module.report_outputs(evidence)
         say("simulating every scenario and sweep the claims need")
         runs = evidence.runs
         say("finding the feedback loops")
@@ -355,7 +405,8 @@ def build_report(folder: str | Path, progress: Progress | None = None) -> Report
             report.loop_table.append(
                 {"id": loop_id, "polarity": lp.polarity, "variables": list(lp.variables), "gains": gains}
             )
-    report.parameters = _parameters(model)
+    # the claims program may calibrate the model: show the values it runs with
+    report.parameters = _parameters(getattr(evidence, "model", model) if evidence is not None else model)
 
     say("drawing the causal-loop diagram")
     from diagrams.cld import draw_cld
@@ -377,10 +428,25 @@ def build_report(folder: str | Path, progress: Progress | None = None) -> Report
         if hasattr(model, "time") and getattr(model.time, "unit", None)
         else None,
     }
+    extra_ids = {fig_id for fig_id, _, _ in outputs["figures"]} if outputs else set()
+    captions = dict(outputs.get("captions", {})) if outputs else {}
     for fig_spec in rspec.figures:
+        if fig_spec.id in extra_ids:
+            continue
         say(f"plotting {fig_spec.id}")
-        figures.append(_make_figure(fig_spec, ctx))
-    if evidence is not None:
+        made = _make_figure(fig_spec, ctx)
+        made.caption = fig_spec.caption or captions.get(fig_spec.id)
+        figures.append(made)
+    if outputs is not None:
+        for fig_id, title, fig in outputs["figures"]:
+            say(f"plotting {fig_id}")
+            figures.append(_plot_figure(fig_id, title, fig, captions.get(fig_id)))
+        report.verdicts = [v.to_dict() for v in outputs["verdicts"]]
+        report.claims = outputs["claims"]
+        report.replay = outputs.get("replay")
+        report.calibration = outputs.get("calibration")
+        report.tables = outputs.get("tables", [])
+    elif evidence is not None:
         say("judging the claims")
         report.verdicts = [v.to_dict() for v in module.evaluate(evidence)]
     return report
@@ -403,6 +469,32 @@ def _sets(sets: list[list[str]]) -> str:
     return "; ".join("{" + ", ".join(s) + "}" for s in sets)
 
 
+def _markdown_table(table: dict) -> list[str]:
+    if "markdown" in table:
+        return [table["markdown"], ""]
+    lines = [f"## {table['title']}", ""]
+    if table.get("rows"):
+        lines += ["| " + " | ".join(table["header"]) + " |", "|" + "---|" * len(table["header"])]
+        lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in table["rows"]]
+        lines.append("")
+    if table.get("caption"):
+        lines += [table["caption"], ""]
+    return lines
+
+
+def _html_table(table: dict) -> str:
+    e = html.escape
+    parts = [f"<h2>{e(table['title'])}</h2>"]
+    if table.get("rows"):
+        parts.append("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in table["header"]) + "</tr>")
+        for row in table["rows"]:
+            parts.append("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>")
+        parts.append("</table>")
+    if table.get("caption"):
+        parts.append(f"<p class=sub>{e(table['caption'])}</p>")
+    return "".join(parts)
+
+
 def markdown_report(report: Report) -> str:
     """The report as Markdown (figures as files under ``figures/``)."""
     from causal.spec import format_days
@@ -410,12 +502,10 @@ def markdown_report(report: Report) -> str:
     lines = [f"# {report.title}", ""]
     if report.subtitle:
         lines += [f"*{report.subtitle}*", ""]
+    lines += [f"**{report.headline}**", ""]
     if report.verdicts:
-        held = sum(v["holds"] for v in report.verdicts)
         lines += [
             "## Claims",
-            "",
-            f"{held} of {len(report.verdicts)} claims hold.",
             "",
             "| # | claim | verdict | evidence | figure |",
             "|---|---|---|---|---|",
@@ -425,6 +515,8 @@ def markdown_report(report: Report) -> str:
             fig = f"[{v['figure']}](figures/{v['figure']}.svg)" if v.get("figure") else ""
             lines.append(f"| {v['number']} | {v['title']} | {verdict} | {v['detail']} | {fig} |")
         lines.append("")
+    for table in report.tables:
+        lines += _markdown_table(table)
     lines += ["## The causal graph", "", "![Causal graph](figures/dag.svg)", ""]
     if report.check["channels"]:
         lines += ["| channel | path | sign | magnitude | total lag |", "|---|---|---|---|---|"]
@@ -470,14 +562,24 @@ def markdown_report(report: Report) -> str:
         if fig.id in ("dag", "cld"):
             continue
         lines += [f"## {fig.title}", "", f"![{fig.title}](figures/{fig.id}.svg)", ""]
+        if fig.caption:
+            lines += [fig.caption, ""]
     if report.scenario_notes:
         lines += ["## Scenarios", "", "| scenario | what changes |", "|---|---|"]
         lines += [f"| {name} | {text} |" for name, text in report.scenario_notes.items()]
         lines.append("")
     if report.parameters:
-        lines += ["## Parameters and their sources", "", "| parameter | value | units | source |", "|---|---|---|---|"]
+        lines += [
+            "## Parameters and their sources",
+            "",
+            "| parameter | value | range | units | source |",
+            "|---|---|---|---|---|",
+        ]
         for p in report.parameters:
-            lines.append(f"| {p['name']} | {_fmt(p['value'])} | {p['units'] or ''} | {p['source'] or ''} |")
+            lines.append(
+                f"| {p['name']} | {_fmt(p['value'])} | {p.get('range', '')} | {p['units'] or ''} "
+                f"| {p['source'] or ''} |"
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -499,9 +601,10 @@ figcaption{color:#57606a;font-size:.9rem}code{font-size:.85rem}nav a{margin-righ
 def _img(fig: Figure) -> str:
     data = base64.b64encode(fig.svg).decode("ascii")
     title = html.escape(fig.title)
+    caption = f"<br>{html.escape(fig.caption)}" if fig.caption else ""
     return (
         f'<figure id="{fig.id}"><img alt="{title}" src="data:image/svg+xml;base64,{data}">'
-        f"<figcaption>{title}</figcaption></figure>"
+        f"<figcaption><b>{title}</b>{caption}</figcaption></figure>"
     )
 
 
@@ -522,10 +625,11 @@ def html_report(report: Report) -> str:
         '<a href="#identification">Identification</a><a href="#loops">Loops</a>'
         '<a href="#figures">Figures</a><a href="#parameters">Parameters</a></nav>'
     )
+    cls = "holds" if report.ok else "fails"
+    parts.append(f'<p class="{cls}">{e(report.headline)}</p>')
     if report.verdicts:
-        held = sum(v["holds"] for v in report.verdicts)
         parts.append(
-            f'<h2 id="claims">Claims</h2><p>{held} of {len(report.verdicts)} claims hold.</p>'
+            '<h2 id="claims">Claims</h2>'
             "<table><tr><th>#</th><th>claim</th><th>verdict</th><th>evidence</th><th>figure</th></tr>"
         )
         for v in report.verdicts:
@@ -536,6 +640,9 @@ def html_report(report: Report) -> str:
                 f"<td>{e(v['detail'])}</td><td>{fig}</td></tr>"
             )
         parts.append("</table>")
+    for table in report.tables:
+        if "markdown" not in table:
+            parts.append(_html_table(table))
     parts.append('<h2 id="graph">The causal graph</h2>')
     if "dag" in figs:
         parts.append(_img(figs["dag"]))
@@ -603,12 +710,12 @@ def html_report(report: Report) -> str:
     if report.parameters:
         parts.append(
             '<h2 id="parameters">Parameters and their sources</h2><table><tr><th>parameter</th>'
-            "<th>value</th><th>units</th><th>source</th></tr>"
+            "<th>value</th><th>range</th><th>units</th><th>source</th></tr>"
         )
         for p in report.parameters:
             parts.append(
-                f"<tr><td>{e(p['name'])}</td><td class=num>{_fmt(p['value'])}</td><td>{e(p['units'] or '')}"
-                f"</td><td>{e(p['source'] or '')}</td></tr>"
+                f"<tr><td>{e(p['name'])}</td><td class=num>{_fmt(p['value'])}</td><td>{e(p.get('range', ''))}</td>"
+                f"<td>{e(p['units'] or '')}</td><td>{e(p['source'] or '')}</td></tr>"
             )
         parts.append("</table>")
     for note in report.notes:

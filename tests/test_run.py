@@ -21,29 +21,53 @@ def test_run_succeeds_and_judges_every_claim(report):
     code, out = report
     assert code == 0
     claims = json.loads((out / "claims.json").read_text())
-    assert [v["number"] for v in claims["dynamic"]] == list(range(1, 13))
-    assert claims["ok"] is True
+    assert [c["id"] for c in claims] == list(range(1, 13))
+    for c in claims:
+        assert c["holds"] is True and 0.0 <= c["probability"] <= 1.0
+        assert {"parameter", "value"} <= set(c["flips_when"]) and c["flips_when"]["flips"] is True
+        assert {"parameter", "value"} <= set(c["holds_when"]) and c["holds_when"]["holds"] is True
+    assert all(c["holds"] for c in json.loads((out / "spec_claims.json").read_text()))
+
+
+def test_run_writes_the_replay_and_the_calibration(report):
+    import datetime
+
+    _, out = report
+    replay = json.loads((out / "replay.json").read_text())
+    assert len(replay) >= 8
+    for episode in replay:
+        datetime.date.fromisoformat(episode["date"])
+        assert set(episode["observed"]) == set(episode["simulated"]) and episode["source"]
+    assert any("intervention_jpy_tn" in e["observed"] for e in replay)
+    calibration = json.loads((out / "calibration.json").read_text())
+    assert {"drift_before_pivot", "yen_per_jpy_tn", "effect_decay_time", "run_time"} <= set(calibration)
+    for name, entry in calibration.items():
+        assert entry["low"] <= entry["value"] <= entry["high"], name
+        assert entry["data"] and entry["data"][0]["observations"], name
 
 
 def test_report_has_every_figure_embedded_and_on_disk(report):
     _, out = report
     page = (out / "report.html").read_text()
-    for fig in ("dag", "cld", "fig1_channels", "fig2_unwind", "fig3_cliff", "scenarios", "sweep_mix_size"):
+    figures = ("dag", "cld", "fig1_channels", "fig2_unwind", "fig3_cliff", "scenarios", "replay", "fans", "indicator")
+    for fig in figures:
         assert (out / "figures" / f"{fig}.svg").stat().st_size > 1000
         assert (out / "figures" / f"{fig}.png").read_bytes()[:4] == b"\x89PNG"
         assert f'<figure id="{fig}">' in page
     # offline: no external resources, images are data URIs
     assert not re.search(r'(src|href)="https?://', page)
-    assert page.count("data:image/svg+xml;base64,") >= 7
+    assert page.count("data:image/svg+xml;base64,") >= len(figures)
 
 
 def test_report_tables(report):
     _, out = report
     md = (out / "report.md").read_text()
+    assert "25 of 25 claims hold" in md.splitlines()[4]
     assert "| loop | polarity | bills | 2y | 5y | 10y | 30y |" in md
-    loop_rows = [line for line in md.splitlines() if "sales" in line and "long_yield" in line and "| R |" in line]
-    assert loop_rows, "the intervention loop is in the gain table"
-    assert loop_rows[0].split("|")[3].strip() == "0"  # cut at bills
+    for heading in ("## Scenario outcomes", "## The episodes replayed", "## Fitted constants",
+                    "## What would change my mind", "## Parameters and their sources"):
+        assert heading in md, heading
+    assert "| scenario | peak USDJPY | JPY tn spent | firepower exhausted |" in md
     identification = json.loads((out / "identification.json").read_text())
     verdicts = {q["name"]: q["identifiable"] for q in identification}
     assert verdicts == {
@@ -52,7 +76,31 @@ def test_report_tables(report):
         "unwind_on_long_end": True,
         "dollar_on_yen": False,
     }
-    assert "## Parameters and their sources" in md
+
+
+def test_a_failing_claim_exits_1_and_the_headline_names_it(monkeypatch, tmp_path, capsys):
+    import tenor.report
+    from tenor.report import Report
+
+    failing = Report(
+        "T", None, tmp_path, {"claims": [{"holds": True, "says": "ok", "statement": "s", "detail": ""}],
+                              "channels": []},
+        [], None, [], [],
+        [{"number": 1, "title": "Holds", "holds": True, "detail": ""},
+         {"number": 9, "title": "The trigger is a conjunction", "holds": False, "detail": ""}],
+    )
+    assert not failing.ok
+    assert failing.headline.startswith("2 of 3 claims hold")
+    assert "claim 9 (The trigger is a conjunction)" in failing.headline
+    folder = tmp_path / "f"
+    folder.mkdir()
+    monkeypatch.setattr(tenor.report, "build_report", lambda folder, progress=None: failing)
+    assert main(["run", str(folder), "--out", str(tmp_path / "o")]) == 1
+    assert "claim 9 (The trigger is a conjunction)" in capsys.readouterr().out
+    assert json.loads((tmp_path / "o" / "claims.json").read_text())[1] == {
+        "id": 9, "title": "The trigger is a conjunction", "holds": False, "probability": None,
+        "flips_when": None, "holds_when": None, "detail": "", "figures": {},
+    }
 
 
 def test_run_refuses_an_output_inside_nothing(tmp_path, capsys):
@@ -72,4 +120,4 @@ def test_a_folder_without_claims_gets_the_generic_report(tmp_path):
     assert main(["run", str(folder), "--out", str(out)]) == 0
     page = (out / "report.html").read_text()
     assert "Without claims" in page and '<figure id="cld">' in page
-    assert json.loads((out / "claims.json").read_text())["dynamic"] == []
+    assert json.loads((out / "claims.json").read_text()) == []

@@ -39,13 +39,17 @@ def run(
     show = out_console()
     static = report.check["claims"]
     show.print(f"[bold]{report.title}[/]", highlight=False)
+    show.print(("[green]" if report.ok else "[red]") + report.headline + "[/]", highlight=False, markup=True)
     show.print(
         f"causal spec: {sum(c['holds'] is True for c in static)} of {len(static)} claims and query expectations hold",
         highlight=False,
     )
+    probability = {c["id"]: c.get("probability") for c in report.claims}
     for v in report.verdicts:
         mark = "[green]holds[/]" if v["holds"] else "[red]FAILS[/]"
-        show.print(f"  {mark}  {v['number']:>2}. {v['title']}", highlight=False)
+        p = probability.get(v["number"])
+        odds = f"  (p = {p:.2f} over the declared ranges)" if p is not None else ""
+        show.print(f"  {mark}  {v['number']:>2}. {v['title']}{odds}", highlight=False)
     show.print(
         f"report: {out / 'report.html'} (and report.md, {len(written)} files) in {time.perf_counter() - start:.0f} s",
         highlight=False,
