@@ -152,8 +152,13 @@ def example_svgs():
     from stocks_flows.load import load_model
 
     whole = causal_loop_structure(load_model(STOCKS))
-    views = {"whole": whole, "around": focus(whole, around="usdjpy"), "loops": focus(whole, loops=["R3", "B9"])}
-    return {name: render(draw_cld(part), "svg") for name, part in views.items()}
+    reinforcing = next(lp for lp in whole.loops if lp.polarity == "R")
+    balancing = next(lp for lp in whole.loops if lp.polarity == "B")
+    chosen = focus(whole, loops=[reinforcing.id, balancing.id])
+    views = {"whole": whole, "around": focus(whole, around="usdjpy"), "loops": chosen}
+    svgs = {name: render(draw_cld(part), "svg") for name, part in views.items()}
+    svgs["chosen"] = (reinforcing, balancing, whole)
+    return svgs
 
 
 @needs_dot
@@ -175,11 +180,15 @@ def test_example_labels_do_not_overlap(example_svgs, view):
 
 @needs_dot
 def test_named_loops_view(example_svgs):
+    reinforcing, balancing, whole = example_svgs["chosen"]
     svg = parse_svg(example_svgs["loops"])
-    assert sorted(k for k, v in svg.items() if "loop-marker" in v.classes) == ["n_loop_B9", "n_loop_R3"]
-    texts = " ".join(svg["n_loop_R3"].texts)
-    assert "long yield" in texts  # named by its variables
-    assert "n_long_yield" in svg and "n_credibility" not in svg
+    markers = sorted(k for k, v in svg.items() if "loop-marker" in v.classes)
+    assert markers == sorted([f"n_loop_{reinforcing.id}", f"n_loop_{balancing.id}"])
+    texts = " ".join(svg[f"n_loop_{reinforcing.id}"].texts)
+    assert reinforcing.variables[0].replace("_", " ") in texts  # named by its variables
+    shown = set(reinforcing.variables) | set(balancing.variables)
+    outside = next(v.name for v in whole.variables if v.name not in shown)
+    assert all(f"n_{v}" in svg for v in shown) and f"n_{outside}" not in svg
 
 
 def test_cli_focus_errors(capsys, tmp_path):
