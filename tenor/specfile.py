@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from tenor.errors import Diagnostic, SpecError
+from tenor.limits import MAX_BYTES, MAX_DEPTH
 
 __all__ = [
     "MAX_BYTES",
@@ -46,10 +47,6 @@ __all__ = [
     "validation_diagnostics",
 ]
 
-MAX_BYTES = 5_000_000
-"""Largest spec file accepted, in bytes."""
-MAX_DEPTH = 50
-"""Deepest nesting of mappings and lists accepted."""
 
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str",
@@ -174,6 +171,10 @@ def read_yaml(path: str | Path) -> Document:
 def parse_yaml(text: str, file: str = "<input>") -> Document:
     """Parse YAML text safely into a :class:`Document`.
 
+    The text is read as a stream of parser events and built into plain data
+    without recursion, so the nesting depth (:data:`~tenor.limits.MAX_DEPTH`)
+    is checked as each mapping or list opens, before anything deeper is read.
+
     Raises
     ------
     SpecError
@@ -184,10 +185,17 @@ def parse_yaml(text: str, file: str = "<input>") -> Document:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     if len(text) > MAX_BYTES:
-        raise SpecError(f"input is {len(text):,} characters; the limit is {MAX_BYTES:,}", file=file)
-    yaml = YAML(typ="safe")  # the C composer (ruamel.yaml.clib) when installed
+        raise SpecError(
+            f"input is {len(text):,} characters; the limit is MAX_BYTES = {MAX_BYTES:,}",
+            file=file,
+            hint="split the spec, or check that this is the input you meant",
+        )
+    yaml = YAML(typ="safe")  # the C parser (ruamel.yaml.clib) when installed
+    doc = Document(None, file)
+    builder = _Builder(doc, yaml)
+    events = yaml.parse(text)
     try:
-        root = yaml.compose(text)
+        doc.data = builder.build(events)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -196,14 +204,10 @@ def parse_yaml(text: str, file: str = "<input>") -> Document:
         raise SpecError(
             f"YAML syntax: {problem}", file=file, line=line, column=column, hint=_syntax_hint(text, line, problem)
         ) from None
-    except (YAMLError, RecursionError) as exc:
-        raise SpecError(f"YAML syntax: {exc}", file=file) from None
-    doc = Document(None, file)
-    if root is None:
-        doc.data = None
-        return doc
-    builder = _Builder(doc, yaml)
-    doc.data = builder.build(root, (), 0)
+    except (YAMLError, RecursionError, ValueError) as exc:
+        raise SpecError(f"YAML syntax: {exc}", file=file, hint="check that this is a YAML file") from None
+    finally:
+        events.close()
     if builder.problems:
         raise SpecError(diagnostics=builder.problems)
     return doc
@@ -221,71 +225,169 @@ def _syntax_hint(text: str, line: int | None, problem: str) -> str | None:
     return "check the indentation and quoting on this line and the one above"
 
 
+_DISCARD = object()  # the key of a mapping entry that is reported and left out
+
+
+@dataclass
+class _Open:
+    """A mapping or list being read: its data (None when it is left out), path and keys so far."""
+
+    data: dict[str, Any] | list[Any] | None
+    path: Path_
+    key: Any = None  # in a mapping: None while a key is awaited, else the key (or _DISCARD)
+    first_line: dict[str, int] = field(default_factory=dict)
+
+
 class _Builder:
+    """Plain data from parser events, with an explicit stack instead of recursion."""
+
     def __init__(self, doc: Document, yaml: Any) -> None:
         self.doc = doc
         self.constructor = yaml.constructor
-        self.seen: set[int] = set()
+        self.resolver = yaml.resolver
         self.problems: list[Diagnostic] = []
 
-    def _where(self, node: Any) -> tuple[int, int]:
-        return node.start_mark.line + 1, node.start_mark.column + 1
+    @staticmethod
+    def _where(event: Any) -> tuple[int, int]:
+        return event.start_mark.line + 1, event.start_mark.column + 1
 
-    def _fail(self, node: Any, path: Path_, message: str, hint: str | None = None) -> None:
-        line, column = self._where(node)
+    def _fail(self, event: Any, path: Path_, message: str, hint: str | None = None) -> None:
+        line, column = self._where(event)
         self.problems.append(Diagnostic(message, self.doc.file, line, column, format_key(path) or None, hint))
 
-    def build(self, node: Any, path: Path_, depth: int) -> Any:
-        self.doc.marks[path] = self._where(node)
-        if id(node) in self.seen or (getattr(node, "anchor", None) is not None and id(node) in self.seen):
-            self._fail(node, path, "aliases (*name) are not supported", "write the value out in full")
-            return None
-        self.seen.add(id(node))
-        if depth > MAX_DEPTH:
-            self._fail(node, path, f"nested deeper than {MAX_DEPTH} levels", "flatten the structure")
-            return None
-        kind = type(node).__name__
-        if kind == "MappingNode":
-            if node.tag != _MAP:
-                self._fail(node, path, f"tag {node.tag!r} is not allowed", "remove the tag")
-                return None
-            out: dict[str, Any] = {}
-            first_line: dict[str, int] = {}
-            for key_node, value_node in node.value:
-                if type(key_node).__name__ != "ScalarNode" or key_node.tag not in _PLAIN_TAGS:
-                    self._fail(key_node, path, "a key must be plain text", "write the key as text")
-                    continue
-                key = str(key_node.value)
-                if key == "<<":
-                    self._fail(key_node, path, "merge keys (<<) are not supported", "write the keys out in full")
-                    continue
-                if key in out:
-                    self._fail(
-                        key_node,
-                        (*path, key),
-                        f"duplicate key {key!r} (first at line {first_line[key]})",
-                        "remove one of the two, or rename it",
+    def build(self, events: Iterable[Any]) -> Any:
+        from ruamel.yaml import events as ev
+        from ruamel.yaml.nodes import ScalarNode
+
+        stack: list[_Open] = []
+        root: Any = None
+        documents = 0
+        for event in events:
+            if isinstance(event, ev.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    line, column = self._where(event)
+                    raise SpecError(
+                        "YAML syntax: expected a single document, found another one",
+                        file=self.doc.file,
+                        line=line,
+                        column=column,
+                        hint="a spec is one YAML document: remove the '---' line or split the file",
                     )
-                    continue
-                first_line[key] = key_node.start_mark.line + 1
-                self.doc.key_marks[(*path, key)] = self._where(key_node)
-                out[key] = self.build(value_node, (*path, key), depth + 1)
-            return out
-        if kind == "SequenceNode":
-            if node.tag != _SEQ:
-                self._fail(node, path, f"tag {node.tag!r} is not allowed", "remove the tag")
-                return None
-            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        if node.tag not in _PLAIN_TAGS:
-            self._fail(node, path, f"tag {node.tag!r} is not allowed", "remove the tag; specs hold plain data only")
-            return None
-        if node.tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"):
-            return str(node.value)
-        try:
-            return self.constructor.construct_object(node, deep=True)
-        except Exception:  # a malformed number is reported, never raised
-            self._fail(node, path, f"cannot read {node.value!r}", "check the number")
-            return None
+                continue
+            if isinstance(event, ev.MappingEndEvent | ev.SequenceEndEvent):
+                done = stack.pop()
+                root = self._attach(stack, done.data, root)
+                continue
+            if not isinstance(event, ev.NodeEvent):
+                continue  # stream start and end, document end
+            parent = stack[-1] if stack else None
+            at_key = parent is not None and isinstance(parent.data, dict) and parent.key is None
+            keep = parent is None or (parent.data is not None and parent.key is not _DISCARD)
+            path: Path_ = ()
+            if parent is not None and keep and not at_key:
+                index = len(parent.data) if isinstance(parent.data, list) else parent.key
+                path = (*parent.path, index)
+            elif parent is not None:
+                path = parent.path
+            if keep and not at_key:
+                self.doc.marks[path] = self._where(event)
+            if isinstance(event, ev.AliasEvent):
+                if keep:
+                    self._fail(event, path, "aliases (*name) are not supported", "write the value out in full")
+                root = self._attach(stack, None, root)
+                continue
+            if isinstance(event, ev.CollectionStartEvent):
+                if len(stack) >= MAX_DEPTH:
+                    line, column = self._where(event)
+                    raise SpecError(
+                        f"nested deeper than MAX_DEPTH = {MAX_DEPTH} levels of mappings and lists",
+                        file=self.doc.file,
+                        line=line,
+                        column=column,
+                        hint="flatten the structure (a spec needs only a few levels), "
+                        "and check for brackets that are never closed",
+                    )
+                mapping = isinstance(event, ev.MappingStartEvent)
+                data: dict[str, Any] | list[Any] | None = {} if mapping else []
+                if at_key:
+                    if keep:
+                        self._fail(event, path, "a key must be plain text", "write the key as text")
+                    data = None
+                elif not keep:
+                    data = None
+                elif event.tag not in (None, "!", _MAP if mapping else _SEQ):
+                    self._fail(event, path, f"tag {event.tag!r} is not allowed", "remove the tag")
+                    data = None
+                stack.append(_Open(data, path))
+                continue
+            # a scalar
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = str(self.resolver.resolve(ScalarNode, event.value, event.implicit))  # a str, not a Tag
+            if at_key:
+                self._key(parent, event, tag, keep)
+                continue
+            value = None
+            if not keep:
+                pass
+            elif tag not in _PLAIN_TAGS:
+                self._fail(event, path, f"tag {tag!r} is not allowed", "remove the tag; specs hold plain data only")
+            elif tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"):
+                value = str(event.value)
+            else:
+                node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+                try:
+                    value = self.constructor.yaml_constructors[tag](self.constructor, node)
+                except Exception:  # a malformed number is reported, never raised
+                    self._fail(event, path, f"cannot read {_short(event.value)!r}", "check the number")
+            root = self._attach(stack, value, root)
+        return root
+
+    def _key(self, parent: _Open, event: Any, tag: str, keep: bool) -> None:
+        """Read a mapping key (a scalar); a bad or repeated key leaves its entry out."""
+        parent.key = _DISCARD
+        if not keep:
+            return
+        if tag not in _PLAIN_TAGS:
+            self._fail(event, parent.path, "a key must be plain text", "write the key as text")
+            return
+        key = str(event.value)
+        if key == "<<":
+            self._fail(event, parent.path, "merge keys (<<) are not supported", "write the keys out in full")
+            return
+        assert isinstance(parent.data, dict)
+        if key in parent.first_line:
+            self._fail(
+                event,
+                (*parent.path, key),
+                f"duplicate key {_short(key)!r} (first at line {parent.first_line[key]})",
+                "remove one of the two, or rename it",
+            )
+            return
+        parent.first_line[key] = event.start_mark.line + 1
+        self.doc.key_marks[(*parent.path, key)] = self._where(event)
+        parent.key = key
+
+    @staticmethod
+    def _attach(stack: list[_Open], value: Any, root: Any) -> Any:
+        """Put a finished value into the mapping or list being read; the root value when there is none."""
+        if not stack:
+            return value
+        parent = stack[-1]
+        if isinstance(parent.data, list):
+            parent.data.append(value)
+        elif parent.key is None:  # this value was a (bad) key
+            parent.key = _DISCARD
+        else:
+            if parent.key is not _DISCARD and isinstance(parent.data, dict):
+                parent.data[parent.key] = value
+            parent.key = None
+        return root
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 # --- pydantic errors -> diagnostics ---------------------------------------------------------
