@@ -41,6 +41,7 @@ __all__ = [
     "did_you_mean",
     "format_key",
     "parse_yaml",
+    "positions",
     "read_text",
     "read_yaml",
     "spec_error",
@@ -211,6 +212,30 @@ def parse_yaml(text: str, file: str = "<input>") -> Document:
     if builder.problems:
         raise SpecError(diagnostics=builder.problems)
     return doc
+
+
+def positions(text: str) -> tuple[dict[Path_, tuple[int, int]], dict[Path_, tuple[int, int]]]:
+    """Line and column of every value, and of every key, of YAML (or JSON) text, by key path.
+
+    Best effort, for locating errors found by other readers: whatever cannot be
+    read (a syntax error, too deep a nesting) gives the positions found before it.
+
+    >>> marks, key_marks = positions('{"nodes": [{"id": 1}]}')
+    >>> marks[("nodes", 0, "id")], key_marks[("nodes", 0, "id")]
+    ((1, 19), (1, 13))
+    """
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe")
+    doc = Document(None)
+    events = yaml.parse(text)
+    try:
+        _Builder(doc, yaml).build(events)
+    except Exception:  # positions found so far are kept
+        pass
+    finally:
+        events.close()
+    return doc.marks, doc.key_marks
 
 
 def _syntax_hint(text: str, line: int | None, problem: str) -> str | None:
