@@ -13,8 +13,8 @@ name                       value           what it bounds
 ``MAX_DEPTH``              50              nesting of mappings and lists in a YAML file
 ``MAX_NODES``              10,000          nodes of a causal graph (any format)
 ``MAX_EDGES``              50,000          edges of a causal graph, after dagitty groups expand
-``MAX_DRAW_NODES``         2,000           nodes of a causal graph that ``tenor draw`` lays out
-``MAX_DRAW_EDGES``         10,000          edges of a causal graph that ``tenor draw`` lays out
+``MAX_DRAW_NODES``         1,000           nodes of a causal graph that ``tenor draw`` lays out
+``MAX_DRAW_EDGES``         2,000           edges of a causal graph that ``tenor draw`` lays out
 ``MAX_SIMULATE_BYTES``     1,000,000,000   estimated memory of ``tenor simulate-data`` (bytes)
 ``STALE_PART_SECONDS``     3,600           age after which a left-over ``.part`` file is removed
 =========================  ==============  ==========================================================
@@ -63,11 +63,11 @@ MAX_NODES = 10_000
 MAX_EDGES = 50_000
 """Most edges a causal graph may have (dagitty groups ``{a b} -> {c d}`` count each edge they stand for)."""
 
-MAX_DRAW_NODES = 2_000
-"""Most nodes of a causal graph that ``tenor draw`` lays out (graph layout grows faster than linearly)."""
+MAX_DRAW_NODES = 1_000
+"""Most nodes of a diagram that ``tenor draw`` lays out as SVG, PNG or PDF (layout time grows fast)."""
 
-MAX_DRAW_EDGES = 10_000
-"""Most edges of a causal graph that ``tenor draw`` lays out."""
+MAX_DRAW_EDGES = 2_000
+"""Most edges of a diagram that ``tenor draw`` lays out as SVG, PNG or PDF."""
 
 MAX_SIMULATE_BYTES = 1_000_000_000
 """Largest estimated memory of ``tenor simulate-data`` (the draws, the table and its CSV text)."""

@@ -23,6 +23,7 @@ Examples
 from __future__ import annotations
 
 import difflib
+import sys
 import types
 import typing
 from collections.abc import Iterable, Sequence
@@ -42,6 +43,7 @@ __all__ = [
     "format_key",
     "parse_yaml",
     "positions",
+    "read_stdin",
     "read_text",
     "read_yaml",
     "spec_error",
@@ -152,16 +154,61 @@ def read_text(path: str | Path) -> str:
         raise SpecError("is a folder, not a file", file=where, hint="name the spec file inside it")
     if size > MAX_BYTES:
         raise SpecError(
-            f"file is {size:,} bytes; the limit is {MAX_BYTES:,}",
+            f"file is {size:,} bytes; the limit is MAX_BYTES = {MAX_BYTES:,}",
             file=where,
             hint="split the spec, or check that this is the file you meant",
         )
     try:
-        return p.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"not UTF-8 text (byte {exc.start})", file=where, hint="save the file as UTF-8") from None
+        with p.open("rb") as fh:
+            data = fh.read(MAX_BYTES + 1)  # never more, even from a device or a pipe
     except OSError as exc:
         raise SpecError(f"cannot read the file: {exc.strerror}", file=where) from None
+    if len(data) > MAX_BYTES:  # the file grew, or is not a regular file
+        raise SpecError(
+            f"file is over the limit of MAX_BYTES = {MAX_BYTES:,} bytes",
+            file=where,
+            hint="split the spec, or check that this is the file you meant",
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            f"not UTF-8 text (byte {exc.start})",
+            file=where,
+            line=_line_of(data, exc.start),
+            hint="save the file as UTF-8",
+        ) from None
+
+
+def read_stdin(name: str = "<stdin>") -> str:
+    """Read standard input as UTF-8 text, refusing more than :data:`~tenor.limits.MAX_BYTES` bytes."""
+    stream = sys.stdin
+    binary = getattr(stream, "buffer", None)
+    try:
+        data = binary.read(MAX_BYTES + 1) if binary is not None else stream.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise SpecError(f"cannot read standard input: {exc.strerror}", file=name) from None
+    if len(data) > MAX_BYTES:
+        raise SpecError(
+            f"standard input is over the limit of MAX_BYTES = {MAX_BYTES:,} bytes",
+            file=name,
+            hint="split the input, or check that this is the input you meant",
+        )
+    if isinstance(data, str):
+        return data.removeprefix("\ufeff")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            f"not UTF-8 text (byte {exc.start})",
+            file=name,
+            line=_line_of(data, exc.start),
+            hint="save the input as UTF-8",
+        ) from None
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
 
 
 def read_yaml(path: str | Path) -> Document:

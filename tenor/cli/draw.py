@@ -66,6 +66,7 @@ def draw(
     """Draw a causal spec or a model as a diagram."""
     from diagrams.render import GraphvizMissingWarning, format_for, write_diagram
     from diagrams.sources import diagram_from_file
+    from tenor.limits import check_draw_size
     from tenor.output import check_not_input
 
     check_not_input(out, [source])
@@ -82,6 +83,8 @@ def draw(
         channels=channel or None,
         title=title,
     )
+    if fmt in ("svg", "png", "pdf"):  # a layout is computed; DOT and Mermaid text are written as they are
+        check_draw_size(len(diagram.nodes), len(diagram.edges), file=str(source))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", GraphvizMissingWarning)
         write_diagram(diagram, out, fmt, inputs=[source], dpi=dpi)

@@ -56,7 +56,7 @@ def identify_command(
     ),
     outcome: list[str] = typer.Option(..., "--outcome", "-o", help="Outcome node (repeat for several)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-    fmt: str | None = typer.Option(None, "--format", help="yaml or dagitty (default: from the file name)."),
+    fmt: str | None = typer.Option(None, "--format", help="yaml, dagitty or json (default: from the file name)."),
     time_limit: float = typer.Option(10.0, "--time-limit", min=0.01, help="Seconds for listing sets."),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when the effect is not identifiable."),
     dowhy: bool = typer.Option(
@@ -111,7 +111,7 @@ def test_data_command(
         "missing-edge", "--basis", help="missing-edge (one per non-adjacent pair) or local-markov."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
-    fmt: str | None = typer.Option(None, "--format", help="yaml or dagitty (default: from the file name)."),
+    fmt: str | None = typer.Option(None, "--format", help="yaml, dagitty or json (default: from the file name)."),
 ) -> int:
     """Test the graph's implied conditional independences on data (Fisher z test)."""
     from causal.implications import TEST_NAME, test_implications
@@ -162,7 +162,7 @@ def simulate_data_command(
     check: bool = typer.Option(False, "--check", help="Estimate each query and compare with the truth."),
     tolerance: float = typer.Option(0.1, "--tolerance", help="Allowed |estimate - truth| / max(1, |truth|)."),
     as_json: bool = typer.Option(False, "--json", help="Print the check as JSON."),
-    fmt: str | None = typer.Option(None, "--format", help="yaml or dagitty (default: from the file name)."),
+    fmt: str | None = typer.Option(None, "--format", help="yaml, dagitty or json (default: from the file name)."),
 ) -> int:
     """Simulate the spec's linear model; latent nodes are simulated and left out of the file."""
     from causal.scm import estimate_effect, simulate
