@@ -28,7 +28,7 @@ Traceback (most recent call last):
 tenor.errors.SpecError: g.yaml: the graph has 10,001 nodes; the limit is MAX_NODES = 10,000
   hint: ...
 >>> simulation_bytes(rows=1_000, nodes=3, observed=2)
-140000
+80000
 """
 
 from __future__ import annotations
@@ -76,7 +76,8 @@ STALE_PART_SECONDS = 3_600
 """A temporary ``.part`` file older than this (or whose writing process is gone) is removed by the next write."""
 
 _BYTES_PER_DRAW = 8  # one float64 per node and row while simulating
-_BYTES_PER_CELL = 8 + 2 * 25  # the table's float64, and the CSV text (about 25 characters) as str and as bytes
+_WORK_ARRAYS = 3  # the draws and sums held while one node is computed
+_BYTES_PER_CELL = 16  # the table's float64, and as much again while it is written (in chunks) as CSV
 
 
 def human_bytes(n: float) -> str:
@@ -125,7 +126,7 @@ def check_draw_size(nodes: int, edges: int, *, file: str | None = None) -> None:
 
 def simulation_bytes(*, rows: int, nodes: int, observed: int) -> int:
     """Estimated peak memory of simulating ``rows`` rows and writing the ``observed`` columns as CSV."""
-    return rows * (_BYTES_PER_DRAW * nodes + _BYTES_PER_CELL * observed)
+    return rows * (_BYTES_PER_DRAW * (nodes + _WORK_ARRAYS) + _BYTES_PER_CELL * observed)
 
 
 def check_simulation_size(*, rows: int, nodes: int, observed: int, option: str = "--n") -> None:

@@ -46,7 +46,7 @@ def _dowhy_line(d: dict) -> str:
         found = (
             f"back-door {_sets(d['backdoor_sets'] or [])}; instruments {instruments}; front-door {frontdoor}"
         )
-    return f"DoWhy ({d['seconds']:.2f} s):          {found}"
+    return f"DoWhy:                   {found}"
 
 
 def identify_command(
@@ -166,11 +166,15 @@ def simulate_data_command(
 ) -> int:
     """Simulate the spec's linear model; latent nodes are simulated and left out of the file."""
     from causal.scm import estimate_effect, simulate
-    from tenor.output import write_text
+    from tenor.limits import check_simulation_size
+    from tenor.output import atomic_path
 
     spec, g = _load_graph(spec_path, fmt)
+    # every node and one hidden cause per latent confounding are drawn; the observed nodes are kept
+    check_simulation_size(rows=n, nodes=len(g.directed) + g.bidirected.number_of_edges(), observed=len(g.observed))
     data = simulate(g, n, seed, noise=noise)
-    write_text(out, data.to_csv(index=False), inputs=[spec_path])
+    with atomic_path(out, inputs=[spec_path]) as tmp:
+        data.to_csv(tmp, index=False, lineterminator="\n")  # written in chunks, never one huge string
     if not check:
         if not as_json:
             print(f"wrote {n} rows x {data.shape[1]} columns to {out}")
