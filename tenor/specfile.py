@@ -23,6 +23,7 @@ Examples
 from __future__ import annotations
 
 import difflib
+import re
 import sys
 import types
 import typing
@@ -59,6 +60,8 @@ _PLAIN_TAGS = {
     "tag:yaml.org,2002:null",
     "tag:yaml.org,2002:timestamp",  # kept as its text
 }
+# characters YAML 1.2 allows in a stream (§5.1); anything else is refused before parsing
+_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
@@ -237,6 +240,17 @@ def parse_yaml(text: str, file: str = "<input>") -> Document:
             f"input is {len(text):,} characters; the limit is MAX_BYTES = {MAX_BYTES:,}",
             file=file,
             hint="split the spec, or check that this is the input you meant",
+        )
+    bad = _NOT_PRINTABLE.search(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        raise SpecError(
+            f"YAML does not allow the character U+{ord(bad.group()):04X}",
+            file=file,
+            line=line,
+            column=column,
+            hint="remove it (control characters are often pasted in by accident)",
         )
     yaml = YAML(typ="safe")  # the C parser (ruamel.yaml.clib) when installed
     doc = Document(None, file)
