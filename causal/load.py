@@ -65,7 +65,7 @@ def _check_size(doc: Document, data: dict[str, Any]) -> None:
     nodes, edges = data.get("nodes"), data.get("edges")
     n_nodes = len(nodes) if isinstance(nodes, dict | list) else 0
     n_edges = len(edges) if isinstance(edges, dict | list) else 0
-    where = doc.locate(("edges",) if n_edges > MAX_EDGES else ("nodes",))
+    where = doc.locate(("edges",) if n_edges > MAX_EDGES else ("nodes",), at_key=True)
     check_graph_size(n_nodes, n_edges, file=doc.file, line=where[0] if where else None)
 
 
