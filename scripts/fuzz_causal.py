@@ -257,6 +257,7 @@ class Worker:
     def __init__(self, loader: str) -> None:
         self.loader = loader
         self.proc: subprocess.Popen[bytes] | None = None
+        self.started = 0.0  # when the last input was sent
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
@@ -278,9 +279,11 @@ class Worker:
         return line.decode("utf-8", "replace").rstrip("\n") if line else ""
 
     def run(self, data: bytes, timeout: float) -> tuple[str, str]:
+        """The outcome of one input (the worker is started first if need be, outside the time-out)."""
         if self.proc is None or self.proc.poll() is not None:
             self.start()
         assert self.proc is not None and self.proc.stdin is not None
+        self.started = time.perf_counter()
         try:
             self.proc.stdin.write(struct.pack(">I", len(data)) + data)
             self.proc.stdin.flush()
@@ -315,9 +318,8 @@ def campaign(loader: str, n: int, seed: int, timeout: float, save: Path) -> tupl
     try:
         for _ in range(n):
             data = mutate(rng, seeds, loader)
-            started = time.perf_counter()
             outcome, detail = worker.run(data, timeout)
-            slowest = max(slowest, time.perf_counter() - started)
+            slowest = max(slowest, time.perf_counter() - worker.started)
             counts[outcome] += 1
             if outcome not in ("ok", "clean error"):
                 kinds[f"{outcome}: {detail[:80]}"] += 1
