@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from causal.spec import CausalSpec
 from causal.validate import check_spec
 from tenor.errors import Diagnostic, SpecError
-from tenor.limits import MAX_EDGES, check_graph_size
+from tenor.limits import MAX_EDGES, MAX_NODES, check_graph_size
 from tenor.specfile import Document, parse_yaml, read_stdin, read_text, validation_diagnostics
 
 __all__ = ["parse_spec", "read_graph_source", "read_spec", "spec_from_data"]
@@ -65,8 +65,9 @@ def _check_size(doc: Document, data: dict[str, Any]) -> None:
     nodes, edges = data.get("nodes"), data.get("edges")
     n_nodes = len(nodes) if isinstance(nodes, dict | list) else 0
     n_edges = len(edges) if isinstance(edges, dict | list) else 0
-    where = doc.locate(("edges",) if n_edges > MAX_EDGES else ("nodes",), at_key=True)
-    check_graph_size(n_nodes, n_edges, file=doc.file, line=where[0] if where else None)
+    if n_nodes > MAX_NODES or n_edges > MAX_EDGES:
+        where = doc.locate(("nodes",) if n_nodes > MAX_NODES else ("edges",), at_key=True)
+        check_graph_size(n_nodes, n_edges, file=doc.file, line=where[0] if where else None)
 
 
 def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr, Va
 
 from causal.spec import CausalSpec
 from tenor.errors import Diagnostic, SpecError
-from tenor.limits import MAX_BYTES, MAX_DEPTH, check_graph_size
+from tenor.limits import MAX_BYTES, MAX_DEPTH, MAX_EDGES, MAX_NODES, check_graph_size
 from tenor.specfile import Document, Problem, positions, spec_error, validation_diagnostics
 
 __all__ = [
@@ -228,7 +228,9 @@ def parse_node_link(text: str, file: str = "<input>") -> CausalSpec:
         raise SpecError(diagnostics=validation_diagnostics(exc, raw, _NodeLink)) from None
     edges_key = "edges" if shape.edges is not None or shape.links is None else "links"
     edge_list = (shape.edges if edges_key == "edges" else shape.links) or []
-    check_graph_size(len(shape.nodes), len(edge_list), file=file, line=raw.locate((edges_key,))[0])
+    if len(shape.nodes) > MAX_NODES or len(edge_list) > MAX_EDGES:
+        where = raw.locate(("nodes",) if len(shape.nodes) > MAX_NODES else (edges_key,), at_key=True)
+        check_graph_size(len(shape.nodes), len(edge_list), file=file, line=where[0] if where else None)
 
     nodes: dict[str, dict[str, Any]] = {}
     node_at: dict[str, int] = {}
