@@ -11,6 +11,7 @@ name                       value           what it bounds
 =========================  ==============  ==========================================================
 ``MAX_BYTES``              5,000,000       size of a spec file or of standard input (bytes)
 ``MAX_DEPTH``              50              nesting of mappings and lists in a YAML file
+``MAX_TOKENS``             1,000,000       values in a YAML file; names, arrows and brackets in a dagitty file
 ``MAX_NODES``              10,000          nodes of a causal graph (any format)
 ``MAX_EDGES``              50,000          edges of a causal graph, after dagitty groups expand
 ``MAX_DRAW_NODES``         1,000           nodes of a causal graph that ``tenor draw`` lays out
@@ -43,6 +44,7 @@ __all__ = [
     "MAX_EDGES",
     "MAX_NODES",
     "MAX_SIMULATE_BYTES",
+    "MAX_TOKENS",
     "STALE_PART_SECONDS",
     "check_draw_size",
     "check_graph_size",
@@ -56,6 +58,9 @@ MAX_BYTES = 5_000_000
 
 MAX_DEPTH = 50
 """Deepest nesting of mappings and lists accepted in YAML (checked while parsing, before composing)."""
+
+MAX_TOKENS = 1_000_000
+"""Most values (scalars, mappings, lists) in a YAML file, and most tokens in a dagitty file: bounds the time to read."""
 
 MAX_NODES = 10_000
 """Most nodes a causal graph may have, whatever its format."""

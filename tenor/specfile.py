@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from tenor.errors import Diagnostic, SpecError
-from tenor.limits import MAX_BYTES, MAX_DEPTH
+from tenor.limits import MAX_BYTES, MAX_DEPTH, MAX_TOKENS
 
 __all__ = [
     "MAX_BYTES",
@@ -62,6 +62,12 @@ _PLAIN_TAGS = {
 }
 # characters YAML 1.2 allows in a stream (§5.1); anything else is refused before parsing
 _NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")  # read by int() as YAML reads it
+_DECIMAL_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][-+]?[0-9]+)?")  # likewise float()
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
@@ -332,6 +338,50 @@ class _Builder:
         self.constructor = yaml.constructor
         self.resolver = yaml.resolver
         self.problems: list[Diagnostic] = []
+        # the implicit resolvers of the default YAML version, by first character: (tag, compiled pattern)
+        table = self.resolver.versioned_resolver
+        anywhere = [(str(tag), _compiled(regexp)) for tag, regexp in table.get(None, [])]
+        self.implicit: dict[str, list[tuple[str, Any]]] = {
+            first: [(str(tag), _compiled(regexp)) for tag, regexp in resolvers] + anywhere
+            for first, resolvers in table.items()
+            if first is not None
+        }
+        self.anywhere = anywhere
+        self.seen_tags: dict[str, str] = {}  # plain text -> its implied tag
+        self.versioned = False  # a %YAML directive: resolve through ruamel
+
+    def _tag(self, event: Any) -> str:
+        """The tag of a scalar: its own, or the one its plain text implies."""
+        tag = event.tag
+        if tag is not None and tag != "!":
+            return str(tag)
+        if self.versioned:
+            from ruamel.yaml.nodes import ScalarNode
+
+            return str(self.resolver.resolve(ScalarNode, event.value, event.implicit))  # a str, not a Tag
+        value = event.value
+        if not event.implicit[0]:
+            return _STR
+        found = self.seen_tags.get(value)
+        if found is None:
+            found = next((t for t, regexp in self.implicit.get(value[:1], self.anywhere) if regexp.match(value)), _STR)
+            if len(self.seen_tags) < 10_000:
+                self.seen_tags[value] = found
+        return found
+
+    def _scalar(self, event: Any, tag: str) -> Any:
+        """The value of a scalar with a plain tag (str, int, float, bool, null, timestamp as text)."""
+        value = event.value
+        if tag == _STR or tag == _TIMESTAMP:
+            return str(value)
+        if tag == _INT and _DECIMAL.fullmatch(value):
+            return int(value)
+        if tag == _FLOAT and _DECIMAL_FLOAT.fullmatch(value):
+            return float(value)
+        from ruamel.yaml.nodes import ScalarNode
+
+        node = ScalarNode(tag, value, event.start_mark, event.end_mark, style=event.style)
+        return self.constructor.yaml_constructors[tag](self.constructor, node)
 
     @staticmethod
     def _where(event: Any) -> tuple[int, int]:
@@ -343,91 +393,103 @@ class _Builder:
 
     def build(self, events: Iterable[Any]) -> Any:
         from ruamel.yaml import events as ev
-        from ruamel.yaml.nodes import ScalarNode
 
+        scalar_event, alias_event = ev.ScalarEvent, ev.AliasEvent
+        starts = (ev.MappingStartEvent, ev.SequenceStartEvent)
+        ends = (ev.MappingEndEvent, ev.SequenceEndEvent)
+        marks = self.doc.marks
         stack: list[_Open] = []
         root: Any = None
-        documents = 0
+        documents = values = 0
         for event in events:
-            if isinstance(event, ev.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    line, column = self._where(event)
-                    raise SpecError(
-                        "YAML syntax: expected a single document, found another one",
-                        file=self.doc.file,
-                        line=line,
-                        column=column,
-                        hint="a spec is one YAML document: remove the '---' line or split the file",
-                    )
-                continue
-            if isinstance(event, ev.MappingEndEvent | ev.SequenceEndEvent):
+            kind = type(event)
+            if kind in ends:
                 done = stack.pop()
                 root = self._attach(stack, done.data, root)
                 continue
-            if not isinstance(event, ev.NodeEvent):
+            if kind is not scalar_event and kind is not alias_event and kind not in starts:
+                if kind is ev.DocumentStartEvent:
+                    documents += 1
+                    self.versioned = self.versioned or getattr(event, "version", None) is not None
+                    if documents > 1:
+                        line, column = self._where(event)
+                        raise SpecError(
+                            "YAML syntax: expected a single document, found another one",
+                            file=self.doc.file,
+                            line=line,
+                            column=column,
+                            hint="a spec is one YAML document: remove the '---' line or split the file",
+                        )
                 continue  # stream start and end, document end
+            values += 1
+            if values > MAX_TOKENS:
+                line, column = self._where(event)
+                raise SpecError(
+                    f"more than MAX_TOKENS = {MAX_TOKENS:,} values (scalars, mappings and lists)",
+                    file=self.doc.file,
+                    line=line,
+                    column=column,
+                    hint="split the file, or check that this is the file you meant",
+                )
             parent = stack[-1] if stack else None
-            at_key = parent is not None and isinstance(parent.data, dict) and parent.key is None
-            keep = parent is None or (parent.data is not None and parent.key is not _DISCARD)
-            path: Path_ = ()
-            if parent is not None and keep and not at_key:
-                index = len(parent.data) if isinstance(parent.data, list) else parent.key
-                path = (*parent.path, index)
-            elif parent is not None:
-                path = parent.path
+            if parent is None:
+                at_key, keep, path = False, True, ()
+            else:
+                data = parent.data
+                at_key = parent.key is None and type(data) is dict
+                keep = data is not None and parent.key is not _DISCARD
+                if keep and not at_key:
+                    path = (*parent.path, len(data) if type(data) is list else parent.key)
+                else:
+                    path = parent.path
             if keep and not at_key:
-                self.doc.marks[path] = self._where(event)
-            if isinstance(event, ev.AliasEvent):
+                mark = event.start_mark
+                marks[path] = (mark.line + 1, mark.column + 1)
+            if kind is scalar_event:
+                tag = self._tag(event)
+                if at_key:
+                    self._key(parent, event, tag, keep)
+                    continue
+                value = None
+                if not keep:
+                    pass
+                elif tag not in _PLAIN_TAGS:
+                    self._fail(event, path, f"tag {tag!r} is not allowed", "remove the tag; specs hold plain data only")
+                else:
+                    try:
+                        value = self._scalar(event, tag)
+                    except Exception:  # a malformed number is reported, never raised
+                        self._fail(event, path, f"cannot read {_short(event.value)!r}", "check the number")
+                root = self._attach(stack, value, root)
+                continue
+            if kind is alias_event:
                 if keep:
                     self._fail(event, path, "aliases (*name) are not supported", "write the value out in full")
                 root = self._attach(stack, None, root)
                 continue
-            if isinstance(event, ev.CollectionStartEvent):
-                if len(stack) >= MAX_DEPTH:
-                    line, column = self._where(event)
-                    raise SpecError(
-                        f"nested deeper than MAX_DEPTH = {MAX_DEPTH} levels of mappings and lists",
-                        file=self.doc.file,
-                        line=line,
-                        column=column,
-                        hint="flatten the structure (a spec needs only a few levels), "
-                        "and check for brackets that are never closed",
-                    )
-                mapping = isinstance(event, ev.MappingStartEvent)
-                data: dict[str, Any] | list[Any] | None = {} if mapping else []
-                if at_key:
-                    if keep:
-                        self._fail(event, path, "a key must be plain text", "write the key as text")
-                    data = None
-                elif not keep:
-                    data = None
-                elif event.tag not in (None, "!", _MAP if mapping else _SEQ):
-                    self._fail(event, path, f"tag {event.tag!r} is not allowed", "remove the tag")
-                    data = None
-                stack.append(_Open(data, path))
-                continue
-            # a scalar
-            tag = event.tag
-            if tag is None or tag == "!":
-                tag = str(self.resolver.resolve(ScalarNode, event.value, event.implicit))  # a str, not a Tag
+            # a mapping or a list opens
+            if len(stack) >= MAX_DEPTH:
+                line, column = self._where(event)
+                raise SpecError(
+                    f"nested deeper than MAX_DEPTH = {MAX_DEPTH} levels of mappings and lists",
+                    file=self.doc.file,
+                    line=line,
+                    column=column,
+                    hint="flatten the structure (a spec needs only a few levels), "
+                    "and check for brackets that are never closed",
+                )
+            mapping = kind is ev.MappingStartEvent
+            opened: dict[str, Any] | list[Any] | None = {} if mapping else []
             if at_key:
-                self._key(parent, event, tag, keep)
-                continue
-            value = None
-            if not keep:
-                pass
-            elif tag not in _PLAIN_TAGS:
-                self._fail(event, path, f"tag {tag!r} is not allowed", "remove the tag; specs hold plain data only")
-            elif tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"):
-                value = str(event.value)
-            else:
-                node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
-                try:
-                    value = self.constructor.yaml_constructors[tag](self.constructor, node)
-                except Exception:  # a malformed number is reported, never raised
-                    self._fail(event, path, f"cannot read {_short(event.value)!r}", "check the number")
-            root = self._attach(stack, value, root)
+                if keep:
+                    self._fail(event, path, "a key must be plain text", "write the key as text")
+                opened = None
+            elif not keep:
+                opened = None
+            elif event.tag not in (None, "!", _MAP if mapping else _SEQ):
+                self._fail(event, path, f"tag {event.tag!r} is not allowed", "remove the tag")
+                opened = None
+            stack.append(_Open(opened, path))
         return root
 
     def _key(self, parent: _Open, event: Any, tag: str, keep: bool) -> None:
@@ -461,7 +523,7 @@ class _Builder:
         if not stack:
             return value
         parent = stack[-1]
-        if isinstance(parent.data, list):
+        if type(parent.data) is list:
             parent.data.append(value)
         elif parent.key is None:  # this value was a (bad) key
             parent.key = _DISCARD
@@ -470,6 +532,11 @@ class _Builder:
                 parent.data[parent.key] = value
             parent.key = None
         return root
+
+
+def _compiled(regexp: Any) -> re.Pattern[str]:
+    """A compiled pattern (ruamel keeps its patterns behind a lazy wrapper, slow to call)."""
+    return re.compile(regexp.pattern, regexp.flags)
 
 
 def _short(text: str, limit: int = 60) -> str:

@@ -37,14 +37,15 @@ U -> Y
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from causal.spec import CausalSpec
 from tenor.errors import SpecError
-from tenor.limits import MAX_BYTES, MAX_EDGES, MAX_NODES
+from tenor.limits import MAX_BYTES, MAX_EDGES, MAX_NODES, MAX_TOKENS
 
 __all__ = ["generate_dagitty", "parse_dagitty", "read_dagitty", "write_dagitty"]
 
@@ -52,16 +53,16 @@ _ROLE_ATTRS = {"exposure", "outcome", "latent", "adjusted", "selected"}
 _TOKEN = re.compile(
     r'\s+|#[^\n]*|//[^\n]*|(?P<str>"(?:[^"\\]|\\.)*")|(?P<num>-\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)|'
     r"(?P<sym><->|->|<-|--|[{}\[\]=,;@])|"
-    r'(?P<word>[^\s{}\[\]=,;"<>@-][^\s{}\[\]=,;"<>@]*)'
+    r'(?P<word>[^\s{}\[\]=,;"<>@-][^\s{}\[\]=,;"<>@]*)|'
+    r"(?P<bad>.)",  # anything else: an error at this character
+    re.DOTALL,
 )
 
 
-@dataclass
-class _Tok:
+class _Tok(NamedTuple):
     kind: str
     text: str
-    line: int
-    col: int
+    pos: int  # offset in the text; its line and column are found when needed
 
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
@@ -70,35 +71,53 @@ _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 
 def _unquote(body: str) -> str:
     r"""The text of a quoted dagitty name: ``\"`` is a quote, ``\\`` a backslash, ``\n`` a new line."""
-    return _ESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(1)), body)
+    return _ESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(1)), body) if "\\" in body else body
 
 
-def _tokens(text: str, file: str) -> Iterator[_Tok]:
-    """The tokens of dagitty text, one at a time, with their line and column."""
-    pos, line, line_start, end = 0, 1, 0, len(text)
-    while pos < end:
-        m = _TOKEN.match(text, pos)
-        if not m or m.end() == pos:
+class _Lines:
+    """Line and column of an offset in a text (the line starts are found once, when first needed)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts: list[int] | None = None
+
+    def __call__(self, pos: int) -> tuple[int, int]:
+        if self.starts is None:
+            self.starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+        line = bisect.bisect_right(self.starts, pos)
+        return line, pos - self.starts[line - 1] + 1
+
+
+def _tokens(text: str, file: str, where: _Lines | None = None) -> Iterator[_Tok]:
+    """The tokens of dagitty text, one at a time; at most :data:`~tenor.limits.MAX_TOKENS`."""
+    count = 0
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind is None:
+            continue  # white space, a comment
+        pos = m.start()
+        if kind == "bad":
             char = text[pos]
+            line, column = (where or _Lines(text))(pos)
             raise SpecError(
                 "unclosed quoted name" if char == '"' else f"unexpected character {char!r}",
                 file=file,
                 line=line,
-                column=pos - line_start + 1,
+                column=column,
                 hint="close the quote" if char == '"' else "dagitty text is 'dag { A -> B ... }'",
             )
-        kind = m.lastgroup
-        if kind:
-            value = m.group(kind)
-            if kind == "str":
-                value = _unquote(value[1:-1])
-            yield _Tok(kind, value, line, pos - line_start + 1)
-        chunk = m.group(0)
-        newlines = chunk.count("\n")
-        if newlines:
-            line += newlines
-            line_start = pos + chunk.rfind("\n") + 1
-        pos = m.end()
+        count += 1
+        if count > MAX_TOKENS:
+            line, column = (where or _Lines(text))(pos)
+            raise SpecError(
+                f"more than MAX_TOKENS = {MAX_TOKENS:,} names, arrows and brackets",
+                file=file,
+                line=line,
+                column=column,
+                hint="split the graph, or check that this is the file you meant",
+            )
+        value = m.group(kind)
+        yield _Tok(kind, _unquote(value[1:-1]) if kind == "str" else value, pos)
 
 
 def _tokenize(text: str, file: str) -> list[_Tok]:
@@ -116,40 +135,47 @@ def _ident(name: str) -> str:
     return ident
 
 
+_UNREAD = object()
+
+
 class _Parser:
     """A recursive-descent reader over a lazy token stream (one token of look-ahead past the next)."""
 
-    def __init__(self, tokens: Iterable[_Tok], file: str) -> None:
-        self.tokens, self.file = iter(tokens), file
-        self.ahead: list[_Tok] = []
+    def __init__(self, tokens: Iterable[_Tok], file: str, where: _Lines) -> None:
+        self.tokens, self.file, self.where = iter(tokens), file, where
+        self.cur: _Tok | None = next(self.tokens, None)  # the next token
+        self.after: _Tok | object | None = _UNREAD  # the one after it, once looked at
         self.last: _Tok | None = None
         self.nodes: dict[str, dict] = {}
         self.labels: dict[str, str] = {}
         self.idents: dict[str, str] = {}  # dagitty name -> identifier
         self.edges: dict[str, dict] = {}
-        self.marks: dict[tuple[str, ...], tuple[int, int]] = {}
+        self.marks: dict[tuple[str, ...], int] = {}
 
-    def peek(self, k: int = 0) -> _Tok | None:
-        while len(self.ahead) <= k:
-            tok = next(self.tokens, None)
-            if tok is None:
-                return None
-            self.ahead.append(tok)
-        return self.ahead[k]
+    def peek(self) -> _Tok | None:
+        return self.cur
+
+    def peek_after(self) -> _Tok | None:
+        """The token after the next one."""
+        if self.after is _UNREAD:
+            self.after = next(self.tokens, None) if self.cur is not None else None
+        return self.after  # type: ignore[return-value]
 
     def fail(self, message: str, tok: _Tok | None, hint: str | None = None) -> SpecError:
         last = tok or self.last
-        return SpecError(
-            message, file=self.file, line=last.line if last else 1, column=last.col if last else 1, hint=hint
-        )
+        line, column = self.where(last.pos) if last else (1, 1)
+        return SpecError(message, file=self.file, line=line, column=column, hint=hint)
 
     def take(self, text: str | None = None) -> _Tok:
-        tok = self.peek()
+        tok = self.cur
         if tok is None:
             raise self.fail(f"expected {text!r}, found the end of the text" if text else "unexpected end", None)
         if text is not None and tok.text != text:
             raise self.fail(f"expected {text!r}, found {tok.text!r}", tok)
-        self.ahead.pop(0)
+        if self.after is _UNREAD:
+            self.cur = next(self.tokens, None)
+        else:
+            self.cur, self.after = self.after, _UNREAD  # type: ignore[assignment]
         self.last = tok
         return tok
 
@@ -171,7 +197,7 @@ class _Parser:
             )
         self.idents[raw] = ident
         self.nodes[ident] = {}
-        self.marks[("nodes", ident)] = (tok.line, tok.col)
+        self.marks[("nodes", ident)] = tok.pos  # an offset until parse_dagitty turns it into a line
         if raw != ident:
             self.labels[ident] = raw
         return ident
@@ -225,8 +251,13 @@ class _Parser:
         return attrs
 
     def statement(self) -> None:
-        first, second = self.peek(), self.peek(1)
-        if first is not None and first.kind == "word" and second is not None and second.text == "=":
+        first = self.cur
+        if (
+            first is not None
+            and first.kind == "word"
+            and (second := self.peek_after()) is not None
+            and second.text == "="
+        ):
             self.take()
             self.take("=")
             self.take()  # graph attribute such as bb="..."
@@ -271,7 +302,7 @@ class _Parser:
                         a, b = b, a
                     key = f"{a} <-> {b}" if arrow == "<->" else f"{a} -> {b}"
                     self.edges[key] = dict(edge_attrs) if arrow != "<->" else {}
-                    self.marks.setdefault(("edges", key), (tok.line, tok.col))
+                    self.marks.setdefault(("edges", key), tok.pos)
 
     def _check_edge_count(self, adding: int, tok: _Tok) -> None:
         """Refuse, before they are made, edges that would take the graph over :data:`MAX_EDGES`."""
@@ -303,7 +334,8 @@ def parse_dagitty(text: str, file: str = "<input>") -> CausalSpec:
             file=file,
             hint="split the graph, or check that this is the input you meant",
         )
-    parser = _Parser(_tokens(text, file), file)
+    where = _Lines(text)
+    parser = _Parser(_tokens(text, file, where), file, where)
     parser.parse()
     nodes = {}
     for name, attrs in parser.nodes.items():
@@ -312,7 +344,7 @@ def parse_dagitty(text: str, file: str = "<input>") -> CausalSpec:
             node["label"] = parser.labels[name]
         nodes[name] = node
     marks: dict[tuple[str | int, ...], tuple[int, int]] = {(): (1, 1)}
-    marks.update(parser.marks)
+    marks.update((path, where(pos)) for path, pos in parser.marks.items())
     return spec_from_data(Document({"nodes": nodes, "edges": parser.edges}, file, marks=marks))
 
 

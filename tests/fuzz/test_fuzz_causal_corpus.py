@@ -182,3 +182,23 @@ def test_simulate_data_refuses_a_run_over_the_memory_limit(capsys, tmp_path):
     allowed = int(re.search(r"at most ([\d,]+)", err).group(1).replace(",", ""))
     code, _, err = _run(["simulate-data", str(spec), "--n", str(allowed + 1), "--seed", "1", "--out", str(out)], capsys)
     assert code == 2 and not out.exists()
+
+
+def test_too_many_yaml_values_is_refused_at_the_value(monkeypatch):
+    import tenor.specfile
+
+    monkeypatch.setattr(tenor.specfile, "MAX_TOKENS", 1_000)
+    text = "nodes: {}\nx: [" + "1, " * 600 + "\n" + "1, " * 600 + "]\n"
+    with pytest.raises(SpecError) as caught:
+        tenor.specfile.parse_yaml(text, file="wide.yaml")
+    assert "MAX_TOKENS = 1,000" in str(caught.value) and caught.value.line == 3
+
+
+def test_too_many_dagitty_tokens_is_refused_at_the_token(monkeypatch):
+    import causal.formats.dagitty
+
+    monkeypatch.setattr(causal.formats.dagitty, "MAX_TOKENS", 1_000)
+    text = "dag {\n" + "a " * 600 + "\n" + "a " * 600 + "\n}"
+    with pytest.raises(SpecError) as caught:
+        causal.formats.dagitty.parse_dagitty(text, file="wide.dagitty")
+    assert "MAX_TOKENS = 1,000" in str(caught.value) and caught.value.line == 3
