@@ -1,15 +1,18 @@
 """Safe, line-aware YAML for spec files, and errors that point into them.
 
-A spec is read in two steps, as pre-commit does: the YAML text is *composed*
-into a node tree (every node carries its line and column), then the tree is
-turned into plain Python data (dicts, lists, str, int, float, bool, None) while
-a table records where each key path sits in the file. Validation errors from
-pydantic, whose ``loc`` is such a key path (``('edges', 'a -> b', 'gain')``),
-are then reported as ``file:line:column: edges.a -> b.gain: ...``.
+The YAML parser's event stream (every event carries its line and column) is
+turned into plain Python data (dicts, lists, str, int, float, bool, None) with
+an explicit stack, never by recursion, while a table records where each key
+path sits in the file. Validation errors from pydantic, whose ``loc`` is such a
+key path (``('edges', 'a -> b', 'gain')``), are then reported as
+``file:line:column: edges.a -> b.gain: ...``.
 
 The reader never builds objects from tags (``!!python/object`` is an error),
-refuses aliases (so an alias "billion laughs" cannot blow up), caps the size
-and nesting depth of the input, and reports duplicate keys with both lines.
+refuses aliases (so an alias "billion laughs" cannot blow up) and characters
+YAML does not allow, reports duplicate keys with both lines, and holds every
+input to the limits of :mod:`tenor.limits`: its size (``MAX_BYTES``), its
+number of values (``MAX_TOKENS``) and its nesting (``MAX_DEPTH``, checked as
+each mapping or list opens, so 30,000 nested brackets are refused at the 51st).
 
 Examples
 --------
