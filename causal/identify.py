@@ -385,6 +385,7 @@ class Identification:
         return self.minimal_adjustment_sets != [[]]
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data; ``seconds`` is left out, so the same graph always gives the same bytes."""
         return {
             "query": self.query,
             "treatments": list(self.treatments),
@@ -405,7 +406,6 @@ class Identification:
             "reason": self.reason,
             "complete": self.complete,
             "notes": list(self.notes),
-            "seconds": round(self.seconds, 6),
             "dowhy": self.dowhy,
         }
 
@@ -798,9 +798,9 @@ class DoWhyAnswer:
     estimand: Any = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data, without the timing (``seconds``)."""
         return {
             "finished": self.finished,
-            "seconds": round(self.seconds, 4),
             "backdoor_sets": self.backdoor_sets,
             "instruments": self.instruments,
             "frontdoor": self.frontdoor,

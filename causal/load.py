@@ -19,7 +19,6 @@ tenor.errors.SpecError: g.yaml:3:3: edges.x -> z: unknown node 'z' in edge 'x ->
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,8 @@ from pydantic import ValidationError
 from causal.spec import CausalSpec
 from causal.validate import check_spec
 from tenor.errors import Diagnostic, SpecError
-from tenor.specfile import Document, parse_yaml, read_text, validation_diagnostics
+from tenor.limits import MAX_EDGES, MAX_NODES, check_graph_size
+from tenor.specfile import Document, parse_yaml, read_stdin, read_text, validation_diagnostics
 
 __all__ = ["parse_spec", "read_graph_source", "read_spec", "spec_from_data"]
 
@@ -46,6 +46,7 @@ def spec_from_data(doc: Document) -> CausalSpec:
             column=1,
             hint="start the file with 'nodes:'",
         )
+    _check_size(doc, data)
     try:
         spec = CausalSpec.model_validate(data)
     except ValidationError as exc:
@@ -57,6 +58,16 @@ def spec_from_data(doc: Document) -> CausalSpec:
         raise SpecError(diagnostics=_sorted([doc.diagnostic(p) for p in problems]))
     spec._source = doc
     return spec
+
+
+def _check_size(doc: Document, data: dict[str, Any]) -> None:
+    """Refuse a graph over :data:`~tenor.limits.MAX_NODES` nodes or :data:`~tenor.limits.MAX_EDGES` edges."""
+    nodes, edges = data.get("nodes"), data.get("edges")
+    n_nodes = len(nodes) if isinstance(nodes, dict | list) else 0
+    n_edges = len(edges) if isinstance(edges, dict | list) else 0
+    if n_nodes > MAX_NODES or n_edges > MAX_EDGES:
+        where = doc.locate(("nodes",) if n_nodes > MAX_NODES else ("edges",), at_key=True)
+        check_graph_size(n_nodes, n_edges, file=doc.file, line=where[0] if where else None)
 
 
 def _sorted(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -111,19 +122,23 @@ def read_spec(path: str | Path) -> CausalSpec:
 
 
 def read_graph_source(source: str, format: str | None = None) -> CausalSpec:
-    """Read a graph from a tenor spec (.yaml/.yml), a dagitty file, or ``-`` (standard input).
+    """Read a graph from a tenor spec (.yaml/.yml), a dagitty file, node-link JSON, or ``-`` (standard input).
 
-    ``format`` is ``"yaml"`` or ``"dagitty"``; by default it follows the file
-    extension, and for standard input the text itself (dagitty text starts with
-    ``dag``).
+    ``format`` is ``"yaml"``, ``"dagitty"`` or ``"json"``; by default it follows
+    the file extension, and for standard input the text itself (dagitty text
+    starts with ``dag``, node-link JSON with ``{``). Standard input is held to
+    the same size limit as a file.
     """
-    if format not in (None, "yaml", "dagitty"):
-        raise SpecError(f"unknown graph format {format!r}", file=source, hint="use --format yaml or --format dagitty")
+    if format not in (None, "yaml", "dagitty", "json"):
+        raise SpecError(
+            f"unknown graph format {format!r}", file=source, hint="use --format yaml, --format dagitty or --format json"
+        )
     if source == "-":
-        text = sys.stdin.read()
         name = "<stdin>"
+        text = read_stdin(name)
         if format is None:
-            format = "dagitty" if text.lstrip().startswith(("dag", "pdag", "graph")) else "yaml"
+            head = text.lstrip()
+            format = "dagitty" if head.startswith(("dag", "pdag", "graph")) else "json" if head[:1] == "{" else "yaml"
     else:
         name = source
         suffix = Path(source).suffix.lower()
@@ -132,15 +147,21 @@ def read_graph_source(source: str, format: str | None = None) -> CausalSpec:
                 format = "yaml"
             elif suffix in (".dagitty", ".dag", ".txt"):
                 format = "dagitty"
+            elif suffix == ".json":
+                format = "json"
             else:
                 raise SpecError(
                     f"cannot tell the format of {Path(source).name!r}",
                     file=source,
-                    hint="name the file .yaml/.yml (tenor spec) or .dagitty, or pass --format",
+                    hint="name the file .yaml/.yml (tenor spec), .dagitty or .json (node-link), or pass --format",
                 )
         text = read_text(source)
     if format == "dagitty":
         from causal.formats.dagitty import parse_dagitty
 
         return parse_dagitty(text, file=name)
+    if format == "json":
+        from causal.formats.node_link import parse_node_link
+
+        return parse_node_link(text, file=name)
     return parse_spec(text, file=name)

@@ -4,6 +4,12 @@ Everything tenor writes goes to a temporary file in the target folder and is
 then moved into place with :func:`os.replace`. An output path that names one of
 the inputs is refused before anything is written.
 
+The temporary file is hidden and names the writing process:
+``.NAME.PID.RANDOM.part``. A write that is killed leaves it behind; the next
+write to the same folder removes such left-overs when they are *stale* — their
+process is gone, or they are older than :data:`~tenor.limits.STALE_PART_SECONDS`
+— and never touches a temporary file another live writer is still filling.
+
 Examples
 --------
 >>> import tempfile, pathlib
@@ -17,14 +23,21 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
 from tenor.errors import ExportError
+from tenor.limits import STALE_PART_SECONDS
 
-__all__ = ["atomic_path", "check_not_input", "write_bytes", "write_text"]
+__all__ = ["atomic_path", "check_not_input", "remove_stale_parts", "write_bytes", "write_text"]
+
+_PART = re.compile(r"^\..*?\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.part$")
+_OLD_PART = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.part$")  # before the pid was in the name
+_NAME_ROOM = 120  # characters of the output's name kept in the temporary name (file names have a length limit)
 
 
 def check_not_input(out: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str]]) -> None:
@@ -48,7 +61,8 @@ def atomic_path(out: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLi
     folder = target.parent if str(target.parent) else Path(".")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+        remove_stale_parts(folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:_NAME_ROOM]}.{os.getpid()}.", suffix=".part", dir=folder)
     except OSError as exc:
         raise ExportError(
             f"cannot write {out}: {exc.strerror}", hint="check the folder exists and is writable"
@@ -64,6 +78,55 @@ def atomic_path(out: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLi
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
+
+
+def remove_stale_parts(folder: str | os.PathLike[str], *, max_age: float = STALE_PART_SECONDS) -> list[Path]:
+    """Remove the temporary files of killed writes from ``folder``; return what was removed.
+
+    A ``.NAME.PID.RANDOM.part`` file is stale when process ``PID`` no longer
+    runs or the file is older than ``max_age`` seconds; an older-style
+    ``.NAME.RANDOM.part`` only by its age. Nothing else is touched, and a file
+    that cannot be removed is left alone.
+    """
+    removed: list[Path] = []
+    now = time.time()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(".") and name.endswith(".part")):
+            continue
+        match = _PART.match(name)
+        if match is None and not _OLD_PART.match(name):
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            old = now - entry.stat(follow_symlinks=False).st_mtime > max_age
+            gone = match is not None and not _running(int(match["pid"]))
+            if old or gone:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue
+    return removed
+
+
+def _running(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (unsure counts as running)."""
+    if pid == os.getpid() or os.name == "nt":  # on Windows, os.kill would end the process
+        return True
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # it exists but belongs to someone else, or cannot be asked
+    return True
 
 
 def _umask() -> int:

@@ -1,15 +1,18 @@
 """Safe, line-aware YAML for spec files, and errors that point into them.
 
-A spec is read in two steps, as pre-commit does: the YAML text is *composed*
-into a node tree (every node carries its line and column), then the tree is
-turned into plain Python data (dicts, lists, str, int, float, bool, None) while
-a table records where each key path sits in the file. Validation errors from
-pydantic, whose ``loc`` is such a key path (``('edges', 'a -> b', 'gain')``),
-are then reported as ``file:line:column: edges.a -> b.gain: ...``.
+The YAML parser's event stream (every event carries its line and column) is
+turned into plain Python data (dicts, lists, str, int, float, bool, None) with
+an explicit stack, never by recursion, while a table records where each key
+path sits in the file. Validation errors from pydantic, whose ``loc`` is such a
+key path (``('edges', 'a -> b', 'gain')``), are then reported as
+``file:line:column: edges.a -> b.gain: ...``.
 
 The reader never builds objects from tags (``!!python/object`` is an error),
-refuses aliases (so an alias "billion laughs" cannot blow up), caps the size
-and nesting depth of the input, and reports duplicate keys with both lines.
+refuses aliases (so an alias "billion laughs" cannot blow up) and characters
+YAML does not allow, reports duplicate keys with both lines, and holds every
+input to the limits of :mod:`tenor.limits`: its size (``MAX_BYTES``), its
+number of values (``MAX_TOKENS``) and its nesting (``MAX_DEPTH``, checked as
+each mapping or list opens, so 30,000 nested brackets are refused at the 51st).
 
 Examples
 --------
@@ -23,6 +26,8 @@ Examples
 from __future__ import annotations
 
 import difflib
+import re
+import sys
 import types
 import typing
 from collections.abc import Iterable, Sequence
@@ -31,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from tenor.errors import Diagnostic, SpecError
+from tenor.limits import MAX_BYTES, MAX_DEPTH, MAX_TOKENS
 
 __all__ = [
     "MAX_BYTES",
@@ -40,16 +46,14 @@ __all__ = [
     "did_you_mean",
     "format_key",
     "parse_yaml",
+    "positions",
+    "read_stdin",
     "read_text",
     "read_yaml",
     "spec_error",
     "validation_diagnostics",
 ]
 
-MAX_BYTES = 5_000_000
-"""Largest spec file accepted, in bytes."""
-MAX_DEPTH = 50
-"""Deepest nesting of mappings and lists accepted."""
 
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str",
@@ -59,6 +63,14 @@ _PLAIN_TAGS = {
     "tag:yaml.org,2002:null",
     "tag:yaml.org,2002:timestamp",  # kept as its text
 }
+# characters YAML 1.2 allows in a stream (§5.1); anything else is refused before parsing
+_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")  # read by int() as YAML reads it
+_DECIMAL_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][-+]?[0-9]+)?")  # likewise float()
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
@@ -154,16 +166,61 @@ def read_text(path: str | Path) -> str:
         raise SpecError("is a folder, not a file", file=where, hint="name the spec file inside it")
     if size > MAX_BYTES:
         raise SpecError(
-            f"file is {size:,} bytes; the limit is {MAX_BYTES:,}",
+            f"file is {size:,} bytes; the limit is MAX_BYTES = {MAX_BYTES:,}",
             file=where,
             hint="split the spec, or check that this is the file you meant",
         )
     try:
-        return p.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"not UTF-8 text (byte {exc.start})", file=where, hint="save the file as UTF-8") from None
+        with p.open("rb") as fh:
+            data = fh.read(MAX_BYTES + 1)  # never more, even from a device or a pipe
     except OSError as exc:
         raise SpecError(f"cannot read the file: {exc.strerror}", file=where) from None
+    if len(data) > MAX_BYTES:  # the file grew, or is not a regular file
+        raise SpecError(
+            f"file is over the limit of MAX_BYTES = {MAX_BYTES:,} bytes",
+            file=where,
+            hint="split the spec, or check that this is the file you meant",
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            f"not UTF-8 text (byte {exc.start})",
+            file=where,
+            line=_line_of(data, exc.start),
+            hint="save the file as UTF-8",
+        ) from None
+
+
+def read_stdin(name: str = "<stdin>") -> str:
+    """Read standard input as UTF-8 text, refusing more than :data:`~tenor.limits.MAX_BYTES` bytes."""
+    stream = sys.stdin
+    binary = getattr(stream, "buffer", None)
+    try:
+        data = binary.read(MAX_BYTES + 1) if binary is not None else stream.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise SpecError(f"cannot read standard input: {exc.strerror}", file=name) from None
+    if len(data) > MAX_BYTES:
+        raise SpecError(
+            f"standard input is over the limit of MAX_BYTES = {MAX_BYTES:,} bytes",
+            file=name,
+            hint="split the input, or check that this is the input you meant",
+        )
+    if isinstance(data, str):
+        return data.removeprefix("\ufeff")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            f"not UTF-8 text (byte {exc.start})",
+            file=name,
+            line=_line_of(data, exc.start),
+            hint="save the input as UTF-8",
+        ) from None
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
 
 
 def read_yaml(path: str | Path) -> Document:
@@ -173,6 +230,10 @@ def read_yaml(path: str | Path) -> Document:
 
 def parse_yaml(text: str, file: str = "<input>") -> Document:
     """Parse YAML text safely into a :class:`Document`.
+
+    The text is read as a stream of parser events and built into plain data
+    without recursion, so the nesting depth (:data:`~tenor.limits.MAX_DEPTH`)
+    is checked as each mapping or list opens, before anything deeper is read.
 
     Raises
     ------
@@ -184,10 +245,28 @@ def parse_yaml(text: str, file: str = "<input>") -> Document:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     if len(text) > MAX_BYTES:
-        raise SpecError(f"input is {len(text):,} characters; the limit is {MAX_BYTES:,}", file=file)
-    yaml = YAML(typ="safe")  # the C composer (ruamel.yaml.clib) when installed
+        raise SpecError(
+            f"input is {len(text):,} characters; the limit is MAX_BYTES = {MAX_BYTES:,}",
+            file=file,
+            hint="split the spec, or check that this is the input you meant",
+        )
+    bad = _NOT_PRINTABLE.search(text)
+    if bad is not None:
+        line = text.count("\n", 0, bad.start()) + 1
+        column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        raise SpecError(
+            f"YAML does not allow the character U+{ord(bad.group()):04X}",
+            file=file,
+            line=line,
+            column=column,
+            hint="remove it (control characters are often pasted in by accident)",
+        )
+    yaml = YAML(typ="safe")  # the C parser (ruamel.yaml.clib) when installed
+    doc = Document(None, file)
+    builder = _Builder(doc, yaml)
+    events = yaml.parse(text)
     try:
-        root = yaml.compose(text)
+        doc.data = builder.build(events)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -196,17 +275,37 @@ def parse_yaml(text: str, file: str = "<input>") -> Document:
         raise SpecError(
             f"YAML syntax: {problem}", file=file, line=line, column=column, hint=_syntax_hint(text, line, problem)
         ) from None
-    except (YAMLError, RecursionError) as exc:
-        raise SpecError(f"YAML syntax: {exc}", file=file) from None
-    doc = Document(None, file)
-    if root is None:
-        doc.data = None
-        return doc
-    builder = _Builder(doc, yaml)
-    doc.data = builder.build(root, (), 0)
+    except (YAMLError, RecursionError, ValueError) as exc:
+        raise SpecError(f"YAML syntax: {exc}", file=file, hint="check that this is a YAML file") from None
+    finally:
+        events.close()
     if builder.problems:
         raise SpecError(diagnostics=builder.problems)
     return doc
+
+
+def positions(text: str) -> tuple[dict[Path_, tuple[int, int]], dict[Path_, tuple[int, int]]]:
+    """Line and column of every value, and of every key, of YAML (or JSON) text, by key path.
+
+    Best effort, for locating errors found by other readers: whatever cannot be
+    read (a syntax error, too deep a nesting) gives the positions found before it.
+
+    >>> marks, key_marks = positions('{"nodes": [{"id": 1}]}')
+    >>> marks[("nodes", 0, "id")], key_marks[("nodes", 0, "id")]
+    ((1, 19), (1, 13))
+    """
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe")
+    doc = Document(None)
+    events = yaml.parse(text)
+    try:
+        _Builder(doc, yaml).build(events)
+    except Exception:  # positions found so far are kept
+        pass
+    finally:
+        events.close()
+    return doc.marks, doc.key_marks
 
 
 def _syntax_hint(text: str, line: int | None, problem: str) -> str | None:
@@ -221,71 +320,230 @@ def _syntax_hint(text: str, line: int | None, problem: str) -> str | None:
     return "check the indentation and quoting on this line and the one above"
 
 
+_DISCARD = object()  # the key of a mapping entry that is reported and left out
+
+
+@dataclass
+class _Open:
+    """A mapping or list being read: its data (None when it is left out), path and keys so far."""
+
+    data: dict[str, Any] | list[Any] | None
+    path: Path_
+    key: Any = None  # in a mapping: None while a key is awaited, else the key (or _DISCARD)
+    first_line: dict[str, int] = field(default_factory=dict)
+
+
 class _Builder:
+    """Plain data from parser events, with an explicit stack instead of recursion."""
+
     def __init__(self, doc: Document, yaml: Any) -> None:
         self.doc = doc
         self.constructor = yaml.constructor
-        self.seen: set[int] = set()
+        self.resolver = yaml.resolver
         self.problems: list[Diagnostic] = []
+        # the implicit resolvers of the default YAML version, by first character: (tag, compiled pattern)
+        table = self.resolver.versioned_resolver
+        anywhere = [(str(tag), _compiled(regexp)) for tag, regexp in table.get(None, [])]
+        self.implicit: dict[str, list[tuple[str, Any]]] = {
+            first: [(str(tag), _compiled(regexp)) for tag, regexp in resolvers] + anywhere
+            for first, resolvers in table.items()
+            if first is not None
+        }
+        self.anywhere = anywhere
+        self.seen_tags: dict[str, str] = {}  # plain text -> its implied tag
+        self.versioned = False  # a %YAML directive: resolve through ruamel
 
-    def _where(self, node: Any) -> tuple[int, int]:
-        return node.start_mark.line + 1, node.start_mark.column + 1
+    def _tag(self, event: Any) -> str:
+        """The tag of a scalar: its own, or the one its plain text implies."""
+        tag = event.tag
+        if tag is not None and tag != "!":
+            return str(tag)
+        if self.versioned:
+            from ruamel.yaml.nodes import ScalarNode
 
-    def _fail(self, node: Any, path: Path_, message: str, hint: str | None = None) -> None:
-        line, column = self._where(node)
+            return str(self.resolver.resolve(ScalarNode, event.value, event.implicit))  # a str, not a Tag
+        value = event.value
+        if not event.implicit[0]:
+            return _STR
+        found = self.seen_tags.get(value)
+        if found is None:
+            found = next((t for t, regexp in self.implicit.get(value[:1], self.anywhere) if regexp.match(value)), _STR)
+            if len(self.seen_tags) < 10_000:
+                self.seen_tags[value] = found
+        return found
+
+    def _scalar(self, event: Any, tag: str) -> Any:
+        """The value of a scalar with a plain tag (str, int, float, bool, null, timestamp as text)."""
+        value = event.value
+        if tag == _STR or tag == _TIMESTAMP:
+            return str(value)
+        if tag == _INT and _DECIMAL.fullmatch(value):
+            return int(value)
+        if tag == _FLOAT and _DECIMAL_FLOAT.fullmatch(value):
+            return float(value)
+        from ruamel.yaml.nodes import ScalarNode
+
+        node = ScalarNode(tag, value, event.start_mark, event.end_mark, style=event.style)
+        return self.constructor.yaml_constructors[tag](self.constructor, node)
+
+    @staticmethod
+    def _where(event: Any) -> tuple[int, int]:
+        return event.start_mark.line + 1, event.start_mark.column + 1
+
+    def _fail(self, event: Any, path: Path_, message: str, hint: str | None = None) -> None:
+        line, column = self._where(event)
         self.problems.append(Diagnostic(message, self.doc.file, line, column, format_key(path) or None, hint))
 
-    def build(self, node: Any, path: Path_, depth: int) -> Any:
-        self.doc.marks[path] = self._where(node)
-        if id(node) in self.seen or (getattr(node, "anchor", None) is not None and id(node) in self.seen):
-            self._fail(node, path, "aliases (*name) are not supported", "write the value out in full")
-            return None
-        self.seen.add(id(node))
-        if depth > MAX_DEPTH:
-            self._fail(node, path, f"nested deeper than {MAX_DEPTH} levels", "flatten the structure")
-            return None
-        kind = type(node).__name__
-        if kind == "MappingNode":
-            if node.tag != _MAP:
-                self._fail(node, path, f"tag {node.tag!r} is not allowed", "remove the tag")
-                return None
-            out: dict[str, Any] = {}
-            first_line: dict[str, int] = {}
-            for key_node, value_node in node.value:
-                if type(key_node).__name__ != "ScalarNode" or key_node.tag not in _PLAIN_TAGS:
-                    self._fail(key_node, path, "a key must be plain text", "write the key as text")
+    def build(self, events: Iterable[Any]) -> Any:
+        from ruamel.yaml import events as ev
+
+        scalar_event, alias_event = ev.ScalarEvent, ev.AliasEvent
+        starts = (ev.MappingStartEvent, ev.SequenceStartEvent)
+        ends = (ev.MappingEndEvent, ev.SequenceEndEvent)
+        marks = self.doc.marks
+        stack: list[_Open] = []
+        root: Any = None
+        documents = values = 0
+        for event in events:
+            kind = type(event)
+            if kind in ends:
+                done = stack.pop()
+                root = self._attach(stack, done.data, root)
+                continue
+            if kind is not scalar_event and kind is not alias_event and kind not in starts:
+                if kind is ev.DocumentStartEvent:
+                    documents += 1
+                    self.versioned = self.versioned or getattr(event, "version", None) is not None
+                    if documents > 1:
+                        line, column = self._where(event)
+                        raise SpecError(
+                            "YAML syntax: expected a single document, found another one",
+                            file=self.doc.file,
+                            line=line,
+                            column=column,
+                            hint="a spec is one YAML document: remove the '---' line or split the file",
+                        )
+                continue  # stream start and end, document end
+            values += 1
+            if values > MAX_TOKENS:
+                line, column = self._where(event)
+                raise SpecError(
+                    f"more than MAX_TOKENS = {MAX_TOKENS:,} values (scalars, mappings and lists)",
+                    file=self.doc.file,
+                    line=line,
+                    column=column,
+                    hint="split the file, or check that this is the file you meant",
+                )
+            parent = stack[-1] if stack else None
+            if parent is None:
+                at_key, keep, path = False, True, ()
+            else:
+                data = parent.data
+                at_key = parent.key is None and type(data) is dict
+                keep = data is not None and parent.key is not _DISCARD
+                if keep and not at_key:
+                    path = (*parent.path, len(data) if type(data) is list else parent.key)
+                else:
+                    path = parent.path
+            if keep and not at_key:
+                mark = event.start_mark
+                marks[path] = (mark.line + 1, mark.column + 1)
+            if kind is scalar_event:
+                tag = self._tag(event)
+                if at_key:
+                    self._key(parent, event, tag, keep)
                     continue
-                key = str(key_node.value)
-                if key == "<<":
-                    self._fail(key_node, path, "merge keys (<<) are not supported", "write the keys out in full")
-                    continue
-                if key in out:
-                    self._fail(
-                        key_node,
-                        (*path, key),
-                        f"duplicate key {key!r} (first at line {first_line[key]})",
-                        "remove one of the two, or rename it",
-                    )
-                    continue
-                first_line[key] = key_node.start_mark.line + 1
-                self.doc.key_marks[(*path, key)] = self._where(key_node)
-                out[key] = self.build(value_node, (*path, key), depth + 1)
-            return out
-        if kind == "SequenceNode":
-            if node.tag != _SEQ:
-                self._fail(node, path, f"tag {node.tag!r} is not allowed", "remove the tag")
-                return None
-            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        if node.tag not in _PLAIN_TAGS:
-            self._fail(node, path, f"tag {node.tag!r} is not allowed", "remove the tag; specs hold plain data only")
-            return None
-        if node.tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"):
-            return str(node.value)
-        try:
-            return self.constructor.construct_object(node, deep=True)
-        except Exception:  # a malformed number is reported, never raised
-            self._fail(node, path, f"cannot read {node.value!r}", "check the number")
-            return None
+                value = None
+                if not keep:
+                    pass
+                elif tag not in _PLAIN_TAGS:
+                    self._fail(event, path, f"tag {tag!r} is not allowed", "remove the tag; specs hold plain data only")
+                else:
+                    try:
+                        value = self._scalar(event, tag)
+                    except Exception:  # a malformed number is reported, never raised
+                        self._fail(event, path, f"cannot read {_short(event.value)!r}", "check the number")
+                root = self._attach(stack, value, root)
+                continue
+            if kind is alias_event:
+                if keep:
+                    self._fail(event, path, "aliases (*name) are not supported", "write the value out in full")
+                root = self._attach(stack, None, root)
+                continue
+            # a mapping or a list opens
+            if len(stack) >= MAX_DEPTH:
+                line, column = self._where(event)
+                raise SpecError(
+                    f"nested deeper than MAX_DEPTH = {MAX_DEPTH} levels of mappings and lists",
+                    file=self.doc.file,
+                    line=line,
+                    column=column,
+                    hint="flatten the structure (a spec needs only a few levels), "
+                    "and check for brackets that are never closed",
+                )
+            mapping = kind is ev.MappingStartEvent
+            opened: dict[str, Any] | list[Any] | None = {} if mapping else []
+            if at_key:
+                if keep:
+                    self._fail(event, path, "a key must be plain text", "write the key as text")
+                opened = None
+            elif not keep:
+                opened = None
+            elif event.tag not in (None, "!", _MAP if mapping else _SEQ):
+                self._fail(event, path, f"tag {event.tag!r} is not allowed", "remove the tag")
+                opened = None
+            stack.append(_Open(opened, path))
+        return root
+
+    def _key(self, parent: _Open, event: Any, tag: str, keep: bool) -> None:
+        """Read a mapping key (a scalar); a bad or repeated key leaves its entry out."""
+        parent.key = _DISCARD
+        if not keep:
+            return
+        if tag not in _PLAIN_TAGS:
+            self._fail(event, parent.path, "a key must be plain text", "write the key as text")
+            return
+        key = str(event.value)
+        if key == "<<":
+            self._fail(event, parent.path, "merge keys (<<) are not supported", "write the keys out in full")
+            return
+        assert isinstance(parent.data, dict)
+        if key in parent.first_line:
+            self._fail(
+                event,
+                (*parent.path, key),
+                f"duplicate key {_short(key)!r} (first at line {parent.first_line[key]})",
+                "remove one of the two, or rename it",
+            )
+            return
+        parent.first_line[key] = event.start_mark.line + 1
+        self.doc.key_marks[(*parent.path, key)] = self._where(event)
+        parent.key = key
+
+    @staticmethod
+    def _attach(stack: list[_Open], value: Any, root: Any) -> Any:
+        """Put a finished value into the mapping or list being read; the root value when there is none."""
+        if not stack:
+            return value
+        parent = stack[-1]
+        if type(parent.data) is list:
+            parent.data.append(value)
+        elif parent.key is None:  # this value was a (bad) key
+            parent.key = _DISCARD
+        else:
+            if parent.key is not _DISCARD and isinstance(parent.data, dict):
+                parent.data[parent.key] = value
+            parent.key = None
+        return root
+
+
+def _compiled(regexp: Any) -> re.Pattern[str]:
+    """A compiled pattern (ruamel keeps its patterns behind a lazy wrapper, slow to call)."""
+    return re.compile(regexp.pattern, regexp.flags)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 # --- pydantic errors -> diagnostics ---------------------------------------------------------

@@ -37,12 +37,15 @@ U -> Y
 
 from __future__ import annotations
 
+import bisect
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from causal.spec import CausalSpec
 from tenor.errors import SpecError
+from tenor.limits import MAX_BYTES, MAX_EDGES, MAX_NODES, MAX_TOKENS
 
 __all__ = ["generate_dagitty", "parse_dagitty", "read_dagitty", "write_dagitty"]
 
@@ -50,90 +53,160 @@ _ROLE_ATTRS = {"exposure", "outcome", "latent", "adjusted", "selected"}
 _TOKEN = re.compile(
     r'\s+|#[^\n]*|//[^\n]*|(?P<str>"(?:[^"\\]|\\.)*")|(?P<num>-\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)|'
     r"(?P<sym><->|->|<-|--|[{}\[\]=,;@])|"
-    r'(?P<word>[^\s{}\[\]=,;"<>@-][^\s{}\[\]=,;"<>@]*)'
+    r'(?P<word>[^\s{}\[\]=,;"<>@-][^\s{}\[\]=,;"<>@]*)|'
+    r"(?P<bad>.)",  # anything else: an error at this character
+    re.DOTALL,
 )
 
 
-@dataclass
-class _Tok:
+class _Tok(NamedTuple):
     kind: str
     text: str
-    line: int
-    col: int
+    pos: int  # offset in the text; its line and column are found when needed
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+
+
+def _unquote(body: str) -> str:
+    r"""The text of a quoted dagitty name: ``\"`` is a quote, ``\\`` a backslash, ``\n`` a new line."""
+    return _ESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(1)), body) if "\\" in body else body
+
+
+class _Lines:
+    """Line and column of an offset in a text (the line starts are found once, when first needed)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts: list[int] | None = None
+
+    def __call__(self, pos: int) -> tuple[int, int]:
+        if self.starts is None:
+            self.starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+        line = bisect.bisect_right(self.starts, pos)
+        return line, pos - self.starts[line - 1] + 1
+
+
+def _tokens(text: str, file: str, where: _Lines | None = None) -> Iterator[_Tok]:
+    """The tokens of dagitty text, one at a time; at most :data:`~tenor.limits.MAX_TOKENS`."""
+    count = 0
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind is None:
+            continue  # white space, a comment
+        pos = m.start()
+        if kind == "bad":
+            char = text[pos]
+            line, column = (where or _Lines(text))(pos)
+            raise SpecError(
+                "unclosed quoted name" if char == '"' else f"unexpected character {char!r}",
+                file=file,
+                line=line,
+                column=column,
+                hint="close the quote" if char == '"' else "dagitty text is 'dag { A -> B ... }'",
+            )
+        count += 1
+        if count > MAX_TOKENS:
+            line, column = (where or _Lines(text))(pos)
+            raise SpecError(
+                f"more than MAX_TOKENS = {MAX_TOKENS:,} names, arrows and brackets",
+                file=file,
+                line=line,
+                column=column,
+                hint="split the graph, or check that this is the file you meant",
+            )
+        value = m.group(kind)
+        yield _Tok(kind, _unquote(value[1:-1]) if kind == "str" else value, pos)
 
 
 def _tokenize(text: str, file: str) -> list[_Tok]:
-    out, pos, line, line_start = [], 0, 1, 0
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if not m or m.end() == pos:
-            raise SpecError(
-                f"unexpected character {text[pos]!r}",
-                file=file,
-                line=line,
-                column=pos - line_start + 1,
-                hint="dagitty text is 'dag { A -> B ... }'",
-            )
-        kind = m.lastgroup
-        if kind:
-            value = m.group(kind)
-            if kind == "str":
-                value = bytes(value[1:-1], "utf-8").decode("unicode_escape")
-            out.append(_Tok(kind, value, line, pos - line_start + 1))
-        chunk = m.group(0)
-        newlines = chunk.count("\n")
-        if newlines:
-            line += newlines
-            line_start = pos + chunk.rfind("\n") + 1
-        pos = m.end()
-    return out
+    """All the tokens of dagitty text."""
+    return list(_tokens(text, file))
+
+
+_NON_IDENT = re.compile(r"[^A-Za-z0-9_]+")
 
 
 def _ident(name: str) -> str:
-    ident = re.sub(r"\W+", "_", name.strip()).strip("_") or "node"
+    ident = _NON_IDENT.sub("_", name.strip()).strip("_") or "node"
     if ident[0].isdigit():
         ident = "n_" + ident
     return ident
 
 
+_UNREAD = object()
+
+
 class _Parser:
-    def __init__(self, tokens: list[_Tok], file: str) -> None:
-        self.toks, self.i, self.file = tokens, 0, file
+    """A recursive-descent reader over a lazy token stream (one token of look-ahead past the next)."""
+
+    def __init__(self, tokens: Iterable[_Tok], file: str, where: _Lines) -> None:
+        self.tokens, self.file, self.where = iter(tokens), file, where
+        self.cur: _Tok | None = next(self.tokens, None)  # the next token
+        self.after: _Tok | object | None = _UNREAD  # the one after it, once looked at
+        self.last: _Tok | None = None
         self.nodes: dict[str, dict] = {}
         self.labels: dict[str, str] = {}
+        self.idents: dict[str, str] = {}  # dagitty name -> identifier
         self.edges: dict[str, dict] = {}
+        self.marks: dict[tuple[str, ...], int] = {}
 
     def peek(self) -> _Tok | None:
-        return self.toks[self.i] if self.i < len(self.toks) else None
+        return self.cur
+
+    def peek_after(self) -> _Tok | None:
+        """The token after the next one."""
+        if self.after is _UNREAD:
+            self.after = next(self.tokens, None) if self.cur is not None else None
+        return self.after  # type: ignore[return-value]
 
     def fail(self, message: str, tok: _Tok | None, hint: str | None = None) -> SpecError:
-        last = tok or (self.toks[-1] if self.toks else None)
-        return SpecError(
-            message, file=self.file, line=last.line if last else 1, column=last.col if last else 1, hint=hint
-        )
+        last = tok or self.last
+        line, column = self.where(last.pos) if last else (1, 1)
+        return SpecError(message, file=self.file, line=line, column=column, hint=hint)
 
     def take(self, text: str | None = None) -> _Tok:
-        tok = self.peek()
+        tok = self.cur
         if tok is None:
             raise self.fail(f"expected {text!r}, found the end of the text" if text else "unexpected end", None)
         if text is not None and tok.text != text:
             raise self.fail(f"expected {text!r}, found {tok.text!r}", tok)
-        self.i += 1
+        if self.after is _UNREAD:
+            self.cur = next(self.tokens, None)
+        else:
+            self.cur, self.after = self.after, _UNREAD  # type: ignore[assignment]
+        self.last = tok
         return tok
 
-    def name(self, raw: str) -> str:
-        ident = _ident(raw)
-        if ident not in self.nodes:
-            self.nodes[ident] = {}
-            if raw != ident:
-                self.labels[ident] = raw
+    def name(self, tok: _Tok) -> str:
+        raw = tok.text
+        ident = self.idents.get(raw)
+        if ident is not None:
+            return ident
+        ident = base = _ident(raw)
+        count = 1
+        while ident in self.nodes:  # two dagitty names that read as the same identifier
+            count += 1
+            ident = f"{base}_{count}"
+        if len(self.nodes) >= MAX_NODES:
+            raise self.fail(
+                f"more than MAX_NODES = {MAX_NODES:,} nodes",
+                tok,
+                "split the graph into smaller ones, or check that this is the file you meant",
+            )
+        self.idents[raw] = ident
+        self.nodes[ident] = {}
+        self.marks[("nodes", ident)] = tok.pos  # an offset until parse_dagitty turns it into a line
+        if raw != ident:
+            self.labels[ident] = raw
         return ident
 
     def parse(self) -> None:
         tok = self.take()
         if tok.text not in ("dag", "pdag", "graph", "digraph"):
             raise self.fail(f"expected 'dag', found {tok.text!r}", tok, "dagitty text starts with 'dag {'")
-        if self.peek() and self.peek().kind in ("word", "str"):
+        if (t := self.peek()) is not None and t.kind in ("word", "str"):
             self.take()  # graph name
         self.take("{")
         while (tok := self.peek()) is not None and tok.text != "}":
@@ -142,8 +215,8 @@ class _Parser:
                 continue
             self.statement()
         self.take("}")
-        if self.peek() is not None:
-            raise self.fail(f"unexpected {self.peek().text!r} after the closing '}}'", self.peek())
+        if (t := self.peek()) is not None:
+            raise self.fail(f"unexpected {t.text!r} after the closing '}}'", t)
 
     def group(self) -> list[str]:
         tok = self.take()
@@ -152,16 +225,16 @@ class _Parser:
             while (t := self.peek()) is not None and t.text != "}":
                 if t.kind not in ("word", "str"):
                     raise self.fail(f"expected a node name, found {t.text!r}", t)
-                names.append(self.name(self.take().text))
+                names.append(self.name(self.take()))
             self.take("}")
             return names
         if tok.kind not in ("word", "str"):
             raise self.fail(f"expected a node name, found {tok.text!r}", tok)
-        return [self.name(tok.text)]
+        return [self.name(tok)]
 
     def attributes(self) -> list[tuple[str, str | None, _Tok]]:
         attrs: list[tuple[str, str | None, _Tok]] = []
-        if self.peek() is None or self.peek().text != "[":
+        if (t := self.peek()) is None or t.text != "[":
             return attrs
         self.take("[")
         while (t := self.peek()) is not None and t.text != "]":
@@ -170,7 +243,7 @@ class _Parser:
                 continue
             key = self.take()
             value = None
-            if self.peek() is not None and self.peek().text == "=":
+            if (t := self.peek()) is not None and t.text == "=":
                 self.take("=")
                 value = self.take().text
             attrs.append((key.text, value, key))
@@ -178,19 +251,25 @@ class _Parser:
         return attrs
 
     def statement(self) -> None:
-        if self.peek().kind == "word" and self.i + 1 < len(self.toks) and self.toks[self.i + 1].text == "=":
+        first = self.cur
+        if (
+            first is not None
+            and first.kind == "word"
+            and (second := self.peek_after()) is not None
+            and second.text == "="
+        ):
             self.take()
             self.take("=")
             self.take()  # graph attribute such as bb="..."
             return
         left = self.group()
-        chain: list[tuple[list[str], str, list[str]]] = []
+        chain: list[tuple[list[str], str, list[str], _Tok]] = []
         while (t := self.peek()) is not None and t.text in ("->", "<-", "<->", "--"):
             arrow = self.take().text
             if arrow == "--":
                 raise self.fail("undirected edges (--) are not supported", t, "orient the edge: a -> b, or a <-> b")
             right = self.group()
-            chain.append((left, arrow, right))
+            chain.append((left, arrow, right, t))
             left = right
         attrs = self.attributes()
         if not chain:
@@ -215,21 +294,48 @@ class _Parser:
                 edge_attrs["sign"] = value
             elif key == "lag" and value is not None:
                 edge_attrs["lag"] = value
-        for lhs, arrow, rhs in chain:
+        for lhs, arrow, rhs, tok in chain:
+            self._check_edge_count(len(lhs) * len(rhs), tok)
             for a in lhs:
                 for b in rhs:
                     if arrow == "<-":
                         a, b = b, a
                     key = f"{a} <-> {b}" if arrow == "<->" else f"{a} -> {b}"
                     self.edges[key] = dict(edge_attrs) if arrow != "<->" else {}
+                    self.marks.setdefault(("edges", key), tok.pos)
+
+    def _check_edge_count(self, adding: int, tok: _Tok) -> None:
+        """Refuse, before they are made, edges that would take the graph over :data:`MAX_EDGES`."""
+        if len(self.edges) + adding <= MAX_EDGES:
+            return
+        raise self.fail(
+            f"more than MAX_EDGES = {MAX_EDGES:,} edges (a group edge such as {{a b}} -> {{c d}} "
+            "counts each edge it stands for)",
+            tok,
+            "split the graph into smaller ones, or write fewer group edges",
+        )
 
 
 def parse_dagitty(text: str, file: str = "<input>") -> CausalSpec:
-    """Parse dagitty text into a :class:`~causal.spec.CausalSpec`."""
+    """Parse dagitty text into a :class:`~causal.spec.CausalSpec`.
+
+    Raises
+    ------
+    SpecError
+        On a syntax error, or a graph over :data:`~tenor.limits.MAX_NODES` nodes
+        or :data:`~tenor.limits.MAX_EDGES` edges, located at its line.
+    """
     from causal.load import spec_from_data
     from tenor.specfile import Document
 
-    parser = _Parser(_tokenize(text, file), file)
+    if len(text) > MAX_BYTES:
+        raise SpecError(
+            f"input is {len(text):,} characters; the limit is MAX_BYTES = {MAX_BYTES:,}",
+            file=file,
+            hint="split the graph, or check that this is the input you meant",
+        )
+    where = _Lines(text)
+    parser = _Parser(_tokens(text, file, where), file, where)
     parser.parse()
     nodes = {}
     for name, attrs in parser.nodes.items():
@@ -237,7 +343,9 @@ def parse_dagitty(text: str, file: str = "<input>") -> CausalSpec:
         if name in parser.labels:
             node["label"] = parser.labels[name]
         nodes[name] = node
-    return spec_from_data(Document({"nodes": nodes, "edges": parser.edges}, file))
+    marks: dict[tuple[str | int, ...], tuple[int, int]] = {(): (1, 1)}
+    marks.update((path, where(pos)) for path, pos in parser.marks.items())
+    return spec_from_data(Document({"nodes": nodes, "edges": parser.edges}, file, marks=marks))
 
 
 def read_dagitty(path: str | Path) -> CausalSpec:
@@ -263,7 +371,8 @@ def generate_dagitty(spec: CausalSpec) -> str:
     # plain nodes are listed too, so that isolated nodes survive; drop them when an edge names them
     named = {n for e in spec.directed_edges() for n in (e.cause, e.effect)}
     named |= {n for a, b, _ in spec.bidirected_edges() for n in (a, b)}
-    lines = [ln for ln in lines if ln not in {_quote(n) for n in named}]
+    drop = {_quote(n) for n in named}
+    lines = [ln for ln in lines if ln not in drop]
     for edge in spec.directed_edges():
         attrs = []
         if edge.gain is not None:

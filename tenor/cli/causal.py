@@ -14,6 +14,7 @@ __all__ = ["check_spec_file", "register"]
 class InputFormat(StrEnum):
     yaml = "yaml"
     dagitty = "dagitty"
+    json = "json"
 
 
 class OutputFormat(StrEnum):

@@ -151,6 +151,10 @@ def draw(
             if flow_structure is None:
                 raise TenorError(f"{source} has no stock-and-flow structure", hint="draw it with --kind cld")
             diagram = draw_stockflow(flow_structure, title=title)
+    if fmt in ("svg", "png", "pdf"):  # a layout is computed; DOT and Mermaid text are written as they are
+        from tenor.limits import check_draw_size
+
+        check_draw_size(len(diagram.nodes), len(diagram.edges), file=str(source))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", GraphvizMissingWarning)
         write_diagram(diagram, out, fmt, inputs=[source], dpi=dpi)

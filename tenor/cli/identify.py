@@ -49,7 +49,7 @@ def _dowhy_line(d: dict) -> str:
         found = (
             f"back-door {_sets(d['backdoor_sets'] or [])}; instruments {instruments}; front-door {frontdoor}"
         )
-    return f"DoWhy ({d['seconds']:.2f} s):          {found}"
+    return f"DoWhy:                   {found}"
 
 
 def identify_command(
@@ -59,7 +59,7 @@ def identify_command(
     ),
     outcome: list[str] = typer.Option(..., "--outcome", "-o", help="Outcome node (repeat for several)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-    fmt: str | None = typer.Option(None, "--format", help="yaml or dagitty (default: from the content)."),
+    fmt: str | None = typer.Option(None, "--format", help="yaml, dagitty or json (default: from the content)."),
     time_limit: float = typer.Option(10.0, "--time-limit", min=0.01, help="Seconds for listing sets."),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when the effect is not identifiable."),
     dowhy: bool = typer.Option(
@@ -135,7 +135,7 @@ def test_data_command(
         "bonferroni, fdr (Benjamini-Hochberg false discovery rate) or none.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
-    fmt: str | None = typer.Option(None, "--format", help="yaml or dagitty (default: from the content)."),
+    fmt: str | None = typer.Option(None, "--format", help="yaml, dagitty or json (default: from the content)."),
 ) -> int:
     """Test the graph's implied conditional independences on data (Fisher z test, p-values adjusted)."""
     from causal.implications import TEST_NAME, test_implications
@@ -195,15 +195,19 @@ def simulate_data_command(
     check: bool = typer.Option(False, "--check", help="Estimate each query and compare with the truth."),
     tolerance: float = typer.Option(0.1, "--tolerance", help="Allowed |estimate - truth| / max(1, |truth|)."),
     as_json: bool = typer.Option(False, "--json", help="Print the check as JSON."),
-    fmt: str | None = typer.Option(None, "--format", help="yaml or dagitty (default: from the content)."),
+    fmt: str | None = typer.Option(None, "--format", help="yaml, dagitty or json (default: from the content)."),
 ) -> int:
     """Simulate the spec's linear model; latent nodes are simulated and left out of the file."""
     from causal.scm import estimate_effect, simulate
-    from tenor.output import write_text
+    from tenor.limits import check_simulation_size
+    from tenor.output import atomic_path
 
     spec, g = _load_graph(spec_path, fmt, "simulate-data")
+    # every node and one hidden cause per latent confounding are drawn; the observed nodes are kept
+    check_simulation_size(rows=n, nodes=len(g.directed) + g.bidirected.number_of_edges(), observed=len(g.observed))
     data = simulate(g, n, seed, noise=noise)
-    write_text(out, data.to_csv(index=False), inputs=[spec_path])
+    with atomic_path(out, inputs=[spec_path]) as tmp:
+        data.to_csv(tmp, index=False, lineterminator="\n")  # written in chunks, never one huge string
     if not check:
         if not as_json:
             print(f"wrote {n} rows x {data.shape[1]} columns to {out}")
