@@ -18,7 +18,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -28,7 +28,41 @@ from causal.spec import CausalSpec
 from tenor.errors import GraphError
 from tenor.specfile import did_you_mean
 
-__all__ = ["CausalGraph", "build_graph", "from_edges"]
+__all__ = ["CausalGraph", "DagIndex", "build_graph", "closure", "from_edges"]
+
+
+def closure(links: Mapping[str, Iterable[str]], nodes: Iterable[str]) -> set[str]:
+    """``nodes`` and everything reached from them along ``links``.
+
+    With ``links`` a parents map this is the ancestors of ``nodes`` (``nodes``
+    included); with a children map, their descendants.
+
+    >>> sorted(closure({"a": (), "b": ("a",), "c": ("b",)}, ["c"]))
+    ['a', 'b', 'c']
+    """
+    out = set(nodes)
+    stack = list(out)
+    while stack:
+        for w in links[stack.pop()]:
+            if w not in out:
+                out.add(w)
+                stack.append(w)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class DagIndex:
+    """The DAG of a graph (each ``a <-> b`` a latent parent of both) as plain adjacency dicts.
+
+    Built once per graph and cached: graph searches run on these tuples
+    rather than on networkx views, which keeps the cost of a query on a small
+    graph close to the cost of the search itself. Do not modify.
+    """
+
+    parents: dict[str, tuple[str, ...]]
+    children: dict[str, tuple[str, ...]]
+    latent: frozenset[str]
+    observed: frozenset[str]
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,11 +80,27 @@ class CausalGraph:
     @property
     def latent(self) -> set[str]:
         """Nodes declared latent (unobserved)."""
-        return {n for n, observed in self.directed.nodes(data="observed", default=True) if not observed}
+        return set(self._declared_latent)
 
     @property
     def observed(self) -> set[str]:
-        return set(self.directed.nodes) - self.latent
+        return set(self.directed.nodes) - self._declared_latent
+
+    @cached_property
+    def _declared_latent(self) -> frozenset[str]:
+        return frozenset(n for n, obs in self.directed.nodes(data="observed", default=True) if not obs)
+
+    @cached_property
+    def index(self) -> DagIndex:
+        """The DAG of :meth:`to_dag` as plain adjacency dicts (cached; do not modify)."""
+        dag = self._dag
+        latent = frozenset(n for n, obs in dag.nodes(data="observed", default=True) if not obs)
+        return DagIndex(
+            parents={v: tuple(ps) for v, ps in dag._pred.items()},
+            children={v: tuple(cs) for v, cs in dag._succ.items()},
+            latent=latent,
+            observed=frozenset(dag.nodes) - latent,
+        )
 
     def check_nodes(self, names: Iterable[str], what: str = "node") -> None:
         """Raise :class:`GraphError` naming the first unknown node, with a suggestion."""

@@ -33,7 +33,7 @@ graphs. *BMC Medical Research Methodology* 8:70.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -44,6 +44,7 @@ from tenor.errors import GraphError
 __all__ = [
     "GraphPath",
     "PathSet",
+    "active_reach",
     "backdoor_paths",
     "directed_paths",
     "find_paths",
@@ -268,42 +269,67 @@ def is_d_separated(
     if not graph.is_acyclic():
         cycle = [u for u, _ in nx.find_cycle(graph.directed)]
         raise GraphError("directed cycle: " + " -> ".join([*cycle, cycle[0]]), hint="d-separation needs a DAG")
-    return not (_reachable(graph._dag, xs, zs) & ys)
+    index = graph.index
+    return not (active_reach(index.parents, index.children, xs, zs) & ys)
 
 
 def _reachable(dag: nx.DiGraph, sources: set[str], given: set[str]) -> set[str]:
+    """Nodes with an active trail from ``sources`` given ``given`` in a networkx DAG."""
+    return active_reach(dag._pred, dag._succ, sources, given)
+
+
+def active_reach(
+    parents: Mapping[str, Iterable[str]],
+    children: Mapping[str, Iterable[str]],
+    sources: Iterable[str],
+    given: Collection[str],
+) -> set[str]:
     """Nodes with an active trail from ``sources`` given ``given`` (Koller & Friedman 2009, Alg. 3.1).
 
-    A breadth-first search over (node, direction) states, linear in the size
-    of the graph: "up" means the trail arrived from a child, "down" from a
-    parent.
+    The graph is a DAG given as parent and child maps (for example a
+    :class:`causal.graph.DagIndex`). A search over (node, direction) states,
+    linear in the size of the graph: "up" means the trail arrived from a
+    child, "down" from a parent. Nodes of ``given`` are never reported;
+    ``sources`` are, unless they are in ``given``.
+
+    >>> parents = {"x": (), "m": ("x",), "y": ("m",)}
+    >>> children = {"x": ("m",), "m": ("y",), "y": ()}
+    >>> sorted(active_reach(parents, children, ["x"], set())), sorted(active_reach(parents, children, ["x"], {"m"}))
+    (['m', 'x', 'y'], ['x'])
     """
-    pred, succ = dag._pred, dag._succ
-    ancestors_of_given: set[str] = set()
+    anc: set[str] = set()
     frontier = list(given)
     while frontier:
         node = frontier.pop()
-        if node not in ancestors_of_given:
-            ancestors_of_given.add(node)
-            frontier.extend(pred[node])
+        if node not in anc:
+            anc.add(node)
+            frontier.extend(parents[node])
     reached: set[str] = set()
-    seen: set[tuple[str, bool]] = set()
-    queue = [(s, True) for s in sources]
-    while queue:
-        node, up = queue.pop()
-        if (node, up) in seen:
-            continue
-        seen.add((node, up))
-        if node not in given:
+    up_seen: set[str] = set()
+    down_seen: set[str] = set()
+    up_queue = [s for s in sources]
+    down_queue: list[str] = []
+    while up_queue or down_queue:
+        if up_queue:
+            node = up_queue.pop()
+            if node in up_seen:
+                continue
+            up_seen.add(node)
+            if node in given:
+                continue
             reached.add(node)
-        if up and node not in given:
-            queue.extend((p, True) for p in pred[node])
-            queue.extend((c, False) for c in succ[node])
-        elif not up:
+            up_queue.extend(parents[node])
+            down_queue.extend(children[node])
+        else:
+            node = down_queue.pop()
+            if node in down_seen:
+                continue
+            down_seen.add(node)
             if node not in given:
-                queue.extend((c, False) for c in succ[node])
-            if node in ancestors_of_given:
-                queue.extend((p, True) for p in pred[node])
+                reached.add(node)
+                down_queue.extend(children[node])
+            if node in anc:
+                up_queue.extend(parents[node])
     return reached
 
 
