@@ -455,7 +455,7 @@ def list_conditional_instruments(
     >>> from causal.graph import from_edges
     >>> g = from_edges([("j", "b"), ("b", "y"), ("l", "b"), ("l", "x"), ("x", "y")], bidirected=[("x", "y")])
     >>> list_conditional_instruments(g, "x", "y").lists()
-    [('j', ['b'])]
+    [('j', ['b']), ('l', ['b'])]
     """
     iv = _Instruments(graph, treatment, outcome)
     plain = set(instruments(graph, treatment, outcome))
