@@ -93,14 +93,20 @@ class CausalGraph:
     @cached_property
     def index(self) -> DagIndex:
         """The DAG of :meth:`to_dag` as plain adjacency dicts (cached; do not modify)."""
-        dag = self._dag
-        latent = frozenset(n for n, obs in dag.nodes(data="observed", default=True) if not obs)
-        return DagIndex(
-            parents={v: tuple(ps) for v, ps in dag._pred.items()},
-            children={v: tuple(cs) for v, cs in dag._succ.items()},
-            latent=latent,
-            observed=frozenset(dag.nodes) - latent,
-        )
+        parents = {v: tuple(ps) for v, ps in self.directed._pred.items()}
+        children = {v: tuple(cs) for v, cs in self.directed._succ.items()}
+        latent = set(self._declared_latent)
+        for a, b in self.bidirected.edges():  # the same names as to_dag gives
+            first, second = sorted((a, b))
+            u = f"U_{first}_{second}"
+            while u in parents:
+                u = "_" + u
+            parents[u] = ()
+            children[u] = (a, b)
+            parents[a] += (u,)
+            parents[b] += (u,)
+            latent.add(u)
+        return DagIndex(parents, children, frozenset(latent), frozenset(parents) - latent)
 
     def check_nodes(self, names: Iterable[str], what: str = "node") -> None:
         """Raise :class:`GraphError` naming the first unknown node, with a suggestion."""

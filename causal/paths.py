@@ -46,6 +46,7 @@ __all__ = [
     "PathSet",
     "active_reach",
     "backdoor_paths",
+    "d_connected",
     "directed_paths",
     "find_paths",
     "is_d_separated",
@@ -257,20 +258,70 @@ def is_d_separated(
         On an unknown node, a latent node in ``given``, overlapping sets, or a
         directed cycle.
     """
-    xs, ys, zs = _as_set(x), _as_set(y), _as_set(given)
-    for s in (xs, ys, zs):
-        graph.check_nodes(sorted(s))
-    _check_given(graph, zs)
+    xs = {x} if isinstance(x, str) else set(x)
+    ys = {y} if isinstance(y, str) else set(y)
+    zs = set() if given is None else {given} if isinstance(given, str) else set(given)
+    known = graph.directed._node
+    if not (xs <= known.keys() and ys <= known.keys() and zs <= known.keys()):
+        for s in (xs, ys, zs):
+            graph.check_nodes(sorted(s))
+    index = graph.index
+    if zs and not zs.isdisjoint(index.latent):
+        _check_given(graph, zs)
     if not xs or not ys:
         raise GraphError("x and y must each name at least one node")
-    overlap = (xs & ys) | ((xs | ys) & zs)
-    if overlap:
+    if not (xs.isdisjoint(ys) and xs.isdisjoint(zs) and ys.isdisjoint(zs)):
+        overlap = (xs & ys) | ((xs | ys) & zs)
         raise GraphError(f"x, y and given overlap in {sorted(overlap)}", hint="each node may appear in one set only")
-    if not graph.is_acyclic():
+    if not graph._acyclic:
         cycle = [u for u, _ in nx.find_cycle(graph.directed)]
         raise GraphError("directed cycle: " + " -> ".join([*cycle, cycle[0]]), hint="d-separation needs a DAG")
-    index = graph.index
-    return not (active_reach(index.parents, index.children, xs, zs) & ys)
+    return not d_connected(index.parents, index.children, xs, ys, zs)
+
+
+def d_connected(
+    parents: Mapping[str, Iterable[str]],
+    children: Mapping[str, Iterable[str]],
+    xs: Iterable[str],
+    ys: Collection[str],
+    given: Collection[str],
+) -> bool:
+    """Whether some active trail joins ``xs`` to ``ys`` given ``given`` (the search of
+    :func:`active_reach`, stopped at the first node of ``ys`` reached)."""
+    anc = set(given)
+    stack = list(anc)
+    while stack:
+        for p in parents[stack.pop()]:
+            if p not in anc:
+                anc.add(p)
+                stack.append(p)
+    up_seen: set[str] = set()
+    down_seen: set[str] = set()
+    up = list(xs)
+    down: list[str] = []
+    while up or down:
+        while up:
+            v = up.pop()
+            if v in up_seen or v in given:
+                up_seen.add(v)
+                continue
+            if v in ys:
+                return True
+            up_seen.add(v)
+            up += [p for p in parents[v] if p not in up_seen]
+            down += [c for c in children[v] if c not in down_seen]
+        while down:
+            v = down.pop()
+            if v in down_seen:
+                continue
+            down_seen.add(v)
+            if v not in given:
+                if v in ys:
+                    return True
+                down += [c for c in children[v] if c not in down_seen]
+            if v in anc:
+                up += [p for p in parents[v] if p not in up_seen]
+    return False
 
 
 def _reachable(dag: nx.DiGraph, sources: set[str], given: set[str]) -> set[str]:
