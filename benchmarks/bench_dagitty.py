@@ -9,8 +9,8 @@ adjustment query (``x`` an ancestor of ``y`` where possible) and
 conditioning set of up to three other nodes); and sparse 50- and 200-node DAGs
 (each node with one or two parents among the ten before it, a tenth of the
 nodes latent) with five adjustment queries (an outcome at most three steps
-below the treatment, which keeps each listing to hundreds of sets) and 100
-d-separation queries each.
+below the treatment, and at most 1,000 minimal sets: longer listings are timed
+by bench_identify.py) and 100 d-separation queries each.
 Both libraries get each graph already built (DAGitty parses its text, tenor
 builds a ``CausalGraph``; neither is timed) and answer the same queries; the
 time is the best of ``--repeat`` passes over all queries, and the answers are
@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import networkx as nx
 
-from causal.adjustment import minimal_adjustment_sets
+from causal.adjustment import list_minimal_adjustment_sets, minimal_adjustment_sets
 from causal.graph import CausalGraph, from_edges
 from causal.paths import is_d_separated
 
@@ -114,16 +114,20 @@ class Workload:
         return "dag { " + " ; ".join(parts) + " }"
 
 
-def _queries(w: Workload, rng: random.Random, n_adjust: int, n_dsep: int, reach: int | None = None) -> Workload:
-    """``n_adjust`` queries on ``x`` and a descendant (at most ``reach`` steps down), ``n_dsep`` triples."""
+def _queries(
+    w: Workload, rng: random.Random, n_adjust: int, n_dsep: int, reach: int | None = None, max_sets: int | None = None
+) -> Workload:
+    """``n_adjust`` queries on ``x`` and a descendant (at most ``reach`` steps down) with at most
+    ``max_sets`` minimal adjustment sets, and ``n_dsep`` d-separation triples."""
     dag = nx.DiGraph(w.edges)
     dag.add_nodes_from(v for e in w.bidirected for v in e)
     observed = sorted(v for v in dag if v not in w.latent)
-    for _ in range(n_adjust):
+    while len(w.adjust) < n_adjust:
         x = rng.choice(observed)
         below = sorted(set(nx.single_source_shortest_path_length(dag, x, cutoff=reach)) - w.latent - {x})
         y = rng.choice(below) if below else rng.choice([v for v in observed if v != x])
-        w.adjust.append((x, y))
+        if max_sets is None or list_minimal_adjustment_sets(w.graph, [x], [y], max_sets=max_sets + 1).complete:
+            w.adjust.append((x, y))
     for _ in range(n_dsep):
         x, y = rng.sample(observed, 2)
         rest = [v for v in observed if v not in (x, y)]
@@ -170,7 +174,7 @@ def sparse_graphs(n: int, count: int, seed: int) -> list[Workload]:
         )
         latent = set(rng.sample(nodes[1:], n // 10))
         graph = from_edges(edges, latent=latent)
-        out.append(_queries(Workload(graph, edges, [], latent), rng, 5, 100, reach=3))
+        out.append(_queries(Workload(graph, edges, [], latent), rng, 5, 100, reach=3, max_sets=1000))
     return out
 
 
@@ -257,7 +261,7 @@ def main() -> None:
             a_ms, adjust_out, d_ms, dsep_out = run_tenor(work, 1)
             adjust_ms, dsep_ms = min(adjust_ms, a_ms), min(dsep_ms, d_ms)
             if path:
-                theirs = run_dagitty(path, work, 1)
+                theirs = run_dagitty(path, work, 2)
                 if theirs is None:
                     path = None
                 else:

@@ -225,6 +225,24 @@ class _FrontDoor:
         parents, children = _without_out_edges(index.parents, index.children, x)
         self.candidates = set(index.observed) - active_reach(parents, children, x, set()) - x - y
 
+    def relevant(self) -> set[str]:
+        """The candidates that can belong to an inclusion-minimal front-door set.
+
+        A node of a minimal set is needed either for (i), and then lies on a causal
+        path from ``X`` to ``Y``, or for (iii) of another node ``m``: it lies on a
+        path from ``m`` to ``Y`` open given ``X`` (in ``G`` with some edges removed,
+        so also in ``G``); then it is d-connected given ``X`` both to ``Y`` and to
+        another candidate.
+        """
+        on_causal = closure(self.children, self.x) & closure(self.parents, self.y)
+        near_y = active_reach(self.parents, self.children, self.y, self.x)
+        keep = self.candidates & on_causal
+        for m in self.candidates & near_y:
+            others = (active_reach(self.parents, self.children, [m], self.x) & self.candidates & near_y) - {m}
+            if others:
+                keep |= others | {m}
+        return keep
+
     def failing_iii(self, m: set[str]) -> set[str]:
         """Nodes of ``m`` with an open back-door path to ``Y`` given ``X`` (edges out of ``m`` removed)."""
         parents, children = _without_out_edges(self.parents, self.children, m)
@@ -284,8 +302,9 @@ def frontdoor_sets(
 
     A set qualifies by :func:`is_frontdoor_set`; nodes off the causal paths
     count too (they can block a back-door path from a mediator to ``Y``).
-    The search splits the candidates as Jeong, Tian & Bareinboim (2022)
-    list front-door sets: a range ``I ⊆ M ⊆ R`` is explored only when it holds
+    Candidates are the nodes that can belong to a minimal set
+    (``_FrontDoor.relevant``). The search splits them as Jeong, Tian &
+    Bareinboim (2022) list front-door sets: a range ``I ⊆ M ⊆ R`` is explored only when it holds
     a front-door set (the largest one in ``R``, which must contain ``I``), so
     every branch ends in a front-door set; a set is reported when no proper
     subset holds one. It stops at ``deadline`` (a :func:`time.perf_counter`
@@ -302,7 +321,7 @@ def frontdoor_sets(
     if not _directed_path_avoiding(fd.children, x, y, set()):
         return [], True
     found: list[frozenset[str]] = []
-    stack: list[tuple[frozenset[str], set[str]]] = [(frozenset(), set(fd.candidates))]
+    stack: list[tuple[frozenset[str], set[str]]] = [(frozenset(), fd.relevant())]
     complete = True
     while stack:
         if deadline is not None and time.perf_counter() > deadline:
