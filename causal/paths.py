@@ -261,22 +261,33 @@ def is_d_separated(
     xs = {x} if isinstance(x, str) else set(x)
     ys = {y} if isinstance(y, str) else set(y)
     zs = set() if given is None else {given} if isinstance(given, str) else set(given)
-    known = graph.directed._node
-    if not (xs <= known.keys() and ys <= known.keys() and zs <= known.keys()):
-        for s in (xs, ys, zs):
-            graph.check_nodes(sorted(s))
     index = graph.index
-    if zs and not zs.isdisjoint(index.latent):
-        _check_given(graph, zs)
+    nodes = xs | ys | zs
+    # the common case in a few set operations: known nodes, disjoint sets, observed given, a DAG
+    if not (
+        xs
+        and ys
+        and len(nodes) == len(xs) + len(ys) + len(zs)
+        and graph.directed._node.keys() >= nodes
+        and zs.isdisjoint(index.latent)
+        and graph._acyclic
+    ):
+        _check_d_separation_query(graph, xs, ys, zs)
+    return not d_connected(index.parents, index.children, xs, ys, zs)
+
+
+def _check_d_separation_query(graph: CausalGraph, xs: set[str], ys: set[str], zs: set[str]) -> None:
+    for s in (xs, ys, zs):
+        graph.check_nodes(sorted(s))
+    _check_given(graph, zs)
     if not xs or not ys:
         raise GraphError("x and y must each name at least one node")
-    if not (xs.isdisjoint(ys) and xs.isdisjoint(zs) and ys.isdisjoint(zs)):
-        overlap = (xs & ys) | ((xs | ys) & zs)
+    overlap = (xs & ys) | ((xs | ys) & zs)
+    if overlap:
         raise GraphError(f"x, y and given overlap in {sorted(overlap)}", hint="each node may appear in one set only")
-    if not graph._acyclic:
+    if not graph.is_acyclic():
         cycle = [u for u, _ in nx.find_cycle(graph.directed)]
         raise GraphError("directed cycle: " + " -> ".join([*cycle, cycle[0]]), hint="d-separation needs a DAG")
-    return not d_connected(index.parents, index.children, xs, ys, zs)
 
 
 def d_connected(
@@ -288,39 +299,43 @@ def d_connected(
 ) -> bool:
     """Whether some active trail joins ``xs`` to ``ys`` given ``given`` (the search of
     :func:`active_reach`, stopped at the first node of ``ys`` reached)."""
-    anc = set(given)
-    stack = list(anc)
-    while stack:
-        for p in parents[stack.pop()]:
-            if p not in anc:
-                anc.add(p)
-                stack.append(p)
-    up_seen: set[str] = set()
-    down_seen: set[str] = set()
+    anc: Collection[str] = given
+    if given:
+        anc = set(given)
+        stack = list(anc)
+        while stack:
+            for p in parents[stack.pop()]:
+                if p not in anc:
+                    anc.add(p)
+                    stack.append(p)
+    seen: dict[str, int] = {}  # bit 1: visited going up, bit 2: going down
     up = list(xs)
     down: list[str] = []
     while up or down:
         while up:
             v = up.pop()
-            if v in up_seen or v in given:
-                up_seen.add(v)
+            state = seen.get(v, 0)
+            if state & 1:
+                continue
+            seen[v] = state | 1
+            if v in given:
                 continue
             if v in ys:
                 return True
-            up_seen.add(v)
-            up += [p for p in parents[v] if p not in up_seen]
-            down += [c for c in children[v] if c not in down_seen]
+            up += parents[v]
+            down += children[v]
         while down:
             v = down.pop()
-            if v in down_seen:
+            state = seen.get(v, 0)
+            if state & 2:
                 continue
-            down_seen.add(v)
+            seen[v] = state | 2
             if v not in given:
                 if v in ys:
                     return True
-                down += [c for c in children[v] if c not in down_seen]
+                down += children[v]
             if v in anc:
-                up += [p for p in parents[v] if p not in up_seen]
+                up += parents[v]
     return False
 
 
@@ -348,39 +363,42 @@ def active_reach(
     >>> sorted(active_reach(parents, children, ["x"], set())), sorted(active_reach(parents, children, ["x"], {"m"}))
     (['m', 'x', 'y'], ['x'])
     """
-    anc: set[str] = set()
-    frontier = list(given)
-    while frontier:
-        node = frontier.pop()
-        if node not in anc:
-            anc.add(node)
-            frontier.extend(parents[node])
+    anc: Collection[str] = given
+    if given:
+        anc = set(given)
+        stack = list(anc)
+        while stack:
+            for p in parents[stack.pop()]:
+                if p not in anc:
+                    anc.add(p)
+                    stack.append(p)
     reached: set[str] = set()
-    up_seen: set[str] = set()
-    down_seen: set[str] = set()
-    up_queue = [s for s in sources]
-    down_queue: list[str] = []
-    while up_queue or down_queue:
-        if up_queue:
-            node = up_queue.pop()
-            if node in up_seen:
+    seen: dict[str, int] = {}  # bit 1: visited going up, bit 2: going down
+    up = list(sources)
+    down: list[str] = []
+    while up or down:
+        while up:
+            v = up.pop()
+            state = seen.get(v, 0)
+            if state & 1:
                 continue
-            up_seen.add(node)
-            if node in given:
+            seen[v] = state | 1
+            if v in given:
                 continue
-            reached.add(node)
-            up_queue.extend(parents[node])
-            down_queue.extend(children[node])
-        else:
-            node = down_queue.pop()
-            if node in down_seen:
+            reached.add(v)
+            up += parents[v]
+            down += children[v]
+        while down:
+            v = down.pop()
+            state = seen.get(v, 0)
+            if state & 2:
                 continue
-            down_seen.add(node)
-            if node not in given:
-                reached.add(node)
-                down_queue.extend(children[node])
-            if node in anc:
-                up_queue.extend(parents[node])
+            seen[v] = state | 2
+            if v not in given:
+                reached.add(v)
+                down += children[v]
+            if v in anc:
+                up += parents[v]
     return reached
 
 
