@@ -77,12 +77,13 @@ from causal.claims import ClaimResult
 from causal.estimand import Estimand, Sum, Term, conditional, marginal, product, sum_over, to_latex, to_text
 from causal.graph import CausalGraph, build_graph, closure
 from causal.id_algorithm import Unidentifiable, id_algorithm, latent_projection
-from causal.paths import active_reach
+from causal.paths import active_reach, d_connected
 from causal.spec import CausalSpec
 from tenor.errors import GraphError, NotIdentifiableError
 
 __all__ = [
     "DEFAULT_TIME_LIMIT",
+    "MAX_INSTRUMENT_CHECKS",
     "MAX_INSTRUMENT_SEARCH",
     "DoWhyAnswer",
     "Identification",
@@ -358,11 +359,11 @@ class _Instruments:
 
     def separated(self, z: str, w: set[str]) -> bool:
         """``(z ⊥ y | W)`` in the proper back-door graph."""
-        return self.y not in active_reach(self.bd_parents, self.bd_children, [z], w)
+        return not d_connected(self.bd_parents, self.bd_children, [z], {self.y}, w)
 
     def connected(self, z: str, w: set[str]) -> bool:
         """``z`` and ``x`` d-connected given ``W`` in the graph."""
-        return self.x in active_reach(self.parents, self.children, [z], w)
+        return d_connected(self.parents, self.children, [z], {self.x}, w)
 
     def valid(self, z: str, w: set[str]) -> bool:
         return self.separated(z, w) and self.connected(z, w)
@@ -425,8 +426,11 @@ def instruments(graph: CausalGraph, treatment: str, outcome: str) -> list[str]:
     return sorted((iv.allowed & near_x) - near_y)
 
 
-MAX_INSTRUMENT_SEARCH = 12
+MAX_INSTRUMENT_SEARCH = 10
 """Conditioning candidates beyond which the exhaustive instrument search gives up on a node."""
+
+MAX_INSTRUMENT_CHECKS = 4096
+"""Conditioning sets the exhaustive instrument search may try in one listing, over all nodes."""
 
 
 @dataclass(frozen=True)
@@ -449,6 +453,7 @@ def list_conditional_instruments(
     all_sets: bool = False,
     deadline: float | None = None,
     max_search: int = MAX_INSTRUMENT_SEARCH,
+    max_checks: int | None = MAX_INSTRUMENT_CHECKS,
 ) -> InstrumentListing:
     """Every conditional instrument ``z`` (one that needs a conditioning set), with its sets ``W``.
 
@@ -467,9 +472,9 @@ def list_conditional_instruments(
     ``all_sets`` True, every inclusion-minimal ``W`` is listed, one pair each.
     Whether a given ``z`` has any ``W`` is NP-hard to decide (van der Zander et
     al. 2015), so the search is exhaustive over the allowed nodes connected to
-    ``z``; past ``max_search`` of them, or past ``deadline`` (a
-    :func:`time.perf_counter` value), ``z`` is reported undecided and the
-    listing incomplete. Instruments that need no ``W`` are :func:`instruments`.
+    ``z``; past ``max_search`` of them, after ``max_checks`` sets tried in all
+    (None: no limit), or past ``deadline`` (a :func:`time.perf_counter` value),
+    ``z`` is reported undecided and the listing incomplete. Instruments that need no ``W`` are :func:`instruments`.
 
     >>> from causal.graph import from_edges
     >>> g = from_edges([("j", "b"), ("b", "y"), ("l", "b"), ("l", "x"), ("x", "y")], bidirected=[("x", "y")])
@@ -480,6 +485,7 @@ def list_conditional_instruments(
     plain = set(instruments(graph, treatment, outcome))
     pairs: list[tuple[str, tuple[str, ...]]] = []
     undecided: list[str] = []
+    checks = 0
     for z in sorted(iv.allowed - plain):
         if deadline is not None and time.perf_counter() > deadline:
             undecided.append(z)
@@ -497,20 +503,25 @@ def list_conditional_instruments(
                 pairs.append((z, tuple(sorted(near))))
             continue
         found: list[frozenset[str]] = []
-        stop = False
+        settled = True
         for k in range(1, len(pool) + 1):
             for combo in combinations(pool, k):
                 w = frozenset(combo)
                 if any(f <= w for f in found):
                     continue
+                if (max_checks is not None and checks >= max_checks) or (
+                    deadline is not None and time.perf_counter() > deadline
+                ):
+                    settled = False
+                    break
+                checks += 1
                 if iv.valid(z, set(w)):
                     found.append(w)
                     if not all_sets:
-                        stop = True
                         break
-            if stop or (deadline is not None and time.perf_counter() > deadline):
+            if not settled or (found and not all_sets):
                 break
-        if deadline is not None and time.perf_counter() > deadline and not stop:
+        if not settled and not (found and not all_sets):
             undecided.append(z)
         pairs.extend((z, tuple(sorted(w))) for w in sorted(found, key=lambda s: (len(s), sorted(s))))
     return InstrumentListing(tuple(pairs), not undecided, tuple(undecided))
