@@ -64,6 +64,42 @@ class DagIndex:
     latent: frozenset[str]
     observed: frozenset[str]
 
+    @cached_property
+    def bit(self) -> dict[str, int]:
+        """Each node's bit, ``1 << position``, for the bitset searches."""
+        return {v: 1 << i for i, v in enumerate(self.parents)}
+
+    @cached_property
+    def ancestor_bits(self) -> dict[str, int]:
+        """Each node's ancestors, itself included, as a bitset (the graph must be acyclic)."""
+        bit, parents = self.bit, self.parents
+        pending = {v: len(ps) for v, ps in parents.items()}
+        ready = [v for v, k in pending.items() if k == 0]
+        out: dict[str, int] = {}
+        while ready:
+            v = ready.pop()
+            mask = bit[v]
+            for p in parents[v]:
+                mask |= out[p]
+            out[v] = mask
+            for c in self.children[v]:
+                pending[c] -= 1
+                if pending[c] == 0:
+                    ready.append(c)
+        return out
+
+    @cached_property
+    def moral_links(self) -> list[tuple[int, tuple[tuple[int, int], ...]]]:
+        """For the node at each position: its parents and children as a bitset, and for each
+        child the pair (child's bit, child's parents as a bitset), whose parents the moral
+        graph joins when the child is kept."""
+        bit = self.bit
+        pa = {v: sum(bit[p] for p in ps) for v, ps in self.parents.items()}
+        out = []
+        for v, cs in self.children.items():
+            out.append((pa[v] | sum(bit[c] for c in cs), tuple((bit[c], pa[c]) for c in cs)))
+        return out
+
 
 @dataclass(frozen=True, eq=False)
 class CausalGraph:
