@@ -159,21 +159,6 @@ def _latent(dag: nx.DiGraph) -> set[str]:
     return {n for n, obs in dag.nodes(data="observed", default=True) if not obs}
 
 
-def _has_directed_path(dag: nx.DiGraph, x: set[str], y: set[str], removed: set[str] = frozenset()) -> bool:
-    seen = set(x)
-    stack = list(x)
-    while stack:
-        v = stack.pop()
-        for c in dag.successors(v):
-            if c in removed or c in seen:
-                continue
-            if c in y:
-                return True
-            seen.add(c)
-            stack.append(c)
-    return False
-
-
 Maps = dict[str, tuple[str, ...]]
 
 
@@ -705,10 +690,10 @@ def identify(
     started = time.perf_counter()
     deadline = None if time_limit is None else started + time_limit
     x, y = check_query(graph, treatments, outcomes)
-    dag = graph.to_dag()
+    index = graph.index
     notes: list[str] = []
     complete = True
-    effect_exists = _has_directed_path(dag, set(x), set(y))
+    effect_exists = _directed_path_avoiding(index.children, set(x), set(y), set())
 
     # the listing of adjustment sets gets most of the time; the front door and instruments the rest
     listing = list_minimal_adjustment_sets(
@@ -753,7 +738,7 @@ def identify(
     id_lines: list[str] = []
     hedge = None
     id_reason = ""
-    run_id = not adjust or _observed_count(dag) <= 60
+    run_id = not adjust or len(index.observed) <= 60
     id_ok: bool | None = None
     if run_id:
         try:
@@ -868,11 +853,6 @@ def identify(
         seconds=time.perf_counter() - started,
         dowhy=dowhy_report,
     )
-
-
-def _observed_count(dag: nx.DiGraph) -> int:
-    """Number of observed nodes (the size of the graph ID works on)."""
-    return dag.number_of_nodes() - len(_latent(dag))
 
 
 def evaluate_expectations(
