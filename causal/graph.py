@@ -63,6 +63,8 @@ class DagIndex:
     children: dict[str, tuple[str, ...]]
     latent: frozenset[str]
     observed: frozenset[str]
+    named: frozenset[str] = frozenset()
+    """The nodes of the graph itself (without the latent nodes standing for ``<->``)."""
 
     @cached_property
     def bit(self) -> dict[str, int]:
@@ -89,15 +91,16 @@ class DagIndex:
         return out
 
     @cached_property
-    def moral_links(self) -> list[tuple[int, tuple[tuple[int, int], ...]]]:
-        """For the node at each position: its parents and children as a bitset, and for each
-        child the pair (child's bit, child's parents as a bitset), whose parents the moral
-        graph joins when the child is kept."""
+    def moral_links(self) -> list[tuple[int, int, tuple[tuple[int, int], ...]]]:
+        """For the node at each position: its parents and children as a bitset, its children
+        as a bitset, and for each child the pair (child's bit, child's parents as a bitset),
+        whose parents the moral graph joins when the child is kept."""
         bit = self.bit
         pa = {v: sum(bit[p] for p in ps) for v, ps in self.parents.items()}
         out = []
         for v, cs in self.children.items():
-            out.append((pa[v] | sum(bit[c] for c in cs), tuple((bit[c], pa[c]) for c in cs)))
+            below = sum(bit[c] for c in cs)
+            out.append((pa[v] | below, below, tuple((bit[c], pa[c]) for c in cs)))
         return out
 
 
@@ -142,7 +145,9 @@ class CausalGraph:
             parents[a] += (u,)
             parents[b] += (u,)
             latent.add(u)
-        return DagIndex(parents, children, frozenset(latent), frozenset(parents) - latent)
+        return DagIndex(
+            parents, children, frozenset(latent), frozenset(parents) - latent, frozenset(self.directed._node)
+        )
 
     def check_nodes(self, names: Iterable[str], what: str = "node") -> None:
         """Raise :class:`GraphError` naming the first unknown node, with a suggestion."""

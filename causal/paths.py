@@ -259,18 +259,20 @@ def is_d_separated(
         On an unknown node, a latent node in ``given``, overlapping sets, or a
         directed cycle.
     """
-    xs = {x} if isinstance(x, str) else set(x)
-    ys = {y} if isinstance(y, str) else set(y)
-    zs = set() if given is None else {given} if isinstance(given, str) else set(given)
+    xs = {x} if type(x) is str else set(x)
+    ys = {y} if type(y) is str else set(y)
+    zs = set() if given is None else {given} if type(given) is str else set(given)
     index = graph.index
-    nodes = xs | ys | zs
-    # the common case in a few set operations: known nodes, disjoint sets, observed given, a DAG
+    # the common case in a few set operations: known nodes, observed given, disjoint sets, a DAG
     if not (
         xs
         and ys
-        and len(nodes) == len(xs) + len(ys) + len(zs)
-        and graph.directed._node.keys() >= nodes
-        and zs.isdisjoint(index.latent)
+        and index.named >= xs
+        and index.named >= ys
+        and index.observed >= zs
+        and xs.isdisjoint(ys)
+        and zs.isdisjoint(xs)
+        and zs.isdisjoint(ys)
         and graph._acyclic
     ):
         _check_d_separation_query(graph, xs, ys, zs)
@@ -303,10 +305,11 @@ def moral_connected(index: DagIndex, xs: Iterable[str], ys: Iterable[str], given
         while frontier:
             low = frontier & -frontier
             frontier ^= low
-            mask, kids = links[low.bit_length() - 1]
-            for child, coparents in kids:
-                if child & kept:
-                    mask |= coparents
+            mask, below, kids = links[low.bit_length() - 1]
+            if below & kept:
+                for child, coparents in kids:
+                    if child & kept:
+                        mask |= coparents
             near |= mask
         near &= free & ~reached
         if near & targets:
