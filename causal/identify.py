@@ -452,8 +452,9 @@ def list_conditional_instruments(
 
     With ``all_sets`` False each instrument comes with one inclusion-minimal
     ``W``: the allowed separator of ``z`` and ``outcome`` nearest to ``outcome``
-    when it satisfies (a) (it does for every ancestral instrument, van der
-    Zander et al. 2015), else a smallest ``W`` found by exhaustive search. With
+    when it satisfies (a) (the construction van der Zander et al. 2015 use for
+    ancestral instruments; no proper subset of it separates), else a smallest
+    ``W`` found by exhaustive search, so nothing hinges on that construction. With
     ``all_sets`` True, every inclusion-minimal ``W`` is listed, one pair each.
     Whether a given ``z`` has any ``W`` is NP-hard to decide (van der Zander et
     al. 2015), so the search is exhaustive over the allowed nodes connected to
