@@ -346,7 +346,8 @@ CASES: list[Case] = [
         name="no instrument behind a mediator",
         reference="Derived by hand from the conditional-instrument definition for total effects: z's only "
         "separation from y given {c} needs d, a descendant of the mediator m, which W may not contain "
-        "(it would condition on the effect). DAGitty 3.1 offers z given {c, d}; no valid set exists.",
+        "(it would condition on the effect). DAGitty's library (December 2024) offers z given {c, d}; "
+        "no valid set exists.",
         edges=[("c", "x"), ("x", "m"), ("m", "y"), ("c", "y"), ("m", "d"), ("d", "z"), ("x", "z")],
         treatment=["x"],
         outcome=["y"],
