@@ -73,22 +73,35 @@ class DagIndex:
 
     @cached_property
     def ancestor_bits(self) -> dict[str, int]:
-        """Each node's ancestors, itself included, as a bitset (the graph must be acyclic)."""
+        """Ancestors, itself included, as a bitset, for the nodes asked so far (see :meth:`ancestor_mask`)."""
+        return {}
+
+    def ancestor_mask(self, node: str) -> int:
+        """The ancestors of ``node``, itself included, as a bitset; computed on first use and cached.
+
+        The graph must be acyclic.
+        """
+        memo = self.ancestor_bits
+        mask = memo.get(node)
+        if mask is not None:
+            return mask
         bit, parents = self.bit, self.parents
-        pending = {v: len(ps) for v, ps in parents.items()}
-        ready = [v for v, k in pending.items() if k == 0]
-        out: dict[str, int] = {}
-        while ready:
-            v = ready.pop()
+        stack = [node]
+        while stack:
+            v = stack[-1]
+            if v in memo:
+                stack.pop()
+                continue
+            missing = [p for p in parents[v] if p not in memo]
+            if missing:
+                stack += missing
+                continue
             mask = bit[v]
             for p in parents[v]:
-                mask |= out[p]
-            out[v] = mask
-            for c in self.children[v]:
-                pending[c] -= 1
-                if pending[c] == 0:
-                    ready.append(c)
-        return out
+                mask |= memo[p]
+            memo[v] = mask
+            stack.pop()
+        return memo[node]
 
     @cached_property
     def moral_links(self) -> list[tuple[int, int, tuple[tuple[int, int], ...]]]:
@@ -96,11 +109,18 @@ class DagIndex:
         as a bitset, and for each child the pair (child's bit, child's parents as a bitset),
         whose parents the moral graph joins when the child is kept."""
         bit = self.bit
-        pa = {v: sum(bit[p] for p in ps) for v, ps in self.parents.items()}
+        pa = {}
+        for v, ps in self.parents.items():
+            mask = 0
+            for p in ps:
+                mask |= bit[p]
+            pa[v] = mask
         out = []
         for v, cs in self.children.items():
-            below = sum(bit[c] for c in cs)
-            out.append((pa[v] | below, below, tuple((bit[c], pa[c]) for c in cs)))
+            below = 0
+            for c in cs:
+                below |= bit[c]
+            out.append((pa[v] | below, below, tuple([(bit[c], pa[c]) for c in cs])))
         return out
 
 
@@ -127,7 +147,7 @@ class CausalGraph:
 
     @cached_property
     def _declared_latent(self) -> frozenset[str]:
-        return frozenset(n for n, obs in self.directed.nodes(data="observed", default=True) if not obs)
+        return frozenset(n for n, d in self.directed._node.items() if not d.get("observed", True))
 
     @cached_property
     def index(self) -> DagIndex:
@@ -136,7 +156,7 @@ class CausalGraph:
         children = {v: tuple(cs) for v, cs in self.directed._succ.items()}
         latent = set(self._declared_latent)
         for a, b in self.bidirected.edges():  # the same names as to_dag gives
-            first, second = sorted((a, b))
+            first, second = (a, b) if a <= b else (b, a)
             u = f"U_{first}_{second}"
             while u in parents:
                 u = "_" + u

@@ -286,16 +286,16 @@ def moral_connected(index: DagIndex, xs: Iterable[str], ys: Iterable[str], given
     The ancestor sets are cached per graph, so a query costs a few integer
     operations per node of the moral graph that the search visits.
     """
-    bit, anc = index.bit, index.ancestor_bits
+    bit, known, ancestors = index.bit, index.ancestor_bits, index.ancestor_mask
     kept = blocked = targets = reached = 0
     for v in given:
-        kept |= anc[v]
+        kept |= known.get(v) or ancestors(v)
         blocked |= bit[v]
     for v in ys:
-        kept |= anc[v]
+        kept |= known.get(v) or ancestors(v)
         targets |= bit[v]
     for v in xs:
-        kept |= anc[v]
+        kept |= known.get(v) or ancestors(v)
         reached |= bit[v]
     links = index.moral_links
     free = kept & ~blocked
