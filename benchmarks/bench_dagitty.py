@@ -12,9 +12,11 @@ nodes latent) with five adjustment queries (an outcome at most three steps
 below the treatment, and at most 1,000 minimal sets: longer listings are timed
 by bench_identify.py) and 100 d-separation queries each.
 Both libraries get each graph already built (DAGitty parses its text, tenor
-builds a ``CausalGraph``; neither is timed) and answer the same queries; the
-time is the best of ``--repeat`` passes over all queries, and the answers are
-compared (``agree``).
+builds a ``CausalGraph``; neither is timed) and answer the same queries. The
+two take turns ``--repeat`` times, so both see the same machine load; DAGitty
+answers each turn twice in one Node process, so its JIT compiler is warm; tenor
+drops its per-graph caches before each pass, so their cost is counted. The
+time is the best pass of each, and the answers are compared (``agree``).
 
 DAGitty is a reference, not a dependency: nothing of it is in this
 repository. The benchmark needs Node.js (``apt-get install -y nodejs``; it is
