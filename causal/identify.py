@@ -198,9 +198,10 @@ class _FrontDoor:
     edges out of ``X``; (iii) ``X`` blocks every back-door path from ``M`` to
     ``Y``: ``(M ⊥ Y | X)`` in ``G`` without the edges out of ``M``.
 
-    (ii) holds node by node, so it fixes the candidates. (iii) only gets easier
-    as ``M`` grows (edges out of the added nodes disappear), as does (i): so
-    the front-door sets inside any range have a largest member, found by
+    (ii) holds node by node, so it fixes the candidates. Each node's part of
+    (iii) only gets easier as ``M`` grows (the edges out of the added nodes
+    disappear, and no open path passes through a node of ``M``), as does (i):
+    so the front-door sets inside any range have a largest member, found by
     dropping the nodes that fail (iii) until none does (:meth:`largest`).
     """
 
