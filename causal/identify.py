@@ -10,14 +10,16 @@ account:
   inclusion-minimal sets ``Z`` with ``P(y | do(x)) = Σ_z P(y | x, z) P(z)``
   (the generalised adjustment criterion; the back-door criterion for one
   treatment). ``[]`` means no set exists, ``[[]]`` that none is needed;
-- the **front-door sets** (Pearl 2009, §3.3.2): sets ``M`` that intercept every
+- every inclusion-minimal **front-door set** (Pearl 2009, Definition 3.3.3; listed
+  as Jeong, Tian & Bareinboim 2022 list them): sets ``M`` that intercept every
   directed path from ``X`` to ``Y``, with no open back-door path from ``X`` to
   ``M`` and every back-door path from ``M`` to ``Y`` blocked by ``X``;
-- **instruments**: ``Z`` associated with ``X`` and d-separated from ``Y`` once
-  the causal paths out of ``X`` are cut (Pearl 2009, §7.4.5); *conditional
-  instruments* do so given a set ``W`` with no descendant of the causal paths
-  (Brito & Pearl 2002; van der Zander, Textor & Liśkiewicz 2015). Instruments
-  identify effects only under extra assumptions (a linear model, for one);
+- every **instrument**: ``Z`` associated with ``X`` and d-separated from ``Y``
+  once the causal paths out of ``X`` are cut (Pearl 2009, §7.4.5); and every
+  *conditional instrument*, which does so given a set ``W`` with no descendant
+  of the causal paths (Brito & Pearl 2002; van der Zander, Textor & Liśkiewicz
+  2015), with one inclusion-minimal ``W``. Instruments identify effects only
+  under extra assumptions (a linear model, for one);
 - the verdict of the **ID algorithm** (:mod:`causal.id_algorithm`; Shpitser &
   Pearl 2006), which is complete: when it fails, a *hedge* proves that no
   formula exists, and the reason is given in words;
@@ -51,6 +53,8 @@ distributions in recursive semi-Markovian causal models. *AAAI 2006*.
 Brito, C. & Pearl, J. (2002). Generalized instrumental variables. *UAI 2002*.
 van der Zander, B., Textor, J. & Liśkiewicz, M. (2015). Efficiently finding
 conditional instruments for causal inference. *IJCAI 2015*.
+Jeong, H., Tian, J. & Bareinboim, E. (2022). Finding and listing front-door
+adjustment sets. *NeurIPS 2022*.
 """
 
 from __future__ import annotations
@@ -671,8 +675,8 @@ def identify(
 ) -> Identification:
     """Identify ``P(outcomes | do(treatments))`` in ``graph``.
 
-    Lists every minimal adjustment set, the minimal front-door sets and the
-    instruments (for one treatment and one outcome), runs the ID algorithm,
+    Lists every minimal adjustment set, every minimal front-door set and every
+    instrument (for one treatment and one outcome), runs the ID algorithm,
     and picks the route: back-door, then front-door, then ID; ``iv`` when
     only an instrument is left (identification then needs linearity).
 
