@@ -346,6 +346,8 @@ class _Instruments:
         self.bd_parents, self.bd_children = backdoor_maps(graph, {x}, cn)
         # W and z avoid the descendants of the causal paths (and of y), x and y themselves
         self.allowed = set(index.observed) - forb - closure(index.children, [y])
+        # nodes no path open to x can pass without opening one to y (see around_outcome)
+        self.barrier = (forb - {x}) if cn else {y}
 
     def separated(self, z: str, w: set[str]) -> bool:
         """``(z ⊥ y | W)`` in the proper back-door graph."""
@@ -388,6 +390,29 @@ class _Instruments:
                     comp.add(w)
                     queue.append(w)
         return {s for s in met if adj[s] & comp}
+
+    def around_outcome(self, z: str) -> bool:
+        """Whether some path joins ``z`` to ``x`` avoiding ``y`` and the descendants of the causal paths.
+
+        If none does, ``z`` is no instrument. Take a path open to ``x`` given
+        ``W`` and its first node ``f`` among those: ``f`` is no collider (``W``
+        holds no descendant of it), and the path cannot go on down from ``f`` to
+        ``x`` (``x`` would descend from a causal path), so it leaves ``f`` by an
+        edge into ``f``. Then ``f`` descends from ``y`` or from a node ``c`` of a
+        causal path, and the walk from ``z`` to ``f``, up the directed path to
+        ``y`` (or to ``c``, then along the causal path to ``y``) is open in the
+        proper back-door graph, against (b).
+        """
+        seen, stack = {z} | self.barrier, [z]
+        while stack:
+            v = stack.pop()
+            for w in (*self.parents[v], *self.children[v]):
+                if w == self.x:
+                    return True
+                if w not in seen:
+                    seen.add(w)
+                    stack.append(w)
+        return False
 
     def pool(self, z: str) -> list[str]:
         """Allowed nodes that share a connected piece of the graph with ``z``."""
@@ -486,6 +511,8 @@ def list_conditional_instruments(
             continue  # no allowed set separates z from the outcome
         if not all_sets and iv.connected(z, near):
             pairs.append((z, tuple(sorted(near))))
+            continue
+        if not iv.around_outcome(z):
             continue
         pool = iv.pool(z)
         if len(pool) > max_search:
