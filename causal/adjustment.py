@@ -77,6 +77,8 @@ from causal.graph import CausalGraph
 
 __all__ = [
     "AdjustmentListing",
+    "backdoor_maps",
+    "causal_structure",
     "forbidden_nodes",
     "is_adjustment_set",
     "is_backdoor_set",
@@ -84,6 +86,7 @@ __all__ = [
     "iter_minimal_adjustment_sets",
     "list_minimal_adjustment_sets",
     "minimal_adjustment_sets",
+    "moral_adjacency",
     "proper_backdoor_graph",
     "proper_causal_nodes",
 ]
@@ -213,8 +216,8 @@ class _MoralSearch:
     freely, which amounts to eliminating them (joining their neighbours).
     """
 
-    def __init__(self, moral: nx.Graph, x: set[str], y: set[str], allowed: set[str]) -> None:
-        self.adj = {n: set(moral.neighbors(n)) for n in moral.nodes}
+    def __init__(self, adj: dict[str, set[str]], x: set[str], y: set[str], allowed: set[str]) -> None:
+        self.adj = adj
         self.x, self.y, self.allowed = x, y, allowed
 
     def boundary(
@@ -249,14 +252,64 @@ class _MoralSearch:
         return seen, met
 
 
+def _closure_avoiding(links: dict[str, tuple[str, ...]], start: set[str], avoid: set[str]) -> set[str]:
+    """``start`` and the nodes reached from it along ``links`` without entering ``avoid``."""
+    out = set(start)
+    stack = list(start)
+    while stack:
+        for w in links[stack.pop()]:
+            if w not in out and w not in avoid:
+                out.add(w)
+                stack.append(w)
+    return out
+
+
+def causal_structure(graph: CausalGraph, x: set[str], y: set[str]) -> tuple[set[str], set[str]]:
+    """``cn(X, Y)`` and ``Forb(X, Y)`` of :func:`proper_causal_nodes` and :func:`forbidden_nodes`.
+
+    Computed on the graph's cached adjacency (:attr:`CausalGraph.index`), without copying it.
+    """
+    index = graph.index
+    cn = (_closure_avoiding(index.children, x, x) - x) & _closure_avoiding(index.parents, y, x)
+    return cn, _closure_avoiding(index.children, cn, set()) | x
+
+
+def backdoor_maps(
+    graph: CausalGraph, x: set[str], cn: set[str]
+) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """Parent and child maps of the proper back-door graph (edges ``x -> c``, ``c`` in ``cn``, removed)."""
+    index = graph.index
+    parents, children = index.parents, index.children
+    cut = [(v, c) for v in x for c in children[v] if c in cn]
+    if not cut:
+        return parents, children
+    parents, children = dict(parents), dict(children)
+    for v, c in cut:
+        children[v] = tuple(w for w in children[v] if w != c)
+        parents[c] = tuple(p for p in parents[c] if p != v)
+    return parents, children
+
+
+def moral_adjacency(parents: dict[str, tuple[str, ...]], nodes: set[str]) -> dict[str, set[str]]:
+    """The moral graph of the subgraph on ``nodes`` (an ancestral set): adjacency sets."""
+    adj: dict[str, set[str]] = {v: set() for v in nodes}
+    for v in nodes:
+        ps = [p for p in parents[v] if p in adj]
+        for i, p in enumerate(ps):
+            adj[v].add(p)
+            adj[p].add(v)
+            for q in ps[i + 1 :]:
+                adj[p].add(q)
+                adj[q].add(p)
+    return adj
+
+
 def _moral_setup(graph: CausalGraph, x: set[str], y: set[str]) -> tuple[_MoralSearch, set[str]] | None:
-    dag = graph.to_dag()
-    pbd = proper_backdoor_graph(dag, x, y)
-    anc = _ancestors(pbd, x | y)
-    moral = nx.moral_graph(pbd.subgraph(anc))
-    forb = forbidden_nodes(dag, x, y)
-    allowed = anc - _latent(dag) - forb - y - x
-    return _MoralSearch(moral, x, y, allowed), allowed
+    cn, forb = causal_structure(graph, x, y)
+    parents, _ = backdoor_maps(graph, x, cn)
+    anc = _closure_avoiding(parents, x | y, set())
+    allowed = anc - graph.index.latent - forb - y - x
+    return _MoralSearch(moral_adjacency(parents, anc), x, y, allowed), allowed
 
 
 def iter_minimal_adjustment_sets(

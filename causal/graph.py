@@ -18,7 +18,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -28,7 +28,100 @@ from causal.spec import CausalSpec
 from tenor.errors import GraphError
 from tenor.specfile import did_you_mean
 
-__all__ = ["CausalGraph", "build_graph", "from_edges"]
+__all__ = ["CausalGraph", "DagIndex", "build_graph", "closure", "from_edges"]
+
+
+def closure(links: Mapping[str, Iterable[str]], nodes: Iterable[str]) -> set[str]:
+    """``nodes`` and everything reached from them along ``links``.
+
+    With ``links`` a parents map this is the ancestors of ``nodes`` (``nodes``
+    included); with a children map, their descendants.
+
+    >>> sorted(closure({"a": (), "b": ("a",), "c": ("b",)}, ["c"]))
+    ['a', 'b', 'c']
+    """
+    out = set(nodes)
+    stack = list(out)
+    while stack:
+        for w in links[stack.pop()]:
+            if w not in out:
+                out.add(w)
+                stack.append(w)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class DagIndex:
+    """The DAG of a graph (each ``a <-> b`` a latent parent of both) as plain adjacency dicts.
+
+    Built once per graph and cached: graph searches run on these tuples
+    rather than on networkx views, which keeps the cost of a query on a small
+    graph close to the cost of the search itself. Do not modify.
+    """
+
+    parents: dict[str, tuple[str, ...]]
+    children: dict[str, tuple[str, ...]]
+    latent: frozenset[str]
+    observed: frozenset[str]
+    named: frozenset[str] = frozenset()
+    """The nodes of the graph itself (without the latent nodes standing for ``<->``)."""
+
+    @cached_property
+    def bit(self) -> dict[str, int]:
+        """Each node's bit, ``1 << position``, for the bitset searches."""
+        return {v: 1 << i for i, v in enumerate(self.parents)}
+
+    @cached_property
+    def ancestor_bits(self) -> dict[str, int]:
+        """Ancestors, itself included, as a bitset, for the nodes asked so far (see :meth:`ancestor_mask`)."""
+        return {}
+
+    def ancestor_mask(self, node: str) -> int:
+        """The ancestors of ``node``, itself included, as a bitset; computed on first use and cached.
+
+        The graph must be acyclic.
+        """
+        memo = self.ancestor_bits
+        mask = memo.get(node)
+        if mask is not None:
+            return mask
+        bit, parents = self.bit, self.parents
+        stack = [node]
+        while stack:
+            v = stack[-1]
+            if v in memo:
+                stack.pop()
+                continue
+            missing = [p for p in parents[v] if p not in memo]
+            if missing:
+                stack += missing
+                continue
+            mask = bit[v]
+            for p in parents[v]:
+                mask |= memo[p]
+            memo[v] = mask
+            stack.pop()
+        return memo[node]
+
+    @cached_property
+    def moral_links(self) -> list[tuple[int, int, tuple[tuple[int, int], ...]]]:
+        """For the node at each position: its parents and children as a bitset, its children
+        as a bitset, and for each child the pair (child's bit, child's parents as a bitset),
+        whose parents the moral graph joins when the child is kept."""
+        bit = self.bit
+        pa = {}
+        for v, ps in self.parents.items():
+            mask = 0
+            for p in ps:
+                mask |= bit[p]
+            pa[v] = mask
+        out = []
+        for v, cs in self.children.items():
+            below = 0
+            for c in cs:
+                below |= bit[c]
+            out.append((pa[v] | below, below, tuple([(bit[c], pa[c]) for c in cs])))
+        return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,11 +139,35 @@ class CausalGraph:
     @property
     def latent(self) -> set[str]:
         """Nodes declared latent (unobserved)."""
-        return {n for n, observed in self.directed.nodes(data="observed", default=True) if not observed}
+        return set(self._declared_latent)
 
     @property
     def observed(self) -> set[str]:
-        return set(self.directed.nodes) - self.latent
+        return set(self.directed.nodes) - self._declared_latent
+
+    @cached_property
+    def _declared_latent(self) -> frozenset[str]:
+        return frozenset(n for n, d in self.directed._node.items() if not d.get("observed", True))
+
+    @cached_property
+    def index(self) -> DagIndex:
+        """The DAG of :meth:`to_dag` as plain adjacency dicts (cached; do not modify)."""
+        parents = {v: tuple(ps) for v, ps in self.directed._pred.items()}
+        children = {v: tuple(cs) for v, cs in self.directed._succ.items()}
+        latent = set(self._declared_latent)
+        for a, b in self.bidirected.edges():  # the same names as to_dag gives
+            first, second = (a, b) if a <= b else (b, a)
+            u = f"U_{first}_{second}"
+            while u in parents:
+                u = "_" + u
+            parents[u] = ()
+            children[u] = (a, b)
+            parents[a] += (u,)
+            parents[b] += (u,)
+            latent.add(u)
+        return DagIndex(
+            parents, children, frozenset(latent), frozenset(parents) - latent, frozenset(self.directed._node)
+        )
 
     def check_nodes(self, names: Iterable[str], what: str = "node") -> None:
         """Raise :class:`GraphError` naming the first unknown node, with a suggestion."""

@@ -10,14 +10,16 @@ account:
   inclusion-minimal sets ``Z`` with ``P(y | do(x)) = Σ_z P(y | x, z) P(z)``
   (the generalised adjustment criterion; the back-door criterion for one
   treatment). ``[]`` means no set exists, ``[[]]`` that none is needed;
-- the **front-door sets** (Pearl 2009, §3.3.2): sets ``M`` that intercept every
+- every inclusion-minimal **front-door set** (Pearl 2009, Definition 3.3.3; listed
+  as Jeong, Tian & Bareinboim 2022 list them): sets ``M`` that intercept every
   directed path from ``X`` to ``Y``, with no open back-door path from ``X`` to
   ``M`` and every back-door path from ``M`` to ``Y`` blocked by ``X``;
-- **instruments**: ``Z`` associated with ``X`` and d-separated from ``Y`` once
-  the causal paths out of ``X`` are cut (Pearl 2009, §7.4.5); *conditional
-  instruments* do so given a set ``W`` with no descendant of the causal paths
-  (Brito & Pearl 2002; van der Zander, Textor & Liśkiewicz 2015). Instruments
-  identify effects only under extra assumptions (a linear model, for one);
+- every **instrument**: ``Z`` associated with ``X`` and d-separated from ``Y``
+  once the causal paths out of ``X`` are cut (Pearl 2009, §7.4.5); and every
+  *conditional instrument*, which does so given a set ``W`` with no descendant
+  of the causal paths (Brito & Pearl 2002; van der Zander, Textor & Liśkiewicz
+  2015), with one inclusion-minimal ``W``. Instruments identify effects only
+  under extra assumptions (a linear model, for one);
 - the verdict of the **ID algorithm** (:mod:`causal.id_algorithm`; Shpitser &
   Pearl 2006), which is complete: when it fails, a *hedge* proves that no
   formula exists, and the reason is given in words;
@@ -51,6 +53,8 @@ distributions in recursive semi-Markovian causal models. *AAAI 2006*.
 Brito, C. & Pearl, J. (2002). Generalized instrumental variables. *UAI 2002*.
 van der Zander, B., Textor, J. & Liśkiewicz, M. (2015). Efficiently finding
 conditional instruments for causal inference. *IJCAI 2015*.
+Jeong, H., Tian, J. & Bareinboim, E. (2022). Finding and listing front-door
+adjustment sets. *NeurIPS 2022*.
 """
 
 from __future__ import annotations
@@ -66,24 +70,28 @@ from typing import Any, TypeVar
 import networkx as nx
 
 from causal.adjustment import (
-    forbidden_nodes,
+    backdoor_maps,
+    causal_structure,
     is_adjustment_set,
     is_minimal_adjustment_set,
     list_minimal_adjustment_sets,
-    proper_backdoor_graph,
-    proper_causal_nodes,
+    moral_adjacency,
 )
 from causal.claims import ClaimResult
 from causal.estimand import Estimand, Sum, Term, conditional, marginal, product, sum_over, to_latex, to_text
-from causal.graph import CausalGraph, build_graph
+from causal.graph import CausalGraph, build_graph, closure
 from causal.id_algorithm import Unidentifiable, id_algorithm, latent_projection
+from causal.paths import active_reach, d_connected
 from causal.spec import CausalSpec
 from tenor.errors import GraphError, NotIdentifiableError
 
 __all__ = [
     "DEFAULT_TIME_LIMIT",
+    "MAX_INSTRUMENT_CHECKS",
+    "MAX_INSTRUMENT_SEARCH",
     "DoWhyAnswer",
     "Identification",
+    "InstrumentListing",
     "check_query",
     "conditional_instruments",
     "dowhy_graph",
@@ -93,13 +101,12 @@ __all__ = [
     "identify",
     "instruments",
     "is_frontdoor_set",
+    "list_conditional_instruments",
     "run_with_time_limit",
 ]
 
 DEFAULT_TIME_LIMIT = 10.0
 """Seconds :func:`identify` may spend listing sets before it reports what it has."""
-
-_MAX_FRONTDOOR_CANDIDATES = 16
 
 T = TypeVar("T")
 
@@ -156,12 +163,27 @@ def _latent(dag: nx.DiGraph) -> set[str]:
     return {n for n, obs in dag.nodes(data="observed", default=True) if not obs}
 
 
-def _has_directed_path(dag: nx.DiGraph, x: set[str], y: set[str], removed: set[str] = frozenset()) -> bool:
+Maps = dict[str, tuple[str, ...]]
+
+
+def _without_out_edges(parents: Maps, children: Maps, nodes: Iterable[str]) -> tuple[Maps, Maps]:
+    """Parent and child maps with every edge out of ``nodes`` removed (``G`` with ``nodes`` underlined)."""
+    nodes = list(nodes)
+    if not nodes:
+        return parents, children
+    parents, children = dict(parents), dict(children)
+    for v in nodes:
+        for c in children[v]:
+            parents[c] = tuple(p for p in parents[c] if p != v)
+        children[v] = ()
+    return parents, children
+
+
+def _directed_path_avoiding(children: Maps, x: set[str], y: set[str], removed: set[str]) -> bool:
     seen = set(x)
     stack = list(x)
     while stack:
-        v = stack.pop()
-        for c in dag.successors(v):
+        for c in children[stack.pop()]:
             if c in removed or c in seen:
                 continue
             if c in y:
@@ -171,38 +193,93 @@ def _has_directed_path(dag: nx.DiGraph, x: set[str], y: set[str], removed: set[s
     return False
 
 
-def _cut_out(dag: nx.DiGraph, nodes: set[str]) -> nx.DiGraph:
-    g = dag.copy()
-    g.remove_edges_from([(v, c) for v in nodes for c in dag.successors(v)])
-    return g
+class _FrontDoor:
+    """Pearl's front-door criterion for one query, on the graph's cached adjacency.
+
+    A set ``M`` (non-empty, observed, without ``X`` or ``Y``) is a front-door
+    set when (i) it intercepts every directed path from ``X`` to ``Y``; (ii) no
+    back-door path from ``X`` to ``M`` is open: ``(X ⊥ M)`` in ``G`` without the
+    edges out of ``X``; (iii) ``X`` blocks every back-door path from ``M`` to
+    ``Y``: ``(M ⊥ Y | X)`` in ``G`` without the edges out of ``M``.
+
+    (ii) holds node by node, so it fixes the candidates. Each node's part of
+    (iii) only gets easier as ``M`` grows (the edges out of the added nodes
+    disappear, and no open path passes through a node of ``M``), as does (i):
+    so the front-door sets inside any range have a largest member, found by
+    dropping the nodes that fail (iii) until none does (:meth:`largest`).
+    """
+
+    def __init__(self, graph: CausalGraph, x: set[str], y: set[str]) -> None:
+        index = graph.index
+        self.x, self.y = x, y
+        self.parents, self.children = index.parents, index.children
+        parents, children = _without_out_edges(index.parents, index.children, x)
+        self.candidates = set(index.observed) - active_reach(parents, children, x, set()) - x - y
+
+    def relevant(self) -> set[str]:
+        """The candidates that can belong to an inclusion-minimal front-door set.
+
+        A node of a minimal set is needed either for (i), and then lies on a causal
+        path from ``X`` to ``Y``, or for (iii) of another node ``m``: it lies on a
+        path from ``m`` to ``Y`` open given ``X`` (in ``G`` with some edges removed,
+        so also in ``G``); then it is d-connected given ``X`` both to ``Y`` and to
+        another candidate.
+        """
+        on_causal = closure(self.children, self.x) & closure(self.parents, self.y)
+        near_y = active_reach(self.parents, self.children, self.y, self.x)
+        keep = self.candidates & on_causal
+        for m in self.candidates & near_y:
+            others = (active_reach(self.parents, self.children, [m], self.x) & self.candidates & near_y) - {m}
+            if others:
+                keep |= others | {m}
+        return keep
+
+    def failing_iii(self, m: set[str]) -> set[str]:
+        """Nodes of ``m`` with an open back-door path to ``Y`` given ``X`` (edges out of ``m`` removed)."""
+        parents, children = _without_out_edges(self.parents, self.children, m)
+        return active_reach(parents, children, self.y, self.x) & m
+
+    def holds(self, m: set[str]) -> bool:
+        return (
+            bool(m)
+            and m <= self.candidates
+            and not _directed_path_avoiding(self.children, self.x, self.y, m)
+            and not self.failing_iii(m)
+        )
+
+    def largest(self, within: set[str]) -> set[str] | None:
+        """The largest front-door set inside ``within`` (it contains every other one), or None."""
+        m = within & self.candidates
+        while m:
+            bad = self.failing_iii(m)
+            if not bad:
+                break
+            m -= bad
+        if not m or _directed_path_avoiding(self.children, self.x, self.y, m):
+            return None
+        return m
 
 
 def is_frontdoor_set(
     graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str], mediators: Iterable[str]
 ) -> bool:
-    """Pearl's front-door criterion for the set ``mediators``.
+    """Pearl's front-door criterion (2009, Definition 3.3.3) for the set ``mediators``.
+
+    (i) ``M`` intercepts every directed path from ``X`` to ``Y``; (ii) no
+    back-door path from ``X`` to ``M`` is open; (iii) every back-door path from
+    ``M`` to ``Y`` is blocked by ``X``, read for a set as ``(M ⊥ Y | X)`` in the
+    graph without the edges out of ``M`` (Jeong, Tian & Bareinboim 2022).
 
     >>> from causal.graph import from_edges
     >>> g = from_edges([("x", "m"), ("m", "y")], bidirected=[("x", "y")])
     >>> is_frontdoor_set(g, ["x"], ["y"], ["m"]), is_frontdoor_set(g, ["x"], ["y"], [])
     (True, False)
     """
-    dag = graph.to_dag()
     x, y, m = set(treatments), set(outcomes), set(mediators)
-    if not m or m & (x | y | _latent(dag)):
+    graph.check_nodes([*x, *y, *m])
+    if not m or m & (x | y | graph.index.latent):
         return False
-    return _is_frontdoor(dag, x, y, m, _cut_out(dag, x))
-
-
-def _is_frontdoor(dag: nx.DiGraph, x: set[str], y: set[str], m: set[str], cut_x: nx.DiGraph) -> bool:
-    # (i) m intercepts every directed path from x to y
-    if _has_directed_path(dag, x, y, removed=m):
-        return False
-    # (ii) no open back-door path from x to m
-    if not nx.is_d_separator(cut_x, x, m, set()):
-        return False
-    # (iii) x blocks every back-door path from m to y
-    return bool(nx.is_d_separator(_cut_out(dag, m), m, y, x))
+    return _FrontDoor(graph, x, y).holds(m)
 
 
 def frontdoor_sets(
@@ -212,75 +289,141 @@ def frontdoor_sets(
     *,
     deadline: float | None = None,
 ) -> tuple[list[list[str]], bool]:
-    """The inclusion-minimal front-door sets, and whether the search was complete.
+    """Every inclusion-minimal front-door set, and whether the listing is complete.
 
-    Candidates are the observed nodes on proper causal paths from ``X`` to
-    ``Y``; subsets are tried smallest first (at most 16 candidates, and until
-    ``deadline``, a :func:`time.perf_counter` value).
+    A set qualifies by :func:`is_frontdoor_set`; nodes off the causal paths
+    count too (they can block a back-door path from a mediator to ``Y``).
+    Candidates are the nodes that can belong to a minimal set
+    (``_FrontDoor.relevant``). The search splits them as Jeong, Tian &
+    Bareinboim (2022) list front-door sets: a range ``I ⊆ M ⊆ R`` is explored only when it holds
+    a front-door set (the largest one in ``R``, which must contain ``I``), so
+    every branch ends in a front-door set; a set is reported when no proper
+    subset holds one. It stops at ``deadline`` (a :func:`time.perf_counter`
+    value) with ``complete`` False. Nothing is listed when no directed path
+    leads from ``X`` to ``Y``. Sets come smallest first, then in name order.
+
+    >>> from causal.graph import from_edges
+    >>> g = from_edges([("x", "m"), ("m", "y"), ("t", "m"), ("t", "p"), ("p", "y")], bidirected=[("x", "y")])
+    >>> frontdoor_sets(g, ["x"], ["y"])
+    ([['m', 'p'], ['m', 't']], True)
     """
-    dag = graph.to_dag()
     x, y = set(treatments), set(outcomes)
-    candidates = sorted(proper_causal_nodes(dag, x, y) - y - _latent(dag))
-    if not candidates:
+    fd = _FrontDoor(graph, x, y)
+    if not _directed_path_avoiding(fd.children, x, y, set()):
         return [], True
-    complete = len(candidates) <= _MAX_FRONTDOOR_CANDIDATES
-    if not complete:
-        candidates = candidates[:_MAX_FRONTDOOR_CANDIDATES]
-    cut_x = _cut_out(dag, x)
-    found: list[set[str]] = []
-    for k in range(1, len(candidates) + 1):
-        for combo in combinations(candidates, k):
-            if deadline is not None and time.perf_counter() > deadline:
-                return [sorted(s) for s in found], False
-            m = set(combo)
-            if any(f <= m for f in found):
-                continue
-            if _is_frontdoor(dag, x, y, m, cut_x):
-                found.append(m)
-    return [sorted(s) for s in found], complete
-
-
-def _reachable(dag: nx.DiGraph, sources: Iterable[str], given: set[str]) -> set[str]:
-    """Nodes d-connected to ``sources`` given ``given``.
-
-    The Bayes-ball search (Koller & Friedman 2009, Algorithm 3.1), in one pass.
-    """
-    anc: set[str] = set()
-    stack = list(given)
+    found: list[frozenset[str]] = []
+    stack: list[tuple[frozenset[str], set[str]]] = [(frozenset(), fd.relevant())]
+    complete = True
     while stack:
-        v = stack.pop()
-        if v not in anc:
-            anc.add(v)
-            stack.extend(dag.predecessors(v))
-    seen: set[tuple[str, bool]] = set()
-    reach: set[str] = set()
-    todo = [(s, True) for s in sources]  # True: the trail arrives from a child (going up)
-    while todo:
-        v, up = todo.pop()
-        if (v, up) in seen:
+        if deadline is not None and time.perf_counter() > deadline:
+            complete = False
+            break
+        inside, within = stack.pop()
+        if any(f <= inside for f in found):
+            continue  # every set here contains a listed one: none is minimal
+        top = fd.largest(within)
+        if top is None or not inside <= top:
             continue
-        seen.add((v, up))
-        if v not in given:
-            reach.add(v)
-        if up and v not in given:
-            todo.extend((p, True) for p in dag.predecessors(v))
-            todo.extend((c, False) for c in dag.successors(v))
-        elif not up:
-            if v not in given:
-                todo.extend((c, False) for c in dag.successors(v))
-            if v in anc:
-                todo.extend((p, True) for p in dag.predecessors(v))
-    return reach
+        free = sorted(top - inside)
+        if not free:
+            if all(fd.largest(top - {v}) is None for v in top):
+                found.append(inside)
+            continue
+        v = free[0]
+        stack.append((inside | {v}, top))  # with v, explored after the branch without it
+        stack.append((inside, top - {v}))
+    return sorted((sorted(f) for f in found), key=lambda s: (len(s), s)), complete
 
 
-def _instrument_setup(
-    graph: CausalGraph, treatment: str, outcome: str
-) -> tuple[nx.DiGraph, nx.DiGraph, set[str]]:
-    dag = graph.to_dag()
-    x, y = {treatment}, {outcome}
-    pbd = proper_backdoor_graph(dag, x, y)
-    allowed = set(dag.nodes) - forbidden_nodes(dag, x, y) - y - _latent(dag)
-    return dag, pbd, allowed
+class _Instruments:
+    """The conditions on an instrument ``z`` given ``W`` for the effect of ``x`` on ``y``."""
+
+    def __init__(self, graph: CausalGraph, x: str, y: str) -> None:
+        index = graph.index
+        cn, forb = causal_structure(graph, {x}, {y})
+        self.x, self.y = x, y
+        self.parents, self.children = index.parents, index.children
+        self.bd_parents, self.bd_children = backdoor_maps(graph, {x}, cn)
+        # W and z avoid the descendants of the causal paths (and of y), x and y themselves
+        self.allowed = set(index.observed) - forb - closure(index.children, [y])
+        # nodes no path open to x can pass without opening one to y (see around_outcome)
+        self.barrier = (forb - {x}) if cn else {y}
+
+    def separated(self, z: str, w: set[str]) -> bool:
+        """``(z ⊥ y | W)`` in the proper back-door graph."""
+        return not d_connected(self.bd_parents, self.bd_children, [z], {self.y}, w)
+
+    def connected(self, z: str, w: set[str]) -> bool:
+        """``z`` and ``x`` d-connected given ``W`` in the graph."""
+        return d_connected(self.parents, self.children, [z], {self.x}, w)
+
+    def valid(self, z: str, w: set[str]) -> bool:
+        return self.separated(z, w) and self.connected(z, w)
+
+    def nearest_separator(self, z: str) -> set[str] | None:
+        """The minimal allowed separator of ``z`` and ``y`` closest to ``y`` (None: none exists).
+
+        Vertex separation in the moral graph of the ancestors of ``{z, y}`` in
+        the proper back-door graph, where d-separation by ancestors is decided
+        (Lauritzen et al. 1990); van der Zander, Textor & Liśkiewicz (2015) use
+        this separator to find ancestral instruments.
+        """
+        anc = closure(self.bd_parents, [z, self.y])
+        adj = moral_adjacency(self.bd_parents, anc)
+        allowed = (self.allowed & anc) - {z}
+        seen, met, queue = {self.y}, set(), [self.y]
+        while queue:
+            for w in adj[queue.pop()]:
+                if w in seen or w in met:
+                    continue
+                if w == z:
+                    return None
+                if w in allowed:
+                    met.add(w)
+                else:
+                    seen.add(w)
+                    queue.append(w)
+        comp, queue = {z}, [z]
+        while queue:
+            for w in adj[queue.pop()]:
+                if w not in comp and w not in met:
+                    comp.add(w)
+                    queue.append(w)
+        return {s for s in met if adj[s] & comp}
+
+    def around_outcome(self, z: str) -> bool:
+        """Whether some path joins ``z`` to ``x`` avoiding ``y`` and the descendants of the causal paths.
+
+        If none does, ``z`` is no instrument. Take a path open to ``x`` given
+        ``W`` and its first node ``f`` among those: ``f`` is no collider (``W``
+        holds no descendant of it), and the path cannot go on down from ``f`` to
+        ``x`` (``x`` would descend from a causal path), so it leaves ``f`` by an
+        edge into ``f``. Then ``f`` descends from ``y`` or from a node ``c`` of a
+        causal path, and the walk from ``z`` to ``f``, up the directed path to
+        ``y`` (or to ``c``, then along the causal path to ``y``) is open in the
+        proper back-door graph, against (b).
+        """
+        seen, stack = {z} | self.barrier, [z]
+        while stack:
+            v = stack.pop()
+            for w in (*self.parents[v], *self.children[v]):
+                if w == self.x:
+                    return True
+                if w not in seen:
+                    seen.add(w)
+                    stack.append(w)
+        return False
+
+    def pool(self, z: str) -> list[str]:
+        """Allowed nodes that share a connected piece of the graph with ``z``."""
+        comp, stack = {z}, [z]
+        while stack:
+            v = stack.pop()
+            for w in (*self.parents[v], *self.children[v]):
+                if w not in comp:
+                    comp.add(w)
+                    stack.append(w)
+        return sorted((comp & self.allowed) - {z})
 
 
 def instruments(graph: CausalGraph, treatment: str, outcome: str) -> list[str]:
@@ -292,46 +435,128 @@ def instruments(graph: CausalGraph, treatment: str, outcome: str) -> list[str]:
     >>> instruments(g, "x", "y")
     ['z']
     """
-    dag, pbd, allowed = _instrument_setup(graph, treatment, outcome)
-    near_x = _reachable(dag, [treatment], set())
-    near_y = _reachable(pbd, [outcome], set())
-    return sorted((allowed & near_x) - near_y)
+    iv = _Instruments(graph, treatment, outcome)
+    near_x = active_reach(iv.parents, iv.children, [treatment], set())
+    near_y = active_reach(iv.bd_parents, iv.bd_children, [outcome], set())
+    return sorted((iv.allowed & near_x) - near_y)
+
+
+MAX_INSTRUMENT_SEARCH = 10
+"""Conditioning candidates beyond which the exhaustive instrument search gives up on a node."""
+
+MAX_INSTRUMENT_CHECKS = 4096
+"""Conditioning sets the exhaustive instrument search may try in one listing, over all nodes."""
+
+
+@dataclass(frozen=True)
+class InstrumentListing:
+    """Conditional instruments as ``(z, W)`` pairs; ``undecided`` the nodes the search could not settle."""
+
+    pairs: tuple[tuple[str, tuple[str, ...]], ...]
+    complete: bool
+    undecided: tuple[str, ...] = ()
+
+    def lists(self) -> list[tuple[str, list[str]]]:
+        return [(z, list(w)) for z, w in self.pairs]
+
+
+def list_conditional_instruments(
+    graph: CausalGraph,
+    treatment: str,
+    outcome: str,
+    *,
+    all_sets: bool = False,
+    deadline: float | None = None,
+    max_search: int = MAX_INSTRUMENT_SEARCH,
+    max_checks: int | None = MAX_INSTRUMENT_CHECKS,
+) -> InstrumentListing:
+    """Every conditional instrument ``z`` (one that needs a conditioning set), with its sets ``W``.
+
+    ``z`` is a conditional instrument given ``W`` (Brito & Pearl 2002; van der
+    Zander, Textor & Liśkiewicz 2015, for the total effect) when ``z`` and ``W``
+    are observed, hold no descendant of the causal paths from ``treatment`` to
+    ``outcome`` (nor of ``outcome``), and
+
+    (a) ``z`` and ``treatment`` are d-connected given ``W``;
+    (b) ``W`` d-separates ``z`` from ``outcome`` in the proper back-door graph.
+
+    With ``all_sets`` False each instrument comes with one inclusion-minimal
+    ``W``: the allowed separator of ``z`` and ``outcome`` nearest to ``outcome``
+    when it satisfies (a) (the construction van der Zander et al. 2015 use for
+    ancestral instruments; no proper subset of it separates), else a smallest
+    ``W`` found by exhaustive search, so nothing hinges on that construction. With
+    ``all_sets`` True, every inclusion-minimal ``W`` is listed, one pair each.
+    Whether a given ``z`` has any ``W`` is NP-hard to decide (van der Zander et
+    al. 2015), so the search is exhaustive over the allowed nodes connected to
+    ``z``; past ``max_search`` of them, after ``max_checks`` sets tried in all
+    (None: no limit), or past ``deadline`` (a :func:`time.perf_counter` value),
+    ``z`` is reported undecided and the listing incomplete. Instruments that need no ``W`` are :func:`instruments`.
+
+    >>> from causal.graph import from_edges
+    >>> g = from_edges([("j", "b"), ("b", "y"), ("l", "b"), ("l", "x"), ("x", "y")], bidirected=[("x", "y")])
+    >>> list_conditional_instruments(g, "x", "y").lists()
+    [('j', ['b']), ('l', ['b'])]
+    """
+    iv = _Instruments(graph, treatment, outcome)
+    plain = set(instruments(graph, treatment, outcome))
+    pairs: list[tuple[str, tuple[str, ...]]] = []
+    undecided: list[str] = []
+    checks = 0
+    for z in sorted(iv.allowed - plain):
+        if deadline is not None and time.perf_counter() > deadline:
+            undecided.append(z)
+            continue
+        near = iv.nearest_separator(z)
+        if near is None:
+            continue  # no allowed set separates z from the outcome
+        if not all_sets and iv.connected(z, near):
+            pairs.append((z, tuple(sorted(near))))
+            continue
+        if not iv.around_outcome(z):
+            continue
+        pool = iv.pool(z)
+        if len(pool) > max_search:
+            undecided.append(z)
+            if iv.connected(z, near):
+                pairs.append((z, tuple(sorted(near))))
+            continue
+        found: list[frozenset[str]] = []
+        settled = True
+        for k in range(1, len(pool) + 1):
+            for combo in combinations(pool, k):
+                w = frozenset(combo)
+                if any(f <= w for f in found):
+                    continue
+                if (max_checks is not None and checks >= max_checks) or (
+                    deadline is not None and time.perf_counter() > deadline
+                ):
+                    settled = False
+                    break
+                checks += 1
+                if iv.valid(z, set(w)):
+                    found.append(w)
+                    if not all_sets:
+                        break
+            if not settled or (found and not all_sets):
+                break
+        if not settled and not (found and not all_sets):
+            undecided.append(z)
+        pairs.extend((z, tuple(sorted(w))) for w in sorted(found, key=lambda s: (len(s), sorted(s))))
+    return InstrumentListing(tuple(pairs), not undecided, tuple(undecided))
 
 
 def conditional_instruments(
     graph: CausalGraph, treatment: str, outcome: str, *, deadline: float | None = None
 ) -> list[tuple[str, list[str]]]:
-    """Instruments that need a conditioning set, each with one such set ``W``.
-
-    ``W`` has no descendant of the causal paths from ``treatment`` to
-    ``outcome``, d-separates ``Z`` from ``outcome`` with those paths cut, and
-    leaves ``Z`` d-connected to ``treatment``. Candidates are the ancestors of
-    ``treatment`` and ``outcome``; ``W`` starts as the allowed ancestors of ``Z``
-    and ``outcome`` (which separate them whenever any allowed set does; van der
-    Zander et al. 2015) and is then made minimal. What is reported is always
-    valid; the search stops at ``deadline`` (a :func:`time.perf_counter` value).
+    """Each conditional instrument with one inclusion-minimal conditioning set (see
+    :func:`list_conditional_instruments`).
 
     >>> from causal.graph import from_edges
     >>> g = from_edges([("w", "z"), ("w", "y"), ("z", "x"), ("x", "y")], bidirected=[("x", "y")])
     >>> conditional_instruments(g, "x", "y")
     [('z', ['w'])]
     """
-    dag, pbd, allowed = _instrument_setup(graph, treatment, outcome)
-    plain = set(instruments(graph, treatment, outcome))
-    anc_xy = nx.ancestors(dag, treatment) | nx.ancestors(dag, outcome)
-    anc_y = nx.ancestors(pbd, outcome)
-    out = []
-    for z in sorted((allowed & anc_xy) - plain):
-        if deadline is not None and time.perf_counter() > deadline:
-            break
-        w0 = (allowed & (anc_y | nx.ancestors(pbd, z))) - {z}
-        if z in _reachable(pbd, [outcome], w0) or treatment not in _reachable(dag, [z], w0):
-            continue
-        w = nx.find_minimal_d_separator(pbd, {z}, {outcome}, restricted=w0)
-        if w is None or treatment not in _reachable(dag, [z], set(w)):
-            w = w0
-        out.append((z, sorted(w)))
-    return out
+    return list_conditional_instruments(graph, treatment, outcome, deadline=deadline).lists()
 
 
 def _adjustment_estimand(x: list[str], y: list[str], z: list[str]) -> str:
@@ -477,8 +702,8 @@ def identify(
 ) -> Identification:
     """Identify ``P(outcomes | do(treatments))`` in ``graph``.
 
-    Lists every minimal adjustment set, the minimal front-door sets and the
-    instruments (for one treatment and one outcome), runs the ID algorithm,
+    Lists every minimal adjustment set, every minimal front-door set and every
+    instrument (for one treatment and one outcome), runs the ID algorithm,
     and picks the route: back-door, then front-door, then ID; ``iv`` when
     only an instrument is left (identification then needs linearity).
 
@@ -498,10 +723,10 @@ def identify(
     started = time.perf_counter()
     deadline = None if time_limit is None else started + time_limit
     x, y = check_query(graph, treatments, outcomes)
-    dag = graph.to_dag()
+    index = graph.index
     notes: list[str] = []
     complete = True
-    effect_exists = _has_directed_path(dag, set(x), set(y))
+    effect_exists = _directed_path_avoiding(index.children, set(x), set(y), set())
 
     # the listing of adjustment sets gets most of the time; the front door and instruments the rest
     listing = list_minimal_adjustment_sets(
@@ -523,16 +748,18 @@ def identify(
         fd, fd_complete = frontdoor_sets(graph, x, y, deadline=deadline)
         if not fd_complete:
             complete = False
-            notes.append(
-                f"front-door search incomplete (time limit or more than {_MAX_FRONTDOOR_CANDIDATES} "
-                f"candidates); found {len(fd)} set(s)"
-            )
+            notes.append(f"front-door listing stopped at the time limit after {len(fd)} set(s); each is minimal")
         if deadline is None or time.perf_counter() < deadline:
             iv = instruments(graph, x[0], y[0])
-            civ = [
-                {"instrument": z, "given": w}
-                for z, w in conditional_instruments(graph, x[0], y[0], deadline=deadline)
-            ]
+            civ_listing = list_conditional_instruments(graph, x[0], y[0], deadline=deadline)
+            civ = [{"instrument": z, "given": w} for z, w in civ_listing.lists()]
+            if not civ_listing.complete:
+                complete = False
+                notes.append(
+                    "conditional-instrument search left undecided: "
+                    + ", ".join(civ_listing.undecided)
+                    + " (deciding one is NP-hard; each listed instrument is valid)"
+                )
         else:
             complete = False
             notes.append("instrument search skipped: time limit reached")
@@ -544,7 +771,7 @@ def identify(
     id_lines: list[str] = []
     hedge = None
     id_reason = ""
-    run_id = not adjust or _observed_count(dag) <= 60
+    run_id = not adjust or len(index.observed) <= 60
     id_ok: bool | None = None
     if run_id:
         try:
@@ -659,11 +886,6 @@ def identify(
         seconds=time.perf_counter() - started,
         dowhy=dowhy_report,
     )
-
-
-def _observed_count(dag: nx.DiGraph) -> int:
-    """Number of observed nodes (the size of the graph ID works on)."""
-    return dag.number_of_nodes() - len(_latent(dag))
 
 
 def evaluate_expectations(

@@ -33,21 +33,24 @@ graphs. *BMC Medical Research Methodology* 8:70.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import networkx as nx
 
-from causal.graph import CausalGraph
+from causal.graph import CausalGraph, DagIndex
 from tenor.errors import GraphError
 
 __all__ = [
     "GraphPath",
     "PathSet",
+    "active_reach",
     "backdoor_paths",
+    "d_connected",
     "directed_paths",
     "find_paths",
     "is_d_separated",
+    "moral_connected",
     "total_effect",
 ]
 
@@ -256,7 +259,67 @@ def is_d_separated(
         On an unknown node, a latent node in ``given``, overlapping sets, or a
         directed cycle.
     """
-    xs, ys, zs = _as_set(x), _as_set(y), _as_set(given)
+    xs = {x} if type(x) is str else set(x)
+    ys = {y} if type(y) is str else set(y)
+    zs = set() if given is None else {given} if type(given) is str else set(given)
+    index = graph.index
+    # the common case in a few set operations: known nodes, observed given, disjoint sets, a DAG
+    if not (
+        xs
+        and ys
+        and index.named >= xs
+        and index.named >= ys
+        and index.observed >= zs
+        and xs.isdisjoint(ys)
+        and zs.isdisjoint(xs)
+        and zs.isdisjoint(ys)
+        and graph._acyclic
+    ):
+        _check_d_separation_query(graph, xs, ys, zs)
+    return not moral_connected(index, xs, ys, zs)
+
+
+def moral_connected(index: DagIndex, xs: Iterable[str], ys: Iterable[str], given: Iterable[str]) -> bool:
+    """Whether ``xs`` and ``ys`` are d-connected given ``given``: connected, avoiding ``given``, in the
+    moral graph of the ancestors of all three (Lauritzen et al. 1990), searched on bitsets.
+
+    The ancestor sets are cached per graph, so a query costs a few integer
+    operations per node of the moral graph that the search visits.
+    """
+    bit, known, ancestors = index.bit, index.ancestor_bits, index.ancestor_mask
+    kept = blocked = targets = reached = 0
+    for v in given:
+        kept |= known.get(v) or ancestors(v)
+        blocked |= bit[v]
+    for v in ys:
+        kept |= known.get(v) or ancestors(v)
+        targets |= bit[v]
+    for v in xs:
+        kept |= known.get(v) or ancestors(v)
+        reached |= bit[v]
+    links = index.moral_links
+    free = kept & ~blocked
+    frontier = reached
+    while frontier:
+        near = 0
+        while frontier:
+            low = frontier & -frontier
+            frontier ^= low
+            mask, below, kids = links[low.bit_length() - 1]
+            if below & kept:
+                for child, coparents in kids:
+                    if child & kept:
+                        mask |= coparents
+            near |= mask
+        near &= free & ~reached
+        if near & targets:
+            return True
+        reached |= near
+        frontier = near
+    return False
+
+
+def _check_d_separation_query(graph: CausalGraph, xs: set[str], ys: set[str], zs: set[str]) -> None:
     for s in (xs, ys, zs):
         graph.check_nodes(sorted(s))
     _check_given(graph, zs)
@@ -268,42 +331,117 @@ def is_d_separated(
     if not graph.is_acyclic():
         cycle = [u for u, _ in nx.find_cycle(graph.directed)]
         raise GraphError("directed cycle: " + " -> ".join([*cycle, cycle[0]]), hint="d-separation needs a DAG")
-    return not (_reachable(graph._dag, xs, zs) & ys)
+
+
+def d_connected(
+    parents: Mapping[str, Iterable[str]],
+    children: Mapping[str, Iterable[str]],
+    xs: Iterable[str],
+    ys: Collection[str],
+    given: Collection[str],
+) -> bool:
+    """Whether some active trail joins ``xs`` to ``ys`` given ``given`` (the search of
+    :func:`active_reach`, stopped at the first node of ``ys`` reached)."""
+    anc: Collection[str] = given
+    if given:
+        anc = set(given)
+        stack = list(anc)
+        while stack:
+            for p in parents[stack.pop()]:
+                if p not in anc:
+                    anc.add(p)
+                    stack.append(p)
+    seen: dict[str, int] = {}  # bit 1: visited going up, bit 2: going down
+    up = list(xs)
+    down: list[str] = []
+    while up or down:
+        while up:
+            v = up.pop()
+            state = seen.get(v, 0)
+            if state & 1:
+                continue
+            seen[v] = state | 1
+            if v in given:
+                continue
+            if v in ys:
+                return True
+            up += parents[v]
+            down += children[v]
+        while down:
+            v = down.pop()
+            state = seen.get(v, 0)
+            if state & 2:
+                continue
+            seen[v] = state | 2
+            if v not in given:
+                if v in ys:
+                    return True
+                down += children[v]
+            if v in anc:
+                up += parents[v]
+    return False
 
 
 def _reachable(dag: nx.DiGraph, sources: set[str], given: set[str]) -> set[str]:
+    """Nodes with an active trail from ``sources`` given ``given`` in a networkx DAG."""
+    return active_reach(dag._pred, dag._succ, sources, given)
+
+
+def active_reach(
+    parents: Mapping[str, Iterable[str]],
+    children: Mapping[str, Iterable[str]],
+    sources: Iterable[str],
+    given: Collection[str],
+) -> set[str]:
     """Nodes with an active trail from ``sources`` given ``given`` (Koller & Friedman 2009, Alg. 3.1).
 
-    A breadth-first search over (node, direction) states, linear in the size
-    of the graph: "up" means the trail arrived from a child, "down" from a
-    parent.
+    The graph is a DAG given as parent and child maps (for example a
+    :class:`causal.graph.DagIndex`). A search over (node, direction) states,
+    linear in the size of the graph: "up" means the trail arrived from a
+    child, "down" from a parent. Nodes of ``given`` are never reported;
+    ``sources`` are, unless they are in ``given``.
+
+    >>> parents = {"x": (), "m": ("x",), "y": ("m",)}
+    >>> children = {"x": ("m",), "m": ("y",), "y": ()}
+    >>> sorted(active_reach(parents, children, ["x"], set())), sorted(active_reach(parents, children, ["x"], {"m"}))
+    (['m', 'x', 'y'], ['x'])
     """
-    pred, succ = dag._pred, dag._succ
-    ancestors_of_given: set[str] = set()
-    frontier = list(given)
-    while frontier:
-        node = frontier.pop()
-        if node not in ancestors_of_given:
-            ancestors_of_given.add(node)
-            frontier.extend(pred[node])
+    anc: Collection[str] = given
+    if given:
+        anc = set(given)
+        stack = list(anc)
+        while stack:
+            for p in parents[stack.pop()]:
+                if p not in anc:
+                    anc.add(p)
+                    stack.append(p)
     reached: set[str] = set()
-    seen: set[tuple[str, bool]] = set()
-    queue = [(s, True) for s in sources]
-    while queue:
-        node, up = queue.pop()
-        if (node, up) in seen:
-            continue
-        seen.add((node, up))
-        if node not in given:
-            reached.add(node)
-        if up and node not in given:
-            queue.extend((p, True) for p in pred[node])
-            queue.extend((c, False) for c in succ[node])
-        elif not up:
-            if node not in given:
-                queue.extend((c, False) for c in succ[node])
-            if node in ancestors_of_given:
-                queue.extend((p, True) for p in pred[node])
+    seen: dict[str, int] = {}  # bit 1: visited going up, bit 2: going down
+    up = list(sources)
+    down: list[str] = []
+    while up or down:
+        while up:
+            v = up.pop()
+            state = seen.get(v, 0)
+            if state & 1:
+                continue
+            seen[v] = state | 1
+            if v in given:
+                continue
+            reached.add(v)
+            up += parents[v]
+            down += children[v]
+        while down:
+            v = down.pop()
+            state = seen.get(v, 0)
+            if state & 2:
+                continue
+            seen[v] = state | 2
+            if v not in given:
+                reached.add(v)
+                down += children[v]
+            if v in anc:
+                up += parents[v]
     return reached
 
 

@@ -28,6 +28,7 @@ class Case:
     biased_sets: list[list[str]] = field(default_factory=list)
     frontdoor_sets: list[list[str]] | None = None
     instruments: list[str] | None = None
+    conditional_instruments: list[dict[str, object]] | None = None
     estimand: str | None = None
 
     def graph(self) -> CausalGraph:
@@ -291,6 +292,71 @@ CASES: list[Case] = [
         minimal_sets=[],
         frontdoor_sets=[],
         instruments=[],
+    ),
+    Case(
+        name="conditional instrument off the ancestors of x and y",
+        reference="van der Zander, Textor & Liskiewicz (2015), Definition of a conditional instrument "
+        "(Brito & Pearl 2002): z is not an ancestor of x or y, yet given {w} it is d-connected to x "
+        "(z <- c -> x) and d-separated from y once x -> y is cut; c needs no conditioning. Derived by "
+        "hand; a linear simulation recovers the effect (tests/causal/test_instruments.py).",
+        edges=[("c", "x"), ("x", "y"), ("c", "z"), ("w", "z"), ("w", "y")],
+        bidirected=[("x", "y")],
+        treatment=["x"],
+        outcome=["y"],
+        identifiable=False,
+        by="iv",
+        minimal_sets=[],
+        frontdoor_sets=[],
+        instruments=["c"],
+        conditional_instruments=[{"instrument": "z", "given": ["w"]}],
+    ),
+    Case(
+        name="conditional instrument through a collider",
+        reference="Brito & Pearl (2002) conditional instrument, derived by hand: conditioning on b blocks "
+        "j -> b -> y and opens j -> b <- l -> x, so j given {b} is an instrument; conditioning also on "
+        "l would block it again. l given {b} is one too.",
+        edges=[("j", "b"), ("b", "y"), ("l", "b"), ("l", "x"), ("x", "y")],
+        bidirected=[("x", "y")],
+        treatment=["x"],
+        outcome=["y"],
+        identifiable=False,
+        by="iv",
+        minimal_sets=[],
+        frontdoor_sets=[],
+        instruments=[],
+        conditional_instruments=[{"instrument": "j", "given": ["b"]}, {"instrument": "l", "given": ["b"]}],
+    ),
+    Case(
+        name="front door with a node off the causal paths",
+        reference="Pearl (2009), Definition 3.3.3 and Theorem 3.3.4, read for sets as in Jeong, Tian & "
+        "Bareinboim (2022): {m} fails (iii) through m <- t -> p -> y; adding t (its edges out removed) "
+        "or p blocks that path, so {m, t} and {m, p} are the minimal front-door sets. Derived by hand.",
+        edges=[("x", "m"), ("m", "y"), ("t", "m"), ("t", "p"), ("p", "y")],
+        bidirected=[("x", "y")],
+        treatment=["x"],
+        outcome=["y"],
+        identifiable=True,
+        by="frontdoor",
+        minimal_sets=[],
+        biased_sets=[[], ["m"], ["t"], ["p"]],
+        frontdoor_sets=[["m", "p"], ["m", "t"]],
+        instruments=[],
+    ),
+    Case(
+        name="no instrument behind a mediator",
+        reference="Derived by hand from the conditional-instrument definition for total effects: z's only "
+        "separation from y given {c} needs d, a descendant of the mediator m, which W may not contain "
+        "(it would condition on the effect). DAGitty's library (December 2024) offers z given {c, d}; "
+        "no valid set exists.",
+        edges=[("c", "x"), ("x", "m"), ("m", "y"), ("c", "y"), ("m", "d"), ("d", "z"), ("x", "z")],
+        treatment=["x"],
+        outcome=["y"],
+        identifiable=True,
+        by="backdoor",
+        minimal_sets=[["c"]],
+        frontdoor_sets=[["m"]],
+        instruments=[],
+        conditional_instruments=[],
     ),
 ]
 
