@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import warnings
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -40,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tenor.errors import SpecError
-from tenor.specfile import Document, did_you_mean, parse_yaml, read_text
+from tenor.specfile import Document, did_you_mean, parse_yaml, read_stdin, read_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from causal.spec import CausalSpec
@@ -181,8 +180,10 @@ def _recognise(text: str, file: str) -> tuple[FileKind, Document | None]:
             data = json.loads(text)
         except json.JSONDecodeError:
             data = None  # flow-style YAML, perhaps: read on
+        except RecursionError:  # nested deeper than any graph: the node-link reader says where
+            return FileKind.NODE_LINK, None
         if isinstance(data, dict):
-            if isinstance(data.get("nodes"), list):
+            if "nodes" in data and not isinstance(data["nodes"], dict):  # a causal spec maps its nodes
                 return FileKind.NODE_LINK, None
             if {"causal_loops", "stock_flow"} & set(data):
                 return FileKind.DIAGRAM_STRUCTURE, None
@@ -215,21 +216,23 @@ def detect_kind(text: str, file: str = "<input>") -> FileKind:
 def read_source(source: str | Path, format: str | None = None) -> Source:
     """Read a file (``-``: standard input) and recognise its kind.
 
-    ``format`` (``"yaml"`` or ``"dagitty"``) overrides recognition for a
-    causal graph whose text is ambiguous.
+    ``format`` (``"yaml"``, ``"dagitty"`` or ``"json"``) overrides recognition
+    for a causal graph whose text is ambiguous.
     """
-    if format not in (None, "yaml", "dagitty"):
+    if format not in (None, "yaml", "dagitty", "json"):
         raise SpecError(
-            f"unknown graph format {format!r}", file=str(source), hint="use --format yaml or --format dagitty"
+            f"unknown graph format {format!r}",
+            file=str(source),
+            hint="use --format yaml, --format dagitty or --format json",
         )
     if str(source) == "-":
-        text, file, path = sys.stdin.read(), "<stdin>", None
+        text, file, path = read_stdin("<stdin>"), "<stdin>", None
     else:
         text, file, path = read_text(source), str(source), Path(source)
-    if format == "dagitty":
+    if format in ("dagitty", "json"):
         if _is_blank(text):
             raise _empty(file)
-        return Source(file, text, FileKind.DAGITTY, None, path)
+        return Source(file, text, FileKind.DAGITTY if format == "dagitty" else FileKind.NODE_LINK, None, path)
     kind, doc = _recognise(text, file)
     if format == "yaml" and doc is None:
         kind, doc = FileKind.CAUSAL_SPEC, parse_yaml(text, file=file)
