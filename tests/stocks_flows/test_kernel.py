@@ -197,7 +197,7 @@ def test_the_allow_list_refuses_anything_else(text: str) -> None:
 
 def test_names_and_text_from_the_file_never_reach_the_source() -> None:
     model = parse_model(
-        'time: {start: 0, stop: 1, dt: 1}\n'
+        "time: {start: 0, stop: 1, dt: 1}\n"
         'constants: {evil_name: {value: 2, description: "x\\"\\"\\"\\nimport os\\n"}}\n'
         "stocks: {s: {initial: 1}}\n"
         "flows: {f: {to: s, equation: evil_name * s}}\n"
