@@ -41,7 +41,9 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import os
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,6 +130,12 @@ def save_times(start: float, stop: float, dt: float, save_step: float) -> list[t
         t = t + dt
         i += 1
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _saved_rows(start: float, stop: float, dt: float, save_step: float) -> tuple[tuple[int, float], ...]:
+    """:func:`save_times`, kept for the next run of the same time axis (batches repeat it often)."""
+    return tuple(save_times(start, stop, dt, save_step))
 
 
 # --- compiling equations -------------------------------------------------------------------
@@ -408,8 +416,21 @@ def _mod(x: Any, m: Any) -> Any:
 # --- running -------------------------------------------------------------------------------
 
 
+_ORDERS: dict[int, tuple[weakref.ref, list[str]]] = {}
+
+
 def _initial_order(model: Model) -> list[str]:
-    """Variables in the order their initial values can be computed."""
+    """Variables in the order their initial values can be computed (found once per model object)."""
+    found = _ORDERS.get(id(model))
+    if found is not None and found[0]() is model:
+        return found[1]
+    order = _find_initial_order(model)
+    key = id(model)
+    _ORDERS[key] = (weakref.ref(model, lambda _ref, key=key: _ORDERS.pop(key, None)), order)
+    return order
+
+
+def _find_initial_order(model: Model) -> list[str]:
     import networkx as nx
 
     graph = nx.DiGraph()
@@ -752,7 +773,7 @@ def simulate(
     if unknown:
         raise SimulationError(f"unknown variable(s): {', '.join(unknown)}")
     ts = model.time
-    rows = save_times(ts.start, ts.stop, ts.dt, ts.save_step)
+    rows = list(_saved_rows(ts.start, ts.stop, ts.dt, ts.save_step))
     if times is not None:
         wanted = np.asarray(times, dtype=float)
         prec = ts.dt * _RPREC
@@ -764,17 +785,24 @@ def simulate(
             )
     program = _Program(model)
     compiled = _pick_kernel(model, kernel, n, chunk_size, rows)
-    store = np.empty(
-        (len(rows), len(outputs), n)
-    )  # filled per (time, variable); seen as [scenario, time, var]
+    # The NumPy engine fills one (time, variable) across scenarios at a time; the kernel one scenario
+    # at a time: each gets the layout it writes fastest, and Run.values is [scenario, time, variable].
+    if compiled is None:
+        store = np.empty((len(rows), len(outputs), n))
+        values = store.transpose(2, 0, 1)
+    else:
+        values = np.empty((n, len(rows), len(outputs)))
     for lo in range(0, n, max(1, chunk_size)):
         hi = min(n, lo + max(1, chunk_size))
         chunk = {k: v[lo:hi] for k, v in params.items()}
-        view = store[:, :, lo:hi]
-        fixed = program.fixed_constants(compiled.source.hoisted, hi - lo, chunk) if compiled is not None else None
-        if compiled is None or not compiled.run(chunk, hi - lo, outputs, rows, view, on_nonfinite == "raise", fixed):
-            program.run(hi - lo, chunk, outputs, rows, names[lo:hi], on_nonfinite, view)
+        if compiled is not None:
+            fixed = program.fixed_constants(compiled.source.hoisted, hi - lo, chunk)
+            if compiled.run(chunk, hi - lo, outputs, rows, values[lo:hi], on_nonfinite == "raise", fixed):
+                if progress is not None:
+                    progress(hi - lo)
+                continue
+        program.run(hi - lo, chunk, outputs, rows, names[lo:hi], on_nonfinite, values[lo:hi].transpose(1, 2, 0))
         if progress is not None:
             progress(hi - lo)
     time = np.array([t for _, t in rows])
-    return Run(time, outputs, store.transpose(2, 0, 1), names, params)
+    return Run(time, outputs, values, names, params)

@@ -46,6 +46,7 @@ import importlib.util
 import os
 import sys
 import tempfile
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -406,9 +407,9 @@ def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
     emit("def kernel(P, use, start, dt, last_step, save_steps, out_idx, out, LX, LY, flags, orders, check):")
     emit("    n = P.shape[0]")
     emit("    nsave = save_steps.shape[0]")
-    emit(f"    V = np.zeros({max(1, len(names))})")
     emit("    for s in range(n):")
     ind = 8
+    emit(" " * ind + f"V = np.zeros({max(1, len(names))})")
     for name in names:
         if name in hoisted_set:
             emit(" " * ind + f"{v[name]} = P[s, {pidx[name]}]")
@@ -480,7 +481,7 @@ def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
     for name in live:
         emit(" " * ind + f"    V[{names.index(name)}] = {v[name]}")
     emit(" " * ind + "    for j in range(out_idx.shape[0]):")
-    emit(" " * ind + "        out[row, j, s] = V[out_idx[j]]")
+    emit(" " * ind + "        out[s, row, j] = V[out_idx[j]]")
     emit(" " * ind + "    row += 1")
     emit(" " * ind + "if step >= last_step:")
     emit(" " * ind + "    break")
@@ -578,11 +579,7 @@ def check_source(text: str) -> None:
 
 def unsupported_reason(model: Model, init_order: Sequence[str]) -> str | None:
     """Why the kernel cannot run ``model`` (``None`` when it can)."""
-    try:
-        generate_source(model, init_order)
-    except _Unsupported as exc:
-        return str(exc)
-    return None
+    return _source_of(model, init_order)[1]
 
 
 @dataclass
@@ -604,7 +601,7 @@ class Kernel:
         check: bool,
         fixed: Mapping[str, np.ndarray] | None = None,
     ) -> bool:
-        """Simulate ``n`` scenarios into ``out[time, variable, scenario]``.
+        """Simulate ``n`` scenarios into ``out[scenario, time, variable]``.
 
         ``fixed`` holds the value, per scenario, of each constant in
         ``source.hoisted`` (the engine computes them: one meaning per equation).
@@ -634,7 +631,7 @@ class Kernel:
         last_step = int(save_steps[-1]) if len(save_steps) else 0
         flags = np.zeros(n, dtype=np.int64)
         orders = np.zeros((n, src.n_statefuls), dtype=np.int64)
-        target = out if out.flags.c_contiguous else np.empty((len(rows), len(outputs), n))
+        target = out if out.flags.c_contiguous else np.empty((n, len(rows), len(outputs)))
         with np.errstate(all="ignore"):
             self.function(
                 P, use, float(self.model.time.start), float(self.model.time.dt), last_step, save_steps, out_idx,
@@ -648,6 +645,23 @@ class Kernel:
 
 
 _LOADED: dict[str, Kernel] = {}
+_BY_MODEL: dict[int, tuple[weakref.ref, _Source | None, str | None]] = {}
+
+
+def _source_of(model: Model, init_order: Sequence[str]) -> tuple[_Source | None, str | None]:
+    """The generated source of ``model`` (or why there is none), made once per model object."""
+    key = id(model)
+    found = _BY_MODEL.get(key)
+    if found is not None and found[0]() is model:
+        return found[1], found[2]
+    try:
+        src, reason = generate_source(model, init_order), None
+    except _Unsupported as exc:
+        src, reason = None, str(exc)
+    except RecursionError:
+        src, reason = None, "an equation nested too deeply to translate"
+    _BY_MODEL[key] = (weakref.ref(model, lambda _ref, key=key: _BY_MODEL.pop(key, None)), src, reason)
+    return src, reason
 
 
 def _digest(src: _Source) -> str:
@@ -656,10 +670,10 @@ def _digest(src: _Source) -> str:
 
 def is_cached(model: Model, init_order: Sequence[str]) -> bool:
     """Whether a compiled kernel of ``model`` is already on disk (or loaded in this process)."""
-    try:
-        digest = _digest(generate_source(model, init_order))
-    except (_Unsupported, RecursionError):
+    src, _ = _source_of(model, init_order)
+    if src is None:
         return False
+    digest = _digest(src)
     if digest in _LOADED:
         return True
     folder = cache_dir() / "__pycache__"
@@ -668,9 +682,8 @@ def is_cached(model: Model, init_order: Sequence[str]) -> bool:
 
 def compile_kernel(model: Model, init_order: Sequence[str]) -> Kernel | None:
     """The compiled kernel of ``model``, from the disk cache when it is there; ``None`` if unsupported."""
-    try:
-        src = generate_source(model, init_order)
-    except (_Unsupported, RecursionError):
+    src, _ = _source_of(model, init_order)
+    if src is None:
         return None
     digest = _digest(src)
     cached = _LOADED.get(digest)
