@@ -41,6 +41,9 @@ Examples
 
 from __future__ import annotations
 
+import functools
+import os
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,7 +54,7 @@ from stocks_flows.expr import Binary, Call, Expr, If, Name, Number, Time, Unary,
 from stocks_flows.model import Lookup, Model
 from tenor.errors import SimulationError
 
-__all__ = ["SMALL", "Run", "save_times", "simulate"]
+__all__ = ["KERNELS", "SMALL", "Run", "save_times", "simulate"]
 
 SMALL = 1e-6
 """What counts as zero in ``xidz``, ``zidz``, ``mod`` and ``pulse`` (as in Vensim and PySD)."""
@@ -127,6 +130,12 @@ def save_times(start: float, stop: float, dt: float, save_step: float) -> list[t
         t = t + dt
         i += 1
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _saved_rows(start: float, stop: float, dt: float, save_step: float) -> tuple[tuple[int, float], ...]:
+    """:func:`save_times`, kept for the next run of the same time axis (batches repeat it often)."""
+    return tuple(save_times(start, stop, dt, save_step))
 
 
 # --- compiling equations -------------------------------------------------------------------
@@ -407,8 +416,21 @@ def _mod(x: Any, m: Any) -> Any:
 # --- running -------------------------------------------------------------------------------
 
 
+_ORDERS: dict[int, tuple[weakref.ref, list[str]]] = {}
+
+
 def _initial_order(model: Model) -> list[str]:
-    """Variables in the order their initial values can be computed."""
+    """Variables in the order their initial values can be computed (found once per model object)."""
+    found = _ORDERS.get(id(model))
+    if found is not None and found[0]() is model:
+        return found[1]
+    order = _find_initial_order(model)
+    key = id(model)
+    _ORDERS[key] = (weakref.ref(model, lambda _ref, key=key: _ORDERS.pop(key, None)), order)
+    return order
+
+
+def _find_initial_order(model: Model) -> list[str]:
     import networkx as nx
 
     graph = nx.DiGraph()
@@ -484,6 +506,18 @@ class _Program:
         self.stocks = model.stocks
         self.non_negative = [s for s in self.stocks if model.variables[s].non_negative]
         self.init_order = _initial_order(model)
+
+    def fixed_constants(self, names: Sequence[str], n: int, parameters: Mapping[str, np.ndarray]) -> dict:
+        """Values of constants that depend on constants only (in initial order), one per scenario."""
+        compiler = _Compiler(self.model.lookups)
+        env: dict[str, Any] = {"__time__": self.model.time.start, "__dt__": self.model.time.dt, "__n__": n}
+        with np.errstate(all="ignore"):
+            for name in names:
+                given = parameters.get(name)
+                if given is None:
+                    given = compiler.compile(self.model.variables[name].equation)(env)
+                env[name] = _full(given, n)
+        return env
 
     def compile(self, n: int, parameters: Mapping[str, np.ndarray]) -> _Compiled:
         """Fresh closures (statefuls hold state, so each chunk gets its own)."""
@@ -644,6 +678,45 @@ def _nonfinite_hint(model: Model, name: str) -> str:
     return "check the equation of this variable and the values it uses"
 
 
+KERNELS = ("auto", "compiled", "numpy")
+
+_SECONDS_PER_EQUATION_STEP = 4e-6
+"""What the NumPy engine spends per equation per step, whatever the batch (measured on 2 cores)."""
+
+_WORTH_COMPILING = 1.0
+"""Seconds of NumPy-engine time above which ``auto`` compiles the model (once; the kernel is cached on disk)."""
+
+
+def _pick_kernel(model: Model, choice: str | None, n: int, chunk_size: int, rows: Sequence[tuple[int, float]]) -> Any:
+    """The compiled kernel to use, or None for this engine."""
+    choice = choice or os.environ.get("TENOR_KERNEL") or "auto"
+    if choice not in KERNELS:
+        raise SimulationError(f"unknown kernel {choice!r}", hint="use one of: " + ", ".join(KERNELS))
+    if choice == "numpy" or not rows:
+        return None
+    try:
+        from stocks_flows import kernel as compiled
+    except ImportError:  # numba is not installed
+        if choice == "compiled":
+            raise SimulationError("the compiled kernel needs numba", hint="pip install numba") from None
+        return None
+    order = _initial_order(model)
+    if choice == "compiled":
+        found = compiled.compile_kernel(model, order)
+        if found is None:
+            raise SimulationError(
+                f"the compiled kernel cannot run this model: {compiled.unsupported_reason(model, order)}",
+                hint="use --kernel numpy (or auto, which falls back by itself)",
+            )
+        return found
+    steps = rows[-1][0] + 1
+    chunks = -(-n // max(1, chunk_size))
+    estimate = steps * (len(model.order) + len(model.stocks)) * chunks * _SECONDS_PER_EQUATION_STEP
+    if estimate < _WORTH_COMPILING and not compiled.is_cached(model, order):
+        return None
+    return compiled.compile_kernel(model, order)
+
+
 def simulate(
     model: Model,
     parameters: Mapping[str, Sequence[float] | np.ndarray | float] | None = None,
@@ -654,6 +727,7 @@ def simulate(
     chunk_size: int = 4096,
     on_nonfinite: str = "raise",
     progress: Callable[[int], None] | None = None,
+    kernel: str | None = None,
 ) -> Run:
     """Run ``model`` for every scenario in ``parameters`` at once.
 
@@ -663,6 +737,12 @@ def simulate(
     ``variables`` (default: all) are kept, at the saved times (or only at
     ``times``, those of them that are saved times), so memory is bounded by
     N x times x variables.
+
+    ``kernel`` picks who computes: ``"numpy"`` this module, ``"compiled"`` the
+    compiled kernel (:mod:`stocks_flows.kernel`; an error if it cannot run the
+    model), ``"auto"`` (the default, or ``$TENOR_KERNEL``) the compiled kernel when
+    it is already compiled or the run is long enough to repay compiling it.
+    Both give the same numbers.
 
     Raises
     ------
@@ -693,7 +773,7 @@ def simulate(
     if unknown:
         raise SimulationError(f"unknown variable(s): {', '.join(unknown)}")
     ts = model.time
-    rows = save_times(ts.start, ts.stop, ts.dt, ts.save_step)
+    rows = list(_saved_rows(ts.start, ts.stop, ts.dt, ts.save_step))
     if times is not None:
         wanted = np.asarray(times, dtype=float)
         prec = ts.dt * _RPREC
@@ -704,14 +784,25 @@ def simulate(
                 hint=f"times run from {ts.start:g} to {ts.stop:g} every {ts.save_step:g}",
             )
     program = _Program(model)
-    store = np.empty(
-        (len(rows), len(outputs), n)
-    )  # filled per (time, variable); seen as [scenario, time, var]
+    compiled = _pick_kernel(model, kernel, n, chunk_size, rows)
+    # The NumPy engine fills one (time, variable) across scenarios at a time; the kernel one scenario
+    # at a time: each gets the layout it writes fastest, and Run.values is [scenario, time, variable].
+    if compiled is None:
+        store = np.empty((len(rows), len(outputs), n))
+        values = store.transpose(2, 0, 1)
+    else:
+        values = np.empty((n, len(rows), len(outputs)))
     for lo in range(0, n, max(1, chunk_size)):
         hi = min(n, lo + max(1, chunk_size))
         chunk = {k: v[lo:hi] for k, v in params.items()}
-        program.run(hi - lo, chunk, outputs, rows, names[lo:hi], on_nonfinite, store[:, :, lo:hi])
+        if compiled is not None:
+            fixed = program.fixed_constants(compiled.source.hoisted, hi - lo, chunk)
+            if compiled.run(chunk, hi - lo, outputs, rows, values[lo:hi], on_nonfinite == "raise", fixed):
+                if progress is not None:
+                    progress(hi - lo)
+                continue
+        program.run(hi - lo, chunk, outputs, rows, names[lo:hi], on_nonfinite, values[lo:hi].transpose(1, 2, 0))
         if progress is not None:
             progress(hi - lo)
     time = np.array([t for _, t in rows])
-    return Run(time, outputs, store.transpose(2, 0, 1), names, params)
+    return Run(time, outputs, values, names, params)

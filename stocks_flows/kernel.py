@@ -1,0 +1,713 @@
+"""The compiled kernel: a model's equations as one numba function over scenarios and time steps.
+
+The NumPy engine (:mod:`stocks_flows.engine`) pays Python's price once per
+equation per step, whatever the number of scenarios: on a small batch that is
+nearly all of its time. This module translates the same syntax trees into one
+function that loops over scenarios and steps in machine code, and numba
+compiles it. The NumPy engine stays the reference: the kernel follows it rule
+by rule (its order of evaluation, PySD's stepping, smooths and delays as hidden
+stocks, NaN propagation), and the tests hold the two together to 1e-12 on
+every model they have.
+
+What is translated is the validated syntax tree, never text from a file: every
+variable becomes a generated identifier (``v12``), every number is written by
+``repr(float)``, and every function comes from a fixed table. The generated
+module is checked against an allow-list of Python syntax (:func:`check_source`)
+before it is compiled.
+
+Compiled kernels are cached on disk, keyed by a hash of the generated source
+(``$TENOR_CACHE_DIR/kernels``, default ``~/.cache/tenor/kernels``), so the second
+run of a model does not compile again.
+
+Models the kernel does not translate (RK4 integration, a construct it does not
+know) return ``None`` from :func:`compile_kernel`, with the reason in
+:func:`unsupported_reason`; the engine then runs them itself.
+
+Examples
+--------
+>>> from stocks_flows.load import parse_model
+>>> model = parse_model('''
+... time: {start: 0, stop: 2, dt: 0.5}
+... constants: {k: 0.5}
+... stocks: {s: {initial: 100}}
+... flows: {decay: {from: s, equation: k * s}}
+... ''')
+>>> from stocks_flows.engine import simulate
+>>> run = simulate(model, {"k": [0.5, 1.0]}, kernel="compiled")
+>>> run.values[:, -1, run.variables.index("s")].round(4).tolist()
+[31.6406, 6.25]
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from stocks_flows.expr import Binary, Call, Expr, If, Name, Number, Time, Unary, walk
+from stocks_flows.model import Model
+
+__all__ = [
+    "Kernel",
+    "cache_dir",
+    "check_source",
+    "compile_kernel",
+    "generate_source",
+    "is_cached",
+    "unsupported_reason",
+]
+
+_KERNEL_VERSION = "1"
+
+_CONTINUOUS = {"smooth1": 1, "smooth3": 3, "delay1": 1, "delay3": 3, "trend": 1}
+_STATEFUL = {*_CONTINUOUS, "init", "delay_fixed"}
+_UNARY = {
+    "abs": "abs({})",
+    "exp": "np.exp({})",
+    "ln": "np.log({})",
+    "log10": "np.log10({})",
+    "sqrt": "np.sqrt({})",
+    "sin": "np.sin({})",
+    "cos": "np.cos({})",
+    "tan": "np.tan({})",
+    "arctan": "np.arctan({})",
+    "int": "np.trunc({})",
+}
+_COMPARE = {"=": "_eq", "<>": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge", "and": "_and", "or": "_or"}
+_ARITH = {"+": "+", "-": "-", "*": "*", "/": "/", "^": "**"}
+_SMALL = "1e-06"
+
+
+class _Unsupported(Exception):
+    """A construct the kernel does not translate (the engine runs the model instead)."""
+
+
+def cache_dir() -> Path:
+    """Where compiled kernels are kept: ``$TENOR_CACHE_DIR/kernels`` or ``~/.cache/tenor/kernels``."""
+    root = os.environ.get("TENOR_CACHE_DIR")
+    base = Path(root) if root else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tenor"
+    return base / "kernels"
+
+
+@dataclass
+class _Stateful:
+    func: str
+    args: list[str]
+    init: str | None
+    k: int
+
+
+@dataclass
+class _Source:
+    """The generated module and what the caller needs to feed it."""
+
+    text: str
+    variables: list[str]
+    params: list[str]
+    n_statefuls: int
+    lookup_x: np.ndarray
+    lookup_y: np.ndarray
+    delays: list[int] = field(default_factory=list)
+    hoisted: list[str] = field(default_factory=list)
+
+
+class _Generator:
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.index = {name: i for i, name in enumerate(model.variables)}
+        self.statefuls: list[_Stateful] = []
+        self.lookups: dict[str, tuple[int, int, bool]] = {}
+        xs: list[float] = []
+        ys: list[float] = []
+        for name, table in model.lookups.items():
+            if len(table.xs) < 2 and table.extrapolate:
+                raise _Unsupported(f"lookup {name} extrapolates from fewer than two points")
+            self.lookups[name] = (len(xs), len(table.xs), table.extrapolate)
+            xs += [float(x) for x in table.xs]
+            ys += [float(y) for y in table.ys]
+        self.lookup_x = np.asarray(xs or [0.0], dtype=float)
+        self.lookup_y = np.asarray(ys or [0.0], dtype=float)
+
+    # -- expressions --------------------------------------------------------------------
+
+    def expr(self, node: Expr, found: list[_Stateful]) -> str:
+        """Python source for ``node``; stateful calls met on the way are appended to ``found``."""
+        if isinstance(node, Number):
+            return _number(node.value)
+        if isinstance(node, Time):
+            return "t"
+        if isinstance(node, Name):
+            if node.name not in self.index:
+                raise _Unsupported(f"reference to {node.name!r}, which is not a variable")
+            return f"v{self.index[node.name]}"
+        if isinstance(node, Unary):
+            inner = self.expr(node.operand, found)
+            return {"-": f"(-{inner})", "not": f"_not({inner})"}.get(node.op, inner)
+        if isinstance(node, Binary):
+            left, right = self.expr(node.left, found), self.expr(node.right, found)
+            if node.op in _ARITH:
+                return f"({left} {_ARITH[node.op]} {right})"
+            if node.op in _COMPARE:
+                return f"{_COMPARE[node.op]}({left}, {right})"
+            raise _Unsupported(f"operator {node.op}")
+        if isinstance(node, If):
+            parts = [self.expr(x, found) for x in (node.cond, node.then, node.other)]
+            return "_where({}, {}, {})".format(*parts)
+        if isinstance(node, Call):
+            return self.call(node, found)
+        raise _Unsupported(f"node {type(node).__name__}")
+
+    def call(self, node: Call, found: list[_Stateful]) -> str:
+        f = node.func
+        if node.lookup:
+            if f not in self.lookups:
+                raise _Unsupported(f"lookup {f}")
+            off, length, extrapolate = self.lookups[f]
+            arg = self.expr(node.args[0], found)
+            fn = "_interp_ext" if extrapolate else "_interp"
+            return f"{fn}({arg}, LX, LY, {off}, {length})"
+        if f in _STATEFUL:
+            return self.stateful(node, found)
+        a = [self.expr(x, found) for x in node.args]
+        if f in _UNARY and len(a) == 1:
+            return _UNARY[f].format(a[0])
+        if f in ("min", "max", "sum") and a:
+            out = a[0]
+            for other in a[1:]:
+                out = f"({out} + {other})" if f == "sum" else f"_{f}2({out}, {other})"
+            return out
+        if f == "pi" and not a:
+            return "np.pi"
+        if f == "if_then_else" and len(a) == 3:
+            return "_where({}, {}, {})".format(*a)
+        if f == "xidz" and len(a) == 3:
+            return "_xidz({}, {}, {})".format(*a)
+        if f == "zidz" and len(a) == 2:
+            return "_xidz({}, {}, 0.0)".format(*a)
+        if f == "mod" and len(a) == 2:
+            return "_mod({}, {})".format(*a)
+        if f == "step" and len(a) == 2:
+            return f"({a[0]} * _gt(t + dt / 2, {a[1]}))"
+        if f == "pulse" and len(a) == 2:
+            return f"_where(_and(_le({a[0]} - {_SMALL}, t), _lt(t, {a[0]} + {a[1]})), 1.0, 0.0)"
+        if f == "pulse_train" and len(a) == 4:
+            start, width, repeat, end = a
+            inside = f"_and(_le({start}, t), _lt(t, {end}))"
+            return f"_where(_and({inside}, _lt(_pymod(t - {start} + {_SMALL}, {repeat}), {width})), 1.0, 0.0)"
+        if f == "impulse" and len(a) in (2, 3):
+            once = f"_and(_le({a[1]} - {_SMALL}, t), _lt(t, {a[1]} + dt / 2))"
+            if len(a) == 2:
+                return f"_where({once}, {a[0]} / dt, 0.0)"
+            every = a[2]
+            safe = f"_where(_gt({every}, 0.0), {every}, 1.0)"
+            repeated = f"_and(_le({a[1]}, t), _lt(_pymod(t - {a[1]} + {_SMALL}, {safe}), dt / 2))"
+            return f"_where(_where(_gt({every}, 0.0), {repeated}, {once}), {a[0]} / dt, 0.0)"
+        if f == "ramp" and len(a) in (2, 3):
+            final = "t" if len(a) == 2 else f"_min2({a[2]}, t)"
+            return f"(_gt(t + {_SMALL}, {a[1]}) * {a[0]} * ({final} - {a[1]}))"
+        raise _Unsupported(f"function {f}() with {len(a)} argument(s)")
+
+    def stateful(self, node: Call, found: list[_Stateful]) -> str:
+        f = node.func
+        args = [self.expr(x, found) for x in node.args]
+        if f in ("init", "delay_fixed"):
+            init = None
+        elif f == "trend":
+            init = args[2] if len(args) > 2 else "0.0"
+        else:
+            init = args[2] if len(args) > 2 else args[0]
+        st = _Stateful(f, args, init, len(self.statefuls))
+        self.statefuls.append(st)
+        found.append(st)
+        k = st.k
+        if f in ("init", "delay_fixed"):
+            return f"ST[{k}, 0]"
+        if f == "trend":
+            return f"_xidz({args[0]} - ST[{k}, 0], {args[1]} * abs(ST[{k}, 0]), 0.0)"
+        if f.startswith("delay"):
+            return f"(ST[{k}, o{k} - 1] / {args[1]})"
+        return f"ST[{k}, {_CONTINUOUS[f] - 1}]"
+
+    # -- statements ---------------------------------------------------------------------
+
+    @staticmethod
+    def init_stateful(st: _Stateful) -> list[str]:
+        k, a = st.k, st.args
+        lines = [f"if not ini{k}:", f"    ini{k} = True"]
+        if st.func == "init":
+            lines.append(f"    ST[{k}, 0] = {a[0]}")
+        elif st.func == "trend":
+            lines.append(f"    ST[{k}, 0] = {a[0]} / (1.0 + {st.init} * {a[1]})")
+        elif st.func == "delay_fixed":
+            lines += [
+                f"    dtime = {a[1]}",
+                f"    first = {a[2]}",
+                f"    po{k} = int(np.rint(_max2(dtime / dt, 1.0) + {_SMALL}))",
+                f"    if po{k} < 1:",
+                f"        po{k} = 1",
+                "        flags[s] = 3",
+                f"    pipe{k} = np.full(po{k}, first)",
+                f"    ptr{k} = 0",
+                f"    ST[{k}, 0] = first",
+            ]
+        elif st.func.startswith("delay"):
+            lines += [
+                f"    dtime = {a[1]}",
+                f"    o{k} = {_CONTINUOUS[st.func]}",
+                f"    while o{k} * dt > dtime and o{k} > 0:",
+                f"        o{k} -= 1",
+                f"    orders[s, {k}] = o{k}",
+                f"    if o{k} < 1:",
+                f"        o{k} = 1",
+                "        flags[s] = 2",
+                f"    first = {st.init} * dtime",
+                f"    for i in range(o{k}):",
+                f"        ST[{k}, i] = first",
+            ]
+        else:  # smooth
+            order = _CONTINUOUS[st.func]
+            lines += [f"    first = {st.init}", f"    for i in range({order}):", f"        ST[{k}, i] = first"]
+        return lines
+
+    @staticmethod
+    def derivative(st: _Stateful) -> list[str]:
+        k, a = st.k, st.args
+        if st.func == "trend":
+            return [f"D[{k}, 0] = ({a[0]} - ST[{k}, 0]) / {a[1]}"]
+        if st.func.startswith("smooth"):
+            order = _CONTINUOUS[st.func]
+            lines = [f"x = {a[0]}", f"tau = {a[1]}"]
+            for i in range(order):
+                target = "x" if i == 0 else f"ST[{k}, {i - 1}]"
+                lines.append(f"D[{k}, {i}] = ({target} - ST[{k}, {i}]) * {float(order)!r} / tau")
+            return lines
+        if st.func.startswith("delay") and st.func != "delay_fixed":
+            return [
+                f"prev = {a[0]}",
+                f"tau = {a[1]}",
+                f"for i in range(o{k}):",
+                f"    outflow = ST[{k}, i] / tau",
+                f"    D[{k}, i] = (prev - outflow) * o{k}",
+                "    prev = outflow",
+            ]
+        return []
+
+
+def _number(value: float) -> str:
+    v = float(value)
+    if np.isnan(v):
+        return "np.nan"
+    if np.isinf(v):
+        return "np.inf" if v > 0 else "(-np.inf)"
+    return repr(v)
+
+
+def _hoisted_constants(model: Model, init_order: Sequence[str]) -> list[str]:
+    """Constants whose value is fixed for a run: computed once, outside the kernel, in init order."""
+    constant = {n for n, var in model.variables.items() if var.kind == "constant"}
+    fixed: list[str] = []
+    done: set[str] = set()
+    for name in init_order:
+        if name not in constant:
+            continue
+        tree = model.variables[name].equation
+        nodes = list(walk(tree))
+        refs = {x.name for x in nodes if isinstance(x, Name)}
+        dynamic = any(isinstance(x, Time) or (isinstance(x, Call) and x.func in _STATEFUL) for x in nodes)
+        if refs <= done and not dynamic:
+            fixed.append(name)
+            done.add(name)
+    return fixed
+
+
+def _needed_at_start(model: Model, hoisted: set[str]) -> set[str]:
+    """Auxiliaries whose initial value something reads: a stock's initial value or a smooth's start.
+
+    The engine computes every auxiliary once before the first step, but the first
+    step computes them all again from the stocks; only these are read in between.
+    """
+
+    def refs(tree: Expr | None) -> set[str]:
+        return {x.name for x in walk(tree) if isinstance(x, Name)} if tree is not None else set()
+
+    wanted: set[str] = set()
+    for name in model.stocks:
+        wanted |= refs(model.variables[name].initial)
+    for var in model.variables.values():
+        for node in walk(var.equation):
+            if isinstance(node, Call) and node.func in _STATEFUL:
+                wanted |= refs(node)
+    seen: set[str] = set()
+    stack = list(wanted)
+    while stack:
+        name = stack.pop()
+        if name in seen or name not in model.variables:
+            continue
+        seen.add(name)
+        var = model.variables[name]
+        if var.kind != "stock":
+            stack.extend(refs(var.equation))
+    return {n for n in seen if n not in hoisted and model.variables[n].kind != "stock"}
+
+
+def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
+    """The kernel module for ``model`` (raises ``_Unsupported`` for what it does not translate).
+
+    ``init_order`` is the order in which the engine computes initial values.
+    """
+    if model.time.method != "euler":
+        raise _Unsupported(f"the {model.time.method} integration method (the kernel steps with Euler)")
+    g = _Generator(model)
+    names = list(model.variables)
+    hoisted = _hoisted_constants(model, init_order)
+    hoisted_set = set(hoisted)
+    params = [n for n in names if model.variables[n].kind in ("constant", "stock")]
+    pidx = {n: j for j, n in enumerate(params)}
+    stocks = list(model.stocks)
+    v = {n: f"v{i}" for i, n in enumerate(names)}
+    live = [n for n in names if n not in hoisted_set]
+
+    # Each tree is translated once, as the engine compiles each once: equations, net flows, initials.
+    equations: dict[str, tuple[str, list[_Stateful]]] = {}
+    for name in model.order:
+        if name in hoisted_set:
+            continue
+        found: list[_Stateful] = []
+        equations[name] = (g.expr(model.variables[name].equation, found), found)
+    derivatives: dict[str, tuple[str, list[_Stateful]]] = {}
+    for name in stocks:
+        found = []
+        derivatives[name] = (g.expr(model.variables[name].equation, found), found)
+    initials: dict[str, tuple[str, list[_Stateful]]] = {}
+    for name in stocks:
+        found = []
+        initials[name] = (g.expr(model.variables[name].initial or Number(0.0), found), found)
+    for name in names:
+        if name not in equations and name not in stocks and name not in hoisted_set:
+            raise _Unsupported(f"{name} is neither ordered nor a stock")
+    at_start = _needed_at_start(model, hoisted_set)
+
+    body: list[str] = []
+    emit = body.append
+
+    def block(lines: list[str], indent: int) -> None:
+        for line in lines:
+            emit(" " * indent + line)
+
+    K = max(1, len(g.statefuls))
+    emit("def kernel(P, use, start, dt, last_step, save_steps, out_idx, out, LX, LY, flags, orders, check):")
+    emit("    n = P.shape[0]")
+    emit("    nsave = save_steps.shape[0]")
+    emit("    for s in range(n):")
+    ind = 8
+    emit(" " * ind + f"V = np.zeros({max(1, len(names))})")
+    for name in names:
+        if name in hoisted_set:
+            emit(" " * ind + f"{v[name]} = P[s, {pidx[name]}]")
+            emit(" " * ind + f"V[{names.index(name)}] = {v[name]}")
+        else:
+            emit(" " * ind + f"{v[name]} = 0.0")
+    emit(" " * ind + f"ST = np.zeros(({K}, 3))")
+    emit(" " * ind + f"D = np.zeros(({K}, 3))")
+    for st in g.statefuls:
+        emit(" " * ind + f"ini{st.k} = False")
+        if st.func == "delay_fixed":
+            emit(" " * ind + f"pipe{st.k} = np.zeros(1)")
+            emit(" " * ind + f"ptr{st.k} = 0")
+            emit(" " * ind + f"po{st.k} = 1")
+        elif st.func.startswith("delay"):
+            emit(" " * ind + f"o{st.k} = {_CONTINUOUS[st.func]}")
+    emit(" " * ind + "t = start")
+    # initial values, in the engine's order; auxiliaries only where something reads them
+    for name in init_order:
+        var = model.variables[name]
+        if name in hoisted_set:
+            continue
+        if var.kind == "constant":
+            j = pidx[name]
+            emit(" " * ind + f"if use[{j}]:")
+            emit(" " * ind + f"    {v[name]} = P[s, {j}]")
+            emit(" " * ind + "else:")
+            code, found = equations[name]
+            for st in found:
+                block(g.init_stateful(st), ind + 4)
+            emit(" " * ind + f"    {v[name]} = {code}")
+        elif var.kind == "stock":
+            j = pidx[name]
+            code, found = initials[name]
+            emit(" " * ind + f"if use[{j}] and P[s, {j}] == P[s, {j}]:")
+            emit(" " * ind + f"    {v[name]} = P[s, {j}]")
+            emit(" " * ind + "else:")
+            for st in found:
+                block(g.init_stateful(st), ind + 4)
+            emit(" " * ind + f"    {v[name]} = {code}")
+        elif name in at_start:
+            code, found = equations[name]
+            for st in found:
+                block(g.init_stateful(st), ind)
+            emit(" " * ind + f"{v[name]} = {code}")
+    for st in g.statefuls:
+        block(g.init_stateful(st), ind)
+    emit(" " * ind + "step = 0")
+    emit(" " * ind + "row = 0")
+    emit(" " * ind + "while True:")
+    ind = 12
+    for name in model.order:
+        if name in hoisted_set:
+            continue
+        code, _ = equations[name]
+        if model.variables[name].kind == "constant":
+            emit(" " * ind + f"if not use[{pidx[name]}]:")
+            emit(" " * ind + f"    {v[name]} = {code}")
+        else:
+            emit(" " * ind + f"{v[name]} = {code}")
+    emit(" " * ind + "if check:")
+    emit(" " * ind + "    tot = 0.0")
+    for name in live:
+        emit(" " * ind + f"    tot += {v[name]}")
+    emit(" " * ind + "    if not np.isfinite(tot):")
+    emit(" " * ind + "        flags[s] = 1")
+    emit(" " * ind + "        break")
+    emit(" " * ind + "if row < nsave and step == save_steps[row]:")
+    for name in live:
+        emit(" " * ind + f"    V[{names.index(name)}] = {v[name]}")
+    emit(" " * ind + "    for j in range(out_idx.shape[0]):")
+    emit(" " * ind + "        out[s, row, j] = V[out_idx[j]]")
+    emit(" " * ind + "    row += 1")
+    emit(" " * ind + "if step >= last_step:")
+    emit(" " * ind + "    break")
+    for i, name in enumerate(stocks):
+        emit(" " * ind + f"d{i} = {derivatives[name][0]}")
+    for st in g.statefuls:
+        block(g.derivative(st), ind)
+    for st in g.statefuls:
+        if st.func in _CONTINUOUS:
+            count = f"o{st.k}" if st.func.startswith("delay") else str(_CONTINUOUS[st.func])
+            emit(" " * ind + f"for i in range({count}):")
+            emit(" " * ind + f"    ST[{st.k}, i] = ST[{st.k}, i] + D[{st.k}, i] * dt")
+    for st in g.statefuls:
+        if st.func == "delay_fixed":
+            k = st.k
+            emit(" " * ind + f"pipe{k}[ptr{k}] = {st.args[0]}")
+            emit(" " * ind + f"ptr{k} = (ptr{k} + 1) % po{k}")
+            emit(" " * ind + f"ST[{k}, 0] = pipe{k}[ptr{k}]")
+    for i, name in enumerate(stocks):
+        emit(" " * ind + f"{v[name]} = {v[name]} + d{i} * dt")
+        if model.variables[name].non_negative:
+            emit(" " * ind + f"{v[name]} = _max2({v[name]}, 0.0)")
+    emit(" " * ind + "t = t + dt")
+    emit(" " * ind + "step += 1")
+
+    header = [
+        "import numba",
+        "import numpy as np",
+        "from stocks_flows.kernel_runtime import (",
+        "    _and, _eq, _ge, _gt, _interp, _interp_ext, _le, _lt, _max2, _min2, _mod, _ne, _not, _or, _pymod,",
+        "    _where, _xidz,",
+        ")",
+        "",
+        "",
+        "@numba.njit(cache=True, error_model='numpy')",
+    ]
+    text = "\n".join([*header, *body, ""])
+    delays = [st.k for st in g.statefuls if st.func in ("delay1", "delay3")]
+    return _Source(text, names, params, K, g.lookup_x, g.lookup_y, delays, hoisted)
+
+
+# --- the allow-list --------------------------------------------------------------------------
+
+_ALLOWED_NODES = (
+    ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Assign, ast.AugAssign, ast.Expr,
+    ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.If, ast.While,
+    ast.For, ast.Break, ast.Call, ast.Attribute, ast.Subscript, ast.Tuple, ast.Load, ast.Store,
+    ast.Import, ast.ImportFrom, ast.alias, ast.keyword,
+    ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod, ast.FloorDiv, ast.USub, ast.Not,
+    ast.And, ast.Or, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq,
+)  # fmt: skip
+_ALLOWED_IMPORTS = {"numba", "numpy", "stocks_flows.kernel_runtime"}
+_ALLOWED_ATTRIBUTES = {
+    "np": {"exp", "log", "log10", "sqrt", "sin", "cos", "tan", "arctan", "trunc", "pi", "nan", "inf", "zeros",
+           "full", "rint", "isfinite"},
+    "numba": {"njit"},
+    "P": {"shape"}, "save_steps": {"shape"}, "out_idx": {"shape"},
+}  # fmt: skip
+
+
+def check_source(text: str) -> None:
+    """Refuse generated source that uses anything beyond the kernel's own small vocabulary.
+
+    The generator writes only its own identifiers, numbers and a fixed set of
+    functions; this check makes that a property of the text rather than a hope.
+
+    >>> check_source("import os")
+    Traceback (most recent call last):
+    ...
+    ValueError: generated kernel imports 'os'
+    """
+    tree = ast.parse(text)
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED_NODES):
+            raise ValueError(f"generated kernel contains {type(node).__name__} at line {getattr(node, 'lineno', '?')}")
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            module = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+            if module not in _ALLOWED_IMPORTS or (isinstance(node, ast.Import) and len(node.names) != 1):
+                raise ValueError(f"generated kernel imports {module!r}")
+        elif isinstance(node, ast.Attribute):
+            base = node.value.id if isinstance(node.value, ast.Name) else None
+            if base not in _ALLOWED_ATTRIBUTES or node.attr not in _ALLOWED_ATTRIBUTES[base]:
+                raise ValueError(f"generated kernel reads the attribute {node.attr!r} at line {node.lineno}")
+        elif isinstance(node, ast.Constant) and not isinstance(node.value, int | float | bool):
+            if node.value != "numpy":  # error_model='numpy'
+                raise ValueError(f"generated kernel contains the constant {node.value!r} at line {node.lineno}")
+        elif isinstance(node, ast.Name) and node.id.startswith("__"):
+            raise ValueError(f"generated kernel names {node.id!r} at line {node.lineno}")
+        elif isinstance(node, ast.FunctionDef) and node.name != "kernel":
+            raise ValueError(f"generated kernel defines {node.name!r}")
+
+
+# --- compiling and running ------------------------------------------------------------------
+
+
+def unsupported_reason(model: Model, init_order: Sequence[str]) -> str | None:
+    """Why the kernel cannot run ``model`` (``None`` when it can)."""
+    return _source_of(model, init_order)[1]
+
+
+@dataclass
+class Kernel:
+    """A compiled model: :meth:`run` fills the engine's output array for a batch of scenarios."""
+
+    model: Model
+    source: _Source
+    function: Callable[..., None]
+    path: Path
+
+    def run(
+        self,
+        parameters: Mapping[str, np.ndarray],
+        n: int,
+        outputs: Sequence[str],
+        rows: Sequence[tuple[int, float]],
+        out: np.ndarray,
+        check: bool,
+        fixed: Mapping[str, np.ndarray] | None = None,
+    ) -> bool:
+        """Simulate ``n`` scenarios into ``out[scenario, time, variable]``.
+
+        ``fixed`` holds the value, per scenario, of each constant in
+        ``source.hoisted`` (the engine computes them: one meaning per equation).
+
+        Returns False when the NumPy engine must redo this batch: a value became
+        non-finite (with ``check``), or a delay's order differs between scenarios,
+        so that the engine's own error, with its wording, is what the user sees.
+        """
+        src = self.source
+        width = max(1, len(src.params))
+        P = np.zeros((n, width))
+        use = np.zeros(width, dtype=np.bool_)
+        column = {name: j for j, name in enumerate(src.params)}
+        for name, values in parameters.items():
+            P[:, column[name]] = np.broadcast_to(np.asarray(values, dtype=float), (n,))
+            use[column[name]] = True
+        for name in src.hoisted:
+            if not use[column[name]]:
+                if fixed is None or name not in fixed:
+                    raise ValueError(f"the value of {name} is needed")
+                P[:, column[name]] = np.broadcast_to(np.asarray(fixed[name], dtype=float), (n,))
+        if check and src.hoisted and not np.isfinite(P[:, [column[h] for h in src.hoisted]]).all():
+            return False
+        index = {name: i for i, name in enumerate(src.variables)}
+        out_idx = np.asarray([index[name] for name in outputs], dtype=np.int64)
+        save_steps = np.asarray([step for step, _ in rows], dtype=np.int64)
+        last_step = int(save_steps[-1]) if len(save_steps) else 0
+        flags = np.zeros(n, dtype=np.int64)
+        orders = np.zeros((n, src.n_statefuls), dtype=np.int64)
+        target = out if out.flags.c_contiguous else np.empty((n, len(rows), len(outputs)))
+        with np.errstate(all="ignore"):
+            self.function(
+                P, use, float(self.model.time.start), float(self.model.time.dt), last_step, save_steps, out_idx,
+                target, src.lookup_x, src.lookup_y, flags, orders, bool(check),
+            )  # fmt: skip
+        if target is not out:
+            out[...] = target
+        if flags.any():
+            return False
+        return all(len(np.unique(orders[:, k])) <= 1 for k in src.delays)
+
+
+_LOADED: dict[str, Kernel] = {}
+_BY_MODEL: dict[int, tuple[weakref.ref, _Source | None, str | None]] = {}
+
+
+def _source_of(model: Model, init_order: Sequence[str]) -> tuple[_Source | None, str | None]:
+    """The generated source of ``model`` (or why there is none), made once per model object."""
+    key = id(model)
+    found = _BY_MODEL.get(key)
+    if found is not None and found[0]() is model:
+        return found[1], found[2]
+    try:
+        src, reason = generate_source(model, init_order), None
+    except _Unsupported as exc:
+        src, reason = None, str(exc)
+    except RecursionError:
+        src, reason = None, "an equation nested too deeply to translate"
+    _BY_MODEL[key] = (weakref.ref(model, lambda _ref, key=key: _BY_MODEL.pop(key, None)), src, reason)
+    return src, reason
+
+
+def _digest(src: _Source) -> str:
+    return hashlib.sha256(f"{_KERNEL_VERSION}\n{src.text}".encode()).hexdigest()[:24]
+
+
+def is_cached(model: Model, init_order: Sequence[str]) -> bool:
+    """Whether a compiled kernel of ``model`` is already on disk (or loaded in this process)."""
+    src, _ = _source_of(model, init_order)
+    if src is None:
+        return False
+    digest = _digest(src)
+    if digest in _LOADED:
+        return True
+    folder = cache_dir() / "__pycache__"
+    return folder.is_dir() and any(folder.glob(f"tenor_kernel_{digest}.kernel-*.nbi"))
+
+
+def compile_kernel(model: Model, init_order: Sequence[str]) -> Kernel | None:
+    """The compiled kernel of ``model``, from the disk cache when it is there; ``None`` if unsupported."""
+    src, _ = _source_of(model, init_order)
+    if src is None:
+        return None
+    digest = _digest(src)
+    cached = _LOADED.get(digest)
+    if cached is not None:
+        return Kernel(model, src, cached.function, cached.path)
+    try:
+        check_source(src.text)
+    except (ValueError, SyntaxError, RecursionError, MemoryError):
+        return None
+    folder = cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"tenor_kernel_{digest}.py"
+    if not path.exists() or path.read_text() != src.text:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".kernel-", suffix=".tmp")
+        with os.fdopen(fd, "w") as fh:
+            fh.write(src.text)
+        os.replace(tmp, path)
+    name = f"tenor_kernel_{digest}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    kernel = Kernel(model, src, module.kernel, path)
+    _LOADED[digest] = kernel
+    return kernel
