@@ -253,9 +253,10 @@ def connect(address: str, *, timeout: float = 30) -> Iterator[Any]:
         workers = int(local.group(1))
         if workers < 1:
             raise TenorError("local:N needs at least one worker", hint="e.g. --scheduler local:2")
-        with LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster, Client(cluster) as client:
+        with (
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+            Client(cluster) as client,
+        ):
             yield client
         return
     if not re.fullmatch(r"(tcp|tls|inproc|ucx|ws|wss)://\S+", address.strip()):

@@ -253,7 +253,8 @@ class SummaryStream:
         """Values at times ``t0`` to ``t1 - 1``: [scenario, time, variable], as the engine lays them out."""
         assert self.time is not None
         n_time, n_var = len(self.time), len(self.variables)
-        out = np.empty((self.n, t1 - t0, n_var))
+        # scenarios innermost, as the engine stores them: NumPy then sums each mean in the same order
+        out = np.empty((t1 - t0, n_var, self.n)).transpose(2, 0, 1)
         for lo, values in self._held.items():
             out[lo : lo + len(values)] = values[:, t0:t1, :]
         for lo, (offset, count) in self._spilled.items():
