@@ -254,7 +254,9 @@ def connect(address: str, *, timeout: float = 30) -> Iterator[Any]:
         if workers < 1:
             raise TenorError("local:N needs at least one worker", hint="e.g. --scheduler local:2")
         with (
-            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+            LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
+            ) as cluster,
             Client(cluster) as client,
         ):
             yield client
