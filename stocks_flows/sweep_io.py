@@ -220,7 +220,7 @@ class SummaryStream:
         self.spill_dir = spill_dir
         self.time: np.ndarray | None = None
         self.variables: list[str] = []
-        self._held: dict[int, np.ndarray] = {}
+        self._whole: np.ndarray | None = None  # every scenario, when they fit in ``memory``
         self._spilled: dict[int, tuple[int, int]] = {}  # lo -> (offset, scenarios)
         self._file: IO[bytes] | None = None
         self._count = 0
@@ -231,8 +231,12 @@ class SummaryStream:
             self.time, self.variables = np.asarray(run.time, dtype=float), list(run.variables)
         values = np.asarray(run.values, dtype=float)
         self._count += len(values)
-        if self._file is None and self.n * values.shape[1] * values.shape[2] * 8 <= self.memory:
-            self._held[lo] = values
+        fits = self.n * values.shape[1] * values.shape[2] * 8 <= self.memory
+        if self._whole is None and self._file is None and fits:
+            # scenarios innermost, as the engine stores them: NumPy then sums each mean in the same order
+            self._whole = np.empty((values.shape[1], values.shape[2], self.n)).transpose(2, 0, 1)
+        if self._whole is not None:
+            self._whole[lo : lo + len(values)] = values
             return
         if self._file is None:
             self._file = tempfile.TemporaryFile(prefix=".tenor-summary.", dir=self.spill_dir)
@@ -247,16 +251,15 @@ class SummaryStream:
         if self._file is not None:
             self._file.close()
             self._file = None
-        self._held.clear()
+        self._whole = None
 
     def _block(self, t0: int, t1: int) -> np.ndarray:
         """Values at times ``t0`` to ``t1 - 1``: [scenario, time, variable], as the engine lays them out."""
         assert self.time is not None
+        if self._whole is not None:
+            return self._whole[:, t0:t1, :]
         n_time, n_var = len(self.time), len(self.variables)
-        # scenarios innermost, as the engine stores them: NumPy then sums each mean in the same order
-        out = np.empty((t1 - t0, n_var, self.n)).transpose(2, 0, 1)
-        for lo, values in self._held.items():
-            out[lo : lo + len(values)] = values[:, t0:t1, :]
+        out = np.empty((t1 - t0, n_var, self.n)).transpose(2, 0, 1)  # the engine's layout, as above
         for lo, (offset, count) in self._spilled.items():
             assert self._file is not None
             for j in range(n_var):

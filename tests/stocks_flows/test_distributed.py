@@ -228,5 +228,6 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_result_is_whole(scheduler_a
             raise
         assert killed
         client.wait_for_workers(2, timeout=TIMEOUT)  # the nanny restarts the worker
+        assert killed[0] not in client.run(os.getpid).values()
     pd.testing.assert_frame_equal(pd.read_parquet(out), _local(teacup, table), check_exact=True)
     assert _leftovers(tmp_path) == []
