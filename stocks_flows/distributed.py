@@ -244,7 +244,10 @@ def connect(address: str, *, timeout: float = 30) -> Iterator[Any]:
     A local cluster has N worker processes of one thread each and no dashboard;
     it is shut down when the block ends.
     """
-    from distributed import Client, LocalCluster
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise TenorError("sweeps on a cluster need dask.distributed", hint='pip install "tenor[distributed]"') from None
 
     local = re.fullmatch(r"local:(\d+)", address.strip())
     if address.strip().startswith("local") and not local:
