@@ -142,12 +142,18 @@ def sweep(
     percentiles: str | None = typer.Option(
         None, "--percentiles", help="Percentiles for --summary (default 5,25,50,75,95)."
     ),
+    scheduler: str | None = typer.Option(
+        None,
+        "--scheduler",
+        help="Run on a Dask cluster: tcp://HOST:PORT, or local:N for N local worker processes. "
+        "--out is then a folder of Parquet files, one per chunk (unless --summary).",
+    ),
 ) -> None:
     """Run many scenarios: one row per (scenario, time), the scenario's parameter values as columns.
 
     With --summary: one row per (time, variable) with the mean and percentiles over the scenarios.
     """
-    from stocks_flows.scenarios import grid, parse_grid, run_scenarios, write_table
+    from stocks_flows.scenarios import grid, parse_grid
     from tenor.app.kinds import read_model
 
     _engine(engine)
@@ -172,28 +178,87 @@ def sweep(
     loaded = read_model(model, command="sweep")
     keep = [v.strip() for v in variables.split(",")] if variables else None
     at = _numbers(times, "--times") if times else None
-    if len(table) >= 200 or engine == "pysd":
-        bar, advance = _progress_bar(len(table), "simulating")
-        with bar:
-            run = run_scenarios(
+    _write_sweep(
+        loaded, table, out, model, qs, scheduler, chunk_size, engine=engine, scenario=scenario, variables=keep, times=at
+    )
+
+
+def _write_sweep(loaded, table, out: Path, model: Path, qs, scheduler, chunk_size: int, **options) -> None:
+    """Run the sweep chunk by chunk (here or on a Dask cluster) and stream it to ``out``."""
+    import contextlib
+
+    from stocks_flows.sweep_io import SummaryStream, check_suffix, scenario_chunks, write_runs
+
+    if qs is not None or scheduler is None:
+        check_suffix(out)
+    elif out.suffix.lower() == ".csv":
+        raise TenorError(
+            "a sweep on a cluster writes a Parquet dataset (a folder), not CSV",
+            hint="name --out e.g. runs.parquet, or add --summary for one file",
+        )
+    show = len(table) >= 200 or options["engine"] == "pysd"
+    bar, advance = _progress_bar(len(table), "simulating") if show else (contextlib.nullcontext(), None)
+    with contextlib.ExitStack() as stack:
+        client = None
+        if scheduler is not None:
+            from stocks_flows.distributed import connect
+
+            client = stack.enter_context(connect(scheduler))
+        stack.enter_context(bar)
+        if qs is not None:
+            units = {name: getattr(v, "units", None) for name, v in loaded.variables.items()}
+            if client is not None:
+                from stocks_flows.distributed import summary
+
+                frame = summary(
+                    loaded,
+                    table,
+                    client=client,
+                    percentiles=qs,
+                    units=units,
+                    chunk_size=chunk_size,
+                    progress=advance,
+                    spill_dir=out.parent,
+                    **options,
+                )
+            else:
+                stream = SummaryStream(len(table), qs, units=units, spill_dir=out.parent)
+                done = 0
+                for run in scenario_chunks(loaded, table, chunk_size=chunk_size, progress=advance, **options):
+                    stream.add(done, run)
+                    done += len(run.scenarios)
+                frame = stream.summary()
+            _write_summary_frame(frame, out, model, len(table))
+            return
+        if client is not None:
+            from stocks_flows.distributed import sweep as cluster_sweep
+
+            count, n_time = cluster_sweep(
                 loaded,
                 table,
-                engine=engine,
-                scenario=scenario,
-                variables=keep,
-                times=at,
+                client=client,
+                path=out,
                 chunk_size=chunk_size,
                 progress=advance,
+                inputs=[model],
+                **options,
             )
-    else:
-        run = run_scenarios(
-            loaded, table, engine=engine, scenario=scenario, variables=keep, times=at, chunk_size=chunk_size
-        )
-    if qs is not None:
-        _write_summary(run, loaded, out, qs, model)
-        return
-    write_table(run.to_frame(), out, inputs=[model])
-    print(f"wrote {out} ({len(table)} scenarios x {len(run.time)} times)", file=sys.stderr)
+        else:
+            chunks = scenario_chunks(loaded, table, chunk_size=chunk_size, progress=advance, **options)
+            count, n_time = write_runs(chunks, out, inputs=[model])
+    print(f"wrote {out} ({count} scenarios x {n_time} times)", file=sys.stderr)
+
+
+def _write_summary_frame(frame, out: Path, model: Path, scenarios: int) -> None:
+    """Write a summary table (from a streamed sweep)."""
+    from stocks_flows.scenarios import write_table
+
+    write_table(frame, out, inputs=[model])
+    print(
+        f"wrote {out} (summary of {scenarios} scenarios: {frame['variable'].nunique()} variables x "
+        f"{frame['time'].nunique()} times)",
+        file=sys.stderr,
+    )
 
 
 def _sample_table(samples_from: list[str], samples: int, seed: int | None, design: str | None, correlate: list[str]):
@@ -217,21 +282,6 @@ def _summary_percentiles(percentiles: str | None) -> list[float]:
     from stocks_flows.summary import DEFAULT_PERCENTILES, parse_percentiles
 
     return parse_percentiles(percentiles) if percentiles is not None else list(DEFAULT_PERCENTILES)
-
-
-def _write_summary(run, loaded, out: Path, qs: list[float], model: Path) -> None:
-    """Write the per-time mean and percentiles of every kept variable (long table)."""
-    from stocks_flows.scenarios import write_table
-    from stocks_flows.summary import summarize
-
-    units = {v: getattr(loaded.variables.get(v), "units", None) for v in run.variables}
-    frame = summarize(run, qs, units=units)
-    write_table(frame, out, inputs=[model])
-    print(
-        f"wrote {out} (summary of {len(run.scenarios)} scenarios: {len(run.variables)} variables x "
-        f"{len(run.time)} times)",
-        file=sys.stderr,
-    )
 
 
 def export(
