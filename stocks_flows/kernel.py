@@ -10,8 +10,9 @@ stocks, NaN propagation), and the tests hold the two together to 1e-12 on
 every model they have.
 
 What is translated is the validated syntax tree, never text from a file: every
-variable becomes a generated identifier (``v12``), every number is written by
-``repr(float)``, and every function comes from a fixed table. The generated
+variable becomes a generated identifier (``v12``), every number of the model is
+read from an array passed in (``C[3]``), and every function comes from a fixed
+table. The generated
 module is checked against an allow-list of Python syntax (:func:`check_source`)
 before it is compiled.
 
@@ -118,6 +119,7 @@ class _Source:
     lookup_y: np.ndarray
     delays: list[int] = field(default_factory=list)
     hoisted: list[str] = field(default_factory=list)
+    numbers: np.ndarray = field(default_factory=lambda: np.zeros(1))
 
 
 class _Generator:
@@ -126,6 +128,8 @@ class _Generator:
         self.index = {name: i for i, name in enumerate(model.variables)}
         self.statefuls: list[_Stateful] = []
         self.lookups: dict[str, tuple[int, int, bool]] = {}
+        self.numbers: list[float] = []
+        self.number_index: dict[str, int] = {}
         xs: list[float] = []
         ys: list[float] = []
         for name, table in model.lookups.items():
@@ -137,12 +141,22 @@ class _Generator:
         self.lookup_x = np.asarray(xs or [0.0], dtype=float)
         self.lookup_y = np.asarray(ys or [0.0], dtype=float)
 
+    def number(self, value: float) -> str:
+        """A number of the model, read from the kernel's table ``C`` (so that a model that differs
+        only in its numbers, e.g. a scenario's initial values, shares the compiled kernel)."""
+        v = float(value)
+        key = v.hex()
+        if key not in self.number_index:
+            self.number_index[key] = len(self.numbers)
+            self.numbers.append(v)
+        return f"C[{self.number_index[key]}]"
+
     # -- expressions --------------------------------------------------------------------
 
     def expr(self, node: Expr, found: list[_Stateful]) -> str:
         """Python source for ``node``; stateful calls met on the way are appended to ``found``."""
         if isinstance(node, Number):
-            return _number(node.value)
+            return self.number(node.value)
         if isinstance(node, Time):
             return "t"
         if isinstance(node, Name):
@@ -302,15 +316,6 @@ class _Generator:
         return []
 
 
-def _number(value: float) -> str:
-    v = float(value)
-    if np.isnan(v):
-        return "np.nan"
-    if np.isinf(v):
-        return "np.inf" if v > 0 else "(-np.inf)"
-    return repr(v)
-
-
 def _hoisted_constants(model: Model, init_order: Sequence[str]) -> list[str]:
     """Constants whose value is fixed for a run: computed once, outside the kernel, in init order."""
     constant = {n for n, var in model.variables.items() if var.kind == "constant"}
@@ -404,7 +409,7 @@ def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
             emit(" " * indent + line)
 
     K = max(1, len(g.statefuls))
-    emit("def kernel(P, use, start, dt, last_step, save_steps, out_idx, out, LX, LY, flags, orders, check):")
+    emit("def kernel(P, use, start, dt, last_step, save_steps, out_idx, out, LX, LY, C, flags, orders, check):")
     emit("    n = P.shape[0]")
     emit("    nsave = save_steps.shape[0]")
     emit("    for s in range(n):")
@@ -520,7 +525,8 @@ def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
     ]
     text = "\n".join([*header, *body, ""])
     delays = [st.k for st in g.statefuls if st.func in ("delay1", "delay3")]
-    return _Source(text, names, params, K, g.lookup_x, g.lookup_y, delays, hoisted)
+    numbers = np.asarray(g.numbers or [0.0], dtype=float)
+    return _Source(text, names, params, K, g.lookup_x, g.lookup_y, delays, hoisted, numbers)
 
 
 # --- the allow-list --------------------------------------------------------------------------
@@ -635,7 +641,7 @@ class Kernel:
         with np.errstate(all="ignore"):
             self.function(
                 P, use, float(self.model.time.start), float(self.model.time.dt), last_step, save_steps, out_idx,
-                target, src.lookup_x, src.lookup_y, flags, orders, bool(check),
+                target, src.lookup_x, src.lookup_y, src.numbers, flags, orders, bool(check),
             )  # fmt: skip
         if target is not out:
             out[...] = target
