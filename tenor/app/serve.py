@@ -266,6 +266,10 @@ def _causal_view(path: Path, root: Path, title: str | None, channels: list[str] 
     spec = read_causal_spec(path)
     graph = build_graph(spec)
     check = check_summary(spec, graph, file=str(path.relative_to(root)))
+    for claim in check["claims"]:  # name files relative to the served folder, as the errors do
+        where = claim.get("where")
+        if isinstance(where, str) and where.startswith(f"{root}/"):
+            claim["where"] = where[len(f"{root}/") :]
     queries = []
     for name, query in spec.queries.items():
         found = identify(graph, query.treatment, query.outcome).to_dict()
@@ -741,6 +745,9 @@ def create_app(workspace: Workspace, *, watch: bool = True) -> Any:
     async def index(request: Request) -> Response:
         return FileResponse(_STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
+    async def favicon(request: Request) -> Response:
+        return Response(status_code=204)
+
     async def state(request: Request) -> Response:
         return JSONResponse(ws.snapshot.to_dict())
 
@@ -825,6 +832,7 @@ def create_app(workspace: Workspace, *, watch: bool = True) -> Any:
 
     routes = [
         Route("/", index),
+        Route("/favicon.ico", favicon),
         Route("/api/state", state),
         Route("/api/revision", revision),
         Route("/api/simulate", simulate_endpoint, methods=["POST"]),
