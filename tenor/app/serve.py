@@ -888,9 +888,6 @@ def serve(
             file=sys.stderr,
             flush=True,
         )
-    snap = ws.reload()
-    for e in snap.errors:
-        print(f"note: {e['text']}", file=sys.stderr, flush=True)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -902,6 +899,9 @@ def serve(
             f"cannot listen on {host}:{port}: {exc.strerror}",
             hint="choose another --port (or --port 0 for any free one)",
         ) from None
+    snap = ws.reload()
+    for e in snap.errors:
+        print(f"note: {e['text']}", file=sys.stderr, flush=True)
     sock.listen(128)
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
