@@ -437,7 +437,8 @@ class Workspace:
                 if self.kind == "folder":
                     files, rspec = self._folder_files()
                     title, channels = rspec.dag.title, rspec.dag.channels
-                    plot = next((f.variables for f in rspec.figures if f.kind == "scenarios" and f.variables), None)
+                    shown = [v for f in rspec.figures if f.kind == "scenarios" for v in (f.variables or [])]
+                    plot = list(dict.fromkeys(shown))[:4] or None
                 else:
                     files = {self.kind: self.target}
             except Exception as exc:
@@ -553,11 +554,16 @@ def _expand(model: Any, names: Iterable[str]) -> list[str]:
 
 
 def simulate_settings(
-    model: Any, constants: Mapping[str, Any] | None, scenario: str | None, variables: Sequence[str] | None
+    model: Any,
+    constants: Mapping[str, Any] | None,
+    scenario: str | None,
+    variables: Sequence[str] | None,
+    max_points: int | None = None,
 ) -> dict[str, Any]:
     """Run ``model`` under a scenario and the page's constants: ``{"time": [...], "series": {var: [...]}}``.
 
-    A subscripted variable named without its element stands for all its elements.
+    A subscripted variable named without its element stands for all its elements. ``max_points``
+    thins the saved rows to at most that many (every k-th, and the last) for a plot; the run is the same.
     """
     from stocks_flows.engine import simulate
 
@@ -566,9 +572,13 @@ def simulate_settings(
     started = time.perf_counter()
     run = simulate(settled, variables=names)
     seconds = time.perf_counter() - started
+    rows = list(range(len(run.time)))
+    if max_points is not None and len(rows) > max(2, max_points):
+        stride = math.ceil(len(rows) / (max(2, max_points) - 1))
+        rows = rows[::stride] + ([rows[-1]] if rows[-1] % stride else [])
     return {
-        "time": [float(t) for t in run.time],
-        "series": {n: [_finite(x) for x in run.values[0, :, j]] for j, n in enumerate(run.variables)},
+        "time": [float(run.time[i]) for i in rows],
+        "series": {n: [_finite(run.values[0, i, j]) for i in rows] for j, n in enumerate(run.variables)},
         "seconds": seconds,
     }
 
@@ -761,10 +771,13 @@ def create_app(workspace: Workspace, *, watch: bool = True) -> Any:
             variables = data.get("variables") or []
             if not isinstance(variables, list):
                 raise TenorError("'variables' is a list of names")
+            points = data.get("max_points")
+            if points is not None and (isinstance(points, bool) or not isinstance(points, int) or points < 2):
+                raise TenorError("'max_points' is a whole number of at least 2")
             model = ws.current_model()
             constants, scenario = dict_of(data, "constants"), data.get("scenario")
             out = await run_in_threadpool(
-                ws.run, lambda: simulate_settings(model, constants, scenario, variables), client, number
+                ws.run, lambda: simulate_settings(model, constants, scenario, variables, points), client, number
             )
             out["revision"] = ws.snapshot.revision
             if number is not None:

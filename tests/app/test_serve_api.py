@@ -199,6 +199,17 @@ def test_simulate_contract_and_one_code_path(model_client) -> None:
     assert out["series"]["fish"][-1] == pytest.approx(100, rel=1e-3)
 
 
+def test_simulate_thins_rows_for_a_plot(model_client) -> None:
+    _, client = model_client
+    full = client.post("/api/simulate", json={"variables": ["fish"]}).json()
+    thin = client.post("/api/simulate", json={"variables": ["fish"], "max_points": 10}).json()
+    assert len(thin["time"]) <= 10 and thin["time"][0] == 0.0 and thin["time"][-1] == 20.0
+    lookup = dict(zip(full["time"], full["series"]["fish"], strict=True))
+    assert thin["series"]["fish"] == [lookup[t] for t in thin["time"]]  # the same run, fewer rows
+    r = client.post("/api/simulate", json={"variables": ["fish"], "max_points": 1})
+    assert r.status_code == 400
+
+
 def test_simulate_scenario_then_constants(model_client) -> None:
     _, client = model_client
     crowded = client.post("/api/simulate", json={"scenario": "crowded", "variables": ["fish"]}).json()

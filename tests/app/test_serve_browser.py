@@ -63,8 +63,6 @@ def test_the_page_in_chromium(tmp_path: Path) -> None:
             page.wait_for_selector("#plot polyline.current[data-var='fish']", timeout=15000)
             before = page.get_attribute("#plot polyline.current[data-var='fish']", "points")
             page.wait_for_selector("#loops tbody tr", timeout=15000)
-            page.locator("#model").scroll_into_view_if_needed()
-            page.screenshot(path=str(shots / "serve_model.png"))
             runs = int(page.get_attribute("#plot", "data-runs") or 0)
             slider = page.locator(".constant[data-name='K'] input[type=range]")
             slider.evaluate("el => { el.value = 40; el.dispatchEvent(new Event('input', {bubbles: true})); }")
@@ -74,6 +72,8 @@ def test_the_page_in_chromium(tmp_path: Path) -> None:
             assert page.input_value(".constant[data-name='K'] input[type=number]") == "40"
             ms = float(page.inner_text("#run-ms"))
             assert ms < 5000
+            page.evaluate("document.querySelector('#model').scrollIntoView()")
+            page.screenshot(path=str(shots / "serve_model.png"))
 
             # an edit on disk redraws the page, keeping the conditioning set
             page.evaluate("window.scrollTo(0, 0)")

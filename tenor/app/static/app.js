@@ -21,6 +21,7 @@ const S = {
   loopTimer: null,
 };
 
+const MAX_POINTS = 800; // a plot 640 pixels wide needs no more rows than this
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 const fmt = (x) => (x === null || x === undefined ? "–" : Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : (+x.toPrecision(4)).toString());
@@ -196,7 +197,7 @@ function setConstant(name, value, row) {
 
 async function refreshRuns() {
   S.baseRun = null;
-  const body = { constants: {}, scenario: S.scenario, variables: S.plot };
+  const body = { constants: {}, scenario: S.scenario, variables: S.plot, max_points: MAX_POINTS };
   const { status, data } = await post("/api/simulate", body);
   if (status === 200) S.baseRun = data;
   if (status === 200 && !Object.keys(S.overrides).length && !S.inflight) {
@@ -222,7 +223,7 @@ async function sendRun() {
   const started = S.changedAt;
   try {
     const { status, data } = await post("/api/simulate", {
-      client: S.client, request: id, constants: S.overrides, scenario: S.scenario, variables: S.plot,
+      client: S.client, request: id, constants: S.overrides, scenario: S.scenario, variables: S.plot, max_points: MAX_POINTS,
     });
     if (status === 200 && id === S.seq) {
       drawPlot(data);
@@ -285,7 +286,7 @@ function panel(base, run, baseRun, unit) {
     const tv = t[0] + (k / 4) * (t[t.length - 1] - t[0]);
     svg += `<text x="${x(tv)}" y="${H - 10}" class="tick" text-anchor="middle">${fmt(tv)}</text>`;
   }
-  svg += `<text x="${W - R}" y="${H - 10}" class="tick" text-anchor="start"> ${esc(unit || "")}</text>`;
+  svg += `<text x="${W - R + 18}" y="${H - 10}" class="tick" text-anchor="start">${esc(unit || "")}</text>`;
   names.forEach((n, i) => {
     if (baseRun && baseRun.series[n]) svg += line(baseRun.series[n], "base", "#afb8c1", n);
   });
