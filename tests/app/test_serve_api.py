@@ -432,3 +432,20 @@ def test_state_is_json_serialisable_for_the_example_causal_spec(causal_client) -
     ws, _ = causal_client
     text = json.dumps(ws.snapshot.to_dict())
     assert os.fspath(ws.root) not in text  # files are named relative to the served folder
+
+
+def test_serve_warns_for_a_host_other_than_loopback(growth: Path, monkeypatch, capsys) -> None:
+    import uvicorn
+
+    from tenor.app.serve import serve
+
+    seen: list[int] = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: seen.append(len(sockets)))
+    serve(growth, host="127.0.0.1", port=0)
+    out = capsys.readouterr()
+    assert out.out.startswith("serving http://127.0.0.1:") and "warning" not in out.err
+    serve(growth, host="0.0.0.0", port=0)
+    out = capsys.readouterr()
+    assert out.out.startswith("serving http://0.0.0.0:")
+    assert "warning: serving on 0.0.0.0" in out.err and "127.0.0.1" in out.err
+    assert seen == [1, 1]
