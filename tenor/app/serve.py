@@ -394,6 +394,7 @@ class Workspace:
         self._run_locks = {"simulate": threading.Lock(), "loops": threading.Lock()}
         self._latest: dict[str, int] = {}
         self._latest_lock = threading.Lock()
+        self._cache: dict[str, tuple[Any, Any]] = {}  # role -> (what it was read from, what came of it)
         self.snapshot = Snapshot(0, self.kind, [])
 
     # -- reading ------------------------------------------------------------------------------
@@ -426,6 +427,24 @@ class Workspace:
         found |= set(self.snapshot.files.values())
         return found
 
+    def _cached(self, role: str, path: Path, settings: Any, read: Any) -> Any:
+        """``read()``, or its last result when the file's bytes and the settings are unchanged.
+
+        A folder re-reads only the file that changed: editing the causal spec does not reload the model.
+        Errors are never cached.
+        """
+        try:
+            key = (path, path.read_bytes(), repr(settings))
+        except OSError:  # gone or unreadable: let the reader say so, located
+            self._cache.pop(role, None)
+            return read()
+        hit = self._cache.get(role)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        result = read()
+        self._cache[role] = (key, result)
+        return result
+
     def reload(self) -> Snapshot:
         """Read the served files again; the new snapshot's revision is one more than the last."""
         with self._reload_lock:
@@ -445,15 +464,23 @@ class Workspace:
                 errors += _diagnostics(exc, self.root)
             if "causal" in files:
                 try:
-                    causal, spec, graph = _causal_view(files["causal"], self.root, title, channels)
+                    causal, spec, graph = self._cached(
+                        "causal",
+                        files["causal"],
+                        (title, channels),
+                        lambda: _causal_view(files["causal"], self.root, title, channels),
+                    )
                 except Exception as exc:
                     errors += _diagnostics(exc, self.root)
             if "model" in files:
                 try:
                     from stocks_flows.load import load_model
 
-                    model = load_model(files["model"])
-                    model_view = _model_view(model, plot)
+                    def read_model() -> tuple[Any, Any]:
+                        found = load_model(files["model"])
+                        return found, _model_view(found, plot)
+
+                    model, model_view = self._cached("model", files["model"], plot, read_model)
                 except Exception as exc:
                     errors += _diagnostics(exc, self.root)
                     model = None

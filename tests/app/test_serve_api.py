@@ -159,6 +159,35 @@ def test_state_of_the_example_folder_reads_report_yaml(tmp_path: Path) -> None:
     assert snap.errors == [] and snap.causal is not None and snap.model_view is not None
 
 
+def test_a_folder_rereads_only_the_file_that_changed(tmp_path: Path) -> None:
+    folder = tmp_path / "ex"
+    folder.mkdir()
+    shutil.copy(EXAMPLE / "causal.yaml", folder / "causal.yaml")
+    (folder / "stocks.yaml").write_text(GROWTH)
+    ws = Workspace(folder)
+    first = ws.reload()
+    text = (folder / "causal.yaml").read_text()
+    (folder / "causal.yaml").write_text(text.replace("label: Broad dollar", "label: Broad dollar (DXY)"))
+    second = ws.reload()
+    assert second.revision == 2 and second.model is first.model and second.spec is not first.spec
+    assert "Broad dollar (DXY)" in second.causal["dag_svg"]
+    (folder / "stocks.yaml").write_text(GROWTH.replace("value: 100", "value: 90"))
+    third = ws.reload()
+    assert third.model is not first.model and third.spec is second.spec
+    (folder / "causal.yaml").unlink()
+    (folder / "stocks.yaml").unlink()
+    gone = ws.reload()
+    assert gone.errors and gone.model is None and gone.causal is None
+
+
+def test_a_deleted_file_is_a_located_error(growth: Path) -> None:
+    ws = Workspace(growth)
+    ws.reload()
+    growth.unlink()
+    (err,) = ws.reload().errors
+    assert err["file"] == "growth.yaml" and "not found" in err["message"]
+
+
 def test_invalid_file_gives_located_errors_then_recovers(model_client, growth: Path) -> None:
     ws, client = model_client
     growth.write_text(GROWTH.replace("equation: 1 - fish / K", "equation: 1 - fsh / K"))
