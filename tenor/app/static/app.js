@@ -118,12 +118,16 @@ function toggleGiven(name) {
   refreshPaths();
 }
 
-async function refreshPaths() {
+function showGiven() {
   $("given").innerHTML = S.given.map((g) => `<span class="chip">${esc(g)}</span>`).join("") || '<span class="muted">nothing</span>';
+}
+
+async function refreshPaths() {
+  showGiven();
   const { status, data } = await post("/api/paths", { query: S.query, given: S.given });
   if (status !== 200) {
     $("paths-summary").textContent = errorText(data);
-    if (status === 400 && S.given.length) { S.given.pop(); }
+    if (status === 400 && S.given.length) { S.given.pop(); showGiven(); }
     return;
   }
   showDag(data.dag_svg);
