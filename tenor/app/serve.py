@@ -289,6 +289,7 @@ def _causal_view(path: Path, root: Path, title: str | None, channels: list[str] 
     view = {
         "title": title or spec.title or spec.name or path.stem,
         "dag_svg": _svg(draw_dag(spec, channels=channels, title=title)),
+        "channels": channels,
         "nodes": nodes,
         "check": check,
         "queries": queries,
@@ -642,8 +643,10 @@ def paths_for_query(
     from causal.paths import find_paths
     from diagrams.dag import draw_dag
 
-    graph = ws.current_graph()
-    spec = ws.snapshot.spec
+    snap = ws.snapshot  # one reading throughout, whatever a re-read does meanwhile
+    if snap.graph is None:
+        ws.current_graph()  # says why there is none
+    graph, spec = snap.graph, snap.spec
     if query:
         if query not in spec.queries:
             from tenor.specfile import did_you_mean
@@ -655,16 +658,13 @@ def paths_for_query(
     outcomes = [outcome] if isinstance(outcome, str) else list(outcome or [])
     if not treatments or not outcomes:
         raise TenorError("give a query, or a treatment and an outcome")
+    known = None  # a named query was identified when the spec was read
+    if query and snap.causal is not None:
+        known = next((q["identification"] for q in snap.causal["queries"] if q["name"] == query), None)
     given = [str(g) for g in dict.fromkeys(given)]
     graph.check_nodes([*treatments, *outcomes])
     found = find_paths(graph, treatments[0], outcomes[0], given)
-    channels = None
-    snap = ws.snapshot
-    if ws.kind == "folder" and "report" in snap.files:
-        from tenor.report import read_report_spec
-
-        with contextlib.suppress(TenorError):
-            channels = read_report_spec(ws.root).dag.channels
+    channels = snap.causal.get("channels") if snap.causal else None
     dag = draw_dag(spec, query=(treatments, outcomes), adjust=given, channels=channels)
     return {
         "treatment": treatments,
@@ -672,7 +672,7 @@ def paths_for_query(
         "given": given,
         "paths": found.to_dict(),
         "open": sum(p.open for p in found),
-        "identification": identify(graph, treatments, outcomes).to_dict(),
+        "identification": known if known is not None else identify(graph, treatments, outcomes).to_dict(),
         "dag_svg": _svg(dag),
     }
 
