@@ -82,7 +82,7 @@ def test_the_page_in_chromium(tmp_path: Path) -> None:
             spec.write_text(original.replace("label: Broad dollar", "label: Broad dollar EDITED"))
             started = time.time()
             page.wait_for_function("document.querySelector('#dag svg').textContent.includes('EDITED')", timeout=5000)
-            assert time.time() - started < 3
+            assert time.time() - started < 4
             assert int(page.get_attribute("body", "data-revision")) > revision
             assert "yen_pressure" in page.inner_text("#given")
             assert page.input_value(".constant[data-name='K'] input[type=number]") == "40"  # kept too

@@ -49,7 +49,7 @@ async function poll() {
   } catch (e) {
     $("live").textContent = "server not reachable";
   }
-  setTimeout(poll, 250);
+  setTimeout(poll, 150);
 }
 
 async function loadState() {
