@@ -8,6 +8,7 @@ import os
 import shutil
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,9 @@ import pytest
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")
 
-from starlette.testclient import TestClient
+with warnings.catch_warnings():  # newer Starlette suggests another HTTP client; httpx is what the test client takes
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
 
 from tenor.app.serve import (
     PathRefused,
