@@ -639,6 +639,7 @@ def paths_for_query(
     ws: Workspace, query: str | None, treatment: str | None, outcome: str | None, given: Sequence[str]
 ) -> dict[str, Any]:
     """The paths between treatment and outcome given a set (open or blocked), identification, and the DAG."""
+    from causal.adjustment import is_adjustment_set
     from causal.identify import identify
     from causal.paths import find_paths
     from diagrams.dag import draw_dag
@@ -672,6 +673,7 @@ def paths_for_query(
         "given": given,
         "paths": found.to_dict(),
         "open": sum(p.open for p in found),
+        "adjusts": is_adjustment_set(graph, treatments, outcomes, given),
         "identification": known if known is not None else identify(graph, treatments, outcomes).to_dict(),
         "dag_svg": _svg(dag),
     }

@@ -374,6 +374,7 @@ def test_paths_follow_the_conditioning_set(causal_client) -> None:
     # conditioning on the adjustment set leaves only causal paths open
     assert all(p["kind"] == "causal" for p in held["paths"]["paths"] if p["open"])
     assert held["open"] < free["open"]
+    assert held["adjusts"] is True and free["adjusts"] is False  # {yen_pressure} is the spec's expected set
     assert held["identification"]["by"] == "backdoor"
     assert "<svg" in held["dag_svg"]
     custom = client.post("/api/paths", json={"treatment": "usd", "outcome": "usdjpy"}).json()

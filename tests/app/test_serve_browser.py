@@ -55,6 +55,7 @@ def test_the_page_in_chromium(tmp_path: Path) -> None:
             # clicking a node conditions on it: the back-door path is blocked
             page.click("#dag g.node[data-node='yen_pressure']")
             page.wait_for_function("document.querySelector('#given').textContent.includes('yen_pressure')")
+            page.wait_for_function("document.querySelector('#adjusts').textContent.includes('is a valid')")
             page.wait_for_function(
                 f"[...document.querySelectorAll('#paths li.blocked')].some(li => li.textContent.includes({backdoor!r}))"
             )

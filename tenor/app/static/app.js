@@ -133,6 +133,10 @@ async function refreshPaths() {
   showDag(data.dag_svg);
   const paths = data.paths.paths;
   $("paths-summary").textContent = `${data.open} of ${paths.length} open` + (data.paths.truncated ? " (list cut short)" : "");
+  $("adjusts").textContent = data.adjusts
+    ? "the conditioning set is a valid adjustment set for this effect"
+    : "the conditioning set is not a valid adjustment set for this effect";
+  $("adjusts").className = data.adjusts ? "holds" : "fails";
   $("paths").innerHTML = paths.map((p) =>
     `<li class="${p.open ? "open" : "blocked"}"><span class="tag">${p.open ? "open" : "blocked"}</span> <span class="kind">${esc(p.kind)}</span> ${esc(p.path)}` +
     (p.blocked_by.length ? ` <span class="muted">blocked by ${esc(p.blocked_by.join(", "))}</span>` : "") + "</li>").join("");
