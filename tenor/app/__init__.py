@@ -1,3 +1,4 @@
+<<<<<<< HEAD
 """The application layer: reading files of any kind and orchestrating the packages for the command line.
 
 The packages (:mod:`causal`, :mod:`stocks_flows`, :mod:`diagrams`) work on
@@ -7,3 +8,6 @@ shell over it.
 """
 
 __all__: list[str] = []
+=======
+"""The application layer: reading files and orchestrating the packages for the command line and the live page."""
+>>>>>>> serve

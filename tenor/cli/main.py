@@ -65,7 +65,18 @@ def _root(
 
 
 # Command modules, each with a ``register(app)`` function.
-_COMMAND_MODULES = ["causal", "schema", "identify", "sd", "loops", "draw", "run", "calibrate", "sensitivity"]
+_COMMAND_MODULES = [
+    "causal",
+    "schema",
+    "identify",
+    "sd",
+    "loops",
+    "draw",
+    "run",
+    "calibrate",
+    "sensitivity",
+    "serve",
+]
 
 for _name in _COMMAND_MODULES:
     importlib.import_module(f"tenor.cli.{_name}").register(app)
