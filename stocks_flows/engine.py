@@ -785,23 +785,18 @@ def simulate(
             )
     program = _Program(model)
     compiled = _pick_kernel(model, kernel, n, chunk_size, rows)
-    # The NumPy engine fills one (time, variable) across scenarios at a time; the kernel one scenario
-    # at a time: each gets the layout it writes fastest, and Run.values is [scenario, time, variable].
-    if compiled is None:
-        store = np.empty((len(rows), len(outputs), n))
-        values = store.transpose(2, 0, 1)
-    else:
-        values = np.empty((n, len(rows), len(outputs)))
+    # One layout for both engines, so that every later reduction over scenarios sums in the same order.
+    store = np.empty((len(rows), len(outputs), n))  # filled per (time, variable); seen as [scenario, time, var]
+    values = store.transpose(2, 0, 1)
     for lo in range(0, n, max(1, chunk_size)):
         hi = min(n, lo + max(1, chunk_size))
         chunk = {k: v[lo:hi] for k, v in params.items()}
+        done = False
         if compiled is not None:
             fixed = program.fixed_constants(compiled.source.hoisted, hi - lo, chunk)
-            if compiled.run(chunk, hi - lo, outputs, rows, values[lo:hi], on_nonfinite == "raise", fixed):
-                if progress is not None:
-                    progress(hi - lo)
-                continue
-        program.run(hi - lo, chunk, outputs, rows, names[lo:hi], on_nonfinite, values[lo:hi].transpose(1, 2, 0))
+            done = compiled.run(chunk, hi - lo, outputs, rows, values[lo:hi], on_nonfinite == "raise", fixed)
+        if not done:
+            program.run(hi - lo, chunk, outputs, rows, names[lo:hi], on_nonfinite, store[:, :, lo:hi])
         if progress is not None:
             progress(hi - lo)
     time = np.array([t for _, t in rows])

@@ -223,9 +223,13 @@ def test_modules_from_the_spec_models_and_the_example_are_accepted():
             continue
         if model.time.method != "euler":
             continue
-        with translated(model) as fresh:  # translated() refuses a module that fails the allow-list
-            check_module(fresh.py_file.read_text(encoding="utf-8"))
-            checked += 1
+        try:
+            with translated(model) as fresh:  # translated() refuses a module that fails the allow-list
+                check_module(fresh.py_file.read_text(encoding="utf-8"))
+                checked += 1
+        except UnsafeModelError as err:  # a function PySD lacks, refused before any code is written
+            if "PySD cannot be given this model safely" not in str(err):
+                raise
     assert checked >= 5
 
 
