@@ -48,10 +48,19 @@ from typing import Any
 import numpy as np
 
 from stocks_flows.expr import Binary, Call, Expr, If, Name, Number, Time, Unary, walk
+from stocks_flows.limits import format_bytes, max_result_bytes, time_axis_problem
 from stocks_flows.model import Lookup, Model
 from tenor.errors import SimulationError
 
-__all__ = ["SMALL", "Run", "save_times", "simulate"]
+__all__ = ["SMALL", "NonFiniteError", "Run", "check_memory", "memory_estimate", "save_times", "saved_rows", "simulate"]
+
+
+class NonFiniteError(SimulationError):
+    """A value became NaN or infinite: which variable, at which time, in which scenario."""
+
+    def __init__(self, variable: str, what: str, time: float, scenario: str, *, hint: str | None = None) -> None:
+        super().__init__(f"{variable} is {what} at time {time:g} in scenario {scenario!r}", hint=hint)
+        self.variable, self.what, self.time, self.scenario = variable, what, time, scenario
 
 SMALL = 1e-6
 """What counts as zero in ``xidz``, ``zidz``, ``mod`` and ``pulse`` (as in Vensim and PySD)."""
@@ -108,21 +117,42 @@ class Run:
         return xr.Dataset(data, coords=coords)
 
 
+def _check_axis(start: float, stop: float, dt: float, save_step: float) -> None:
+    problem = time_axis_problem(start, stop, dt, save_step)
+    if problem is not None:
+        raise SimulationError(f"time axis: {problem[1]}", hint=problem[2])
+
+
+def saved_rows(start: float, stop: float, dt: float, save_step: float) -> int:
+    """How many rows a run saves, at most (without stepping through time)."""
+    _check_axis(start, stop, dt, save_step)
+    every = max(1, round(save_step / dt))
+    steps = int(np.ceil((stop - start) / dt - 1e-9))
+    return steps // every + 1 + (steps % every > 0)
+
+
 def save_times(start: float, stop: float, dt: float, save_step: float) -> list[tuple[int, float]]:
     """(step index, time) of every saved row, following PySD's stepping rule.
+
+    Raises
+    ------
+    SimulationError
+        When the time axis cannot be run (see :func:`stocks_flows.limits.time_axis_problem`).
 
     >>> [t for _, t in save_times(0, 1, 0.25, 0.5)]
     [0.0, 0.5, 1.0]
     """
+    _check_axis(start, stop, dt, save_step)
     out: list[tuple[int, float]] = []
     t, i = start, 0
     prec = dt * _RPREC
     digits = -int(np.log10(prec))
+    last = int(np.ceil((stop - start) / dt)) + 1  # a bound: time always reaches stop by then
     while True:
         delay = t - start
         if delay % save_step < prec or -delay % save_step < prec:
-            out.append((i, float(np.round(t, digits))))
-        if not t + prec < stop:
+            out.append((i, float(np.round(t, digits)) if abs(digits) < 300 else float(t)))
+        if not t + prec < stop or i >= last:
             break
         t = t + dt
         i += 1
@@ -626,9 +656,8 @@ class _Program:
             bad = ~np.isfinite(np.broadcast_to(values[name], (len(names),)))
             if bad.any():
                 which = names[int(np.argmax(bad))]
-                raise SimulationError(
-                    f"{name} is {_describe(values[name], bad)} at time {t:g} in scenario {which!r}",
-                    hint=_nonfinite_hint(self.model, name),
+                raise NonFiniteError(
+                    name, _describe(values[name], bad), t, which, hint=_nonfinite_hint(self.model, name)
                 )
 
 
@@ -642,6 +671,48 @@ def _nonfinite_hint(model: Model, name: str) -> str:
     if any(isinstance(n, Binary) and n.op == "/" for n in walk(tree)):
         return "a division by zero? guard it, e.g. zidz(a, b) or xidz(a, b, fallback)"
     return "check the equation of this variable and the values it uses"
+
+
+_WORKING_COPIES = 8
+"""Arrays of one chunk alive at once per variable (values, stocks, slopes; RK4 keeps four sets)."""
+
+
+def memory_estimate(
+    model: Model,
+    scenarios: int,
+    *,
+    variables: Sequence[str] | None = None,
+    times: Sequence[float] | None = None,
+    chunk_size: int = 4096,
+    copies: int = 1,
+) -> int:
+    """Bytes a run needs: its results (saved rows x kept variables x scenarios, ``copies`` times)
+    plus the working arrays of one chunk of scenarios.
+
+    >>> from stocks_flows.load import parse_model
+    >>> model = parse_model("time: {stop: 99}\\nstocks: {s: {initial: 1}}\\nflows: {f: {to: s, equation: 1}}\\n")
+    >>> memory_estimate(model, 1000, chunk_size=10)  # 100 rows x 2 variables x 1000 x 8, + 10 x 2 x 8 x 8
+    1601280
+    """
+    ts = model.time
+    rows = saved_rows(ts.start, ts.stop, ts.dt, ts.save_step)
+    if times is not None:
+        rows = min(rows, len(times))
+    kept = len(variables) if variables is not None else len(model.variables)
+    chunk = max(1, min(scenarios, chunk_size))
+    results = rows * kept * scenarios * 8 * max(1, copies)
+    working = chunk * len(model.variables) * 8 * _WORKING_COPIES
+    return int(results + working)
+
+
+def check_memory(needed: int, hint: str) -> None:
+    """Refuse a job whose estimated memory is over the limit (:data:`stocks_flows.limits.MAX_RESULT_BYTES`)."""
+    limit = max_result_bytes()
+    if needed > limit:
+        raise SimulationError(
+            f"this run would need about {format_bytes(needed)} of memory; the limit is {format_bytes(limit)}",
+            hint=hint + " (or raise the limit with TENOR_MAX_RESULT_BYTES)",
+        )
 
 
 def simulate(
@@ -693,11 +764,23 @@ def simulate(
     if unknown:
         raise SimulationError(f"unknown variable(s): {', '.join(unknown)}")
     ts = model.time
+    check_memory(
+        memory_estimate(model, n, variables=outputs, times=times, chunk_size=chunk_size),
+        "keep fewer variables or times, save less often (a larger save step), run fewer scenarios, "
+        "or use a smaller chunk size",
+    )
     rows = save_times(ts.start, ts.stop, ts.dt, ts.save_step)
     if times is not None:
-        wanted = np.asarray(times, dtype=float)
+        wanted = np.sort(np.asarray(times, dtype=float).ravel())
         prec = ts.dt * _RPREC
-        rows = [(i, t) for i, t in rows if np.any(np.abs(wanted - t) <= prec)]
+        at = np.array([t for _, t in rows])
+        k = np.clip(np.searchsorted(wanted, at), 1, max(1, len(wanted) - 1)) if len(wanted) else at
+        near = (
+            np.minimum(np.abs(wanted[k - 1] - at), np.abs(wanted[np.minimum(k, len(wanted) - 1)] - at))
+            if len(wanted)
+            else np.full(len(at), np.inf)
+        )
+        rows = [row for row, keep in zip(rows, near <= prec, strict=True) if keep]
         if not rows:
             raise SimulationError(
                 "none of the requested times is a saved time of this model",

@@ -537,11 +537,31 @@ def _known_functions() -> list[str]:
     return list(FUNCTIONS)
 
 
+_CHAIN = 64
+"""Longest net flow written as a chain ``a + b - c``; a stock with more flows gets a balanced sum."""
+
+
 def _sum_names(names: list[str]) -> Expr | None:
+    if len(names) > _CHAIN:  # balanced, so the tree stays shallow for any number of flows
+        half = len(names) // 2
+        return Binary("+", _sum_names(names[:half]), _sum_names(names[half:]))  # type: ignore[arg-type]
     tree: Expr | None = None
     for n in names:
         tree = Name(n) if tree is None else Binary("+", tree, Name(n))
     return tree
+
+
+def _net_flow(ins: list[str], outs: list[str]) -> Expr | None:
+    """``in1 + in2 - out1``: the net flow of a stock (None when it has no flows)."""
+    if len(ins) + len(outs) > _CHAIN:
+        gained, lost = _sum_names(ins), _sum_names(outs)
+        if lost is None:
+            return gained
+        return Unary("-", lost) if gained is None else Binary("-", gained, lost)
+    net = _sum_names(ins)
+    for o in outs:
+        net = Unary("-", Name(o)) if net is None else Binary("-", net, Name(o))
+    return net
 
 
 def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None = None) -> Model:
@@ -620,9 +640,7 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
                 if kind == "stock":
                     ins = [_full(f, element) for f in inflows.get(name, [])]
                     outs = [_full(f, element) for f in outflows.get(name, [])]
-                    net = _sum_names(ins)
-                    for o in outs:
-                        net = Unary("-", Name(o)) if net is None else Binary("-", net, Name(o))
+                    net = _net_flow(ins, outs)
                     _check_units(b, resolved, declared, units_of, time_units, path)
                     variables[full] = Variable(
                         full,

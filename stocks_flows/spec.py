@@ -49,6 +49,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from causal.spec import Sign, spec_value_error
+from stocks_flows.limits import time_axis_problem
 
 __all__ = [
     "NAME_PATTERN",
@@ -78,7 +79,13 @@ def _number_or_text(value: Any) -> Any:
             f"expected a number or an equation, got {value!r}", "write a number such as 0.5"
         )
     if isinstance(value, int | float):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise spec_value_error(
+                f"the number {str(value)[:20]}... ({len(str(value))} digits) is too large for a float",
+                "write a number below 1.8e308 in size",
+            ) from None
     return value
 
 
@@ -101,15 +108,9 @@ class TimeSpec(_Spec):
 
     @model_validator(mode="after")
     def _check(self) -> TimeSpec:
-        if self.stop <= self.start:
-            raise spec_value_error(
-                f"stop ({self.stop:g}) must be after start ({self.start:g})", "make stop larger than start"
-            )
-        if self.save_step is not None and self.save_step < self.dt:
-            raise spec_value_error(
-                f"save_step ({self.save_step:g}) is shorter than dt ({self.dt:g})",
-                "use a save_step that is a multiple of dt",
-            )
+        problem = time_axis_problem(self.start, self.stop, self.dt, self.save_step)
+        if problem is not None:
+            raise spec_value_error(problem[1].replace("the saving step", "save_step"), problem[2])
         return self
 
 
