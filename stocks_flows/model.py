@@ -49,6 +49,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from stocks_flows.expr import (
+    FUNCTIONS,
     STATEFUL_FUNCTIONS,
     Binary,
     Call,
@@ -60,11 +61,13 @@ from stocks_flows.expr import (
     Time,
     Unary,
     UnitProblem,
+    depth,
     infer_units,
     parse_expression,
     parse_units,
     walk,
 )
+from stocks_flows.limits import MAX_EQUATION_DEPTH
 from tenor.errors import Diagnostic, ExpressionError, SpecError, TenorError
 from tenor.specfile import Document, did_you_mean, format_key
 
@@ -82,6 +85,7 @@ __all__ = [
     "Variable",
     "build_model",
     "element_name",
+    "equation_problems",
     "evaluation_order",
 ]
 
@@ -305,6 +309,67 @@ def evaluation_order(variables: Mapping[str, Variable]) -> tuple[str, ...]:
             key=cycle[0],
             hint="a feedback loop needs a stock (or a smooth or delay) on it; add one, or break the loop",
         ) from None
+
+
+def _arity(info: Any) -> str:
+    if info.max_args == info.min_args:
+        return str(info.min_args)
+    if info.max_args is None:
+        return f"{info.min_args} or more"
+    return f"{info.min_args} to {info.max_args}"
+
+
+def equation_problems(
+    variables: Mapping[str, Variable], lookups: Mapping[str, Lookup]
+) -> list[tuple[str, str, str]]:
+    """What would stop a model from running, as (variable, message, hint): an equation too deep,
+    a name that is not a variable, a lookup that does not exist, a function with the wrong number
+    of arguments. Models built from a spec are checked as they are built; this checks the others.
+    """
+    problems: list[tuple[str, str, str]] = []
+    for name, var in variables.items():
+        for tree in (var.equation, var.initial):
+            if tree is None:
+                continue
+            deepest, _ = depth(tree)
+            if deepest > MAX_EQUATION_DEPTH:
+                problems.append(
+                    (
+                        name,
+                        f"the equation is {deepest} levels deep; the limit is {MAX_EQUATION_DEPTH}",
+                        "split it into auxiliaries",
+                    )
+                )
+                continue
+            for node in walk(tree):
+                if isinstance(node, Name) and node.name not in variables:
+                    problems.append(
+                        (name, f"{node.name!r} is not a variable of this model", "define it, or fix the name")
+                    )
+                elif isinstance(node, Call) and node.lookup:
+                    if node.func not in lookups:
+                        problems.append((name, f"no lookup named {node.func!r}", "define the lookup"))
+                    elif len(node.args) != 1:
+                        problems.append(
+                            (name, f"the lookup {node.func}() takes 1 argument, got {len(node.args)}", "")
+                        )
+                elif isinstance(node, Call):
+                    info = FUNCTIONS.get(node.func)
+                    if node.func == "sum" and info is not None:  # sum(x[*]) is expanded to its elements
+                        info = replace(info, max_args=None)
+                    if info is None:
+                        problems.append((name, f"unknown function {node.func}()", "use a supported function"))
+                    elif len(node.args) < info.min_args or (
+                        info.max_args is not None and len(node.args) > info.max_args
+                    ):
+                        problems.append(
+                            (
+                                name,
+                                f"{node.func}() takes {_arity(info)} argument(s), got {len(node.args)}",
+                                info.doc,
+                            )
+                        )
+    return problems
 
 
 # --- building from the spec ----------------------------------------------------------------

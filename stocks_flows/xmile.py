@@ -51,9 +51,18 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from stocks_flows.expr import Binary, Call, Expr, If, Name, Number, Time, Unary
-from stocks_flows.model import Lookup, Model, TimeSettings, Variable, element_name, evaluation_order
-from tenor.errors import SpecError
+from stocks_flows.expr import Binary, Call, Expr, If, Name, Number, Time, Unary, depth
+from stocks_flows.limits import MAX_EQUATION_DEPTH, format_bytes, max_model_bytes, time_axis_problem
+from stocks_flows.model import (
+    Lookup,
+    Model,
+    TimeSettings,
+    Variable,
+    element_name,
+    equation_problems,
+    evaluation_order,
+)
+from tenor.errors import Diagnostic, SpecError
 from tenor.output import write_text
 
 __all__ = ["generate_xmile", "private_copy", "read_vensim", "read_xmile", "write_xmile"]
@@ -336,16 +345,35 @@ def _read(path: str | Path, opener: Callable[[Path], Any], origin: str) -> Model
 def _precheck(path: Path, origin: str) -> None:
     """Clear messages for files that are not models at all, before a translator sees them."""
     where = str(path)
+    size = path.stat().st_size
+    limit = max_model_bytes()
+    if size > limit:
+        raise SpecError(
+            f"the file is {format_bytes(size)}; the limit for a model file is {format_bytes(limit)}",
+            file=where,
+            hint="check that this is the model file you meant (or raise the limit with TENOR_MAX_MODEL_BYTES)",
+        )
     data = path.read_bytes()
     if not data.strip():
         raise SpecError("the file is empty", file=where, hint="check that this is the model file you meant")
     if origin != "xmile":
         return
+    lowered = data.lower()
+    for declaration in (b"<!doctype", b"<!entity"):
+        if declaration in lowered:
+            offset = lowered.index(declaration)
+            raise SpecError(
+                f"the file declares {declaration[2:].decode().upper()}: tenor reads XML without a DTD or entities",
+                file=where,
+                line=data.count(b"\n", 0, offset) + 1,
+                hint="remove the <!DOCTYPE ...> declaration; XMILE files do not need one",
+            )
     from lxml import etree
 
     try:
         root = etree.fromstring(
-            data, parser=etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
+            data,
+            parser=etree.XMLParser(recover=True, resolve_entities=False, no_network=True, load_dtd=False),
         )
     except etree.XMLSyntaxError:
         root = None
@@ -537,9 +565,9 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
         return out
 
     for name, subs, ast, el in raw:
+        combos = expand(subs)
         if subs:
             base_dims[name] = tuple(s if s in conv.dimensions else conv.element_of[s] for s in subs)
-        combos = expand(subs)
         flat_values = None
         if isinstance(ast, np.ndarray):
             flat_values = ast.reshape(-1)
@@ -601,13 +629,67 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
         tree = _to_ast(control[key], conv, key, {}, ae, key, control=True)
         env: dict[str, Any] = {"__time__": 0.0, "__dt__": 1.0, "__n__": 1}
         env.update({conv.names.get(k, k): v for k, v in values.items()})
+        label = key.replace("_", " ").upper()
         try:
-            values[key] = float(_Compiler({}).compile(tree)(env))
+            with np.errstate(all="ignore"):
+                values[key] = float(np.asarray(_Compiler({}).compile(tree)(env), dtype=float).reshape(-1)[0])
         except KeyError as exc:
             raise SpecError(
-                f"cannot compute {key.replace('_', ' ').upper()}: it uses {exc}", file=where
+                f"cannot compute {label}: it uses {exc}",
+                file=where,
+                line=_control_line(Path(where), key),
+                hint="compute the time settings from numbers and other time settings only",
+            ) from None
+        except (TypeError, ValueError, IndexError, OverflowError, ZeroDivisionError) as exc:
+            raise SpecError(
+                f"cannot compute {label}: {exc}", file=where, line=_control_line(Path(where), key)
             ) from None
     start, stop, dt, save = (values[k] for k in ("initial_time", "final_time", "time_step", "saveper"))
+    problem = time_axis_problem(start, stop, dt, save)
+    if problem is not None:
+        field_key = {"start": "initial_time", "stop": "final_time", "dt": "time_step", "save_step": "saveper"}
+        label = {"start": "INITIAL TIME", "stop": "FINAL TIME", "dt": "TIME STEP", "save_step": "SAVEPER"}
+        message = problem[1]
+        for short, long in label.items():
+            message = re.sub(rf"\b{short}\b", long, message, count=1) if short != "save_step" else message
+        raise SpecError(
+            message.replace("the saving step", "SAVEPER"),
+            file=where,
+            line=_control_line(Path(where), field_key[problem[0]]),
+            key=label[problem[0]],
+            hint=problem[2].replace("TENOR_MAX_STEPS", "the environment variable TENOR_MAX_STEPS"),
+        )
+    settings = {"initial_time": start, "final_time": stop, "time_step": dt, "saveper": save}
+    for name, var in variables.items():
+        for tree in (var.equation, var.initial):
+            if tree is not None and depth(tree)[0] > MAX_EQUATION_DEPTH:
+                raise SpecError(
+                    f"the equation is {depth(tree)[0]} levels deep; the limit is {MAX_EQUATION_DEPTH}",
+                    file=where,
+                    line=_definition_line(Path(where), var.base or name),
+                    key=name,
+                    hint="split it into auxiliaries",
+                )
+    for name, var in list(variables.items()):
+        equation = _fix_controls(var.equation, settings)
+        initial = _fix_controls(var.initial, settings) if var.initial is not None else None
+        if equation is not var.equation or initial is not var.initial:
+            variables[name] = Variable(**{**var.__dict__, "equation": equation, "initial": initial})
+    problems = equation_problems(variables, conv.lookups)
+    if problems:
+        raise SpecError(
+            diagnostics=[
+                Diagnostic(
+                    message,
+                    where,
+                    _definition_line(Path(where), variables[variable].base or variable),
+                    None,
+                    variable,
+                    hint or None,
+                )
+                for variable, message, hint in problems[:20]
+            ]
+        )
     time_unit = next((el.units for el in conv.elements if _key(el.name) == "initial_time" and el.units), "")
     time = TimeSettings(start, stop, dt, save, time_unit or "", "euler")
     try:
@@ -625,6 +707,39 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
         origin=origin,
         path=where,
     )
+
+
+def _fix_controls(tree: Expr, settings: dict[str, float]) -> Expr:
+    """``tree`` with each time setting it names (TIME STEP, FINAL TIME, ...) replaced by its value."""
+    if isinstance(tree, Name):
+        key = _key(tree.name)
+        return Number(settings[key], tree.pos) if key in settings else tree
+    if isinstance(tree, Unary):
+        operand = _fix_controls(tree.operand, settings)
+        return tree if operand is tree.operand else Unary(tree.op, operand, tree.pos)
+    if isinstance(tree, Binary):
+        left, right = _fix_controls(tree.left, settings), _fix_controls(tree.right, settings)
+        return tree if (left, right) == (tree.left, tree.right) else Binary(tree.op, left, right, tree.pos)
+    if isinstance(tree, If):
+        parts = tuple(_fix_controls(p, settings) for p in (tree.cond, tree.then, tree.other))
+        return tree if parts == (tree.cond, tree.then, tree.other) else If(*parts, tree.pos)
+    if isinstance(tree, Call):
+        args = tuple(_fix_controls(a, settings) for a in tree.args)
+        return tree if args == tree.args else Call(tree.func, args, tree.pos, tree.lookup)
+    return tree
+
+
+def _control_line(path: Path, key: str) -> int | None:
+    """Line of a time setting: the Vensim equation, or the XMILE <sim_specs> element."""
+    tags = {"initial_time": "start", "final_time": "stop", "time_step": "dt", "saveper": "savestep"}
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    for number, text in enumerate(lines, 1):
+        if re.search(rf"<{tags[key]}[\s>]", text, re.I):
+            return number
+    return _definition_line(path, key.replace("_", " "))
 
 
 def _flow_terms(tree: Expr) -> tuple[list[str] | None, list[str]]:
@@ -748,6 +863,11 @@ def _to_ast(
                     return Call(mapped, tuple(reference(arg, all_elements=True)))
             arguments = list(x.arguments)
             if func in _REORDER:  # PySD's argument order -> tenor's
+                if len(arguments) != len(_REORDER[func]):
+                    raise conv.fail(
+                        f"{func.upper()} with {len(arguments)} argument(s) (it takes {len(_REORDER[func])})",
+                        variable,
+                    )
                 arguments = [arguments[i] for i in _REORDER[func]]
             return Call(mapped, tuple(go(a) for a in arguments))
         if isinstance(x, ae.InitialStructure):
