@@ -56,6 +56,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from stocks_flows.limits import MAX_UNROLL_NODES
 from tenor.errors import GraphError
 
 if TYPE_CHECKING:
@@ -91,6 +92,12 @@ def unroll(model: Model, steps: int, *, report: LoopReport | None = None) -> Cau
 
     if steps < 1:
         raise GraphError(f"steps must be at least 1, got {steps}", hint="unroll over one step or more")
+    if steps * max(1, len(model.variables)) > MAX_UNROLL_NODES:
+        raise GraphError(
+            f"unrolling {len(model.variables)} variables over {steps:,} steps makes "
+            f"{steps * len(model.variables):,} nodes; the limit is {MAX_UNROLL_NODES:,}",
+            hint=f"unroll over at most {max(1, MAX_UNROLL_NODES // max(1, len(model.variables))):,} steps",
+        )
     graph = model.dependency_graph()
     loop_graph(model)  # an algebraic loop is an error here as everywhere
     names: dict[str, str] = {}

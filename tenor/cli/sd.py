@@ -104,6 +104,15 @@ def sweep(
     loaded = load_model(model)
     keep = [v.strip() for v in variables.split(",")] if variables else None
     at = _numbers(times, "--times") if times else None
+    if engine == "vector":
+        from stocks_flows.engine import check_memory, memory_estimate
+
+        kept = [v for v in keep if v in loaded.variables] if keep is not None else None
+        check_memory(  # the results, then the table written from them (about twice more)
+            memory_estimate(loaded, len(table), variables=kept, times=at, chunk_size=chunk_size, copies=3),
+            "keep fewer variables (--variables) or times (--times), run fewer scenarios (--samples, "
+            "fewer grid points), or save less often (a larger save step in the model)",
+        )
     if len(table) >= 200 or engine == "pysd":
         bar, advance = _progress_bar(len(table), "simulating")
         with bar:
