@@ -41,6 +41,7 @@ True
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import tempfile
@@ -308,6 +309,12 @@ def _key(name: str) -> str:
 
 
 _CONTROL = {"initial_time", "final_time", "time_step", "saveper"}
+def _label(variable: str) -> str:
+    """A time setting as Vensim names it (``time_step`` -> ``TIME STEP``); other names unchanged."""
+    return variable.replace("_", " ").upper() if variable in _CONTROL else variable
+
+
+_BUILTIN_TIMES = {"dt": "time_step", "starttime": "initial_time", "stoptime": "final_time"}
 
 
 def read_xmile(path: str | Path) -> Model:
@@ -413,11 +420,28 @@ def _translation_error(exc: Exception, where: str) -> SpecError:
                 hint="check the operators and parentheses there; tenor reads what PySD's translator reads",
             )
         return SpecError(message, file=where, hint="check the operators and parentheses of that equation")
+    here = re.search(r'matching "(.*)">\s+<-- \*\*\* We were here', str(exc))
+    line = _text_line(Path(where), here.group(1)) if here else None
     return SpecError(
-        f"PySD's translator cannot read this model ({type(exc).__name__}): {first}",
+        f"PySD's translator cannot read this model ({type(exc).__name__}): {first}"
+        + (f", in {here.group(1)[:60]!r}" if here else ""),
         file=where,
+        line=line,
         hint="the model uses a construct that is not supported; simplify it or rewrite it",
     )
+
+
+def _text_line(path: Path, text: str) -> int | None:
+    """First line of the file that holds ``text`` (spacing aside), if any."""
+    wanted = " ".join(text.split())
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    for number, line in enumerate(lines, 1):
+        if wanted and wanted in " ".join(line.split()):
+            return number
+    return None
 
 
 def _definition_line(path: Path, variable: str) -> int | None:
@@ -432,7 +456,7 @@ def _definition_line(path: Path, variable: str) -> int | None:
         if m and _key(m.group(1)) == key:
             return number
         head = text.split("=", 1)[0] if "=" in text and not text.lstrip().startswith("<") else None
-        if head is not None and _key(head.split("(", 1)[0]) == key:
+        if head is not None and _key(head.split("(", 1)[0].split("[", 1)[0]) == key:
             return number
     return None
 
@@ -505,7 +529,15 @@ class _Converter:
     def name(self, reference: str, variable: str) -> str:
         key = _key(reference)
         if key not in self.names:
-            raise SpecError(f"unknown variable {reference!r}", file=self.where, key=variable)
+            where = Path(self.where)
+            line = _control_line(where, variable) if variable in _CONTROL else _definition_line(where, variable)
+            raise SpecError(
+                f"unknown variable {reference!r}",
+                file=self.where,
+                line=line,
+                key=_label(variable),
+                hint="define it in the model, or fix the name",
+            )
         return self.names[key]
 
 
@@ -548,7 +580,7 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
                 s if s in conv.dimensions else conv.element_of.get(s, s) for s in subs
             )
 
-    def expand(subs: tuple[str, ...]) -> list[tuple[tuple[str, ...], dict[str, str]]]:
+    def expand(subs: tuple[str, ...], owner: str) -> list[tuple[tuple[str, ...], dict[str, str]]]:
         import itertools
 
         choices: list[list[tuple[str, str]]] = []
@@ -558,14 +590,20 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
             elif s in conv.element_of:
                 choices.append([(conv.element_of[s], s)])
             else:
-                raise SpecError(f"unknown subscript {s!r}", file=where)
+                raise SpecError(
+                    f"unknown subscript {s!r}",
+                    file=where,
+                    line=_definition_line(Path(where), owner),
+                    key=owner,
+                    hint="declare the subscript range, or fix the name",
+                )
         out = []
         for combo in itertools.product(*choices):
             out.append((tuple(e for _, e in combo), dict(combo)))
         return out
 
     for name, subs, ast, el in raw:
-        combos = expand(subs)
+        combos = expand(subs, name)
         if subs:
             base_dims[name] = tuple(s if s in conv.dimensions else conv.element_of[s] for s in subs)
         flat_values = None
@@ -807,15 +845,29 @@ def _to_ast(
 ) -> Expr:
     import numpy as np
 
+    def number(x: Any) -> Number:
+        value = float(x)
+        if not math.isfinite(value):
+            raise SpecError(
+                f"the number {x!r} is not finite (too large for a float, or not a number)",
+                file=conv.where,
+                line=_control_line(Path(conv.where), variable)
+                if variable in _CONTROL
+                else _definition_line(Path(conv.where), variable),
+                key=_label(variable),
+                hint="write a number below 1.8e308 in size",
+            )
+        return Number(value)
+
     def go(x: Any) -> Expr:
         if isinstance(x, bool):
             return Number(1.0 if x else 0.0)
         if isinstance(x, int | float | np.integer | np.floating):
-            return Number(float(x))
+            return number(x)
         if isinstance(x, str):
             try:
-                return Number(float(x))
-            except ValueError:
+                return number(float(x))
+            except (ValueError, OverflowError):
                 pass
             raise conv.fail(f"the expression {x!r}", variable)
         if isinstance(x, ae.ReferenceStructure):
@@ -823,6 +875,9 @@ def _to_ast(
                 return Time()
             if control and _key(x.reference) in _CONTROL:
                 return Name(conv.names.get(_key(x.reference), x.reference))
+            builtin = _BUILTIN_TIMES.get(_key(x.reference))
+            if builtin is not None and _key(x.reference) not in conv.names:  # XMILE's DT, STARTTIME, STOPTIME
+                return Name(conv.names.get(builtin, builtin))
             names = reference(x)
             if len(names) != 1:
                 raise conv.fail(f"an array reference outside MIN/MAX/SUM ({x.reference})", variable)

@@ -151,10 +151,12 @@ def unroll(
     from ruamel.yaml import YAML
 
     from stocks_flows.loops import find_loops
+    from stocks_flows.unroll import check_steps
     from stocks_flows.unroll import unroll as unroll_model
     from tenor.output import write_text
 
     loaded, cuts = _load(model, scenario)
+    check_steps(loaded, steps)
     with _named_scenario(scenario), np.errstate(all="ignore"):
         spec = unroll_model(loaded, steps, report=find_loops(loaded, cuts=cuts))
     data = spec.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True)
