@@ -755,6 +755,8 @@ def infer_units(
             f = node.func
             if node.lookup:
                 return None
+            if not args:
+                return None
             if f in ("min", "max", "sum") or f in ("abs", "int"):
                 result = args[0]
                 for a in args[1:]:

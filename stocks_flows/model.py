@@ -525,7 +525,9 @@ class _Builder:
                 return None
             choices: list[list[str]] = []
             for dim, part in zip(dims, parts, strict=True):
-                elements = self.dimensions.get(dim, ())
+                if dim not in self.dimensions:
+                    return None  # an unknown dimension, already reported where it is declared
+                elements = self.dimensions[dim]
                 if part in elements:
                     choices.append([part])
                 elif part == dim and dim in context:
@@ -583,7 +585,7 @@ class _Builder:
                     and isinstance(node.args[0], Name)
                 ):
                     names = expand(node.args[0])
-                    if names is None:
+                    if not names:  # in error, or a dimension that is in error (no elements)
                         return Number(0.0, node.pos)
                     return Call(node.func, tuple(names), node.pos)
                 return Call(node.func, tuple(go(a) for a in node.args), node.pos)

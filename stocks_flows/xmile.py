@@ -846,10 +846,13 @@ def _to_ast(
     import numpy as np
 
     def number(x: Any) -> Number:
-        value = float(x)
+        try:
+            value = float(x)
+        except OverflowError:
+            value = math.inf
         if not math.isfinite(value):
             raise SpecError(
-                f"the number {x!r} is not finite (too large for a float, or not a number)",
+                f"the number {str(x)[:30]} is not finite (too large for a float, or not a number)",
                 file=conv.where,
                 line=_control_line(Path(conv.where), variable)
                 if variable in _CONTROL
