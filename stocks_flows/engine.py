@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 
 from stocks_flows.expr import Binary, Call, Expr, If, Name, Number, Time, Unary, walk
-from stocks_flows.limits import format_bytes, max_result_bytes, time_axis_problem
+from stocks_flows.limits import format_bytes, max_result_bytes, max_steps, steps_needed, time_axis_problem
 from stocks_flows.model import Lookup, Model
 from tenor.errors import SimulationError
 
@@ -182,7 +182,14 @@ class _Stateful:
         if self.func == "delay_fixed":
             delay_time = _full(self.args[1](env), n)
             init = _full(self.args[2](env), n)
-            order = np.round(np.maximum(delay_time / dt, 1.0) + SMALL).astype(int)
+            if not np.all(np.isfinite(delay_time)):
+                raise SimulationError(
+                    f"delay_fixed(): the delay time is {delay_time[~np.isfinite(delay_time)][0]:g}",
+                    hint="give the fixed delay a finite delay time",
+                )
+            # a pipeline longer than the run never releases what enters it: cut it to the run's length
+            longest = float(env.get("__steps__", max_steps())) + 2
+            order = np.round(np.clip(delay_time / dt, 1.0, longest) + SMALL).astype(int)
             self.pipe = np.tile(init, (int(order.max()), 1))
             self.pipe_order = order
             self.pointer = np.zeros(n, dtype=int)
@@ -514,6 +521,8 @@ class _Program:
         self.stocks = model.stocks
         self.non_negative = [s for s in self.stocks if model.variables[s].non_negative]
         self.init_order = _initial_order(model)
+        ts = model.time
+        self.steps = steps_needed(ts.start, ts.stop, ts.dt)
 
     def compile(self, n: int, parameters: Mapping[str, np.ndarray]) -> _Compiled:
         """Fresh closures (statefuls hold state, so each chunk gets its own)."""
@@ -549,7 +558,13 @@ class _Program:
     def _initialize(self, c: _Compiled) -> dict[str, np.ndarray]:
         """Initial values of every variable, in dependency order; returns the stocks."""
         model = self.model
-        env: dict[str, Any] = {"__time__": model.time.start, "__dt__": model.time.dt, "__n__": c.n}
+        ts = model.time
+        env: dict[str, Any] = {
+            "__time__": ts.start,
+            "__dt__": ts.dt,
+            "__n__": c.n,
+            "__steps__": self.steps,
+        }
         for name in self.init_order:
             var = model.variables[name]
             if name in c.constants:
@@ -571,7 +586,13 @@ class _Program:
 
     def evaluate(self, c: _Compiled, t: float, stocks: Mapping[str, np.ndarray]) -> dict[str, Any]:
         """Every auxiliary and flow at time ``t`` for the given stocks."""
-        values: dict[str, Any] = {"__time__": t, "__dt__": self.model.time.dt, "__n__": c.n, **stocks}
+        values: dict[str, Any] = {
+            "__time__": t,
+            "__dt__": self.model.time.dt,
+            "__n__": c.n,
+            "__steps__": self.steps,
+            **stocks,
+        }
         for name in self.model.order:
             values[name] = c.constants[name] if name in c.constants else c.equations[name](values)
         return values

@@ -15,6 +15,9 @@ limit                      default       override (environment)      what it bou
                                                                      nested inside one equation
 ``MAX_EQUATION_DEPTH``     250           --                          depth of an equation's tree (a chain
                                                                      ``a + b + ...`` counts one per term)
+``MAX_VARIABLES``          250,000       --                          scalar variables of a model once its
+                                                                     dimensions are expanded (x[a, b] counts
+                                                                     len(a) x len(b))
 ``MAX_STEPS``              10,000,000    ``TENOR_MAX_STEPS``         time steps of one run:
                                                                      (stop - start) / dt
 ``MAX_SCENARIOS``          10,000,000    --                          scenarios of one sweep (grid or samples)
@@ -54,6 +57,7 @@ __all__ = [
     "MAX_SCENARIOS",
     "MAX_STEPS",
     "MAX_UNROLL_NODES",
+    "MAX_VARIABLES",
     "format_bytes",
     "max_model_bytes",
     "max_result_bytes",
@@ -70,6 +74,9 @@ MAX_NESTING = 30
 
 MAX_EQUATION_DEPTH = 250
 """Deepest equation tree accepted (a chain of n terms is n deep)."""
+
+MAX_VARIABLES = 250_000
+"""Most scalar variables in a model, dimensions expanded."""
 
 MAX_STEPS = 10_000_000
 """Most time steps in one run (override: ``TENOR_MAX_STEPS``)."""

@@ -44,6 +44,7 @@ Examples
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -67,7 +68,7 @@ from stocks_flows.expr import (
     parse_units,
     walk,
 )
-from stocks_flows.limits import MAX_EQUATION_DEPTH
+from stocks_flows.limits import MAX_EQUATION_DEPTH, MAX_VARIABLES
 from tenor.errors import Diagnostic, ExpressionError, SpecError, TenorError
 from tenor.specfile import Document, did_you_mean, format_key
 
@@ -578,6 +579,14 @@ class _Builder:
                         else:
                             unknown(node, "function")
                         return Number(0.0, node.pos)
+                    if len(node.args) != 1:
+                        self.report(
+                            path,
+                            f"the lookup {node.func}() takes 1 argument, got {len(node.args)}",
+                            f"write {node.func}(x)",
+                            node.pos,
+                        )
+                        return Number(0.0, node.pos)
                     return Call(node.func, tuple(go(a) for a in node.args), node.pos, lookup=True)
                 if (
                     node.func in ("sum", "min", "max")
@@ -646,6 +655,17 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
         For other inconsistencies (unknown stocks, dimensions, elements).
     """
     b = _Builder(spec)
+    total = 0
+    for name, dims in b.dims.items():
+        total += math.prod(len(b.dimensions.get(d, ())) for d in dims)
+        if total > MAX_VARIABLES:
+            b.report(
+                (b.sections[name], name, "dimensions"),
+                f"with this variable the model has more than {MAX_VARIABLES:,} variables once its "
+                "dimensions are expanded",
+                "use fewer or smaller dimensions",
+            )
+            raise _error(b.findings, doc, text)
     variables: dict[str, Variable] = {}
     units_of: dict[str, Any] = {}
     time_units = parse_units(spec.time.unit)

@@ -53,7 +53,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from stocks_flows.expr import Binary, Call, Expr, If, Name, Number, Time, Unary, depth
-from stocks_flows.limits import MAX_EQUATION_DEPTH, format_bytes, max_model_bytes, time_axis_problem
+from stocks_flows.limits import MAX_EQUATION_DEPTH, MAX_VARIABLES, format_bytes, max_model_bytes, time_axis_problem
 from stocks_flows.model import (
     Lookup,
     Model,
@@ -602,6 +602,18 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
             out.append((tuple(e for _, e in combo), dict(combo)))
         return out
 
+    total = 0
+    for name, subs, _ast, _el in raw:
+        total += math.prod(len(conv.dimensions.get(s, ())) if s in conv.dimensions else 1 for s in subs)
+        if total > MAX_VARIABLES:
+            raise SpecError(
+                f"with this variable the model has more than {MAX_VARIABLES:,} variables once its "
+                "subscripts are expanded",
+                file=where,
+                line=_definition_line(Path(where), name),
+                key=name,
+                hint="use fewer or smaller subscript ranges",
+            )
     for name, subs, ast, el in raw:
         combos = expand(subs, name)
         if subs:
