@@ -70,7 +70,7 @@ _ELEMENT_RE = re.compile(r"^[A-Za-z0-9_]+$")
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 def _number_or_text(value: Any) -> Any:
