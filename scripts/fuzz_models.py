@@ -16,8 +16,11 @@ outcomes:
 Loaders: ``yaml`` (stocks_flows.load.parse_model), ``expr`` (the equation
 parser), ``xmile`` and ``vensim`` (read through PySD's translators, then a short
 run), ``simulate`` (a YAML model built, run for a few steps and its loops
-found). Inputs that are neither ``ok`` nor ``refused`` are saved under
-``--out`` with the outcome in the file name.
+found), ``cli`` (a YAML, XMILE or Vensim model through one of the commands
+``simulate``, ``sweep``, ``loops``, ``unroll``, ``check``, ``export``, in
+process; exit code 0, 1 or 2 counts as ``ok``/``refused``, 3 as ``exit:3``).
+Inputs that are neither ``ok`` nor ``refused`` are saved under ``--out`` with
+the outcome in the file name.
 
 Usage::
 
@@ -39,8 +42,10 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LOADERS = ("yaml", "expr", "xmile", "vensim", "simulate")
-SUFFIX = {"yaml": ".yaml", "expr": ".txt", "xmile": ".xmile", "vensim": ".mdl", "simulate": ".yaml"}
+LOADERS = ("yaml", "expr", "xmile", "vensim", "simulate", "cli")
+SUFFIX = {"yaml": ".yaml", "expr": ".txt", "xmile": ".xmile", "vensim": ".mdl", "simulate": ".yaml", "cli": ""}
+COMMANDS = ("simulate", "sweep", "loops", "unroll", "check", "export")
+"""Commands the ``cli`` loader runs (in-process, as ``tenor COMMAND FILE ...``)."""
 SHORT_RUN_STEPS = 200
 """Steps of the short run after loading (the time axis is cut to this many steps of dt)."""
 
@@ -194,6 +199,8 @@ def run_one(loader: str, data: bytes, folder: str) -> str:
     warnings.simplefilter("ignore")
     from tenor.errors import TenorError
 
+    if loader.startswith("cli"):
+        return run_cli(loader, data, folder)
     path = Path(folder) / f"model{SUFFIX[loader]}"
     try:
         if loader == "expr":
@@ -224,6 +231,31 @@ def run_one(loader: str, data: bytes, folder: str) -> str:
         return "exception:MemoryError"
     except Exception as exc:  # a bug: anything else
         return f"exception:{type(exc).__name__}"
+
+
+def run_cli(job: str, data: bytes, folder: str) -> str:
+    """One command on one input: ``job`` is ``cli:SUFFIX:COMMAND``."""
+    import contextlib
+    import io
+
+    from tenor.cli.main import main as tenor
+
+    _, suffix, command = job.split(":")
+    path = Path(folder) / f"model{suffix}"
+    path.write_bytes(data)
+    out = Path(folder) / ("out.yaml" if command == "unroll" else "out.csv")
+    args = {
+        "simulate": ["simulate", str(path), "--out", str(out)],
+        "sweep": ["sweep", str(path), "--set", "k=0.1:0.2:2", "--out", str(out)],
+        "loops": ["loops", str(path), "--max-loops", "100"],
+        "unroll": ["unroll", str(path), "--steps", "3", "--out", str(out)],
+        "check": ["check", str(path)],
+        "export": ["export", str(path), "--to", "xmile", "--out", str(Path(folder) / "out.xmile")],
+    }[command]
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        code = tenor(args)
+    return "exit:3" if code == 3 else "ok" if code == 0 else "refused"
 
 
 def short_run(model, *, loops: bool) -> None:
@@ -304,18 +336,25 @@ class Worker:
 def campaign(loader: str, n: int, seed: int, timeout: float, memory_bytes: int, out: Path | None) -> Counter:
     """``n`` mutated inputs through one loader; the outcome counts."""
     rng = random.Random(f"{seed}:{loader}")
-    pool = seeds(loader)
+    if loader == "cli":
+        pool = [(".yaml", s) for s in seeds("yaml")] + [(".xmile", s) for s in seeds("xmile")]
+        pool += [(".mdl", s) for s in seeds("vensim")]
+    else:
+        pool = [(SUFFIX[loader], s) for s in seeds(loader)]
     counts: Counter = Counter()
     worker = Worker(memory_bytes)
     try:
         for _ in range(n):
-            data = mutate(rng.choice(pool), rng)
-            outcome = worker.run(loader, data, timeout)
+            suffix, original = rng.choice(pool)
+            data = mutate(original, rng)
+            job = f"cli:{suffix}:{rng.choice(COMMANDS)}" if loader == "cli" else loader
+            outcome = worker.run(job, data, timeout)
             counts[outcome] += 1
             if out is not None and outcome not in ("ok", "refused"):
                 out.mkdir(parents=True, exist_ok=True)
                 digest = hashlib.sha1(data).hexdigest()[:12]
-                name = f"{loader}-{outcome.replace(':', '-')}-{digest}{SUFFIX[loader]}"
+                label = job.replace(":", "-").replace(".", "")
+                name = f"{label}-{outcome.replace(':', '-')}-{digest}{suffix}"
                 (out / name).write_bytes(data)
     finally:
         worker.close()
