@@ -459,7 +459,8 @@ def _initial_order(model: Model) -> list[str]:
             if ref in model.variables:
                 graph.add_edge(ref, name)
     try:
-        return list(nx.lexicographical_topological_sort(graph, key=names.index))
+        position = {name: i for i, name in enumerate(names)}
+        return list(nx.lexicographical_topological_sort(graph, key=position.__getitem__))
     except nx.NetworkXUnfeasible:
         cycle = [e[0] for e in nx.find_cycle(graph)]
         raise SimulationError(

@@ -302,7 +302,8 @@ def evaluation_order(variables: Mapping[str, Variable]) -> tuple[str, ...]:
             if ref in variables and variables[ref].kind != "stock":
                 graph.add_edge(ref, name)
     try:
-        return tuple(nx.lexicographical_topological_sort(graph, key=computed.index))
+        position = {name: i for i, name in enumerate(computed)}
+        return tuple(nx.lexicographical_topological_sort(graph, key=position.__getitem__))
     except nx.NetworkXUnfeasible:
         cycle = [edge[0] for edge in nx.find_cycle(graph)]
         raise SpecError(
