@@ -258,7 +258,7 @@ def _full(value: Any, n: int) -> np.ndarray:
 def _lookup_fn(table: Lookup) -> Callable[[Any], Any]:
     xs = np.asarray(table.xs, dtype=float)
     ys = np.asarray(table.ys, dtype=float)
-    if not table.extrapolate:
+    if not table.extrapolate or len(xs) < 2:
         return lambda x: np.interp(x, xs, ys)
     k_low = (ys[1] - ys[0]) / (xs[1] - xs[0])
     k_high = (ys[-1] - ys[-2]) / (xs[-1] - xs[-2])

@@ -503,7 +503,13 @@ class _Converter:
         for sub in section.subscripts:
             elements = sub.subscripts if isinstance(sub.subscripts, list) else []
             if not elements:
-                raise SpecError(f"dimension {sub.name!r} has a form tenor does not support", file=where)
+                raise SpecError(
+                    f"dimension {sub.name!r} has a form tenor does not support (no list of elements)",
+                    file=where,
+                    line=_text_line(Path(where), f'name="{sub.name}"') or _definition_line(Path(where), sub.name),
+                    key=sub.name,
+                    hint="list the elements of the dimension",
+                )
             self.dimensions[sub.name] = tuple(elements)
         self.element_of = {e: d for d, els in self.dimensions.items() for e in els}
         for el in section.elements:
@@ -556,9 +562,7 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
                 ast = comp.ast
                 if not isinstance(ast, ae.LookupsStructure):
                     raise conv.fail(f"lookup of type {type(ast).__name__}", el.name)
-                conv.lookups[el.name] = Lookup(
-                    tuple(float(x) for x in ast.x), tuple(float(y) for y in ast.y), ast.type == "extrapolate"
-                )
+                conv.lookups[el.name] = _lookup(ast.x, ast.y, ast.type == "extrapolate", where, el.name)
                 conv.lookup_names.add(_key(el.name))
                 continue
             if kind not in ("AbstractComponent", "AbstractUnchangeableConstant"):
@@ -745,7 +749,9 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
     try:
         order = evaluation_order(variables)
     except SpecError as err:
-        raise SpecError(err.message, file=where, key=err.key, hint=err.hint) from None
+        base = variables[err.key].base if err.key in variables else err.key
+        line = _definition_line(Path(where), base or "")
+        raise SpecError(err.message, file=where, line=line, key=err.key, hint=err.hint) from None
     return Model(
         time=time,
         variables=variables,
@@ -757,6 +763,33 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
         origin=origin,
         path=where,
     )
+
+
+def _lookup(xs: Any, ys: Any, extrapolate: bool, where: str, variable: str) -> Lookup:
+    """A lookup table read by a translator, checked: finite points, as many x as y, x increasing."""
+    import numpy as np
+
+    try:
+        x = np.asarray(xs, dtype=float).reshape(-1)
+        y = np.asarray(ys, dtype=float).reshape(-1)
+    except (TypeError, ValueError, OverflowError):
+        x = y = np.array([np.nan])
+    problem = None
+    if len(x) == 0 or len(x) != len(y):
+        problem = f"the lookup has {len(x)} x values and {len(y)} y values"
+    elif not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        problem = "the lookup has a point that is not a finite number"
+    elif np.any(np.diff(x) < 0):
+        problem = "the x values of the lookup decrease"
+    if problem is not None:
+        raise SpecError(
+            problem,
+            file=where,
+            line=_definition_line(Path(where), variable),
+            key=variable,
+            hint="give as many x as y values, finite, with x increasing",
+        )
+    return Lookup(tuple(float(v) for v in x), tuple(float(v) for v in y), extrapolate)
 
 
 def _fix_controls(tree: Expr, settings: dict[str, float]) -> Expr:
@@ -957,11 +990,7 @@ def _to_ast(
         if isinstance(x, ae.InlineLookupsStructure):
             table = x.lookups
             name = f"{variable} (table)"
-            conv.lookups[name] = Lookup(
-                tuple(float(v) for v in table.x),
-                tuple(float(v) for v in table.y),
-                table.type == "extrapolate",
-            )
+            conv.lookups[name] = _lookup(table.x, table.y, table.type == "extrapolate", conv.where, variable)
             conv.lookup_names.add(_key(name))
             conv.names[_key(name)] = name
             return Call(name, (go(x.argument),), lookup=True)
