@@ -165,13 +165,18 @@ def parse_sample(text: str) -> tuple[str, Distribution]:
         raise TenorError(
             f"{kind} takes {DISTRIBUTIONS[kind]} numbers, got {len(args)}", hint=f"write one of {kinds}"
         )
+    if not all(np.isfinite(args)) or not np.isfinite(max(args) - min(args)):
+        raise TenorError(
+            f"{kind}: the numbers must be finite and their spread below 1.8e308", hint=f"write one of {kinds}"
+        )
     if kind in ("normal", "lognormal") and args[1] < 0:
         raise TenorError(f"{kind}: the spread must not be negative", hint=f"e.g. {kind}(0, 1)")
     if kind == "uniform" and args[1] < args[0]:
         raise TenorError("uniform(low, high) needs low <= high", hint="e.g. uniform(0, 1)")
-    if kind == "triangular" and not args[0] <= args[1] <= args[2]:
+    if kind == "triangular" and not (args[0] <= args[1] <= args[2] and args[0] < args[2]):
         raise TenorError(
-            "triangular(low, mode, high) needs low <= mode <= high", hint="e.g. triangular(0, 1, 2)"
+            "triangular(low, mode, high) needs low <= mode <= high and low < high",
+            hint="e.g. triangular(0, 1, 2)",
         )
     return name, Distribution(kind, args)
 

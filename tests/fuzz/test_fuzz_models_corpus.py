@@ -139,6 +139,28 @@ def test_oversized_jobs_are_refused_before_allocating(args, expect, tmp_path, ca
     assert expect in err and "Traceback" not in err
 
 
+TEACUP = Path(__file__).resolve().parents[1] / "data" / "stocks_flows" / "teacup.yaml"
+
+
+@pytest.mark.parametrize(
+    ("option", "expect"),
+    [
+        (["--sample", "room_temperature=uniform(-1e308,1e308)", "--samples", "3"], "finite"),
+        (["--sample", "room_temperature=normal(0,1e400)", "--samples", "3"], "finite"),
+        (["--sample", "room_temperature=triangular(0,0,0)", "--samples", "3"], "low < high"),
+        (["--set", "room_temperature=0:inf:3"], "finite"),
+        (["--sample", "room_temperature=lognormal(1000,1)", "--samples", "3"], "infinite at time 0"),
+    ],
+    ids=["uniform-overflow", "normal-inf", "triangular-degenerate", "grid-inf", "draws-inf"],
+)
+def test_hostile_sweep_options_exit_2(option, expect, tmp_path, capsys):
+    with bounded():
+        code = main(["sweep", str(TEACUP), *option, "--out", str(tmp_path / "o.csv")])
+    _, err = capsys.readouterr()
+    assert code == 2, err
+    assert expect in err and not (tmp_path / "o.csv").exists()
+
+
 @pytest.mark.parametrize("suffix", [".xmile", ".mdl"])
 def test_model_file_over_the_size_cap_is_refused_before_parsing(suffix, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TENOR_MAX_MODEL_BYTES", "100000")
