@@ -275,6 +275,16 @@ def short_run(model, *, loops: bool) -> None:
         find_loops(model, max_loops=100)
 
 
+def warm_up() -> None:
+    """Import what the loaders use, so the time limit measures an input, not the imports."""
+    import pysd.translators.vensim.vensim_file
+    import pysd.translators.xmile.xmile_file  # noqa: F401
+
+    import stocks_flows.load
+    import stocks_flows.loops  # noqa: F401
+    import tenor.cli.main  # noqa: F401
+
+
 def _worker(conn, memory_bytes: int) -> None:
     import resource
 
@@ -283,6 +293,8 @@ def _worker(conn, memory_bytes: int) -> None:
     except (ValueError, OSError):
         pass
     folder = tempfile.mkdtemp(prefix="tenor-fuzz-")
+    warm_up()
+    conn.send("ready")
     while True:
         try:
             job = conn.recv()
@@ -306,6 +318,8 @@ class Worker:
         self.conn, child = self.ctx.Pipe()
         self.proc = self.ctx.Process(target=_worker, args=(child, self.memory_bytes), daemon=True)
         self.proc.start()
+        if not self.conn.poll(300) or self.conn.recv() != "ready":
+            raise RuntimeError("the fuzz worker did not start")
 
     def run(self, loader: str, data: bytes, timeout: float) -> str:
         try:
