@@ -420,6 +420,13 @@ def _translation_error(exc: Exception, where: str) -> SpecError:
                 hint="check the operators and parentheses there; tenor reads what PySD's translator reads",
             )
         return SpecError(message, file=where, hint="check the operators and parentheses of that equation")
+    if isinstance(exc, RecursionError):
+        return SpecError(
+            "an equation is nested too deeply for PySD's translator to read",
+            file=where,
+            line=_deepest_line(Path(where)),
+            hint="split deeply nested equations into auxiliaries",
+        )
     here = re.search(r'matching "(.*)">\s+<-- \*\*\* We were here', str(exc))
     line = _text_line(Path(where), here.group(1)) if here else None
     return SpecError(
@@ -429,6 +436,23 @@ def _translation_error(exc: Exception, where: str) -> SpecError:
         line=line,
         hint="the model uses a construct that is not supported; simplify it or rewrite it",
     )
+
+
+def _deepest_line(path: Path) -> int | None:
+    """The line with the most parentheses open at once (where a too-deep equation most likely is)."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    best, where = 0, None
+    for number, text in enumerate(lines, 1):
+        depth = deepest = 0
+        for ch in text:
+            depth += (ch == "(") - (ch == ")")
+            deepest = max(deepest, depth)
+        if deepest > best:
+            best, where = deepest, number
+    return where
 
 
 def _text_line(path: Path, text: str) -> int | None:
@@ -792,6 +816,17 @@ def _lookup(xs: Any, ys: Any, extrapolate: bool, where: str, variable: str) -> L
     return Lookup(tuple(float(v) for v in x), tuple(float(v) for v in y), extrapolate)
 
 
+_LONG_CHAIN = 64
+"""Terms of a sum or product past which it is read as a balanced tree (so that it stays shallow)."""
+
+
+def _balanced(op: str, terms: list[Expr]) -> Expr:
+    if len(terms) == 1:
+        return terms[0]
+    half = len(terms) // 2
+    return Binary(op, _balanced(op, terms[:half]), _balanced(op, terms[half:]))
+
+
 def _fix_controls(tree: Expr, settings: dict[str, float]) -> Expr:
     """``tree`` with each time setting it names (TIME STEP, FINAL TIME, ...) replaced by its value."""
     if isinstance(tree, Name):
@@ -940,6 +975,8 @@ def _to_ast(
                 return Unary(op, go(args[0]))
             if ops and ops[0] in ("negative", "not"):
                 raise conv.fail("a unary operator in this position", variable)
+            if len(args) > _LONG_CHAIN and len(set(ops)) == 1 and ops[0] in ("+", "*"):
+                return _balanced(ops[0], [go(a) for a in args])  # a long sum or product stays shallow
             first = args[0]
             if ops[0] == "^" and isinstance(first, int | float | np.integer | np.floating) and first < 0:
                 # "-2^2" is a negative literal raised to a power: -(2^2), as XMILE and PySD read it
