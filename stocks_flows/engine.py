@@ -190,6 +190,11 @@ class _Stateful:
             # a pipeline longer than the run never releases what enters it: cut it to the run's length
             longest = float(env.get("__steps__", max_steps())) + 2
             order = np.round(np.clip(delay_time / dt, 1.0, longest) + SMALL).astype(int)
+            check_memory(
+                int(order.max()) * n * 8,
+                f"delay_fixed(): a pipeline of {int(order.max()):,} steps for {n:,} scenarios; "
+                "use a shorter delay or a larger dt, or a smaller chunk size",
+            )
             self.pipe = np.tile(init, (int(order.max()), 1))
             self.pipe_order = order
             self.pointer = np.zeros(n, dtype=int)
