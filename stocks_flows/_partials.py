@@ -111,14 +111,20 @@ class Evaluator:
 
 
 def run_for_analysis(model: Model, *, every_step: bool = False) -> Run:
-    """Simulate ``model`` once, every variable kept (at every ``dt`` when ``every_step``)."""
+    """Simulate ``model`` once, every variable kept (at every ``dt`` when ``every_step``).
+
+    Raises
+    ------
+    NonFiniteError
+        When a value becomes NaN or infinite: gains and scores of such a run mean nothing.
+    """
     from dataclasses import replace
 
     from stocks_flows.engine import simulate
 
     if every_step:
         model = replace(model, time=replace(model.time, save_step=model.time.dt))
-    return simulate(model, on_nonfinite="keep")
+    return simulate(model, scenario_names=["base"])
 
 
 # --- symbolic signs -------------------------------------------------------------------------

@@ -51,10 +51,29 @@ from typing import Any
 import numpy as np
 
 from stocks_flows.expr import Binary, Call, Expr, If, Name, Number, Time, Unary, walk
+from stocks_flows.limits import format_bytes, max_result_bytes, max_steps, steps_needed, time_axis_problem
 from stocks_flows.model import Lookup, Model
 from tenor.errors import SimulationError
 
-__all__ = ["KERNELS", "SMALL", "Run", "save_times", "simulate"]
+__all__ = [
+    "KERNELS",
+    "SMALL",
+    "NonFiniteError",
+    "Run",
+    "check_memory",
+    "memory_estimate",
+    "save_times",
+    "saved_rows",
+    "simulate",
+]
+
+
+class NonFiniteError(SimulationError):
+    """A value became NaN or infinite: which variable, at which time, in which scenario."""
+
+    def __init__(self, variable: str, what: str, time: float, scenario: str, *, hint: str | None = None) -> None:
+        super().__init__(f"{variable} is {what} at time {time:g} in scenario {scenario!r}", hint=hint)
+        self.variable, self.what, self.time, self.scenario = variable, what, time, scenario
 
 SMALL = 1e-6
 """What counts as zero in ``xidz``, ``zidz``, ``mod`` and ``pulse`` (as in Vensim and PySD)."""
@@ -111,21 +130,42 @@ class Run:
         return xr.Dataset(data, coords=coords)
 
 
+def _check_axis(start: float, stop: float, dt: float, save_step: float) -> None:
+    problem = time_axis_problem(start, stop, dt, save_step)
+    if problem is not None:
+        raise SimulationError(f"time axis: {problem[1]}", hint=problem[2])
+
+
+def saved_rows(start: float, stop: float, dt: float, save_step: float) -> int:
+    """How many rows a run saves, at most (without stepping through time)."""
+    _check_axis(start, stop, dt, save_step)
+    every = max(1, round(save_step / dt))
+    steps = int(np.ceil((stop - start) / dt - 1e-9))
+    return steps // every + 1 + (steps % every > 0)
+
+
 def save_times(start: float, stop: float, dt: float, save_step: float) -> list[tuple[int, float]]:
     """(step index, time) of every saved row, following PySD's stepping rule.
+
+    Raises
+    ------
+    SimulationError
+        When the time axis cannot be run (see :func:`stocks_flows.limits.time_axis_problem`).
 
     >>> [t for _, t in save_times(0, 1, 0.25, 0.5)]
     [0.0, 0.5, 1.0]
     """
+    _check_axis(start, stop, dt, save_step)
     out: list[tuple[int, float]] = []
     t, i = start, 0
     prec = dt * _RPREC
     digits = -int(np.log10(prec))
+    last = int(np.ceil((stop - start) / dt)) + 1  # a bound: time always reaches stop by then
     while True:
         delay = t - start
         if delay % save_step < prec or -delay % save_step < prec:
-            out.append((i, float(np.round(t, digits))))
-        if not t + prec < stop:
+            out.append((i, float(np.round(t, digits)) if abs(digits) < 300 else float(t)))
+        if not t + prec < stop or i >= last:
             break
         t = t + dt
         i += 1
@@ -161,7 +201,19 @@ class _Stateful:
         if self.func == "delay_fixed":
             delay_time = _full(self.args[1](env), n)
             init = _full(self.args[2](env), n)
-            order = np.round(np.maximum(delay_time / dt, 1.0) + SMALL).astype(int)
+            if not np.all(np.isfinite(delay_time)):
+                raise SimulationError(
+                    f"delay_fixed(): the delay time is {delay_time[~np.isfinite(delay_time)][0]:g}",
+                    hint="give the fixed delay a finite delay time",
+                )
+            # a pipeline longer than the run never releases what enters it: cut it to the run's length
+            longest = float(env.get("__steps__", max_steps())) + 2
+            order = np.round(np.clip(delay_time / dt, 1.0, longest) + SMALL).astype(int)
+            check_memory(
+                int(order.max()) * n * 8,
+                f"delay_fixed(): a pipeline of {int(order.max()):,} steps for {n:,} scenarios; "
+                "use a shorter delay or a larger dt, or a smaller chunk size",
+            )
             self.pipe = np.tile(init, (int(order.max()), 1))
             self.pipe_order = order
             self.pointer = np.zeros(n, dtype=int)
@@ -230,7 +282,7 @@ def _full(value: Any, n: int) -> np.ndarray:
 def _lookup_fn(table: Lookup) -> Callable[[Any], Any]:
     xs = np.asarray(table.xs, dtype=float)
     ys = np.asarray(table.ys, dtype=float)
-    if not table.extrapolate:
+    if not table.extrapolate or len(xs) < 2:
         return lambda x: np.interp(x, xs, ys)
     k_low = (ys[1] - ys[0]) / (xs[1] - xs[0])
     k_high = (ys[-1] - ys[-2]) / (xs[-1] - xs[-2])
@@ -444,7 +496,8 @@ def _find_initial_order(model: Model) -> list[str]:
             if ref in model.variables:
                 graph.add_edge(ref, name)
     try:
-        return list(nx.lexicographical_topological_sort(graph, key=names.index))
+        position = {name: i for i, name in enumerate(names)}
+        return list(nx.lexicographical_topological_sort(graph, key=position.__getitem__))
     except nx.NetworkXUnfeasible:
         cycle = [e[0] for e in nx.find_cycle(graph)]
         raise SimulationError(
@@ -506,6 +559,8 @@ class _Program:
         self.stocks = model.stocks
         self.non_negative = [s for s in self.stocks if model.variables[s].non_negative]
         self.init_order = _initial_order(model)
+        ts = model.time
+        self.steps = steps_needed(ts.start, ts.stop, ts.dt)
 
     def fixed_constants(self, names: Sequence[str], n: int, parameters: Mapping[str, np.ndarray]) -> dict:
         """Values of constants that depend on constants only (in initial order), one per scenario."""
@@ -553,7 +608,13 @@ class _Program:
     def _initialize(self, c: _Compiled) -> dict[str, np.ndarray]:
         """Initial values of every variable, in dependency order; returns the stocks."""
         model = self.model
-        env: dict[str, Any] = {"__time__": model.time.start, "__dt__": model.time.dt, "__n__": c.n}
+        ts = model.time
+        env: dict[str, Any] = {
+            "__time__": ts.start,
+            "__dt__": ts.dt,
+            "__n__": c.n,
+            "__steps__": self.steps,
+        }
         for name in self.init_order:
             var = model.variables[name]
             if name in c.constants:
@@ -575,7 +636,13 @@ class _Program:
 
     def evaluate(self, c: _Compiled, t: float, stocks: Mapping[str, np.ndarray]) -> dict[str, Any]:
         """Every auxiliary and flow at time ``t`` for the given stocks."""
-        values: dict[str, Any] = {"__time__": t, "__dt__": self.model.time.dt, "__n__": c.n, **stocks}
+        values: dict[str, Any] = {
+            "__time__": t,
+            "__dt__": self.model.time.dt,
+            "__n__": c.n,
+            "__steps__": self.steps,
+            **stocks,
+        }
         for name in self.model.order:
             values[name] = c.constants[name] if name in c.constants else c.equations[name](values)
         return values
@@ -660,9 +727,8 @@ class _Program:
             bad = ~np.isfinite(np.broadcast_to(values[name], (len(names),)))
             if bad.any():
                 which = names[int(np.argmax(bad))]
-                raise SimulationError(
-                    f"{name} is {_describe(values[name], bad)} at time {t:g} in scenario {which!r}",
-                    hint=_nonfinite_hint(self.model, name),
+                raise NonFiniteError(
+                    name, _describe(values[name], bad), t, which, hint=_nonfinite_hint(self.model, name)
                 )
 
 
@@ -715,6 +781,48 @@ def _pick_kernel(model: Model, choice: str | None, n: int, chunk_size: int, rows
     if estimate < _WORTH_COMPILING and not compiled.is_cached(model, order):
         return None
     return compiled.compile_kernel(model, order)
+
+
+_WORKING_COPIES = 8
+"""Arrays of one chunk alive at once per variable (values, stocks, slopes; RK4 keeps four sets)."""
+
+
+def memory_estimate(
+    model: Model,
+    scenarios: int,
+    *,
+    variables: Sequence[str] | None = None,
+    times: Sequence[float] | None = None,
+    chunk_size: int = 4096,
+    copies: int = 1,
+) -> int:
+    """Bytes a run needs: its results (saved rows x kept variables x scenarios, ``copies`` times)
+    plus the working arrays of one chunk of scenarios.
+
+    >>> from stocks_flows.load import parse_model
+    >>> model = parse_model("time: {stop: 99}\\nstocks: {s: {initial: 1}}\\nflows: {f: {to: s, equation: 1}}\\n")
+    >>> memory_estimate(model, 1000, chunk_size=10)  # 100 rows x 2 variables x 1000 x 8, + 10 x 2 x 8 x 8
+    1601280
+    """
+    ts = model.time
+    rows = saved_rows(ts.start, ts.stop, ts.dt, ts.save_step)
+    if times is not None:
+        rows = min(rows, len(times))
+    kept = len(variables) if variables is not None else len(model.variables)
+    chunk = max(1, min(scenarios, chunk_size))
+    results = rows * kept * scenarios * 8 * max(1, copies)
+    working = chunk * len(model.variables) * 8 * _WORKING_COPIES
+    return int(results + working)
+
+
+def check_memory(needed: int, hint: str) -> None:
+    """Refuse a job whose estimated memory is over the limit (:data:`stocks_flows.limits.MAX_RESULT_BYTES`)."""
+    limit = max_result_bytes()
+    if needed > limit:
+        raise SimulationError(
+            f"this run would need about {format_bytes(needed)} of memory; the limit is {format_bytes(limit)}",
+            hint=hint + " (or raise the limit with TENOR_MAX_RESULT_BYTES)",
+        )
 
 
 def simulate(
@@ -773,11 +881,23 @@ def simulate(
     if unknown:
         raise SimulationError(f"unknown variable(s): {', '.join(unknown)}")
     ts = model.time
+    check_memory(
+        memory_estimate(model, n, variables=outputs, times=times, chunk_size=chunk_size),
+        "keep fewer variables or times, save less often (a larger save step), run fewer scenarios, "
+        "or use a smaller chunk size",
+    )
     rows = list(_saved_rows(ts.start, ts.stop, ts.dt, ts.save_step))
     if times is not None:
-        wanted = np.asarray(times, dtype=float)
+        wanted = np.sort(np.asarray(times, dtype=float).ravel())
         prec = ts.dt * _RPREC
-        rows = [(i, t) for i, t in rows if np.any(np.abs(wanted - t) <= prec)]
+        at = np.array([t for _, t in rows])
+        k = np.clip(np.searchsorted(wanted, at), 1, max(1, len(wanted) - 1)) if len(wanted) else at
+        near = (
+            np.minimum(np.abs(wanted[k - 1] - at), np.abs(wanted[np.minimum(k, len(wanted) - 1)] - at))
+            if len(wanted)
+            else np.full(len(at), np.inf)
+        )
+        rows = [row for row, keep in zip(rows, near <= prec, strict=True) if keep]
         if not rows:
             raise SimulationError(
                 "none of the requested times is a saved time of this model",

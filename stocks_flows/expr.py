@@ -55,6 +55,8 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from stocks_flows.limits import MAX_EQUATION_DEPTH, MAX_NESTING
+
 __all__ = [
     "FUNCTIONS",
     "STATEFUL_FUNCTIONS",
@@ -69,6 +71,8 @@ __all__ = [
     "Time",
     "Unary",
     "Units",
+    "children",
+    "depth",
     "format_units",
     "infer_units",
     "names",
@@ -306,6 +310,18 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = list(_tokens(text))
         self.i = 0
+        self.nesting = 0
+
+    def enter(self) -> None:
+        """One level deeper (a parenthesis, a call, an ``if``, a sign); refused past :data:`MAX_NESTING`."""
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise SyntaxProblem(
+                f"the equation is nested more than {MAX_NESTING} levels deep",
+                self.tok.line,
+                self.tok.column,
+                "split it into auxiliaries, each a part of the formula",
+            )
 
     @property
     def tok(self) -> _Token:
@@ -358,7 +374,10 @@ class _Parser:
     def not_expr(self) -> Expr:
         if self.is_word("not"):
             tok = self.advance()
-            return Unary("not", self.not_expr(), (tok.line, tok.column))
+            self.enter()
+            inner = self.not_expr()
+            self.nesting -= 1
+            return Unary("not", inner, (tok.line, tok.column))
         return self.comparison()
 
     def comparison(self) -> Expr:
@@ -385,10 +404,14 @@ class _Parser:
         return left
 
     def unary(self) -> Expr:
+        self.enter()
         if self.tok.kind == "OP" and self.tok.text in "+-":
             tok = self.advance()
-            return Unary(tok.text, self.unary(), (tok.line, tok.column))
-        return self.power()
+            tree: Expr = Unary(tok.text, self.unary(), (tok.line, tok.column))
+        else:
+            tree = self.power()
+        self.nesting -= 1
+        return tree
 
     def power(self) -> Expr:
         base = self.atom()
@@ -402,7 +425,15 @@ class _Parser:
         where = (tok.line, tok.column)
         if tok.kind == "NUM":
             self.advance()
-            return Number(float(tok.text), where)
+            value = float(tok.text)
+            if math.isinf(value):
+                raise SyntaxProblem(
+                    f"the number {tok.text} is too large for a float",
+                    tok.line,
+                    tok.column,
+                    "write a number below 1.8e308 in size",
+                )
+            return Number(value, where)
         if self.is_op("("):
             self.advance()
             inner = self.expr()
@@ -487,27 +518,56 @@ def parse_expression(text: str) -> Expr:
     """
     if not isinstance(text, str):
         text = str(text)
-    return _Parser(text).parse()
+    tree = _Parser(text).parse()
+    deepest, where = depth(tree)
+    if deepest > MAX_EQUATION_DEPTH:
+        raise SyntaxProblem(
+            f"the equation is {deepest} levels deep; the limit is {MAX_EQUATION_DEPTH}",
+            *where,
+            "split a long chain such as a + b + c + ... into auxiliaries, or sum a dimension: sum(x[*])",
+        )
+    return tree
+
+
+def depth(tree: Expr) -> tuple[int, tuple[int, int]]:
+    """Depth of ``tree`` (a lone number is 1) and the position of its deepest node; never recurses.
+
+    >>> depth(parse_expression("a + b + c"))[0]
+    3
+    """
+    deepest, where = 0, getattr(tree, "pos", (1, 1))
+    stack: list[tuple[Expr, int]] = [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        if level > deepest:
+            deepest, where = level, getattr(node, "pos", where)
+        stack.extend((child, level + 1) for child in children(node))
+    return deepest, where
+
+
+def children(node: Expr) -> tuple[Expr, ...]:
+    """The direct sub-expressions of a node."""
+    if isinstance(node, Unary):
+        return (node.operand,)
+    if isinstance(node, Binary):
+        return (node.left, node.right)
+    if isinstance(node, If):
+        return (node.cond, node.then, node.other)
+    if isinstance(node, Call):
+        return node.args
+    return ()
 
 
 # --- traversal and rendering ---------------------------------------------------------------
 
 
 def walk(tree: Expr) -> Iterator[Expr]:
-    """Every node of ``tree``, parents before children."""
-    yield tree
-    if isinstance(tree, Unary):
-        yield from walk(tree.operand)
-    elif isinstance(tree, Binary):
-        yield from walk(tree.left)
-        yield from walk(tree.right)
-    elif isinstance(tree, If):
-        yield from walk(tree.cond)
-        yield from walk(tree.then)
-        yield from walk(tree.other)
-    elif isinstance(tree, Call):
-        for arg in tree.args:
-            yield from walk(arg)
+    """Every node of ``tree``, parents before children (in reading order); never recurses."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(children(node)))
 
 
 def names(tree: Expr) -> list[Name]:
@@ -694,6 +754,8 @@ def infer_units(
             args = [go(a) for a in node.args]
             f = node.func
             if node.lookup:
+                return None
+            if not args:
                 return None
             if f in ("min", "max", "sum") or f in ("abs", "int"):
                 result = args[0]

@@ -99,6 +99,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from stocks_flows.engine import NonFiniteError
 from tenor.errors import GraphError, SimulationError, TenorError
 
 if TYPE_CHECKING:
@@ -576,6 +577,8 @@ def find_loops(
 
         try:
             run = run_for_analysis(model)
+        except NonFiniteError:
+            raise
         except (SimulationError, TenorError, KeyError, TypeError, ValueError) as err:
             notes.append(f"no run ({err}); polarities are symbolic only and gains are not computed")
             run = None

@@ -44,11 +44,13 @@ Examples
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from stocks_flows.expr import (
+    FUNCTIONS,
     STATEFUL_FUNCTIONS,
     Binary,
     Call,
@@ -60,11 +62,13 @@ from stocks_flows.expr import (
     Time,
     Unary,
     UnitProblem,
+    depth,
     infer_units,
     parse_expression,
     parse_units,
     walk,
 )
+from stocks_flows.limits import MAX_EQUATION_DEPTH, MAX_VARIABLES
 from tenor.errors import Diagnostic, ExpressionError, SpecError, TenorError
 from tenor.specfile import Document, did_you_mean, format_key
 
@@ -82,6 +86,7 @@ __all__ = [
     "Variable",
     "build_model",
     "element_name",
+    "equation_problems",
     "evaluation_order",
 ]
 
@@ -297,7 +302,8 @@ def evaluation_order(variables: Mapping[str, Variable]) -> tuple[str, ...]:
             if ref in variables and variables[ref].kind != "stock":
                 graph.add_edge(ref, name)
     try:
-        return tuple(nx.lexicographical_topological_sort(graph, key=computed.index))
+        position = {name: i for i, name in enumerate(computed)}
+        return tuple(nx.lexicographical_topological_sort(graph, key=position.__getitem__))
     except nx.NetworkXUnfeasible:
         cycle = [edge[0] for edge in nx.find_cycle(graph)]
         raise SpecError(
@@ -305,6 +311,67 @@ def evaluation_order(variables: Mapping[str, Variable]) -> tuple[str, ...]:
             key=cycle[0],
             hint="a feedback loop needs a stock (or a smooth or delay) on it; add one, or break the loop",
         ) from None
+
+
+def _arity(info: Any) -> str:
+    if info.max_args == info.min_args:
+        return str(info.min_args)
+    if info.max_args is None:
+        return f"{info.min_args} or more"
+    return f"{info.min_args} to {info.max_args}"
+
+
+def equation_problems(
+    variables: Mapping[str, Variable], lookups: Mapping[str, Lookup]
+) -> list[tuple[str, str, str]]:
+    """What would stop a model from running, as (variable, message, hint): an equation too deep,
+    a name that is not a variable, a lookup that does not exist, a function with the wrong number
+    of arguments. Models built from a spec are checked as they are built; this checks the others.
+    """
+    problems: list[tuple[str, str, str]] = []
+    for name, var in variables.items():
+        for tree in (var.equation, var.initial):
+            if tree is None:
+                continue
+            deepest, _ = depth(tree)
+            if deepest > MAX_EQUATION_DEPTH:
+                problems.append(
+                    (
+                        name,
+                        f"the equation is {deepest} levels deep; the limit is {MAX_EQUATION_DEPTH}",
+                        "split it into auxiliaries",
+                    )
+                )
+                continue
+            for node in walk(tree):
+                if isinstance(node, Name) and node.name not in variables:
+                    problems.append(
+                        (name, f"{node.name!r} is not a variable of this model", "define it, or fix the name")
+                    )
+                elif isinstance(node, Call) and node.lookup:
+                    if node.func not in lookups:
+                        problems.append((name, f"no lookup named {node.func!r}", "define the lookup"))
+                    elif len(node.args) != 1:
+                        problems.append(
+                            (name, f"the lookup {node.func}() takes 1 argument, got {len(node.args)}", "")
+                        )
+                elif isinstance(node, Call):
+                    info = FUNCTIONS.get(node.func)
+                    if node.func == "sum" and info is not None:  # sum(x[*]) is expanded to its elements
+                        info = replace(info, max_args=None)
+                    if info is None:
+                        problems.append((name, f"unknown function {node.func}()", "use a supported function"))
+                    elif len(node.args) < info.min_args or (
+                        info.max_args is not None and len(node.args) > info.max_args
+                    ):
+                        problems.append(
+                            (
+                                name,
+                                f"{node.func}() takes {_arity(info)} argument(s), got {len(node.args)}",
+                                info.doc,
+                            )
+                        )
+    return problems
 
 
 # --- building from the spec ----------------------------------------------------------------
@@ -460,7 +527,9 @@ class _Builder:
                 return None
             choices: list[list[str]] = []
             for dim, part in zip(dims, parts, strict=True):
-                elements = self.dimensions.get(dim, ())
+                if dim not in self.dimensions:
+                    return None  # an unknown dimension, already reported where it is declared
+                elements = self.dimensions[dim]
                 if part in elements:
                     choices.append([part])
                 elif part == dim and dim in context:
@@ -511,6 +580,14 @@ class _Builder:
                         else:
                             unknown(node, "function")
                         return Number(0.0, node.pos)
+                    if len(node.args) != 1:
+                        self.report(
+                            path,
+                            f"the lookup {node.func}() takes 1 argument, got {len(node.args)}",
+                            f"write {node.func}(x)",
+                            node.pos,
+                        )
+                        return Number(0.0, node.pos)
                     return Call(node.func, tuple(go(a) for a in node.args), node.pos, lookup=True)
                 if (
                     node.func in ("sum", "min", "max")
@@ -518,7 +595,7 @@ class _Builder:
                     and isinstance(node.args[0], Name)
                 ):
                     names = expand(node.args[0])
-                    if names is None:
+                    if not names:  # in error, or a dimension that is in error (no elements)
                         return Number(0.0, node.pos)
                     return Call(node.func, tuple(names), node.pos)
                 return Call(node.func, tuple(go(a) for a in node.args), node.pos)
@@ -537,11 +614,31 @@ def _known_functions() -> list[str]:
     return list(FUNCTIONS)
 
 
+_CHAIN = 64
+"""Longest net flow written as a chain ``a + b - c``; a stock with more flows gets a balanced sum."""
+
+
 def _sum_names(names: list[str]) -> Expr | None:
+    if len(names) > _CHAIN:  # balanced, so the tree stays shallow for any number of flows
+        half = len(names) // 2
+        return Binary("+", _sum_names(names[:half]), _sum_names(names[half:]))  # type: ignore[arg-type]
     tree: Expr | None = None
     for n in names:
         tree = Name(n) if tree is None else Binary("+", tree, Name(n))
     return tree
+
+
+def _net_flow(ins: list[str], outs: list[str]) -> Expr | None:
+    """``in1 + in2 - out1``: the net flow of a stock (None when it has no flows)."""
+    if len(ins) + len(outs) > _CHAIN:
+        gained, lost = _sum_names(ins), _sum_names(outs)
+        if lost is None:
+            return gained
+        return Unary("-", lost) if gained is None else Binary("-", gained, lost)
+    net = _sum_names(ins)
+    for o in outs:
+        net = Unary("-", Name(o)) if net is None else Binary("-", net, Name(o))
+    return net
 
 
 def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None = None) -> Model:
@@ -559,6 +656,17 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
         For other inconsistencies (unknown stocks, dimensions, elements).
     """
     b = _Builder(spec)
+    total = 0
+    for name, dims in b.dims.items():
+        total += math.prod(len(b.dimensions.get(d, ())) for d in dims)
+        if total > MAX_VARIABLES:
+            b.report(
+                (b.sections[name], name, "dimensions"),
+                f"with this variable the model has more than {MAX_VARIABLES:,} variables once its "
+                "dimensions are expanded",
+                "use fewer or smaller dimensions",
+            )
+            raise _error(b.findings, doc, text)
     variables: dict[str, Variable] = {}
     units_of: dict[str, Any] = {}
     time_units = parse_units(spec.time.unit)
@@ -620,9 +728,7 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
                 if kind == "stock":
                     ins = [_full(f, element) for f in inflows.get(name, [])]
                     outs = [_full(f, element) for f in outflows.get(name, [])]
-                    net = _sum_names(ins)
-                    for o in outs:
-                        net = Unary("-", Name(o)) if net is None else Binary("-", net, Name(o))
+                    net = _net_flow(ins, outs)
                     _check_units(b, resolved, declared, units_of, time_units, path)
                     variables[full] = Variable(
                         full,

@@ -42,6 +42,7 @@ import numpy as np
 
 from stocks_flows.engine import Run
 from stocks_flows.expr import Number
+from stocks_flows.limits import MAX_SCENARIOS
 from stocks_flows.model import Model
 from tenor.errors import SimulationError, TenorError
 from tenor.specfile import did_you_mean
@@ -135,6 +136,13 @@ def parse_grid(text: str) -> tuple[str, np.ndarray]:
         ) from None
     if num < 1:
         raise TenorError(f"the sweep {text!r} has no values", hint="num must be at least 1")
+    if num > MAX_SCENARIOS:
+        raise TenorError(
+            f"the sweep {text!r} has {num:,} values; a sweep runs at most {MAX_SCENARIOS:,} scenarios",
+            hint="use fewer values",
+        )
+    if not (np.isfinite(start) and np.isfinite(stop)):
+        raise TenorError(f"the sweep {text!r} has a bound that is not a finite number", hint="e.g. k=0.1:0.5:5")
     return name, np.linspace(start, stop, num)
 
 
@@ -157,13 +165,18 @@ def parse_sample(text: str) -> tuple[str, Distribution]:
         raise TenorError(
             f"{kind} takes {DISTRIBUTIONS[kind]} numbers, got {len(args)}", hint=f"write one of {kinds}"
         )
+    if not all(np.isfinite(args)) or not np.isfinite(max(args) - min(args)):
+        raise TenorError(
+            f"{kind}: the numbers must be finite and their spread below 1.8e308", hint=f"write one of {kinds}"
+        )
     if kind in ("normal", "lognormal") and args[1] < 0:
         raise TenorError(f"{kind}: the spread must not be negative", hint=f"e.g. {kind}(0, 1)")
     if kind == "uniform" and args[1] < args[0]:
         raise TenorError("uniform(low, high) needs low <= high", hint="e.g. uniform(0, 1)")
-    if kind == "triangular" and not args[0] <= args[1] <= args[2]:
+    if kind == "triangular" and not (args[0] <= args[1] <= args[2] and args[0] < args[2]):
         raise TenorError(
-            "triangular(low, mode, high) needs low <= mode <= high", hint="e.g. triangular(0, 1, 2)"
+            "triangular(low, mode, high) needs low <= mode <= high and low < high",
+            hint="e.g. triangular(0, 1, 2)",
         )
     return name, Distribution(kind, args)
 
@@ -173,6 +186,12 @@ def grid(axes: Sequence[tuple[str, np.ndarray]]) -> ParameterTable:
     names = [n for n, _ in axes]
     if len(set(names)) != len(names):
         raise TenorError("a parameter is swept twice", hint="give each parameter one --set")
+    total = int(np.prod([len(values) for _, values in axes], dtype=float)) if axes else 1
+    if total > MAX_SCENARIOS:
+        raise TenorError(
+            f"the grid has {total:,} combinations; a sweep runs at most {MAX_SCENARIOS:,} scenarios",
+            hint="use fewer values on some axes",
+        )
     combos = list(itertools.product(*(values for _, values in axes)))
     columns = {name: np.array([c[i] for c in combos], dtype=float) for i, name in enumerate(names)}
     return ParameterTable([f"s{i}" for i in range(len(combos))], columns)
@@ -182,6 +201,11 @@ def monte_carlo(draws: Sequence[tuple[str, Distribution]], samples: int, seed: i
     """``samples`` scenarios, each parameter drawn from its distribution (reproducible for a seed)."""
     if samples < 1:
         raise TenorError("--samples must be at least 1")
+    if samples > MAX_SCENARIOS:
+        raise TenorError(
+            f"--samples {samples:,} is more than a sweep runs ({MAX_SCENARIOS:,} scenarios)",
+            hint="draw fewer samples",
+        )
     rng = np.random.default_rng(seed)
     columns = {name: dist.sample(rng, samples) for name, dist in draws}
     return ParameterTable([f"s{i}" for i in range(samples)], columns)

@@ -50,6 +50,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from causal.spec import Sign, spec_value_error
+from stocks_flows.limits import time_axis_problem
 
 __all__ = [
     "NAME_PATTERN",
@@ -71,7 +72,7 @@ _ELEMENT_RE = re.compile(r"^[A-Za-z0-9_]+$")
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 def _number_or_text(value: Any) -> Any:
@@ -80,7 +81,13 @@ def _number_or_text(value: Any) -> Any:
             f"expected a number or an equation, got {value!r}", "write a number such as 0.5"
         )
     if isinstance(value, int | float):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise spec_value_error(
+                f"the number {str(value)[:20]}... ({len(str(value))} digits) is too large for a float",
+                "write a number below 1.8e308 in size",
+            ) from None
     return value
 
 
@@ -112,15 +119,9 @@ class TimeSpec(_Spec):
             raise spec_value_error(
                 f"start_date needs time in days, not {self.unit!r}", "set unit: day or drop start_date"
             )
-        if self.stop <= self.start:
-            raise spec_value_error(
-                f"stop ({self.stop:g}) must be after start ({self.start:g})", "make stop larger than start"
-            )
-        if self.save_step is not None and self.save_step < self.dt:
-            raise spec_value_error(
-                f"save_step ({self.save_step:g}) is shorter than dt ({self.dt:g})",
-                "use a save_step that is a multiple of dt",
-            )
+        problem = time_axis_problem(self.start, self.stop, self.dt, self.save_step)
+        if problem is not None:
+            raise spec_value_error(problem[1].replace("the saving step", "save_step"), problem[2])
         return self
 
 

@@ -56,6 +56,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from stocks_flows.limits import MAX_UNROLL_NODES
 from tenor.errors import GraphError
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ if TYPE_CHECKING:
     from stocks_flows.loops import LoopReport
     from stocks_flows.model import Model
 
-__all__ = ["LoopStructure", "causal_loop_structure", "node_name", "unroll"]
+__all__ = ["LoopStructure", "causal_loop_structure", "check_steps", "node_name", "unroll"]
 
 
 def node_name(variable: str, step: int | None = None) -> str:
@@ -78,6 +79,18 @@ def node_name(variable: str, step: int | None = None) -> str:
     return base if step is None else f"{base}__t{step}"
 
 
+def check_steps(model: Model, steps: int) -> None:
+    """Refuse an unrolling below one step or over :data:`~stocks_flows.limits.MAX_UNROLL_NODES` nodes."""
+    if steps < 1:
+        raise GraphError(f"steps must be at least 1, got {steps}", hint="unroll over one step or more")
+    if steps * max(1, len(model.variables)) > MAX_UNROLL_NODES:
+        raise GraphError(
+            f"unrolling {len(model.variables)} variables over {steps:,} steps makes "
+            f"{steps * len(model.variables):,} nodes; the limit is {MAX_UNROLL_NODES:,}",
+            hint=f"unroll over at most {max(1, MAX_UNROLL_NODES // max(1, len(model.variables))):,} steps",
+        )
+
+
 def unroll(model: Model, steps: int, *, report: LoopReport | None = None) -> CausalSpec:
     """The model unrolled over ``steps`` time steps, as a causal spec (a DAG).
 
@@ -89,8 +102,7 @@ def unroll(model: Model, steps: int, *, report: LoopReport | None = None) -> Cau
     from causal.spec import CausalSpec
     from stocks_flows.loops import loop_graph
 
-    if steps < 1:
-        raise GraphError(f"steps must be at least 1, got {steps}", hint="unroll over one step or more")
+    check_steps(model, steps)
     graph = model.dependency_graph()
     loop_graph(model)  # an algebraic loop is an error here as everywhere
     names: dict[str, str] = {}

@@ -41,6 +41,7 @@ True
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import tempfile
@@ -51,9 +52,18 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from stocks_flows.expr import Binary, Call, Expr, If, Name, Number, Time, Unary
-from stocks_flows.model import Lookup, Model, TimeSettings, Variable, element_name, evaluation_order
-from tenor.errors import SpecError
+from stocks_flows.expr import Binary, Call, Expr, If, Name, Number, Time, Unary, depth
+from stocks_flows.limits import MAX_EQUATION_DEPTH, MAX_VARIABLES, format_bytes, max_model_bytes, time_axis_problem
+from stocks_flows.model import (
+    Lookup,
+    Model,
+    TimeSettings,
+    Variable,
+    element_name,
+    equation_problems,
+    evaluation_order,
+)
+from tenor.errors import Diagnostic, SpecError
 from tenor.output import write_text
 
 __all__ = ["generate_xmile", "private_copy", "read_vensim", "read_xmile", "write_xmile"]
@@ -301,6 +311,12 @@ def _key(name: str) -> str:
 
 
 _CONTROL = {"initial_time", "final_time", "time_step", "saveper"}
+def _label(variable: str) -> str:
+    """A time setting as Vensim names it (``time_step`` -> ``TIME STEP``); other names unchanged."""
+    return variable.replace("_", " ").upper() if variable in _CONTROL else variable
+
+
+_BUILTIN_TIMES = {"dt": "time_step", "starttime": "initial_time", "stoptime": "final_time"}
 
 
 def read_xmile(path: str | Path) -> Model:
@@ -338,16 +354,35 @@ def _read(path: str | Path, opener: Callable[[Path], Any], origin: str) -> Model
 def _precheck(path: Path, origin: str) -> None:
     """Clear messages for files that are not models at all, before a translator sees them."""
     where = str(path)
+    size = path.stat().st_size
+    limit = max_model_bytes()
+    if size > limit:
+        raise SpecError(
+            f"the file is {format_bytes(size)}; the limit for a model file is {format_bytes(limit)}",
+            file=where,
+            hint="check that this is the model file you meant (or raise the limit with TENOR_MAX_MODEL_BYTES)",
+        )
     data = path.read_bytes()
     if not data.strip():
         raise SpecError("the file is empty", file=where, hint="check that this is the model file you meant")
     if origin != "xmile":
         return
+    lowered = data.lower()
+    for declaration in (b"<!doctype", b"<!entity"):
+        if declaration in lowered:
+            offset = lowered.index(declaration)
+            raise SpecError(
+                f"the file declares {declaration[2:].decode().upper()}: tenor reads XML without a DTD or entities",
+                file=where,
+                line=data.count(b"\n", 0, offset) + 1,
+                hint="remove the <!DOCTYPE ...> declaration; XMILE files do not need one",
+            )
     from lxml import etree
 
     try:
         root = etree.fromstring(
-            data, parser=etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
+            data,
+            parser=etree.XMLParser(recover=True, resolve_entities=False, no_network=True, load_dtd=False),
         )
     except etree.XMLSyntaxError:
         root = None
@@ -387,11 +422,52 @@ def _translation_error(exc: Exception, where: str) -> SpecError:
                 hint="check the operators and parentheses there; tenor reads what PySD's translator reads",
             )
         return SpecError(message, file=where, hint="check the operators and parentheses of that equation")
+    if isinstance(exc, RecursionError):
+        return SpecError(
+            "an equation is nested too deeply for PySD's translator to read",
+            file=where,
+            line=_deepest_line(Path(where)),
+            hint="split deeply nested equations into auxiliaries",
+        )
+    here = re.search(r'matching "(.*)">\s+<-- \*\*\* We were here', str(exc))
+    line = _text_line(Path(where), here.group(1)) if here else None
     return SpecError(
-        f"PySD's translator cannot read this model ({type(exc).__name__}): {first}",
+        f"PySD's translator cannot read this model ({type(exc).__name__}): {first}"
+        + (f", in {here.group(1)[:60]!r}" if here else ""),
         file=where,
+        line=line,
         hint="the model uses a construct that is not supported; simplify it or rewrite it",
     )
+
+
+def _deepest_line(path: Path) -> int | None:
+    """The line with the most parentheses open at once (where a too-deep equation most likely is)."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    best, where = 0, None
+    for number, text in enumerate(lines, 1):
+        depth = deepest = 0
+        for ch in text:
+            depth += (ch == "(") - (ch == ")")
+            deepest = max(deepest, depth)
+        if deepest > best:
+            best, where = deepest, number
+    return where
+
+
+def _text_line(path: Path, text: str) -> int | None:
+    """First line of the file that holds ``text`` (spacing aside), if any."""
+    wanted = " ".join(text.split())
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    for number, line in enumerate(lines, 1):
+        if wanted and wanted in " ".join(line.split()):
+            return number
+    return None
 
 
 def _definition_line(path: Path, variable: str) -> int | None:
@@ -406,7 +482,7 @@ def _definition_line(path: Path, variable: str) -> int | None:
         if m and _key(m.group(1)) == key:
             return number
         head = text.split("=", 1)[0] if "=" in text and not text.lstrip().startswith("<") else None
-        if head is not None and _key(head.split("(", 1)[0]) == key:
+        if head is not None and _key(head.split("(", 1)[0].split("[", 1)[0]) == key:
             return number
     return None
 
@@ -453,7 +529,13 @@ class _Converter:
         for sub in section.subscripts:
             elements = sub.subscripts if isinstance(sub.subscripts, list) else []
             if not elements:
-                raise SpecError(f"dimension {sub.name!r} has a form tenor does not support", file=where)
+                raise SpecError(
+                    f"dimension {sub.name!r} has a form tenor does not support (no list of elements)",
+                    file=where,
+                    line=_text_line(Path(where), f'name="{sub.name}"') or _definition_line(Path(where), sub.name),
+                    key=sub.name,
+                    hint="list the elements of the dimension",
+                )
             self.dimensions[sub.name] = tuple(elements)
         self.element_of = {e: d for d, els in self.dimensions.items() for e in els}
         for el in section.elements:
@@ -479,7 +561,15 @@ class _Converter:
     def name(self, reference: str, variable: str) -> str:
         key = _key(reference)
         if key not in self.names:
-            raise SpecError(f"unknown variable {reference!r}", file=self.where, key=variable)
+            where = Path(self.where)
+            line = _control_line(where, variable) if variable in _CONTROL else _definition_line(where, variable)
+            raise SpecError(
+                f"unknown variable {reference!r}",
+                file=self.where,
+                line=line,
+                key=_label(variable),
+                hint="define it in the model, or fix the name",
+            )
         return self.names[key]
 
 
@@ -498,9 +588,7 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
                 ast = comp.ast
                 if not isinstance(ast, ae.LookupsStructure):
                     raise conv.fail(f"lookup of type {type(ast).__name__}", el.name)
-                conv.lookups[el.name] = Lookup(
-                    tuple(float(x) for x in ast.x), tuple(float(y) for y in ast.y), ast.type == "extrapolate"
-                )
+                conv.lookups[el.name] = _lookup(ast.x, ast.y, ast.type == "extrapolate", where, el.name)
                 conv.lookup_names.add(_key(el.name))
                 continue
             if kind not in ("AbstractComponent", "AbstractUnchangeableConstant"):
@@ -522,7 +610,7 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
                 s if s in conv.dimensions else conv.element_of.get(s, s) for s in subs
             )
 
-    def expand(subs: tuple[str, ...]) -> list[tuple[tuple[str, ...], dict[str, str]]]:
+    def expand(subs: tuple[str, ...], owner: str) -> list[tuple[tuple[str, ...], dict[str, str]]]:
         import itertools
 
         choices: list[list[tuple[str, str]]] = []
@@ -532,16 +620,34 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
             elif s in conv.element_of:
                 choices.append([(conv.element_of[s], s)])
             else:
-                raise SpecError(f"unknown subscript {s!r}", file=where)
+                raise SpecError(
+                    f"unknown subscript {s!r}",
+                    file=where,
+                    line=_definition_line(Path(where), owner),
+                    key=owner,
+                    hint="declare the subscript range, or fix the name",
+                )
         out = []
         for combo in itertools.product(*choices):
             out.append((tuple(e for _, e in combo), dict(combo)))
         return out
 
+    total = 0
+    for name, subs, _ast, _el in raw:
+        total += math.prod(len(conv.dimensions.get(s, ())) if s in conv.dimensions else 1 for s in subs)
+        if total > MAX_VARIABLES:
+            raise SpecError(
+                f"with this variable the model has more than {MAX_VARIABLES:,} variables once its "
+                "subscripts are expanded",
+                file=where,
+                line=_definition_line(Path(where), name),
+                key=name,
+                hint="use fewer or smaller subscript ranges",
+            )
     for name, subs, ast, el in raw:
+        combos = expand(subs, name)
         if subs:
             base_dims[name] = tuple(s if s in conv.dimensions else conv.element_of[s] for s in subs)
-        combos = expand(subs)
         flat_values = None
         if isinstance(ast, np.ndarray):
             flat_values = ast.reshape(-1)
@@ -603,19 +709,75 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
         tree = _to_ast(control[key], conv, key, {}, ae, key, control=True)
         env: dict[str, Any] = {"__time__": 0.0, "__dt__": 1.0, "__n__": 1}
         env.update({conv.names.get(k, k): v for k, v in values.items()})
+        label = key.replace("_", " ").upper()
         try:
-            values[key] = float(_Compiler({}).compile(tree)(env))
+            with np.errstate(all="ignore"):
+                values[key] = float(np.asarray(_Compiler({}).compile(tree)(env), dtype=float).reshape(-1)[0])
         except KeyError as exc:
             raise SpecError(
-                f"cannot compute {key.replace('_', ' ').upper()}: it uses {exc}", file=where
+                f"cannot compute {label}: it uses {exc}",
+                file=where,
+                line=_control_line(Path(where), key),
+                hint="compute the time settings from numbers and other time settings only",
+            ) from None
+        except (TypeError, ValueError, IndexError, OverflowError, ZeroDivisionError) as exc:
+            raise SpecError(
+                f"cannot compute {label}: {exc}", file=where, line=_control_line(Path(where), key)
             ) from None
     start, stop, dt, save = (values[k] for k in ("initial_time", "final_time", "time_step", "saveper"))
+    problem = time_axis_problem(start, stop, dt, save)
+    if problem is not None:
+        field_key = {"start": "initial_time", "stop": "final_time", "dt": "time_step", "save_step": "saveper"}
+        label = {"start": "INITIAL TIME", "stop": "FINAL TIME", "dt": "TIME STEP", "save_step": "SAVEPER"}
+        message = problem[1]
+        for short, long in label.items():
+            message = re.sub(rf"\b{short}\b", long, message, count=1) if short != "save_step" else message
+        raise SpecError(
+            message.replace("the saving step", "SAVEPER"),
+            file=where,
+            line=_control_line(Path(where), field_key[problem[0]]),
+            key=label[problem[0]],
+            hint=problem[2].replace("TENOR_MAX_STEPS", "the environment variable TENOR_MAX_STEPS"),
+        )
+    settings = {"initial_time": start, "final_time": stop, "time_step": dt, "saveper": save}
+    for name, var in variables.items():
+        for tree in (var.equation, var.initial):
+            if tree is not None and depth(tree)[0] > MAX_EQUATION_DEPTH:
+                raise SpecError(
+                    f"the equation is {depth(tree)[0]} levels deep; the limit is {MAX_EQUATION_DEPTH}",
+                    file=where,
+                    line=_definition_line(Path(where), var.base or name),
+                    key=name,
+                    hint="split it into auxiliaries",
+                )
+    for name, var in list(variables.items()):
+        equation = _fix_controls(var.equation, settings)
+        initial = _fix_controls(var.initial, settings) if var.initial is not None else None
+        if equation is not var.equation or initial is not var.initial:
+            variables[name] = Variable(**{**var.__dict__, "equation": equation, "initial": initial})
+    problems = equation_problems(variables, conv.lookups)
+    if problems:
+        raise SpecError(
+            diagnostics=[
+                Diagnostic(
+                    message,
+                    where,
+                    _definition_line(Path(where), variables[variable].base or variable),
+                    None,
+                    variable,
+                    hint or None,
+                )
+                for variable, message, hint in problems[:20]
+            ]
+        )
     time_unit = next((el.units for el in conv.elements if _key(el.name) == "initial_time" and el.units), "")
     time = TimeSettings(start, stop, dt, save, time_unit or "", "euler")
     try:
         order = evaluation_order(variables)
     except SpecError as err:
-        raise SpecError(err.message, file=where, key=err.key, hint=err.hint) from None
+        base = variables[err.key].base if err.key in variables else err.key
+        line = _definition_line(Path(where), base or "")
+        raise SpecError(err.message, file=where, line=line, key=err.key, hint=err.hint) from None
     return Model(
         time=time,
         variables=variables,
@@ -627,6 +789,77 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
         origin=origin,
         path=where,
     )
+
+
+def _lookup(xs: Any, ys: Any, extrapolate: bool, where: str, variable: str) -> Lookup:
+    """A lookup table read by a translator, checked: finite points, as many x as y, x increasing."""
+    import numpy as np
+
+    try:
+        x = np.asarray(xs, dtype=float).reshape(-1)
+        y = np.asarray(ys, dtype=float).reshape(-1)
+    except (TypeError, ValueError, OverflowError):
+        x = y = np.array([np.nan])
+    problem = None
+    if len(x) == 0 or len(x) != len(y):
+        problem = f"the lookup has {len(x)} x values and {len(y)} y values"
+    elif not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        problem = "the lookup has a point that is not a finite number"
+    elif np.any(np.diff(x) < 0):
+        problem = "the x values of the lookup decrease"
+    if problem is not None:
+        raise SpecError(
+            problem,
+            file=where,
+            line=_definition_line(Path(where), variable),
+            key=variable,
+            hint="give as many x as y values, finite, with x increasing",
+        )
+    return Lookup(tuple(float(v) for v in x), tuple(float(v) for v in y), extrapolate)
+
+
+_LONG_CHAIN = 64
+"""Terms of a sum or product past which it is read as a balanced tree (so that it stays shallow)."""
+
+
+def _balanced(op: str, terms: list[Expr]) -> Expr:
+    if len(terms) == 1:
+        return terms[0]
+    half = len(terms) // 2
+    return Binary(op, _balanced(op, terms[:half]), _balanced(op, terms[half:]))
+
+
+def _fix_controls(tree: Expr, settings: dict[str, float]) -> Expr:
+    """``tree`` with each time setting it names (TIME STEP, FINAL TIME, ...) replaced by its value."""
+    if isinstance(tree, Name):
+        key = _key(tree.name)
+        return Number(settings[key], tree.pos) if key in settings else tree
+    if isinstance(tree, Unary):
+        operand = _fix_controls(tree.operand, settings)
+        return tree if operand is tree.operand else Unary(tree.op, operand, tree.pos)
+    if isinstance(tree, Binary):
+        left, right = _fix_controls(tree.left, settings), _fix_controls(tree.right, settings)
+        return tree if (left, right) == (tree.left, tree.right) else Binary(tree.op, left, right, tree.pos)
+    if isinstance(tree, If):
+        parts = tuple(_fix_controls(p, settings) for p in (tree.cond, tree.then, tree.other))
+        return tree if parts == (tree.cond, tree.then, tree.other) else If(*parts, tree.pos)
+    if isinstance(tree, Call):
+        args = tuple(_fix_controls(a, settings) for a in tree.args)
+        return tree if args == tree.args else Call(tree.func, args, tree.pos, tree.lookup)
+    return tree
+
+
+def _control_line(path: Path, key: str) -> int | None:
+    """Line of a time setting: the Vensim equation, or the XMILE <sim_specs> element."""
+    tags = {"initial_time": "start", "final_time": "stop", "time_step": "dt", "saveper": "savestep"}
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    for number, text in enumerate(lines, 1):
+        if re.search(rf"<{tags[key]}[\s>]", text, re.I):
+            return number
+    return _definition_line(path, key.replace("_", " "))
 
 
 def _flow_terms(tree: Expr) -> tuple[list[str] | None, list[str]]:
@@ -694,15 +927,32 @@ def _to_ast(
 ) -> Expr:
     import numpy as np
 
+    def number(x: Any) -> Number:
+        try:
+            value = float(x)
+        except OverflowError:
+            value = math.inf
+        if not math.isfinite(value):
+            raise SpecError(
+                f"the number {str(x)[:30]} is not finite (too large for a float, or not a number)",
+                file=conv.where,
+                line=_control_line(Path(conv.where), variable)
+                if variable in _CONTROL
+                else _definition_line(Path(conv.where), variable),
+                key=_label(variable),
+                hint="write a number below 1.8e308 in size",
+            )
+        return Number(value)
+
     def go(x: Any) -> Expr:
         if isinstance(x, bool):
             return Number(1.0 if x else 0.0)
         if isinstance(x, int | float | np.integer | np.floating):
-            return Number(float(x))
+            return number(x)
         if isinstance(x, str):
             try:
-                return Number(float(x))
-            except ValueError:
+                return number(float(x))
+            except (ValueError, OverflowError):
                 pass
             raise conv.fail(f"the expression {x!r}", variable)
         if isinstance(x, ae.ReferenceStructure):
@@ -710,6 +960,9 @@ def _to_ast(
                 return Time()
             if control and _key(x.reference) in _CONTROL:
                 return Name(conv.names.get(_key(x.reference), x.reference))
+            builtin = _BUILTIN_TIMES.get(_key(x.reference))
+            if builtin is not None and _key(x.reference) not in conv.names:  # XMILE's DT, STARTTIME, STOPTIME
+                return Name(conv.names.get(builtin, builtin))
             names = reference(x)
             if len(names) != 1:
                 raise conv.fail(f"an array reference outside MIN/MAX/SUM ({x.reference})", variable)
@@ -724,6 +977,8 @@ def _to_ast(
                 return Unary(op, go(args[0]))
             if ops and ops[0] in ("negative", "not"):
                 raise conv.fail("a unary operator in this position", variable)
+            if len(args) > _LONG_CHAIN and len(set(ops)) == 1 and ops[0] in ("+", "*"):
+                return _balanced(ops[0], [go(a) for a in args])  # a long sum or product stays shallow
             first = args[0]
             if ops[0] == "^" and isinstance(first, int | float | np.integer | np.floating) and first < 0:
                 # "-2^2" is a negative literal raised to a power: -(2^2), as XMILE and PySD read it
@@ -750,6 +1005,11 @@ def _to_ast(
                     return Call(mapped, tuple(reference(arg, all_elements=True)))
             arguments = list(x.arguments)
             if func in _REORDER:  # PySD's argument order -> tenor's
+                if len(arguments) != len(_REORDER[func]):
+                    raise conv.fail(
+                        f"{func.upper()} with {len(arguments)} argument(s) (it takes {len(_REORDER[func])})",
+                        variable,
+                    )
                 arguments = [arguments[i] for i in _REORDER[func]]
             return Call(mapped, tuple(go(a) for a in arguments))
         if isinstance(x, ae.InitialStructure):
@@ -769,11 +1029,7 @@ def _to_ast(
         if isinstance(x, ae.InlineLookupsStructure):
             table = x.lookups
             name = f"{variable} (table)"
-            conv.lookups[name] = Lookup(
-                tuple(float(v) for v in table.x),
-                tuple(float(v) for v in table.y),
-                table.type == "extrapolate",
-            )
+            conv.lookups[name] = _lookup(table.x, table.y, table.type == "extrapolate", conv.where, variable)
             conv.lookup_names.add(_key(name))
             conv.names[_key(name)] = name
             return Call(name, (go(x.argument),), lookup=True)

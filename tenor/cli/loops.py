@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import typer
 
 from tenor.errors import TenorError
@@ -37,6 +40,19 @@ def _load(model: Path, scenario: str | None, command: str) -> tuple[Any, list[An
         if loaded.origin == "spec" and model.suffix.lower() in (".yaml", ".yml"):
             cuts = cuts_from_spec(read_spec(model), scenario)
     return loaded, cuts
+
+
+@contextmanager
+def _named_scenario(scenario: str | None) -> Iterator[None]:
+    """A run that turns NaN or infinite is refused, naming the scenario it was run for."""
+    from stocks_flows.engine import NonFiniteError
+
+    try:
+        yield
+    except NonFiniteError as err:
+        raise NonFiniteError(
+            err.variable, err.what, err.time, scenario or err.scenario, hint=err.hint
+        ) from None
 
 
 def _fmt(value: float | None) -> str:
@@ -64,14 +80,15 @@ def loops(
     if by is not None and by not in loaded.dimensions:
         known = ", ".join(loaded.dimensions) or "none"
         raise TenorError(f"unknown dimension {by!r}", hint=f"dimensions of this model: {known}")
-    report = find_loops(loaded, cuts=cuts, max_loops=max_loops, length_bound=length_bound, at=at)
-    result = report.to_dict()
-    dom = None
-    if dominance:
-        from stocks_flows.dominance import loop_dominance
+    with _named_scenario(scenario), np.errstate(all="ignore"):
+        report = find_loops(loaded, cuts=cuts, max_loops=max_loops, length_bound=length_bound, at=at)
+        result = report.to_dict()
+        dom = None
+        if dominance:
+            from stocks_flows.dominance import loop_dominance
 
-        dom = loop_dominance(loaded, report=report)
-        result["dominance"] = dom.to_dict()
+            dom = loop_dominance(loaded, report=report)
+            result["dominance"] = dom.to_dict()
     if as_json:
         print(json.dumps(result, indent=2))
         return
@@ -135,11 +152,14 @@ def unroll(
     from ruamel.yaml import YAML
 
     from stocks_flows.loops import find_loops
+    from stocks_flows.unroll import check_steps
     from stocks_flows.unroll import unroll as unroll_model
     from tenor.output import write_text
 
     loaded, cuts = _load(model, scenario, "unroll")
-    spec = unroll_model(loaded, steps, report=find_loops(loaded, cuts=cuts))
+    check_steps(loaded, steps)
+    with _named_scenario(scenario), np.errstate(all="ignore"):
+        spec = unroll_model(loaded, steps, report=find_loops(loaded, cuts=cuts))
     data = spec.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=True)
     buffer = io.StringIO()
     yaml = YAML(typ="safe", pure=True)

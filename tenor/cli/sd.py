@@ -178,6 +178,17 @@ def sweep(
     loaded = read_model(model, command="sweep")
     keep = [v.strip() for v in variables.split(",")] if variables else None
     at = _numbers(times, "--times") if times else None
+    if engine == "vector":
+        from stocks_flows.engine import check_memory, memory_estimate
+
+        kept = [v for v in keep if v in loaded.variables] if keep is not None else None
+        check_memory(  # one chunk's results, then the table streamed from them (about twice more)
+            memory_estimate(
+                loaded, min(len(table), chunk_size), variables=kept, times=at, chunk_size=chunk_size, copies=3
+            ),
+            "keep fewer variables (--variables) or times (--times), use a smaller --chunk-size, "
+            "or save less often (a larger save step in the model)",
+        )
     _write_sweep(
         loaded, table, out, model, qs, scheduler, chunk_size, engine=engine, scenario=scenario, variables=keep, times=at
     )
