@@ -67,9 +67,11 @@ import numpy as np
 
 from stocks_flows.engine import save_times, simulate
 from stocks_flows.model import Model, Scenario
+from stocks_flows.sampling import check_seed
 from stocks_flows.scenarios import resolve_parameter
 from tenor.errors import SimulationError, TenorError
 from tenor.specfile import did_you_mean
+from tenor.tables import read_table
 
 __all__ = [
     "INTERVALS",
@@ -107,25 +109,10 @@ def read_data(path: str | Path) -> Any:
     that is not a number is an error naming the file, the row and the column.
     Returns a pandas DataFrame (its ``attrs["source"]`` is the path).
     """
-    import pandas as pd
-
     p = Path(path)
-    if not p.exists():
-        raise TenorError(f"{path}: file not found", hint="check the path and the current directory")
     suffix = p.suffix.lower()
-    if suffix == ".csv":
-        try:
-            raw = pd.read_csv(p, dtype=str, keep_default_na=False, comment="#", skipinitialspace=True)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise TenorError(f"{path}: cannot read the CSV file ({exc})", hint="save it as plain CSV") from None
-        first_row = 2 + _comment_lines(p)
-    elif suffix == ".parquet":
-        raw = pd.read_parquet(p)
-        first_row = 1
-    else:
-        raise TenorError(
-            f"{path}: cannot read {suffix or 'a file without suffix'!r} data", hint="give .csv or .parquet"
-        )
+    raw = read_table(p, dtype=str, keep_default_na=False, comment="#", skipinitialspace=True)
+    first_row = 2 + _comment_lines(p) if suffix == ".csv" else 1
     word = "line" if suffix == ".csv" else "row"
     frame = _numeric_frame(raw, str(path), first_row, word)
     frame.attrs.update(source=str(path), first_row=first_row, row_word=word)

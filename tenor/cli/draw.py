@@ -185,24 +185,10 @@ def output_format(out: Path, format: str | None) -> str:
 
 
 def read_results(path: Path) -> pd.DataFrame:
-    """A results table from CSV or Parquet."""
-    import pandas as pd
+    """A results table from CSV (.csv, .txt) or Parquet."""
+    from tenor.tables import read_table
 
-    if not path.exists():
-        raise SpecError("file not found", file=str(path), hint="check the path")
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        if suffix in (".csv", ".txt"):
-            return pd.read_csv(path)
-    except ImportError as exc:
-        raise TenorError(f"cannot read {path.name}: {exc}", hint="pip install pyarrow for Parquet") from None
-    except (ValueError, OSError) as exc:
-        raise SpecError(f"cannot read results: {exc}", file=str(path)) from None
-    raise SpecError(
-        f"cannot tell the format of {path.name!r}", file=str(path), hint="use a .csv or .parquet file"
-    )
+    return read_table(path, csv_suffixes=(".csv", ".txt"))
 
 
 def plot(

@@ -1,0 +1,65 @@
+"""Reading tables of numbers (CSV or Parquet) with errors that name the file.
+
+One reader for the tables tenor takes in: results of ``tenor simulate`` and
+``tenor sweep`` to plot, and observed data to calibrate against. A missing
+file, a folder, an unknown suffix, a file that is not what its suffix says,
+or a missing Parquet engine is a :class:`~tenor.errors.TenorError` naming the
+file, never a traceback.
+
+>>> import tempfile, pathlib
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (folder / "x.csv").write_text("time,x\\n0,1\\n")
+>>> read_table(folder / "x.csv").to_dict("list")
+{'time': [0], 'x': [1]}
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tenor.errors import TenorError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["CSV_SUFFIXES", "PARQUET_SUFFIXES", "read_table"]
+
+CSV_SUFFIXES = (".csv",)
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def read_table(
+    path: str | Path, *, csv_suffixes: tuple[str, ...] = CSV_SUFFIXES, **csv_options: Any
+) -> pd.DataFrame:
+    """The table in ``path``: CSV (``csv_options`` go to :func:`pandas.read_csv`) or Parquet.
+
+    Raises
+    ------
+    TenorError
+        When the file is missing, is a folder, has another suffix, or cannot be parsed.
+    """
+    import pandas as pd
+
+    p = Path(path)
+    if not p.exists():
+        raise TenorError(f"{path}: file not found", hint="check the path and the current directory")
+    if p.is_dir():
+        raise TenorError(f"{path}: is a folder, not a file", hint="name the table file inside it")
+    suffix = p.suffix.lower()
+    if suffix not in csv_suffixes + PARQUET_SUFFIXES:
+        raise TenorError(
+            f"{path}: cannot read {suffix or 'a file without suffix'!r} tables", hint="give a .csv or .parquet file"
+        )
+    try:
+        if suffix in PARQUET_SUFFIXES:
+            return pd.read_parquet(p)
+        return pd.read_csv(p, **csv_options)
+    except ImportError as exc:
+        raise TenorError(f"{path}: cannot read Parquet ({exc})", hint="pip install pyarrow") from None
+    except (ValueError, OSError, UnicodeDecodeError) as exc:  # pandas' parser errors and Arrow's are ValueErrors
+        kind = "Parquet" if suffix in PARQUET_SUFFIXES else "CSV"
+        raise TenorError(
+            f"{path}: cannot read the {kind} file ({exc})",
+            hint="save it as plain CSV (comma-separated, a header row) or Parquet",
+        ) from None
