@@ -96,6 +96,7 @@ PENALTY = 1e30
 
 LEVEL = 0.95
 _CHI2_95 = 3.841458820694124  # chi2(1).ppf(0.95)
+_DE_POPSIZE = 15  # differential evolution's population: this many candidates per fitted parameter
 _MISSING = {"", "na", "nan", "n/a", "null", "none", "-"}
 
 
@@ -222,6 +223,11 @@ def _observations(model: Model, data: Any, weights: Mapping[str, float] | None) 
         w = user_weights[name]
         if not (isinstance(w, int | float) and math.isfinite(w) and w >= 0):
             raise TenorError(f"weights: {name!r} has weight {w!r}", hint="a weight is a finite number >= 0")
+    if names and all(user_weights.get(name, 1.0) == 0 for name in names):
+        raise TenorError(
+            "weights: every series has weight 0, so every candidate fits equally well",
+            hint="give at least one observed series a positive weight",
+        )
     series_of, times, ys = [], [], []
     used_weights: dict[str, float] = {}
     for j, name in enumerate(names):
@@ -468,9 +474,9 @@ def _budget_left(problem: _Problem, budget: int | None) -> int | None:
 def _de(problem: _Problem, seed: int, budget: int | None) -> None:
     from scipy.optimize import differential_evolution
 
-    popsize = 15
+    popsize = _DE_POPSIZE
     pop = popsize * problem.p
-    maxiter = 200 if budget is None else max(1, budget // pop - 1)
+    maxiter = 200 if budget is None else max(0, budget // pop - 1)  # the first population, then maxiter more
 
     def func(x: np.ndarray) -> np.ndarray:  # x: (p, N)
         return problem.objective(np.asarray(x).T)
@@ -492,7 +498,7 @@ def _de(problem: _Problem, seed: int, budget: int | None) -> None:
 def _cmaes(problem: _Problem, seed: int, budget: int | None) -> None:
     import cma
 
-    start = _lhs_start(problem, seed, max(8, 4 * problem.p))
+    start = _lhs_start(problem, seed, _start_size(max(8, 4 * problem.p), budget))
     options = {
         "bounds": [0.0, 1.0],
         "seed": seed + 1,  # pycma reads 0 as "seed from the clock"
@@ -508,6 +514,11 @@ def _cmaes(problem: _Problem, seed: int, budget: int | None) -> None:
         candidates = es.ask()
         f = problem.objective(np.asarray(candidates))
         es.tell(candidates, f.tolist())
+
+
+def _start_size(wanted: int, budget: int | None) -> int:
+    """The size of the first Latin-hypercube batch: ``wanted``, or all the budget when that is smaller."""
+    return wanted if budget is None else max(1, min(wanted, budget))
 
 
 def _lhs_start(problem: _Problem, seed: int, n: int) -> np.ndarray:
@@ -910,8 +921,15 @@ def calibrate(
         )
     if not fit:
         raise TenorError("nothing to fit", hint="name at least one constant and its bounds, e.g. fit={'k': (0, 1)}")
+    check_seed(seed)
     if max_evaluations is not None and max_evaluations < 1:
         raise TenorError("max_evaluations must be at least 1")
+    if method == "de" and max_evaluations is not None and max_evaluations < _DE_POPSIZE * len(fit):
+        raise TenorError(
+            f"max_evaluations {max_evaluations} is below the first population of differential evolution "
+            f"(at least {_DE_POPSIZE} runs per fitted parameter: {_DE_POPSIZE * len(fit)})",
+            hint="raise it, or use --method least_squares or --method cmaes for a smaller budget",
+        )
     base_scenario = model.scenario(scenario) if scenario else None
     base = model.with_scenario(base_scenario)
     obs = _observations(base, data, weights)
@@ -923,7 +941,7 @@ def calibrate(
         _cmaes(problem, seed, max_evaluations)
         _polish(problem, max_evaluations)
     else:
-        _lhs_start(problem, seed, max(10, 5 * problem.p))
+        _lhs_start(problem, seed, _start_size(max(10, 5 * problem.p), max_evaluations))
         _polish(problem, max_evaluations)
     if problem.best_u is None:  # pragma: no cover - _note raises first
         raise SimulationError("no candidate gave a finite objective")

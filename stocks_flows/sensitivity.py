@@ -60,7 +60,7 @@ import numpy as np
 
 from stocks_flows.engine import save_times, simulate
 from stocks_flows.model import Model
-from stocks_flows.sampling import inverse_cdf
+from stocks_flows.sampling import check_seed, inverse_cdf
 from stocks_flows.scenarios import Distribution, parse_sample, resolve_parameter
 from tenor.errors import TenorError
 from tenor.specfile import did_you_mean
@@ -269,6 +269,7 @@ def sobol_indices(
             f"n must be a power of two (Sobol' points are balanced only then), got {n}",
             hint=f"e.g. {below} or {below * 2}",
         )
+    check_seed(seed)
     if not 0 < conf_level < 1:
         raise TenorError(f"the confidence level must lie between 0 and 1, got {conf_level:g}")
     names = list(ranges)

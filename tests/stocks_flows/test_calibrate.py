@@ -595,3 +595,46 @@ def test_a_subscripted_name_fits_one_value_for_every_element():
     with pytest.raises(TenorError) as err:
         calibrate(model, data, fit={"c": (0.0, 1.0), "c[a]": (0.0, 1.0)})
     assert "set by both 'c' and 'c[a]'" in err.value.message
+
+
+# --- review: budgets, seeds, weights, unreadable files -------------------------------------
+
+
+@pytest.mark.parametrize(("method", "budget"), [("de", 30), ("de", 45), ("cmaes", 3), ("least_squares", 3)])
+def test_max_evaluations_is_a_cap_even_when_small(method, budget):
+    """A budget smaller than the default first batch still caps the runs (it used to run 30 for a budget of 1)."""
+    model = _model("logistic")
+    cal = calibrate(model, _LOGISTIC_DATA, fit={"growth_rate": (0.05, 1.0)}, method=method, max_evaluations=budget,
+                    interval=None)  # fmt: skip
+    assert 0 < cal.fit_evaluations <= budget
+
+
+def test_a_budget_below_the_first_population_of_de_is_refused():
+    with pytest.raises(TenorError, match="at least 15") as err:
+        calibrate(_LOGISTIC, _LOGISTIC_DATA, fit={"growth_rate": (0.05, 1.0)}, max_evaluations=14)
+    assert "--method least_squares" in err.value.hint
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32])
+def test_a_seed_out_of_range_is_bad_input(seed):
+    with pytest.raises(TenorError, match="seed"):
+        calibrate(_LOGISTIC, _LOGISTIC_DATA, fit={"growth_rate": (0.05, 1.0)}, seed=seed, max_evaluations=40)
+
+
+def test_all_weights_zero_is_refused():
+    """With every weight 0 the objective is 0 everywhere: any value would be 'fitted'."""
+    with pytest.raises(TenorError, match="every series has weight 0"):
+        calibrate(_LOGISTIC, _LOGISTIC_DATA, fit={"growth_rate": (0.05, 1.0)}, weights={"population": 0.0})
+
+
+def test_unreadable_data_files_exit_2(tmp_path, capsys):
+    broken = tmp_path / "obs.parquet"
+    broken.write_bytes(b"not parquet at all")
+    folder = tmp_path / "obs.csv"
+    folder.mkdir()
+    for path in (broken, folder):
+        with pytest.raises(TenorError, match=str(path)):
+            read_data(path)
+        assert main(["calibrate", str(SIR), str(path), "--fit", "a=0.05:2", "--json"]) == 2
+        assert str(path) in json.loads(capsys.readouterr().out)["error"]["message"]
+    assert main(["calibrate", str(SIR), str(FLU), "--fit", "a=0.05:2", "--seed", "-1", "--json"]) == 2
