@@ -172,3 +172,12 @@ def test_sensitivity_command_bad_input_exits_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "cannot read the range" in err and "two ranges" in err and "power of two" in err
     assert not (tmp_path / "c.txt").exists()
+
+
+def test_a_negative_seed_is_bad_input(tmp_path, capsys):
+    with pytest.raises(TenorError, match="--seed must be a whole number"):
+        sobol_indices(parse_model(LINEAR), {"a": (0, 1)}, ["y"], n=8, seed=-3)
+    path = tmp_path / "linear.yaml"
+    path.write_text(LINEAR)
+    assert main(["sensitivity", str(path), "--output", "y", "--sample", "a=0:1", "--n", "8", "--seed", "-3"]) == 2
+    assert "--seed must be a whole number" in capsys.readouterr().err
