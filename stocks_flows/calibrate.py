@@ -71,7 +71,7 @@ from stocks_flows.sampling import check_seed
 from stocks_flows.scenarios import resolve_parameter
 from tenor.errors import SimulationError, TenorError
 from tenor.specfile import did_you_mean
-from tenor.tables import read_table
+from tenor.tables import first_non_number, read_table
 
 __all__ = [
     "INTERVALS",
@@ -140,11 +140,8 @@ def _numeric_frame(raw: Any, source: str, first_row: int, row_word: str) -> Any:
     for column in raw.columns:
         values = raw[column]
         numbers = pd.to_numeric(values, errors="coerce")
-        text = values.astype(str).str.strip().str.lower()
-        blank = values.isna() | text.isin(_MISSING)
-        bad = numbers.isna() & ~blank
-        if bad.any():
-            i = int(np.argmax(bad.to_numpy()))
+        i = first_non_number(values, _MISSING)
+        if i is not None:
             raise TenorError(
                 f"{source}: {row_word} {first_row + i}, column {column!r}: {values.iloc[i]!r} is not a number",
                 hint="write a number, or leave the cell empty for a missing value",

@@ -15,6 +15,7 @@ file, never a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,15 +24,13 @@ from tenor.errors import TenorError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["CSV_SUFFIXES", "PARQUET_SUFFIXES", "read_table"]
+__all__ = ["CSV_SUFFIXES", "PARQUET_SUFFIXES", "check_numbers", "first_non_number", "read_table"]
 
 CSV_SUFFIXES = (".csv",)
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
-def read_table(
-    path: str | Path, *, csv_suffixes: tuple[str, ...] = CSV_SUFFIXES, **csv_options: Any
-) -> pd.DataFrame:
+def read_table(path: str | Path, *, csv_suffixes: tuple[str, ...] = CSV_SUFFIXES, **csv_options: Any) -> pd.DataFrame:
     """The table in ``path``: CSV (``csv_options`` go to :func:`pandas.read_csv`) or Parquet.
 
     Raises
@@ -63,3 +62,50 @@ def read_table(
             f"{path}: cannot read the {kind} file ({exc})",
             hint="save it as plain CSV (comma-separated, a header row) or Parquet",
         ) from None
+
+
+def first_non_number(values: pd.Series, missing: Collection[str] = ()) -> int | None:
+    """The position of the first cell that is neither a number nor missing (NaN, or text in ``missing``).
+
+    >>> import pandas as pd
+    >>> first_non_number(pd.Series(["1", "", "x"]), missing={""})
+    2
+    """
+    import numpy as np
+    import pandas as pd
+
+    numbers = pd.to_numeric(values, errors="coerce")
+    blank = values.isna()
+    if missing:
+        blank |= values.astype(str).str.strip().str.lower().isin(missing)
+    bad = (numbers.isna() & ~blank).to_numpy()
+    return int(np.argmax(bad)) if bad.any() else None
+
+
+def check_numbers(table: pd.DataFrame, columns: Sequence[str], source: str | Path) -> None:
+    """Every cell of ``columns`` in a table read by :func:`read_table` is a number (or missing).
+
+    Raises
+    ------
+    TenorError
+        Naming the file, the line (CSV) or row (Parquet) and the column of the first cell that is not.
+    """
+    from pandas.api.types import is_numeric_dtype
+
+    csv = Path(source).suffix.lower() not in PARQUET_SUFFIXES
+    for column in dict.fromkeys(columns):
+        if column not in table.columns or is_numeric_dtype(table[column]):
+            continue
+        i = first_non_number(table[column])
+        if i is None:
+            continue
+        label = table.index[i]
+        where = (
+            f"line {label + 2}"
+            if csv and isinstance(label, int)
+            else f"row {label + 1 if isinstance(label, int) else label}"
+        )
+        raise TenorError(
+            f"{source}: {where}, column {column!r}: {table[column].iloc[i]!r} is not a number",
+            hint="plot columns of numbers; write a number, or leave the cell empty",
+        )

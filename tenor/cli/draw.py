@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from tenor.errors import SpecError, TenorError
+from tenor.tables import check_numbers, read_table
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -186,8 +187,6 @@ def output_format(out: Path, format: str | None) -> str:
 
 def read_results(path: Path) -> pd.DataFrame:
     """A results table from CSV (.csv, .txt) or Parquet."""
-    from tenor.tables import read_table
-
     return read_table(path, csv_suffixes=(".csv", ".txt"))
 
 
@@ -231,6 +230,10 @@ def plot(
         except ValueError:
             raise TenorError(f"bad --event {item!r}", hint="write --event 'label=12.5'") from None
     _check_columns(table, var)
+    if "variable" in table.columns and _percentile_columns(table):  # a sweep summary: its p columns are drawn
+        check_numbers(table, ["time", *(c for c in table.columns if re.fullmatch(_P_COLUMN, str(c)))], results)
+    else:
+        check_numbers(table, ["time", *var], results)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         figure = _results_figure(table, var, bands, events, title)
@@ -244,8 +247,12 @@ _MANY_SCENARIOS = 12
 """Above this many scenarios a legend naming each one would crowd the plot."""
 
 
+_P_COLUMN = r"p\d+(\.\d+)?"
+"""A percentile column of a sweep summary: p5, p50, p2.5."""
+
+
 def _percentile_columns(table: pd.DataFrame) -> list[float]:
-    return [float(c[1:]) for c in table.columns if re.fullmatch(r"p\d+(\.\d+)?", str(c))]
+    return [float(c[1:]) for c in table.columns if re.fullmatch(_P_COLUMN, str(c))]
 
 
 def _results_figure(table: pd.DataFrame, var: list[str], bands: str | None, events: list, title: str | None):

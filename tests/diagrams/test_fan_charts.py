@@ -217,3 +217,24 @@ def test_the_overlap_check_sees_crowded_labels():
     ax.set_xticks(range(4), ["intervention_intensity"] * 4)
     with pytest.raises(AssertionError, match="overlaps"):
         _assert_no_text_overlaps(fig)
+
+
+@pytest.mark.parametrize(
+    ("text", "args", "needle"),
+    [
+        # a summary with a cell that is not a number
+        ("time,variable,p5,p95\n0,x,1,2\n1,x,abc,3\n", ["--var", "x"], "'p5'"),
+        # a full sweep with a time that is not a number, then a value that is not one
+        ("scenario,time,x\na,0,1\na,later,2\n", ["--var", "x", "--bands", "5,95"], "'time'"),
+        ("scenario,time,x\na,0,1\na,1,zz\n", ["--var", "x", "--bands", "5,95"], "'x'"),
+        # bands of a column of names
+        ("scenario,time,x\na,0,1\na,1,2\n", ["--var", "scenario", "--bands", "5,95"], "'scenario'"),
+    ],
+)
+def test_plot_of_a_column_that_is_not_numbers_exits_2(tmp_path, capsys, text, args, needle):
+    table, out = tmp_path / "r.csv", tmp_path / "p.svg"
+    table.write_text(text)
+    assert main(["plot", str(table), *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "not a number" in err and needle in err and str(table) in err
+    assert not out.exists()
