@@ -68,7 +68,7 @@ import numpy as np
 from stocks_flows.engine import save_times, simulate
 from stocks_flows.model import Model, Scenario
 from stocks_flows.sampling import check_seed
-from stocks_flows.scenarios import resolve_parameter
+from stocks_flows.scenarios import resolve_parameters
 from tenor.errors import SimulationError, TenorError
 from tenor.specfile import did_you_mean
 from tenor.tables import first_non_number, read_table
@@ -321,7 +321,6 @@ class _Problem:
         self.model = _through(model, obs.run_times[-1])
         self.obs = obs
         self.names = list(fit)
-        self.targets: dict[str, list[str]] = {}
         for name, bounds in fit.items():
             try:
                 low, high = (float(b) for b in bounds)
@@ -336,18 +335,7 @@ class _Problem:
                     if low > high
                     else "give a range: low strictly below high, both finite",
                 )
-            try:
-                self.targets[name] = resolve_parameter(model, name)
-            except TenorError as err:
-                raise TenorError(f"fit: {err.message}", hint=err.hint) from None
-        seen: dict[str, str] = {}
-        for name, scalars in self.targets.items():
-            for s in scalars:
-                if s in seen:
-                    raise TenorError(
-                        f"fit: {s!r} is set by both {seen[s]!r} and {name!r}", hint="fit each parameter once"
-                    )
-                seen[s] = name
+        self.targets = resolve_parameters(model, self.names, "fit: ")
         self.lower = np.array([float(fit[n][0]) for n in self.names])
         self.upper = np.array([float(fit[n][1]) for n in self.names])
         self.chunk_size = chunk_size

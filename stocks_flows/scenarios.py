@@ -56,6 +56,7 @@ __all__ = [
     "parse_grid",
     "parse_sample",
     "resolve_parameter",
+    "resolve_parameters",
     "run_named_scenarios",
     "run_scenarios",
     "single",
@@ -214,6 +215,27 @@ def resolve_parameter(model: Model, name: str) -> list[str]:
     )
 
 
+def resolve_parameters(model: Model, names: Sequence[str], what: str = "") -> dict[str, list[str]]:
+    """:func:`resolve_parameter` of each name; two names setting one scalar (``c`` and ``c[a]``) are refused.
+
+    ``what`` prefixes the messages (``"fit: "``).
+    """
+    targets: dict[str, list[str]] = {}
+    seen: dict[str, str] = {}
+    for name in names:
+        try:
+            targets[name] = resolve_parameter(model, name)
+        except TenorError as err:
+            raise TenorError(f"{what}{err.message}", hint=err.hint) from None
+        for scalar in targets[name]:
+            if scalar in seen:
+                raise TenorError(
+                    f"{what}{scalar!r} is set by both {seen[scalar]!r} and {name!r}", hint="set each parameter once"
+                )
+            seen[scalar] = name
+    return targets
+
+
 def run_scenarios(
     model: Model,
     table: ParameterTable,
@@ -228,9 +250,9 @@ def run_scenarios(
     """Run every scenario of ``table`` and return the results with the parameters as columns."""
     base = model.with_scenario(scenario) if scenario else model
     params: dict[str, np.ndarray] = {}
-    for name, values in table.columns.items():
-        for target in resolve_parameter(base, name):
-            params[target] = np.asarray(values, dtype=float)
+    for name, targets in resolve_parameters(base, list(table.columns)).items():
+        for target in targets:
+            params[target] = np.asarray(table.columns[name], dtype=float)
     if variables is not None:
         unknown = [v for v in variables if v not in base.variables]
         if unknown:

@@ -61,7 +61,7 @@ import numpy as np
 from stocks_flows.engine import save_times, simulate
 from stocks_flows.model import Model
 from stocks_flows.sampling import check_seed, inverse_cdf
-from stocks_flows.scenarios import Distribution, parse_sample, resolve_parameter
+from stocks_flows.scenarios import Distribution, parse_sample, resolve_parameters
 from tenor.errors import TenorError
 from tenor.specfile import did_you_mean
 
@@ -274,7 +274,7 @@ def sobol_indices(
         raise TenorError(f"the confidence level must lie between 0 and 1, got {conf_level:g}")
     names = list(ranges)
     dists = {name: _distribution(name, ranges[name]) for name in names}
-    targets = {name: resolve_parameter(model, name) for name in names}
+    targets = resolve_parameters(model, names)
     parsed = [o if isinstance(o, Output) else parse_output(o) for o in outputs]
     if not parsed:
         raise TenorError("no output to analyse", hint="name one, e.g. --output y@10")

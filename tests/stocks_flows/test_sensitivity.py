@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from stocks_flows.load import parse_model
-from stocks_flows.scenarios import Distribution
+from stocks_flows.scenarios import Distribution, ParameterTable, run_scenarios
 from stocks_flows.sensitivity import Output, parse_output, parse_range, sobol_indices
 from tenor.cli.main import main
 from tenor.errors import TenorError
@@ -181,3 +181,16 @@ def test_a_negative_seed_is_bad_input(tmp_path, capsys):
     path.write_text(LINEAR)
     assert main(["sensitivity", str(path), "--output", "y", "--sample", "a=0:1", "--n", "8", "--seed", "-3"]) == 2
     assert "--seed must be a whole number" in capsys.readouterr().err
+
+
+def test_a_parameter_given_twice_through_its_elements_is_refused():
+    """'c' and 'c[a]' both set c[a]: the indices would credit 'c' with what only c[b] did."""
+    model = parse_model(
+        "time: {start: 0, stop: 1, dt: 1}\ndimensions: {g: [a, b]}\n"
+        "constants: {c: {dimensions: [g], value: {a: 0.2, b: 0.5}}}\n"
+        'auxiliaries: {y: {equation: "c[a] + 2 * c[b]"}}\n'
+    )
+    with pytest.raises(TenorError, match="'c\\[a\\]' is set by both 'c' and 'c\\[a\\]'"):
+        sobol_indices(model, {"c": (0, 1), "c[a]": (0, 1)}, ["y"], n=8, seed=1)
+    with pytest.raises(TenorError, match="set by both"):
+        run_scenarios(model, ParameterTable(["s0"], {"c": np.array([0.1]), "c[a]": np.array([0.3])}))
