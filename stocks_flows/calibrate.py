@@ -114,6 +114,8 @@ def read_data(path: str | Path) -> Any:
     suffix = p.suffix.lower()
     raw = read_table(p, dtype=str, keep_default_na=False, comment="#", skipinitialspace=True)
     first_row = 2 + _comment_lines(p) if suffix == ".csv" else 1
+    if suffix == ".csv":
+        _no_repeated_columns(p, first_row - 1)
     word = "line" if suffix == ".csv" else "row"
     frame = _numeric_frame(raw, str(path), first_row, word)
     frame.attrs.update(source=str(path), first_row=first_row, row_word=word)
@@ -129,6 +131,23 @@ def _comment_lines(path: Path) -> int:
             else:
                 break
     return count
+
+
+def _no_repeated_columns(path: Path, header_line: int) -> None:
+    """A column named twice in the header is an error (pandas would quietly rename the second ``x.1``)."""
+    import csv
+
+    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+        for _ in range(header_line - 1):
+            fh.readline()
+        header = next(csv.reader(fh, skipinitialspace=True), [])
+    names = [h.strip() for h in header]
+    twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
+    if twice is not None:
+        raise TenorError(
+            f"{path}: line {header_line}: the column {twice!r} appears twice",
+            hint="give each observed series one column",
+        )
 
 
 def _numeric_frame(raw: Any, source: str, first_row: int, row_word: str) -> Any:

@@ -642,3 +642,12 @@ def test_unreadable_data_files_exit_2(tmp_path, capsys):
         assert main(["calibrate", str(SIR), str(path), "--fit", "a=0.05:2", "--json"]) == 2
         assert str(path) in json.loads(capsys.readouterr().out)["error"]["message"]
     assert main(["calibrate", str(SIR), str(FLU), "--fit", "a=0.05:2", "--seed", "-1", "--json"]) == 2
+
+
+def test_a_column_named_twice_is_named_as_such(tmp_path):
+    """pandas renames a second 'infective' column 'infective.1'; the error must speak of the file's own header."""
+    path = tmp_path / "obs.csv"
+    path.write_text("# a comment\ntime,infective,infective\n1,3,3\n")
+    with pytest.raises(TenorError) as err:
+        read_data(path)
+    assert err.value.message == f"{path}: line 2: the column 'infective' appears twice"
