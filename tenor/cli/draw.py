@@ -117,6 +117,8 @@ def draw(
         raise TenorError("--around, --depth and --loops choose part of a causal-loop diagram", hint="add --kind cld")
     if depth is not None and around is None:
         raise TenorError("--depth goes with --around", hint="e.g. --around usdjpy --depth 2")
+    if loops is not None and not _names(loops):
+        raise TenorError("--loops names no loop", hint="e.g. --loops R3,B9 (tenor loops MODEL lists them)")
     if chosen == "dag":
         from diagrams.dag import draw_dag
         from tenor.app.kinds import load_causal
