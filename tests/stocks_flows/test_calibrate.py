@@ -651,3 +651,19 @@ def test_a_column_named_twice_is_named_as_such(tmp_path):
     with pytest.raises(TenorError) as err:
         read_data(path)
     assert err.value.message == f"{path}: line 2: the column 'infective' appears twice"
+
+
+def test_scenario_file_refuses_values_that_are_not_finite():
+    model = load_model(SIR)
+    text = "scenarios:\n  fitted:\n    constants: {r: .nan}\n    initial: {infective: .inf}\n"
+    with pytest.raises(SpecError) as err:
+        parse_scenarios(text, model, file="f.yaml")
+    found = {(d.line, d.key) for d in err.value.diagnostics}
+    assert found == {(3, "scenarios.fitted.constants.r"), (4, "scenarios.fitted.initial.infective")}
+    assert all("finite" in d.message for d in err.value.diagnostics)
+    model = parse_model(
+        "time: {start: 0, stop: 2, dt: 1}\nconstants: {k: 1}\nlookups: {push: {points: [[0, 1], [2, 1]]}}\n"
+        'auxiliaries: {y: {equation: "push(time) * k"}}\n'
+    )
+    with pytest.raises(SpecError, match="finite"):
+        parse_scenarios("scenarios:\n  s:\n    lookups: {push: {points: [[0, .nan], [2, 1]]}}\n", model)
