@@ -61,8 +61,8 @@ def sensitivity(
     out: Path | None = typer.Option(None, "--out", "-o", help="Also draw a bar chart (.svg, .png or .pdf)."),
 ) -> None:
     """Which parameters drive an output: Sobol' first-order and total indices."""
-    from stocks_flows.load import load_model
     from stocks_flows.sensitivity import parse_output, parse_range, sobol_indices
+    from tenor.app.kinds import read_model
     from tenor.cli.common import emit_json
 
     if out is not None and out.suffix.lower().lstrip(".") not in ("png", "svg", "pdf"):
@@ -73,7 +73,7 @@ def sensitivity(
         dup = next(x for x in names if names.count(x) > 1)
         raise TenorError(f"{dup!r} is given two ranges", hint="give each parameter one --sample")
     wanted = [parse_output(o) for o in outputs]
-    loaded = load_model(model)
+    loaded = read_model(model, command="sensitivity")
     if scenario:
         loaded = loaded.with_scenario(scenario)
     result = sobol_indices(loaded, dict(parsed), wanted, n=n, seed=seed, conf_level=conf_level)

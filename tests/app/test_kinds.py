@@ -178,6 +178,9 @@ def test_check_reads_dagitty_from_standard_input(capsys, monkeypatch):
         (["simulate", CAUSAL, "--out", "x.csv"], "tenor identify"),
         (["loops", CAUSAL], "tenor paths"),
         (["export", CAUSAL, "--to", "xmile"], "tenor dsep"),
+        (["dsep", STOCKS, "--x", "a", "--y", "b"], "tenor calibrate, tenor sensitivity"),
+        (["calibrate", CAUSAL, "data.csv", "--fit", "a=0:1"], "tenor identify"),
+        (["sensitivity", CAUSAL, "--sample", "a=0:1", "--output", "y"], "tenor paths"),
     ],
 )
 def test_the_wrong_family_gets_one_message_naming_the_commands_that_fit(capsys, args, fits):
