@@ -113,24 +113,27 @@ def read_data(path: str | Path) -> Any:
     p = Path(path)
     suffix = p.suffix.lower()
     raw = read_table(p, dtype=str, keep_default_na=False, comment="#", skipinitialspace=True)
-    first_row = 2 + _comment_lines(p) if suffix == ".csv" else 1
     if suffix == ".csv":
-        _no_repeated_columns(p, first_row - 1)
-    word = "line" if suffix == ".csv" else "row"
-    frame = _numeric_frame(raw, str(path), first_row, word)
-    frame.attrs.update(source=str(path), first_row=first_row, row_word=word)
+        header, lines = _csv_lines(p)
+        _no_repeated_columns(p, header)
+        word = "line"
+    else:
+        lines, word = list(range(1, len(raw) + 1)), "row"
+    frame = _numeric_frame(raw, str(path), lines, word)
+    frame.attrs.update(source=str(path), row_lines=lines, row_word=word)
     return frame
 
 
-def _comment_lines(path: Path) -> int:
-    count = 0
+def _csv_lines(path: Path) -> tuple[int, list[int]]:
+    """The line of a CSV file's header and the line of each data row (comment and blank lines are skipped)."""
     with open(path, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            if line.lstrip().startswith("#"):
-                count += 1
-            else:
-                break
-    return count
+        kept = [n for n, line in enumerate(fh, start=1) if line.strip() and not line.lstrip().startswith("#")]
+    return (kept[0], kept[1:]) if kept else (1, [])
+
+
+def _line(lines: Any, i: int) -> int:
+    """The line (or row) of the ``i``-th data row: from the file's layout when known, else ``i + 1``."""
+    return int(lines[i]) if lines is not None and i < len(lines) else i + 1
 
 
 def _no_repeated_columns(path: Path, header_line: int) -> None:
@@ -150,7 +153,7 @@ def _no_repeated_columns(path: Path, header_line: int) -> None:
         )
 
 
-def _numeric_frame(raw: Any, source: str, first_row: int, row_word: str) -> Any:
+def _numeric_frame(raw: Any, source: str, lines: Sequence[int] | None, row_word: str) -> Any:
     """Every column as floats; the first non-numeric cell is an error located by row and column."""
     import pandas as pd
 
@@ -162,7 +165,7 @@ def _numeric_frame(raw: Any, source: str, first_row: int, row_word: str) -> Any:
         i = first_non_number(values, _MISSING)
         if i is not None:
             raise TenorError(
-                f"{source}: {row_word} {first_row + i}, column {column!r}: {values.iloc[i]!r} is not a number",
+                f"{source}: {row_word} {_line(lines, i)}, column {column!r}: {values.iloc[i]!r} is not a number",
                 hint="write a number, or leave the cell empty for a missing value",
             )
         out[column] = numbers.astype(float).to_numpy()
@@ -201,8 +204,8 @@ def _observations(model: Model, data: Any, weights: Mapping[str, float] | None) 
                 f"{source}: column {str(column)!r} holds dates; the model counts time in {model.time.unit}s",
                 hint=f"give times as numbers in {model.time.unit}s from the model's start",
             )
-    first, word = int(data.attrs.get("first_row", 1)), str(data.attrs.get("row_word", "row"))
-    frame = _numeric_frame(data, source, 1, "row") if any(not _is_float(data[c]) for c in data.columns) else data
+    lines, word = data.attrs.get("row_lines"), str(data.attrs.get("row_word", "row"))
+    frame = _numeric_frame(data, source, None, "row") if any(not _is_float(data[c]) for c in data.columns) else data
     columns = {str(c).strip(): c for c in frame.columns}
     time_col = next((columns[c] for c in columns if c.lower() == "time"), None)
     if time_col is None:
@@ -214,7 +217,7 @@ def _observations(model: Model, data: Any, weights: Mapping[str, float] | None) 
     if np.isnan(t).any():
         i = int(np.argmax(np.isnan(t)))
         raise TenorError(
-            f"{source}: {word} {first + i}, column 'time': the time is missing", hint="give every row a time"
+            f"{source}: {word} {_line(lines, i)}, column 'time': the time is missing", hint="give every row a time"
         )
     names = [c for c in columns if columns[c] != time_col]
     if not names:
@@ -225,7 +228,7 @@ def _observations(model: Model, data: Any, weights: Mapping[str, float] | None) 
     for i, ti in enumerate(t):
         if ti < saved[0] - prec or ti > saved[-1] + prec:
             raise TenorError(
-                f"{source}: {word} {first + i}: time {ti:g} is outside the run ({saved[0]:g} to {saved[-1]:g})",
+                f"{source}: {word} {_line(lines, i)}: time {ti:g} is outside the run ({saved[0]:g} to {saved[-1]:g})",
                 hint="drop the rows outside the run, or change time.start/time.stop of the model",
             )
     user_weights = dict(weights or {})

@@ -667,3 +667,16 @@ def test_scenario_file_refuses_values_that_are_not_finite():
     )
     with pytest.raises(SpecError, match="finite"):
         parse_scenarios("scenarios:\n  s:\n    lookups: {push: {points: [[0, .nan], [2, 1]]}}\n", model)
+
+
+def test_errors_name_the_real_line_past_comments_and_blank_lines(tmp_path):
+    """Lines that pandas skips (a comment or a blank line among the data) must not shift the line named."""
+    path = tmp_path / "obs.csv"
+    path.write_text("# source\ntime,infective\n1,3\n\n# a note among the data\n2,many\n")
+    with pytest.raises(TenorError) as err:
+        read_data(path)
+    assert err.value.message == f"{path}: line 6, column 'infective': 'many' is not a number"
+    path.write_text("# source\n\ntime,infective\n1,3\n# note\n99,4\n")
+    with pytest.raises(TenorError) as err:
+        objective(load_model(SIR), read_data(path), {"r": 2.18e-3})
+    assert err.value.message.startswith(f"{path}: line 6: time 99 is outside the run")
