@@ -67,7 +67,7 @@ import numpy as np
 
 from stocks_flows.engine import save_times, simulate
 from stocks_flows.model import Model, Scenario
-from stocks_flows.sampling import check_seed
+from stocks_flows.sampling import MAX_SEED, check_seed
 from stocks_flows.scenarios import resolve_parameters
 from tenor.errors import SimulationError, TenorError
 from tenor.specfile import did_you_mean
@@ -508,7 +508,7 @@ def _cmaes(problem: _Problem, seed: int, budget: int | None) -> None:
     start = _lhs_start(problem, seed, _start_size(max(8, 4 * problem.p), budget))
     options = {
         "bounds": [0.0, 1.0],
-        "seed": seed + 1,  # pycma reads 0 as "seed from the clock"
+        "seed": seed % MAX_SEED + 1,  # pycma reads 0 as "seed from the clock"; it takes at most MAX_SEED
         "verbose": -9,
         "maxfevals": budget if budget is not None else 2000 * problem.p,
         "tolfun": 1e-12,

@@ -88,8 +88,8 @@ _TINY = 2.0**-53
 """Unit-cube coordinates are kept inside [_TINY, 1 - _TINY], so no inverse CDF gives an infinity."""
 
 
-MAX_SEED = 2**32 - 2
-"""The largest seed: every generator tenor seeds (NumPy's, SciPy's, pycma's) takes 0 to this one."""
+MAX_SEED = 2**32 - 1
+"""The largest seed: the generators tenor seeds (NumPy's, SciPy's legacy ones, pycma's) take 0 to this one."""
 
 
 def check_seed(seed: int | None, option: str = "--seed") -> int | None:

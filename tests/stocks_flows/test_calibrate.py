@@ -625,6 +625,13 @@ def test_a_seed_out_of_range_is_bad_input(seed):
         calibrate(_LOGISTIC, _LOGISTIC_DATA, fit={"growth_rate": (0.05, 1.0)}, seed=seed, max_evaluations=40)
 
 
+@pytest.mark.parametrize("method", ["de", "cmaes"])
+def test_the_largest_seed_runs(method):
+    cal = calibrate(_LOGISTIC, _LOGISTIC_DATA, fit={"growth_rate": (0.05, 1.0)}, seed=2**32 - 1, method=method,
+                    max_evaluations=30, interval="bootstrap", bootstrap_replicates=4)  # fmt: skip
+    assert 0.05 <= cal.fitted["growth_rate"].value <= 1.0
+
+
 def test_all_weights_zero_is_refused():
     """With every weight 0 the objective is 0 everywhere: any value would be 'fitted'."""
     with pytest.raises(TenorError, match="every series has weight 0"):
