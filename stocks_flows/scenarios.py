@@ -250,9 +250,9 @@ def run_scenarios(
     """Run every scenario of ``table`` and return the results with the parameters as columns."""
     base = model.with_scenario(scenario) if scenario else model
     params: dict[str, np.ndarray] = {}
-    for name, targets in resolve_parameters(base, list(table.columns)).items():
-        for target in targets:
-            params[target] = np.asarray(table.columns[name], dtype=float)
+    for name, values in table.columns.items():
+        for target in resolve_parameter(base, name):
+            params[target] = np.asarray(values, dtype=float)
     if variables is not None:
         unknown = [v for v in variables if v not in base.variables]
         if unknown:

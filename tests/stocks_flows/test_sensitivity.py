@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from stocks_flows.load import parse_model
-from stocks_flows.scenarios import Distribution, ParameterTable, run_scenarios
+from stocks_flows.scenarios import Distribution
 from stocks_flows.sensitivity import Output, parse_output, parse_range, sobol_indices
 from tenor.cli.main import main
 from tenor.errors import TenorError
@@ -192,5 +192,3 @@ def test_a_parameter_given_twice_through_its_elements_is_refused():
     )
     with pytest.raises(TenorError, match="'c\\[a\\]' is set by both 'c' and 'c\\[a\\]'"):
         sobol_indices(model, {"c": (0, 1), "c[a]": (0, 1)}, ["y"], n=8, seed=1)
-    with pytest.raises(TenorError, match="set by both"):
-        run_scenarios(model, ParameterTable(["s0"], {"c": np.array([0.1]), "c[a]": np.array([0.3])}))
