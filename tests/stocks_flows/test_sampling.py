@@ -279,7 +279,7 @@ def test_a_negative_seed_is_bad_input_for_every_design(teacup, tmp_path, capsys)
 
 def test_percentiles_whose_columns_would_collide_are_refused(teacup, tmp_path, capsys):
     """p{q:g} keeps six digits: 99.999999 would be written as a second 'p100' column."""
-    with pytest.raises(TenorError, match="99.999999"):
+    with pytest.raises(TenorError, match=r"99\.999999"):
         parse_percentiles("99.999999,100")
     assert parse_percentiles("2.5,97.5,99.9") == [2.5, 97.5, 99.9]
     out = tmp_path / "s.csv"
