@@ -71,7 +71,7 @@ from stocks_flows.sampling import MAX_SEED, check_seed
 from stocks_flows.scenarios import resolve_parameters
 from tenor.errors import SimulationError, TenorError
 from tenor.specfile import did_you_mean
-from tenor.tables import first_non_number, read_table
+from tenor.tables import csv_lines, first_non_number, read_table
 
 __all__ = [
     "INTERVALS",
@@ -114,7 +114,7 @@ def read_data(path: str | Path) -> Any:
     suffix = p.suffix.lower()
     raw = read_table(p, dtype=str, keep_default_na=False, comment="#", skipinitialspace=True)
     if suffix == ".csv":
-        header, lines = _csv_lines(p)
+        header, lines = csv_lines(p, comment="#")
         _no_repeated_columns(p, header)
         word = "line"
     else:
@@ -122,13 +122,6 @@ def read_data(path: str | Path) -> Any:
     frame = _numeric_frame(raw, str(path), lines, word)
     frame.attrs.update(source=str(path), row_lines=lines, row_word=word)
     return frame
-
-
-def _csv_lines(path: Path) -> tuple[int, list[int]]:
-    """The line of a CSV file's header and the line of each data row (comment and blank lines are skipped)."""
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        kept = [n for n, line in enumerate(fh, start=1) if line.strip() and not line.lstrip().startswith("#")]
-    return (kept[0], kept[1:]) if kept else (1, [])
 
 
 def _line(lines: Any, i: int) -> int:

@@ -24,7 +24,7 @@ from tenor.errors import TenorError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["CSV_SUFFIXES", "PARQUET_SUFFIXES", "check_numbers", "first_non_number", "read_table"]
+__all__ = ["CSV_SUFFIXES", "PARQUET_SUFFIXES", "check_numbers", "csv_lines", "first_non_number", "read_table"]
 
 CSV_SUFFIXES = (".csv",)
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -64,6 +64,21 @@ def read_table(path: str | Path, *, csv_suffixes: tuple[str, ...] = CSV_SUFFIXES
         ) from None
 
 
+def csv_lines(path: str | Path, comment: str | None = None) -> tuple[int, list[int]]:
+    """The line of a CSV file's header and the line of each data row, as pandas reads them.
+
+    Blank lines (and, with ``comment``, lines starting with it) are skipped by the reader, so
+    the ``i``-th data row is not always on line ``i + 2``.
+    """
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        kept = [
+            n
+            for n, line in enumerate(fh, start=1)
+            if line.strip() and not (comment and line.lstrip().startswith(comment))
+        ]
+    return (kept[0], kept[1:]) if kept else (1, [])
+
+
 def first_non_number(values: pd.Series, missing: Collection[str] = ()) -> int | None:
     """The position of the first cell that is neither a number nor missing (NaN, or text in ``missing``).
 
@@ -90,6 +105,7 @@ def check_numbers(table: pd.DataFrame, columns: Sequence[str], source: str | Pat
     TenorError
         Naming the file, the line (CSV) or row (Parquet) and the column of the first cell that is not.
     """
+    import numpy as np
     from pandas.api.types import is_numeric_dtype
 
     csv = Path(source).suffix.lower() not in PARQUET_SUFFIXES
@@ -100,12 +116,14 @@ def check_numbers(table: pd.DataFrame, columns: Sequence[str], source: str | Pat
         if i is None:
             continue
         label = table.index[i]
-        where = (
-            f"line {label + 2}"
-            if csv and isinstance(label, int)
-            else f"row {label + 1 if isinstance(label, int) else label}"
-        )
+        if not isinstance(label, int | np.integer):
+            where = f"row {label}"
+        elif csv:
+            lines = csv_lines(source)[1]
+            where = f"line {lines[label] if label < len(lines) else label + 2}"
+        else:
+            where = f"row {label + 1}"
         raise TenorError(
             f"{source}: {where}, column {column!r}: {table[column].iloc[i]!r} is not a number",
-            hint="plot columns of numbers; write a number, or leave the cell empty",
+            hint="write a number, or leave the cell empty for a missing value",
         )

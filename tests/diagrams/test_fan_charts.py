@@ -239,7 +239,9 @@ def test_the_overlap_check_sees_crowded_labels():
         ("time,variable,p5,p95\n0,x,1,2\n1,x,abc,3\n", ["--var", "x"], "'p5'"),
         # a full sweep with a time that is not a number, then a value that is not one
         ("scenario,time,x\na,0,1\na,later,2\n", ["--var", "x", "--bands", "5,95"], "'time'"),
-        ("scenario,time,x\na,0,1\na,1,zz\n", ["--var", "x", "--bands", "5,95"], "'x'"),
+        ("scenario,time,x\na,0,1\na,1,zz\n", ["--var", "x", "--bands", "5,95"], "line 3, column 'x'"),
+        # a blank line among the rows: the line named is the file's own
+        ("scenario,time,x\na,0,1\n\na,1,zz\n", ["--var", "x", "--bands", "5,95"], "line 4, column 'x'"),
         # bands of a column of names
         ("scenario,time,x\na,0,1\na,1,2\n", ["--var", "scenario", "--bands", "5,95"], "'scenario'"),
     ],
