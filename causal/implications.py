@@ -203,8 +203,10 @@ def adjust_p_values(p_values: Sequence[float], correction: str = "holm") -> list
         for rank in range(m, 0, -1):
             low = min(low, m * finite[rank - 1][0] / rank)
             adjusted[rank - 1] = low
-    for (_, i), q in zip(finite, adjusted, strict=True):
-        out[i] = round(min(1.0, q), 15)
+    for (p, i), q in zip(finite, adjusted, strict=True):
+        # 15 significant digits hide float noise (0.04 not 0.039999...) without rounding a tiny p to 0;
+        # an adjusted p is never below the raw one.
+        out[i] = min(1.0, max(float(f"{q:.15g}"), p))
     return out
 
 

@@ -242,18 +242,7 @@ def plot_scenarios(
                 else:
                     ordered = part.sort_values(time)
                     ax.plot(ordered[time], ordered[var], color=colours[name], label=name, linewidth=1.8)
-            for label, at in _events(events):
-                ax.axvline(at, color=style.MUTED_COLOUR, linestyle="--", linewidth=1)
-                ax.annotate(
-                    label,
-                    (at, 1),
-                    xycoords=("data", "axes fraction"),
-                    xytext=(3, -2),
-                    textcoords="offset points",
-                    va="top",
-                    fontsize=8,
-                    color="#555555",
-                )
+            _mark_events(ax, events)
             ax.set_title(("cumulative " if var in summed else "") + var.replace("_", " "))
             ax.set_xlabel(time_label or time)
         for ax in list(axes.flat)[len(variables) :]:

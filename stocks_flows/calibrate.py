@@ -67,9 +67,11 @@ import numpy as np
 
 from stocks_flows.engine import save_times, simulate
 from stocks_flows.model import Model, Scenario
-from stocks_flows.scenarios import resolve_parameter
+from stocks_flows.sampling import MAX_SEED, check_seed
+from stocks_flows.scenarios import resolve_parameters
 from tenor.errors import SimulationError, TenorError
 from tenor.specfile import did_you_mean
+from tenor.tables import csv_lines, first_non_number, read_table
 
 __all__ = [
     "INTERVALS",
@@ -94,6 +96,7 @@ PENALTY = 1e30
 
 LEVEL = 0.95
 _CHI2_95 = 3.841458820694124  # chi2(1).ppf(0.95)
+_DE_POPSIZE = 15  # differential evolution's population: this many candidates per fitted parameter
 _MISSING = {"", "na", "nan", "n/a", "null", "none", "-"}
 
 
@@ -107,43 +110,43 @@ def read_data(path: str | Path) -> Any:
     that is not a number is an error naming the file, the row and the column.
     Returns a pandas DataFrame (its ``attrs["source"]`` is the path).
     """
-    import pandas as pd
-
     p = Path(path)
-    if not p.exists():
-        raise TenorError(f"{path}: file not found", hint="check the path and the current directory")
     suffix = p.suffix.lower()
+    raw = read_table(p, dtype=str, keep_default_na=False, comment="#", skipinitialspace=True)
     if suffix == ".csv":
-        try:
-            raw = pd.read_csv(p, dtype=str, keep_default_na=False, comment="#", skipinitialspace=True)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise TenorError(f"{path}: cannot read the CSV file ({exc})", hint="save it as plain CSV") from None
-        first_row = 2 + _comment_lines(p)
-    elif suffix == ".parquet":
-        raw = pd.read_parquet(p)
-        first_row = 1
+        header, lines = csv_lines(p, comment="#")
+        _no_repeated_columns(p, header)
+        word = "line"
     else:
-        raise TenorError(
-            f"{path}: cannot read {suffix or 'a file without suffix'!r} data", hint="give .csv or .parquet"
-        )
-    word = "line" if suffix == ".csv" else "row"
-    frame = _numeric_frame(raw, str(path), first_row, word)
-    frame.attrs.update(source=str(path), first_row=first_row, row_word=word)
+        lines, word = list(range(1, len(raw) + 1)), "row"
+    frame = _numeric_frame(raw, str(path), lines, word)
+    frame.attrs.update(source=str(path), row_lines=lines, row_word=word)
     return frame
 
 
-def _comment_lines(path: Path) -> int:
-    count = 0
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            if line.lstrip().startswith("#"):
-                count += 1
-            else:
-                break
-    return count
+def _line(lines: Any, i: int) -> int:
+    """The line (or row) of the ``i``-th data row: from the file's layout when known, else ``i + 1``."""
+    return int(lines[i]) if lines is not None and i < len(lines) else i + 1
 
 
-def _numeric_frame(raw: Any, source: str, first_row: int, row_word: str) -> Any:
+def _no_repeated_columns(path: Path, header_line: int) -> None:
+    """A column named twice in the header is an error (pandas would quietly rename the second ``x.1``)."""
+    import csv
+
+    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+        for _ in range(header_line - 1):
+            fh.readline()
+        header = next(csv.reader(fh, skipinitialspace=True), [])
+    names = [h.strip() for h in header]
+    twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
+    if twice is not None:
+        raise TenorError(
+            f"{path}: line {header_line}: the column {twice!r} appears twice",
+            hint="give each observed series one column",
+        )
+
+
+def _numeric_frame(raw: Any, source: str, lines: Sequence[int] | None, row_word: str) -> Any:
     """Every column as floats; the first non-numeric cell is an error located by row and column."""
     import pandas as pd
 
@@ -152,13 +155,10 @@ def _numeric_frame(raw: Any, source: str, first_row: int, row_word: str) -> Any:
     for column in raw.columns:
         values = raw[column]
         numbers = pd.to_numeric(values, errors="coerce")
-        text = values.astype(str).str.strip().str.lower()
-        blank = values.isna() | text.isin(_MISSING)
-        bad = numbers.isna() & ~blank
-        if bad.any():
-            i = int(np.argmax(bad.to_numpy()))
+        i = first_non_number(values, _MISSING)
+        if i is not None:
             raise TenorError(
-                f"{source}: {row_word} {first_row + i}, column {column!r}: {values.iloc[i]!r} is not a number",
+                f"{source}: {row_word} {_line(lines, i)}, column {column!r}: {values.iloc[i]!r} is not a number",
                 hint="write a number, or leave the cell empty for a missing value",
             )
         out[column] = numbers.astype(float).to_numpy()
@@ -197,8 +197,8 @@ def _observations(model: Model, data: Any, weights: Mapping[str, float] | None) 
                 f"{source}: column {str(column)!r} holds dates; the model counts time in {model.time.unit}s",
                 hint=f"give times as numbers in {model.time.unit}s from the model's start",
             )
-    first, word = int(data.attrs.get("first_row", 1)), str(data.attrs.get("row_word", "row"))
-    frame = _numeric_frame(data, source, 1, "row") if any(not _is_float(data[c]) for c in data.columns) else data
+    lines, word = data.attrs.get("row_lines"), str(data.attrs.get("row_word", "row"))
+    frame = _numeric_frame(data, source, None, "row") if any(not _is_float(data[c]) for c in data.columns) else data
     columns = {str(c).strip(): c for c in frame.columns}
     time_col = next((columns[c] for c in columns if c.lower() == "time"), None)
     if time_col is None:
@@ -210,7 +210,7 @@ def _observations(model: Model, data: Any, weights: Mapping[str, float] | None) 
     if np.isnan(t).any():
         i = int(np.argmax(np.isnan(t)))
         raise TenorError(
-            f"{source}: {word} {first + i}, column 'time': the time is missing", hint="give every row a time"
+            f"{source}: {word} {_line(lines, i)}, column 'time': the time is missing", hint="give every row a time"
         )
     names = [c for c in columns if columns[c] != time_col]
     if not names:
@@ -221,7 +221,7 @@ def _observations(model: Model, data: Any, weights: Mapping[str, float] | None) 
     for i, ti in enumerate(t):
         if ti < saved[0] - prec or ti > saved[-1] + prec:
             raise TenorError(
-                f"{source}: {word} {first + i}: time {ti:g} is outside the run ({saved[0]:g} to {saved[-1]:g})",
+                f"{source}: {word} {_line(lines, i)}: time {ti:g} is outside the run ({saved[0]:g} to {saved[-1]:g})",
                 hint="drop the rows outside the run, or change time.start/time.stop of the model",
             )
     user_weights = dict(weights or {})
@@ -235,6 +235,11 @@ def _observations(model: Model, data: Any, weights: Mapping[str, float] | None) 
         w = user_weights[name]
         if not (isinstance(w, int | float) and math.isfinite(w) and w >= 0):
             raise TenorError(f"weights: {name!r} has weight {w!r}", hint="a weight is a finite number >= 0")
+    if names and all(user_weights.get(name, 1.0) == 0 for name in names):
+        raise TenorError(
+            "weights: every series has weight 0, so every candidate fits equally well",
+            hint="give at least one observed series a positive weight",
+        )
     series_of, times, ys = [], [], []
     used_weights: dict[str, float] = {}
     for j, name in enumerate(names):
@@ -331,7 +336,6 @@ class _Problem:
         self.model = _through(model, obs.run_times[-1])
         self.obs = obs
         self.names = list(fit)
-        self.targets: dict[str, list[str]] = {}
         for name, bounds in fit.items():
             try:
                 low, high = (float(b) for b in bounds)
@@ -346,18 +350,7 @@ class _Problem:
                     if low > high
                     else "give a range: low strictly below high, both finite",
                 )
-            try:
-                self.targets[name] = resolve_parameter(model, name)
-            except TenorError as err:
-                raise TenorError(f"fit: {err.message}", hint=err.hint) from None
-        seen: dict[str, str] = {}
-        for name, scalars in self.targets.items():
-            for s in scalars:
-                if s in seen:
-                    raise TenorError(
-                        f"fit: {s!r} is set by both {seen[s]!r} and {name!r}", hint="fit each parameter once"
-                    )
-                seen[s] = name
+        self.targets = resolve_parameters(model, self.names, "fit: ")
         self.lower = np.array([float(fit[n][0]) for n in self.names])
         self.upper = np.array([float(fit[n][1]) for n in self.names])
         self.chunk_size = chunk_size
@@ -481,9 +474,9 @@ def _budget_left(problem: _Problem, budget: int | None) -> int | None:
 def _de(problem: _Problem, seed: int, budget: int | None) -> None:
     from scipy.optimize import differential_evolution
 
-    popsize = 15
+    popsize = _DE_POPSIZE
     pop = popsize * problem.p
-    maxiter = 200 if budget is None else max(1, budget // pop - 1)
+    maxiter = 200 if budget is None else max(0, budget // pop - 1)  # the first population, then maxiter more
 
     def func(x: np.ndarray) -> np.ndarray:  # x: (p, N)
         return problem.objective(np.asarray(x).T)
@@ -505,10 +498,10 @@ def _de(problem: _Problem, seed: int, budget: int | None) -> None:
 def _cmaes(problem: _Problem, seed: int, budget: int | None) -> None:
     import cma
 
-    start = _lhs_start(problem, seed, max(8, 4 * problem.p))
+    start = _lhs_start(problem, seed, _start_size(max(8, 4 * problem.p), budget))
     options = {
         "bounds": [0.0, 1.0],
-        "seed": seed + 1,  # pycma reads 0 as "seed from the clock"
+        "seed": seed % MAX_SEED + 1,  # pycma reads 0 as "seed from the clock"; it takes at most MAX_SEED
         "verbose": -9,
         "maxfevals": budget if budget is not None else 2000 * problem.p,
         "tolfun": 1e-12,
@@ -521,6 +514,11 @@ def _cmaes(problem: _Problem, seed: int, budget: int | None) -> None:
         candidates = es.ask()
         f = problem.objective(np.asarray(candidates))
         es.tell(candidates, f.tolist())
+
+
+def _start_size(wanted: int, budget: int | None) -> int:
+    """The size of the first Latin-hypercube batch: ``wanted``, or all the budget when that is smaller."""
+    return wanted if budget is None else max(1, min(wanted, budget))
 
 
 def _lhs_start(problem: _Problem, seed: int, n: int) -> np.ndarray:
@@ -923,8 +921,15 @@ def calibrate(
         )
     if not fit:
         raise TenorError("nothing to fit", hint="name at least one constant and its bounds, e.g. fit={'k': (0, 1)}")
+    check_seed(seed)
     if max_evaluations is not None and max_evaluations < 1:
         raise TenorError("max_evaluations must be at least 1")
+    if method == "de" and max_evaluations is not None and max_evaluations < _DE_POPSIZE * len(fit):
+        raise TenorError(
+            f"max_evaluations {max_evaluations} is below the first population of differential evolution "
+            f"(at least {_DE_POPSIZE} runs per fitted parameter: {_DE_POPSIZE * len(fit)})",
+            hint="raise it, or use --method least_squares or --method cmaes for a smaller budget",
+        )
     base_scenario = model.scenario(scenario) if scenario else None
     base = model.with_scenario(base_scenario)
     obs = _observations(base, data, weights)
@@ -936,7 +941,7 @@ def calibrate(
         _cmaes(problem, seed, max_evaluations)
         _polish(problem, max_evaluations)
     else:
-        _lhs_start(problem, seed, max(10, 5 * problem.p))
+        _lhs_start(problem, seed, _start_size(max(10, 5 * problem.p), max_evaluations))
         _polish(problem, max_evaluations)
     if problem.best_u is None:  # pragma: no cover - _note raises first
         raise SimulationError("no candidate gave a finite objective")

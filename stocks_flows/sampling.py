@@ -71,6 +71,8 @@ from tenor.specfile import did_you_mean
 
 __all__ = [
     "DESIGNS",
+    "MAX_SEED",
+    "check_seed",
     "correlated_normals",
     "covariance_root",
     "inverse_cdf",
@@ -84,6 +86,23 @@ DESIGNS = ("random", "lhs", "sobol")
 
 _TINY = 2.0**-53
 """Unit-cube coordinates are kept inside [_TINY, 1 - _TINY], so no inverse CDF gives an infinity."""
+
+
+MAX_SEED = 2**32 - 1
+"""The largest seed: the generators tenor seeds (NumPy's, SciPy's legacy ones, pycma's) take 0 to this one."""
+
+
+def check_seed(seed: int | None, option: str = "--seed") -> int | None:
+    """``seed`` unchanged when it is None or a whole number from 0 to :data:`MAX_SEED`.
+
+    >>> check_seed(7)
+    7
+    """
+    if seed is not None and not (isinstance(seed, int | np.integer) and 0 <= seed <= MAX_SEED):
+        raise TenorError(
+            f"{option} must be a whole number from 0 to {MAX_SEED}, got {seed!r}", hint=f"e.g. {option} 1"
+        )
+    return seed
 
 
 def _check_design(design: str) -> str:
@@ -106,6 +125,7 @@ def unit_design(design: str, n: int, d: int, seed: int | None = None) -> np.ndar
     from scipy.stats import qmc
 
     _check_design(design)
+    check_seed(seed)
     if n < 1:
         raise TenorError("the number of samples must be at least 1", hint="e.g. --samples 1000")
     if d < 1:
@@ -309,6 +329,7 @@ def sample(
         sampled normal, or correlations that no variables can have.
     """
     _check_design(design)
+    check_seed(seed)
     if n < 1:
         raise TenorError("--samples must be at least 1")
     names = [name for name, _ in draws]

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import math
 from pathlib import Path
 from typing import Any
 
@@ -114,8 +115,10 @@ def _lookups(model: Model, path: tuple, table: Any, problems: list[Problem]) -> 
             ys = tuple(float(y) for _, y in points)
             if len(xs) < 2 or any(b <= a for a, b in itertools.pairwise(xs)):
                 raise ValueError
+            if not all(math.isfinite(v) for v in xs + ys):
+                raise ValueError
         except (TypeError, ValueError):
-            problems.append(Problem(where, "a lookup needs points: [[x, y], ...], at least two, x increasing", None))
+            problems.append(Problem(where, "a lookup needs points: [[x, y], ...], two or more, finite, x rising", None))
             continue
         out[str(name)] = Lookup(xs, ys, bool(spec.get("extrapolate", False)))
     return out
@@ -138,6 +141,9 @@ def _resolve(
         return
     if isinstance(value, bool) or not isinstance(value, int | float):
         problems.append(Problem(path, f"expected a number, got {value!r}", "scenario values are numbers"))
+        return
+    if not math.isfinite(value):
+        problems.append(Problem(path, f"expected a finite number, got {value!r}", "scenario values are numbers"))
         return
     if name in model.variables and model.variables[name].kind == kind:
         target[name] = float(value)

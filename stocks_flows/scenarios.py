@@ -57,6 +57,7 @@ __all__ = [
     "parse_grid",
     "parse_sample",
     "resolve_parameter",
+    "resolve_parameters",
     "run_named_scenarios",
     "run_scenarios",
     "single",
@@ -236,6 +237,27 @@ def resolve_parameter(model: Model, name: str) -> list[str]:
         f"unknown parameter {name!r}",
         hint=f"did you mean {close!r}?" if close else "constants and stocks: " + ", ".join(pool),
     )
+
+
+def resolve_parameters(model: Model, names: Sequence[str], what: str = "") -> dict[str, list[str]]:
+    """:func:`resolve_parameter` of each name; two names setting one scalar (``c`` and ``c[a]``) are refused.
+
+    ``what`` prefixes the messages (``"fit: "``).
+    """
+    targets: dict[str, list[str]] = {}
+    seen: dict[str, str] = {}
+    for name in names:
+        try:
+            targets[name] = resolve_parameter(model, name)
+        except TenorError as err:
+            raise TenorError(f"{what}{err.message}", hint=err.hint) from None
+        for scalar in targets[name]:
+            if scalar in seen:
+                raise TenorError(
+                    f"{what}{scalar!r} is set by both {seen[scalar]!r} and {name!r}", hint="set each parameter once"
+                )
+            seen[scalar] = name
+    return targets
 
 
 def run_scenarios(

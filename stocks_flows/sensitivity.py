@@ -60,8 +60,8 @@ import numpy as np
 
 from stocks_flows.engine import save_times, simulate
 from stocks_flows.model import Model
-from stocks_flows.sampling import inverse_cdf
-from stocks_flows.scenarios import Distribution, parse_sample, resolve_parameter
+from stocks_flows.sampling import check_seed, inverse_cdf
+from stocks_flows.scenarios import Distribution, parse_sample, resolve_parameters
 from tenor.errors import TenorError
 from tenor.specfile import did_you_mean
 
@@ -269,11 +269,12 @@ def sobol_indices(
             f"n must be a power of two (Sobol' points are balanced only then), got {n}",
             hint=f"e.g. {below} or {below * 2}",
         )
+    check_seed(seed)
     if not 0 < conf_level < 1:
         raise TenorError(f"the confidence level must lie between 0 and 1, got {conf_level:g}")
     names = list(ranges)
     dists = {name: _distribution(name, ranges[name]) for name in names}
-    targets = {name: resolve_parameter(model, name) for name in names}
+    targets = resolve_parameters(model, names)
     parsed = [o if isinstance(o, Output) else parse_output(o) for o in outputs]
     if not parsed:
         raise TenorError("no output to analyse", hint="name one, e.g. --output y@10")

@@ -80,6 +80,14 @@ def parse_percentiles(text: str | Sequence[float], option: str = "--percentiles"
     bad = [v for v in values if not 0 <= v <= 100]
     if bad:
         raise TenorError(f"percentiles lie between 0 and 100, got {bad[0]:g}", hint=hint)
+    # A percentile's column is p{q:g} (six significant digits): more digits would mislabel it, or write
+    # two columns of one name (99.999999 and 100 are both p100).
+    long = [v for v in values if float(percentile_column(v)[1:]) != v]
+    if long:
+        raise TenorError(
+            f"{option}: {long[0]!r} has more digits than its column {percentile_column(long[0])!r} keeps",
+            hint="give percentiles with at most six significant digits, e.g. 99.9999",
+        )
     return sorted(set(values))
 
 

@@ -103,7 +103,17 @@ _DESCRIPTIONS = {
 
 CAUSAL_COMMANDS = ("check", "paths", "dsep", "identify", "test-data", "simulate-data", "convert", "draw --kind dag")
 """The commands that read a causal graph."""
-MODEL_COMMANDS = ("check", "simulate", "sweep", "export", "loops", "unroll", "draw --kind stockflow|cld")
+MODEL_COMMANDS = (
+    "check",
+    "simulate",
+    "sweep",
+    "calibrate",
+    "sensitivity",
+    "export",
+    "loops",
+    "unroll",
+    "draw --kind stockflow|cld",
+)
 """The commands that read a stock-and-flow model."""
 
 _MODEL_KEYS = {"time", "dimensions", "constants", "stocks", "flows", "auxiliaries", "lookups", "scenarios"}

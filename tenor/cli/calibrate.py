@@ -49,7 +49,7 @@ def calibrate(
     """Fit constants of a model to data: best values, 95% intervals, residuals."""
     from stocks_flows.calibrate import calibrate as fit_model
     from stocks_flows.calibrate import parse_bounds, read_data
-    from stocks_flows.load import load_model
+    from tenor.app.kinds import read_model
     from tenor.cli.common import emit_json, out_console
     from tenor.output import check_not_input
 
@@ -62,7 +62,7 @@ def calibrate(
         if out.suffix.lower() not in (".yaml", ".yml"):
             raise TenorError(f"--out {out}: a scenario file is YAML", hint="name it .yaml, e.g. fitted.yaml")
         check_not_input(out, [model, data])
-    loaded = load_model(model)
+    loaded = read_model(model, command="calibrate")
     observed = read_data(data)
     result = fit_model(
         loaded,

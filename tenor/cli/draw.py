@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from tenor.errors import SpecError, TenorError
+from tenor.tables import check_numbers, read_table
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -116,6 +117,8 @@ def draw(
         raise TenorError("--around, --depth and --loops choose part of a causal-loop diagram", hint="add --kind cld")
     if depth is not None and around is None:
         raise TenorError("--depth goes with --around", hint="e.g. --around usdjpy --depth 2")
+    if loops is not None and not _names(loops):
+        raise TenorError("--loops names no loop", hint="e.g. --loops R3,B9 (tenor loops MODEL lists them)")
     if chosen == "dag":
         from diagrams.dag import draw_dag
         from tenor.app.kinds import load_causal
@@ -189,24 +192,8 @@ def output_format(out: Path, format: str | None) -> str:
 
 
 def read_results(path: Path) -> pd.DataFrame:
-    """A results table from CSV or Parquet."""
-    import pandas as pd
-
-    if not path.exists():
-        raise SpecError("file not found", file=str(path), hint="check the path")
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        if suffix in (".csv", ".txt"):
-            return pd.read_csv(path)
-    except ImportError as exc:
-        raise TenorError(f"cannot read {path.name}: {exc}", hint="pip install pyarrow for Parquet") from None
-    except (ValueError, OSError) as exc:
-        raise SpecError(f"cannot read results: {exc}", file=str(path)) from None
-    raise SpecError(
-        f"cannot tell the format of {path.name!r}", file=str(path), hint="use a .csv or .parquet file"
-    )
+    """A results table from CSV (.csv, .txt) or Parquet."""
+    return read_table(path, csv_suffixes=(".csv", ".txt"))
 
 
 def plot(
@@ -249,6 +236,10 @@ def plot(
         except ValueError:
             raise TenorError(f"bad --event {item!r}", hint="write --event 'label=12.5'") from None
     _check_columns(table, var)
+    if "variable" in table.columns and _percentile_columns(table):  # a sweep summary: its p columns are drawn
+        check_numbers(table, ["time", *(c for c in table.columns if re.fullmatch(_P_COLUMN, str(c)))], results)
+    else:
+        check_numbers(table, ["time", *var], results)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         figure = _results_figure(table, var, bands, events, title)
@@ -262,8 +253,12 @@ _MANY_SCENARIOS = 12
 """Above this many scenarios a legend naming each one would crowd the plot."""
 
 
+_P_COLUMN = r"p\d+(\.\d+)?"
+"""A percentile column of a sweep summary: p5, p50, p2.5."""
+
+
 def _percentile_columns(table: pd.DataFrame) -> list[float]:
-    return [float(c[1:]) for c in table.columns if re.fullmatch(r"p\d+(\.\d+)?", str(c))]
+    return [float(c[1:]) for c in table.columns if re.fullmatch(_P_COLUMN, str(c))]
 
 
 def _results_figure(table: pd.DataFrame, var: list[str], bands: str | None, events: list, title: str | None):

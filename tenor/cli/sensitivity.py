@@ -10,7 +10,6 @@ bar chart. Exit code 2 for bad input.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -62,8 +61,9 @@ def sensitivity(
     out: Path | None = typer.Option(None, "--out", "-o", help="Also draw a bar chart (.svg, .png or .pdf)."),
 ) -> None:
     """Which parameters drive an output: Sobol' first-order and total indices."""
-    from stocks_flows.load import load_model
     from stocks_flows.sensitivity import parse_output, parse_range, sobol_indices
+    from tenor.app.kinds import read_model
+    from tenor.cli.common import emit_json
 
     if out is not None and out.suffix.lower().lstrip(".") not in ("png", "svg", "pdf"):
         raise TenorError(f"cannot tell the chart format of {out.name!r}", hint="end it with .svg, .png or .pdf")
@@ -73,7 +73,7 @@ def sensitivity(
         dup = next(x for x in names if names.count(x) > 1)
         raise TenorError(f"{dup!r} is given two ranges", hint="give each parameter one --sample")
     wanted = [parse_output(o) for o in outputs]
-    loaded = load_model(model)
+    loaded = read_model(model, command="sensitivity")
     if scenario:
         loaded = loaded.with_scenario(scenario)
     result = sobol_indices(loaded, dict(parsed), wanted, n=n, seed=seed, conf_level=conf_level)
@@ -85,7 +85,7 @@ def sensitivity(
         )
         save_figure(figure, out, inputs=[model])
     if as_json:
-        print(json.dumps({"model": str(model), **result.to_dict()}, indent=2))
+        emit_json({"model": str(model), **result.to_dict()})
     else:
         print(format_indices(result))
     if out is not None:

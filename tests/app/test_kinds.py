@@ -118,12 +118,12 @@ def test_check_a_model_names_units_equations_loops_scenarios(capsys):
     assert "1 balancing (B)" in out and "cold_room" in out and "4 of 4 variables declare units" in out
 
 
-@pytest.mark.parametrize("path", [DATA / "teacup.mdl", DATA / "trend.xmile"])
-def test_check_vensim_and_xmile(capsys, path):
+@pytest.mark.parametrize(("path", "kind"), [(DATA / "teacup.mdl", "vensim"), (DATA / "trend.xmile", "xmile")])
+def test_check_vensim_and_xmile(capsys, path, kind):
     code, out, err = run(capsys, "check", path, "--json")
     assert code == 0, err
     summary = json.loads(out)
-    assert summary["kind"] in ("vensim", "xmile") and summary["ok"]
+    assert summary["kind"] == kind and summary["ok"]
 
 
 def test_check_a_model_with_errors_exits_2_located(tmp_path, capsys):
@@ -178,6 +178,9 @@ def test_check_reads_dagitty_from_standard_input(capsys, monkeypatch):
         (["simulate", CAUSAL, "--out", "x.csv"], "tenor identify"),
         (["loops", CAUSAL], "tenor paths"),
         (["export", CAUSAL, "--to", "xmile"], "tenor dsep"),
+        (["dsep", STOCKS, "--x", "a", "--y", "b"], "tenor calibrate, tenor sensitivity"),
+        (["calibrate", CAUSAL, "data.csv", "--fit", "a=0:1"], "tenor identify"),
+        (["sensitivity", CAUSAL, "--sample", "a=0:1", "--output", "y"], "tenor paths"),
     ],
 )
 def test_the_wrong_family_gets_one_message_naming_the_commands_that_fit(capsys, args, fits):

@@ -117,3 +117,46 @@ def test_cli_reports_raw_and_adjusted_p(tmp_path, capsys):
     main(["test-data", EXAMPLE, str(data), "--correction", "fdr"])
     assert "Benjamini-Hochberg" in capsys.readouterr().out
     assert main(["test-data", EXAMPLE, str(data), "--correction", "sidak"]) == 2
+
+
+def _holm_rejects(p: list[float], alpha: float) -> set[int]:
+    """Holm's procedure itself: step down the sorted p-values while p_(i) <= alpha / (m - i + 1)."""
+    order = sorted(range(len(p)), key=lambda i: p[i])
+    out: set[int] = set()
+    for rank, i in enumerate(order, start=1):
+        if p[i] > alpha / (len(p) - rank + 1):
+            break
+        out.add(i)
+    return out
+
+
+def _bh_rejects(p: list[float], alpha: float) -> set[int]:
+    """Benjamini-Hochberg itself: reject the k smallest, k the largest rank with p_(k) <= k alpha / m."""
+    order = sorted(range(len(p)), key=lambda i: p[i])
+    k = max((rank for rank, i in enumerate(order, start=1) if p[i] <= rank * alpha / len(p)), default=0)
+    return set(order[:k])
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(
+    st.lists(st.floats(0, 1), min_size=1, max_size=25),
+    st.sampled_from([0.001, 0.01, 0.05, 0.1, 0.25]),
+)
+def test_adjusted_p_values_reject_exactly_what_the_procedures_reject(p_values, alpha):
+    """Needs no optional package: an adjusted p <= alpha is a rejection of the step-down (Holm) or
+    step-up (Benjamini-Hochberg) procedure at alpha, and Bonferroni >= Holm >= BH, p-value by p-value."""
+    holm = adjust_p_values(p_values, "holm")
+    fdr = adjust_p_values(p_values, "fdr")
+    bonferroni = adjust_p_values(p_values, "bonferroni")
+    # p-values that sit exactly on a threshold differ from it only by rounding: leave those out
+    m = len(p_values)
+    edge = {
+        i
+        for i, p in enumerate(p_values)
+        for k in range(1, m + 1)
+        if math.isclose(p * k, alpha, rel_tol=1e-9) or math.isclose(p * m / k, alpha, rel_tol=1e-9)
+    }
+    assert {i for i, q in enumerate(holm) if q <= alpha} - edge == _holm_rejects(p_values, alpha) - edge
+    assert {i for i, q in enumerate(fdr) if q <= alpha} - edge == _bh_rejects(p_values, alpha) - edge
+    for b, h, f, p in zip(bonferroni, holm, fdr, p_values, strict=True):
+        assert p <= f <= h <= b <= 1.0

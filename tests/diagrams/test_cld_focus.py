@@ -201,6 +201,9 @@ def test_cli_focus_errors(capsys, tmp_path):
     assert "add --kind cld" in capsys.readouterr().err
     assert main(["draw", STOCKS, "--kind", "cld", "--depth", "2", "--out", out]) == 2
     assert "--depth goes with --around" in capsys.readouterr().err
+    empty = str(tmp_path / "empty.svg")
+    assert main(["draw", teacup, "--kind", "cld", "--loops", " , ", "--out", empty]) == 2
+    assert "--loops names no loop" in capsys.readouterr().err and not (tmp_path / "empty.svg").exists()
 
 
 @needs_dot

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import shutil
 import warnings
 import xml.etree.ElementTree as ET
@@ -77,10 +78,14 @@ def test_fan_chart_draws_nested_bands_and_the_median():
     (median,) = [line for line in ax.get_lines() if line.get_gid() == "median"]
     wide = sweep.pivot(index="scenario", columns="time", values="x").to_numpy()
     np.testing.assert_allclose(median.get_ydata(), np.percentile(wide, 50, axis=0))
-    # The outer band spans the 5th to the 95th percentile at every time.
-    vertices = bands[0].get_paths()[0].vertices
-    lo, hi = np.percentile(wide, [5, 95], axis=0)
-    assert np.isclose(vertices[:, 1].min(), lo.min()) and np.isclose(vertices[:, 1].max(), hi.max())
+    # Each band's outline passes through its two percentiles at every time (not only at the extremes).
+    times = np.sort(sweep["time"].unique())
+    for band, (q_lo, q_hi) in zip(bands, [(5, 95), (25, 75)], strict=True):
+        vertices = band.get_paths()[0].vertices
+        lo, hi = np.percentile(wide, [q_lo, q_hi], axis=0)
+        for t, low, high in zip(times, lo, hi, strict=True):
+            ys = vertices[np.isclose(vertices[:, 0], t), 1]
+            assert np.isclose(ys, low).any() and np.isclose(ys, high).any(), (q_lo, q_hi, t)
     assert ax.get_ylabel() == "kg"
     _assert_no_text_overlaps(fig)
     svg = figure_bytes(fig, "svg")
@@ -173,6 +178,14 @@ def test_plot_bands_from_a_full_sweep_and_from_its_summary_agree(teacup, tmp_pat
     assert code == 0 and "warning" not in err.lower()
     sa, sb = a.read_bytes(), b.read_bytes()
     assert _legend_entries(sa) == _legend_entries(sb) == ["5–95 %", "25–75 %", "median"]
+    # The bands and the median drawn from the full sweep are those of the summary, point for point (the
+    # y coordinates; the summary's units label moves the axes sideways).
+    for gid in ("band-5-95", "band-25-75", "median"):
+        ys = [
+            [re.findall(r"-?\d+\.?\d*", p.get("d"))[1::2] for p in _svg_groups(svg)[gid].iter(f"{SVG}path")]
+            for svg in (sa, sb)
+        ]
+        assert ys[0] and ys[0][0] and ys[0] == ys[1], gid
     assert sum(gid.startswith("band-") for gid in _svg_groups(sb)) == 2
     assert b"degF" in sb  # the summary carries the units to the y axis
     # Same input, same bytes.
@@ -217,3 +230,26 @@ def test_the_overlap_check_sees_crowded_labels():
     ax.set_xticks(range(4), ["intervention_intensity"] * 4)
     with pytest.raises(AssertionError, match="overlaps"):
         _assert_no_text_overlaps(fig)
+
+
+@pytest.mark.parametrize(
+    ("text", "args", "needle"),
+    [
+        # a summary with a cell that is not a number
+        ("time,variable,p5,p95\n0,x,1,2\n1,x,abc,3\n", ["--var", "x"], "'p5'"),
+        # a full sweep with a time that is not a number, then a value that is not one
+        ("scenario,time,x\na,0,1\na,later,2\n", ["--var", "x", "--bands", "5,95"], "'time'"),
+        ("scenario,time,x\na,0,1\na,1,zz\n", ["--var", "x", "--bands", "5,95"], "line 3, column 'x'"),
+        # a blank line among the rows: the line named is the file's own
+        ("scenario,time,x\na,0,1\n\na,1,zz\n", ["--var", "x", "--bands", "5,95"], "line 4, column 'x'"),
+        # bands of a column of names
+        ("scenario,time,x\na,0,1\na,1,2\n", ["--var", "scenario", "--bands", "5,95"], "'scenario'"),
+    ],
+)
+def test_plot_of_a_column_that_is_not_numbers_exits_2(tmp_path, capsys, text, args, needle):
+    table, out = tmp_path / "r.csv", tmp_path / "p.svg"
+    table.write_text(text)
+    assert main(["plot", str(table), *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "not a number" in err and needle in err and str(table) in err
+    assert not out.exists()

@@ -23,7 +23,7 @@ from stocks_flows.sampling import (
     unit_design,
 )
 from stocks_flows.scenarios import Distribution, monte_carlo, parse_sample
-from stocks_flows.summary import summarize, summarize_frame, swept_parameters
+from stocks_flows.summary import parse_percentiles, summarize, summarize_frame, swept_parameters
 from tenor.cli.main import main
 from tenor.errors import TenorError
 
@@ -263,3 +263,26 @@ def test_sweep_design_and_correlation_on_the_command_line(teacup, tmp_path, caps
     args[args.index("512")] = "500"
     assert main(args) == 0
     assert "not (try 256 or 512)" in capsys.readouterr().err
+
+
+def test_a_negative_seed_is_bad_input_for_every_design(teacup, tmp_path, capsys):
+    draws = [parse_sample("a=normal(0, 1)")]
+    for design in ("random", "lhs", "sobol"):
+        with pytest.raises(TenorError, match="--seed must be a whole number"):
+            sample(draws, 4, -1, design=design)
+    out = tmp_path / "x.csv"
+    base = ["sweep", str(teacup), "--sample", "room_temperature=normal(70,5)", "--samples", "5", "--out", str(out)]
+    assert main([*base, "--seed", "-2"]) == 2
+    assert main([*base, "--seed", "-2", "--design", "sobol"]) == 2
+    assert "--seed must be a whole number" in capsys.readouterr().err and not out.exists()
+
+
+def test_percentiles_whose_columns_would_collide_are_refused(teacup, tmp_path, capsys):
+    """p{q:g} keeps six digits: 99.999999 would be written as a second 'p100' column."""
+    with pytest.raises(TenorError, match=r"99\.999999"):
+        parse_percentiles("99.999999,100")
+    assert parse_percentiles("2.5,97.5,99.9") == [2.5, 97.5, 99.9]
+    out = tmp_path / "s.csv"
+    args = ["sweep", str(teacup), "--sample", "room_temperature=normal(70,5)", "--samples", "5", "--summary"]
+    assert main([*args, "--percentiles", "99.999999,100", "--out", str(out)]) == 2
+    assert "99.999999" in capsys.readouterr().err and not out.exists()

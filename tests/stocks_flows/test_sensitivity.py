@@ -172,3 +172,23 @@ def test_sensitivity_command_bad_input_exits_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "cannot read the range" in err and "two ranges" in err and "power of two" in err
     assert not (tmp_path / "c.txt").exists()
+
+
+def test_a_negative_seed_is_bad_input(tmp_path, capsys):
+    with pytest.raises(TenorError, match="--seed must be a whole number"):
+        sobol_indices(parse_model(LINEAR), {"a": (0, 1)}, ["y"], n=8, seed=-3)
+    path = tmp_path / "linear.yaml"
+    path.write_text(LINEAR)
+    assert main(["sensitivity", str(path), "--output", "y", "--sample", "a=0:1", "--n", "8", "--seed", "-3"]) == 2
+    assert "--seed must be a whole number" in capsys.readouterr().err
+
+
+def test_a_parameter_given_twice_through_its_elements_is_refused():
+    """'c' and 'c[a]' both set c[a]: the indices would credit 'c' with what only c[b] did."""
+    model = parse_model(
+        "time: {start: 0, stop: 1, dt: 1}\ndimensions: {g: [a, b]}\n"
+        "constants: {c: {dimensions: [g], value: {a: 0.2, b: 0.5}}}\n"
+        'auxiliaries: {y: {equation: "c[a] + 2 * c[b]"}}\n'
+    )
+    with pytest.raises(TenorError, match="'c\\[a\\]' is set by both 'c' and 'c\\[a\\]'"):
+        sobol_indices(model, {"c": (0, 1), "c[a]": (0, 1)}, ["y"], n=8, seed=1)
