@@ -1066,7 +1066,8 @@ class Experiment:
     least"). ``scenario`` is a scenario name of the model or a :class:`~stocks_flows.model.Scenario`
     (None: the base values). ``weight`` multiplies this experiment's weighted SSE; ``weights`` sets
     series weights for this experiment only (default: the ``weights`` given to the fit, else
-    ``1 / variance`` of the series' observed values in this table). ``name`` labels its residuals
+    ``1 / variance`` of the series' observed values pooled over every experiment, so a series
+    counts alike wherever it is observed). ``name`` labels its residuals
     (default: the scenario's name, else ``experiment N``).
 
     >>> Experiment(data={"time": [1.0], "s": [60.0]}, scenario="fast", weight=2.0).weight
@@ -1154,7 +1155,7 @@ def _experiment_data(
     scenario = model.scenario(sc) if isinstance(sc, str) else sc
     name = experiment.name or (scenario.name if scenario is not None else f"experiment {index + 1}")
     base = model.with_scenario(scenario)
-    chosen = dict(experiment.weights if experiment.weights is not None else (weights or {}))
+    chosen = {**(weights or {}), **(experiment.weights or {})}
     points, tables = _split_bounds(model, experiment.data)
     point_names = {str(c).strip() for c in points.columns} - {"time", "Time", "TIME"}
     bound_names = {str(c).strip() for table in tables.values() for c in table.columns} - {"time", "Time", "TIME"}
@@ -1370,11 +1371,42 @@ class _ExperimentsProblem(_Problem):
         )
 
 
+def _pooled_weights(model: Model, items: Sequence[Experiment]) -> dict[str, float]:
+    """Default weight of each observed series: 1 / variance of its values over every experiment."""
+    import pandas as pd
+
+    values: dict[str, list[np.ndarray]] = {}
+    for e in items:
+        if not isinstance(e, Experiment):
+            continue
+        points, _ = _split_bounds(model, e.data)
+        for column in points.columns:
+            label = str(column).strip()
+            if label.lower() != "time":
+                v = pd.to_numeric(points[column], errors="coerce").to_numpy(float)
+                values.setdefault(label, []).append(v[~np.isnan(v)])
+    out = {}
+    for label, parts in values.items():
+        v = np.concatenate(parts)
+        var = float(np.var(v, ddof=1)) if len(v) > 1 else 0.0
+        out[label] = 1.0 / var if var > 0 else 1.0
+    return out
+
+
 def _resolve_experiments(model: Model, experiments: Any, weights: Mapping[str, float] | None) -> list[_ExperimentData]:
     items = [experiments] if isinstance(experiments, Experiment) else list(experiments or [])
     if not items:
         raise TenorError("no experiments", hint="give at least one Experiment(data=..., scenario=...)")
-    resolved = [_experiment_data(model, e, i, weights) for i, e in enumerate(items)]
+    pooled = {**_pooled_weights(model, items), **(weights or {})}
+    resolved = [_experiment_data(model, e, i, pooled) for i, e in enumerate(items)]
+    observed = sorted({name for e in resolved for name in e.obs.series})
+    for key in weights or {}:
+        if key not in observed:
+            close = did_you_mean(key, observed)
+            raise TenorError(
+                f"weights: {key!r} is not an observed series",
+                hint=f"did you mean {close!r}?" if close else "observed series: " + ", ".join(observed),
+            )
     seen: dict[str, int] = {}
     for i, e in enumerate(resolved):
         if e.name in seen:
