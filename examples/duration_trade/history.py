@@ -6,24 +6,24 @@ days they happened (the ``replay_*`` slots), the desk and the rate checks
 switched off unless the episode is a rate check. All episodes of one fit run
 in one engine pass, every candidate parameter set as further scenarios.
 
-Three groups of constants are fitted, each to the episodes that inform it (the
-single-episode series with the toolkit's :func:`stocks_flows.calibrate.calibrate`;
-the operation days, four episodes with one-sided bounds at once, with a
-vectorised differential evolution here):
+Three groups of constants are fitted, each to the episodes that inform it, all with
+the toolkit's calibration (:func:`stocks_flows.calibrate.calibrate`); the operation
+days are four experiments fitted at once, one parameter set for all:
 
 - ``drift_before_pivot`` (with the starting level): USDJPY from August 2025 to
   January 2026, with no operation (``data/usdjpy_levels.csv``);
 - ``yen_per_jpy_tn`` and ``effect_decay_time``: the USDJPY moves of the 2022
   and 2024 operation days, and the level two days after 29 April 2024
-  (``data/interventions.csv``);
+  (``data/interventions.csv``), each episode an ``Experiment`` under its own
+  scenario (:func:`episode_levels` turns its moves into levels);
 - ``run_time`` and ``carry_yen_per_tn``: USDJPY and the share unwound in the
   first days of August 2024 (``data/carry_unwind_2024.csv``).
 
-A move reported as "more than N yen" counts only when the model moves less;
-a share reported as a range counts only outside it. The interval of each
-fitted constant is where the objective stays within a chi-square(1) 90%
-threshold of its minimum, the residual variance estimated from the fit
-(profile over that constant, the others held at their fitted values).
+A move reported as "more than N yen" is a one-sided bound on the level (it counts
+only when the model moves less); a share reported as a range counts only outside
+it. Each interval is the toolkit's 95% profile-likelihood interval (the other
+constants of the group re-optimised along the profile), the residual variance
+estimated from the point observations.
 """
 
 from __future__ import annotations
@@ -513,15 +513,17 @@ def fit_series(
     *,
     seed: int = 0,
     max_evaluations: int = 400,
+    ranges: bool = False,
 ) -> FitResult:
     """Fit one episode's observed series with the toolkit's :func:`stocks_flows.calibrate.calibrate`.
 
     The episode's settings become a scenario of a short copy of the model; its point observations
-    (levels, not bounds) become the data frame, one column per variable.
+    become the data frame, one column per variable. With ``ranges``, an observation given as a
+    range becomes the bounds ``VAR:low`` and ``VAR:high`` (penalised only outside the range).
     """
     import pandas as pd
 
-    from stocks_flows.calibrate import calibrate
+    from stocks_flows.calibrate import Experiment, calibrate
     from stocks_flows.model import Scenario
 
     short = _short(model, episode.stop, episode.dt)
@@ -531,6 +533,12 @@ def fit_series(
     rows: dict[float, dict[str, float]] = {}
     used = []
     for ob in episode.observations:
+        if ranges and ob.value is None and ob.change_from is None and ob.variable in short.variables:
+            for column, number in ((f"{ob.variable}:low", ob.low), (f"{ob.variable}:high", ob.high)):
+                if number is not None:
+                    rows.setdefault(float(ob.day), {})[column] = float(number)
+            used.append(ob)
+            continue
         if ob.value is None or ob.variable not in short.variables:
             continue
         level = ob.value
@@ -543,9 +551,9 @@ def fit_series(
     frame = pd.DataFrame([{"time": t, **v} for t, v in sorted(rows.items())])
     cal = calibrate(
         short,
-        frame,
+        [Experiment(frame, "episode")] if ranges else frame,
         fit=bounds,
-        scenario="episode",
+        scenario=None if ranges else "episode",
         weights=weights,
         method="de",
         seed=seed,
@@ -595,7 +603,12 @@ def calibrate_all(model: Any, seed: int = 0) -> dict[str, Any]:
             result = fit_series(current, chosen[group][0], GROUPS[group], {"usdjpy": 1.0}, seed=seed)
         elif group == "unwind":
             result = fit_series(
-                current, chosen[group][0], GROUPS[group], {"usdjpy": 1.0, "unwound_share": 100.0}, seed=seed
+                current,
+                chosen[group][0],
+                GROUPS[group],
+                {"usdjpy": 1.0, "unwound_share": 100.0},
+                seed=seed,
+                ranges=True,
             )
         else:
             result = fit(current, chosen[group], GROUPS[group], seed=seed)
