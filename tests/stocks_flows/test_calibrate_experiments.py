@@ -8,6 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import stocks_flows.calibrate as calibration_module
 from stocks_flows.calibrate import (
@@ -130,6 +132,25 @@ def test_batched_objective_equals_each_experiment_separately(model, experiments,
     np.testing.assert_allclose(batched.sum(axis=1), apart[0] + apart[1], rtol=1e-12)
 
 
+@settings(max_examples=15, deadline=None, derandomize=True)
+@given(
+    w=st.lists(st.floats(0.0, 10.0), min_size=2, max_size=2),
+    k=st.lists(st.floats(0.05, 1.0), min_size=1, max_size=4),
+    high=st.floats(10.0, 90.0),
+)
+def test_summed_objective_is_the_weighted_sum_of_the_parts(model, experiments, w, k, high):
+    """Property: the batched objective of experiments (bounds included) is each one's term, weighted, summed."""
+    drain, fill = experiments
+    bound = Experiment({"time": [3.0], "s:high": [high]}, "drain", weights={"s": 0.5})
+    parts = [replace(drain, weight=w[0]), replace(fill, weight=w[1]), bound]
+    candidates = {"k": k, "g": [2.0] * len(k)}
+    together = experiments_objective(model, parts, candidates, weights={"s": 0.1})
+    alone = np.column_stack([experiments_objective(model, [e], candidates, weights={"s": 0.1})[:, 0] for e in parts])
+    np.testing.assert_allclose(together, alone, rtol=1e-12, atol=1e-12)
+    base = objective(model, drain.data, candidates, scenario="drain", weights={"s": 0.1})
+    np.testing.assert_allclose(together[:, 0], w[0] * base, rtol=1e-12, atol=1e-12)
+
+
 def test_a_single_experiment_is_the_single_table_fit(model, experiments):
     drain, _ = experiments
     one = calibrate(model, drain.data, fit={"k": BOX["k"]}, scenario="drain", seed=1, interval=None)
@@ -179,6 +200,8 @@ def test_bad_experiments_are_located_errors(model, experiments):
     assert "fill" in err.value.hint
     with pytest.raises(TenorError, match="weights: 'z' is not an observed series"):
         calibrate(model, [replace(drain, weights={"z": 1.0})], fit=BOX)
+    with pytest.raises(TenorError, match="weights: 'x' is not an observed series"):
+        calibrate(model, [drain], fit=BOX, weights={"x": 1.0})
     with pytest.raises(TenorError, match="weight -1"):
         calibrate(model, [replace(drain, weight=-1)], fit=BOX)
     with pytest.raises(TenorError, match="column 'q' is not a variable"):
