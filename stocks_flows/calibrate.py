@@ -1398,7 +1398,15 @@ def _resolve_experiments(model: Model, experiments: Any, weights: Mapping[str, f
     if not items:
         raise TenorError("no experiments", hint="give at least one Experiment(data=..., scenario=...)")
     pooled = {**_pooled_weights(model, items), **(weights or {})}
-    resolved = [_experiment_data(model, e, i, pooled) for i, e in enumerate(items)]
+    resolved = []
+    for i, e in enumerate(items):
+        try:
+            resolved.append(_experiment_data(model, e, i, pooled))
+        except TenorError as err:
+            if type(err) is not TenorError or not isinstance(e, Experiment) or err.message.startswith("experiment"):
+                raise
+            label = e.name or (e.scenario if isinstance(e.scenario, str) else f"{i + 1}")
+            raise TenorError(f"experiment {i + 1} ({label}): {err.message}", hint=err.hint) from None
     observed = sorted({name for e in resolved for name in e.obs.series})
     for key in weights or {}:
         if key not in observed:

@@ -573,6 +573,8 @@ def fit_series(
         for name in bounds
     }
     method = f"stocks_flows.calibrate (differential evolution, seed {seed}; {cal.interval_method} 95% intervals)"
+    if ranges:
+        method += "; a share given as a range is a pair of one-sided bounds"
     return FitResult(fitted, float(cal.objective), int(cal.evaluations), data, method)
 
 

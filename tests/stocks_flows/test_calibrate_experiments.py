@@ -204,6 +204,8 @@ def test_bad_experiments_are_located_errors(model, experiments):
         calibrate(model, [drain], fit=BOX, weights={"x": 1.0})
     with pytest.raises(TenorError, match="weight -1"):
         calibrate(model, [replace(drain, weight=-1)], fit=BOX)
+    with pytest.raises(TenorError, match=r"experiment 2 \(drain\): <data>: row 1: time 99 is outside the run"):
+        calibrate(model, [drain, Experiment({"time": [99.0], "s": [1.0]}, "drain")], fit=BOX)
     with pytest.raises(TenorError, match="column 'q' is not a variable"):
         calibrate(model, [Experiment({"time": [1.0], "q:high": [1.0]}, "drain")], fit=BOX)
 
