@@ -74,12 +74,17 @@ from tenor.specfile import did_you_mean
 from tenor.tables import csv_lines, first_non_number, read_table
 
 __all__ = [
+    "BOUND_SUFFIXES",
     "INTERVALS",
     "METHODS",
     "PENALTY",
     "Calibration",
+    "Experiment",
+    "ExperimentsCalibration",
     "FittedParameter",
     "calibrate",
+    "calibrate_experiments",
+    "experiments_objective",
     "objective",
     "parse_bounds",
     "read_data",
@@ -897,6 +902,8 @@ def calibrate(
     column. ``scenario`` is a named scenario of the model to start from. ``max_evaluations``
     caps the number of runs the optimiser makes (intervals are extra). ``interval`` is
     ``"profile"``, ``"bootstrap"`` or None (no intervals).
+    ``data`` may also be an :class:`Experiment` or a list of them: one parameter set is then
+    fitted to all at once (:func:`calibrate_experiments`).
 
     Raises
     ------
@@ -906,6 +913,20 @@ def calibrate(
     SimulationError
         When every candidate of the first population makes the run NaN or infinite.
     """
+    if _is_experiments(data):  # several experiments: one parameter set, the summed objective
+        return calibrate_experiments(
+            model,
+            data,
+            fit,
+            scenario,
+            weights,
+            method,
+            seed,
+            max_evaluations,
+            interval,
+            bootstrap_replicates=bootstrap_replicates,
+            chunk_size=chunk_size,
+        )
     started = _time.perf_counter()
     if method not in METHODS:
         close = did_you_mean(method, METHODS)
@@ -1035,4 +1056,587 @@ def _residual_table(problem: _Problem, u_hat: np.ndarray) -> dict[str, dict[str,
             "rmse": float(np.sqrt(np.mean(resid**2))),
             "weight": obs.weights[name],
         }
+    return out
+
+
+# --- several experiments at once ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One data table observed under one scenario, with a weight in the summed objective.
+
+    ``data`` is as for :func:`calibrate` (a DataFrame or a mapping of columns with ``time``); a
+    column ``VAR:high`` holds upper bounds on ``VAR`` ("at most"), ``VAR:low`` lower bounds ("at
+    least"). ``scenario`` is a scenario name of the model or a :class:`~stocks_flows.model.Scenario`
+    (None: the base values). ``weight`` multiplies this experiment's weighted SSE; ``weights`` sets
+    series weights for this experiment only (default: the ``weights`` given to the fit, else
+    ``1 / variance`` of the series' observed values pooled over every experiment, so a series
+    counts alike wherever it is observed). ``name`` labels its residuals
+    (default: the scenario's name, else ``experiment N``).
+
+    >>> Experiment(data={"time": [1.0], "s": [60.0]}, scenario="fast", weight=2.0).weight
+    2.0
+    """
+
+    data: Any
+    scenario: str | Scenario | None = None
+    weight: float = 1.0
+    weights: Mapping[str, float] | None = None
+    name: str | None = None
+
+
+BOUND_SUFFIXES = {":high": 1, ":low": -1}
+"""Column suffixes of bounds: ``VAR:high`` penalises a simulated value above it, ``VAR:low`` below it."""
+
+
+def _is_experiments(data: Any) -> bool:
+    if isinstance(data, Experiment):
+        return True
+    return (
+        isinstance(data, Sequence)
+        and not isinstance(data, str | bytes)
+        and len(data) > 0
+        and all(isinstance(e, Experiment) for e in data)
+    )
+
+
+@dataclass
+class _ExperimentData:
+    """One experiment resolved against the model: its name, scenario, weight and observations."""
+
+    name: str
+    scenario: Scenario | None
+    weight: float
+    obs: _Observations  # points then bounds, series labelled by variable
+    kind: np.ndarray  # (n,) 0 a point, +1 an upper bound, -1 a lower bound
+
+
+def _split_bounds(model: Model, data: Any) -> tuple[Any, dict[int, Any]]:
+    """The point columns and, per bound kind, a table of bound columns renamed to their variables."""
+    import pandas as pd
+
+    if isinstance(data, Mapping):
+        data = pd.DataFrame({k: np.asarray(v, dtype=float) for k, v in data.items()})
+    if not isinstance(data, pd.DataFrame):
+        raise TenorError("the data must be a DataFrame (or a mapping of columns)", hint="use read_data(path)")
+    if str(data.index.name).lower() == "time" and not any(str(c).strip().lower() == "time" for c in data.columns):
+        data = data.reset_index()
+    points: list[Any] = []
+    bounds: dict[int, dict[Any, str]] = {1: {}, -1: {}}
+    time_col = None
+    for column in data.columns:
+        label = str(column).strip()
+        if label.lower() == "time":
+            time_col = column
+            continue
+        for suffix, kind in BOUND_SUFFIXES.items():
+            if label.endswith(suffix) and label not in model.variables:
+                bounds[kind][column] = label[: -len(suffix)].strip()
+                break
+        else:
+            points.append(column)
+    keep = [time_col] if time_col is not None else []
+    point_frame = data[keep + points].copy()
+    point_frame.attrs.update(data.attrs)
+    tables = {}
+    for kind, columns in bounds.items():
+        if columns:
+            frame = data[keep + list(columns)].rename(columns=columns).copy()
+            frame.attrs.update(data.attrs)
+            tables[kind] = frame
+    return point_frame, tables
+
+
+def _experiment_data(
+    model: Model, experiment: Experiment, index: int, weights: Mapping[str, float] | None
+) -> _ExperimentData:
+    if not isinstance(experiment, Experiment):
+        raise TenorError(f"experiment {index + 1} is not an Experiment", hint="give Experiment(data=..., scenario=...)")
+    w = experiment.weight
+    if not (isinstance(w, int | float) and math.isfinite(w) and w >= 0):
+        raise TenorError(f"experiment {index + 1}: weight {w!r}", hint="an experiment's weight is a finite number >= 0")
+    sc = experiment.scenario
+    scenario = model.scenario(sc) if isinstance(sc, str) else sc
+    name = experiment.name or (scenario.name if scenario is not None else f"experiment {index + 1}")
+    base = model.with_scenario(scenario)
+    chosen = {**(weights or {}), **(experiment.weights or {})}
+    points, tables = _split_bounds(model, experiment.data)
+    point_names = {str(c).strip() for c in points.columns} - {"time", "Time", "TIME"}
+    bound_names = {str(c).strip() for table in tables.values() for c in table.columns} - {"time", "Time", "TIME"}
+    known = point_names | bound_names
+    for key in experiment.weights or {}:
+        if key not in known:
+            close = did_you_mean(key, sorted(known))
+            raise TenorError(
+                f"experiment {name!r}: weights: {key!r} is not an observed series",
+                hint=f"did you mean {close!r}?" if close else "observed: " + ", ".join(sorted(known)),
+            )
+    parts: list[tuple[_Observations, int]] = []
+    point_weights: dict[str, float] = {}
+    if point_names or not tables:
+        obs = _observations(base, points, {k: v for k, v in chosen.items() if k in point_names})
+        point_weights = obs.weights
+        parts.append((obs, 0))
+    for kind, table in tables.items():
+        names = [str(c).strip() for c in table.columns if str(c).strip().lower() != "time"]
+        table_weights = {k: float(chosen.get(k, point_weights.get(k, 1.0))) for k in names}
+        parts.append((_observations(base, table, table_weights), kind))
+    return _ExperimentData(name, scenario, float(w), *_join_observations(parts))
+
+
+def _join_observations(parts: Sequence[tuple[_Observations, int]]) -> tuple[_Observations, np.ndarray]:
+    """Several observation sets (on the same saved-time grid) as one, with each point's kind."""
+    run_times = sorted({t for obs, _ in parts for t in obs.run_times})
+    position = {t: i for i, t in enumerate(run_times)}
+    series: list[str] = []
+    series_of, lo, hi, kinds = [], [], [], []
+    for obs, kind in parts:
+        remap = np.array([position[t] for t in obs.run_times], dtype=int)
+        for name in obs.series:
+            if name not in series:
+                series.append(name)
+        series_of.append(np.array([series.index(obs.series[j]) for j in obs.series_of], dtype=int))
+        lo.append(remap[obs.lo])
+        hi.append(remap[obs.hi])
+        kinds.append(np.full(len(obs.y), kind))
+    weights: dict[str, float] = {}
+    for obs, _ in parts:
+        for k, v in obs.weights.items():
+            weights.setdefault(k, v)
+    joined = _Observations(
+        series=series,
+        series_of=np.concatenate(series_of),
+        times=np.concatenate([obs.times for obs, _ in parts]),
+        y=np.concatenate([obs.y for obs, _ in parts]),
+        weights=weights,
+        sqrt_w=np.concatenate([obs.sqrt_w for obs, _ in parts]),
+        run_times=run_times,
+        lo=np.concatenate(lo),
+        hi=np.concatenate(hi),
+        frac=np.concatenate([obs.frac for obs, _ in parts]),
+    )
+    return joined, np.concatenate(kinds)
+
+
+class _ExperimentsProblem(_Problem):
+    """Every experiment under every candidate in one engine batch; bounds penalised only when violated.
+
+    The observations of all experiments are concatenated (experiment by experiment); a candidate's
+    residual vector is the concatenation of each experiment's weighted residuals, scaled by the square
+    root of the experiment's weight, so its squared norm is the summed objective.
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        experiments: Sequence[_ExperimentData],
+        fit: Mapping[str, tuple[float, float]],
+        chunk_size: int = 4096,
+    ) -> None:
+        run_times = sorted({t for e in experiments for t in e.obs.run_times})
+        position = {t: i for i, t in enumerate(run_times)}
+        offsets = np.cumsum([0] + [len(e.obs.y) for e in experiments])
+        labels: list[str] = []
+        series_of, lo, hi = [], [], []
+        for e in experiments:
+            remap = np.array([position[t] for t in e.obs.run_times], dtype=int)
+            labels.extend(f"{e.name}/{s}" for s in e.obs.series)
+            base = len(labels) - len(e.obs.series)
+            series_of.append(e.obs.series_of + base)
+            lo.append(remap[e.obs.lo])
+            hi.append(remap[e.obs.hi])
+        obs = _Observations(
+            series=labels,
+            series_of=np.concatenate(series_of),
+            times=np.concatenate([e.obs.times for e in experiments]),
+            y=np.concatenate([e.obs.y for e in experiments]),
+            weights={f"{e.name}/{k}": v * e.weight for e in experiments for k, v in e.obs.weights.items()},
+            sqrt_w=np.concatenate([e.obs.sqrt_w * math.sqrt(e.weight) for e in experiments]),
+            run_times=run_times,
+            lo=np.concatenate(lo),
+            hi=np.concatenate(hi),
+            frac=np.concatenate([e.obs.frac for e in experiments]),
+        )
+        super().__init__(model, obs, fit, chunk_size=chunk_size)
+        self.experiments = list(experiments)
+        self.offsets = offsets
+        self.kind = np.concatenate([e.kind for e in experiments])
+        self.points = int(np.sum(self.kind == 0))
+        per_experiment = [e.obs.series for e in experiments]
+        variable_of = [name for names in per_experiment for name in names]
+        self.variables = list(dict.fromkeys(variable_of))
+        self.var_index = np.array([self.variables.index(variable_of[j]) for j in obs.series_of], dtype=int)
+        self._settings = self._scenario_settings()
+
+    def _scenario_settings(self) -> list[tuple[Model, list[int], dict[str, np.ndarray]]]:
+        """Groups of experiments that share lookups (one engine call each), with each one's set values."""
+        groups: dict[tuple[tuple[str, int], ...], list[int]] = {}
+        for i, e in enumerate(self.experiments):
+            lookups = e.scenario.lookups if e.scenario is not None else {}
+            key = tuple(sorted((k, id(v)) for k, v in lookups.items()))
+            groups.setdefault(key, []).append(i)
+        out = []
+        for members in groups.values():
+            first = self.experiments[members[0]].scenario
+            lookups = dict(first.lookups) if first is not None else {}
+            model = replace(self.model, lookups={**self.model.lookups, **lookups}) if lookups else self.model
+            names = sorted({k for i in members if self.experiments[i].scenario is not None for k in self._set(i)})
+            values: dict[str, np.ndarray] = {}
+            for k in names:
+                var = self.model.variables[k]
+                default = math.nan if var.kind == "stock" else float(var.value if var.value is not None else math.nan)
+                values[k] = np.array([self._set(i).get(k, default) for i in members], dtype=float)
+            out.append((model, members, values))
+        return out
+
+    def _set(self, i: int) -> dict[str, float]:
+        sc = self.experiments[i].scenario
+        if sc is None:
+            return {}
+        return {**{k: float(v) for k, v in sc.constants.items()}, **{k: float(v) for k, v in sc.initial.items()}}
+
+    def predict_values(self, X: np.ndarray) -> np.ndarray:
+        """Simulated values at every experiment's data points for each row of ``X``: (G, n)."""
+        X = np.atleast_2d(X)
+        G = len(X)
+        out = np.empty((G, self.n))
+        for model, members, values in self._settings:
+            params: dict[str, np.ndarray] = {k: np.repeat(v, G) for k, v in values.items()}
+            for i, name in enumerate(self.names):
+                for scalar in self.targets[name]:
+                    params[scalar] = np.tile(X[:, i], len(members))
+            run = simulate(
+                model,
+                params,
+                variables=self.variables,
+                times=self.obs.run_times,
+                on_nonfinite="keep",
+                chunk_size=self.chunk_size,
+            )
+            self.evaluations += G * len(members)
+            values_run = run.values.reshape(len(members), G, *run.values.shape[1:])
+            for m, e in enumerate(members):
+                rows = slice(self.offsets[e], self.offsets[e + 1])
+                v = values_run[m]
+                lo = v[:, self.obs.lo[rows], self.var_index[rows]]
+                hi = v[:, self.obs.hi[rows], self.var_index[rows]]
+                with np.errstate(all="ignore"):
+                    out[:, rows] = lo + (hi - lo) * self.obs.frac[rows]
+        return out
+
+    def _censor(self, diff: np.ndarray) -> np.ndarray:
+        """``simulated - observed``, zero where a bound holds."""
+        with np.errstate(invalid="ignore"):
+            upper = np.where(diff > 0, diff, 0.0)
+            lower = np.where(diff < 0, diff, 0.0)
+        out = np.where(self.kind == 1, upper, np.where(self.kind == -1, lower, diff))
+        return np.where(np.isnan(diff), np.nan, out)
+
+    def _target(self, y: np.ndarray | None) -> np.ndarray:
+        if y is None:
+            return self.obs.y
+        return np.where(self.kind == 0, y, self.obs.y)  # bounds are not redrawn by the bootstrap
+
+    def residuals(self, U: np.ndarray, y: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        pred = self.predict(U)
+        r = self.obs.sqrt_w * self._censor(pred - self._target(y))
+        return r, np.isfinite(r).all(axis=1)
+
+    def residual_jacobian(
+        self, U: np.ndarray, free: Sequence[int], y: np.ndarray | None = None, step: float = 1e-6
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        U = np.atleast_2d(U)
+        G, k = len(U), len(free)
+        batch = np.repeat(U[:, None, :], k + 1, axis=1)
+        steps = np.zeros((G, k))
+        for j, i in enumerate(free):
+            h = np.where(U[:, i] + step <= 1.0, step, -step)
+            steps[:, j] = h
+            batch[:, j + 1, i] = U[:, i] + h
+        pred = self.predict(batch.reshape(G * (k + 1), -1)).reshape(G, k + 1, -1)
+        target = self._target(y)
+        if target.ndim == 1:
+            target = target[None, :]
+        resid = self._censor(pred - target[:, None, :])  # (G, k+1, n)
+        r = self.obs.sqrt_w * resid[:, 0, :]
+        with np.errstate(all="ignore"):
+            J = self.obs.sqrt_w[None, :, None] * (resid[:, 1:, :] - resid[:, :1, :]).transpose(0, 2, 1)
+            J = J / steps[:, None, :]
+        finite = np.isfinite(r).all(axis=1)
+        self.nan_candidates += int((~np.isfinite(pred).all(axis=2)).sum())
+        return r, np.where(np.isfinite(J), J, 0.0), finite
+
+    def sse_by_experiment(self, U: np.ndarray) -> np.ndarray:
+        """Each experiment's weighted SSE (its weight included) for each row of ``U``: (G, E)."""
+        r, _ = self.residuals(np.atleast_2d(U))
+        return np.stack(
+            [np.sum(r[:, self.offsets[e] : self.offsets[e + 1]] ** 2, axis=1) for e in range(len(self.experiments))],
+            axis=1,
+        )
+
+
+def _pooled_weights(model: Model, items: Sequence[Experiment]) -> dict[str, float]:
+    """Default weight of each observed series: 1 / variance of its values over every experiment."""
+    import pandas as pd
+
+    values: dict[str, list[np.ndarray]] = {}
+    for e in items:
+        if not isinstance(e, Experiment):
+            continue
+        points, _ = _split_bounds(model, e.data)
+        for column in points.columns:
+            label = str(column).strip()
+            if label.lower() != "time":
+                v = pd.to_numeric(points[column], errors="coerce").to_numpy(float)
+                values.setdefault(label, []).append(v[~np.isnan(v)])
+    out = {}
+    for label, parts in values.items():
+        v = np.concatenate(parts)
+        var = float(np.var(v, ddof=1)) if len(v) > 1 else 0.0
+        out[label] = 1.0 / var if var > 0 else 1.0
+    return out
+
+
+def _resolve_experiments(model: Model, experiments: Any, weights: Mapping[str, float] | None) -> list[_ExperimentData]:
+    items = [experiments] if isinstance(experiments, Experiment) else list(experiments or [])
+    if not items:
+        raise TenorError("no experiments", hint="give at least one Experiment(data=..., scenario=...)")
+    pooled = {**_pooled_weights(model, items), **(weights or {})}
+    resolved = []
+    for i, e in enumerate(items):
+        try:
+            resolved.append(_experiment_data(model, e, i, pooled))
+        except TenorError as err:
+            if type(err) is not TenorError or not isinstance(e, Experiment) or err.message.startswith("experiment"):
+                raise
+            label = e.name or (e.scenario if isinstance(e.scenario, str) else f"{i + 1}")
+            raise TenorError(f"experiment {i + 1} ({label}): {err.message}", hint=err.hint) from None
+    observed = sorted({name for e in resolved for name in e.obs.series})
+    for key in weights or {}:
+        if key not in observed:
+            close = did_you_mean(key, observed)
+            raise TenorError(
+                f"weights: {key!r} is not an observed series",
+                hint=f"did you mean {close!r}?" if close else "observed series: " + ", ".join(observed),
+            )
+    seen: dict[str, int] = {}
+    for i, e in enumerate(resolved):
+        if e.name in seen:
+            e.name = f"{e.name} ({i + 1})"
+        seen[e.name] = i
+    return resolved
+
+
+@dataclass
+class ExperimentsCalibration(Calibration):
+    """The result of :func:`calibrate_experiments`: a :class:`Calibration` plus each experiment's fit.
+
+    ``residuals`` is keyed ``EXPERIMENT/SERIES``; ``experiments[NAME]`` holds the experiment's
+    ``scenario``, ``weight``, ``objective`` (its weighted SSE at the fit, weight included),
+    ``residuals`` per series (points) and ``bounds`` (each bound, the simulated value, and by how
+    much it is violated, 0 when it holds).
+    """
+
+    experiments: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["experiments"] = {name: dict(e) for name, e in self.experiments.items()}
+        return out
+
+
+def calibrate_experiments(
+    model: Model,
+    experiments: Experiment | Sequence[Experiment],
+    fit: Mapping[str, tuple[float, float]],
+    scenario: str | None = None,
+    weights: Mapping[str, float] | None = None,
+    method: str = "de",
+    seed: int = 0,
+    max_evaluations: int | None = None,
+    interval: str | None = "profile",
+    *,
+    bootstrap_replicates: int = 100,
+    chunk_size: int = 4096,
+) -> ExperimentsCalibration:
+    """Fit one parameter set to several experiments at once; see "Several experiments" in the docs.
+
+    The objective is the sum over experiments of ``weight * weighted SSE``; each experiment runs
+    under its own scenario (on top of ``scenario``, when given, for all) with the candidate
+    values overriding. All experiments of all candidates of a population run in one engine batch
+    (one per group of experiments that change lookups). ``calibrate(model, [Experiment(...), ...],
+    fit=...)`` calls this. The other arguments are as for :func:`calibrate`.
+
+    >>> from stocks_flows.load import parse_model
+    >>> from stocks_flows.model import Scenario
+    >>> model = parse_model('''
+    ... time: {start: 0, stop: 4, dt: 0.25}
+    ... constants: {k: 0.5, load: 0}
+    ... stocks: {s: {initial: 100}}
+    ... flows: {decay: {from: s, equation: k * s + load}}
+    ... ''')
+    >>> both = [Experiment({"time": [2.0], "s": [53.596183]}, Scenario("quiet")),
+    ...         Experiment({"time": [2.0], "s:high": [46.0]}, Scenario("loaded", {"load": 5.0}))]
+    >>> cal = calibrate_experiments(model, both, fit={"k": (0.05, 1.0)}, interval=None)
+    >>> round(cal.fitted["k"].value, 3), cal.experiments["loaded"]["bounds"][0]["violated_by"]
+    (0.3, 0.0)
+    """
+    started = _time.perf_counter()
+    if method not in METHODS:
+        close = did_you_mean(method, METHODS)
+        raise TenorError(
+            f"unknown method {method!r}",
+            hint=f"did you mean {close!r}?" if close else "use one of " + ", ".join(METHODS),
+        )
+    if interval is not None and interval not in INTERVALS:
+        close = did_you_mean(interval, INTERVALS)
+        raise TenorError(
+            f"unknown interval method {interval!r}",
+            hint=f"did you mean {close!r}?" if close else "use profile or bootstrap",
+        )
+    if not fit:
+        raise TenorError("nothing to fit", hint="name at least one constant and its bounds, e.g. fit={'k': (0, 1)}")
+    if max_evaluations is not None and max_evaluations < 1:
+        raise TenorError("max_evaluations must be at least 1")
+    base_scenario = model.scenario(scenario) if scenario else None
+    base = replace(model.with_scenario(base_scenario), scenarios=model.scenarios)
+    resolved = _resolve_experiments(base, experiments, weights)
+    problem = _ExperimentsProblem(base, resolved, fit, chunk_size=chunk_size)
+    if method == "de":
+        _de(problem, seed, max_evaluations)
+        _polish(problem, max_evaluations)
+    elif method == "cmaes":
+        _cmaes(problem, seed, max_evaluations)
+        _polish(problem, max_evaluations)
+    else:
+        _lhs_start(problem, seed, max(10, 5 * problem.p))
+        _polish(problem, max_evaluations)
+    if problem.best_u is None:  # pragma: no cover - _note raises first
+        raise SimulationError("no candidate gave a finite objective")
+    u_hat, f_min = problem.best_u, problem.best_f
+    fit_evaluations = problem.evaluations
+    fit_seconds = _time.perf_counter() - started
+    sigma2 = f_min / max(problem.points - problem.p, 1)  # bounds carry no noise: only points count
+    x_hat = problem.natural(u_hat)
+    if interval is None:
+        ends = [(math.nan, math.nan, False, False)] * problem.p
+    elif sigma2 <= 0:
+        ends = [(float(u), float(u), False, False) for u in u_hat]
+    elif interval == "profile":
+        ends = _profile_intervals(problem, u_hat, f_min, sigma2)
+    else:
+        ends = _bootstrap_intervals(problem, u_hat, sigma2, seed, bootstrap_replicates)
+    fitted = {}
+    for i, name in enumerate(problem.names):
+        low_u, high_u, low_clip, high_clip = ends[i]
+        low = float(problem.natural(np.full(problem.p, low_u))[i]) if math.isfinite(low_u) else math.nan
+        high = float(problem.natural(np.full(problem.p, high_u))[i]) if math.isfinite(high_u) else math.nan
+        low = float(problem.lower[i]) if low_clip else low
+        high = float(problem.upper[i]) if high_clip else high
+        at = tuple(s for s, clipped in (("low", low_clip), ("high", high_clip)) if clipped)
+        fitted[name] = FittedParameter(
+            name, float(x_hat[i]), low, high, float(problem.lower[i]), float(problem.upper[i]), at
+        )
+    residuals, per_experiment = _experiment_tables(problem, u_hat)
+    return ExperimentsCalibration(
+        fitted=fitted,
+        objective=float(f_min),
+        evaluations=problem.evaluations,
+        seconds=_time.perf_counter() - started,
+        residuals=residuals,
+        nan_candidates=problem.nan_candidates,
+        method=method,
+        interval_method=interval,
+        weights=dict(problem.obs.weights),
+        sigma=math.sqrt(sigma2),
+        observations=problem.n,
+        fit_evaluations=fit_evaluations,
+        fit_seconds=fit_seconds,
+        scenario=scenario,
+        base_scenario=base_scenario,
+        targets={k: list(v) for k, v in problem.targets.items()},
+        model=model,
+        experiments=per_experiment,
+    )
+
+
+def _experiment_tables(
+    problem: _ExperimentsProblem, u_hat: np.ndarray
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    evaluations = problem.evaluations
+    pred = problem.predict(u_hat[None, :])[0]
+    sse = problem.sse_by_experiment(u_hat[None, :])[0]
+    problem.evaluations = evaluations + len(problem.experiments)
+    obs = problem.obs
+    flat: dict[str, dict[str, Any]] = {}
+    out: dict[str, dict[str, Any]] = {}
+    for e, exp in enumerate(problem.experiments):
+        rows = np.arange(problem.offsets[e], problem.offsets[e + 1])
+        series: dict[str, dict[str, Any]] = {}
+        bounds: list[dict[str, Any]] = []
+        for name in exp.obs.series:
+            label = f"{exp.name}/{name}"
+            k = obs.series.index(label)
+            mask = rows[(obs.series_of[rows] == k) & (problem.kind[rows] == 0)]
+            if len(mask):
+                resid = obs.y[mask] - pred[mask]
+                series[name] = flat[label] = {
+                    "time": obs.times[mask].tolist(),
+                    "observed": obs.y[mask].tolist(),
+                    "simulated": pred[mask].tolist(),
+                    "residual": resid.tolist(),
+                    "rmse": float(np.sqrt(np.mean(resid**2))),
+                    "weight": exp.obs.weights[name],
+                }
+            for i in rows[(obs.series_of[rows] == k) & (problem.kind[rows] != 0)]:
+                gap = float(pred[i] - obs.y[i]) * (1 if problem.kind[i] == 1 else -1)
+                bounds.append(
+                    {
+                        "series": name,
+                        "time": float(obs.times[i]),
+                        "bound": "at most" if problem.kind[i] == 1 else "at least",
+                        "value": float(obs.y[i]),
+                        "simulated": float(pred[i]),
+                        "violated_by": max(gap, 0.0),
+                    }
+                )
+        out[exp.name] = {
+            "scenario": exp.scenario.name if exp.scenario is not None else None,
+            "weight": exp.weight,
+            "objective": float(sse[e]),
+            "observations": len(rows),
+            "residuals": series,
+            "bounds": bounds,
+        }
+    return flat, out
+
+
+def experiments_objective(
+    model: Model,
+    experiments: Experiment | Sequence[Experiment],
+    parameters: Mapping[str, float | Sequence[float] | np.ndarray],
+    scenario: str | None = None,
+    weights: Mapping[str, float] | None = None,
+) -> np.ndarray:
+    """The summed objective of :func:`calibrate_experiments` at given values, per experiment, in one batch.
+
+    Returns an array (candidates, experiments) of each experiment's weighted SSE (its weight
+    included); sum over axis 1 for the objective. A candidate whose run is NaN or infinite at a
+    data time of an experiment gives :data:`PENALTY` there.
+    """
+    base_scenario = model.scenario(scenario) if scenario else None
+    base = replace(model.with_scenario(base_scenario), scenarios=model.scenarios)
+    resolved = _resolve_experiments(base, experiments, weights)
+    values = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in parameters.items()}
+    size = max((len(v) for v in values.values()), default=1)
+    problem = _ExperimentsProblem(base, resolved, {k: (0.0, 1.0) for k in values})
+    X = np.column_stack([np.broadcast_to(values[k], (size,)) for k in problem.names]) if values else np.zeros((1, 0))
+    r = problem.obs.sqrt_w * problem._censor(problem.predict_values(X) - problem.obs.y)
+    out = np.empty((size, len(resolved)))
+    for e in range(len(resolved)):
+        part = r[:, problem.offsets[e] : problem.offsets[e + 1]]
+        finite = np.isfinite(part).all(axis=1)
+        with np.errstate(all="ignore"):
+            out[:, e] = np.where(finite, np.sum(np.where(np.isfinite(part), part, 0.0) ** 2, axis=1), PENALTY)
     return out

@@ -6,30 +6,30 @@ days they happened (the ``replay_*`` slots), the desk and the rate checks
 switched off unless the episode is a rate check. All episodes of one fit run
 in one engine pass, every candidate parameter set as further scenarios.
 
-Three groups of constants are fitted, each to the episodes that inform it (the
-single-episode series with the toolkit's :func:`stocks_flows.calibrate.calibrate`;
-the operation days, four episodes with one-sided bounds at once, with a
-vectorised differential evolution here):
+Three groups of constants are fitted, each to the episodes that inform it, all with
+the toolkit's calibration (:func:`stocks_flows.calibrate.calibrate`); the operation
+days are four experiments fitted at once, one parameter set for all:
 
 - ``drift_before_pivot`` (with the starting level): USDJPY from August 2025 to
   January 2026, with no operation (``data/usdjpy_levels.csv``);
 - ``yen_per_jpy_tn`` and ``effect_decay_time``: the USDJPY moves of the 2022
   and 2024 operation days, and the level two days after 29 April 2024
-  (``data/interventions.csv``);
+  (``data/interventions.csv``), each episode an ``Experiment`` under its own
+  scenario (:func:`episode_levels` turns its moves into levels);
 - ``run_time`` and ``carry_yen_per_tn``: USDJPY and the share unwound in the
   first days of August 2024 (``data/carry_unwind_2024.csv``).
 
-A move reported as "more than N yen" counts only when the model moves less;
-a share reported as a range counts only outside it. The interval of each
-fitted constant is where the objective stays within a chi-square(1) 90%
-threshold of its minimum, the residual variance estimated from the fit
-(profile over that constant, the others held at their fitted values).
+A move reported as "more than N yen" is a one-sided bound on the level (it counts
+only when the model moves less); a share reported as a range counts only outside
+it. Each interval is the toolkit's 95% profile-likelihood interval (the other
+constants of the group re-optimised along the profile), the residual variance
+estimated from the point observations.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -62,13 +62,6 @@ class Observation:
     low: float | None = None
     high: float | None = None
     change_from: float | None = None  # day the change is measured from
-
-    def residual(self, simulated: np.ndarray) -> np.ndarray:
-        lo = self.low if self.low is not None else self.value
-        hi = self.high if self.high is not None else self.value
-        below = np.where(simulated < lo, simulated - lo, 0.0) if lo is not None else 0.0
-        above = np.where(simulated > hi, simulated - hi, 0.0) if hi is not None else 0.0
-        return below + above
 
 
 @dataclass(frozen=True)
@@ -424,22 +417,34 @@ class FitResult:
         }
 
 
-def _objective(model: Any, eps: Sequence[Episode], names: Sequence[str]) -> Callable[[np.ndarray], np.ndarray]:
-    def total(x: np.ndarray) -> np.ndarray:
-        x = np.atleast_2d(x)
-        if x.shape[0] != len(names):
-            x = x.T
-        params = {k: x[i] for i, k in enumerate(names)}
-        sims = simulate_episodes(model, eps, params)
-        sse = np.zeros(x.shape[1])
-        for ep, sim in zip(eps, sims, strict=True):
-            for ob in ep.observations:
-                if ob.key == "intervention_jpy_tn":
-                    continue
-                sse += ob.residual(sim[ob.key]) ** 2
-        return sse
+def episode_levels(episode: Episode) -> tuple[Any, list[Observation]]:
+    """The episode's USDJPY observations as a data table of levels, with the observations it used.
 
-    return total
+    A move is turned into a level from where it started: the starting level of the episode for a
+    move from day 0, else the level observed just before that day's operation. A move "of at least
+    N yen" down becomes ``usdjpy:high`` (the level was at most there), the toolkit's one-sided bound;
+    other observations become ``usdjpy`` points. The amounts spent are not fitted (they are set).
+    """
+    import pandas as pd
+
+    before = {ob.day: ob.value for ob in episode.observations if ob.key.startswith("usdjpy_before")}
+    rows: dict[float, dict[str, float]] = {}
+    used = []
+    for ob in episode.observations:
+        if ob.variable != "usdjpy":
+            continue
+        shift = 0.0
+        if ob.change_from is not None:
+            anchor = episode.settings["usdjpy_start"] if ob.change_from <= 0 else before.get(ob.change_from)
+            if anchor is None:
+                continue
+            shift = float(anchor)
+        for column, number in (("usdjpy", ob.value), ("usdjpy:high", ob.high), ("usdjpy:low", ob.low)):
+            if number is not None:
+                rows.setdefault(float(ob.day), {})[column] = shift + float(number)
+        used.append(ob)
+    frame = pd.DataFrame([{"time": t, **v} for t, v in sorted(rows.items())])
+    return frame, used
 
 
 def fit(
@@ -448,64 +453,56 @@ def fit(
     bounds: dict[str, tuple[float, float]],
     *,
     seed: int = 0,
-    maxiter: int = 15,
+    max_evaluations: int | None = 6000,
 ) -> FitResult:
-    """Least squares of the episodes' observations over ``bounds`` (differential evolution, vectorised)."""
-    from scipy.optimize import differential_evolution
+    """Fit ``bounds`` to several episodes at once with the toolkit's multi-experiment calibration.
 
-    names = list(bounds)
-    func = _objective(model, eps, names)
-    counter = {"n": 0}
+    Each episode is an :class:`~stocks_flows.calibrate.Experiment`: its settings a scenario of a short
+    copy of the model, its observations the table of :func:`episode_levels` (in yen, weight 1). All
+    episodes of every candidate run in one engine batch.
+    """
+    from stocks_flows.calibrate import Experiment, calibrate
+    from stocks_flows.model import Scenario
 
-    def counted(x: np.ndarray) -> np.ndarray:
-        counter["n"] += np.atleast_2d(x).shape[-1]
-        return func(x)
-
-    result = differential_evolution(
-        counted,
-        [bounds[n] for n in names],
-        seed=seed,
-        maxiter=maxiter,
-        popsize=6,
-        tol=1e-6,
-        polish=False,
-        vectorized=True,
-        updating="deferred",
-    )
-    best = np.asarray(result.x, dtype=float)
-    sse = float(result.fun)
-    n_obs = sum(1 for ep in eps for ob in ep.observations if ob.key != "intervention_jpy_tn")
-    variance = max(sse / max(n_obs - len(names), 1), 1e-4)
-    threshold = sse + 2.706 * variance
-    fitted: dict[str, Fitted] = {}
-    for i, name in enumerate(names):
-        lo, hi = bounds[name]
-        near = best[i] + (hi - lo) * np.linspace(-0.1, 0.1, 21)
-        grid = np.unique(np.clip(np.concatenate([np.linspace(lo, hi, 17), near]), lo, hi))
-        x = np.repeat(best[:, None], len(grid), axis=1)
-        x[i] = grid
-        values = counted(x)
-        inside = grid[values <= threshold]
-        low = float(min(inside.min(), best[i])) if inside.size else float(best[i])
-        high = float(max(inside.max(), best[i])) if inside.size else float(best[i])
-        fitted[name] = Fitted(float(best[i]), low, high)
+    grids = {(ep.stop, ep.dt) for ep in eps}
+    if len(grids) != 1:
+        raise ValueError(f"the episodes fitted together must share stop and dt, got {sorted(grids, key=str)}")
+    stop, dt = grids.pop()
+    short = _short(model, stop, dt)
+    scenarios, experiments, used = {}, [], {}
+    for ep in eps:
+        constants = {k: v for k, v in ep.settings.items() if short.variables[k].kind == "constant"}
+        initial = {k: v for k, v in ep.settings.items() if short.variables[k].kind == "stock"}
+        scenarios[ep.name] = Scenario(ep.name, constants=constants, initial=initial)
+        frame, used[ep.name] = episode_levels(ep)
+        experiments.append(Experiment(frame, ep.name, weights={"usdjpy": 1.0}))
+    short = replace(short, scenarios={**short.scenarios, **scenarios})
+    cal = calibrate(short, experiments, fit=bounds, seed=seed, max_evaluations=max_evaluations)
+    fitted = {n: Fitted(f.value, f.low, f.high) for n, f in cal.fitted.items()}
     data = {
         name: [
             {
                 "episode": ep.name,
                 "date": ep.date,
                 "source": ep.source,
-                "observations": [{k: v for k, v in vars(ob).items() if v is not None} for ob in ep.observations],
+                "observations": [{k: v for k, v in vars(ob).items() if v is not None} for ob in used[ep.name]],
+                "levels": [
+                    {k: v for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))}
+                    for row in exp.data.to_dict("records")
+                ],
+                "weights": {"usdjpy": 1.0},
+                "residual_sse": cal.experiments[ep.name]["objective"],
+                "bounds": cal.experiments[ep.name]["bounds"],
             }
-            for ep in eps
+            for ep, exp in zip(eps, experiments, strict=True)
         ]
-        for name in names
+        for name in bounds
     }
     method = (
-        f"vectorised differential evolution (scipy), seed {seed}, over several episodes at once with one-sided "
-        "bounds; 90% profile intervals (others held at the fit)"
+        f"stocks_flows.calibrate with {len(eps)} experiments at once (differential evolution, seed {seed}; "
+        f"{cal.interval_method} 95% intervals); a move of 'at least' N yen is a one-sided bound on the level"
     )
-    return FitResult(fitted, sse, counter["n"], data, method)
+    return FitResult(fitted, float(cal.objective), int(cal.evaluations), data, method)
 
 
 def fit_series(
@@ -516,15 +513,17 @@ def fit_series(
     *,
     seed: int = 0,
     max_evaluations: int = 400,
+    ranges: bool = False,
 ) -> FitResult:
     """Fit one episode's observed series with the toolkit's :func:`stocks_flows.calibrate.calibrate`.
 
     The episode's settings become a scenario of a short copy of the model; its point observations
-    (levels, not bounds) become the data frame, one column per variable.
+    become the data frame, one column per variable. With ``ranges``, an observation given as a
+    range becomes the bounds ``VAR:low`` and ``VAR:high`` (penalised only outside the range).
     """
     import pandas as pd
 
-    from stocks_flows.calibrate import calibrate
+    from stocks_flows.calibrate import Experiment, calibrate
     from stocks_flows.model import Scenario
 
     short = _short(model, episode.stop, episode.dt)
@@ -534,6 +533,12 @@ def fit_series(
     rows: dict[float, dict[str, float]] = {}
     used = []
     for ob in episode.observations:
+        if ranges and ob.value is None and ob.change_from is None and ob.variable in short.variables:
+            for column, number in ((f"{ob.variable}:low", ob.low), (f"{ob.variable}:high", ob.high)):
+                if number is not None:
+                    rows.setdefault(float(ob.day), {})[column] = float(number)
+            used.append(ob)
+            continue
         if ob.value is None or ob.variable not in short.variables:
             continue
         level = ob.value
@@ -546,9 +551,9 @@ def fit_series(
     frame = pd.DataFrame([{"time": t, **v} for t, v in sorted(rows.items())])
     cal = calibrate(
         short,
-        frame,
+        [Experiment(frame, "episode")] if ranges else frame,
         fit=bounds,
-        scenario="episode",
+        scenario=None if ranges else "episode",
         weights=weights,
         method="de",
         seed=seed,
@@ -568,6 +573,8 @@ def fit_series(
         for name in bounds
     }
     method = f"stocks_flows.calibrate (differential evolution, seed {seed}; {cal.interval_method} 95% intervals)"
+    if ranges:
+        method += "; a share given as a range is a pair of one-sided bounds"
     return FitResult(fitted, float(cal.objective), int(cal.evaluations), data, method)
 
 
@@ -598,7 +605,12 @@ def calibrate_all(model: Any, seed: int = 0) -> dict[str, Any]:
             result = fit_series(current, chosen[group][0], GROUPS[group], {"usdjpy": 1.0}, seed=seed)
         elif group == "unwind":
             result = fit_series(
-                current, chosen[group][0], GROUPS[group], {"usdjpy": 1.0, "unwound_share": 100.0}, seed=seed
+                current,
+                chosen[group][0],
+                GROUPS[group],
+                {"usdjpy": 1.0, "unwound_share": 100.0},
+                seed=seed,
+                ranges=True,
             )
         else:
             result = fit(current, chosen[group], GROUPS[group], seed=seed)

@@ -4,6 +4,8 @@ Prints the fitted values with 95% intervals, the residual RMSE of each series, t
 objective, the number of runs and the time (or, with ``--json``, one JSON object).
 ``--out FILE`` writes the fitted values as a scenario file that
 ``tenor simulate MODEL --scenarios FILE --scenario fitted`` runs. Bad input exits 2.
+``--experiment SCENARIO=DATA`` (repeatable, instead of DATA) fits one parameter set to
+several data files at once, each observed under its scenario.
 """
 
 from __future__ import annotations
@@ -32,9 +34,33 @@ def _weights(items: list[str]) -> dict[str, float]:
     return out
 
 
+def _experiments(items: list[str], data: Path | None) -> list[tuple[str, Path]]:
+    """``--experiment SCENARIO=DATA`` -> [(scenario, path)]; DATA and --experiment exclude each other."""
+    if not items:
+        if data is None:
+            raise TenorError("no data", hint="give a DATA file, or --experiment SCENARIO=DATA (repeatable)")
+        return []
+    if data is not None:
+        raise TenorError(
+            f"both DATA ({data}) and --experiment given",
+            hint="give the data as one more --experiment SCENARIO=DATA (an empty SCENARIO: the base values)",
+        )
+    out = []
+    for text in items:
+        scenario, sep, path = text.partition("=")
+        if not sep or not path.strip():
+            raise TenorError(
+                f"--experiment: cannot read {text!r}", hint="write SCENARIO=DATA, e.g. --experiment fast=fast.csv"
+            )
+        out.append((scenario.strip(), Path(path.strip())))
+    return out
+
+
 def calibrate(
     model: Path = typer.Argument(..., help="Model file: .yaml spec, .xmile/.stmx, or Vensim .mdl."),
-    data: Path = typer.Argument(..., help="Observed data, .csv or .parquet: a time column, one column per variable."),
+    data: Path | None = typer.Argument(
+        None, help="Observed data, .csv or .parquet: a time column, one column per variable."
+    ),
     fit: list[str] = typer.Option([], "--fit", help="NAME=low:high: a constant (or c[a]) to fit, in bounds."),
     scenario: str | None = typer.Option(None, "--scenario", help="A named scenario of the spec to start from."),
     weight: list[str] = typer.Option([], "--weight", help="VAR=W: weight of a series (default 1/variance)."),
@@ -45,10 +71,15 @@ def calibrate(
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the fitted values as a scenario file (.yaml)."),
     name: str = typer.Option("fitted", "--name", help="Name of the scenario written by --out."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    experiment: list[str] = typer.Option(
+        [],
+        "--experiment",
+        help="SCENARIO=DATA: data observed under a named scenario; repeat to fit all at once (no DATA then).",
+    ),
 ) -> None:
     """Fit constants of a model to data: best values, 95% intervals, residuals."""
+    from stocks_flows.calibrate import Experiment, parse_bounds, read_data
     from stocks_flows.calibrate import calibrate as fit_model
-    from stocks_flows.calibrate import parse_bounds, read_data
     from tenor.app.kinds import read_model
     from tenor.cli.common import emit_json, out_console
     from tenor.output import check_not_input
@@ -61,9 +92,12 @@ def calibrate(
     if out is not None:
         if out.suffix.lower() not in (".yaml", ".yml"):
             raise TenorError(f"--out {out}: a scenario file is YAML", hint="name it .yaml, e.g. fitted.yaml")
-        check_not_input(out, [model, data])
+    experiments = _experiments(experiment, data)
+    inputs = [model, *(p for _, p in experiments)] if experiments else [model, data]
+    if out is not None:
+        check_not_input(out, inputs)
     loaded = read_model(model, command="calibrate")
-    observed = read_data(data)
+    observed = [Experiment(read_data(p), s or None) for s, p in experiments] if experiments else read_data(data)
     result = fit_model(
         loaded,
         observed,
@@ -76,7 +110,7 @@ def calibrate(
         interval=None if interval.lower() == "none" else interval,
     )
     if out is not None:
-        result.write_scenario(out, name, inputs=[model, data])
+        result.write_scenario(out, name, inputs=inputs)
     if as_json:
         payload = result.to_dict()
         payload["residuals"] = {
@@ -88,7 +122,8 @@ def calibrate(
         emit_json(payload)
         return
     show = out_console()
-    show.print(f"[bold]{model.name}[/] fitted to {data.name} ({result.observations} observations)", highlight=False)
+    fitted_to = ", ".join(f"{p.name} ({s or 'base'})" for s, p in experiments) if experiments else data.name
+    show.print(f"[bold]{model.name}[/] fitted to {fitted_to} ({result.observations} observations)", highlight=False)
     spans = {}
     for key, p in result.fitted.items():
         spans[key] = "-" if math.isnan(p.low) else f"{p.low:.6g} to {p.high:.6g}"
