@@ -66,7 +66,7 @@ from stocks_flows.model import (
 from tenor.errors import Diagnostic, SpecError
 from tenor.output import write_text
 
-__all__ = ["generate_xmile", "private_copy", "read_vensim", "read_xmile", "write_xmile"]
+__all__ = ["check_model_size", "generate_xmile", "private_copy", "read_vensim", "read_xmile", "write_xmile"]
 
 _XMILE_NS = "http://docs.oasis-open.org/xmile/ns/XMILE/v1.0"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -351,17 +351,22 @@ def _read(path: str | Path, opener: Callable[[Path], Any], origin: str) -> Model
     return _convert(abstract, where, origin)
 
 
-def _precheck(path: Path, origin: str) -> None:
-    """Clear messages for files that are not models at all, before a translator sees them."""
-    where = str(path)
+def check_model_size(path: Path) -> None:
+    """Refuse an XMILE or Vensim file over :func:`~stocks_flows.limits.max_model_bytes` before reading it."""
     size = path.stat().st_size
     limit = max_model_bytes()
     if size > limit:
         raise SpecError(
             f"the file is {format_bytes(size)}; the limit for a model file is {format_bytes(limit)}",
-            file=where,
+            file=str(path),
             hint="check that this is the model file you meant (or raise the limit with TENOR_MAX_MODEL_BYTES)",
         )
+
+
+def _precheck(path: Path, origin: str) -> None:
+    """Clear messages for files that are not models at all, before a translator sees them."""
+    where = str(path)
+    check_model_size(path)
     data = path.read_bytes()
     if not data.strip():
         raise SpecError("the file is empty", file=where, hint="check that this is the model file you meant")

@@ -212,6 +212,9 @@ def _recognise(text: str, file: str) -> tuple[FileKind, Document | None]:
     raise SpecError("cannot tell what this file is", file=file, line=1, hint=_UNKNOWN_HINT)
 
 
+_MODEL_SUFFIXES = (".xmile", ".stmx", ".xml", ".mdl")
+
+
 def detect_kind(text: str, file: str = "<input>") -> FileKind:
     """The kind of a file, from its text.
 
@@ -238,6 +241,10 @@ def read_source(source: str | Path, format: str | None = None) -> Source:
     if str(source) == "-":
         text, file, path = read_stdin("<stdin>"), "<stdin>", None
     else:
+        if Path(source).suffix.lower() in _MODEL_SUFFIXES and Path(source).is_file():
+            from stocks_flows.xmile import check_model_size
+
+            check_model_size(Path(source))  # the model files' own limit, before the text is read
         text, file, path = read_text(source), str(source), Path(source)
     if format in ("dagitty", "json"):
         if _is_blank(text):
