@@ -882,6 +882,86 @@ def _finite(x: float) -> float | None:
 # --- the front door ------------------------------------------------------------------------
 
 
+def _check_options(
+    method: str, interval: str | None, fit: Mapping[str, Any], seed: int, max_evaluations: int | None
+) -> None:
+    """The checks both entry points make before any run."""
+    if method not in METHODS:
+        close = did_you_mean(method, METHODS)
+        raise TenorError(
+            f"unknown method {method!r}",
+            hint=f"did you mean {close!r}?" if close else "use one of " + ", ".join(METHODS),
+        )
+    if interval is not None and interval not in INTERVALS:
+        close = did_you_mean(interval, INTERVALS)
+        raise TenorError(
+            f"unknown interval method {interval!r}",
+            hint=f"did you mean {close!r}?" if close else "use profile or bootstrap",
+        )
+    if not fit:
+        raise TenorError("nothing to fit", hint="name at least one constant and its bounds, e.g. fit={'k': (0, 1)}")
+    check_seed(seed)
+    if max_evaluations is not None and max_evaluations < 1:
+        raise TenorError("max_evaluations must be at least 1")
+    if method == "de" and max_evaluations is not None and max_evaluations < _DE_POPSIZE * len(fit):
+        raise TenorError(
+            f"max_evaluations {max_evaluations} is below the first population of differential evolution "
+            f"(at least {_DE_POPSIZE} runs per fitted parameter: {_DE_POPSIZE * len(fit)})",
+            hint="raise it, or use --method least_squares or --method cmaes for a smaller budget",
+        )
+
+
+def _fit(
+    problem: _Problem,
+    method: str,
+    seed: int,
+    max_evaluations: int | None,
+    interval: str | None,
+    bootstrap_replicates: int,
+    points: int,
+    started: float,
+) -> tuple[np.ndarray, float, float, dict[str, FittedParameter], int, float]:
+    """Optimise, then the intervals: (best point, objective, error variance, fitted values,
+    runs of the fit, seconds of the fit). ``points`` is the number of observations that carry noise."""
+    if method == "de":
+        _de(problem, seed, max_evaluations)
+        _polish(problem, max_evaluations)
+    elif method == "cmaes":
+        _cmaes(problem, seed, max_evaluations)
+        _polish(problem, max_evaluations)
+    else:
+        _lhs_start(problem, seed, _start_size(max(10, 5 * problem.p), max_evaluations))
+        _polish(problem, max_evaluations)
+    if problem.best_u is None:  # pragma: no cover - _note raises first
+        raise SimulationError("no candidate gave a finite objective")
+    u_hat = problem.best_u
+    f_min = problem.best_f
+    fit_evaluations = problem.evaluations
+    fit_seconds = _time.perf_counter() - started
+    sigma2 = f_min / max(points - problem.p, 1)
+    x_hat = problem.natural(u_hat)
+    if interval is None:
+        ends = [(math.nan, math.nan, False, False)] * problem.p
+    elif sigma2 <= 0:
+        ends = [(float(u), float(u), False, False) for u in u_hat]
+    elif interval == "profile":
+        ends = _profile_intervals(problem, u_hat, f_min, sigma2)
+    else:
+        ends = _bootstrap_intervals(problem, u_hat, sigma2, seed, bootstrap_replicates)
+    fitted = {}
+    for i, name in enumerate(problem.names):
+        low_u, high_u, low_clip, high_clip = ends[i]
+        low = float(problem.natural(np.full(problem.p, low_u))[i]) if math.isfinite(low_u) else math.nan
+        high = float(problem.natural(np.full(problem.p, high_u))[i]) if math.isfinite(high_u) else math.nan
+        low = float(problem.lower[i]) if low_clip else low
+        high = float(problem.upper[i]) if high_clip else high
+        at = tuple(s for s, clipped in (("low", low_clip), ("high", high_clip)) if clipped)
+        fitted[name] = FittedParameter(
+            name, float(x_hat[i]), low, high, float(problem.lower[i]), float(problem.upper[i]), at
+        )
+    return u_hat, f_min, sigma2, fitted, fit_evaluations, fit_seconds
+
+
 def calibrate(
     model: Model,
     data: Any,
@@ -928,70 +1008,14 @@ def calibrate(
             chunk_size=chunk_size,
         )
     started = _time.perf_counter()
-    if method not in METHODS:
-        close = did_you_mean(method, METHODS)
-        raise TenorError(
-            f"unknown method {method!r}",
-            hint=f"did you mean {close!r}?" if close else "use one of " + ", ".join(METHODS),
-        )
-    if interval is not None and interval not in INTERVALS:
-        close = did_you_mean(interval, INTERVALS)
-        raise TenorError(
-            f"unknown interval method {interval!r}",
-            hint=f"did you mean {close!r}?" if close else "use profile or bootstrap",
-        )
-    if not fit:
-        raise TenorError("nothing to fit", hint="name at least one constant and its bounds, e.g. fit={'k': (0, 1)}")
-    check_seed(seed)
-    if max_evaluations is not None and max_evaluations < 1:
-        raise TenorError("max_evaluations must be at least 1")
-    if method == "de" and max_evaluations is not None and max_evaluations < _DE_POPSIZE * len(fit):
-        raise TenorError(
-            f"max_evaluations {max_evaluations} is below the first population of differential evolution "
-            f"(at least {_DE_POPSIZE} runs per fitted parameter: {_DE_POPSIZE * len(fit)})",
-            hint="raise it, or use --method least_squares or --method cmaes for a smaller budget",
-        )
+    _check_options(method, interval, fit, seed, max_evaluations)
     base_scenario = model.scenario(scenario) if scenario else None
     base = model.with_scenario(base_scenario)
     obs = _observations(base, data, weights)
     problem = _Problem(base, obs, fit, chunk_size=chunk_size)
-    if method == "de":
-        _de(problem, seed, max_evaluations)
-        _polish(problem, max_evaluations)
-    elif method == "cmaes":
-        _cmaes(problem, seed, max_evaluations)
-        _polish(problem, max_evaluations)
-    else:
-        _lhs_start(problem, seed, _start_size(max(10, 5 * problem.p), max_evaluations))
-        _polish(problem, max_evaluations)
-    if problem.best_u is None:  # pragma: no cover - _note raises first
-        raise SimulationError("no candidate gave a finite objective")
-    u_hat = problem.best_u
-    f_min = problem.best_f
-    fit_evaluations = problem.evaluations
-    fit_seconds = _time.perf_counter() - started
-    dof = max(problem.n - problem.p, 1)
-    sigma2 = f_min / dof
-    x_hat = problem.natural(u_hat)
-    if interval is None:
-        ends = [(math.nan, math.nan, False, False)] * problem.p
-    elif sigma2 <= 0:
-        ends = [(float(u), float(u), False, False) for u in u_hat]
-    elif interval == "profile":
-        ends = _profile_intervals(problem, u_hat, f_min, sigma2)
-    else:
-        ends = _bootstrap_intervals(problem, u_hat, sigma2, seed, bootstrap_replicates)
-    fitted = {}
-    for i, name in enumerate(problem.names):
-        low_u, high_u, low_clip, high_clip = ends[i]
-        low = float(problem.natural(np.full(problem.p, low_u))[i]) if math.isfinite(low_u) else math.nan
-        high = float(problem.natural(np.full(problem.p, high_u))[i]) if math.isfinite(high_u) else math.nan
-        low = float(problem.lower[i]) if low_clip else low
-        high = float(problem.upper[i]) if high_clip else high
-        at = tuple(s for s, clipped in (("low", low_clip), ("high", high_clip)) if clipped)
-        fitted[name] = FittedParameter(
-            name, float(x_hat[i]), low, high, float(problem.lower[i]), float(problem.upper[i]), at
-        )
+    u_hat, f_min, sigma2, fitted, fit_evaluations, fit_seconds = _fit(
+        problem, method, seed, max_evaluations, interval, bootstrap_replicates, problem.n, started
+    )
     residuals = _residual_table(problem, u_hat)
     seconds = _time.perf_counter() - started
     return Calibration(
@@ -1483,61 +1507,15 @@ def calibrate_experiments(
     (0.3, 0.0)
     """
     started = _time.perf_counter()
-    if method not in METHODS:
-        close = did_you_mean(method, METHODS)
-        raise TenorError(
-            f"unknown method {method!r}",
-            hint=f"did you mean {close!r}?" if close else "use one of " + ", ".join(METHODS),
-        )
-    if interval is not None and interval not in INTERVALS:
-        close = did_you_mean(interval, INTERVALS)
-        raise TenorError(
-            f"unknown interval method {interval!r}",
-            hint=f"did you mean {close!r}?" if close else "use profile or bootstrap",
-        )
-    if not fit:
-        raise TenorError("nothing to fit", hint="name at least one constant and its bounds, e.g. fit={'k': (0, 1)}")
-    if max_evaluations is not None and max_evaluations < 1:
-        raise TenorError("max_evaluations must be at least 1")
+    _check_options(method, interval, fit, seed, max_evaluations)
     base_scenario = model.scenario(scenario) if scenario else None
     base = replace(model.with_scenario(base_scenario), scenarios=model.scenarios)
     resolved = _resolve_experiments(base, experiments, weights)
     problem = _ExperimentsProblem(base, resolved, fit, chunk_size=chunk_size)
-    if method == "de":
-        _de(problem, seed, max_evaluations)
-        _polish(problem, max_evaluations)
-    elif method == "cmaes":
-        _cmaes(problem, seed, max_evaluations)
-        _polish(problem, max_evaluations)
-    else:
-        _lhs_start(problem, seed, max(10, 5 * problem.p))
-        _polish(problem, max_evaluations)
-    if problem.best_u is None:  # pragma: no cover - _note raises first
-        raise SimulationError("no candidate gave a finite objective")
-    u_hat, f_min = problem.best_u, problem.best_f
-    fit_evaluations = problem.evaluations
-    fit_seconds = _time.perf_counter() - started
-    sigma2 = f_min / max(problem.points - problem.p, 1)  # bounds carry no noise: only points count
-    x_hat = problem.natural(u_hat)
-    if interval is None:
-        ends = [(math.nan, math.nan, False, False)] * problem.p
-    elif sigma2 <= 0:
-        ends = [(float(u), float(u), False, False) for u in u_hat]
-    elif interval == "profile":
-        ends = _profile_intervals(problem, u_hat, f_min, sigma2)
-    else:
-        ends = _bootstrap_intervals(problem, u_hat, sigma2, seed, bootstrap_replicates)
-    fitted = {}
-    for i, name in enumerate(problem.names):
-        low_u, high_u, low_clip, high_clip = ends[i]
-        low = float(problem.natural(np.full(problem.p, low_u))[i]) if math.isfinite(low_u) else math.nan
-        high = float(problem.natural(np.full(problem.p, high_u))[i]) if math.isfinite(high_u) else math.nan
-        low = float(problem.lower[i]) if low_clip else low
-        high = float(problem.upper[i]) if high_clip else high
-        at = tuple(s for s, clipped in (("low", low_clip), ("high", high_clip)) if clipped)
-        fitted[name] = FittedParameter(
-            name, float(x_hat[i]), low, high, float(problem.lower[i]), float(problem.upper[i]), at
-        )
+    # bounds carry no noise: only points count towards the error variance
+    u_hat, f_min, sigma2, fitted, fit_evaluations, fit_seconds = _fit(
+        problem, method, seed, max_evaluations, interval, bootstrap_replicates, problem.points, started
+    )
     residuals, per_experiment = _experiment_tables(problem, u_hat)
     return ExperimentsCalibration(
         fitted=fitted,
