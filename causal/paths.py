@@ -342,44 +342,7 @@ def d_connected(
 ) -> bool:
     """Whether some active trail joins ``xs`` to ``ys`` given ``given`` (the search of
     :func:`active_reach`, stopped at the first node of ``ys`` reached)."""
-    anc: Collection[str] = given
-    if given:
-        anc = set(given)
-        stack = list(anc)
-        while stack:
-            for p in parents[stack.pop()]:
-                if p not in anc:
-                    anc.add(p)
-                    stack.append(p)
-    seen: dict[str, int] = {}  # bit 1: visited going up, bit 2: going down
-    up = list(xs)
-    down: list[str] = []
-    while up or down:
-        while up:
-            v = up.pop()
-            state = seen.get(v, 0)
-            if state & 1:
-                continue
-            seen[v] = state | 1
-            if v in given:
-                continue
-            if v in ys:
-                return True
-            up += parents[v]
-            down += children[v]
-        while down:
-            v = down.pop()
-            state = seen.get(v, 0)
-            if state & 2:
-                continue
-            seen[v] = state | 2
-            if v not in given:
-                if v in ys:
-                    return True
-                down += children[v]
-            if v in anc:
-                up += parents[v]
-    return False
+    return any(v in ys for v in _active_trail(parents, children, xs, given))
 
 
 def _reachable(dag: nx.DiGraph, sources: set[str], given: set[str]) -> set[str]:
@@ -406,6 +369,17 @@ def active_reach(
     >>> sorted(active_reach(parents, children, ["x"], set())), sorted(active_reach(parents, children, ["x"], {"m"}))
     (['m', 'x', 'y'], ['x'])
     """
+    return set(_active_trail(parents, children, sources, given))
+
+
+def _active_trail(
+    parents: Mapping[str, Iterable[str]],
+    children: Mapping[str, Iterable[str]],
+    sources: Iterable[str],
+    given: Collection[str],
+) -> Iterator[str]:
+    """The nodes an active trail from ``sources`` reaches, as the search meets them (a node may
+    come twice: once going up, once going down)."""
     anc: Collection[str] = given
     if given:
         anc = set(given)
@@ -415,7 +389,6 @@ def active_reach(
                 if p not in anc:
                     anc.add(p)
                     stack.append(p)
-    reached: set[str] = set()
     seen: dict[str, int] = {}  # bit 1: visited going up, bit 2: going down
     up = list(sources)
     down: list[str] = []
@@ -428,7 +401,7 @@ def active_reach(
             seen[v] = state | 1
             if v in given:
                 continue
-            reached.add(v)
+            yield v
             up += parents[v]
             down += children[v]
         while down:
@@ -438,11 +411,10 @@ def active_reach(
                 continue
             seen[v] = state | 2
             if v not in given:
-                reached.add(v)
+                yield v
                 down += children[v]
             if v in anc:
                 up += parents[v]
-    return reached
 
 
 def total_effect(graph: CausalGraph, source: str, target: str) -> float:
