@@ -224,10 +224,20 @@ def _load_claims(path: Path) -> Any:
     return module
 
 
+_DIAGRAM_CAPTIONS = {
+    "dag": "Each arrow is a direct causal effect declared in the causal spec; the channels in the table below "
+    "are the paths it traces to the outcome.",
+    "cld": "The feedback loops around the chosen variables: a + on an arrow means its cause and effect move "
+    "together, a - that they move in opposite directions.",
+}
+
+
 def _diagram_figure(fig_id: str, title: str, diagram: Any) -> Figure:
     from diagrams.render import render
 
-    return Figure(fig_id, title, render(diagram, "svg"), render(diagram, "png"), diagram.source)
+    return Figure(
+        fig_id, title, render(diagram, "svg"), render(diagram, "png"), diagram.source, _DIAGRAM_CAPTIONS.get(fig_id)
+    )
 
 
 def _plot_figure(fig_id: str, title: str, figure: Any, caption: str | None = None) -> Figure:
@@ -517,7 +527,10 @@ def markdown_report(report: Report) -> str:
         lines.append("")
     for table in report.tables:
         lines += _markdown_table(table)
+    figs = {f.id: f for f in report.figures}
     lines += ["## The causal graph", "", "![Causal graph](figures/dag.svg)", ""]
+    if "dag" in figs and figs["dag"].caption:
+        lines += [figs["dag"].caption, ""]
     if report.check["channels"]:
         lines += ["| channel | path | sign | magnitude | total lag |", "|---|---|---|---|---|"]
         for ch in report.check["channels"]:
@@ -546,6 +559,8 @@ def markdown_report(report: Report) -> str:
         lines.append("")
     if report.loops is not None:
         lines += ["## Feedback loops", "", "![Causal-loop diagram](figures/cld.svg)", ""]
+        if "cld" in figs and figs["cld"].caption:
+            lines += [figs["cld"].caption, ""]
         if report.loop_table:
             lines += [
                 "| loop | polarity | " + " | ".join(report.loop_elements) + " |",
