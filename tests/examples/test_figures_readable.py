@@ -121,7 +121,9 @@ def _has_data(ax: Any) -> bool:
 
 
 def _dated(ax: Any) -> bool:
-    return isinstance(ax.xaxis.get_major_formatter(), matplotlib.dates.DateFormatter | matplotlib.dates.AutoDateFormatter)
+    return isinstance(
+        ax.xaxis.get_major_formatter(), matplotlib.dates.DateFormatter | matplotlib.dates.AutoDateFormatter
+    )
 
 
 def unlabelled(fig: MplFigure) -> list[str]:
@@ -161,7 +163,10 @@ def test_the_checks_catch_overlap_a_struck_label_no_unit_and_ids() -> None:
     found = overlaps(fig)
     assert any("overlaps" in p for p in found)
     assert any("runs through 'a label on the curve'" in p for p in found)
-    assert unlabelled(fig) == ["axes 0: y label 'credibility' has no unit", "axes 0: the x axis has neither a label nor dates"]
+    assert unlabelled(fig) == [
+        "axes 0: y label 'credibility' has no unit",
+        "axes 0: the x axis has neither a label nor dates",
+    ]
     assert legend_ids(fig, {"base"}) == ["base"]
 
     clean = MplFigure(figsize=(6, 3))
