@@ -325,6 +325,11 @@ def fig_cliff(ev: Any, world: Any) -> Any:
     for name, colour in (("pivot_early", "#1f77b4"), ("illegible_and_pushed_out", "#d62728")):
         f = world.frame(name)
         ax.plot(f["termed_out_share"], f["credibility"], color=colour, label=SCENARIO_LABELS[name])
+        # a dot every 30 days: far apart where the state moves in quarters, piled up where it moves in sessions
+        monthly = np.searchsorted(world.time, np.arange(0.0, float(world.time[-1]) + 1.0, 30.0))
+        monthly = monthly[monthly < len(world.time)]
+        ax.plot(f["termed_out_share"][monthly], f["credibility"][monthly], "o", color=colour, markersize=3)
+    ax.plot([], [], "o", color="grey", markersize=3, label="Dots 30 days apart")
     f = world.frame("illegible_and_pushed_out")
     i = int(np.searchsorted(world.time, 90.0))
     ax.scatter([f["termed_out_share"][i]], [f["credibility"][i]], color="#d62728", marker="v", zorder=3)
@@ -336,7 +341,7 @@ def fig_cliff(ev: Any, world: Any) -> Any:
         fontsize=8,
         color="#d62728",
     )
-    ax.set_xlabel("liability state: share of the carry book termed out")
+    ax.set_xlabel("liability state: share of the carry book termed out (0-1)")
     ax.set_ylabel("BOJ rate-path credibility (0-1)")
     ax.legend(loc="upper left", frameon=False, fontsize=8)
     ax.set_title("Fig. 3: built over quarters, lost within sessions")
