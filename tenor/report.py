@@ -605,8 +605,8 @@ padding:0 1rem;color:#1d2329;line-height:1.45}
 h1{margin-bottom:.2rem}h2{border-bottom:1px solid #d8dee4;padding-bottom:.3rem;margin-top:2.2rem}
 .sub{color:#57606a;margin-top:0}table{border-collapse:collapse;width:100%;margin:1rem 0;font-size:.92rem}
 th,td{border:1px solid #d8dee4;padding:.35rem .5rem;vertical-align:top;text-align:left;overflow-wrap:break-word}
-th{white-space:nowrap}td code{white-space:pre-wrap;overflow-wrap:anywhere}td:has(code){min-width:12rem}
-.table-wrap{max-width:100%;overflow-x:auto}.ident td{overflow-wrap:anywhere}.ident th{white-space:normal}
+td code{white-space:pre-wrap;overflow-wrap:anywhere}td:has(code){min-width:12rem}
+.table-wrap{max-width:100%;overflow-x:auto}.ident td{overflow-wrap:anywhere}
 th{background:#f6f8fa}.holds{color:#1a7f37;font-weight:600}.fails{color:#cf222e;font-weight:700}
 figure{margin:1.2rem 0;text-align:center}figure img{max-width:100%;height:auto;border:1px solid #eaeef2}
 figcaption{color:#57606a;font-size:.9rem}code{font-size:.85rem}nav a{margin-right:1rem}
