@@ -51,11 +51,16 @@ def _figure(size: tuple[float, float] = (8.0, 4.2)) -> tuple[Any, Any]:
     return fig, fig.add_subplot(1, 1, 1)
 
 
-def _date_axis(ax: Any, interval: int = 2) -> None:
+def _date_axis(ax: Any, interval: int = 2, *, weeks: bool = False) -> None:
+    """Month ticks every ``interval`` months (or week ticks over a short window), few enough not to touch."""
     import matplotlib.dates as mdates
 
-    ax.xaxis.set_major_locator(mdates.MonthLocator(interval=interval))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    if weeks:
+        ax.xaxis.set_major_locator(mdates.WeekdayLocator(byweekday=mdates.MO, interval=interval))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y"))
+    else:
+        ax.xaxis.set_major_locator(mdates.MonthLocator(interval=interval))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
     for label in ax.get_xticklabels():
         label.set_rotation(30)
         label.set_horizontalalignment("right")
@@ -480,7 +485,10 @@ def fig_panels(
                 dates, world.frame(run)[var][keep], color=colour, linewidth=1.2, label=SCENARIO_LABELS.get(run, run)
             )
         ax.set_ylabel(UNITS.get(var, var))
-        _date_axis(ax, interval=4 if window is None else 1)
+        if window is None:
+            _date_axis(ax, interval=4)
+        else:
+            _date_axis(ax, interval=max(1, round((window[1] - window[0]) / 35)), weeks=True)
     handles, labels = fig.axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 3), frameon=False, fontsize=8)
     legend_rows = math.ceil(len(labels) / 3)

@@ -113,6 +113,9 @@ def overlaps(fig: MplFigure) -> list[str]:
                 path = line.get_transform().transform_path(line.get_path())
                 if path.intersects_bbox(box, filled=False):
                     problems.append(f"curve {line.get_label()!r} runs through {t.get_text()!r}")
+            for patch in ax.patches:
+                if patch.get_visible() and patch.get_window_extent(renderer).overlaps(box):
+                    problems.append(f"a bar covers {t.get_text()!r}")
     return problems
 
 
@@ -158,11 +161,14 @@ def test_the_checks_catch_overlap_a_struck_label_no_unit_and_ids() -> None:
     ax.plot([0, 1], [0, 1], label="base")
     ax.text(0.5, 0.5, "a label on the curve")
     ax.text(0.5, 0.5, "another label")
+    ax.bar([0.9], [0.2])
+    ax.text(0.9, 0.05, "a label on a bar")
     ax.set_ylabel("credibility")
     ax.legend()
     found = overlaps(fig)
     assert any("overlaps" in p for p in found)
     assert any("runs through 'a label on the curve'" in p for p in found)
+    assert "a bar covers 'a label on a bar'" in found
     assert unlabelled(fig) == [
         "axes 0: y label 'credibility' has no unit",
         "axes 0: the x axis has neither a label nor dates",
