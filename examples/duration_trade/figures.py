@@ -297,6 +297,8 @@ def fig_channels(ev: Any, world: Any) -> Any:
         )
     ax.set_xscale("log")
     ax.set_xlim(0.5, 400)
+    ax.set_xticks([1, 3, 10, 30, 100, 300], ["1", "3", "10", "30", "100", "300"])
+    ax.xaxis.set_minor_formatter("")
     ax.set_ylim(0, max(peak, fx_peak) * 1.5)
     ax.set_xlabel("time from trigger to peak long-end rise (days, log scale)")
     ax.set_ylabel("peak rise of the US long end (bp)")
