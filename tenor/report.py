@@ -224,10 +224,20 @@ def _load_claims(path: Path) -> Any:
     return module
 
 
+_DIAGRAM_CAPTIONS = {
+    "dag": "Each arrow is a direct causal effect declared in the causal spec; the channels in the table below "
+    "are the paths it traces to the outcome.",
+    "cld": "The feedback loops around the chosen variables: a + on an arrow means its cause and effect move "
+    "together, a - that they move in opposite directions.",
+}
+
+
 def _diagram_figure(fig_id: str, title: str, diagram: Any) -> Figure:
     from diagrams.render import render
 
-    return Figure(fig_id, title, render(diagram, "svg"), render(diagram, "png"), diagram.source)
+    return Figure(
+        fig_id, title, render(diagram, "svg"), render(diagram, "png"), diagram.source, _DIAGRAM_CAPTIONS.get(fig_id)
+    )
 
 
 def _plot_figure(fig_id: str, title: str, figure: Any, caption: str | None = None) -> Figure:
@@ -517,7 +527,10 @@ def markdown_report(report: Report) -> str:
         lines.append("")
     for table in report.tables:
         lines += _markdown_table(table)
+    figs = {f.id: f for f in report.figures}
     lines += ["## The causal graph", "", "![Causal graph](figures/dag.svg)", ""]
+    if "dag" in figs and figs["dag"].caption:
+        lines += [figs["dag"].caption, ""]
     if report.check["channels"]:
         lines += ["| channel | path | sign | magnitude | total lag |", "|---|---|---|---|---|"]
         for ch in report.check["channels"]:
@@ -546,6 +559,8 @@ def markdown_report(report: Report) -> str:
         lines.append("")
     if report.loops is not None:
         lines += ["## Feedback loops", "", "![Causal-loop diagram](figures/cld.svg)", ""]
+        if "cld" in figs and figs["cld"].caption:
+            lines += [figs["cld"].caption, ""]
         if report.loop_table:
             lines += [
                 "| loop | polarity | " + " | ".join(report.loop_elements) + " |",
@@ -590,7 +605,8 @@ padding:0 1rem;color:#1d2329;line-height:1.45}
 h1{margin-bottom:.2rem}h2{border-bottom:1px solid #d8dee4;padding-bottom:.3rem;margin-top:2.2rem}
 .sub{color:#57606a;margin-top:0}table{border-collapse:collapse;width:100%;margin:1rem 0;font-size:.92rem}
 th,td{border:1px solid #d8dee4;padding:.35rem .5rem;vertical-align:top;text-align:left;overflow-wrap:break-word}
-th{white-space:nowrap}td code{white-space:pre-wrap;word-break:break-word}td:has(code){min-width:17rem}
+td code{white-space:pre-wrap;overflow-wrap:anywhere}td:has(code){min-width:12rem}
+.table-wrap{max-width:100%;overflow-x:auto}.ident td{overflow-wrap:anywhere}
 th{background:#f6f8fa}.holds{color:#1a7f37;font-weight:600}.fails{color:#cf222e;font-weight:700}
 figure{margin:1.2rem 0;text-align:center}figure img{max-width:100%;height:auto;border:1px solid #eaeef2}
 figcaption{color:#57606a;font-size:.9rem}code{font-size:.85rem}nav a{margin-right:1rem}
@@ -666,7 +682,7 @@ def html_report(report: Report) -> str:
     parts.append("</table>")
     if report.identification:
         parts.append(
-            '<h2 id="identification">Identification</h2><table><tr><th>query</th><th>identifiable</th>'
+            '<h2 id="identification">Identification</h2><table class=ident><tr><th>query</th><th>identifiable</th>'
             "<th>by</th><th>minimal adjustment sets</th><th>front-door sets</th><th>estimand</th>"
             "<th>reason</th></tr>"
         )
@@ -721,4 +737,8 @@ def html_report(report: Report) -> str:
     for note in report.notes:
         parts.append(f"<p><i>{e(note)}</i></p>")
     parts.append("</body></html>")
-    return "\n".join(parts)
+    # every table scrolls inside its own box rather than widening the page
+    page = "\n".join(parts).replace("</table>", "</table></div>")
+    return page.replace("<table>", '<div class="table-wrap"><table>').replace(
+        "<table class=ident>", '<div class="table-wrap"><table class=ident>'
+    )

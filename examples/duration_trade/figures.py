@@ -51,11 +51,16 @@ def _figure(size: tuple[float, float] = (8.0, 4.2)) -> tuple[Any, Any]:
     return fig, fig.add_subplot(1, 1, 1)
 
 
-def _date_axis(ax: Any) -> None:
+def _date_axis(ax: Any, interval: int = 2, *, weeks: bool = False) -> None:
+    """Month ticks every ``interval`` months (or week ticks over a short window), few enough not to touch."""
     import matplotlib.dates as mdates
 
-    ax.xaxis.set_major_locator(mdates.MonthLocator(interval=2))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    if weeks:
+        ax.xaxis.set_major_locator(mdates.WeekdayLocator(byweekday=mdates.MO, interval=interval))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y"))
+    else:
+        ax.xaxis.set_major_locator(mdates.MonthLocator(interval=interval))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
     for label in ax.get_xticklabels():
         label.set_rotation(30)
         label.set_horizontalalignment("right")
@@ -292,6 +297,8 @@ def fig_channels(ev: Any, world: Any) -> Any:
         )
     ax.set_xscale("log")
     ax.set_xlim(0.5, 400)
+    ax.set_xticks([1, 3, 10, 30, 100, 300], ["1", "3", "10", "30", "100", "300"])
+    ax.xaxis.set_minor_formatter("")
     ax.set_ylim(0, max(peak, fx_peak) * 1.5)
     ax.set_xlabel("time from trigger to peak long-end rise (days, log scale)")
     ax.set_ylabel("peak rise of the US long end (bp)")
@@ -325,6 +332,11 @@ def fig_cliff(ev: Any, world: Any) -> Any:
     for name, colour in (("pivot_early", "#1f77b4"), ("illegible_and_pushed_out", "#d62728")):
         f = world.frame(name)
         ax.plot(f["termed_out_share"], f["credibility"], color=colour, label=SCENARIO_LABELS[name])
+        # a dot every 30 days: far apart where the state moves in quarters, piled up where it moves in sessions
+        monthly = np.searchsorted(world.time, np.arange(0.0, float(world.time[-1]) + 1.0, 30.0))
+        monthly = monthly[monthly < len(world.time)]
+        ax.plot(f["termed_out_share"][monthly], f["credibility"][monthly], "o", color=colour, markersize=3)
+    ax.plot([], [], "o", color="grey", markersize=3, label="Dots 30 days apart")
     f = world.frame("illegible_and_pushed_out")
     i = int(np.searchsorted(world.time, 90.0))
     ax.scatter([f["termed_out_share"][i]], [f["credibility"][i]], color="#d62728", marker="v", zorder=3)
@@ -336,7 +348,7 @@ def fig_cliff(ev: Any, world: Any) -> Any:
         fontsize=8,
         color="#d62728",
     )
-    ax.set_xlabel("liability state: share of the carry book termed out")
+    ax.set_xlabel("liability state: share of the carry book termed out (0-1)")
     ax.set_ylabel("BOJ rate-path credibility (0-1)")
     ax.legend(loc="upper left", frameon=False, fontsize=8)
     ax.set_title("Fig. 3: built over quarters, lost within sessions")
@@ -363,14 +375,14 @@ def fig_fans(ev: Any, assessment: Any) -> Any:
             stack = np.array([w.frame("base")[var] for w in worlds])
             lo, mid, hi = np.percentile(stack, [5, 50, 95], axis=0)
             ax.fill_between(dates, lo, hi, color="#9ecae1", alpha=0.6, label="5-95% of draws")
-            ax.plot(dates, mid, color="#3182bd", linewidth=1, label="median")
-        ax.plot(dates, central.frame("base")[var], color="black", linewidth=1.2, label="calibrated")
+            ax.plot(dates, mid, color="#3182bd", linewidth=1, label="Median of draws")
+        ax.plot(dates, central.frame("base")[var], color="black", linewidth=1.2, label="Calibrated run")
         ax.set_ylabel(label)
-        _date_axis(ax)
-        if k == 1:
-            ax.legend(frameon=False, fontsize=8)
+        _date_axis(ax, interval=4)
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, fontsize=8)
     fig.suptitle("Base scenario (pivot 1 Jan 2027): fan charts over the declared ranges")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0.0, 0.05, 1.0, 1.0))
     return fig
 
 
@@ -378,7 +390,8 @@ def fig_indicator(ev: Any, world: Any) -> Any:
     from diagrams.plots import _new_figure
 
     fig = _new_figure((9.0, 5.0))
-    top, bottom = fig.add_subplot(2, 1, 1), fig.add_subplot(2, 1, 2)
+    top = fig.add_subplot(2, 1, 1)
+    bottom = fig.add_subplot(2, 1, 2, sharex=top)
     t = np.asarray(world.time)
     dates = _dates(ev.model, t)
     for name, colour, style in (
@@ -400,7 +413,7 @@ def fig_indicator(ev: Any, world: Any) -> Any:
     bottom.set_ylabel("credibility (0-1)")
     top.legend(frameon=False, fontsize=8)
     _date_axis(bottom)
-    top.set_xticklabels([])
+    top.tick_params(labelbottom=False)
     fig.suptitle("The indicator: the first illegible meeting while the pivot is pushed out")
     return fig
 
@@ -418,12 +431,13 @@ def fig_replay(ev: Any, replay: list[dict[str, Any]]) -> Any:
             observed.append(obs if obs is not None else (bound[1] if bound else np.nan))
             simulated.append(ep["simulated"][key])
     x = np.arange(len(labels))
-    ax.bar(x - 0.2, observed, width=0.4, label="observed (bars at a bound are 'at least')", color="#bdbdbd")
-    ax.bar(x + 0.2, simulated, width=0.4, label="simulated", color="#3182bd")
+    ax.bar(x - 0.2, observed, width=0.4, label="Observed (bars at a bound are 'at least')", color="#bdbdbd")
+    ax.bar(x + 0.2, simulated, width=0.4, label="Simulated", color="#3182bd")
     ax.set_xticks(x)
     ax.set_xticklabels(labels, fontsize=7)
     ax.axhline(0, color="black", linewidth=0.6)
     ax.set_ylabel("USDJPY change (yen; negative = yen stronger)")
+    ax.set_xlabel("day and episode")
     ax.legend(frameon=False, fontsize=8)
     ax.set_title("USDJPY moves on operation, rate-check and unwind days")
     return fig
@@ -464,7 +478,7 @@ def fig_panels(
     keep = np.ones_like(t, dtype=bool) if window is None else (t >= window[0]) & (t <= window[1])
     dates = _dates(ev.model, t[keep])
     rows = (len(variables) + 1) // 2
-    fig = _new_figure((10.0, 3.2 * rows + 0.6))
+    fig = _new_figure((10.0, 3.2 * rows + 1.0))
     colours = ["#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363"]
     for k, var in enumerate(variables, start=1):
         ax = fig.add_subplot(rows, 2, k)
@@ -473,11 +487,15 @@ def fig_panels(
                 dates, world.frame(run)[var][keep], color=colour, linewidth=1.2, label=SCENARIO_LABELS.get(run, run)
             )
         ax.set_ylabel(UNITS.get(var, var))
-        _date_axis(ax)
-        if k == 1:
-            ax.legend(frameon=False, fontsize=8)
+        if window is None:
+            _date_axis(ax, interval=4)
+        else:
+            _date_axis(ax, interval=max(1, round((window[1] - window[0]) / 35)), weeks=True)
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 3), frameon=False, fontsize=8)
+    legend_rows = math.ceil(len(labels) / 3)
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0.0, (0.25 * legend_rows + 0.1) / fig.get_size_inches()[1], 1.0, 1.0))
     return fig
 
 
