@@ -50,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-from stocks_flows.expr import Binary, Call, Expr, If, Name, Number, Time, Unary, walk
+from stocks_flows.expr import Binary, Call, Expr, If, Name, Number, Time, Unary, children, walk
 from stocks_flows.limits import format_bytes, max_result_bytes, max_steps, steps_needed, time_axis_problem
 from stocks_flows.model import Lookup, Model
 from tenor.errors import SimulationError
@@ -519,23 +519,11 @@ def _initial_references(tree: Expr) -> set[str]:
             go(node.args[1])
             go(node.args[2])
         else:
-            for child in _children(node):
+            for child in children(node):
                 go(child)
 
     go(tree)
     return out
-
-
-def _children(node: Expr) -> tuple[Expr, ...]:
-    if isinstance(node, Unary):
-        return (node.operand,)
-    if isinstance(node, Binary):
-        return (node.left, node.right)
-    if isinstance(node, If):
-        return (node.cond, node.then, node.other)
-    if isinstance(node, Call):
-        return node.args
-    return ()
 
 
 @dataclass

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import random
-import signal
 import warnings
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,6 +23,7 @@ from hypothesis import strategies as st
 from stocks_flows.expr import SyntaxProblem, parse_expression, to_text
 from stocks_flows.load import load_model
 from tenor.errors import SpecError, TenorError
+from tests.fuzz.bounds import bounded as time_bound
 
 ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("fuzz_models", ROOT / "scripts" / "fuzz_models.py")
@@ -35,18 +34,8 @@ fuzz.warm_up()  # the campaign's workers are forked from here: they start with P
 BOUND = 20  # seconds per input: far above what one takes; a hang fails the test
 
 
-@contextmanager
 def bounded(seconds: int = BOUND):
-    def stop(signum, frame):
-        raise TimeoutError(f"one input took more than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+    return time_bound(seconds)
 
 
 FUZZ = settings(

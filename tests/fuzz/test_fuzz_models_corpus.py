@@ -11,9 +11,7 @@ never 3, never a traceback, within a few seconds.
 from __future__ import annotations
 
 import json
-import signal
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,6 +21,7 @@ from stocks_flows.load import load_model
 from stocks_flows.loops import find_loops
 from tenor.cli.main import main
 from tenor.errors import TenorError
+from tests.fuzz.bounds import bounded as time_bound
 
 HOSTILE = Path(__file__).resolve().parents[1] / "data" / "hostile" / "models"
 CASES = json.loads((HOSTILE / "manifest.json").read_text())
@@ -31,18 +30,8 @@ ALL_COMMANDS = ["simulate", "sweep", "loops", "unroll", "check"]
 BOUND = 30  # seconds: far above what any case takes; a hang fails instead of stalling the suite
 
 
-@contextmanager
 def bounded(seconds: int = BOUND):
-    def stop(signum, frame):
-        raise TimeoutError(f"took more than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+    return time_bound(seconds)
 
 
 def _id(case: dict) -> str:
