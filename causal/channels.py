@@ -35,8 +35,8 @@ import math
 from dataclasses import dataclass
 
 from causal.spec import TIME_UNITS, CausalSpec, Edge
-from tenor.errors import GraphError
-from tenor.specfile import did_you_mean
+from tenor.core.errors import GraphError
+from tenor.core.specfile import did_you_mean
 
 __all__ = ["ChannelSummary", "Distinctness", "channel_edges", "channel_summary", "compare_channels"]
 

@@ -25,8 +25,8 @@ from functools import cached_property
 import networkx as nx
 
 from causal.spec import CausalSpec
-from tenor.errors import GraphError
-from tenor.specfile import did_you_mean
+from tenor.core.errors import GraphError
+from tenor.core.specfile import did_you_mean
 
 __all__ = ["CausalGraph", "DagIndex", "build_graph", "closure", "from_edges"]
 

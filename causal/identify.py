@@ -26,7 +26,7 @@ account:
 - the **estimand** as a formula (:mod:`causal.estimand`) for the route used.
 
 The front door is :func:`identify`; with ``strict=True`` it raises
-:class:`tenor.errors.NotIdentifiableError` rather than returning a negative
+:class:`tenor.core.errors.NotIdentifiableError` rather than returning a negative
 verdict. :func:`evaluate_expectations` checks the ``expect:`` of each query
 of a spec, for ``tenor check``. :func:`dowhy_identify` runs DoWhy's own
 identification under a time limit, for cross-checks and benchmarks.
@@ -83,7 +83,7 @@ from causal.graph import CausalGraph, build_graph, closure
 from causal.id_algorithm import Unidentifiable, id_algorithm, latent_projection
 from causal.paths import active_reach, d_connected
 from causal.spec import CausalSpec
-from tenor.errors import GraphError, NotIdentifiableError
+from tenor.core.errors import GraphError, NotIdentifiableError
 
 __all__ = [
     "DEFAULT_TIME_LIMIT",

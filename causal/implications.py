@@ -66,7 +66,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from causal.graph import CausalGraph
-from tenor.errors import SpecError
+from tenor.core.errors import SpecError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -124,7 +124,7 @@ def implied_independences(graph: CausalGraph, basis: str = "missing-edge") -> li
         return _local_markov(graph)
     if not graph.is_acyclic():
         cycle = [u for u, _ in nx.find_cycle(graph.directed)]
-        from tenor.errors import GraphError
+        from tenor.core.errors import GraphError
 
         raise GraphError("the graph has a directed cycle: " + " -> ".join([*cycle, cycle[0]]))
     dag = graph.to_dag()
@@ -146,7 +146,7 @@ def _local_markov(graph: CausalGraph) -> list[Implication]:
 
     if not graph.is_acyclic():
         cycle = [u for u, _ in nx.find_cycle(graph.directed)]
-        from tenor.errors import GraphError
+        from tenor.core.errors import GraphError
 
         raise GraphError("the graph has a directed cycle: " + " -> ".join([*cycle, cycle[0]]))
     admg = latent_projection(graph)

@@ -2,7 +2,7 @@
 
 :func:`read_spec` reports *all* problems of a file at once, each at its
 ``file:line:column`` with the key path and a hint, as one
-:class:`tenor.errors.SpecError`. :func:`read_graph_source` also accepts dagitty
+:class:`tenor.core.errors.SpecError`. :func:`read_graph_source` also accepts dagitty
 text and standard input, for commands that take any graph.
 
 Examples
@@ -13,7 +13,7 @@ Examples
 >>> parse_spec("nodes: {x: {}}\\nedges:\\n  x -> z: {}\\n", file="g.yaml")
 Traceback (most recent call last):
 ...
-tenor.errors.SpecError: g.yaml:3:3: edges.x -> z: unknown node 'z' in edge 'x -> z'
+tenor.core.errors.SpecError: g.yaml:3:3: edges.x -> z: unknown node 'z' in edge 'x -> z'
   hint: declare it under nodes:, or fix the spelling
 """
 
@@ -26,9 +26,9 @@ from pydantic import ValidationError
 
 from causal.spec import CausalSpec
 from causal.validate import check_spec
-from tenor.errors import Diagnostic, SpecError
-from tenor.limits import MAX_EDGES, MAX_NODES, check_graph_size
-from tenor.specfile import Document, parse_yaml, read_stdin, read_text, validation_diagnostics
+from tenor.core.errors import Diagnostic, SpecError
+from tenor.core.limits import MAX_EDGES, MAX_NODES, check_graph_size
+from tenor.core.specfile import Document, parse_yaml, read_stdin, read_text, validation_diagnostics
 
 __all__ = ["parse_spec", "read_graph_source", "read_spec", "spec_from_data"]
 
@@ -61,7 +61,7 @@ def spec_from_data(doc: Document) -> CausalSpec:
 
 
 def _check_size(doc: Document, data: dict[str, Any]) -> None:
-    """Refuse a graph over :data:`~tenor.limits.MAX_NODES` nodes or :data:`~tenor.limits.MAX_EDGES` edges."""
+    """Refuse a graph over :data:`~tenor.core.limits.MAX_NODES` nodes or :data:`~tenor.core.limits.MAX_EDGES` edges."""
     nodes, edges = data.get("nodes"), data.get("edges")
     n_nodes = len(nodes) if isinstance(nodes, dict | list) else 0
     n_edges = len(edges) if isinstance(edges, dict | list) else 0

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from causal.graph import CausalGraph, DagIndex
-from tenor.errors import GraphError
+from tenor.core.errors import GraphError
 
 __all__ = [
     "GraphPath",

@@ -46,7 +46,7 @@ import networkx as nx
 from causal.graph import CausalGraph
 from causal.identify import Identification, check_query, dowhy_graph, identify, run_with_time_limit
 from causal.paths import total_effect
-from tenor.errors import GraphError, SimulationError
+from tenor.core.errors import GraphError, SimulationError
 
 if TYPE_CHECKING:
     import pandas as pd

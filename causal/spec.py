@@ -47,7 +47,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+
+from tenor.core.fields import NAME_PATTERN, TIME_UNITS, UNIT_ALIASES, Sign, format_days, spec_value_error
 
 __all__ = [
     "NAME_PATTERN",
@@ -71,62 +72,8 @@ __all__ = [
     "spec_value_error",
 ]
 
-NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _NAME_RE = re.compile(NAME_PATTERN)
-
-TIME_UNITS: dict[str, float] = {
-    "hour": 1 / 24,
-    "day": 1.0,
-    "session": 1.0,
-    "week": 7.0,
-    "month": 365.25 / 12,
-    "quarter": 365.25 / 4,
-    "year": 365.25,
-}
-"""Length of each time unit in days. A trading session counts as one day."""
-
-_UNIT_ALIASES = {
-    **{u: u for u in TIME_UNITS},
-    **{u + "s": u for u in TIME_UNITS},
-    "h": "hour",
-    "hr": "hour",
-    "hrs": "hour",
-    "d": "day",
-    "w": "week",
-    "wk": "week",
-    "wks": "week",
-    "mo": "month",
-    "q": "quarter",
-    "y": "year",
-    "yr": "year",
-    "yrs": "year",
-}
-
-_SIGN_WORDS = {"+": "+", "-": "-", "positive": "+", "negative": "-", "pos": "+", "neg": "-", "+1": "+", "-1": "-"}
-
-
-def spec_value_error(message: str, hint: str | None = None) -> PydanticCustomError:
-    """A validation error whose message and hint reach the user unchanged."""
-    return PydanticCustomError("tenor_spec", "{message}", {"message": message, "hint": hint})
-
-
-def _parse_sign(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise spec_value_error(f"bad sign {value!r}", 'write sign: + or sign: "-" (or positive / negative)')
-    if isinstance(value, int | float) and value in (1, -1):
-        return "+" if value > 0 else "-"
-    if isinstance(value, str) and value.strip().lower() in _SIGN_WORDS:
-        return _SIGN_WORDS[value.strip().lower()]
-    raise spec_value_error(f"bad sign {value!r}", 'write sign: + or sign: "-" (or positive / negative)')
-
-
-Sign = Annotated[
-    Literal["+", "-"],
-    BeforeValidator(_parse_sign),
-    WithJsonSchema({"enum": ["+", "-", "positive", "negative"], "description": "+ or - (quote a lone minus)."}),
-]
+_UNIT_ALIASES = UNIT_ALIASES
 
 
 def _as_list(value: Any) -> Any:
@@ -179,7 +126,7 @@ class Duration(_Spec):
             number, unit = match.groups()
             canon = _UNIT_ALIASES.get(unit.lower())
             if canon is None:
-                from tenor.specfile import did_you_mean
+                from tenor.core.specfile import did_you_mean
 
                 close = did_you_mean(unit.lower(), list(_UNIT_ALIASES))
                 raise spec_value_error(
@@ -205,25 +152,6 @@ class Duration(_Spec):
     def __str__(self) -> str:
         number = f"{self.value:g}"
         return f"{number} {self.unit}" + ("" if self.value == 1 else "s")
-
-
-def format_days(days: float, unit: str | None = None) -> str:
-    """A length in days, written in ``unit``, or else in the largest unit that keeps it at one or more.
-
-    >>> format_days(0.25), format_days(9), format_days(182.625), format_days(0.25, "day")
-    ('6 hours', '1.29 weeks', '2 quarters', '0.25 days')
-    """
-    if unit is not None:
-        value = days / TIME_UNITS[unit]
-    else:
-        for unit in ("quarter", "month", "week", "day"):
-            value = days / TIME_UNITS[unit]
-            if value >= 1:
-                break
-        else:
-            unit, value = "hour", days / TIME_UNITS["hour"]
-    text = f"{value:.3g}"
-    return f"{text} {unit}" + ("" if text == "1" else "s")
 
 
 _DURATION_SCHEMA = {
@@ -518,7 +446,7 @@ class CausalSpec(_Spec):
 
     @property
     def source(self) -> Any:
-        """The :class:`tenor.specfile.Document` the spec was read from, if any."""
+        """The :class:`tenor.core.specfile.Document` the spec was read from, if any."""
         return self._source
 
     def where(self, *path: str | int) -> str | None:

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 import networkx as nx
 
 from causal.spec import _NAME_RE, CausalSpec, Role, parse_edge_key
-from tenor.specfile import Problem, did_you_mean
+from tenor.core.specfile import Problem, did_you_mean
 
 __all__ = ["check_spec", "find_cycle"]
 

@@ -58,9 +58,3 @@ __all__ = [
     "write_diagram",
 ]
 
-
-def load_ipython_extension(ipython: object) -> None:
-    """``%load_ext diagrams``: show specs, graphs and models as diagrams in Jupyter."""
-    from diagrams.notebook import load_ipython_extension as load
-
-    load(ipython)

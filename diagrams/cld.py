@@ -63,8 +63,8 @@ from collections.abc import Iterable
 from diagrams import style
 from diagrams.scene import Diagram, Html, LegendEntry, generate_dot, generate_mermaid, html_escape
 from diagrams.structures import CausalLoopStructure
-from tenor.errors import GraphError
-from tenor.specfile import did_you_mean
+from tenor.core.errors import GraphError
+from tenor.core.specfile import did_you_mean
 
 __all__ = ["MAX_MARKED", "cld_dot", "cld_mermaid", "draw_cld", "focus", "loop_name"]
 

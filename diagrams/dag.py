@@ -71,7 +71,7 @@ from causal.paths import find_paths
 from causal.spec import CausalSpec
 from diagrams import style
 from diagrams.scene import Diagram, LegendEntry, generate_dot, generate_mermaid
-from tenor.errors import GraphError
+from tenor.core.errors import GraphError
 
 __all__ = ["PathHighlights", "dag_dot", "dag_mermaid", "dag_svg", "draw_dag", "query_highlights"]
 

@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from diagrams import style
-from tenor.errors import ExportError, GraphError
+from tenor.core.errors import ExportError, GraphError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -141,7 +141,7 @@ def save_figure(
     ExportError
         For an unknown format, an output that is an input, or a failed write.
     """
-    from tenor.output import check_not_input, write_bytes
+    from tenor.core.output import check_not_input, write_bytes
 
     fmt = format or Path(out).suffix.lstrip(".").lower()
     if fmt not in PLOT_FORMATS:
@@ -469,7 +469,7 @@ def plot_channels(
         When no chosen channel has both gains and lags on every edge.
     """
     from causal.channels import channel_summary
-    from causal.spec import TIME_UNITS
+    from tenor.core.fields import TIME_UNITS
 
     mpl = _matplotlib()
     names = list(spec.channels) if channels is None else list(channels)

@@ -37,8 +37,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from diagrams.scene import Diagram, generate_dot, generate_mermaid
-from tenor.errors import ExportError
-from tenor.output import write_bytes
+from tenor.core.errors import ExportError
+from tenor.core.output import write_bytes
 
 __all__ = [
     "FORMATS",
@@ -267,7 +267,7 @@ def write_diagram(
         When the format is unknown, rendering fails, ``out`` is an input, or
         the file cannot be written.
     """
-    from tenor.output import check_not_input
+    from tenor.core.output import check_not_input
 
     inputs = list(inputs)
     check_not_input(out, inputs)

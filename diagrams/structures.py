@@ -46,7 +46,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from tenor.errors import GraphError
+from tenor.core.errors import GraphError
 
 __all__ = [
     "Auxiliary",

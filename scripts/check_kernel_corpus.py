@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from stocks_flows.engine import simulate  # noqa: E402
 from stocks_flows.load import load_model  # noqa: E402
-from tenor.errors import TenorError  # noqa: E402
+from tenor.core.errors import TenorError  # noqa: E402
 
 
 def _models() -> list[Path]:

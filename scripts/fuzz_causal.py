@@ -60,7 +60,7 @@ _LINE_BREAKS = (b"\n", b"\r", "\x85".encode(), "\u2028".encode(), "\u2029".encod
 
 def _reader(loader: str) -> Callable[[str], object]:
     if loader == "yaml":
-        from tenor.specfile import read_yaml
+        from tenor.core.specfile import read_yaml
 
         return read_yaml
     if loader == "causal":
@@ -78,7 +78,7 @@ def _reader(loader: str) -> Callable[[str], object]:
 
 def classify(loader: str, path: str, data: bytes) -> tuple[str, str]:
     """Read ``path`` with ``loader``: the outcome and a one-line detail."""
-    from tenor.errors import SpecError, TenorError
+    from tenor.core.errors import SpecError, TenorError
 
     lines = 1 + sum(data.count(b) for b in _LINE_BREAKS)
     try:

@@ -197,7 +197,7 @@ def run_one(loader: str, data: bytes, folder: str) -> str:
     import warnings
 
     warnings.simplefilter("ignore")
-    from tenor.errors import TenorError
+    from tenor.core.errors import TenorError
 
     if loader.startswith("cli"):
         return run_cli(loader, data, folder)

@@ -69,9 +69,9 @@ from stocks_flows.engine import save_times, simulate
 from stocks_flows.model import Model, Scenario
 from stocks_flows.sampling import MAX_SEED, check_seed
 from stocks_flows.scenarios import resolve_parameters
-from tenor.errors import SimulationError, TenorError
-from tenor.specfile import did_you_mean
-from tenor.tables import csv_lines, first_non_number, read_table
+from tenor.core.errors import SimulationError, TenorError
+from tenor.core.specfile import did_you_mean
+from tenor.core.tables import csv_lines, first_non_number, read_table
 
 __all__ = [
     "BOUND_SUFFIXES",
@@ -867,7 +867,7 @@ class Calibration:
     def write_scenario(self, path: str | Path, name: str = "fitted", *, inputs: Sequence[str | Path] = ()) -> None:
         """Write a scenario file atomically; ``tenor simulate MODEL --scenarios FILE --scenario NAME`` runs it."""
         from stocks_flows.scenario_file import scenario_yaml
-        from tenor.output import write_text
+        from tenor.core.output import write_text
 
         lines = [f"#   {k}: {p.value:.10g} (95% interval {p.low:.6g} to {p.high:.6g})" for k, p in self.fitted.items()]
         header = "# Fitted by tenor calibrate\n" + "\n".join(lines) + "\n"

@@ -57,8 +57,8 @@ from stocks_flows.model import Model
 from stocks_flows.scenarios import ParameterTable, run_scenarios
 from stocks_flows.summary import DEFAULT_PERCENTILES
 from stocks_flows.sweep_io import SummaryStream, chunk_table, slice_table
-from tenor.errors import ExportError, TenorError
-from tenor.output import check_not_input
+from tenor.core.errors import ExportError, TenorError
+from tenor.core.output import check_not_input
 
 __all__ = ["connect", "run_chunks", "summary", "sweep"]
 

@@ -20,7 +20,7 @@ Equations are turned into closures over NumPy functions by dispatching on the
 AST node type; nothing is generated as source code or evaluated from text.
 
 A value that becomes NaN or infinite stops the run with a
-:class:`~tenor.errors.SimulationError` naming the variable, the time and the
+:class:`~tenor.core.errors.SimulationError` naming the variable, the time and the
 scenario (unless ``on_nonfinite="keep"``).
 
 Examples
@@ -53,7 +53,7 @@ import numpy as np
 from stocks_flows.expr import Binary, Call, Expr, If, Name, Number, Time, Unary, children, walk
 from stocks_flows.limits import format_bytes, max_result_bytes, max_steps, steps_needed, time_axis_problem
 from stocks_flows.model import Lookup, Model
-from tenor.errors import SimulationError
+from tenor.core.errors import SimulationError
 
 __all__ = [
     "KERNELS",
@@ -853,7 +853,7 @@ def simulate(
     for name in params:
         var = model.variables.get(name)
         if var is None or var.kind not in ("constant", "stock"):
-            from tenor.specfile import did_you_mean
+            from tenor.core.specfile import did_you_mean
 
             pool = [v for v, x in model.variables.items() if x.kind in ("constant", "stock")]
             close = did_you_mean(name, pool)

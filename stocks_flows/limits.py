@@ -1,7 +1,7 @@
 """The limits of stock-and-flow input: every bound a model, a run or a sweep must stay within.
 
 A model file is input from anywhere, so what it can ask of the machine is
-bounded, and going past a bound is a located :class:`~tenor.errors.TenorError`
+bounded, and going past a bound is a located :class:`~tenor.core.errors.TenorError`
 (exit code 2 on the command line), never a crash, a hang or an exhausted
 memory. Each limit that a legitimate large job may need to raise has an
 environment variable that overrides it.

@@ -4,10 +4,10 @@
 :class:`~stocks_flows.spec.ModelSpec`; :func:`parse_model` and :func:`read_model`
 go one step further, to the internal :class:`~stocks_flows.model.Model`, which
 also checks every equation (syntax, names, units). Errors are
-:class:`~tenor.errors.SpecError` (or its subclass
-:class:`~tenor.errors.ExpressionError` for equations), holding *all* problems
+:class:`~tenor.core.errors.SpecError` (or its subclass
+:class:`~tenor.core.errors.ExpressionError` for equations), holding *all* problems
 found, each at ``file:line:column`` with its key path and a hint, as the causal
-spec does (:mod:`tenor.specfile`).
+spec does (:mod:`tenor.core.specfile`).
 
 :func:`load_model` is the front door for any model file: a ``.yaml`` spec, an
 XMILE file (``.xmile``, ``.stmx``, ``.xml``) or a Vensim ``.mdl`` file.
@@ -26,7 +26,7 @@ Examples
 >>> parse_model(text, file="decay.yaml")
 Traceback (most recent call last):
 ...
-tenor.errors.ExpressionError: decay.yaml:6:34: flows.decay.equation: unknown variable 'ss'
+tenor.core.errors.ExpressionError: decay.yaml:6:34: flows.decay.equation: unknown variable 'ss'
   hint: did you mean 's'?
 """
 
@@ -36,8 +36,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tenor.errors import Diagnostic, SpecError
-from tenor.specfile import Document, parse_yaml, read_text, validation_diagnostics
+from tenor.core.errors import Diagnostic, SpecError
+from tenor.core.specfile import Document, parse_yaml, read_text, validation_diagnostics
 
 if TYPE_CHECKING:
     from stocks_flows.model import Model

@@ -100,7 +100,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from stocks_flows.engine import NonFiniteError
-from tenor.errors import GraphError, SimulationError, TenorError
+from tenor.core.errors import GraphError, SimulationError, TenorError
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -321,7 +321,7 @@ def cuts_from_spec(spec: ModelSpec, scenario: str) -> list[Cut]:
     SpecError
         When a key is not of the form ``cause -> effect``.
     """
-    from tenor.errors import SpecError
+    from tenor.core.errors import SpecError
 
     scen = spec.scenarios.get(scenario)
     if scen is None:
@@ -562,7 +562,7 @@ def find_loops(
     for cut in cuts:
         unknown = [n for n in (cut.cause, cut.effect) if n not in known]
         if unknown:
-            from tenor.specfile import did_you_mean
+            from tenor.core.specfile import did_you_mean
 
             close = did_you_mean(unknown[0], sorted(known))
             raise GraphError(

@@ -69,8 +69,8 @@ from stocks_flows.expr import (
     walk,
 )
 from stocks_flows.limits import MAX_EQUATION_DEPTH, MAX_VARIABLES
-from tenor.errors import Diagnostic, ExpressionError, SpecError, TenorError
-from tenor.specfile import Document, did_you_mean, format_key
+from tenor.core.errors import Diagnostic, ExpressionError, SpecError, TenorError
+from tenor.core.specfile import Document, did_you_mean, format_key
 
 if TYPE_CHECKING:
     import networkx as nx

@@ -40,7 +40,7 @@ from stocks_flows.engine import Run
 from stocks_flows.expr import Number
 from stocks_flows.model import Model
 from stocks_flows.pysd_safety import SafeModel, UnsafeModelError, check_module, private_folder, sanitise
-from tenor.errors import SimulationError
+from tenor.core.errors import SimulationError
 
 __all__ = ["run_pysd", "run_pysd_scenarios", "translated"]
 

@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tenor.errors import SpecError
+from tenor.core.errors import SpecError
 
 __all__ = [
     "FOLDER_PREFIX",

@@ -66,8 +66,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from stocks_flows.scenarios import Distribution, ParameterTable, monte_carlo
-from tenor.errors import TenorError
-from tenor.specfile import did_you_mean
+from tenor.core.errors import TenorError
+from tenor.core.specfile import did_you_mean
 
 __all__ = [
     "DESIGNS",

@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from stocks_flows.model import Lookup, Model, Scenario
-from tenor.errors import SpecError
-from tenor.specfile import Problem, did_you_mean, parse_yaml, read_text, spec_error
+from tenor.core.errors import SpecError
+from tenor.core.specfile import Problem, did_you_mean, parse_yaml, read_text, spec_error
 
 __all__ = ["parse_scenarios", "read_scenarios", "scenario_yaml"]
 

@@ -44,8 +44,8 @@ from stocks_flows.engine import Run
 from stocks_flows.expr import Number
 from stocks_flows.limits import MAX_SCENARIOS
 from stocks_flows.model import Model
-from tenor.errors import SimulationError, TenorError
-from tenor.specfile import did_you_mean
+from tenor.core.errors import SimulationError, TenorError
+from tenor.core.specfile import did_you_mean
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -382,7 +382,7 @@ def run_named_scenarios(
 
 def write_table(frame: Any, path: str | Path, *, inputs: Sequence[str | Path] = ()) -> None:
     """Write a DataFrame as CSV or Parquet (by the suffix), atomically."""
-    from tenor.output import atomic_path
+    from tenor.core.output import atomic_path
 
     suffix = Path(path).suffix.lower()
     if suffix not in (".csv", ".parquet"):

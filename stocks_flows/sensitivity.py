@@ -62,8 +62,8 @@ from stocks_flows.engine import save_times, simulate
 from stocks_flows.model import Model
 from stocks_flows.sampling import check_seed, inverse_cdf
 from stocks_flows.scenarios import Distribution, parse_sample, resolve_parameters
-from tenor.errors import TenorError
-from tenor.specfile import did_you_mean
+from tenor.core.errors import TenorError
+from tenor.core.specfile import did_you_mean
 
 __all__ = ["Output", "SensitivityResult", "SobolIndices", "parse_output", "parse_range", "sobol_indices"]
 

@@ -49,8 +49,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from causal.spec import Sign, spec_value_error
 from stocks_flows.limits import time_axis_problem
+from tenor.core.fields import NAME_PATTERN, Sign, spec_value_error
 
 __all__ = [
     "NAME_PATTERN",
@@ -66,7 +66,6 @@ __all__ = [
     "json_schema",
 ]
 
-NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _NAME_RE = re.compile(NAME_PATTERN)
 _ELEMENT_RE = re.compile(r"^[A-Za-z0-9_]+$")
 

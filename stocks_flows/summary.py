@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from stocks_flows.engine import Run
-from tenor.errors import TenorError
+from tenor.core.errors import TenorError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

@@ -10,7 +10,7 @@ memory is bounded by the chunk, not by N:
   from the arrays as Arrow record batches (no DataFrame of all scenarios), or
   to CSV, chunk after chunk. The file has the same columns, types and pandas
   metadata as writing ``Run.to_frame()`` in one go, and it is written
-  atomically (:mod:`tenor.output`): a failed sweep leaves no file.
+  atomically (:mod:`tenor.core.output`): a failed sweep leaves no file.
 - :class:`SummaryStream` collects the chunks for
   :func:`~stocks_flows.summary.summarize` (per-time mean and exact
   percentiles). Exact percentiles need every scenario's value at a time, so
@@ -48,8 +48,8 @@ from stocks_flows.engine import Run
 from stocks_flows.model import Model
 from stocks_flows.scenarios import ParameterTable, run_scenarios
 from stocks_flows.summary import DEFAULT_PERCENTILES, summarize
-from tenor.errors import TenorError
-from tenor.output import atomic_path
+from tenor.core.errors import TenorError
+from tenor.core.output import atomic_path
 
 __all__ = [
     "SummaryStream",

@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from stocks_flows.limits import MAX_UNROLL_NODES
-from tenor.errors import GraphError
+from tenor.core.errors import GraphError
 
 if TYPE_CHECKING:
     from causal.spec import CausalSpec

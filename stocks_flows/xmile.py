@@ -63,8 +63,8 @@ from stocks_flows.model import (
     equation_problems,
     evaluation_order,
 )
-from tenor.errors import Diagnostic, SpecError
-from tenor.output import write_text
+from tenor.core.errors import Diagnostic, SpecError
+from tenor.core.output import write_text
 
 __all__ = ["check_model_size", "generate_xmile", "private_copy", "read_vensim", "read_xmile", "write_xmile"]
 

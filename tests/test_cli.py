@@ -132,7 +132,7 @@ def test_schema_is_json_schema(capsys):
 
 def test_example_validates_against_its_schema(capsys):
     jsonschema = pytest.importorskip("jsonschema", reason="jsonschema validates the published schema")
-    from tenor.specfile import read_yaml
+    from tenor.core.specfile import read_yaml
 
     run(["schema", "causal"], capsys)
     _code, out, _ = run(["schema", "causal"], capsys)
@@ -152,7 +152,7 @@ def test_written_files_get_ordinary_permissions(small, tmp_path, capsys):
 
 def test_example_model_validates_against_its_schema(capsys):
     jsonschema = pytest.importorskip("jsonschema", reason="jsonschema validates the published schema")
-    from tenor.specfile import read_yaml
+    from tenor.core.specfile import read_yaml
 
     code, out, _ = run(["schema", "stocks_flows"], capsys)
     assert code == 0

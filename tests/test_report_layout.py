@@ -17,7 +17,7 @@ from causal.claims import check_summary
 from causal.graph import build_graph
 from causal.identify import identify
 from causal.load import read_spec
-from tenor.report import Report, html_report
+from tenor.app.report import Report, html_report
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "duration_trade"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

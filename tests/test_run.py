@@ -79,8 +79,8 @@ def test_report_tables(report):
 
 
 def test_a_failing_claim_exits_1_and_the_headline_names_it(monkeypatch, tmp_path, capsys):
-    import tenor.report
-    from tenor.report import Report
+    import tenor.app.report
+    from tenor.app.report import Report
 
     failing = Report(
         "T", None, tmp_path, {"claims": [{"holds": True, "says": "ok", "statement": "s", "detail": ""}],
@@ -94,7 +94,7 @@ def test_a_failing_claim_exits_1_and_the_headline_names_it(monkeypatch, tmp_path
     assert "claim 9 (The trigger is a conjunction)" in failing.headline
     folder = tmp_path / "f"
     folder.mkdir()
-    monkeypatch.setattr(tenor.report, "build_report", lambda folder, progress=None: failing)
+    monkeypatch.setattr(tenor.app.report, "build_report", lambda folder, progress=None: failing)
     assert main(["run", str(folder), "--out", str(tmp_path / "o")]) == 1
     assert "claim 9 (The trigger is a conjunction)" in capsys.readouterr().out
     assert json.loads((tmp_path / "o" / "claims.json").read_text())[1] == {

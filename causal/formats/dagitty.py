@@ -44,8 +44,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from causal.spec import CausalSpec
-from tenor.errors import SpecError
-from tenor.limits import MAX_BYTES, MAX_EDGES, MAX_NODES, MAX_TOKENS
+from tenor.core.errors import SpecError
+from tenor.core.limits import MAX_BYTES, MAX_EDGES, MAX_NODES, MAX_TOKENS
 
 __all__ = ["generate_dagitty", "parse_dagitty", "read_dagitty", "write_dagitty"]
 
@@ -89,7 +89,7 @@ class _Lines:
 
 
 def _tokens(text: str, file: str, where: _Lines | None = None) -> Iterator[_Tok]:
-    """The tokens of dagitty text, one at a time; at most :data:`~tenor.limits.MAX_TOKENS`."""
+    """The tokens of dagitty text, one at a time; at most :data:`~tenor.core.limits.MAX_TOKENS`."""
     count = 0
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
@@ -322,11 +322,11 @@ def parse_dagitty(text: str, file: str = "<input>") -> CausalSpec:
     Raises
     ------
     SpecError
-        On a syntax error, or a graph over :data:`~tenor.limits.MAX_NODES` nodes
-        or :data:`~tenor.limits.MAX_EDGES` edges, located at its line.
+        On a syntax error, or a graph over :data:`~tenor.core.limits.MAX_NODES` nodes
+        or :data:`~tenor.core.limits.MAX_EDGES` edges, located at its line.
     """
     from causal.load import spec_from_data
-    from tenor.specfile import Document
+    from tenor.core.specfile import Document
 
     if len(text) > MAX_BYTES:
         raise SpecError(
@@ -350,7 +350,7 @@ def parse_dagitty(text: str, file: str = "<input>") -> CausalSpec:
 
 def read_dagitty(path: str | Path) -> CausalSpec:
     """Read a dagitty file."""
-    from tenor.specfile import read_text
+    from tenor.core.specfile import read_text
 
     return parse_dagitty(read_text(path), file=str(path))
 
@@ -389,6 +389,6 @@ def generate_dagitty(spec: CausalSpec) -> str:
 
 def write_dagitty(spec: CausalSpec, path: str | Path) -> None:
     """Write dagitty text atomically."""
-    from tenor.output import write_text
+    from tenor.core.output import write_text
 
     write_text(path, generate_dagitty(spec) + "\n")

@@ -64,6 +64,6 @@ def generate_dot(spec: CausalSpec) -> str:
 
 def write_dot(spec: CausalSpec, path: str | Path) -> None:
     """Write DOT text atomically."""
-    from tenor.output import write_text
+    from tenor.core.output import write_text
 
     write_text(path, generate_dot(spec) + "\n")

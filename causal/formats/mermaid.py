@@ -53,6 +53,6 @@ def generate_mermaid(spec: CausalSpec) -> str:
 
 def write_mermaid(spec: CausalSpec, path: str | Path) -> None:
     """Write Mermaid text atomically."""
-    from tenor.output import write_text
+    from tenor.core.output import write_text
 
     write_text(path, generate_mermaid(spec) + "\n")

@@ -26,9 +26,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr, ValidationError
 
 from causal.spec import CausalSpec
-from tenor.errors import Diagnostic, SpecError
-from tenor.limits import MAX_BYTES, MAX_DEPTH, MAX_EDGES, MAX_NODES, check_graph_size
-from tenor.specfile import Document, Problem, positions, spec_error, validation_diagnostics
+from tenor.core.errors import Diagnostic, SpecError
+from tenor.core.limits import MAX_BYTES, MAX_DEPTH, MAX_EDGES, MAX_NODES, check_graph_size
+from tenor.core.specfile import Document, Problem, positions, spec_error, validation_diagnostics
 
 __all__ = [
     "generate_node_link",
@@ -278,12 +278,12 @@ def parse_node_link(text: str, file: str = "<input>") -> CausalSpec:
 
 def read_node_link(path: str | Path) -> CausalSpec:
     """Read a node-link JSON file."""
-    from tenor.specfile import read_text
+    from tenor.core.specfile import read_text
 
     return parse_node_link(read_text(path), file=str(path))
 
 
 def write_node_link(spec: CausalSpec, path: str | Path) -> None:
-    from tenor.output import write_text
+    from tenor.core.output import write_text
 
     write_text(path, generate_node_link(spec) + "\n")

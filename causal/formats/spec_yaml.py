@@ -94,6 +94,6 @@ def generate_yaml(spec: CausalSpec) -> str:
 
 
 def write_yaml(spec: CausalSpec, path: str | Path) -> None:
-    from tenor.output import write_text
+    from tenor.core.output import write_text
 
     write_text(path, generate_yaml(spec) + "\n")

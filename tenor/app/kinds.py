@@ -23,7 +23,7 @@ True
 >>> detect_kind("# nothing yet\\n", file="g.yaml")
 Traceback (most recent call last):
 ...
-tenor.errors.SpecError: g.yaml:1: the file is empty
+tenor.core.errors.SpecError: g.yaml:1: the file is empty
   hint: a causal spec starts with 'nodes:', a stock-and-flow model with 'time:' (see tenor schema causal|stocks_flows)
 """
 
@@ -38,8 +38,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tenor.errors import SpecError
-from tenor.specfile import Document, did_you_mean, parse_yaml, read_stdin, read_text
+from tenor.core.errors import SpecError
+from tenor.core.specfile import Document, did_you_mean, parse_yaml, read_stdin, read_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from causal.spec import CausalSpec

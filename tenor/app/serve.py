@@ -69,7 +69,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from tenor.errors import SpecError, TenorError
+from tenor.core.errors import SpecError, TenorError
 
 __all__ = [
     "PathRefused",
@@ -261,7 +261,7 @@ def _causal_view(path: Path, root: Path, title: str | None, channels: list[str] 
     from causal.graph import build_graph
     from causal.identify import identify
     from diagrams.dag import draw_dag
-    from diagrams.sources import read_causal_spec
+    from tenor.app.sources import read_causal_spec
 
     spec = read_causal_spec(path)
     graph = build_graph(spec)
@@ -401,7 +401,7 @@ class Workspace:
     # -- reading ------------------------------------------------------------------------------
 
     def _folder_files(self) -> tuple[dict[str, Path], Any]:
-        from tenor.report import read_report_spec
+        from tenor.app.report import read_report_spec
 
         rspec = read_report_spec(self.root)
         files: dict[str, Path] = {}
@@ -546,7 +546,7 @@ def _finite(value: float) -> float | None:
 def _settings_model(model: Any, constants: Mapping[str, Any] | None, scenario: str | None) -> Any:
     """``model`` with a named scenario, then the page's constants, applied as its base values."""
     from stocks_flows.model import Scenario
-    from tenor.specfile import did_you_mean
+    from tenor.core.specfile import did_you_mean
 
     if scenario not in (None, "", "base"):
         model = model.with_scenario(str(scenario))
@@ -566,7 +566,7 @@ def _settings_model(model: Any, constants: Mapping[str, Any] | None, scenario: s
 
 
 def _expand(model: Any, names: Iterable[str]) -> list[str]:
-    from tenor.specfile import did_you_mean
+    from tenor.core.specfile import did_you_mean
 
     out: list[str] = []
     for name in names:
@@ -650,7 +650,7 @@ def paths_for_query(
     graph, spec = snap.graph, snap.spec
     if query:
         if query not in spec.queries:
-            from tenor.specfile import did_you_mean
+            from tenor.core.specfile import did_you_mean
 
             close = did_you_mean(query, spec.queries)
             raise TenorError(f"unknown query {query!r}", hint=f"did you mean {close!r}?" if close else None)
@@ -689,7 +689,7 @@ def save_scenario(
 ) -> dict[str, Any]:
     """Write the page's settings as scenario ``name`` into a new scenario file inside the served folder."""
     from stocks_flows.scenario_file import parse_scenarios, scenario_yaml
-    from tenor.output import write_text
+    from tenor.core.output import write_text
 
     model = ws.current_model()
     if not isinstance(name, str) or not _NAME.match(name):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import typer
 
-from tenor.errors import TenorError
+from tenor.core.errors import TenorError
 
 __all__ = ["calibrate", "register"]
 
@@ -82,7 +82,7 @@ def calibrate(
     from stocks_flows.calibrate import calibrate as fit_model
     from tenor.app.kinds import read_model
     from tenor.cli.common import emit_json, out_console
-    from tenor.output import check_not_input
+    from tenor.core.output import check_not_input
 
     if not fit:
         raise TenorError("nothing to fit", hint="name a constant and its bounds, e.g. --fit k=0.01:1")

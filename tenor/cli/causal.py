@@ -98,7 +98,7 @@ def print_model_check(summary: dict) -> None:
 
 
 def print_check(summary: dict) -> None:
-    from causal.spec import format_days
+    from tenor.core.fields import format_days
 
     console = out_console()
     console.print(
@@ -219,7 +219,7 @@ def convert(
     from causal.formats.mermaid import generate_mermaid
     from causal.formats.node_link import generate_node_link
     from causal.formats.spec_yaml import generate_yaml
-    from tenor.output import check_not_input, write_text
+    from tenor.core.output import check_not_input, write_text
 
     if out is not None:
         check_not_input(out, [graph])

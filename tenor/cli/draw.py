@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from tenor.errors import SpecError, TenorError
-from tenor.tables import check_numbers, read_table
+from tenor.core.errors import SpecError, TenorError
+from tenor.core.tables import check_numbers, read_table
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -98,7 +98,7 @@ def draw(
     """Draw a causal graph as a DAG, or a model as a stock-and-flow or causal-loop diagram."""
     from diagrams.render import GraphvizMissingWarning, write_diagram
     from tenor.app.kinds import FileKind, diagram_kinds, read_source
-    from tenor.output import check_not_input
+    from tenor.core.output import check_not_input
 
     check_not_input(out, [source])
     fmt = output_format(out, format.value if format is not None else None)
@@ -128,7 +128,7 @@ def draw(
         )
     else:
         if src.kind == FileKind.DIAGRAM_STRUCTURE:
-            from diagrams.sources import load_structures
+            from tenor.app.sources import load_structures
 
             structures = load_structures(source)
             loop_structure, flow_structure = structures.causal_loops, structures.stock_flow
@@ -155,7 +155,7 @@ def draw(
                 raise TenorError(f"{source} has no stock-and-flow structure", hint="draw it with --kind cld")
             diagram = draw_stockflow(flow_structure, title=title)
     if fmt in ("svg", "png", "pdf"):  # a layout is computed; DOT and Mermaid text are written as they are
-        from tenor.limits import check_draw_size
+        from tenor.core.limits import check_draw_size
 
         check_draw_size(len(diagram.nodes), len(diagram.edges), file=str(source))
     with warnings.catch_warnings(record=True) as caught:
@@ -176,7 +176,7 @@ def output_format(out: Path, format: str | None) -> str:
     >>> output_format(Path("a.svg"), "png")
     Traceback (most recent call last):
     ...
-    tenor.errors.TenorError: --format png does not match the file name a.svg (an SVG name)
+    tenor.core.errors.TenorError: --format png does not match the file name a.svg (an SVG name)
       hint: name the file a.png, or drop --format (the format follows the suffix)
     """
     from diagrams.render import format_for
@@ -214,7 +214,7 @@ def plot(
     a sweep of many scenarios over one parameter draws a line per scenario coloured by that parameter.
     """
     from diagrams.plots import save_figure
-    from tenor.output import check_not_input
+    from tenor.core.output import check_not_input
 
     check_not_input(out, [results])
     if out.suffix.lower().lstrip(".") not in ("png", "svg", "pdf"):
@@ -288,7 +288,7 @@ def _results_figure(table: pd.DataFrame, var: list[str], bands: str | None, even
 
 def _check_columns(table: pd.DataFrame, names: list[str]) -> None:
     """Every --var names a column of the results, or one error with a did-you-mean (not the whole list)."""
-    from tenor.specfile import did_you_mean
+    from tenor.core.specfile import did_you_mean
 
     columns = [str(c) for c in table.columns]
     if "variable" in table.columns and _percentile_columns(table):  # a sweep summary: one row per variable

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import typer
 
-from tenor.errors import SpecError
+from tenor.core.errors import SpecError
 
 __all__ = ["identify_command", "register", "simulate_data_command", "test_data_command"]
 
@@ -199,8 +199,8 @@ def simulate_data_command(
 ) -> int:
     """Simulate the spec's linear model; latent nodes are simulated and left out of the file."""
     from causal.scm import estimate_effect, simulate
-    from tenor.limits import check_simulation_size
-    from tenor.output import atomic_path
+    from tenor.core.limits import check_simulation_size
+    from tenor.core.output import atomic_path
 
     spec, g = _load_graph(spec_path, fmt, "simulate-data")
     # every node and one hidden cause per latent confounding are drawn; the observed nodes are kept

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import typer
 
-from tenor.errors import TenorError
+from tenor.core.errors import TenorError
 
 __all__ = ["loops", "register", "unroll"]
 
@@ -154,7 +154,7 @@ def unroll(
     from stocks_flows.loops import find_loops
     from stocks_flows.unroll import check_steps
     from stocks_flows.unroll import unroll as unroll_model
-    from tenor.output import write_text
+    from tenor.core.output import write_text
 
     loaded, cuts = _load(model, scenario, "unroll")
     check_steps(loaded, steps)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import typer
 
-from tenor.errors import TenorError
+from tenor.core.errors import TenorError
 
 __all__ = ["EXIT_ERROR", "EXIT_FAIL", "EXIT_INTERNAL", "EXIT_OK", "app", "main", "version_text"]
 

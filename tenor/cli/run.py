@@ -20,9 +20,9 @@ def run(
     """
     from rich.console import Console
 
+    from tenor.app.report import build_report
     from tenor.cli.common import out_console
-    from tenor.output import check_not_input
-    from tenor.report import build_report
+    from tenor.core.output import check_not_input
 
     check_not_input(out, [example])
     console = Console(stderr=True, log_path=False)

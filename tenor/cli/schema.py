@@ -8,7 +8,7 @@ from enum import StrEnum
 
 import typer
 
-from tenor.errors import TenorError
+from tenor.core.errors import TenorError
 
 __all__ = ["SCHEMAS", "register"]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from tenor.errors import TenorError
+from tenor.core.errors import TenorError
 
 __all__ = ["export", "register", "simulate", "sweep"]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import typer
 
-from tenor.errors import TenorError
+from tenor.core.errors import TenorError
 
 __all__ = ["format_indices", "register", "sensitivity"]
 

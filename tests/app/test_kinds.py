@@ -12,7 +12,7 @@ from causal.formats.node_link import generate_node_link
 from causal.load import read_spec
 from tenor.app.kinds import FileKind, check_source, detect_kind, read_causal, read_model, read_source
 from tenor.cli.main import main
-from tenor.errors import SpecError
+from tenor.core.errors import SpecError
 
 DATA = Path("tests/data/stocks_flows")
 CAUSAL = "examples/duration_trade/causal.yaml"
@@ -67,7 +67,7 @@ def test_a_misspelt_top_key_still_gets_its_did_you_mean():
 
 def _causal_text(text: str):
     from tenor.app.kinds import Source, load_causal
-    from tenor.specfile import parse_yaml
+    from tenor.core.specfile import parse_yaml
 
     return load_causal(Source("g.yaml", text, detect_kind(text), parse_yaml(text)))
 

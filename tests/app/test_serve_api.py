@@ -30,7 +30,7 @@ from tenor.app.serve import (
     detect_kind,
     safe_path,
 )
-from tenor.errors import SpecError
+from tenor.core.errors import SpecError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "duration_trade"
 

@@ -13,7 +13,7 @@ from causal.formats.mermaid import generate_mermaid
 from causal.formats.node_link import generate_node_link, parse_node_link
 from causal.formats.spec_yaml import generate_yaml
 from causal.load import parse_spec, read_spec
-from tenor.errors import SpecError
+from tenor.core.errors import SpecError
 from tests.strategies import dags
 
 

@@ -9,7 +9,7 @@ from causal.graph import from_edges
 from causal.identify import Identification, evaluate_expectations, identify
 from causal.load import parse_spec
 from causal.paths import find_paths
-from tenor.errors import GraphError, NotIdentifiableError
+from tenor.core.errors import GraphError, NotIdentifiableError
 from tests.cases.identification import CASES, SHRIER_PLATT_EDGES, case_ids
 
 

@@ -11,7 +11,7 @@ from causal.graph import from_edges
 from causal.implications import Implication, implied_independences, test_implications
 from causal.paths import is_d_separated
 from causal.scm import simulate
-from tenor.errors import SpecError
+from tenor.core.errors import SpecError
 from tests.strategies import mixed_graphs
 
 

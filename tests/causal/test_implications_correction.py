@@ -14,7 +14,7 @@ from causal.implications import adjust_p_values, implied_independences, test_imp
 from causal.load import read_spec
 from causal.scm import simulate
 from tenor.cli.main import main
-from tenor.errors import SpecError
+from tenor.core.errors import SpecError
 
 EXAMPLE = "examples/duration_trade/causal.yaml"
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from causal.load import parse_spec
-from tenor.errors import SpecError
+from tenor.core.errors import SpecError
 
 BASE = """\
 nodes:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from causal.graph import build_graph, from_edges
 from causal.paths import backdoor_paths, directed_paths, find_paths, is_d_separated, total_effect
-from tenor.errors import GraphError
+from tenor.core.errors import GraphError
 from tests.cases.graphs import CASES
 from tests.strategies import dags
 

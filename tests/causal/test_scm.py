@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from causal.graph import from_edges
 from causal.identify import identify
 from causal.scm import estimate_effect, linear_gains, simulate, true_effect
-from tenor.errors import GraphError
+from tenor.core.errors import GraphError
 from tests.strategies import mixed_graphs
 
 pytest.importorskip("dowhy", reason="DoWhy estimates the effects")

@@ -10,7 +10,7 @@ from svg_reading import dot_positions, legend_texts, needs_dot, parse_svg
 from diagrams import style
 from diagrams.cld import cld_dot, cld_mermaid, draw_cld
 from diagrams.render import render
-from tenor.errors import GraphError
+from tenor.core.errors import GraphError
 
 pytestmark = needs_dot
 

@@ -12,7 +12,7 @@ from diagrams.cld import draw_cld, focus, loop_name
 from diagrams.render import render
 from diagrams.structures import CausalLoopStructure, Link, Loop, Variable
 from tenor.cli.main import main
-from tenor.errors import GraphError
+from tenor.core.errors import GraphError
 
 STOCKS = "examples/duration_trade/stocks.yaml"
 

@@ -12,7 +12,7 @@ from causal.paths import find_paths
 from diagrams import style
 from diagrams.dag import dag_dot, dag_mermaid, draw_dag, query_highlights
 from diagrams.render import render
-from tenor.errors import GraphError
+from tenor.core.errors import GraphError
 
 pytestmark = needs_dot
 

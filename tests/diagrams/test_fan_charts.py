@@ -17,7 +17,7 @@ from svg_reading import SVG
 from diagrams.plots import figure_bytes, plot_by_parameter, plot_fan, plot_sensitivity
 from stocks_flows.summary import summarize_frame
 from tenor.cli.main import main
-from tenor.errors import GraphError
+from tenor.core.errors import GraphError
 
 TEACUP = Path(__file__).resolve().parent.parent / "data" / "stocks_flows" / "teacup.yaml"
 

@@ -1,4 +1,4 @@
-"""``%load_ext diagrams`` registers inline SVG for specs, graphs and models."""
+"""``%load_ext tenor.app.notebook`` registers inline SVG for specs, graphs and models."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ from types import SimpleNamespace
 
 from causal.graph import build_graph
 from causal.load import read_spec
-from diagrams import load_ipython_extension
-from diagrams.notebook import svg_for
 from stocks_flows.load import parse_model
+from tenor.app.notebook import load_ipython_extension, svg_for
 
 
 class _Formatter:

@@ -20,7 +20,7 @@ from diagrams.plots import (
     plot_sweep_heatmap,
     save_figure,
 )
-from tenor.errors import ExportError, GraphError
+from tenor.core.errors import ExportError, GraphError
 
 
 def _monte_carlo() -> pd.DataFrame:

@@ -21,7 +21,7 @@ from diagrams.render import (
     write_diagram,
 )
 from diagrams.stockflow import draw_stockflow
-from tenor.errors import ExportError
+from tenor.core.errors import ExportError
 
 
 @needs_dot

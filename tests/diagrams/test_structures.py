@@ -17,7 +17,7 @@ from diagrams.structures import (
     Variable,
     loop_polarity,
 )
-from tenor.errors import GraphError
+from tenor.core.errors import GraphError
 
 
 @given(st.lists(st.sampled_from("+-"), min_size=1, max_size=12))

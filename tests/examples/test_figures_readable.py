@@ -19,9 +19,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure as MplFigure
 from matplotlib.text import Text
 
-import tenor.report as report_module
+import tenor.app.report as report_module
 from stocks_flows.load import read_model
-from tenor.report import build_report, html_report, markdown_report
+from tenor.app.report import build_report, html_report, markdown_report
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "duration_trade"
 

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from causal.formats.dagitty import generate_dagitty, read_dagitty
 from causal.formats.node_link import generate_node_link, read_node_link
 from causal.load import read_spec
-from tenor.errors import SpecError
-from tenor.specfile import read_yaml
+from tenor.core.errors import SpecError
+from tenor.core.specfile import read_yaml
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 EXAMPLE = ROOT / "examples" / "duration_trade" / "causal.yaml"
@@ -187,7 +187,7 @@ def test_fuzz_node_link(data, folder):
 @settings(max_examples=60, derandomize=True, deadline=None)
 @given(st.integers(51, 30_000), st.sampled_from(["[", "{a: ", "- ", "? ", "{"]))
 def test_yaml_deeper_than_the_limit_is_refused_at_its_line(depth, opener):
-    from tenor.specfile import parse_yaml
+    from tenor.core.specfile import parse_yaml
 
     text = "x:\n  " + opener * depth
     started = time.perf_counter()
@@ -201,7 +201,7 @@ def test_yaml_deeper_than_the_limit_is_refused_at_its_line(depth, opener):
 @settings(max_examples=60, derandomize=True, deadline=None)
 @given(st.integers(1, 50), st.sampled_from([("[", "]"), ("{a: ", "}"), ("- ", "")]))
 def test_yaml_within_the_limit_is_read(depth, pair):
-    from tenor.specfile import parse_yaml
+    from tenor.core.specfile import parse_yaml
 
     opener, closer = pair
     text = opener * depth + "x" + closer * depth if closer else opener * depth + "x"

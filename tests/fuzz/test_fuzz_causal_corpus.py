@@ -4,7 +4,7 @@ Every file of ``tests/data/hostile/causal/`` is read by its loader and given to
 ``tenor check``, ``tenor convert`` and ``tenor draw`` in-process: the loader
 raises a :class:`SpecError` naming the file and a line inside it, and each
 command exits 2 (bad input), never 3 (internal error), with that location in
-its message. The limits of :mod:`tenor.limits` are checked here too: each
+its message. The limits of :mod:`tenor.core.limits` are checked here too: each
 refusal names its limit, and standard input is held to the file-size limit.
 """
 
@@ -21,9 +21,9 @@ import pytest
 from causal.formats.node_link import read_node_link
 from causal.load import read_graph_source
 from tenor.cli.main import main
-from tenor.errors import SpecError
-from tenor.limits import MAX_BYTES, MAX_NODES
-from tenor.specfile import read_yaml
+from tenor.core.errors import SpecError
+from tenor.core.limits import MAX_BYTES, MAX_NODES
+from tenor.core.specfile import read_yaml
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "hostile" / "causal"
 
@@ -185,12 +185,12 @@ def test_simulate_data_refuses_a_run_over_the_memory_limit(capsys, tmp_path):
 
 
 def test_too_many_yaml_values_is_refused_at_the_value(monkeypatch):
-    import tenor.specfile
+    import tenor.core.specfile
 
-    monkeypatch.setattr(tenor.specfile, "MAX_TOKENS", 1_000)
+    monkeypatch.setattr(tenor.core.specfile, "MAX_TOKENS", 1_000)
     text = "nodes: {}\nx: [" + "1, " * 600 + "\n" + "1, " * 600 + "]\n"
     with pytest.raises(SpecError) as caught:
-        tenor.specfile.parse_yaml(text, file="wide.yaml")
+        tenor.core.specfile.parse_yaml(text, file="wide.yaml")
     assert "MAX_TOKENS = 1,000" in str(caught.value) and caught.value.line == 3
 
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from causal.graph import build_graph
 from causal.identify import identify
 from causal.load import read_spec
-from tenor.limits import STALE_PART_SECONDS
-from tenor.output import remove_stale_parts, write_text
+from tenor.core.limits import STALE_PART_SECONDS
+from tenor.core.output import remove_stale_parts, write_text
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 EXAMPLE = ROOT / "examples" / "duration_trade" / "causal.yaml"
@@ -115,7 +115,7 @@ def test_a_live_writer_old_file_is_removed_by_age(tmp_path):
 
 
 def test_the_temporary_name_carries_the_pid(tmp_path, monkeypatch):
-    from tenor import output
+    from tenor.core import output
 
     seen: list[str] = []
     real = output.os.replace

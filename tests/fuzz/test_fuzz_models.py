@@ -2,7 +2,7 @@
 
 Mutations of the conformance models (tests/data/conformance), the models in
 tests/data/stocks_flows and the bundled example's stocks.yaml go through each
-loader. Every input must give a result or a :class:`~tenor.errors.TenorError`
+loader. Every input must give a result or a :class:`~tenor.core.errors.TenorError`
 that names the file (and the line, where the loader knows it); never another
 exception, and never more than a few seconds. The mutations are those of
 ``scripts/fuzz_models.py`` (the long campaign), driven here by hypothesis with
@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from stocks_flows.expr import SyntaxProblem, parse_expression, to_text
 from stocks_flows.load import load_model
-from tenor.errors import SpecError, TenorError
+from tenor.core.errors import SpecError, TenorError
 from tests.fuzz.bounds import bounded as time_bound
 
 ROOT = Path(__file__).resolve().parents[2]

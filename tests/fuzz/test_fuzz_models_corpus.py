@@ -4,7 +4,7 @@ Every file in ``tests/data/hostile/models`` once crashed, hung or exhausted
 memory (see ``manifest.json``: the file, the text the error must contain, and
 the commands that apply). Each must now be refused by the loader (or by the
 run, for the cases listed with commands) with a located
-:class:`~tenor.errors.TenorError`, and by every command with exit code 2:
+:class:`~tenor.core.errors.TenorError`, and by every command with exit code 2:
 never 3, never a traceback, within a few seconds.
 """
 
@@ -20,7 +20,7 @@ from stocks_flows.engine import simulate
 from stocks_flows.load import load_model
 from stocks_flows.loops import find_loops
 from tenor.cli.main import main
-from tenor.errors import TenorError
+from tenor.core.errors import TenorError
 from tests.fuzz.bounds import bounded as time_bound
 
 HOSTILE = Path(__file__).resolve().parents[1] / "data" / "hostile" / "models"

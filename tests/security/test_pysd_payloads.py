@@ -17,7 +17,7 @@ import stocks_flows.pysd_runner as runner
 from stocks_flows.load import load_model
 from stocks_flows.pysd_runner import run_pysd
 from tenor.cli.main import main
-from tenor.errors import TenorError
+from tenor.core.errors import TenorError
 from tests.security import payloads as p
 
 pytest.importorskip("pysd")

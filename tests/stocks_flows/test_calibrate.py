@@ -17,7 +17,7 @@ from stocks_flows.engine import simulate
 from stocks_flows.load import load_model, parse_model
 from stocks_flows.scenario_file import parse_scenarios
 from tenor.cli.main import main
-from tenor.errors import SimulationError, SpecError, TenorError
+from tenor.core.errors import SimulationError, SpecError, TenorError
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "calibrate"
 SIR = DATA / "sir_boarding_school.yaml"

@@ -23,7 +23,7 @@ from stocks_flows.engine import simulate
 from stocks_flows.load import parse_model
 from stocks_flows.model import Scenario
 from tenor.cli.main import main
-from tenor.errors import TenorError
+from tenor.core.errors import TenorError
 
 # A tank drained at rate k and fed at g * feed. Run empty-fed from 100 ("drain"), it shows k and
 # nothing of g; run from empty with a feed and seen only once settled ("fill"), it shows g / k only.

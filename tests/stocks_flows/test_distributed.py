@@ -25,7 +25,7 @@ from stocks_flows.load import load_model
 from stocks_flows.scenarios import grid, monte_carlo, parse_grid, parse_sample, run_scenarios
 from stocks_flows.summary import summarize
 from tenor.cli.main import main
-from tenor.errors import SimulationError, TenorError
+from tenor.core.errors import SimulationError, TenorError
 
 distributed = pytest.importorskip("distributed")
 

@@ -21,7 +21,7 @@ from stocks_flows import kernel as K
 from stocks_flows import kernel_runtime as R
 from stocks_flows.engine import _initial_order, _mod, _xidz, simulate
 from stocks_flows.load import load_model, parse_model
-from tenor.errors import SimulationError
+from tenor.core.errors import SimulationError
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "data" / "conformance" / "xmile"

@@ -22,7 +22,7 @@ from stocks_flows.loops import (
     strongest_path_loops,
 )
 from tenor.cli.main import main
-from tenor.errors import SpecError
+from tenor.core.errors import SpecError
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 INTERVENTION = DATA / "loops" / "intervention.yaml"
@@ -307,7 +307,7 @@ def test_cli_operating_point_and_notebook_table(capsys):
 
 
 def test_cut_of_an_unknown_variable_is_an_error():
-    from tenor.errors import GraphError
+    from tenor.core.errors import GraphError
 
     with pytest.raises(GraphError, match="unknown variable"):
         find_loops(load_model(INTERVENTION), cuts=[Cut("yield_pushh", "long_yield")])

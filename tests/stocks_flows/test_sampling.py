@@ -25,7 +25,7 @@ from stocks_flows.sampling import (
 from stocks_flows.scenarios import Distribution, monte_carlo, parse_sample
 from stocks_flows.summary import parse_percentiles, summarize, summarize_frame, swept_parameters
 from tenor.cli.main import main
-from tenor.errors import TenorError
+from tenor.core.errors import TenorError
 
 FAST = settings(max_examples=25, deadline=None, derandomize=True)
 

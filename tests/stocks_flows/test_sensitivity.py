@@ -12,7 +12,7 @@ from stocks_flows.load import parse_model
 from stocks_flows.scenarios import Distribution
 from stocks_flows.sensitivity import Output, parse_output, parse_range, sobol_indices
 from tenor.cli.main import main
-from tenor.errors import TenorError
+from tenor.core.errors import TenorError
 
 # The Ishigami function (Ishigami & Homma 1990) as a stock-and-flow model: three constants, one auxiliary,
 # a time axis of one step. x_i ~ U(-pi, pi), a = 7, b = 0.1 (Marrel et al. 2009).

@@ -11,7 +11,7 @@ from sf_support import MODELS, assert_runs_equal
 from stocks_flows.engine import save_times, simulate
 from stocks_flows.load import load_model, parse_model
 from stocks_flows.pysd_runner import run_pysd, run_pysd_scenarios
-from tenor.errors import SimulationError
+from tenor.core.errors import SimulationError
 
 DECAY = """
 time: {{start: 0, stop: {stop}, dt: {dt}, method: {method}}}

@@ -12,7 +12,7 @@ from stocks_flows.engine import simulate
 from stocks_flows.load import load_model, parse_model
 from stocks_flows.pysd_runner import run_pysd
 from stocks_flows.xmile import generate_xmile, read_vensim, read_xmile, write_xmile
-from tenor.errors import ExportError, SpecError
+from tenor.core.errors import ExportError, SpecError
 
 
 def test_dependency_graph_marks_flow_to_stock_links():

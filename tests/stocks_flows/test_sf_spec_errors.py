@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from stocks_flows.load import load_model, parse_model
 from stocks_flows.spec import json_schema
-from tenor.errors import ExpressionError, SpecError
+from tenor.core.errors import ExpressionError, SpecError
 
 BASE = """\
 time: {start: 0, stop: 10, dt: 1, unit: day}

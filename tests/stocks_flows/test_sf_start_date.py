@@ -8,7 +8,7 @@ import pytest
 
 from stocks_flows.load import parse_model, parse_spec
 from stocks_flows.spec import calendar_date
-from tenor.errors import SpecError
+from tenor.core.errors import SpecError
 
 MODEL = """
 time: {start: 0, stop: 10, dt: 1, unit: day, start_date: 2026-06-01}

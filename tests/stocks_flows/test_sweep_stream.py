@@ -19,7 +19,7 @@ from stocks_flows.scenarios import grid, monte_carlo, parse_grid, parse_sample, 
 from stocks_flows.summary import summarize
 from stocks_flows.sweep_io import SummaryStream, scenario_chunks, write_runs
 from tenor.cli.main import main
-from tenor.errors import SimulationError
+from tenor.core.errors import SimulationError
 
 
 @pytest.fixture(scope="module")

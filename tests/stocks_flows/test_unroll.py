@@ -15,7 +15,7 @@ from stocks_flows.load import load_model, parse_model
 from stocks_flows.loops import Cut, find_loops
 from stocks_flows.unroll import causal_loop_structure, node_name, unroll
 from tenor.cli.main import main
-from tenor.errors import GraphError
+from tenor.core.errors import GraphError
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 INTERVENTION = DATA / "loops" / "intervention.yaml"

@@ -10,7 +10,7 @@ key path (``('edges', 'a -> b', 'gain')``), are then reported as
 The reader never builds objects from tags (``!!python/object`` is an error),
 refuses aliases (so an alias "billion laughs" cannot blow up) and characters
 YAML does not allow, reports duplicate keys with both lines, and holds every
-input to the limits of :mod:`tenor.limits`: its size (``MAX_BYTES``), its
+input to the limits of :mod:`tenor.core.limits`: its size (``MAX_BYTES``), its
 number of values (``MAX_TOKENS``) and its nesting (``MAX_DEPTH``, checked as
 each mapping or list opens, so 30,000 nested brackets are refused at the 51st).
 
@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tenor.errors import Diagnostic, SpecError
-from tenor.limits import MAX_BYTES, MAX_DEPTH, MAX_TOKENS
+from tenor.core.errors import Diagnostic, SpecError
+from tenor.core.limits import MAX_BYTES, MAX_DEPTH, MAX_TOKENS
 
 __all__ = [
     "MAX_BYTES",
@@ -193,7 +193,7 @@ def read_text(path: str | Path) -> str:
 
 
 def read_stdin(name: str = "<stdin>") -> str:
-    """Read standard input as UTF-8 text, refusing more than :data:`~tenor.limits.MAX_BYTES` bytes."""
+    """Read standard input as UTF-8 text, refusing more than :data:`~tenor.core.limits.MAX_BYTES` bytes."""
     stream = sys.stdin
     binary = getattr(stream, "buffer", None)
     try:
@@ -232,7 +232,7 @@ def parse_yaml(text: str, file: str = "<input>") -> Document:
     """Parse YAML text safely into a :class:`Document`.
 
     The text is read as a stream of parser events and built into plain data
-    without recursion, so the nesting depth (:data:`~tenor.limits.MAX_DEPTH`)
+    without recursion, so the nesting depth (:data:`~tenor.core.limits.MAX_DEPTH`)
     is checked as each mapping or list opens, before anything deeper is read.
 
     Raises

@@ -14,7 +14,7 @@ file; see :mod:`diagrams.from_model`), or a *structure file*: JSON holding
 ``{"causal_loops": ..., "stock_flow": ...}``, each the ``to_dict()`` form of
 :class:`~diagrams.structures.CausalLoopStructure` and
 :class:`~diagrams.structures.StockFlowStructure` (either may be absent). For
-any other file it raises a :class:`~tenor.errors.TenorError` that says a
+any other file it raises a :class:`~tenor.core.errors.TenorError` that says a
 stock-and-flow model is needed.
 
 Examples
@@ -29,7 +29,7 @@ True
 >>> load_structures("diagram.svg")
 Traceback (most recent call last):
 ...
-tenor.errors.TenorError: diagram.svg: a causal-loop or stock-and-flow diagram needs a stock-and-flow model
+tenor.core.errors.TenorError: diagram.svg: a causal-loop or stock-and-flow diagram needs a stock-and-flow model
   hint: ...
 """
 
@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from diagrams.scene import Diagram
 from diagrams.structures import CausalLoopStructure, StockFlowStructure
-from tenor.errors import SpecError, TenorError
+from tenor.core.errors import SpecError, TenorError
 
 if TYPE_CHECKING:  # pragma: no cover
     from causal.spec import CausalSpec

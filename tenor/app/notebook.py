@@ -1,4 +1,4 @@
-"""Diagrams inline in Jupyter: ``%load_ext diagrams``.
+"""Diagrams inline in Jupyter: ``%load_ext tenor.app.notebook``.
 
 Loading the extension teaches IPython to show, as SVG, a causal spec or graph
 (its DAG with channels), a stock-and-flow model (its causal-loop diagram), and
@@ -53,7 +53,7 @@ def svg_for(obj: Any) -> str | None:
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    """Register the drawings with IPython (called by ``%load_ext diagrams``)."""
+    """Register the drawings with IPython (called by ``%load_ext tenor.app.notebook``)."""
     formatter = ipython.display_formatter.formatters["image/svg+xml"]
     for kind, draw in _drawers().items():
         formatter.for_type(kind, draw)

@@ -35,8 +35,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tenor.errors import SpecError, TenorError
-from tenor.output import write_bytes, write_text
+from tenor.core.errors import SpecError, TenorError
+from tenor.core.output import write_bytes, write_text
 
 __all__ = ["FigureSpec", "Report", "ReportSpec", "build_report", "markdown_report", "read_report_spec"]
 
@@ -97,7 +97,7 @@ class ReportSpec(_Spec):
 
 def read_report_spec(folder: Path) -> ReportSpec:
     """The folder's ``report.yaml``, or the defaults when it has none."""
-    from tenor.specfile import read_yaml, validation_diagnostics
+    from tenor.core.specfile import read_yaml, validation_diagnostics
 
     path = folder / "report.yaml"
     if not path.exists():
@@ -507,7 +507,7 @@ def _html_table(table: dict) -> str:
 
 def markdown_report(report: Report) -> str:
     """The report as Markdown (figures as files under ``figures/``)."""
-    from causal.spec import format_days
+    from tenor.core.fields import format_days
 
     lines = [f"# {report.title}", ""]
     if report.subtitle:
@@ -626,7 +626,7 @@ def _img(fig: Figure) -> str:
 
 def html_report(report: Report) -> str:
     """The report as one HTML page that opens offline (figures embedded as SVG)."""
-    from causal.spec import format_days
+    from tenor.core.fields import format_days
 
     e = html.escape
     figs = {f.id: f for f in report.figures}

@@ -7,7 +7,7 @@ the inputs is refused before anything is written.
 The temporary file is hidden and names the writing process:
 ``.NAME.PID.RANDOM.part``. A write that is killed leaves it behind; the next
 write to the same folder removes such left-overs when they are *stale* — their
-process is gone, or they are older than :data:`~tenor.limits.STALE_PART_SECONDS`
+process is gone, or they are older than :data:`~tenor.core.limits.STALE_PART_SECONDS`
 — and never touches a temporary file another live writer is still filling.
 
 Examples
@@ -30,8 +30,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
-from tenor.errors import ExportError
-from tenor.limits import STALE_PART_SECONDS
+from tenor.core.errors import ExportError
+from tenor.core.limits import STALE_PART_SECONDS
 
 __all__ = ["atomic_path", "check_not_input", "remove_stale_parts", "write_bytes", "write_text"]
 

@@ -26,7 +26,7 @@ Examples
 >>> check_graph_size(MAX_NODES + 1, 0, file="g.yaml")
 Traceback (most recent call last):
 ...
-tenor.errors.SpecError: g.yaml: the graph has 10,001 nodes; the limit is MAX_NODES = 10,000
+tenor.core.errors.SpecError: g.yaml: the graph has 10,001 nodes; the limit is MAX_NODES = 10,000
   hint: ...
 >>> simulation_bytes(rows=1_000, nodes=3, observed=2)
 80000
@@ -34,7 +34,7 @@ tenor.errors.SpecError: g.yaml: the graph has 10,001 nodes; the limit is MAX_NOD
 
 from __future__ import annotations
 
-from tenor.errors import SpecError, TenorError
+from tenor.core.errors import SpecError, TenorError
 
 __all__ = [
     "MAX_BYTES",

@@ -3,7 +3,7 @@
 One reader for the tables tenor takes in: results of ``tenor simulate`` and
 ``tenor sweep`` to plot, and observed data to calibrate against. A missing
 file, a folder, an unknown suffix, a file that is not what its suffix says,
-or a missing Parquet engine is a :class:`~tenor.errors.TenorError` naming the
+or a missing Parquet engine is a :class:`~tenor.core.errors.TenorError` naming the
 file, never a traceback.
 
 >>> import tempfile, pathlib
@@ -19,7 +19,7 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tenor.errors import TenorError
+from tenor.core.errors import TenorError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
