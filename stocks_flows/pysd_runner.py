@@ -40,9 +40,10 @@ from stocks_flows.engine import Run
 from stocks_flows.expr import Number
 from stocks_flows.model import Model
 from stocks_flows.pysd_safety import SafeModel, UnsafeModelError, check_module, private_folder, sanitise
+from stocks_flows.xmile import check_model_size, modern_layout, translation_error
 from tenor.core.errors import SimulationError
 
-__all__ = ["run_pysd", "run_pysd_scenarios", "translated"]
+__all__ = ["run_pysd", "run_pysd_file", "run_pysd_scenarios", "translated"]
 
 
 def _apply(model: Model, parameters: Mapping[str, float]) -> Model:
@@ -243,3 +244,109 @@ def _check_finite(values: np.ndarray, time: np.ndarray, outputs: Sequence[str], 
         f"in scenario {names[scenario]!r}",
         hint="a division by zero? guard it, e.g. zidz(a, b) or xidz(a, b, fallback)",
     )
+
+
+def _file_translation(path: Path, folder: Path) -> tuple[SafeModel, Path]:
+    """PySD's reading of the model file itself (not of tenor's model), sanitised and built in ``folder``."""
+    from pysd.builders.python.python_model_builder import ModelBuilder
+    from pysd.translators.vensim.vensim_file import VensimFile
+    from pysd.translators.xmile.xmile_file import XmileFile
+
+
+    check_model_size(path)
+    vensim = path.suffix.lower() == ".mdl"
+    source = folder / ("model.mdl" if vensim else "model.xmile")
+    shutil.copyfile(path, source)
+    if not vensim:
+        modern_layout(source)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            translator = (VensimFile if vensim else XmileFile)(source)
+            translator.parse()
+            abstract = translator.get_abstract_model()
+        except Exception as exc:
+            raise translation_error(exc, str(path)) from None
+        safe = sanitise(abstract, folder, where=str(path))
+        try:
+            py_file = Path(ModelBuilder(safe.abstract).build_model())
+        except Exception as exc:
+            raise SimulationError(f"PySD cannot translate this model: {type(exc).__name__}: {exc}") from None
+    return safe, py_file
+
+
+def _original_columns(safe: SafeModel) -> Callable[[str], str]:
+    """PySD's column (``var_3[elem_0]``) -> the model's own name (``Stock A[One]``)."""
+    names = {v: k for k, v in safe.variables.items()}
+    elements = {v: k for k, v in safe.subscripts.items()}
+
+    def original(column: str) -> str:
+        base, _, rest = column.partition("[")
+        name = names.get(base, base)
+        if not rest:
+            return name
+        return f"{name}[{','.join(elements.get(e, e) for e in rest.rstrip(']').split(','))}]"
+
+    return original
+
+
+def _file_parameters(pysd_model: Any, safe: SafeModel, parameters: Mapping[str, float]) -> dict[str, Any]:
+    """``--set`` values as PySD takes them: a whole array for a constant set element by element."""
+    out: dict[str, Any] = {}
+    for name, value in parameters.items():
+        base, _, rest = name.partition("[")
+        try:
+            key = safe.name(base.strip())
+        except KeyError:
+            raise SimulationError(
+                f"unknown parameter {name!r}", hint="give a constant of the model, as the model file names it"
+            ) from None
+        if not rest:
+            out[key] = float(value)
+            continue
+        elements = [e.strip() for e in rest.rstrip("]").split(",")]
+        try:
+            current = out[key] if key in out else pysd_model[key].copy()
+            where = dict(zip(current.dims, [safe.subscripts[e] for e in elements], strict=True))
+            current.loc[where] = float(value)
+        except (KeyError, ValueError, AttributeError):
+            raise SimulationError(
+                f"{name!r} does not name one element of an arrayed constant",
+                hint="give every subscript, e.g. Matrix A[da1,db1,dc1]=2",
+            ) from None
+        out[key] = current
+    return out
+
+
+def run_pysd_file(path: str | Path, parameters: Mapping[str, float] | None = None) -> Any:
+    """Hand a Vensim or XMILE file to PySD itself: a DataFrame with ``time`` and every variable.
+
+    PySD reads the file (so it runs what PySD runs, whether or not tenor's
+    own reader holds it); its abstract model is sanitised and the module it
+    writes checked before it is imported, as for :func:`run_pysd`. Columns
+    are named as in the file (``Stock A[One]``). ``parameters`` sets
+    constants, or one element of an arrayed constant (``Matrix A[da1,db1]``).
+    """
+    import pysd
+
+    path = Path(path)
+    if not path.is_file():
+        raise SimulationError(f"file not found: {path}", hint="check the path and the current directory")
+    with private_folder() as folder:
+        safe, py_file = _file_translation(path, folder)
+        check_module(py_file.read_text(encoding="utf-8"), file=str(path))
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            try:
+                pysd_model = pysd.load(str(py_file))
+                params = _file_parameters(pysd_model, safe, parameters or {})
+                frame = pysd_model.run(params=params or None, progress=False)
+            except SimulationError:
+                raise
+            except Exception as exc:
+                raise SimulationError(f"PySD failed to run the model: {type(exc).__name__}: {exc}") from None
+    original = _original_columns(safe)
+    frame = frame.rename(columns=original)
+    frame.index = np.asarray(frame.index, dtype=float)
+    frame.insert(0, "time", frame.index.to_numpy())
+    return frame.reset_index(drop=True)

@@ -41,6 +41,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import shutil
@@ -52,7 +53,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from stocks_flows.expr import Binary, Call, Expr, If, Name, Number, Time, Unary, depth
+from stocks_flows.expr import Binary, Call, Expr, If, Name, Number, Time, Unary, depth, walk
 from stocks_flows.limits import MAX_EQUATION_DEPTH, MAX_VARIABLES, format_bytes, max_model_bytes, time_axis_problem
 from stocks_flows.model import (
     Lookup,
@@ -66,7 +67,16 @@ from stocks_flows.model import (
 from tenor.core.errors import Diagnostic, SpecError
 from tenor.core.output import write_text
 
-__all__ = ["check_model_size", "generate_xmile", "private_copy", "read_vensim", "read_xmile", "write_xmile"]
+__all__ = [
+    "check_model_size",
+    "generate_xmile",
+    "modern_layout",
+    "private_copy",
+    "read_vensim",
+    "read_xmile",
+    "translation_error",
+    "write_xmile",
+]
 
 _XMILE_NS = "http://docs.oasis-open.org/xmile/ns/XMILE/v1.0"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -340,6 +350,8 @@ def _read(path: str | Path, opener: Callable[[Path], Any], origin: str) -> Model
     _precheck(Path(path), origin)
     with private_copy(path) as copy, warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        if origin == "xmile":
+            modern_layout(copy)
         try:
             translator = opener(copy)
             translator.parse()
@@ -347,8 +359,52 @@ def _read(path: str | Path, opener: Callable[[Path], Any], origin: str) -> Model
         except SpecError:
             raise
         except Exception as exc:  # PySD's parser errors: report them as located input errors
-            raise _translation_error(exc, where) from None
-    return _convert(abstract, where, origin)
+            raise translation_error(exc, where) from None
+    model = _convert(abstract, where, origin)
+    if not model.variables:
+        raise SpecError(
+            "the file defines no variables that tenor can read",
+            file=where,
+            hint="check that this is the model file you meant; an XMILE model lists its stocks, flows "
+            "and auxiliaries inside <model><variables>",
+        )
+    return model
+
+
+_VARIABLE_TAGS = {"stock", "flow", "aux", "gf", "module", "group"}
+
+
+def modern_layout(path: Path) -> bool:
+    """Rewrite a pre-1.0 Stella file in place so its variables sit in ``<model><variables>``.
+
+    Stella 10.0 wrote the stocks, flows and auxiliaries directly under
+    ``<model>``; XMILE 1.0 (and PySD's reader) expects them inside
+    ``<variables>``. Returns whether the file was changed.
+    """
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_blank_text=False)
+    try:
+        root = etree.fromstring(path.read_bytes(), parser=parser)
+    except etree.XMLSyntaxError:
+        return False
+    changed = False
+    for model in root:
+        if not isinstance(model.tag, str) or etree.QName(model).localname != "model":
+            continue
+        children = [c for c in model if isinstance(c.tag, str)]
+        if any(etree.QName(c).localname == "variables" for c in children):
+            continue
+        loose = [c for c in children if etree.QName(c).localname in _VARIABLE_TAGS]
+        if not loose:
+            continue
+        variables = etree.SubElement(model, etree.QName(etree.QName(model).namespace, "variables").text)
+        for child in loose:
+            variables.append(child)
+        changed = True
+    if changed:
+        path.write_bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
+    return changed
 
 
 def check_model_size(path: Path) -> None:
@@ -403,7 +459,7 @@ def _precheck(path: Path, origin: str) -> None:
         )
 
 
-def _translation_error(exc: Exception, where: str) -> SpecError:
+def translation_error(exc: Exception, where: str) -> SpecError:
     """A translator error as a located SpecError: the variable, its line, the text that fails."""
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     equation = getattr(exc, "text", None)
@@ -530,6 +586,7 @@ class _Converter:
         self.lookups: dict[str, Lookup] = {}
         self.var_dims: dict[str, tuple[str, ...]] = {}
         self.lookup_names: set[str] = set()
+        self.lookup_dims: dict[str, tuple[str, ...]] = {}
         section = abstract.sections[0]
         for sub in section.subscripts:
             elements = sub.subscripts if isinstance(sub.subscripts, list) else []
@@ -593,8 +650,17 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
                 ast = comp.ast
                 if not isinstance(ast, ae.LookupsStructure):
                     raise conv.fail(f"lookup of type {type(ast).__name__}", el.name)
-                conv.lookups[el.name] = _lookup(ast.x, ast.y, ast.type == "extrapolate", where, el.name)
+                table = _lookup(ast.x, ast.y, ast.type == "extrapolate", where, el.name)
                 conv.lookup_names.add(_key(el.name))
+                subs = list(comp.subscripts[0]) if comp.subscripts else []
+                if not subs:
+                    conv.lookups[el.name] = table
+                    continue
+                # a subscripted lookup: one table per element (Vensim's lookup[A](...), lookup[B](...))
+                conv.lookup_dims[el.name] = tuple(conv.element_of.get(s, s) for s in subs)
+                choices = [conv.dimensions.get(s, (s,)) for s in subs]
+                for combo in itertools.product(*choices):
+                    conv.lookups[element_name(el.name, combo)] = table
                 continue
             if kind not in ("AbstractComponent", "AbstractUnchangeableConstant"):
                 raise conv.fail(kind.removeprefix("Abstract"), el.name)
@@ -701,6 +767,7 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
     from stocks_flows.engine import _Compiler
 
     values: dict[str, float] = {}
+    varying: set[str] = set()
     for key in ("initial_time", "final_time", "time_step", "saveper"):
         if key not in control:
             if key == "saveper" and "time_step" in values:
@@ -712,6 +779,18 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
                 hint="give the model a start time, a stop time and a time step",
             )
         tree = _to_ast(control[key], conv, key, {}, ae, key, control=True)
+        names = {_key(n.name) for n in walk(tree) if isinstance(n, Name)}
+        if any(isinstance(n, Time) for n in walk(tree)) or names & varying:
+            varying.add(key)
+            label = key.replace("_", " ").upper()
+            raise SpecError(
+                f"{label} changes during the run (its equation depends on Time); tenor's engine "
+                "keeps the time settings fixed",
+                file=where,
+                line=_control_line(Path(where), key),
+                key=label,
+                hint=f"give {label} a fixed value, or run it with --engine pysd, which follows a changing {label}",
+            )
         env: dict[str, Any] = {"__time__": 0.0, "__dt__": 1.0, "__n__": 1}
         env.update({conv.names.get(k, k): v for k, v in values.items()})
         label = key.replace("_", " ").upper()
@@ -985,7 +1064,14 @@ def _to_ast(
             if len(args) > _LONG_CHAIN and len(set(ops)) == 1 and ops[0] in ("+", "*"):
                 return _balanced(ops[0], [go(a) for a in args])  # a long sum or product stays shallow
             first = args[0]
-            if ops[0] == "^" and isinstance(first, int | float | np.integer | np.floating) and first < 0:
+            negative = isinstance(first, int | float | np.integer | np.floating) and first < 0
+            if set(ops) == {"^"}:  # a^b^c is a^(b^c), as Vensim, Stella, PySD and Simlin read it
+                power = go(args[-1])
+                for arg in reversed(args[1:-1]):
+                    power = Binary("^", go(arg), power)
+                base = Number(-float(first)) if negative else go(first)
+                return Unary("-", Binary("^", base, power)) if negative else Binary("^", base, power)
+            if ops[0] == "^" and negative:
                 # "-2^2" is a negative literal raised to a power: -(2^2), as XMILE and PySD read it
                 tree: Expr = Unary("-", Binary("^", Number(-float(first)), go(args[1])))
                 ops, args = ops[1:], args[1:]
@@ -1000,7 +1086,7 @@ def _to_ast(
         if isinstance(x, ae.CallStructure):
             func = x.function.reference if isinstance(x.function, ae.ReferenceStructure) else str(x.function)
             if _key(func) in conv.lookup_names:
-                return Call(conv.names[_key(func)], (go(x.arguments[0]),), lookup=True)
+                return Call(lookup_table(x.function), (go(x.arguments[0]),), lookup=True)
             mapped = _CALLS.get(func)
             if mapped is None:
                 raise conv.fail(f"the function {func.upper()}", variable)
@@ -1041,8 +1127,27 @@ def _to_ast(
         construct = type(x).__name__.removesuffix("Structure") or type(x).__name__
         raise conv.fail(f"the construct {construct}", variable)
 
+    def lookup_table(ref: Any) -> str:
+        """The table a lookup call uses: for a subscripted lookup, the one of this element."""
+        base = conv.names[_key(ref.reference)]
+        if base in conv.lookups:
+            return base
+        subs = list(ref.subscripts.subscripts) if getattr(ref, "subscripts", None) else []
+        subs = subs or list(conv.lookup_dims.get(base, ()))
+        combo = []
+        for s in subs:
+            if s in conv.element_of:
+                combo.append(s)
+            elif s in conv.dimensions and s in context:
+                combo.append(context[s])
+            else:
+                raise conv.fail(f"the lookup {base}[{s}] called outside an equation over {s}", variable)
+        name = element_name(base, tuple(combo))
+        if name not in conv.lookups:
+            raise conv.fail(f"the lookup {name}, which has no table,", variable)
+        return name
+
     def reference(x: Any, all_elements: bool = False) -> list[Name]:
-        import itertools
 
         target = conv.name(x.reference, variable)
         subs = list(x.subscripts.subscripts) if x.subscripts is not None else []

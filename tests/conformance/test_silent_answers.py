@@ -1,0 +1,92 @@
+"""Answers that were once silently wrong: each now matches the suite's canonical output, or is refused.
+
+The expected values come from the canonical outputs of SDXorg/test-models (Vensim's own runs).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from suite import CASES, SUITE, compare, read_canonical, run_tenor
+
+from stocks_flows.load import load_model
+from tenor.core.errors import TenorError
+
+
+def test_chained_power_is_right_associative():
+    # tests/arithmetics: cons4^cons3^cons2 with 4, 3, 2 is 4^(3^2) = 262,144, not (4^3)^2 = 4,096
+    frame = run_tenor(SUITE / "arithmetics" / "test_arithmetics.mdl")
+    first = frame.iloc[0]
+    assert first["expo[sub2]"] == 262144.0
+    assert first["expo[sub3]"] == 262144.0
+    assert first["expo[sub4]"] == 4096.0
+    assert first["expo[sub6]"] == pytest.approx(2 ** (-(2 ** -3)), rel=1e-12)  # cons2^-cons2^-cons3
+
+
+@pytest.mark.parametrize("model", ["arithmetics/test_arithmetics.mdl", "arithmetics_exp/test_arithmetics_exp.mdl"])
+def test_arithmetics_models_match_canonical(model):
+    path = SUITE / model
+    assert compare(run_tenor(path), read_canonical(path.parent / "output.tab")) is None
+
+
+def test_chained_power_in_a_spec_is_right_associative():
+    from stocks_flows.engine import simulate
+    from stocks_flows.load import parse_model
+
+    text = "time: {stop: 1}\nconstants: {a: 4, b: 3, c: 2}\nauxiliaries:\n  x: {equation: a ^ b ^ c}\n"
+    model = parse_model(text)
+    assert simulate(model).frame(0)["x"].iloc[0] == 262144.0
+
+
+def test_subscripted_lookups_keep_one_table_per_element():
+    # tests/subscripted_lookups: lookup1dim[A] and lookup1dim[B] are different tables
+    path = SUITE / "subscripted_lookups" / "test_subscripted_lookups.mdl"
+    frame = run_tenor(path)
+    assert compare(frame, read_canonical(path.parent / "output.tab")) is None
+    assert not np.allclose(frame["lookup1dimtime[A]"], frame["lookup1dimtime[B]"])
+
+
+def test_time_settings_that_change_during_the_run_are_refused_by_the_engine():
+    # tests/control_vars: FINAL TIME, SAVEPER and TIME STEP depend on Time (25 canonical rows)
+    path = SUITE / "control_vars" / "test_control_vars.mdl"
+    with pytest.raises(TenorError) as err:
+        load_model(path)
+    assert err.value.line == 18 and "INITIAL TIME changes during the run" in err.value.message
+    assert "--engine pysd" in err.value.hint
+
+
+def test_time_settings_that_change_during_the_run_are_followed_by_pysd():
+    from suite import run_tenor_pysd
+
+    path = SUITE / "control_vars" / "test_control_vars.mdl"
+    frame = run_tenor_pysd(path)
+    assert len(frame) == 25
+    assert compare(frame, read_canonical(path.parent / "output.tab")) is None
+
+
+def test_equations_naming_the_time_settings_run():
+    # tests/time: Inflow = IF THEN ELSE(Time = INITIAL TIME, 10, 3), Outflow 1 = Stock / TIME STEP
+    path = SUITE / "time" / "test_time.mdl"
+    assert compare(run_tenor(path), read_canonical(path.parent / "output.tab")) is None
+
+
+@pytest.mark.parametrize(
+    "model", ["comparisons/comparisons.stmx", "eval_order/eval_order.stmx", "lookups/test_lookups_no-indirect.stmx"]
+)
+def test_pre_1_0_stella_files_are_read_in_full(model):
+    # Stella 10.0 put the variables directly under <model>; they used to load as 0 variables
+    path = SUITE / model
+    frame = run_tenor(path)
+    assert len(frame.columns) > 0
+    canonical = next(c.canonical for c in CASES if c.path == path)
+    assert compare(frame, read_canonical(canonical)) is None
+
+
+def test_a_file_with_no_variables_is_refused(tmp_path):
+    path = tmp_path / "empty.xmile"
+    path.write_text(
+        '<?xml version="1.0"?><xmile version="1.0" xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0">'
+        "<header/><sim_specs><start>0</start><stop>1</stop><dt>1</dt></sim_specs><model/></xmile>"
+    )
+    with pytest.raises(TenorError, match="defines no variables"):
+        load_model(path)
