@@ -145,8 +145,9 @@ def _run_one(
     pysd_model = fresh()
     column = fresh.column if isinstance(fresh, _Translation) else (lambda name: name)
     ts = model.time
-    constants = {column(k): v for k, v in params.items() if model.variables[k].kind == "constant"}
-    initial = {column(k): v for k, v in params.items() if model.variables[k].kind == "stock"}
+    kinds = {k: model.variables[k].kind for k in params}
+    constants = _arrays(pysd_model, fresh, model, {k: v for k, v in params.items() if kinds[k] == "constant"})
+    initial = _arrays(pysd_model, fresh, model, {k: v for k, v in params.items() if kinds[k] == "stock"})
     columns = [column(name) for name in outputs]
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
@@ -165,6 +166,24 @@ def _run_one(
     frame = frame[columns]
     frame.columns = list(outputs)
     return frame
+
+
+def _arrays(pysd_model: Any, fresh: Any, model: Model, values: Mapping[str, float]) -> dict[str, Any]:
+    """Values for PySD's ``params``: one element of an arrayed variable is set in a copy of the whole array."""
+    if not isinstance(fresh, _Translation):
+        return dict(values)
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        var = model.variables[name]
+        if not var.subscript:
+            out[fresh.column(name)] = value
+            continue
+        key = fresh.safe.name(var.base or name)
+        current = out[key] if key in out else pysd_model[key].copy()
+        where = dict(zip(current.dims, [fresh.safe.subscripts[e] for e in var.subscript], strict=True))
+        current.loc[where] = float(value)
+        out[key] = current
+    return out
 
 
 def run_pysd(

@@ -90,3 +90,17 @@ def test_a_file_with_no_variables_is_refused(tmp_path):
     )
     with pytest.raises(TenorError, match="defines no variables"):
         load_model(path)
+
+
+def test_pysd_sets_one_element_of_an_arrayed_constant():
+    # --engine pysd --set 'Matrix_A[da1,db1,dc1]=5' used to stop with PySD's NameError
+    from stocks_flows.engine import simulate
+    from stocks_flows.pysd_runner import run_pysd
+
+    model = load_model(SUITE / "subscript_numeric_range" / "test_subscript_numeric_range.mdl")
+    setting = {"Matrix_A[da1,db1,dc1]": 5.0}
+    ours = simulate(model, {k: [v] for k, v in setting.items()}).frame(0)
+    theirs = run_pysd(model, setting)[list(ours.columns)]
+    before = simulate(model).frame(0)
+    assert not np.allclose(ours.to_numpy(), before.to_numpy())
+    np.testing.assert_allclose(theirs.to_numpy(), ours.to_numpy(), rtol=1e-9)
