@@ -276,19 +276,20 @@ class _Sanitiser:
         if section.constraints or section.test_inputs:
             raise self.refuse("constraints or test inputs")
         ranges = []
-        for i, sub in enumerate(section.subscripts):
+        subscripts = _copied_dimensions(section.subscripts)
+        for i, sub in enumerate(subscripts):
             if type(sub) is not am.AbstractSubscriptRange or not isinstance(sub.subscripts, list):
                 raise self.refuse(f"dimension {_show(str(sub.name))} is not a plain list of elements")
             self.subscripts[sub.name] = f"dim_{i}"
         count = 0
-        for sub in section.subscripts:
+        for sub in subscripts:
             for e in sub.subscripts:
                 if not isinstance(e, str):
                     raise self.refuse(f"an element of type {type(e).__name__}", str(sub.name))
                 if e not in self.subscripts:
                     self.subscripts[e] = f"elem_{count}"
                     count += 1
-        for sub in section.subscripts:
+        for sub in subscripts:
             mapping = [self.subscript(m, sub.name) for m in (sub.mapping or [])]
             ranges.append(
                 am.AbstractSubscriptRange(
@@ -322,6 +323,18 @@ class _Sanitiser:
         )
         model = am.AbstractModel(original_path=folder / "model.xmile", sections=(clean,))
         return SafeModel(model, dict(self.variables), dict(self.subscripts), dict(self.by_key))
+
+
+def _copied_dimensions(ranges: Sequence[Any]) -> list[Any]:
+    """Vensim's ``DimB <-> DimA`` (a copy of a dimension) with the elements of the one it copies."""
+    lists = {r.name: r.subscripts for r in ranges if isinstance(getattr(r, "subscripts", None), list)}
+    out = []
+    for r in ranges:
+        copied = getattr(r, "subscripts", None)
+        if isinstance(copied, str) and copied in lists:
+            r = dataclasses.replace(r, subscripts=list(lists[copied]))
+        out.append(r)
+    return out
 
 
 def _show(text: str, limit: int = 40) -> str:

@@ -588,8 +588,9 @@ class _Converter:
         self.lookup_names: set[str] = set()
         self.lookup_dims: dict[str, tuple[str, ...]] = {}
         section = abstract.sections[0]
+        lists = {sub.name: sub.subscripts for sub in section.subscripts if isinstance(sub.subscripts, list)}
         for sub in section.subscripts:
-            elements = sub.subscripts if isinstance(sub.subscripts, list) else []
+            elements = sub.subscripts if isinstance(sub.subscripts, list) else lists.get(sub.subscripts, [])
             if not elements:
                 raise SpecError(
                     f"dimension {sub.name!r} has a form tenor does not support (no list of elements)",

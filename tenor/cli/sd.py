@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from tenor.core.errors import TenorError
+from tenor.core.errors import SpecError, TenorError
 
 __all__ = ["export", "register", "simulate", "sweep"]
 
@@ -81,7 +81,13 @@ def simulate(
 
     _engine(engine)
     settings = [parse_assignment(s) for s in sets]
-    loaded = read_model(model, command="simulate")
+    try:
+        loaded = read_model(model, command="simulate")
+    except SpecError as refused:
+        if engine != "pysd" or scenario or scenarios_file or not _pysd_can_take(model, refused):
+            raise
+        _simulate_file_in_pysd(model, out, dict(settings), refused)
+        return
     if scenarios_file is not None:
         from dataclasses import replace
 
@@ -112,6 +118,30 @@ def simulate(
         took = ""
     write_table(run.frame(0), out, inputs=[model])
     print(f"wrote {out} ({len(run.time)} rows, {len(run.variables)} variables){took}", file=sys.stderr)
+
+
+_VENDOR_SUFFIXES = (".mdl", ".xmile", ".stmx", ".xml")
+
+
+def _pysd_can_take(model: Path, refused: SpecError) -> bool:
+    """A Vensim or XMILE file tenor's reader refused (not for safety): PySD may still run it."""
+    from stocks_flows.pysd_safety import UnsafeModelError
+
+    return model.suffix.lower() in _VENDOR_SUFFIXES and model.is_file() and not isinstance(refused, UnsafeModelError)
+
+
+def _simulate_file_in_pysd(model: Path, out: Path, settings: dict[str, float], refused: SpecError) -> None:
+    """``--engine pysd`` on a file tenor's reader cannot hold: PySD reads the file itself."""
+    from stocks_flows.pysd_runner import run_pysd_file
+    from stocks_flows.scenarios import write_table
+
+    try:
+        frame = run_pysd_file(model, settings)
+    except TenorError:
+        raise refused from None  # PySD cannot run it either: tenor's reason is the clearer one
+    print(f"note: tenor's reader cannot hold this model ({refused.message}); PySD ran the file itself", file=sys.stderr)
+    write_table(frame, out, inputs=[model])
+    print(f"wrote {out} ({len(frame)} rows, {len(frame.columns) - 1} variables)", file=sys.stderr)
 
 
 def sweep(
