@@ -213,13 +213,23 @@ def generate_xmile(model: Model) -> str:
     for name, table in model.lookups.items():
         kind = ' type="extrapolate"' if table.extrapolate else ""
         lines.append(f"      <gf name={quoteattr(name)}{kind}>")
-        lines.append(f'        <xscale min="{_number(table.xs[0])}" max="{_number(table.xs[-1])}"/>')
+        # one encoding of x: a reader spaces evenly points given by <xscale>, so uneven x go as <xpts> only
+        if _evenly_spaced(table.xs):
+            lines.append(f'        <xscale min="{_number(table.xs[0])}" max="{_number(table.xs[-1])}"/>')
         lines.append(f'        <yscale min="{_number(min(table.ys))}" max="{_number(max(table.ys))}"/>')
-        lines.append(f"        <xpts>{','.join(_number(x) for x in table.xs)}</xpts>")
+        if not _evenly_spaced(table.xs):
+            lines.append(f"        <xpts>{','.join(_number(x) for x in table.xs)}</xpts>")
         lines.append(f"        <ypts>{','.join(_number(y) for y in table.ys)}</ypts>")
         lines.append("      </gf>")
     lines += ["    </variables>", "  </model>", "</xmile>", ""]
     return "\n".join(lines)
+
+
+def _evenly_spaced(xs: tuple[float, ...]) -> bool:
+    """True when ``xs`` are exactly the points a reader spreads evenly over ``<xscale>``."""
+    import numpy as np
+
+    return len(xs) > 1 and bool(np.array_equal(np.linspace(xs[0], xs[-1], len(xs)), np.asarray(xs, dtype=float)))
 
 
 def _element(model: Model, base: str, members: list[Variable]) -> Iterator[str]:
