@@ -549,11 +549,13 @@ def _definition_line(path: Path, variable: str) -> int | None:
         return None
     key = _key(variable)
     for number, text in enumerate(lines, 1):
-        m = re.search(r"<(?:aux|flow|stock|gf)\s+name=\"([^\"]+)\"", text)
+        m = re.search(r"<(?:aux|flow|stock|gf)\s+name=[\"']([^\"']+)[\"']", text)
         if m and _key(m.group(1)) == key:
             return number
-        head = text.split("=", 1)[0] if "=" in text and not text.lstrip().startswith("<") else None
-        if head is not None and _key(head.split("(", 1)[0].split("[", 1)[0]) == key:
+        if text.lstrip().startswith("<"):
+            continue
+        m = re.match(r'\s*("[^"]+"|[^=(\[:~|{}]+?)\s*(?:\[[^\]]*\]\s*)?(?:=|:=|\(|:|$)', text)
+        if m and m.group(1).strip() and _key(m.group(1)) == key:
             return number
     return None
 
@@ -588,9 +590,47 @@ def _find_equation(path: Path, equation: str) -> tuple[str, int, int | None] | N
     return None
 
 
+_PYSD_HINT = "or run the file with --engine pysd, which reads it"
+# PySD's name for a construct -> (Vensim's name, XMILE's name, what to do instead)
+_CONSTRUCTS: dict[str, tuple[str, str, str]] = {
+    "DelayN": ("DELAY N", "DELAYN", f"use DELAY1 or DELAY3 where the order is 1 or 3, {_PYSD_HINT}"),
+    "SmoothN": ("SMOOTH N", "SMTHN", f"use SMOOTH or SMOOTH3 where the order is 1 or 3, {_PYSD_HINT}"),
+    "Forecast": ("FORECAST", "FORCST", f"compute the forecast with TREND, {_PYSD_HINT}"),
+    "SampleIfTrue": ("SAMPLE IF TRUE", "SAMPLE IF TRUE", f"hold the value in a stock, {_PYSD_HINT}"),
+    "AllocateAvailable": ("ALLOCATE AVAILABLE", "ALLOCATE", f"write the allocation out, {_PYSD_HINT}"),
+    "AllocateByPriority": ("ALLOCATE BY PRIORITY", "ALLOCATE", f"write the allocation out, {_PYSD_HINT}"),
+    "GetConstants": (
+        "GET XLS CONSTANTS / GET DIRECT CONSTANTS",
+        "GET DIRECT CONSTANTS",
+        "paste the values into the model as constants: a model file never reads other files in tenor",
+    ),
+    "GetLookups": (
+        "GET XLS LOOKUPS / GET DIRECT LOOKUPS",
+        "GET DIRECT LOOKUPS",
+        "paste the table into the model as a lookup: a model file never reads other files in tenor",
+    ),
+    "GetData": (
+        "GET XLS DATA / GET DIRECT DATA",
+        "GET DIRECT DATA",
+        "paste the data into the model as a lookup over Time: a model file never reads other files in tenor",
+    ),
+    "Data": ("a DATA variable (:=)", "a data variable", "give the data as a lookup over Time, e.g. x = x table(Time)"),
+}
+
+
+def _construct(pysd_name: str, origin: str) -> tuple[str, str | None]:
+    """A construct in the modeller's words (Vensim's or Stella's), and what to do instead."""
+    known = _CONSTRUCTS.get(pysd_name)
+    if known is None:
+        return pysd_name, None
+    vensim, xmile, hint = known
+    return (vensim if origin == "vensim" else xmile), hint
+
+
 class _Converter:
-    def __init__(self, abstract: Any, where: str) -> None:
+    def __init__(self, abstract: Any, where: str, origin: str = "vensim") -> None:
         self.where = where
+        self.origin = origin
         self.dimensions: dict[str, tuple[str, ...]] = {}
         self.names: dict[str, str] = {}
         self.lookups: dict[str, Lookup] = {}
@@ -617,19 +657,33 @@ class _Converter:
         if len(abstract.sections) > 1:
             names = ", ".join(s.name for s in abstract.sections[1:])
             raise SpecError(
-                f"macros are not supported (found: {names})",
+                f"macros (:MACRO:) are not supported (found: {names})",
                 file=where,
-                hint="inline the macro's equations into the model",
+                line=_text_line(Path(where), ":MACRO:"),
+                key=abstract.sections[1].name,
+                hint="write the macro's equations out in the model where it is used",
             )
 
-    def fail(self, construct: str, variable: str) -> SpecError:
+    def fail(self, construct: str, variable: str, hint: str | None = None) -> SpecError:
         return SpecError(
             f"{construct} is not supported",
             file=self.where,
             line=_definition_line(Path(self.where), variable),
             key=variable,
-            hint="tenor reads stocks, flows, auxiliaries, lookups, smooths, delays and trends",
+            hint=hint or "tenor reads stocks, flows, auxiliaries, lookups, smooths, delays and trends",
         )
+
+    def fail_construct(self, pysd_name: str, variable: str) -> SpecError:
+        """A construct PySD read that tenor's engine lacks, named as Vensim or Stella name it."""
+        name, hint = _construct(pysd_name, self.origin)
+        return self.fail(name if name.isupper() or name.startswith("a ") else f"the construct {name}", variable, hint)
+
+    def fail_function(self, func: str, variable: str) -> SpecError:
+        from pysd.builders.python.python_functions import functionspace
+
+        name = func.removeprefix("X").upper().replace("_", " ")
+        hint = f"tenor's engine has no {name}; run the file with --engine pysd" if func in functionspace else None
+        return self.fail(f"the function {name}", variable, hint)
 
     def name(self, reference: str, variable: str) -> str:
         key = _key(reference)
@@ -650,7 +704,7 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
     import numpy as np
     from pysd.translators.structures import abstract_expressions as ae
 
-    conv = _Converter(abstract, where)
+    conv = _Converter(abstract, where, origin)
     control: dict[str, Any] = {}
     raw: list[tuple[str, tuple[str, ...], Any, Any]] = []  # (name, subscript, ast, element)
     units: dict[str, str] = {}
@@ -660,7 +714,7 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
             if kind == "AbstractLookup":
                 ast = comp.ast
                 if not isinstance(ast, ae.LookupsStructure):
-                    raise conv.fail(f"lookup of type {type(ast).__name__}", el.name)
+                    raise conv.fail_construct(type(ast).__name__.removesuffix("Structure"), el.name)
                 table = _lookup(ast.x, ast.y, ast.type == "extrapolate", where, el.name)
                 conv.lookup_names.add(_key(el.name))
                 subs = list(comp.subscripts[0]) if comp.subscripts else []
@@ -674,13 +728,18 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
                     conv.lookups[element_name(el.name, combo)] = table
                 continue
             if kind not in ("AbstractComponent", "AbstractUnchangeableConstant"):
-                raise conv.fail(kind.removeprefix("Abstract"), el.name)
+                read = type(comp.ast).__name__.removesuffix("Structure")
+                raise conv.fail_construct(read if read.startswith("Get") else kind.removeprefix("Abstract"), el.name)
             if _key(el.name) in _CONTROL:
                 control[_key(el.name)] = comp.ast
                 continue
             subs = list(comp.subscripts[0]) if comp.subscripts else []
             if comp.subscripts and comp.subscripts[1]:
-                raise conv.fail("an EXCEPT subscript", el.name)
+                raise conv.fail(
+                    "an EXCEPT subscript (:EXCEPT:)",
+                    el.name,
+                    "define the elements one by one, or run the file with --engine pysd",
+                )
             raw.append((el.name, tuple(subs), comp.ast, el))
             units[el.name] = el.units or None
 
@@ -1060,7 +1119,12 @@ def _to_ast(
                 return Name(conv.names.get(builtin, builtin))
             names = reference(x)
             if len(names) != 1:
-                raise conv.fail(f"an array reference outside MIN/MAX/SUM ({x.reference})", variable)
+                raise conv.fail(
+                    f"an array reference outside MIN/MAX/SUM ({x.reference})",
+                    variable,
+                    "refer to one element, or to the array inside SUM, VMIN or VMAX; or run the file with "
+                    "--engine pysd",
+                )
             return names[0]
         if isinstance(x, ae.ArithmeticStructure | ae.LogicStructure):
             ops = [o.strip(":").lower() for o in x.operators]
@@ -1100,7 +1164,7 @@ def _to_ast(
                 return Call(lookup_table(x.function), (go(x.arguments[0]),), lookup=True)
             mapped = _CALLS.get(func)
             if mapped is None:
-                raise conv.fail(f"the function {func.upper()}", variable)
+                raise conv.fail_function(func, variable)
             if mapped in ("min", "max", "sum") and len(x.arguments) == 1:
                 arg = x.arguments[0]
                 if isinstance(arg, ae.ReferenceStructure):
@@ -1118,11 +1182,11 @@ def _to_ast(
             return Call("init", (go(x.initial),))
         if isinstance(x, ae.SmoothStructure):
             if x.order not in (1, 3):
-                raise conv.fail(f"a smooth of order {x.order}", variable)
+                raise conv.fail_construct("SmoothN", variable)
             return Call(f"smooth{int(x.order)}", (go(x.input), go(x.smooth_time), go(x.initial)))
         if isinstance(x, ae.DelayStructure):
             if x.order not in (1, 3):
-                raise conv.fail(f"a delay of order {x.order}", variable)
+                raise conv.fail_construct("DelayN", variable)
             return Call(f"delay{int(x.order)}", (go(x.input), go(x.delay_time), go(x.initial)))
         if isinstance(x, ae.TrendStructure):
             return Call("trend", (go(x.input), go(x.average_time), go(x.initial_trend)))
@@ -1135,8 +1199,10 @@ def _to_ast(
             conv.lookup_names.add(_key(name))
             conv.names[_key(name)] = name
             return Call(name, (go(x.argument),), lookup=True)
+        if isinstance(x, ae.GameStructure):  # GAME(x) is x when the model is simulated, not played
+            return go(x.expression)
         construct = type(x).__name__.removesuffix("Structure") or type(x).__name__
-        raise conv.fail(f"the construct {construct}", variable)
+        raise conv.fail_construct(construct, variable)
 
     def lookup_table(ref: Any) -> str:
         """The table a lookup call uses: for a subscripted lookup, the one of this element."""
