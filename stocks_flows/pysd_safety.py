@@ -186,6 +186,10 @@ class _Sanitiser:
             return name
         if name in self.by_key:
             return self.by_key[name]
+        # a dimension or an element used as a value: ELMCOUNT(dim), IF THEN ELSE(dim = b, ...), ALLOCATE's dim
+        matches = {v for k, v in self.subscripts.items() if k.lower().replace(" ", "_") == name.lower()}
+        if len(matches) == 1:
+            return matches.pop()
         raise self.refuse(f"the name {_show(name)} is not a variable of the model", context)
 
     def function(self, ref: Any, context: str) -> Any:
@@ -194,9 +198,12 @@ class _Sanitiser:
 
         if type(ref) is not ReferenceStructure or not isinstance(ref.reference, str):
             raise self.refuse("a call to something other than a named function", context)
-        if ref.subscripts is not None:
-            raise self.refuse("a call to a subscripted function", context)
         name = ref.reference
+        if ref.subscripts is not None:
+            if name not in self.by_key:
+                raise self.refuse("a call to a subscripted function", context)
+            # a subscripted lookup, lookup[dim](x): the table of each element
+            return ReferenceStructure(self.by_key[name], self.expression(ref.subscripts, context))
         if name in self.by_key:  # a lookup
             return ReferenceStructure(self.by_key[name])
         if name in functionspace and _WORD.match(name):

@@ -640,7 +640,16 @@ class _Converter:
         section = abstract.sections[0]
         lists = {sub.name: sub.subscripts for sub in section.subscripts if isinstance(sub.subscripts, list)}
         for sub in section.subscripts:
-            elements = sub.subscripts if isinstance(sub.subscripts, list) else lists.get(sub.subscripts, [])
+            copied = sub.subscripts if isinstance(sub.subscripts, str) else None
+            elements = sub.subscripts if isinstance(sub.subscripts, list) else lists.get(copied or "", [])
+            if isinstance(sub.subscripts, dict):  # GET XLS SUBSCRIPT / GET DIRECT SUBSCRIPT
+                raise SpecError(
+                    f"dimension {sub.name!r} is read from a file (GET XLS SUBSCRIPT / GET DIRECT SUBSCRIPT)",
+                    file=where,
+                    line=_definition_line(Path(where), sub.name),
+                    key=sub.name,
+                    hint="list the elements in the model: a model file never reads other files in tenor",
+                )
             if not elements:
                 raise SpecError(
                     f"dimension {sub.name!r} has a form tenor does not support (no list of elements)",
