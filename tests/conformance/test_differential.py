@@ -68,7 +68,10 @@ def test_tenor_equals_simlin(case):
         if key not in keys:
             continue
         np.testing.assert_allclose(
-            ours[column].to_numpy(float), theirs[keys[key]].to_numpy(float)[rows], rtol=1e-9, atol=1e-12,
+            ours[column].to_numpy(float),
+            theirs[keys[key]].to_numpy(float)[rows],
+            rtol=1e-9,
+            atol=1e-12,
             err_msg=f"{case.id}: {column}",
         )
         compared += 1

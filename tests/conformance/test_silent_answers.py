@@ -20,7 +20,7 @@ def test_chained_power_is_right_associative():
     assert first["expo[sub2]"] == 262144.0
     assert first["expo[sub3]"] == 262144.0
     assert first["expo[sub4]"] == 4096.0
-    assert first["expo[sub6]"] == pytest.approx(2 ** (-(2 ** -3)), rel=1e-12)  # cons2^-cons2^-cons3
+    assert first["expo[sub6]"] == pytest.approx(2 ** (-(2**-3)), rel=1e-12)  # cons2^-cons2^-cons3
 
 
 @pytest.mark.parametrize("model", ["arithmetics/test_arithmetics.mdl", "arithmetics_exp/test_arithmetics_exp.mdl"])
