@@ -45,29 +45,28 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from stocks_flows.expr import (
-    FUNCTIONS,
-    STATEFUL_FUNCTIONS,
     Binary,
     Call,
     Expr,
-    If,
     Name,
     Number,
     SyntaxProblem,
-    Time,
+    Transform,
     Unary,
     UnitProblem,
+    children,
     depth,
     infer_units,
     parse_expression,
     parse_units,
     walk,
 )
+from stocks_flows.functions import BUILTINS
 from stocks_flows.limits import MAX_EQUATION_DEPTH, MAX_VARIABLES
 from tenor.core.errors import Diagnostic, ExpressionError, SpecError, TenorError
 from tenor.core.specfile import Document, did_you_mean, format_key
@@ -250,34 +249,20 @@ class Model:
 # --- references and order ------------------------------------------------------------------
 
 
-def _references(tree: Expr, delayed: bool = False) -> Iterable[tuple[str, bool]]:
-    """Names used by ``tree``, each with whether it enters through a stateful function."""
-    if isinstance(tree, Name):
-        yield tree.name, delayed
-    elif isinstance(tree, Unary):
-        yield from _references(tree.operand, delayed)
-    elif isinstance(tree, Binary):
-        yield from _references(tree.left, delayed)
-        yield from _references(tree.right, delayed)
-    elif isinstance(tree, If):
-        for part in (tree.cond, tree.then, tree.other):
-            yield from _references(part, delayed)
-    elif isinstance(tree, Call):
-        for i, arg in enumerate(tree.args):
-            yield from _references(arg, delayed or _is_lagged_argument(tree.func, i))
-
-
-def _is_lagged_argument(func: str, index: int) -> bool:
-    """True for the arguments of a stateful function that do not act within the same step."""
-    if func not in STATEFUL_FUNCTIONS:
-        return False
-    if func == "init":
-        return True
-    if func in ("delay1", "delay3"):
-        return index != 1  # the output is state / delay time
-    if func == "trend":
-        return index == 2  # the output compares the input with the state; the initial trend is used once
-    return True
+def _references(tree: Expr) -> Iterator[tuple[str, bool]]:
+    """Names used by ``tree``, each with whether it enters through a stateful function (in reading order)."""
+    stack: list[tuple[Expr, bool]] = [(tree, False)]
+    while stack:
+        node, delayed = stack.pop()
+        if isinstance(node, Name):
+            yield node.name, delayed
+            continue
+        kids = children(node)
+        builtin = BUILTINS.get(node.func) if isinstance(node, Call) else None
+        if builtin is None:
+            stack.extend((kid, delayed) for kid in reversed(kids))
+        else:
+            stack.extend((kid, delayed or builtin.is_lagged(i)) for i, kid in reversed(list(enumerate(kids))))
 
 
 def _same_step_references(tree: Expr) -> set[str]:
@@ -311,14 +296,6 @@ def evaluation_order(variables: Mapping[str, Variable]) -> tuple[str, ...]:
             key=cycle[0],
             hint="a feedback loop needs a stock (or a smooth or delay) on it; add one, or break the loop",
         ) from None
-
-
-def _arity(info: Any) -> str:
-    if info.max_args == info.min_args:
-        return str(info.min_args)
-    if info.max_args is None:
-        return f"{info.min_args} or more"
-    return f"{info.min_args} to {info.max_args}"
 
 
 def equation_problems(
@@ -356,19 +333,15 @@ def equation_problems(
                             (name, f"the lookup {node.func}() takes 1 argument, got {len(node.args)}", "")
                         )
                 elif isinstance(node, Call):
-                    info = FUNCTIONS.get(node.func)
-                    if node.func == "sum" and info is not None:  # sum(x[*]) is expanded to its elements
-                        info = replace(info, max_args=None)
-                    if info is None:
+                    builtin = BUILTINS.get(node.func)
+                    if builtin is None:
                         problems.append((name, f"unknown function {node.func}()", "use a supported function"))
-                    elif len(node.args) < info.min_args or (
-                        info.max_args is not None and len(node.args) > info.max_args
-                    ):
+                    elif not builtin.takes_expanded(len(node.args)):
                         problems.append(
                             (
                                 name,
-                                f"{node.func}() takes {_arity(info)} argument(s), got {len(node.args)}",
-                                info.doc,
+                                f"{node.func}() takes {builtin.arity_expanded} argument(s), got {len(node.args)}",
+                                builtin.doc,
                             )
                         )
     return problems
@@ -482,126 +455,132 @@ class _Builder:
     # name resolution ---------------------------------------------------------------------
 
     def resolve(self, tree: Expr, owner: str, element: tuple[str, ...], path: tuple) -> Expr:
+        """``tree`` with every name made a scalar name for this element (problems are reported)."""
         owner_dims = self.dims.get(owner, ())
-        context = dict(zip(owner_dims, element, strict=False))
+        return _Resolve(self, dict(zip(owner_dims, element, strict=False)), path)(tree)
 
-        def unknown(node: Name | Call, what: str) -> None:
-            pool = [*self.kinds, *self.spec.lookups] if what == "variable" else [*self.spec.lookups]
-            close = did_you_mean(node.name if isinstance(node, Name) else node.func, pool)
-            word = node.name if isinstance(node, Name) else node.func
-            hint = (
-                f"did you mean {close!r}?"
-                if close
-                else (
-                    f"define {word!r} in constants, stocks, flows or auxiliaries"
-                    if what == "variable"
-                    else "known functions: " + ", ".join(sorted(_known_functions()))
-                )
+
+class _Resolve(Transform):
+    """Names of one element's equation resolved to scalar names; what cannot be is reported
+    and stands as 0, so that every problem of the model is found in one pass."""
+
+    def __init__(self, builder: _Builder, context: dict[str, str], path: tuple) -> None:
+        self.b, self.context, self.path = builder, context, path
+
+    def unknown(self, node: Name | Call, what: str) -> None:
+        b = self.b
+        pool = [*b.kinds, *b.spec.lookups] if what == "variable" else [*b.spec.lookups]
+        word = node.name if isinstance(node, Name) else node.func
+        close = did_you_mean(word, pool)
+        hint = (
+            f"did you mean {close!r}?"
+            if close
+            else (
+                f"define {word!r} in constants, stocks, flows or auxiliaries"
+                if what == "variable"
+                else "known functions: " + ", ".join(sorted(_known_functions()))
             )
-            self.report(path, f"unknown {what} {word!r}", hint, node.pos)
+        )
+        b.report(self.path, f"unknown {what} {word!r}", hint, node.pos)
 
-        def expand(node: Name) -> list[Name] | None:
-            """Scalar names for a reference; None if it is in error."""
-            if node.name not in self.kinds:
-                if node.name in self.spec.lookups:
-                    self.report(
-                        path,
-                        f"{node.name!r} is a lookup; call it with an argument",
-                        f"write {node.name}(x)",
-                        node.pos,
-                    )
-                else:
-                    unknown(node, "variable")
-                return None
-            dims = self.dims[node.name]
-            parts = node.subscript
-            if parts is None:
-                parts = tuple(dims)
-            if len(parts) != len(dims):
-                self.report(
-                    path,
-                    f"{node.name!r} has {len(dims)} dimension(s), {len(parts)} given",
-                    f"write {node.name}[{', '.join(dims)}]" if dims else f"write {node.name}",
+    def expand(self, node: Name) -> list[Name] | None:
+        """Scalar names for a reference; None if it is in error."""
+        b = self.b
+        if node.name not in b.kinds:
+            if node.name in b.spec.lookups:
+                b.report(
+                    self.path,
+                    f"{node.name!r} is a lookup; call it with an argument",
+                    f"write {node.name}(x)",
                     node.pos,
                 )
+            else:
+                self.unknown(node, "variable")
+            return None
+        dims = b.dims[node.name]
+        parts = node.subscript if node.subscript is not None else tuple(dims)
+        if len(parts) != len(dims):
+            b.report(
+                self.path,
+                f"{node.name!r} has {len(dims)} dimension(s), {len(parts)} given",
+                f"write {node.name}[{', '.join(dims)}]" if dims else f"write {node.name}",
+                node.pos,
+            )
+            return None
+        choices: list[list[str]] = []
+        for dim, part in zip(dims, parts, strict=True):
+            if dim not in b.dimensions:
+                return None  # an unknown dimension, already reported where it is declared
+            chosen = self.elements(dim, part, node)
+            if chosen is None:
                 return None
-            choices: list[list[str]] = []
-            for dim, part in zip(dims, parts, strict=True):
-                if dim not in self.dimensions:
-                    return None  # an unknown dimension, already reported where it is declared
-                elements = self.dimensions[dim]
-                if part in elements:
-                    choices.append([part])
-                elif part == dim and dim in context:
-                    choices.append([context[dim]])
-                elif part in (dim, "*"):
-                    choices.append(list(elements))
-                else:
-                    close = did_you_mean(part, elements)
-                    hint = (
-                        f"did you mean {close!r}?" if close else f"elements of {dim}: " + ", ".join(elements)
-                    )
-                    self.report(path, f"{part!r} is not an element of {dim!r}", hint, node.pos)
-                    return None
-            return [Name(_full(node.name, combo), None, node.pos) for combo in itertools.product(*choices)]
+            choices.append(chosen)
+        return [Name(_full(node.name, combo), None, node.pos) for combo in itertools.product(*choices)]
 
-        def go(node: Expr) -> Expr:
-            if isinstance(node, Number | Time):
-                return node
-            if isinstance(node, Name):
-                names = expand(node)
-                if names is None:
-                    return Number(0.0, node.pos)
-                if len(names) != 1:
-                    self.report(
-                        path,
-                        f"{node.name!r} stands for {len(names)} elements here",
-                        f"pick one element, or sum them: sum({node.name}[*])",
-                        node.pos,
-                    )
-                    return Number(0.0, node.pos)
-                return names[0]
-            if isinstance(node, Unary):
-                return Unary(node.op, go(node.operand), node.pos)
-            if isinstance(node, Binary):
-                return Binary(node.op, go(node.left), go(node.right), node.pos)
-            if isinstance(node, If):
-                return If(go(node.cond), go(node.then), go(node.other), node.pos)
-            if isinstance(node, Call):
-                if node.lookup:
-                    if node.func not in self.spec.lookups:
-                        if node.func in self.kinds:
-                            self.report(
-                                path,
-                                f"{node.func!r} is a variable, not a function or lookup",
-                                f"use it without parentheses: {node.func}",
-                                node.pos,
-                            )
-                        else:
-                            unknown(node, "function")
-                        return Number(0.0, node.pos)
-                    if len(node.args) != 1:
-                        self.report(
-                            path,
-                            f"the lookup {node.func}() takes 1 argument, got {len(node.args)}",
-                            f"write {node.func}(x)",
-                            node.pos,
-                        )
-                        return Number(0.0, node.pos)
-                    return Call(node.func, tuple(go(a) for a in node.args), node.pos, lookup=True)
-                if (
-                    node.func in ("sum", "min", "max")
-                    and len(node.args) == 1
-                    and isinstance(node.args[0], Name)
-                ):
-                    names = expand(node.args[0])
-                    if not names:  # in error, or a dimension that is in error (no elements)
-                        return Number(0.0, node.pos)
-                    return Call(node.func, tuple(names), node.pos)
-                return Call(node.func, tuple(go(a) for a in node.args), node.pos)
-            raise TypeError(node)
+    def elements(self, dim: str, part: str, node: Name) -> list[str] | None:
+        """The elements of ``dim`` that ``part`` of a reference stands for (None, reported, if none)."""
+        elements = self.b.dimensions[dim]
+        if part in elements:
+            return [part]
+        if part == dim and dim in self.context:
+            return [self.context[dim]]
+        if part in (dim, "*"):
+            return list(elements)
+        close = did_you_mean(part, elements)
+        hint = f"did you mean {close!r}?" if close else f"elements of {dim}: " + ", ".join(elements)
+        self.b.report(self.path, f"{part!r} is not an element of {dim!r}", hint, node.pos)
+        return None
 
-        return go(tree)
+    def enter(self, node: Expr) -> Expr | None:
+        if not isinstance(node, Call):
+            return None
+        if node.lookup:
+            return self.lookup_problem(node)
+        builtin = BUILTINS.get(node.func)
+        if builtin is not None and builtin.spreads and len(node.args) == 1 and isinstance(node.args[0], Name):
+            names = self.expand(node.args[0])
+            if not names:  # in error, or a dimension that is in error (no elements)
+                return Number(0.0, node.pos)
+            return Call(node.func, tuple(names), node.pos)
+        return None
+
+    def lookup_problem(self, node: Call) -> Expr | None:
+        """0 in place of a call of a lookup that does not exist or with the wrong arguments (reported)."""
+        b = self.b
+        if node.func not in b.spec.lookups:
+            if node.func in b.kinds:
+                b.report(
+                    self.path,
+                    f"{node.func!r} is a variable, not a function or lookup",
+                    f"use it without parentheses: {node.func}",
+                    node.pos,
+                )
+            else:
+                self.unknown(node, "function")
+            return Number(0.0, node.pos)
+        if len(node.args) != 1:
+            b.report(
+                self.path,
+                f"the lookup {node.func}() takes 1 argument, got {len(node.args)}",
+                f"write {node.func}(x)",
+                node.pos,
+            )
+            return Number(0.0, node.pos)
+        return None
+
+    def name(self, node: Name) -> Expr:
+        names = self.expand(node)
+        if names is None:
+            return Number(0.0, node.pos)
+        if len(names) != 1:
+            self.b.report(
+                self.path,
+                f"{node.name!r} stands for {len(names)} elements here",
+                f"pick one element, or sum them: sum({node.name}[*])",
+                node.pos,
+            )
+            return Number(0.0, node.pos)
+        return names[0]
 
 
 def _full(base: str, combo: tuple[str, ...]) -> str:
@@ -609,9 +588,7 @@ def _full(base: str, combo: tuple[str, ...]) -> str:
 
 
 def _known_functions() -> list[str]:
-    from stocks_flows.expr import FUNCTIONS
-
-    return list(FUNCTIONS)
+    return list(BUILTINS)
 
 
 _CHAIN = 64
