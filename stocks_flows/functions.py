@@ -337,9 +337,7 @@ def _x_pulse_train(a: Sequence[str]) -> str:
 # --- the table -----------------------------------------------------------------------------
 
 
-def _elementary(
-    name: str, doc: str, fn: Callable[[Any], Any], kernel: str, sympy: str | None, **more: Any
-) -> Builtin:
+def _elementary(name: str, doc: str, fn: Callable[[Any], Any], kernel: str, sympy: str | None, **more: Any) -> Builtin:
     """A function of one number, the same in every target."""
     return Builtin(
         name,
