@@ -61,6 +61,7 @@ from stocks_flows.expr import (
     UnitProblem,
     children,
     depth,
+    format_units,
     infer_units,
     parse_expression,
     parse_units,
@@ -321,30 +322,33 @@ def equation_problems(
                 )
                 continue
             for node in walk(tree):
-                if isinstance(node, Name) and node.name not in variables:
-                    problems.append(
-                        (name, f"{node.name!r} is not a variable of this model", "define it, or fix the name")
-                    )
-                elif isinstance(node, Call) and node.lookup:
-                    if node.func not in lookups:
-                        problems.append((name, f"no lookup named {node.func!r}", "define the lookup"))
-                    elif len(node.args) != 1:
-                        problems.append(
-                            (name, f"the lookup {node.func}() takes 1 argument, got {len(node.args)}", "")
-                        )
-                elif isinstance(node, Call):
-                    builtin = BUILTINS.get(node.func)
-                    if builtin is None:
-                        problems.append((name, f"unknown function {node.func}()", "use a supported function"))
-                    elif not builtin.takes_expanded(len(node.args)):
-                        problems.append(
-                            (
-                                name,
-                                f"{node.func}() takes {builtin.arity_expanded} argument(s), got {len(node.args)}",
-                                builtin.doc,
-                            )
-                        )
+                found = _node_problem(node, variables, lookups)
+                if found is not None:
+                    problems.append((name, *found))
     return problems
+
+
+def _node_problem(
+    node: Expr, variables: Mapping[str, Variable], lookups: Mapping[str, Lookup]
+) -> tuple[str, str] | None:
+    """(message, hint) when one node of an equation cannot run: an unknown name, lookup or function,
+    or a call with the wrong number of arguments."""
+    if isinstance(node, Name) and node.name not in variables:
+        return f"{node.name!r} is not a variable of this model", "define it, or fix the name"
+    if not isinstance(node, Call):
+        return None
+    if node.lookup:
+        if node.func not in lookups:
+            return f"no lookup named {node.func!r}", "define the lookup"
+        if len(node.args) != 1:
+            return f"the lookup {node.func}() takes 1 argument, got {len(node.args)}", ""
+        return None
+    builtin = BUILTINS.get(node.func)
+    if builtin is None:
+        return f"unknown function {node.func}()", "use a supported function"
+    if not builtin.takes_expanded(len(node.args)):
+        return f"{node.func}() takes {builtin.arity_expanded} argument(s), got {len(node.args)}", builtin.doc
+    return None
 
 
 # --- building from the spec ----------------------------------------------------------------
@@ -633,175 +637,12 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
         For other inconsistencies (unknown stocks, dimensions, elements).
     """
     b = _Builder(spec)
-    total = 0
-    for name, dims in b.dims.items():
-        total += math.prod(len(b.dimensions.get(d, ())) for d in dims)
-        if total > MAX_VARIABLES:
-            b.report(
-                (b.sections[name], name, "dimensions"),
-                f"with this variable the model has more than {MAX_VARIABLES:,} variables once its "
-                "dimensions are expanded",
-                "use fewer or smaller dimensions",
-            )
-            raise _error(b.findings, doc, text)
-    variables: dict[str, Variable] = {}
-    units_of: dict[str, Any] = {}
-    time_units = parse_units(spec.time.unit)
-
-    # flows in and out of each stock
-    inflows: dict[str, list[str]] = {}
-    outflows: dict[str, list[str]] = {}
-    for name, flow in spec.flows.items():
-        for end, key, table in ((flow.source, "from", outflows), (flow.target, "to", inflows)):
-            if end is None:
-                continue
-            if end not in spec.stocks:
-                close = did_you_mean(end, spec.stocks)
-                b.report(
-                    ("flows", name, key),
-                    f"{end!r} is not a stock",
-                    f"did you mean {close!r}?" if close else "stocks: " + ", ".join(spec.stocks),
-                )
-                continue
-            if b.dims.get(end, ()) != b.dims.get(name, ()):
-                b.report(
-                    ("flows", name, "dimensions"),
-                    f"flow {name!r} and stock {end!r} have different dimensions",
-                    "give the flow the same dimensions as its stock",
-                )
-                continue
-            table.setdefault(end, []).append(name)
-
-    sections = (
-        ("constants", "constant"),
-        ("stocks", "stock"),
-        ("flows", "flow"),
-        ("auxiliaries", "auxiliary"),
-    )
-    for section, kind in sections:
-        for name, var in getattr(spec, section).items():
-            if b.kinds.get(name) != kind:
-                continue
-            for element in b.elements(name):
-                units_of[_full(name, element)] = parse_units(var.units)
-    for section, kind in sections:
-        for name, var in getattr(spec, section).items():
-            if b.kinds.get(name) != kind:
-                continue
-            if kind == "constant":
-                field_name, raw = "value", var.value
-            elif kind == "stock":
-                field_name, raw = "initial", var.initial
-            else:
-                field_name, raw = "equation", var.equation
-            values = b.per_element((section, name, field_name), name, raw)
-            for element, (text_, path) in values.items():
-                full = _full(name, element)
-                source = b.parse(text_, path)
-                if source is None:
-                    continue
-                resolved = b.resolve(source, name, element, path)
-                declared = parse_units(var.units)
-                if kind == "stock":
-                    ins = [_full(f, element) for f in inflows.get(name, [])]
-                    outs = [_full(f, element) for f in outflows.get(name, [])]
-                    net = _net_flow(ins, outs)
-                    _check_units(b, resolved, declared, units_of, time_units, path)
-                    variables[full] = Variable(
-                        full,
-                        kind,
-                        net if net is not None else Number(0.0),
-                        name,
-                        element,
-                        resolved,
-                        var.units,
-                        var.non_negative,
-                        tuple(ins),
-                        tuple(outs),
-                        None,
-                        source,
-                        var.description,
-                    )
-                    continue
-                _check_units(b, resolved, declared, units_of, time_units, path)
-                if kind == "flow" and declared is not None and time_units is not None:
-                    for stock in filter(None, (var.source, var.target)):
-                        stock_units = parse_units(spec.stocks[stock].units) if stock in spec.stocks else None
-                        if stock_units is None:
-                            continue
-                        expected = dict(stock_units)
-                        for k, v in time_units.items():
-                            expected[k] = expected.get(k, 0.0) - v
-                        expected = {k: v for k, v in expected.items() if v}
-                        if expected != declared:
-                            from stocks_flows.expr import format_units
-
-                            b.report(
-                                ("flows", name, "units"),
-                                f"flow units {var.units!r} do not match stock {stock!r} "
-                                f"({format_units(stock_units)}) per {spec.time.unit}",
-                                f"write units: {format_units(expected)}",
-                            )
-                signs = _element_signs(b, section, name, getattr(var, "signs", {}), resolved, element)
-                if kind == "flow" and var.non_negative:
-                    resolved = Call("max", (resolved, Number(0.0)))
-                variables[full] = Variable(
-                    full,
-                    kind,
-                    resolved,
-                    name,
-                    element,
-                    None,
-                    var.units,
-                    getattr(var, "non_negative", False),
-                    (),
-                    (),
-                    source,
-                    None,
-                    var.description,
-                    signs,
-                )
-
+    if not _size_fits(b):
+        raise _error(b.findings, doc, text)
+    flows = _stock_flows(b)
+    variables = _Variables(b, flows, _declared_units(b)).build()
     lookups = {name: Lookup.from_spec(lk) for name, lk in spec.lookups.items()}
-    scenarios: dict[str, Scenario] = {}
-    for sname, scen in spec.scenarios.items():
-        constants: dict[str, float] = {}
-        initial: dict[str, float] = {}
-        for target, table, wanted in (
-            (constants, scen.constants, "constant"),
-            (initial, scen.initial, "stock"),
-        ):
-            field_name = "constants" if wanted == "constant" else "initial"
-            for name, value in table.items():
-                if b.kinds.get(name) != wanted:
-                    pool = [n for n, k in b.kinds.items() if k == wanted]
-                    close = did_you_mean(name, pool)
-                    b.report(
-                        ("scenarios", sname, field_name, name),
-                        f"{name!r} is not a {wanted}",
-                        f"did you mean {close!r}?" if close else f"{wanted}s: " + ", ".join(pool),
-                    )
-                    continue
-                for element, (item, _path) in b.per_element(
-                    ("scenarios", sname, field_name, name), name, value
-                ).items():
-                    if not isinstance(item, int | float):
-                        b.report(_path, "expected a number", "scenario values are numbers")
-                        continue
-                    target[_full(name, element)] = float(item)
-        scen_lookups: dict[str, Lookup] = {}
-        for name, lk in scen.lookups.items():
-            if name not in lookups:
-                close = did_you_mean(name, lookups)
-                b.report(
-                    ("scenarios", sname, "lookups", name),
-                    f"{name!r} is not a lookup",
-                    f"did you mean {close!r}?" if close else "declare it under lookups:",
-                )
-                continue
-            scen_lookups[name] = Lookup.from_spec(lk)
-        scenarios[sname] = Scenario(sname, constants, initial, scen_lookups, scen.description)
-
+    scenarios = {name: _scenario(b, name, scen, lookups) for name, scen in spec.scenarios.items()}
     if b.findings:
         raise _error(b.findings, doc, text)
     time = spec.time
@@ -823,6 +664,216 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
         base_dimensions=dict(b.dims),
         spec=spec,
     )
+
+
+_SECTIONS = (("constants", "constant"), ("stocks", "stock"), ("flows", "flow"), ("auxiliaries", "auxiliary"))
+"""The spec's sections of variables, in the order they are built, with the kind of each."""
+
+
+def _size_fits(b: _Builder) -> bool:
+    """Whether the model stays within :data:`MAX_VARIABLES` once dimensions are expanded (else reported)."""
+    total = 0
+    for name, dims in b.dims.items():
+        total += math.prod(len(b.dimensions.get(d, ())) for d in dims)
+        if total > MAX_VARIABLES:
+            b.report(
+                (b.sections[name], name, "dimensions"),
+                f"with this variable the model has more than {MAX_VARIABLES:,} variables once its "
+                "dimensions are expanded",
+                "use fewer or smaller dimensions",
+            )
+            return False
+    return True
+
+
+@dataclass
+class _StockFlows:
+    """The flows into and out of each stock (names as declared, not expanded)."""
+
+    inflows: dict[str, list[str]] = field(default_factory=dict)
+    outflows: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _stock_flows(b: _Builder) -> _StockFlows:
+    """Which flows fill and drain each stock; a flow naming an unknown stock, or one of other
+    dimensions, is reported."""
+    spec = b.spec
+    found = _StockFlows()
+    for name, flow in spec.flows.items():
+        for end, key, table in ((flow.source, "from", found.outflows), (flow.target, "to", found.inflows)):
+            if end is None:
+                continue
+            if end not in spec.stocks:
+                close = did_you_mean(end, spec.stocks)
+                b.report(
+                    ("flows", name, key),
+                    f"{end!r} is not a stock",
+                    f"did you mean {close!r}?" if close else "stocks: " + ", ".join(spec.stocks),
+                )
+                continue
+            if b.dims.get(end, ()) != b.dims.get(name, ()):
+                b.report(
+                    ("flows", name, "dimensions"),
+                    f"flow {name!r} and stock {end!r} have different dimensions",
+                    "give the flow the same dimensions as its stock",
+                )
+                continue
+            table.setdefault(end, []).append(name)
+    return found
+
+
+def _declared(b: _Builder) -> Iterator[tuple[str, str, str, Any]]:
+    """(section, kind, name, spec) of every variable that was accepted, in build order."""
+    for section, kind in _SECTIONS:
+        for name, var in getattr(b.spec, section).items():
+            if b.kinds.get(name) == kind:
+                yield section, kind, name, var
+
+
+def _declared_units(b: _Builder) -> dict[str, Any]:
+    """The declared units of every scalar variable (None where none are declared)."""
+    return {
+        _full(name, element): parse_units(var.units)
+        for _section, _kind, name, var in _declared(b)
+        for element in b.elements(name)
+    }
+
+
+_FIELD = {"constant": "value", "stock": "initial"}
+"""The field of the spec that holds a variable's formula, by kind (others: ``equation``)."""
+
+
+class _Variables:
+    """The scalar variables of a spec: each element's equation parsed, resolved and checked."""
+
+    def __init__(self, b: _Builder, flows: _StockFlows, units_of: dict[str, Any]) -> None:
+        self.b, self.flows, self.units_of = b, flows, units_of
+        self.time_units = parse_units(b.spec.time.unit)
+        self.variables: dict[str, Variable] = {}
+
+    def build(self) -> dict[str, Variable]:
+        for section, kind, name, var in _declared(self.b):
+            field_name = _FIELD.get(kind, "equation")
+            values = self.b.per_element((section, name, field_name), name, getattr(var, field_name))
+            for element, (text_, path) in values.items():
+                source = self.b.parse(text_, path)
+                if source is None:
+                    continue
+                resolved = self.b.resolve(source, name, element, path)
+                _check_units(self.b, resolved, parse_units(var.units), self.units_of, self.time_units, path)
+                if kind == "stock":
+                    self.stock(name, var, element, source, resolved)
+                else:
+                    self.computed(section, kind, name, var, element, source, resolved)
+        return self.variables
+
+    def stock(self, name: str, var: Any, element: tuple[str, ...], source: Expr, initial: Expr) -> None:
+        ins = [_full(f, element) for f in self.flows.inflows.get(name, [])]
+        outs = [_full(f, element) for f in self.flows.outflows.get(name, [])]
+        net = _net_flow(ins, outs)
+        full = _full(name, element)
+        self.variables[full] = Variable(
+            full,
+            "stock",
+            net if net is not None else Number(0.0),
+            name,
+            element,
+            initial,
+            var.units,
+            var.non_negative,
+            tuple(ins),
+            tuple(outs),
+            None,
+            source,
+            var.description,
+        )
+
+    def computed(
+        self, section: str, kind: str, name: str, var: Any, element: tuple[str, ...], source: Expr, resolved: Expr
+    ) -> None:
+        declared = parse_units(var.units)
+        if kind == "flow" and declared is not None and self.time_units is not None:
+            self.check_flow_units(name, var, declared)
+        signs = _element_signs(self.b, section, name, getattr(var, "signs", {}), resolved, element)
+        if kind == "flow" and var.non_negative:
+            resolved = Call("max", (resolved, Number(0.0)))
+        full = _full(name, element)
+        self.variables[full] = Variable(
+            full,
+            kind,
+            resolved,
+            name,
+            element,
+            None,
+            var.units,
+            getattr(var, "non_negative", False),
+            (),
+            (),
+            source,
+            None,
+            var.description,
+            signs,
+        )
+
+    def check_flow_units(self, name: str, var: Any, declared: Any) -> None:
+        """A flow's units are its stock's units per time unit (reported when not)."""
+        spec, time_units = self.b.spec, self.time_units
+        for stock in filter(None, (var.source, var.target)):
+            stock_units = parse_units(spec.stocks[stock].units) if stock in spec.stocks else None
+            if stock_units is None:
+                continue
+            expected = dict(stock_units)
+            for k, v in time_units.items():
+                expected[k] = expected.get(k, 0.0) - v
+            expected = {k: v for k, v in expected.items() if v}
+            if expected != declared:
+                self.b.report(
+                    ("flows", name, "units"),
+                    f"flow units {var.units!r} do not match stock {stock!r} "
+                    f"({format_units(stock_units)}) per {spec.time.unit}",
+                    f"write units: {format_units(expected)}",
+                )
+
+
+def _scenario(b: _Builder, sname: str, scen: Any, lookups: Mapping[str, Lookup]) -> Scenario:
+    """One scenario of the spec with scalar names (unknown names and bad values reported)."""
+    constants = _scenario_values(b, sname, scen.constants, "constant", "constants")
+    initial = _scenario_values(b, sname, scen.initial, "stock", "initial")
+    scen_lookups: dict[str, Lookup] = {}
+    for name, lk in scen.lookups.items():
+        if name not in lookups:
+            close = did_you_mean(name, lookups)
+            b.report(
+                ("scenarios", sname, "lookups", name),
+                f"{name!r} is not a lookup",
+                f"did you mean {close!r}?" if close else "declare it under lookups:",
+            )
+            continue
+        scen_lookups[name] = Lookup.from_spec(lk)
+    return Scenario(sname, constants, initial, scen_lookups, scen.description)
+
+
+def _scenario_values(
+    b: _Builder, sname: str, table: Mapping[str, Any], wanted: str, field_name: str
+) -> dict[str, float]:
+    """A scenario's values of constants or initial values, by scalar name."""
+    out: dict[str, float] = {}
+    for name, value in table.items():
+        if b.kinds.get(name) != wanted:
+            pool = [n for n, k in b.kinds.items() if k == wanted]
+            close = did_you_mean(name, pool)
+            b.report(
+                ("scenarios", sname, field_name, name),
+                f"{name!r} is not a {wanted}",
+                f"did you mean {close!r}?" if close else f"{wanted}s: " + ", ".join(pool),
+            )
+            continue
+        for element, (item, path) in b.per_element(("scenarios", sname, field_name, name), name, value).items():
+            if not isinstance(item, int | float):
+                b.report(path, "expected a number", "scenario values are numbers")
+                continue
+            out[_full(name, element)] = float(item)
+    return out
 
 
 def _element_signs(
@@ -861,8 +912,6 @@ def _check_units(
     for p in problems:
         b.report(path, p.message, "check the units of the names on both sides", p.pos)
     if declared is not None and inferred is not None and inferred != declared and not problems:
-        from stocks_flows.expr import format_units
-
         b.report(
             path,
             f"the equation gives {format_units(inferred)!r} but the units are {format_units(declared)!r}",
