@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from stocks_flows.expr import Binary, Call, Expr, If, Name, Number, Time, Unary
+from stocks_flows.expr import Binary, Call, Expr, Fold, If, Name, Number, Time, Transform, Unary
+from stocks_flows.functions import BUILTINS
 
 if TYPE_CHECKING:
     from stocks_flows.engine import Run
@@ -29,37 +30,27 @@ if TYPE_CHECKING:
 
 __all__: list[str] = []
 
-_SMOOTHING = ("smooth1", "smooth3", "delay1", "delay3", "delay_fixed")
+class _SteadyState(Transform):
+    """Each smooth or delay replaced by its input, and ``init(x)`` by x at the start when known."""
+
+    def __init__(self, initial: Mapping[str, float] | None) -> None:
+        self.initial = initial
+
+    def call(self, node: Call, args: list[Expr]) -> Expr:
+        memory = None if node.lookup or node.func not in BUILTINS else BUILTINS[node.func].memory
+        if memory is not None and memory.kind in ("smooth", "delay", "fixed"):
+            return args[0]
+        if memory is not None and memory.kind == "init":
+            arg = args[0]
+            if isinstance(arg, Name) and self.initial is not None and arg.name in self.initial:
+                return Number(float(self.initial[arg.name]))
+            return arg
+        return super().call(node, args)
 
 
 def steady_state_equation(tree: Expr, initial: Mapping[str, float] | None = None) -> Expr:
     """``tree`` with each smooth or delay replaced by its input, and ``init(x)`` by x at the start."""
-    if isinstance(tree, Number | Time | Name):
-        return tree
-    if isinstance(tree, Unary):
-        return Unary(tree.op, steady_state_equation(tree.operand, initial), tree.pos)
-    if isinstance(tree, Binary):
-        return Binary(
-            tree.op, steady_state_equation(tree.left, initial), steady_state_equation(tree.right, initial)
-        )
-    if isinstance(tree, If):
-        return If(
-            steady_state_equation(tree.cond, initial),
-            steady_state_equation(tree.then, initial),
-            steady_state_equation(tree.other, initial),
-        )
-    if isinstance(tree, Call):
-        if not tree.lookup and tree.func in _SMOOTHING:
-            return steady_state_equation(tree.args[0], initial)
-        if not tree.lookup and tree.func == "init":
-            arg = tree.args[0]
-            if isinstance(arg, Name) and initial is not None and arg.name in initial:
-                return Number(float(initial[arg.name]))
-            return steady_state_equation(arg, initial)
-        return Call(
-            tree.func, tuple(steady_state_equation(a, initial) for a in tree.args), tree.pos, tree.lookup
-        )
-    raise TypeError(tree)
+    return _SteadyState(initial)(tree)
 
 
 class Evaluator:
@@ -129,64 +120,72 @@ def run_for_analysis(model: Model, *, every_step: bool = False) -> Run:
 
 # --- symbolic signs -------------------------------------------------------------------------
 
-_SYMPY_UNARY = {
-    "exp": "exp",
-    "ln": "log",
-    "sqrt": "sqrt",
-    "sin": "sin",
-    "cos": "cos",
-    "tan": "tan",
-    "arctan": "atan",
-    "log10": None,
-}
-
-
 class _NotSymbolic(Exception):
     pass
 
 
-def _to_sympy(tree: Expr, symbols: dict[str, Any], constants: Mapping[str, float]) -> Any:
-    import sympy
+class _Sympy(Fold[Any]):
+    """An equation as a sympy expression; anything without a symbolic form raises :class:`_NotSymbolic`."""
 
-    def go(node: Expr) -> Any:
-        if isinstance(node, Number):
-            return (
-                sympy.Float(node.value) if node.value != int(node.value) else sympy.Integer(int(node.value))
-            )
-        if isinstance(node, Name):
-            if node.name in constants:
-                return sympy.Float(constants[node.name])
-            if node.name not in symbols:
-                symbols[node.name] = sympy.Symbol(node.name, real=True)
-            return symbols[node.name]
-        if isinstance(node, Unary):
-            if node.op == "-":
-                return -go(node.operand)
-            if node.op == "+":
-                return go(node.operand)
+    def __init__(self, symbols: dict[str, Any], constants: Mapping[str, float]) -> None:
+        import sympy
+
+        self.sympy, self.symbols, self.constants = sympy, symbols, constants
+
+    def enter(self, node: Expr) -> Any:
+        """Refuse a condition, a logical ``not`` or a call without a symbolic form before its arguments."""
+        if isinstance(node, If) or (isinstance(node, Unary) and node.op == "not"):
             raise _NotSymbolic
-        if isinstance(node, Binary):
-            a, b = go(node.left), go(node.right)
-            if node.op == "+":
-                return a + b
-            if node.op == "-":
-                return a - b
-            if node.op == "*":
-                return a * b
-            if node.op == "/":
-                return a / b
-            if node.op == "^":
-                return a**b
-            raise _NotSymbolic
-        if isinstance(node, Call) and not node.lookup:
-            if node.func == "sum":
-                return sympy.Add(*(go(a) for a in node.args))
-            name = _SYMPY_UNARY.get(node.func)
-            if name is not None and len(node.args) == 1:
-                return getattr(sympy, name)(go(node.args[0]))
+        if isinstance(node, Call):
+            builtin = None if node.lookup else BUILTINS.get(node.func)
+            if builtin is None or builtin.sympy is None or not builtin.takes_expanded(len(node.args)):
+                raise _NotSymbolic
+        return None
+
+    def number(self, node: Number) -> Any:
+        value = node.value
+        return self.sympy.Float(value) if value != int(value) else self.sympy.Integer(int(value))
+
+    def time(self, node: Time) -> Any:
         raise _NotSymbolic
 
-    return go(tree)
+    def name(self, node: Name) -> Any:
+        if node.name in self.constants:
+            return self.sympy.Float(self.constants[node.name])
+        if node.name not in self.symbols:
+            self.symbols[node.name] = self.sympy.Symbol(node.name, real=True)
+        return self.symbols[node.name]
+
+    def unary(self, node: Unary, operand: Any) -> Any:
+        if node.op == "-":
+            return -operand
+        if node.op == "+":
+            return operand
+        raise _NotSymbolic
+
+    def binary(self, node: Binary, a: Any, b: Any) -> Any:
+        if node.op not in _ARITHMETIC:
+            raise _NotSymbolic
+        return _ARITHMETIC[node.op](a, b)
+
+    def if_(self, node: If, cond: Any, then: Any, other: Any) -> Any:
+        raise _NotSymbolic
+
+    def call(self, node: Call, args: list[Any]) -> Any:
+        return getattr(self.sympy, BUILTINS[node.func].sympy or "")(*args)
+
+
+_ARITHMETIC: dict[str, Any] = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "^": lambda a, b: a**b,
+}
+
+
+def _to_sympy(tree: Expr, symbols: dict[str, Any], constants: Mapping[str, float]) -> Any:
+    return _Sympy(symbols, constants)(tree)
 
 
 def symbolic_partial(tree: Expr, cause: str, constants: Mapping[str, float]) -> tuple[Any, list[str]] | None:
@@ -251,14 +250,8 @@ def symbolic_gain(
     return np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy()
 
 
-_NUMPY_FUNCTIONS = {
-    "exp": np.exp,
-    "log": np.log,
-    "sin": np.sin,
-    "cos": np.cos,
-    "tan": np.tan,
-    "atan": np.arctan,
-}
+_NUMPY_FUNCTIONS = {b.sympy: b.ufunc for b in BUILTINS.values() if b.sympy is not None and b.ufunc is not None}
+"""sympy's function name -> the NumPy function of the same built-in (to evaluate a derivative)."""
 
 
 def _evaluate_sympy(expr: Any, env: Mapping[str, Any]) -> Any:

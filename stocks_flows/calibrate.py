@@ -186,7 +186,8 @@ class _Observations:
     frac: np.ndarray
 
 
-def _observations(model: Model, data: Any, weights: Mapping[str, float] | None) -> _Observations:
+def _data_frame(model: Model, data: Any) -> Any:
+    """The data as a DataFrame with a plain index; a column of dates is refused (the model counts numbers)."""
     import pandas as pd
 
     if isinstance(data, Mapping):
@@ -202,6 +203,25 @@ def _observations(model: Model, data: Any, weights: Mapping[str, float] | None) 
                 f"{source}: column {str(column)!r} holds dates; the model counts time in {model.time.unit}s",
                 hint=f"give times as numbers in {model.time.unit}s from the model's start",
             )
+    return data
+
+
+@dataclass(frozen=True)
+class _Table:
+    """The data read as numbers: its times, its series' columns and how to name a row in an error."""
+
+    source: str
+    frame: Any
+    columns: dict[str, Any]
+    time_col: Any
+    t: np.ndarray
+    names: list[str]
+    lines: Any
+    word: str
+
+
+def _numeric_table(data: Any) -> _Table:
+    source = str(data.attrs.get("source", "<data>"))
     lines, word = data.attrs.get("row_lines"), str(data.attrs.get("row_word", "row"))
     frame = _numeric_frame(data, source, None, "row") if any(not _is_float(data[c]) for c in data.columns) else data
     columns = {str(c).strip(): c for c in frame.columns}
@@ -220,15 +240,20 @@ def _observations(model: Model, data: Any, weights: Mapping[str, float] | None) 
     names = [c for c in columns if columns[c] != time_col]
     if not names:
         raise TenorError(f"{source}: no observed series besides 'time'", hint="add a column named as a model variable")
-    ts = model.time
-    saved = np.array([s for _, s in save_times(ts.start, ts.stop, ts.dt, ts.save_step)])
-    prec = ts.dt * 1e-5
-    for i, ti in enumerate(t):
+    return _Table(source, frame, columns, time_col, t, names, lines, word)
+
+
+def _check_within_run(table: _Table, saved: np.ndarray, prec: float) -> None:
+    for i, ti in enumerate(table.t):
         if ti < saved[0] - prec or ti > saved[-1] + prec:
             raise TenorError(
-                f"{source}: {word} {_line(lines, i)}: time {ti:g} is outside the run ({saved[0]:g} to {saved[-1]:g})",
+                f"{table.source}: {table.word} {_line(table.lines, i)}: time {ti:g} is outside the run "
+                f"({saved[0]:g} to {saved[-1]:g})",
                 hint="drop the rows outside the run, or change time.start/time.stop of the model",
             )
+
+
+def _checked_weights(weights: Mapping[str, float] | None, names: list[str]) -> dict[str, float]:
     user_weights = dict(weights or {})
     for name in user_weights:
         if name not in names:
@@ -245,20 +270,30 @@ def _observations(model: Model, data: Any, weights: Mapping[str, float] | None) 
             "weights: every series has weight 0, so every candidate fits equally well",
             hint="give at least one observed series a positive weight",
         )
+    return user_weights
+
+
+def _observed_series(
+    model: Model, table: _Table, user_weights: dict[str, float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, float]]:
+    """Each series' observed points flattened (series index, time, value) and its weight.
+
+    A series without a given weight is weighted by the inverse of its variance.
+    """
     series_of, times, ys = [], [], []
     used_weights: dict[str, float] = {}
-    for j, name in enumerate(names):
+    for j, name in enumerate(table.names):
         if name not in model.variables:
             close = did_you_mean(name, model.variables)
             raise TenorError(
-                f"{source}: column {name!r} is not a variable of the model",
+                f"{table.source}: column {name!r} is not a variable of the model",
                 hint=f"did you mean {close!r}?" if close else "name each column as a model variable, e.g. x or x[a]",
             )
-        values = frame[columns[name]].to_numpy(float)
+        values = table.frame[table.columns[name]].to_numpy(float)
         keep = ~np.isnan(values)
         if not keep.any():
             raise TenorError(
-                f"{source}: column {name!r} has no values (every cell is missing)",
+                f"{table.source}: column {name!r} has no values (every cell is missing)",
                 hint="fill in some observations, or drop the column",
             )
         if name in user_weights:
@@ -267,9 +302,19 @@ def _observations(model: Model, data: Any, weights: Mapping[str, float] | None) 
             var = float(np.var(values[keep], ddof=1)) if keep.sum() > 1 else 0.0
             used_weights[name] = 1.0 / var if var > 0 else 1.0
         series_of.append(np.full(int(keep.sum()), j))
-        times.append(t[keep])
+        times.append(table.t[keep])
         ys.append(values[keep])
-    times_all = np.concatenate(times)
+    return np.concatenate(series_of), np.concatenate(times), np.concatenate(ys), used_weights
+
+
+def _observations(model: Model, data: Any, weights: Mapping[str, float] | None) -> _Observations:
+    table = _numeric_table(_data_frame(model, data))
+    ts = model.time
+    saved = np.array([s for _, s in save_times(ts.start, ts.stop, ts.dt, ts.save_step)])
+    prec = ts.dt * 1e-5
+    _check_within_run(table, saved, prec)
+    user_weights = _checked_weights(weights, table.names)
+    series_idx, times_all, y, used_weights = _observed_series(model, table, user_weights)
     # Where to read each data time in the saved rows: exact when it is a saved time, else interpolate.
     k = np.clip(np.searchsorted(saved, times_all - prec), 0, len(saved) - 1)
     exact = np.abs(saved[k] - times_all) <= prec
@@ -279,13 +324,13 @@ def _observations(model: Model, data: Any, weights: Mapping[str, float] | None) 
     frac = np.where(exact | (span <= 0), 0.0, (times_all - saved[lo]) / np.where(span > 0, span, 1.0))
     needed = sorted(set(lo.tolist()) | set(hi.tolist()))
     position = {row: i for i, row in enumerate(needed)}
-    series_idx = np.concatenate(series_of)
+    names = table.names
     sqrt_w = np.sqrt(np.array([used_weights[names[j]] for j in series_idx]))
     return _Observations(
         series=names,
         series_of=series_idx,
         times=times_all,
-        y=np.concatenate(ys),
+        y=y,
         weights=used_weights,
         sqrt_w=sqrt_w,
         run_times=[float(saved[r]) for r in needed],

@@ -50,7 +50,8 @@ from typing import Any
 
 import numpy as np
 
-from stocks_flows.expr import Binary, Call, Expr, If, Name, Number, Time, Unary, children, walk
+from stocks_flows.expr import Binary, Call, Expr, Fold, If, Name, Number, Time, Unary, children, walk
+from stocks_flows.functions import BUILTINS, SMALL, Fn, _xidz
 from stocks_flows.limits import format_bytes, max_result_bytes, max_steps, steps_needed, time_axis_problem
 from stocks_flows.model import Lookup, Model
 from tenor.core.errors import SimulationError
@@ -75,13 +76,7 @@ class NonFiniteError(SimulationError):
         super().__init__(f"{variable} is {what} at time {time:g} in scenario {scenario!r}", hint=hint)
         self.variable, self.what, self.time, self.scenario = variable, what, time, scenario
 
-SMALL = 1e-6
-"""What counts as zero in ``xidz``, ``zidz``, ``mod`` and ``pulse`` (as in Vensim and PySD)."""
-
 _RPREC = 1e-5
-
-Fn = Callable[[dict], Any]
-
 
 @dataclass
 class Run:
@@ -314,155 +309,64 @@ _BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "or": np.logical_or,
 }
 
-_UNARY_FUNCS: dict[str, Callable[[Any], Any]] = {
-    "abs": np.abs,
-    "exp": np.exp,
-    "ln": np.log,
-    "log10": np.log10,
-    "sqrt": np.sqrt,
-    "sin": np.sin,
-    "cos": np.cos,
-    "tan": np.tan,
-    "arctan": np.arctan,
-    "int": np.trunc,
-}
+class _Compiler(Fold[Fn]):
+    """Equations as closures over NumPy, node by node; built-ins come from the function registry."""
 
-
-class _Compiler:
     def __init__(self, lookups: Mapping[str, Lookup]) -> None:
         self.lookups = {name: _lookup_fn(table) for name, table in lookups.items()}
         self.statefuls: list[_Stateful] = []
 
     def compile(self, node: Expr) -> Fn:
-        if isinstance(node, Number):
-            value = np.float64(node.value)
-            return lambda env: value
-        if isinstance(node, Time):
-            return lambda env: env["__time__"]
-        if isinstance(node, Name):
-            name = node.name
-            return lambda env: env[name]
-        if isinstance(node, Unary):
-            inner = self.compile(node.operand)
-            if node.op == "-":
-                return lambda env: np.negative(inner(env))
-            if node.op == "not":
-                return lambda env: np.logical_not(inner(env))
-            return inner
-        if isinstance(node, Binary):
-            op = _BINARY[node.op]
-            left, right = self.compile(node.left), self.compile(node.right)
-            return lambda env: op(left(env), right(env))
-        if isinstance(node, If):
-            return self._if(self.compile(node.cond), self.compile(node.then), self.compile(node.other))
-        if isinstance(node, Call):
-            return self._call(node)
-        raise TypeError(f"cannot compile {node!r}")
+        return self(node)
 
-    @staticmethod
-    def _if(cond: Fn, then: Fn, other: Fn) -> Fn:
+    def number(self, node: Number) -> Fn:
+        value = np.float64(node.value)
+        return lambda env: value
+
+    def time(self, node: Time) -> Fn:
+        return lambda env: env["__time__"]
+
+    def name(self, node: Name) -> Fn:
+        name = node.name
+        return lambda env: env[name]
+
+    def unary(self, node: Unary, inner: Fn) -> Fn:
+        if node.op == "-":
+            return lambda env: np.negative(inner(env))
+        if node.op == "not":
+            return lambda env: np.logical_not(inner(env))
+        return inner
+
+    def binary(self, node: Binary, left: Fn, right: Fn) -> Fn:
+        op = _BINARY[node.op]
+        return lambda env: op(left(env), right(env))
+
+    def if_(self, node: If, cond: Fn, then: Fn, other: Fn) -> Fn:
         return lambda env: np.where(cond(env), then(env), other(env))
 
-    def _call(self, node: Call) -> Fn:
-        args = tuple(self.compile(a) for a in node.args)
+    def call(self, node: Call, args: list[Fn]) -> Fn:
         f = node.func
         if node.lookup:
             table = self.lookups[f]
             arg = args[0]
             return lambda env: table(arg(env))
-        if f in _UNARY_FUNCS:
-            fn, a = _UNARY_FUNCS[f], args[0]
-            return lambda env: fn(a(env))
-        if f in ("min", "max", "sum"):
-            if len(args) == 1:
-                return args[0]
-            reduce = {"min": np.minimum, "max": np.maximum, "sum": np.add}[f]
-            if len(args) == 2:
-                a, b = args
-                return lambda env: reduce(a(env), b(env))
-            return lambda env: reduce.reduce(np.broadcast_arrays(*(g(env) for g in args)))
-        if f == "pi":
-            return lambda env: np.float64(np.pi)
-        if f == "if_then_else":
-            return self._if(*args)
-        if f == "xidz":
-            a, b, x = args
-            return lambda env: _xidz(a(env), b(env), x(env))
-        if f == "zidz":
-            a, b = args
-            return lambda env: _xidz(a(env), b(env), 0.0)
-        if f == "mod":
-            a, m = args
-            return lambda env: _mod(a(env), m(env))
-        if f == "step":
-            height, start = args
-            return lambda env: height(env) * (env["__time__"] + env["__dt__"] / 2 > start(env))
-        if f == "pulse":
-            start, width = args
+        builtin = BUILTINS.get(f)
+        if builtin is not None and builtin.stateful:
+            return self._stateful(f, tuple(args))
+        if builtin is None or builtin.numpy is None:
+            raise SimulationError(f"the engine cannot run the function {f}()")
+        return builtin.numpy(tuple(args))
 
-            def pulse(env: dict) -> Any:
-                t, s = env["__time__"], start(env)
-                return np.where((s - SMALL <= t) & (t < s + width(env)), 1.0, 0.0)
-
-            return pulse
-        if f == "pulse_train":
-            start, width, repeat, end = args
-
-            def pulse_train(env: dict) -> Any:
-                t, s = env["__time__"], start(env)
-                inside = (s <= t) & (t < end(env))
-                return np.where(inside & (np.mod(t - s + SMALL, repeat(env)) < width(env)), 1.0, 0.0)
-
-            return pulse_train
-        if f == "impulse":
-            volume, first = args[0], args[1]
-            interval = args[2] if len(args) > 2 else None
-
-            def impulse(env: dict) -> Any:
-                t, dt, s = env["__time__"], env["__dt__"], first(env)
-                height = volume(env) / dt
-                once = (s - SMALL <= t) & (t < s + dt / 2)
-                if interval is None:
-                    return np.where(once, height, 0.0)
-                every = interval(env)
-                repeated = (s <= t) & (np.mod(t - s + SMALL, np.where(every > 0, every, 1.0)) < dt / 2)
-                return np.where(np.where(every > 0, repeated, once), height, 0.0)
-
-            return impulse
-        if f == "ramp":
-            slope, start = args[0], args[1]
-            end = args[2] if len(args) > 2 else None
-
-            def ramp(env: dict) -> Any:
-                t = env["__time__"]
-                final = t if end is None else np.minimum(end(env), t)
-                s = start(env)
-                return (t + SMALL > s) * slope(env) * (final - s)
-
-            return ramp
-        if f in ("smooth1", "smooth3", "delay1", "delay3", "delay_fixed", "init", "trend"):
-            if f == "init" or f == "delay_fixed":
-                init_args: tuple[Fn, ...] = ()
-            elif f == "trend":
-                init_args = (args[2] if len(args) > 2 else (lambda env: np.float64(0.0)),)
-            else:
-                init_args = (args[2],) if len(args) > 2 else (args[0],)
-            stateful = _Stateful(f, args, init_args)
-            self.statefuls.append(stateful)
-            return stateful.output
-        raise SimulationError(f"the engine cannot run the function {f}()")
-
-
-def _xidz(a: Any, b: Any, x: Any) -> Any:
-    small = np.abs(b) < SMALL
-    safe = np.where(small, 1.0, b)
-    return np.where(small, x, np.true_divide(a, safe))
-
-
-def _mod(x: Any, m: Any) -> Any:
-    small = m < SMALL
-    safe = np.where(small, 1.0, m)
-    return np.where(small, 0.0, x - safe * np.trunc(np.true_divide(x, safe)))
+    def _stateful(self, f: str, args: tuple[Fn, ...]) -> Fn:
+        if f == "init" or f == "delay_fixed":
+            init_args: tuple[Fn, ...] = ()
+        elif f == "trend":
+            init_args = (args[2] if len(args) > 2 else (lambda env: np.float64(0.0)),)
+        else:
+            init_args = (args[2],) if len(args) > 2 else (args[0],)
+        stateful = _Stateful(f, args, init_args)
+        self.statefuls.append(stateful)
+        return stateful.output
 
 
 # --- running -------------------------------------------------------------------------------
@@ -506,24 +410,17 @@ def _find_initial_order(model: Model) -> list[str]:
         ) from None
 
 
+def _read_at_start(node: Expr) -> tuple[Expr, ...]:
+    """The sub-expressions of ``node`` read when the run starts (a smooth's input is not, its initial value is)."""
+    if isinstance(node, Call):
+        builtin = BUILTINS.get(node.func)
+        if builtin is not None and builtin.memory is not None and builtin.memory.at_start is not None:
+            return tuple(node.args[i] for i in builtin.memory.at_start(len(node.args)))
+    return children(node)
+
+
 def _initial_references(tree: Expr) -> set[str]:
-    out: set[str] = set()
-
-    def go(node: Expr) -> None:
-        if isinstance(node, Name):
-            out.add(node.name)
-        elif isinstance(node, Call) and node.func in ("smooth1", "smooth3", "delay1", "delay3"):
-            for arg in (node.args[2] if len(node.args) > 2 else node.args[0], node.args[1]):
-                go(arg)
-        elif isinstance(node, Call) and node.func == "delay_fixed":
-            go(node.args[1])
-            go(node.args[2])
-        else:
-            for child in children(node):
-                go(child)
-
-    go(tree)
-    return out
+    return {node.name for node in walk(tree, _read_at_start) if isinstance(node, Name)}
 
 
 @dataclass

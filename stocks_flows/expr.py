@@ -52,9 +52,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
+from stocks_flows.functions import BUILTINS, STATEFUL_FUNCTIONS, Builtin, find_builtin
 from stocks_flows.limits import MAX_EQUATION_DEPTH, MAX_NESTING
 
 __all__ = [
@@ -63,12 +65,14 @@ __all__ = [
     "Binary",
     "Call",
     "Expr",
+    "Fold",
     "FunctionInfo",
     "If",
     "Name",
     "Number",
     "SyntaxProblem",
     "Time",
+    "Transform",
     "Unary",
     "Units",
     "children",
@@ -151,69 +155,14 @@ class Call:
 
 Expr = Number | Time | Name | Unary | Binary | If | Call
 
-
-@dataclass(frozen=True)
-class FunctionInfo:
-    """A built-in function: its arity and what it means."""
-
-    min_args: int
-    max_args: int | None
-    doc: str
-    stateful: bool = False
+R = TypeVar("R")
 
 
-FUNCTIONS: dict[str, FunctionInfo] = {
-    "min": FunctionInfo(1, None, "smallest argument (or smallest element of one array argument)"),
-    "max": FunctionInfo(1, None, "largest argument (or largest element of one array argument)"),
-    "sum": FunctionInfo(1, 1, "sum over a dimension: sum(x[*]) or sum(x[tenor])"),
-    "abs": FunctionInfo(1, 1, "absolute value"),
-    "exp": FunctionInfo(1, 1, "e to the power x"),
-    "ln": FunctionInfo(1, 1, "natural logarithm"),
-    "log10": FunctionInfo(1, 1, "base-10 logarithm"),
-    "sqrt": FunctionInfo(1, 1, "square root"),
-    "sin": FunctionInfo(1, 1, "sine (radians)"),
-    "cos": FunctionInfo(1, 1, "cosine (radians)"),
-    "tan": FunctionInfo(1, 1, "tangent (radians)"),
-    "arctan": FunctionInfo(1, 1, "inverse tangent"),
-    "pi": FunctionInfo(0, 0, "3.14159..."),
-    "int": FunctionInfo(1, 1, "integer part (towards zero)"),
-    "mod": FunctionInfo(2, 2, "remainder: mod(x, m) = x - m * int(x / m)"),
-    "if_then_else": FunctionInfo(3, 3, "if_then_else(cond, a, b)"),
-    "xidz": FunctionInfo(3, 3, "xidz(a, b, x): a / b, or x when b is (about) zero"),
-    "zidz": FunctionInfo(2, 2, "zidz(a, b): a / b, or 0 when b is (about) zero"),
-    "step": FunctionInfo(2, 2, "step(height, start): 0 before start, height from start on"),
-    "pulse": FunctionInfo(2, 2, "pulse(start, width): 1 from start for width time units, else 0"),
-    "pulse_train": FunctionInfo(
-        4, 4, "pulse_train(start, width, repeat, end): 1 for width every repeat until end"
-    ),
-    "impulse": FunctionInfo(
-        2, 3, "impulse(volume, first[, interval]): volume / dt during one step at first (every interval)"
-    ),
-    "ramp": FunctionInfo(2, 3, "ramp(slope, start[, end]): slope * (time - start) between start and end"),
-    "smooth1": FunctionInfo(2, 3, "first-order exponential smoothing: smooth1(x, time[, initial])", True),
-    "smooth3": FunctionInfo(2, 3, "third-order exponential smoothing: smooth3(x, time[, initial])", True),
-    "delay1": FunctionInfo(2, 3, "first-order material delay: delay1(x, time[, initial])", True),
-    "delay3": FunctionInfo(2, 3, "third-order material delay: delay3(x, time[, initial])", True),
-    "delay_fixed": FunctionInfo(3, 3, "pipeline delay: delay_fixed(x, time, initial)", True),
-    "init": FunctionInfo(1, 1, "value of x at the initial time", True),
-    "trend": FunctionInfo(
-        2, 3, "fractional growth rate of x, averaged: trend(x, averaging time[, initial trend])", True
-    ),
-}
+FunctionInfo = Builtin
+"""A built-in function: its arity, what it means and its every form (see :mod:`stocks_flows.functions`)."""
+
+FUNCTIONS = BUILTINS
 """The whitelisted functions: nothing else can be called from an equation."""
-
-_ALIASES = {
-    "delay": "delay_fixed",
-    "fixed_delay": "delay_fixed",
-    "smth1": "smooth1",
-    "smth3": "smooth3",
-    "integer": "int",
-    "safediv": "zidz",
-    "log": "ln",
-}
-
-STATEFUL_FUNCTIONS = frozenset(n for n, f in FUNCTIONS.items() if f.stateful)
-"""Functions that keep state between time steps (they hold hidden stocks)."""
 
 _KEYWORDS = {"if", "then", "else", "and", "or", "not", "time"}
 
@@ -470,21 +419,16 @@ class _Parser:
                     self.advance()
                     args.append(self.expr())
             self.expect_op(")", "a function call is not closed, or a ',' is missing")
-            func = _ALIASES.get(word, word)
-            if func in FUNCTIONS:
-                info = FUNCTIONS[func]
-                if len(args) < info.min_args or (info.max_args is not None and len(args) > info.max_args):
-                    count = (
-                        str(info.min_args)
-                        if info.max_args == info.min_args
-                        else f"{info.min_args} or more"
-                        if info.max_args is None
-                        else f"{info.min_args} to {info.max_args}"
-                    )
+            builtin = find_builtin(word)
+            if builtin is not None:
+                if not builtin.takes(len(args)):
                     raise SyntaxProblem(
-                        f"{func}() takes {count} arguments, got {len(args)}", tok.line, tok.column, info.doc
+                        f"{builtin.name}() takes {builtin.arity} arguments, got {len(args)}",
+                        tok.line,
+                        tok.column,
+                        builtin.doc,
                     )
-                return Call(func, tuple(args), where)
+                return Call(builtin.name, tuple(args), where)
             return Call(tok.text, tuple(args), where, lookup=True)
         subscript: tuple[str, ...] | None = None
         if self.is_op("["):
@@ -561,18 +505,137 @@ def children(node: Expr) -> tuple[Expr, ...]:
 # --- traversal and rendering ---------------------------------------------------------------
 
 
-def walk(tree: Expr) -> Iterator[Expr]:
-    """Every node of ``tree``, parents before children (in reading order); never recurses."""
+def walk(tree: Expr, into: Callable[[Expr], Iterable[Expr]] = children) -> Iterator[Expr]:
+    """Every node of ``tree``, parents before children (in reading order); never recurses.
+
+    ``into`` gives the sub-expressions to visit below a node (by default all of them).
+    """
     stack = [tree]
     while stack:
         node = stack.pop()
         yield node
-        stack.extend(reversed(children(node)))
+        stack.extend(reversed(tuple(into(node))))
 
 
 def names(tree: Expr) -> list[Name]:
     """The variable references in ``tree``, in reading order."""
     return [node for node in walk(tree) if isinstance(node, Name)]
+
+
+class Fold(Generic[R]):
+    """A bottom-up evaluation of a tree: one method per node type, given the results of its children.
+
+    Calling the fold on a tree visits its nodes children first, left to right (the
+    order a recursive evaluation would take), without recursing, so a tree as deep
+    as the parser allows is folded on a small stack. :meth:`enter` is asked first,
+    parents before children: a result other than None stands for the whole subtree,
+    whose children are then not visited.
+
+    >>> class Count(Fold[int]):
+    ...     def number(self, node): return 1
+    ...     def name(self, node): return 1
+    ...     def binary(self, node, left, right): return left + right + 1
+    >>> Count()(parse_expression("a + 2 * b"))
+    5
+    """
+
+    def __call__(self, tree: Expr) -> R:
+        results: list[R] = []
+        stack: list[tuple[Expr, int]] = [(tree, -1)]
+        while stack:
+            node, count = stack.pop()
+            if count < 0:
+                early = self.enter(node)
+                if early is not None:
+                    results.append(early)
+                    continue
+                kids = children(node)
+                if kids:
+                    stack.append((node, len(kids)))
+                    stack.extend((kid, -1) for kid in reversed(kids))
+                    continue
+                count = 0
+            if count:
+                done = results[-count:]
+                del results[-count:]
+            else:
+                done = []
+            results.append(_LEAVE[type(node)](self, node, done))
+        return results[0]
+
+    def enter(self, node: Expr) -> R | None:
+        """A result for ``node`` without visiting its children, or None to visit them."""
+        return None
+
+    def number(self, node: Number) -> R:
+        raise TypeError(node)
+
+    def time(self, node: Time) -> R:
+        raise TypeError(node)
+
+    def name(self, node: Name) -> R:
+        raise TypeError(node)
+
+    def unary(self, node: Unary, operand: R) -> R:
+        raise TypeError(node)
+
+    def binary(self, node: Binary, left: R, right: R) -> R:
+        raise TypeError(node)
+
+    def if_(self, node: If, cond: R, then: R, other: R) -> R:
+        raise TypeError(node)
+
+    def call(self, node: Call, args: list[R]) -> R:
+        raise TypeError(node)
+
+
+_LEAVE: dict[type, Callable[[Any, Any, list], Any]] = {
+    Number: lambda fold, node, _: fold.number(node),
+    Time: lambda fold, node, _: fold.time(node),
+    Name: lambda fold, node, _: fold.name(node),
+    Unary: lambda fold, node, r: fold.unary(node, r[0]),
+    Binary: lambda fold, node, r: fold.binary(node, r[0], r[1]),
+    If: lambda fold, node, r: fold.if_(node, r[0], r[1], r[2]),
+    Call: lambda fold, node, r: fold.call(node, r),
+}
+
+
+class Transform(Fold[Expr]):
+    """A fold that rebuilds the tree: by default each node with its new children (the very same
+    node when none of them changed); override a method to replace nodes of one type.
+
+    >>> class Double(Transform):
+    ...     def number(self, node): return Number(2 * node.value, node.pos)
+    >>> to_text(Double()(parse_expression("x + 1")))
+    'x + 2'
+    """
+
+    def number(self, node: Number) -> Expr:
+        return node
+
+    def time(self, node: Time) -> Expr:
+        return node
+
+    def name(self, node: Name) -> Expr:
+        return node
+
+    def unary(self, node: Unary, operand: Expr) -> Expr:
+        return node if operand is node.operand else Unary(node.op, operand, node.pos)
+
+    def binary(self, node: Binary, left: Expr, right: Expr) -> Expr:
+        if left is node.left and right is node.right:
+            return node
+        return Binary(node.op, left, right, node.pos)
+
+    def if_(self, node: If, cond: Expr, then: Expr, other: Expr) -> Expr:
+        if cond is node.cond and then is node.then and other is node.other:
+            return node
+        return If(cond, then, other, node.pos)
+
+    def call(self, node: Call, args: list[Expr]) -> Expr:
+        if all(new is old for new, old in zip(args, node.args, strict=True)):
+            return node
+        return Call(node.func, tuple(args), node.pos, node.lookup)
 
 
 def _number_text(value: float) -> str:
@@ -581,29 +644,37 @@ def _number_text(value: float) -> str:
     return repr(value)
 
 
+class _Text(Fold[str]):
+    def __init__(self, rename: Callable[[Name], str] | None) -> None:
+        self.rename = rename
+
+    def number(self, node: Number) -> str:
+        return _number_text(node.value)
+
+    def time(self, node: Time) -> str:
+        return "time"
+
+    def name(self, node: Name) -> str:
+        if self.rename is not None:
+            return self.rename(node)
+        return node.name + (f"[{', '.join(node.subscript)}]" if node.subscript else "")
+
+    def unary(self, node: Unary, operand: str) -> str:
+        return f"(not ({operand}))" if node.op == "not" else f"({node.op}({operand}))"
+
+    def binary(self, node: Binary, left: str, right: str) -> str:
+        return f"({left} {node.op} {right})"
+
+    def if_(self, node: If, cond: str, then: str, other: str) -> str:
+        return f"(if {cond} then {then} else {other})"
+
+    def call(self, node: Call, args: list[str]) -> str:
+        return f"{node.func}({', '.join(args)})"
+
+
 def to_text(tree: Expr, rename: Callable[[Name], str] | None = None) -> str:
     """Render an AST back to equation text (fully parenthesised where it matters)."""
-
-    def go(node: Expr) -> str:
-        if isinstance(node, Number):
-            return _number_text(node.value)
-        if isinstance(node, Time):
-            return "time"
-        if isinstance(node, Name):
-            if rename is not None:
-                return rename(node)
-            return node.name + (f"[{', '.join(node.subscript)}]" if node.subscript else "")
-        if isinstance(node, Unary):
-            return f"(not ({go(node.operand)}))" if node.op == "not" else f"({node.op}({go(node.operand)}))"
-        if isinstance(node, Binary):
-            return f"({go(node.left)} {node.op} {go(node.right)})"
-        if isinstance(node, If):
-            return f"(if {go(node.cond)} then {go(node.then)} else {go(node.other)})"
-        if isinstance(node, Call):
-            return f"{node.func}({', '.join(go(a) for a in node.args)})"
-        raise TypeError(node)
-
-    text = go(tree)
+    text = _Text(rename)(tree)
     if text.startswith("(") and _balanced_outer(text):
         text = text[1:-1]
     return text
@@ -708,90 +779,107 @@ def infer_units(
     >>> found[0].message
     "units differ: 'm' + 's'"
     """
+    return _UnitsOf(lookup, time_unit, problems)(tree)
 
-    def same(op: str, a: Units | None, b: Units | None, pos: tuple[int, int]) -> Units | None:
+
+class _UnitsOf(Fold["Units | None"]):
+    """:func:`infer_units` as a fold over the tree (mismatches are appended to ``problems``)."""
+
+    def __init__(
+        self, lookup: Mapping[str, Units | None], time_unit: Units | None, problems: list[UnitProblem]
+    ) -> None:
+        self.lookup, self.time_unit, self.problems = lookup, time_unit, problems
+
+    def same(self, op: str, a: Units | None, b: Units | None, pos: tuple[int, int]) -> Units | None:
         if a is None:
             return b
         if b is None:
             return a
         if a != b:
-            problems.append(UnitProblem(f"units differ: {format_units(a)!r} {op} {format_units(b)!r}", pos))
+            self.problems.append(UnitProblem(f"units differ: {format_units(a)!r} {op} {format_units(b)!r}", pos))
         return a
 
-    def go(node: Expr) -> Units | None:
-        if isinstance(node, Number):
-            return None
-        if isinstance(node, Time):
-            return time_unit
-        if isinstance(node, Name):
-            return lookup.get(node.name)
-        if isinstance(node, Unary):
-            inner = go(node.operand)
-            return None if node.op == "not" else inner
-        if isinstance(node, Binary):
-            left, right = go(node.left), go(node.right)
-            if node.op in ("+", "-"):
-                return same(node.op, left, right, node.pos)
-            if node.op in _COMPARISONS.values():
-                same(node.op, left, right, node.pos)
-                return None
-            if node.op in ("and", "or"):
-                return None
-            if node.op in ("*", "/"):
-                left = {} if isinstance(node.left, Number) else left
-                right = {} if isinstance(node.right, Number) else right
-                if left is None or right is None:
-                    return None
-                return _combine(left, right, 1.0 if node.op == "*" else -1.0)
-            if node.op == "^":
-                if left is not None and left and isinstance(node.right, Number):
-                    return {k: v * node.right.value for k, v in left.items()}
-                return None if left else left
-        if isinstance(node, If):
-            go(node.cond)
-            return same("if/else", go(node.then), go(node.other), node.pos)
-        if isinstance(node, Call):
-            args = [go(a) for a in node.args]
-            f = node.func
-            if node.lookup:
-                return None
-            if not args:
-                return None
-            if f in ("min", "max", "sum") or f in ("abs", "int"):
-                result = args[0]
-                for a in args[1:]:
-                    result = same(",", result, a, node.pos)
-                return result
-            if f == "mod":
-                return args[0]
-            if f == "sqrt":
-                a = args[0]
-                return {k: v / 2 for k, v in a.items()} if a is not None else None
-            if f in ("smooth1", "smooth3", "delay1", "delay3", "delay_fixed", "init"):
-                return args[0]
-            if f == "if_then_else":
-                return same("if/else", args[1], args[2], node.pos)
-            if f == "xidz":
-                if args[0] is None or args[1] is None:
-                    return None
-                return same("xidz", _combine(args[0], args[1], -1.0), args[2], node.pos)
-            if f == "zidz":
-                if args[0] is None or args[1] is None:
-                    return None
-                return _combine(args[0], args[1], -1.0)
-            if f == "step":
-                return args[0]
-            if f in ("pulse", "pulse_train"):
-                return None
-            if f == "impulse":
-                if args[0] is None or time_unit is None:
-                    return None
-                return _combine(args[0], time_unit, -1.0)
-            if f == "ramp":
-                if args[0] is None or time_unit is None:
-                    return None
-                return _combine(args[0], time_unit, 1.0)
-            return None
+    def number(self, node: Number) -> Units | None:
         return None
 
-    return go(tree)
+    def time(self, node: Time) -> Units | None:
+        return self.time_unit
+
+    def name(self, node: Name) -> Units | None:
+        return self.lookup.get(node.name)
+
+    def unary(self, node: Unary, operand: Units | None) -> Units | None:
+        return None if node.op == "not" else operand
+
+    def binary(self, node: Binary, left: Units | None, right: Units | None) -> Units | None:
+        if node.op in ("+", "-"):
+            return self.same(node.op, left, right, node.pos)
+        if node.op in _COMPARISONS.values():
+            self.same(node.op, left, right, node.pos)
+            return None
+        if node.op in ("*", "/"):
+            left = {} if isinstance(node.left, Number) else left
+            right = {} if isinstance(node.right, Number) else right
+            if left is None or right is None:
+                return None
+            return _combine(left, right, 1.0 if node.op == "*" else -1.0)
+        if node.op == "^":
+            if left is not None and left and isinstance(node.right, Number):
+                return {k: v * node.right.value for k, v in left.items()}
+            return None if left else left
+        return None
+
+    def if_(self, node: If, cond: Units | None, then: Units | None, other: Units | None) -> Units | None:
+        return self.same("if/else", then, other, node.pos)
+
+    def call(self, node: Call, args: list[Units | None]) -> Units | None:
+        builtin = BUILTINS.get(node.func)
+        if node.lookup or not args or builtin is None or builtin.units is None:
+            return None
+        return _UNIT_RULES[builtin.units](self, node, args)
+
+
+def _same_units(of: _UnitsOf, node: Call, args: list[Units | None]) -> Units | None:
+    result = args[0]
+    for a in args[1:]:
+        result = of.same(",", result, a, node.pos)
+    return result
+
+
+def _sqrt_units(of: _UnitsOf, node: Call, args: list[Units | None]) -> Units | None:
+    a = args[0]
+    return {k: v / 2 for k, v in a.items()} if a is not None else None
+
+
+def _ratio_units(of: _UnitsOf, node: Call, args: list[Units | None]) -> Units | None:
+    if args[0] is None or args[1] is None:
+        return None
+    return _combine(args[0], args[1], -1.0)
+
+
+def _xidz_units(of: _UnitsOf, node: Call, args: list[Units | None]) -> Units | None:
+    if args[0] is None or args[1] is None:
+        return None
+    return of.same("xidz", _combine(args[0], args[1], -1.0), args[2], node.pos)
+
+
+def _time_units(sign: float) -> Callable[[_UnitsOf, Call, list[Units | None]], Units | None]:
+    def rule(of: _UnitsOf, node: Call, args: list[Units | None]) -> Units | None:
+        if args[0] is None or of.time_unit is None:
+            return None
+        return _combine(args[0], of.time_unit, sign)
+
+    return rule
+
+
+_UNIT_RULES: dict[str, Callable[[_UnitsOf, Call, list[Units | None]], Units | None]] = {
+    "same": _same_units,
+    "first": lambda of, node, args: args[0],
+    "sqrt": _sqrt_units,
+    "if": lambda of, node, args: of.same("if/else", args[1], args[2], node.pos),
+    "ratio": _ratio_units,
+    "xidz": _xidz_units,
+    "per_time": _time_units(-1.0),
+    "times_time": _time_units(1.0),
+}
+"""The units rules a built-in names in :attr:`~stocks_flows.functions.Builtin.units`."""

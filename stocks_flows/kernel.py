@@ -55,6 +55,7 @@ from pathlib import Path
 import numpy as np
 
 from stocks_flows.expr import Binary, Call, Expr, If, Name, Number, Time, Unary, walk
+from stocks_flows.functions import BUILTINS
 from stocks_flows.model import Model
 
 __all__ = [
@@ -71,18 +72,6 @@ _KERNEL_VERSION = "1"
 
 _CONTINUOUS = {"smooth1": 1, "smooth3": 3, "delay1": 1, "delay3": 3, "trend": 1}
 _STATEFUL = {*_CONTINUOUS, "init", "delay_fixed"}
-_UNARY = {
-    "abs": "abs({})",
-    "exp": "np.exp({})",
-    "ln": "np.log({})",
-    "log10": "np.log10({})",
-    "sqrt": "np.sqrt({})",
-    "sin": "np.sin({})",
-    "cos": "np.cos({})",
-    "tan": "np.tan({})",
-    "arctan": "np.arctan({})",
-    "int": "np.trunc({})",
-}
 _COMPARE = {"=": "_eq", "<>": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge", "and": "_and", "or": "_or"}
 _ARITH = {"+": "+", "-": "-", "*": "*", "/": "/", "^": "**"}
 _SMALL = "1e-06"
@@ -192,42 +181,9 @@ class _Generator:
         if f in _STATEFUL:
             return self.stateful(node, found)
         a = [self.expr(x, found) for x in node.args]
-        if f in _UNARY and len(a) == 1:
-            return _UNARY[f].format(a[0])
-        if f in ("min", "max", "sum") and a:
-            out = a[0]
-            for other in a[1:]:
-                out = f"({out} + {other})" if f == "sum" else f"_{f}2({out}, {other})"
-            return out
-        if f == "pi" and not a:
-            return "np.pi"
-        if f == "if_then_else" and len(a) == 3:
-            return "_where({}, {}, {})".format(*a)
-        if f == "xidz" and len(a) == 3:
-            return "_xidz({}, {}, {})".format(*a)
-        if f == "zidz" and len(a) == 2:
-            return "_xidz({}, {}, 0.0)".format(*a)
-        if f == "mod" and len(a) == 2:
-            return "_mod({}, {})".format(*a)
-        if f == "step" and len(a) == 2:
-            return f"({a[0]} * _gt(t + dt / 2, {a[1]}))"
-        if f == "pulse" and len(a) == 2:
-            return f"_where(_and(_le({a[0]} - {_SMALL}, t), _lt(t, {a[0]} + {a[1]})), 1.0, 0.0)"
-        if f == "pulse_train" and len(a) == 4:
-            start, width, repeat, end = a
-            inside = f"_and(_le({start}, t), _lt(t, {end}))"
-            return f"_where(_and({inside}, _lt(_pymod(t - {start} + {_SMALL}, {repeat}), {width})), 1.0, 0.0)"
-        if f == "impulse" and len(a) in (2, 3):
-            once = f"_and(_le({a[1]} - {_SMALL}, t), _lt(t, {a[1]} + dt / 2))"
-            if len(a) == 2:
-                return f"_where({once}, {a[0]} / dt, 0.0)"
-            every = a[2]
-            safe = f"_where(_gt({every}, 0.0), {every}, 1.0)"
-            repeated = f"_and(_le({a[1]}, t), _lt(_pymod(t - {a[1]} + {_SMALL}, {safe}), dt / 2))"
-            return f"_where(_where(_gt({every}, 0.0), {repeated}, {once}), {a[0]} / dt, 0.0)"
-        if f == "ramp" and len(a) in (2, 3):
-            final = "t" if len(a) == 2 else f"_min2({a[2]}, t)"
-            return f"(_gt(t + {_SMALL}, {a[1]}) * {a[0]} * ({final} - {a[1]}))"
+        builtin = BUILTINS.get(f)
+        if builtin is not None and builtin.kernel is not None and builtin.takes_expanded(len(a)):
+            return builtin.kernel(a)
         raise _Unsupported(f"function {f}() with {len(a)} argument(s)")
 
     def stateful(self, node: Call, found: list[_Stateful]) -> str:

@@ -45,29 +45,29 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from stocks_flows.expr import (
-    FUNCTIONS,
-    STATEFUL_FUNCTIONS,
     Binary,
     Call,
     Expr,
-    If,
     Name,
     Number,
     SyntaxProblem,
-    Time,
+    Transform,
     Unary,
     UnitProblem,
+    children,
     depth,
+    format_units,
     infer_units,
     parse_expression,
     parse_units,
     walk,
 )
+from stocks_flows.functions import BUILTINS
 from stocks_flows.limits import MAX_EQUATION_DEPTH, MAX_VARIABLES
 from tenor.core.errors import Diagnostic, ExpressionError, SpecError, TenorError
 from tenor.core.specfile import Document, did_you_mean, format_key
@@ -250,34 +250,20 @@ class Model:
 # --- references and order ------------------------------------------------------------------
 
 
-def _references(tree: Expr, delayed: bool = False) -> Iterable[tuple[str, bool]]:
-    """Names used by ``tree``, each with whether it enters through a stateful function."""
-    if isinstance(tree, Name):
-        yield tree.name, delayed
-    elif isinstance(tree, Unary):
-        yield from _references(tree.operand, delayed)
-    elif isinstance(tree, Binary):
-        yield from _references(tree.left, delayed)
-        yield from _references(tree.right, delayed)
-    elif isinstance(tree, If):
-        for part in (tree.cond, tree.then, tree.other):
-            yield from _references(part, delayed)
-    elif isinstance(tree, Call):
-        for i, arg in enumerate(tree.args):
-            yield from _references(arg, delayed or _is_lagged_argument(tree.func, i))
-
-
-def _is_lagged_argument(func: str, index: int) -> bool:
-    """True for the arguments of a stateful function that do not act within the same step."""
-    if func not in STATEFUL_FUNCTIONS:
-        return False
-    if func == "init":
-        return True
-    if func in ("delay1", "delay3"):
-        return index != 1  # the output is state / delay time
-    if func == "trend":
-        return index == 2  # the output compares the input with the state; the initial trend is used once
-    return True
+def _references(tree: Expr) -> Iterator[tuple[str, bool]]:
+    """Names used by ``tree``, each with whether it enters through a stateful function (in reading order)."""
+    stack: list[tuple[Expr, bool]] = [(tree, False)]
+    while stack:
+        node, delayed = stack.pop()
+        if isinstance(node, Name):
+            yield node.name, delayed
+            continue
+        kids = children(node)
+        builtin = BUILTINS.get(node.func) if isinstance(node, Call) else None
+        if builtin is None:
+            stack.extend((kid, delayed) for kid in reversed(kids))
+        else:
+            stack.extend((kid, delayed or builtin.is_lagged(i)) for i, kid in reversed(list(enumerate(kids))))
 
 
 def _same_step_references(tree: Expr) -> set[str]:
@@ -313,14 +299,6 @@ def evaluation_order(variables: Mapping[str, Variable]) -> tuple[str, ...]:
         ) from None
 
 
-def _arity(info: Any) -> str:
-    if info.max_args == info.min_args:
-        return str(info.min_args)
-    if info.max_args is None:
-        return f"{info.min_args} or more"
-    return f"{info.min_args} to {info.max_args}"
-
-
 def equation_problems(
     variables: Mapping[str, Variable], lookups: Mapping[str, Lookup]
 ) -> list[tuple[str, str, str]]:
@@ -344,34 +322,33 @@ def equation_problems(
                 )
                 continue
             for node in walk(tree):
-                if isinstance(node, Name) and node.name not in variables:
-                    problems.append(
-                        (name, f"{node.name!r} is not a variable of this model", "define it, or fix the name")
-                    )
-                elif isinstance(node, Call) and node.lookup:
-                    if node.func not in lookups:
-                        problems.append((name, f"no lookup named {node.func!r}", "define the lookup"))
-                    elif len(node.args) != 1:
-                        problems.append(
-                            (name, f"the lookup {node.func}() takes 1 argument, got {len(node.args)}", "")
-                        )
-                elif isinstance(node, Call):
-                    info = FUNCTIONS.get(node.func)
-                    if node.func == "sum" and info is not None:  # sum(x[*]) is expanded to its elements
-                        info = replace(info, max_args=None)
-                    if info is None:
-                        problems.append((name, f"unknown function {node.func}()", "use a supported function"))
-                    elif len(node.args) < info.min_args or (
-                        info.max_args is not None and len(node.args) > info.max_args
-                    ):
-                        problems.append(
-                            (
-                                name,
-                                f"{node.func}() takes {_arity(info)} argument(s), got {len(node.args)}",
-                                info.doc,
-                            )
-                        )
+                found = _node_problem(node, variables, lookups)
+                if found is not None:
+                    problems.append((name, *found))
     return problems
+
+
+def _node_problem(
+    node: Expr, variables: Mapping[str, Variable], lookups: Mapping[str, Lookup]
+) -> tuple[str, str] | None:
+    """(message, hint) when one node of an equation cannot run: an unknown name, lookup or function,
+    or a call with the wrong number of arguments."""
+    if isinstance(node, Name) and node.name not in variables:
+        return f"{node.name!r} is not a variable of this model", "define it, or fix the name"
+    if not isinstance(node, Call):
+        return None
+    if node.lookup:
+        if node.func not in lookups:
+            return f"no lookup named {node.func!r}", "define the lookup"
+        if len(node.args) != 1:
+            return f"the lookup {node.func}() takes 1 argument, got {len(node.args)}", ""
+        return None
+    builtin = BUILTINS.get(node.func)
+    if builtin is None:
+        return f"unknown function {node.func}()", "use a supported function"
+    if not builtin.takes_expanded(len(node.args)):
+        return f"{node.func}() takes {builtin.arity_expanded} argument(s), got {len(node.args)}", builtin.doc
+    return None
 
 
 # --- building from the spec ----------------------------------------------------------------
@@ -482,126 +459,132 @@ class _Builder:
     # name resolution ---------------------------------------------------------------------
 
     def resolve(self, tree: Expr, owner: str, element: tuple[str, ...], path: tuple) -> Expr:
+        """``tree`` with every name made a scalar name for this element (problems are reported)."""
         owner_dims = self.dims.get(owner, ())
-        context = dict(zip(owner_dims, element, strict=False))
+        return _Resolve(self, dict(zip(owner_dims, element, strict=False)), path)(tree)
 
-        def unknown(node: Name | Call, what: str) -> None:
-            pool = [*self.kinds, *self.spec.lookups] if what == "variable" else [*self.spec.lookups]
-            close = did_you_mean(node.name if isinstance(node, Name) else node.func, pool)
-            word = node.name if isinstance(node, Name) else node.func
-            hint = (
-                f"did you mean {close!r}?"
-                if close
-                else (
-                    f"define {word!r} in constants, stocks, flows or auxiliaries"
-                    if what == "variable"
-                    else "known functions: " + ", ".join(sorted(_known_functions()))
-                )
+
+class _Resolve(Transform):
+    """Names of one element's equation resolved to scalar names; what cannot be is reported
+    and stands as 0, so that every problem of the model is found in one pass."""
+
+    def __init__(self, builder: _Builder, context: dict[str, str], path: tuple) -> None:
+        self.b, self.context, self.path = builder, context, path
+
+    def unknown(self, node: Name | Call, what: str) -> None:
+        b = self.b
+        pool = [*b.kinds, *b.spec.lookups] if what == "variable" else [*b.spec.lookups]
+        word = node.name if isinstance(node, Name) else node.func
+        close = did_you_mean(word, pool)
+        hint = (
+            f"did you mean {close!r}?"
+            if close
+            else (
+                f"define {word!r} in constants, stocks, flows or auxiliaries"
+                if what == "variable"
+                else "known functions: " + ", ".join(sorted(_known_functions()))
             )
-            self.report(path, f"unknown {what} {word!r}", hint, node.pos)
+        )
+        b.report(self.path, f"unknown {what} {word!r}", hint, node.pos)
 
-        def expand(node: Name) -> list[Name] | None:
-            """Scalar names for a reference; None if it is in error."""
-            if node.name not in self.kinds:
-                if node.name in self.spec.lookups:
-                    self.report(
-                        path,
-                        f"{node.name!r} is a lookup; call it with an argument",
-                        f"write {node.name}(x)",
-                        node.pos,
-                    )
-                else:
-                    unknown(node, "variable")
-                return None
-            dims = self.dims[node.name]
-            parts = node.subscript
-            if parts is None:
-                parts = tuple(dims)
-            if len(parts) != len(dims):
-                self.report(
-                    path,
-                    f"{node.name!r} has {len(dims)} dimension(s), {len(parts)} given",
-                    f"write {node.name}[{', '.join(dims)}]" if dims else f"write {node.name}",
+    def expand(self, node: Name) -> list[Name] | None:
+        """Scalar names for a reference; None if it is in error."""
+        b = self.b
+        if node.name not in b.kinds:
+            if node.name in b.spec.lookups:
+                b.report(
+                    self.path,
+                    f"{node.name!r} is a lookup; call it with an argument",
+                    f"write {node.name}(x)",
                     node.pos,
                 )
+            else:
+                self.unknown(node, "variable")
+            return None
+        dims = b.dims[node.name]
+        parts = node.subscript if node.subscript is not None else tuple(dims)
+        if len(parts) != len(dims):
+            b.report(
+                self.path,
+                f"{node.name!r} has {len(dims)} dimension(s), {len(parts)} given",
+                f"write {node.name}[{', '.join(dims)}]" if dims else f"write {node.name}",
+                node.pos,
+            )
+            return None
+        choices: list[list[str]] = []
+        for dim, part in zip(dims, parts, strict=True):
+            if dim not in b.dimensions:
+                return None  # an unknown dimension, already reported where it is declared
+            chosen = self.elements(dim, part, node)
+            if chosen is None:
                 return None
-            choices: list[list[str]] = []
-            for dim, part in zip(dims, parts, strict=True):
-                if dim not in self.dimensions:
-                    return None  # an unknown dimension, already reported where it is declared
-                elements = self.dimensions[dim]
-                if part in elements:
-                    choices.append([part])
-                elif part == dim and dim in context:
-                    choices.append([context[dim]])
-                elif part in (dim, "*"):
-                    choices.append(list(elements))
-                else:
-                    close = did_you_mean(part, elements)
-                    hint = (
-                        f"did you mean {close!r}?" if close else f"elements of {dim}: " + ", ".join(elements)
-                    )
-                    self.report(path, f"{part!r} is not an element of {dim!r}", hint, node.pos)
-                    return None
-            return [Name(_full(node.name, combo), None, node.pos) for combo in itertools.product(*choices)]
+            choices.append(chosen)
+        return [Name(_full(node.name, combo), None, node.pos) for combo in itertools.product(*choices)]
 
-        def go(node: Expr) -> Expr:
-            if isinstance(node, Number | Time):
-                return node
-            if isinstance(node, Name):
-                names = expand(node)
-                if names is None:
-                    return Number(0.0, node.pos)
-                if len(names) != 1:
-                    self.report(
-                        path,
-                        f"{node.name!r} stands for {len(names)} elements here",
-                        f"pick one element, or sum them: sum({node.name}[*])",
-                        node.pos,
-                    )
-                    return Number(0.0, node.pos)
-                return names[0]
-            if isinstance(node, Unary):
-                return Unary(node.op, go(node.operand), node.pos)
-            if isinstance(node, Binary):
-                return Binary(node.op, go(node.left), go(node.right), node.pos)
-            if isinstance(node, If):
-                return If(go(node.cond), go(node.then), go(node.other), node.pos)
-            if isinstance(node, Call):
-                if node.lookup:
-                    if node.func not in self.spec.lookups:
-                        if node.func in self.kinds:
-                            self.report(
-                                path,
-                                f"{node.func!r} is a variable, not a function or lookup",
-                                f"use it without parentheses: {node.func}",
-                                node.pos,
-                            )
-                        else:
-                            unknown(node, "function")
-                        return Number(0.0, node.pos)
-                    if len(node.args) != 1:
-                        self.report(
-                            path,
-                            f"the lookup {node.func}() takes 1 argument, got {len(node.args)}",
-                            f"write {node.func}(x)",
-                            node.pos,
-                        )
-                        return Number(0.0, node.pos)
-                    return Call(node.func, tuple(go(a) for a in node.args), node.pos, lookup=True)
-                if (
-                    node.func in ("sum", "min", "max")
-                    and len(node.args) == 1
-                    and isinstance(node.args[0], Name)
-                ):
-                    names = expand(node.args[0])
-                    if not names:  # in error, or a dimension that is in error (no elements)
-                        return Number(0.0, node.pos)
-                    return Call(node.func, tuple(names), node.pos)
-                return Call(node.func, tuple(go(a) for a in node.args), node.pos)
-            raise TypeError(node)
+    def elements(self, dim: str, part: str, node: Name) -> list[str] | None:
+        """The elements of ``dim`` that ``part`` of a reference stands for (None, reported, if none)."""
+        elements = self.b.dimensions[dim]
+        if part in elements:
+            return [part]
+        if part == dim and dim in self.context:
+            return [self.context[dim]]
+        if part in (dim, "*"):
+            return list(elements)
+        close = did_you_mean(part, elements)
+        hint = f"did you mean {close!r}?" if close else f"elements of {dim}: " + ", ".join(elements)
+        self.b.report(self.path, f"{part!r} is not an element of {dim!r}", hint, node.pos)
+        return None
 
-        return go(tree)
+    def enter(self, node: Expr) -> Expr | None:
+        if not isinstance(node, Call):
+            return None
+        if node.lookup:
+            return self.lookup_problem(node)
+        builtin = BUILTINS.get(node.func)
+        if builtin is not None and builtin.spreads and len(node.args) == 1 and isinstance(node.args[0], Name):
+            names = self.expand(node.args[0])
+            if not names:  # in error, or a dimension that is in error (no elements)
+                return Number(0.0, node.pos)
+            return Call(node.func, tuple(names), node.pos)
+        return None
+
+    def lookup_problem(self, node: Call) -> Expr | None:
+        """0 in place of a call of a lookup that does not exist or with the wrong arguments (reported)."""
+        b = self.b
+        if node.func not in b.spec.lookups:
+            if node.func in b.kinds:
+                b.report(
+                    self.path,
+                    f"{node.func!r} is a variable, not a function or lookup",
+                    f"use it without parentheses: {node.func}",
+                    node.pos,
+                )
+            else:
+                self.unknown(node, "function")
+            return Number(0.0, node.pos)
+        if len(node.args) != 1:
+            b.report(
+                self.path,
+                f"the lookup {node.func}() takes 1 argument, got {len(node.args)}",
+                f"write {node.func}(x)",
+                node.pos,
+            )
+            return Number(0.0, node.pos)
+        return None
+
+    def name(self, node: Name) -> Expr:
+        names = self.expand(node)
+        if names is None:
+            return Number(0.0, node.pos)
+        if len(names) != 1:
+            self.b.report(
+                self.path,
+                f"{node.name!r} stands for {len(names)} elements here",
+                f"pick one element, or sum them: sum({node.name}[*])",
+                node.pos,
+            )
+            return Number(0.0, node.pos)
+        return names[0]
 
 
 def _full(base: str, combo: tuple[str, ...]) -> str:
@@ -609,9 +592,7 @@ def _full(base: str, combo: tuple[str, ...]) -> str:
 
 
 def _known_functions() -> list[str]:
-    from stocks_flows.expr import FUNCTIONS
-
-    return list(FUNCTIONS)
+    return list(BUILTINS)
 
 
 _CHAIN = 64
@@ -656,175 +637,12 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
         For other inconsistencies (unknown stocks, dimensions, elements).
     """
     b = _Builder(spec)
-    total = 0
-    for name, dims in b.dims.items():
-        total += math.prod(len(b.dimensions.get(d, ())) for d in dims)
-        if total > MAX_VARIABLES:
-            b.report(
-                (b.sections[name], name, "dimensions"),
-                f"with this variable the model has more than {MAX_VARIABLES:,} variables once its "
-                "dimensions are expanded",
-                "use fewer or smaller dimensions",
-            )
-            raise _error(b.findings, doc, text)
-    variables: dict[str, Variable] = {}
-    units_of: dict[str, Any] = {}
-    time_units = parse_units(spec.time.unit)
-
-    # flows in and out of each stock
-    inflows: dict[str, list[str]] = {}
-    outflows: dict[str, list[str]] = {}
-    for name, flow in spec.flows.items():
-        for end, key, table in ((flow.source, "from", outflows), (flow.target, "to", inflows)):
-            if end is None:
-                continue
-            if end not in spec.stocks:
-                close = did_you_mean(end, spec.stocks)
-                b.report(
-                    ("flows", name, key),
-                    f"{end!r} is not a stock",
-                    f"did you mean {close!r}?" if close else "stocks: " + ", ".join(spec.stocks),
-                )
-                continue
-            if b.dims.get(end, ()) != b.dims.get(name, ()):
-                b.report(
-                    ("flows", name, "dimensions"),
-                    f"flow {name!r} and stock {end!r} have different dimensions",
-                    "give the flow the same dimensions as its stock",
-                )
-                continue
-            table.setdefault(end, []).append(name)
-
-    sections = (
-        ("constants", "constant"),
-        ("stocks", "stock"),
-        ("flows", "flow"),
-        ("auxiliaries", "auxiliary"),
-    )
-    for section, kind in sections:
-        for name, var in getattr(spec, section).items():
-            if b.kinds.get(name) != kind:
-                continue
-            for element in b.elements(name):
-                units_of[_full(name, element)] = parse_units(var.units)
-    for section, kind in sections:
-        for name, var in getattr(spec, section).items():
-            if b.kinds.get(name) != kind:
-                continue
-            if kind == "constant":
-                field_name, raw = "value", var.value
-            elif kind == "stock":
-                field_name, raw = "initial", var.initial
-            else:
-                field_name, raw = "equation", var.equation
-            values = b.per_element((section, name, field_name), name, raw)
-            for element, (text_, path) in values.items():
-                full = _full(name, element)
-                source = b.parse(text_, path)
-                if source is None:
-                    continue
-                resolved = b.resolve(source, name, element, path)
-                declared = parse_units(var.units)
-                if kind == "stock":
-                    ins = [_full(f, element) for f in inflows.get(name, [])]
-                    outs = [_full(f, element) for f in outflows.get(name, [])]
-                    net = _net_flow(ins, outs)
-                    _check_units(b, resolved, declared, units_of, time_units, path)
-                    variables[full] = Variable(
-                        full,
-                        kind,
-                        net if net is not None else Number(0.0),
-                        name,
-                        element,
-                        resolved,
-                        var.units,
-                        var.non_negative,
-                        tuple(ins),
-                        tuple(outs),
-                        None,
-                        source,
-                        var.description,
-                    )
-                    continue
-                _check_units(b, resolved, declared, units_of, time_units, path)
-                if kind == "flow" and declared is not None and time_units is not None:
-                    for stock in filter(None, (var.source, var.target)):
-                        stock_units = parse_units(spec.stocks[stock].units) if stock in spec.stocks else None
-                        if stock_units is None:
-                            continue
-                        expected = dict(stock_units)
-                        for k, v in time_units.items():
-                            expected[k] = expected.get(k, 0.0) - v
-                        expected = {k: v for k, v in expected.items() if v}
-                        if expected != declared:
-                            from stocks_flows.expr import format_units
-
-                            b.report(
-                                ("flows", name, "units"),
-                                f"flow units {var.units!r} do not match stock {stock!r} "
-                                f"({format_units(stock_units)}) per {spec.time.unit}",
-                                f"write units: {format_units(expected)}",
-                            )
-                signs = _element_signs(b, section, name, getattr(var, "signs", {}), resolved, element)
-                if kind == "flow" and var.non_negative:
-                    resolved = Call("max", (resolved, Number(0.0)))
-                variables[full] = Variable(
-                    full,
-                    kind,
-                    resolved,
-                    name,
-                    element,
-                    None,
-                    var.units,
-                    getattr(var, "non_negative", False),
-                    (),
-                    (),
-                    source,
-                    None,
-                    var.description,
-                    signs,
-                )
-
+    if not _size_fits(b):
+        raise _error(b.findings, doc, text)
+    flows = _stock_flows(b)
+    variables = _Variables(b, flows, _declared_units(b)).build()
     lookups = {name: Lookup.from_spec(lk) for name, lk in spec.lookups.items()}
-    scenarios: dict[str, Scenario] = {}
-    for sname, scen in spec.scenarios.items():
-        constants: dict[str, float] = {}
-        initial: dict[str, float] = {}
-        for target, table, wanted in (
-            (constants, scen.constants, "constant"),
-            (initial, scen.initial, "stock"),
-        ):
-            field_name = "constants" if wanted == "constant" else "initial"
-            for name, value in table.items():
-                if b.kinds.get(name) != wanted:
-                    pool = [n for n, k in b.kinds.items() if k == wanted]
-                    close = did_you_mean(name, pool)
-                    b.report(
-                        ("scenarios", sname, field_name, name),
-                        f"{name!r} is not a {wanted}",
-                        f"did you mean {close!r}?" if close else f"{wanted}s: " + ", ".join(pool),
-                    )
-                    continue
-                for element, (item, _path) in b.per_element(
-                    ("scenarios", sname, field_name, name), name, value
-                ).items():
-                    if not isinstance(item, int | float):
-                        b.report(_path, "expected a number", "scenario values are numbers")
-                        continue
-                    target[_full(name, element)] = float(item)
-        scen_lookups: dict[str, Lookup] = {}
-        for name, lk in scen.lookups.items():
-            if name not in lookups:
-                close = did_you_mean(name, lookups)
-                b.report(
-                    ("scenarios", sname, "lookups", name),
-                    f"{name!r} is not a lookup",
-                    f"did you mean {close!r}?" if close else "declare it under lookups:",
-                )
-                continue
-            scen_lookups[name] = Lookup.from_spec(lk)
-        scenarios[sname] = Scenario(sname, constants, initial, scen_lookups, scen.description)
-
+    scenarios = {name: _scenario(b, name, scen, lookups) for name, scen in spec.scenarios.items()}
     if b.findings:
         raise _error(b.findings, doc, text)
     time = spec.time
@@ -846,6 +664,216 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
         base_dimensions=dict(b.dims),
         spec=spec,
     )
+
+
+_SECTIONS = (("constants", "constant"), ("stocks", "stock"), ("flows", "flow"), ("auxiliaries", "auxiliary"))
+"""The spec's sections of variables, in the order they are built, with the kind of each."""
+
+
+def _size_fits(b: _Builder) -> bool:
+    """Whether the model stays within :data:`MAX_VARIABLES` once dimensions are expanded (else reported)."""
+    total = 0
+    for name, dims in b.dims.items():
+        total += math.prod(len(b.dimensions.get(d, ())) for d in dims)
+        if total > MAX_VARIABLES:
+            b.report(
+                (b.sections[name], name, "dimensions"),
+                f"with this variable the model has more than {MAX_VARIABLES:,} variables once its "
+                "dimensions are expanded",
+                "use fewer or smaller dimensions",
+            )
+            return False
+    return True
+
+
+@dataclass
+class _StockFlows:
+    """The flows into and out of each stock (names as declared, not expanded)."""
+
+    inflows: dict[str, list[str]] = field(default_factory=dict)
+    outflows: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _stock_flows(b: _Builder) -> _StockFlows:
+    """Which flows fill and drain each stock; a flow naming an unknown stock, or one of other
+    dimensions, is reported."""
+    spec = b.spec
+    found = _StockFlows()
+    for name, flow in spec.flows.items():
+        for end, key, table in ((flow.source, "from", found.outflows), (flow.target, "to", found.inflows)):
+            if end is None:
+                continue
+            if end not in spec.stocks:
+                close = did_you_mean(end, spec.stocks)
+                b.report(
+                    ("flows", name, key),
+                    f"{end!r} is not a stock",
+                    f"did you mean {close!r}?" if close else "stocks: " + ", ".join(spec.stocks),
+                )
+                continue
+            if b.dims.get(end, ()) != b.dims.get(name, ()):
+                b.report(
+                    ("flows", name, "dimensions"),
+                    f"flow {name!r} and stock {end!r} have different dimensions",
+                    "give the flow the same dimensions as its stock",
+                )
+                continue
+            table.setdefault(end, []).append(name)
+    return found
+
+
+def _declared(b: _Builder) -> Iterator[tuple[str, str, str, Any]]:
+    """(section, kind, name, spec) of every variable that was accepted, in build order."""
+    for section, kind in _SECTIONS:
+        for name, var in getattr(b.spec, section).items():
+            if b.kinds.get(name) == kind:
+                yield section, kind, name, var
+
+
+def _declared_units(b: _Builder) -> dict[str, Any]:
+    """The declared units of every scalar variable (None where none are declared)."""
+    return {
+        _full(name, element): parse_units(var.units)
+        for _section, _kind, name, var in _declared(b)
+        for element in b.elements(name)
+    }
+
+
+_FIELD = {"constant": "value", "stock": "initial"}
+"""The field of the spec that holds a variable's formula, by kind (others: ``equation``)."""
+
+
+class _Variables:
+    """The scalar variables of a spec: each element's equation parsed, resolved and checked."""
+
+    def __init__(self, b: _Builder, flows: _StockFlows, units_of: dict[str, Any]) -> None:
+        self.b, self.flows, self.units_of = b, flows, units_of
+        self.time_units = parse_units(b.spec.time.unit)
+        self.variables: dict[str, Variable] = {}
+
+    def build(self) -> dict[str, Variable]:
+        for section, kind, name, var in _declared(self.b):
+            field_name = _FIELD.get(kind, "equation")
+            values = self.b.per_element((section, name, field_name), name, getattr(var, field_name))
+            for element, (text_, path) in values.items():
+                source = self.b.parse(text_, path)
+                if source is None:
+                    continue
+                resolved = self.b.resolve(source, name, element, path)
+                _check_units(self.b, resolved, parse_units(var.units), self.units_of, self.time_units, path)
+                if kind == "stock":
+                    self.stock(name, var, element, source, resolved)
+                else:
+                    self.computed(section, kind, name, var, element, source, resolved)
+        return self.variables
+
+    def stock(self, name: str, var: Any, element: tuple[str, ...], source: Expr, initial: Expr) -> None:
+        ins = [_full(f, element) for f in self.flows.inflows.get(name, [])]
+        outs = [_full(f, element) for f in self.flows.outflows.get(name, [])]
+        net = _net_flow(ins, outs)
+        full = _full(name, element)
+        self.variables[full] = Variable(
+            full,
+            "stock",
+            net if net is not None else Number(0.0),
+            name,
+            element,
+            initial,
+            var.units,
+            var.non_negative,
+            tuple(ins),
+            tuple(outs),
+            None,
+            source,
+            var.description,
+        )
+
+    def computed(
+        self, section: str, kind: str, name: str, var: Any, element: tuple[str, ...], source: Expr, resolved: Expr
+    ) -> None:
+        declared = parse_units(var.units)
+        if kind == "flow" and declared is not None and self.time_units is not None:
+            self.check_flow_units(name, var, declared)
+        signs = _element_signs(self.b, section, name, getattr(var, "signs", {}), resolved, element)
+        if kind == "flow" and var.non_negative:
+            resolved = Call("max", (resolved, Number(0.0)))
+        full = _full(name, element)
+        self.variables[full] = Variable(
+            full,
+            kind,
+            resolved,
+            name,
+            element,
+            None,
+            var.units,
+            getattr(var, "non_negative", False),
+            (),
+            (),
+            source,
+            None,
+            var.description,
+            signs,
+        )
+
+    def check_flow_units(self, name: str, var: Any, declared: Any) -> None:
+        """A flow's units are its stock's units per time unit (reported when not)."""
+        spec, time_units = self.b.spec, self.time_units
+        for stock in filter(None, (var.source, var.target)):
+            stock_units = parse_units(spec.stocks[stock].units) if stock in spec.stocks else None
+            if stock_units is None:
+                continue
+            expected = dict(stock_units)
+            for k, v in time_units.items():
+                expected[k] = expected.get(k, 0.0) - v
+            expected = {k: v for k, v in expected.items() if v}
+            if expected != declared:
+                self.b.report(
+                    ("flows", name, "units"),
+                    f"flow units {var.units!r} do not match stock {stock!r} "
+                    f"({format_units(stock_units)}) per {spec.time.unit}",
+                    f"write units: {format_units(expected)}",
+                )
+
+
+def _scenario(b: _Builder, sname: str, scen: Any, lookups: Mapping[str, Lookup]) -> Scenario:
+    """One scenario of the spec with scalar names (unknown names and bad values reported)."""
+    constants = _scenario_values(b, sname, scen.constants, "constant", "constants")
+    initial = _scenario_values(b, sname, scen.initial, "stock", "initial")
+    scen_lookups: dict[str, Lookup] = {}
+    for name, lk in scen.lookups.items():
+        if name not in lookups:
+            close = did_you_mean(name, lookups)
+            b.report(
+                ("scenarios", sname, "lookups", name),
+                f"{name!r} is not a lookup",
+                f"did you mean {close!r}?" if close else "declare it under lookups:",
+            )
+            continue
+        scen_lookups[name] = Lookup.from_spec(lk)
+    return Scenario(sname, constants, initial, scen_lookups, scen.description)
+
+
+def _scenario_values(
+    b: _Builder, sname: str, table: Mapping[str, Any], wanted: str, field_name: str
+) -> dict[str, float]:
+    """A scenario's values of constants or initial values, by scalar name."""
+    out: dict[str, float] = {}
+    for name, value in table.items():
+        if b.kinds.get(name) != wanted:
+            pool = [n for n, k in b.kinds.items() if k == wanted]
+            close = did_you_mean(name, pool)
+            b.report(
+                ("scenarios", sname, field_name, name),
+                f"{name!r} is not a {wanted}",
+                f"did you mean {close!r}?" if close else f"{wanted}s: " + ", ".join(pool),
+            )
+            continue
+        for element, (item, path) in b.per_element(("scenarios", sname, field_name, name), name, value).items():
+            if not isinstance(item, int | float):
+                b.report(path, "expected a number", "scenario values are numbers")
+                continue
+            out[_full(name, element)] = float(item)
+    return out
 
 
 def _element_signs(
@@ -884,8 +912,6 @@ def _check_units(
     for p in problems:
         b.report(path, p.message, "check the units of the names on both sides", p.pos)
     if declared is not None and inferred is not None and inferred != declared and not problems:
-        from stocks_flows.expr import format_units
-
         b.report(
             path,
             f"the equation gives {format_units(inferred)!r} but the units are {format_units(declared)!r}",

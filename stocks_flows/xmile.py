@@ -53,7 +53,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from stocks_flows.expr import Binary, Call, Expr, If, Name, Number, Time, Unary, depth, walk
+from stocks_flows.expr import Binary, Call, Expr, Fold, If, Name, Number, Time, Transform, Unary, depth, walk
+from stocks_flows.functions import BUILTINS, PYSD_NAMES
 from stocks_flows.limits import MAX_EQUATION_DEPTH, MAX_VARIABLES, format_bytes, max_model_bytes, time_axis_problem
 from stocks_flows.model import (
     Lookup,
@@ -91,87 +92,40 @@ def _quote(name: str) -> str:
     return text + (bracket + rest if bracket else "")
 
 
+class _XmileText(Fold[str]):
+    """An AST as XMILE equation text (fully parenthesised); built-ins write their registry form."""
+
+    def number(self, node: Number) -> str:
+        return repr(float(node.value)) if node.value != int(node.value) else str(int(node.value))
+
+    def time(self, node: Time) -> str:
+        return "TIME"
+
+    def name(self, node: Name) -> str:
+        return _quote(node.name)
+
+    def unary(self, node: Unary, operand: str) -> str:
+        return f"(NOT ({operand}))" if node.op == "not" else f"({node.op}({operand}))"
+
+    def binary(self, node: Binary, left: str, right: str) -> str:
+        op = node.op.upper() if node.op in ("and", "or") else node.op
+        return f"({left} {op} {right})"
+
+    def if_(self, node: If, cond: str, then: str, other: str) -> str:
+        return f"(IF {cond} THEN {then} ELSE {other})"
+
+    def call(self, node: Call, args: list[str]) -> str:
+        if node.lookup:
+            return f"{_quote(node.func)}({args[0]})"
+        form = BUILTINS[node.func].xmile
+        if form is None:
+            raise TypeError(f"{node.func}() has no XMILE form")
+        return form(args)
+
+
 def _equation(tree: Expr) -> str:
     """An AST as XMILE equation text (fully parenthesised)."""
-
-    def go(node: Expr) -> str:
-        if isinstance(node, Number):
-            return repr(float(node.value)) if node.value != int(node.value) else str(int(node.value))
-        if isinstance(node, Time):
-            return "TIME"
-        if isinstance(node, Name):
-            return _quote(node.name)
-        if isinstance(node, Unary):
-            return f"(NOT ({go(node.operand)}))" if node.op == "not" else f"({node.op}({go(node.operand)}))"
-        if isinstance(node, Binary):
-            op = node.op.upper() if node.op in ("and", "or") else node.op
-            return f"({go(node.left)} {op} {go(node.right)})"
-        if isinstance(node, If):
-            return f"(IF {go(node.cond)} THEN {go(node.then)} ELSE {go(node.other)})"
-        if isinstance(node, Call):
-            return _call(node, go)
-        raise TypeError(node)
-
-    return go(tree)
-
-
-_XMILE_FUNCS = {
-    "abs": "ABS",
-    "exp": "EXP",
-    "ln": "LN",
-    "log10": "LOG10",
-    "sqrt": "SQRT",
-    "sin": "SIN",
-    "cos": "COS",
-    "tan": "TAN",
-    "arctan": "ARCTAN",
-    "int": "INT",
-    "step": "STEP",
-    "ramp": "RAMP",
-    "smooth1": "SMTH1",
-    "smooth3": "SMTH3",
-    "delay1": "DELAY1",
-    "delay3": "DELAY3",
-    "delay_fixed": "DELAY",
-    "init": "INIT",
-    "trend": "TREND",
-    "xidz": "SAFEDIV",
-    "zidz": "SAFEDIV",
-}
-
-
-def _call(node: Call, go: Callable[[Expr], str]) -> str:
-    args = [go(a) for a in node.args]
-    f = node.func
-    if node.lookup:
-        return f"{_quote(f)}({args[0]})"
-    if f in ("min", "max"):
-        if len(args) == 1:
-            return args[0]
-        out = args[-1]
-        for a in reversed(args[:-1]):
-            out = f"{f.upper()}({a}, {out})"
-        return out
-    if f == "sum":
-        return "(" + " + ".join(args) + ")"
-    if f == "pi":
-        return "PI()"
-    if f == "mod":
-        return f"(({args[0]}) mod ({args[1]}))"
-    if f == "if_then_else":
-        return f"(IF {args[0]} THEN {args[1]} ELSE {args[2]})"
-    if f == "pulse":
-        start, width = args
-        return f"(IF (TIME >= ({start} - 0.000001)) AND (TIME < ({start} + {width})) THEN 1 ELSE 0)"
-    if f == "pulse_train":
-        start, width, repeat, end = args
-        return (
-            f"(IF (TIME >= {start}) AND (TIME < {end}) AND ((((TIME - {start}) + 0.000001) mod ({repeat}))"
-            f" < {width}) THEN 1 ELSE 0)"
-        )
-    if f == "impulse":
-        return f"PULSE({', '.join(args)})"
-    return f"{_XMILE_FUNCS[f]}({', '.join(args)})"
+    return _XmileText()(tree)
 
 
 def _number(value: float) -> str:
@@ -992,24 +946,18 @@ def _balanced(op: str, terms: list[Expr]) -> Expr:
     return Binary(op, _balanced(op, terms[:half]), _balanced(op, terms[half:]))
 
 
+class _FixControls(Transform):
+    def __init__(self, settings: dict[str, float]) -> None:
+        self.settings = settings
+
+    def name(self, node: Name) -> Expr:
+        key = _key(node.name)
+        return Number(self.settings[key], node.pos) if key in self.settings else node
+
+
 def _fix_controls(tree: Expr, settings: dict[str, float]) -> Expr:
     """``tree`` with each time setting it names (TIME STEP, FINAL TIME, ...) replaced by its value."""
-    if isinstance(tree, Name):
-        key = _key(tree.name)
-        return Number(settings[key], tree.pos) if key in settings else tree
-    if isinstance(tree, Unary):
-        operand = _fix_controls(tree.operand, settings)
-        return tree if operand is tree.operand else Unary(tree.op, operand, tree.pos)
-    if isinstance(tree, Binary):
-        left, right = _fix_controls(tree.left, settings), _fix_controls(tree.right, settings)
-        return tree if (left, right) == (tree.left, tree.right) else Binary(tree.op, left, right, tree.pos)
-    if isinstance(tree, If):
-        parts = tuple(_fix_controls(p, settings) for p in (tree.cond, tree.then, tree.other))
-        return tree if parts == (tree.cond, tree.then, tree.other) else If(*parts, tree.pos)
-    if isinstance(tree, Call):
-        args = tuple(_fix_controls(a, settings) for a in tree.args)
-        return tree if args == tree.args else Call(tree.func, args, tree.pos, tree.lookup)
-    return tree
+    return _FixControls(settings)(tree)
 
 
 def _control_line(path: Path, key: str) -> int | None:
@@ -1025,58 +973,42 @@ def _control_line(path: Path, key: str) -> int | None:
     return _definition_line(path, key.replace("_", " "))
 
 
+_Terms = tuple[list[str], list[str]] | None
+
+
+class _FlowTerms(Fold[_Terms]):
+    """(added names, subtracted names) of a sum of names, None for anything else."""
+
+    def number(self, node: Number) -> _Terms:
+        return ([], []) if node.value == 0 else None
+
+    def time(self, node: Time) -> _Terms:
+        return None
+
+    def name(self, node: Name) -> _Terms:
+        return [node.name], []
+
+    def unary(self, node: Unary, operand: _Terms) -> _Terms:
+        return (operand[1], operand[0]) if node.op == "-" and operand is not None else None
+
+    def binary(self, node: Binary, left: _Terms, right: _Terms) -> _Terms:
+        if node.op not in "+-" or left is None or right is None:
+            return None
+        if node.op == "+":
+            return left[0] + right[0], left[1] + right[1]
+        return left[0] + right[1], left[1] + right[0]
+
+    def if_(self, node: If, cond: _Terms, then: _Terms, other: _Terms) -> _Terms:
+        return None
+
+    def call(self, node: Call, args: list[_Terms]) -> _Terms:
+        return None
+
+
 def _flow_terms(tree: Expr) -> tuple[list[str] | None, list[str]]:
     """Split a net flow ``a + b - c`` into inflows [a, b] and outflows [c] (None if it is not that shape)."""
-    ins: list[str] = []
-    outs: list[str] = []
-
-    def go(node: Expr, sign: int) -> bool:
-        if isinstance(node, Name):
-            (ins if sign > 0 else outs).append(node.name)
-            return True
-        if isinstance(node, Unary) and node.op == "-":
-            return go(node.operand, -sign)
-        if isinstance(node, Binary) and node.op in "+-":
-            return go(node.left, sign) and go(node.right, sign if node.op == "+" else -sign)
-        return isinstance(node, Number) and node.value == 0
-
-    return (ins, outs) if go(tree, 1) else (None, [])
-
-
-_CALLS = {
-    "abs": "abs",
-    "exp": "exp",
-    "ln": "ln",
-    "log10": "log10",
-    "sqrt": "sqrt",
-    "sin": "sin",
-    "cos": "cos",
-    "tan": "tan",
-    "arctan": "arctan",
-    "integer": "int",
-    "modulo": "mod",
-    "min": "min",
-    "max": "max",
-    "vmin_xmile": "min",
-    "vmax_xmile": "max",
-    "sum": "sum",
-    "xidz": "xidz",
-    "zidz": "zidz",
-    "if_then_else": "if_then_else",
-    "step": "step",
-    "ramp": "ramp",
-    "Xramp": "ramp",
-    "pi": "pi",
-    "pulse": "pulse",
-    "pulse_train": "pulse_train",
-    "Xpulse": "impulse",
-    "Xpulse_train": "impulse",
-    "vmin": "min",
-    "vmax": "max",
-}
-
-
-_REORDER = {"pulse_train": (0, 2, 1, 3), "Xpulse": (1, 0), "Xpulse_train": (2, 0, 1)}
+    found = _FlowTerms()(tree)
+    return found if found is not None else (None, [])
 
 
 def _to_ast(
@@ -1171,21 +1103,23 @@ def _to_ast(
             func = x.function.reference if isinstance(x.function, ae.ReferenceStructure) else str(x.function)
             if _key(func) in conv.lookup_names:
                 return Call(lookup_table(x.function), (go(x.arguments[0]),), lookup=True)
-            mapped = _CALLS.get(func)
-            if mapped is None:
+            found = PYSD_NAMES.get(func)
+            if found is None:
                 raise conv.fail_function(func, variable)
-            if mapped in ("min", "max", "sum") and len(x.arguments) == 1:
+            builtin, reorder = found
+            mapped = builtin.name
+            if builtin.spreads and len(x.arguments) == 1:
                 arg = x.arguments[0]
                 if isinstance(arg, ae.ReferenceStructure):
                     return Call(mapped, tuple(reference(arg, all_elements=True)))
             arguments = list(x.arguments)
-            if func in _REORDER:  # PySD's argument order -> tenor's
-                if len(arguments) != len(_REORDER[func]):
+            if reorder is not None:  # PySD's argument order -> tenor's
+                if len(arguments) != len(reorder):
                     raise conv.fail(
-                        f"{func.upper()} with {len(arguments)} argument(s) (it takes {len(_REORDER[func])})",
+                        f"{func.upper()} with {len(arguments)} argument(s) (it takes {len(reorder)})",
                         variable,
                     )
-                arguments = [arguments[i] for i in _REORDER[func]]
+                arguments = [arguments[i] for i in reorder]
             return Call(mapped, tuple(go(a) for a in arguments))
         if isinstance(x, ae.InitialStructure):
             return Call("init", (go(x.initial),))

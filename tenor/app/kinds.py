@@ -171,32 +171,46 @@ def _yaml_kind(data: dict[str, Any], file: str) -> FileKind:
     return FileKind.STOCK_FLOW_SPEC if near_model > near_causal else FileKind.CAUSAL_SPEC
 
 
-def _recognise(text: str, file: str) -> tuple[FileKind, Document | None]:
-    if _is_blank(text):
-        raise _empty(file)
-    head = text.lstrip()
+def _by_first_character(head: str, file: str) -> FileKind | None:
+    """The kinds a file announces in its first characters: XMILE, Vensim, dagitty."""
     if head.startswith("<"):
         if re.search(r"<xmile\b", head[:5000]):
-            return FileKind.XMILE, None
+            return FileKind.XMILE
         raise SpecError(
             "an XML file that is not XMILE", file=file, line=1, hint="tenor reads XMILE models (<xmile ...>)"
         )
     if head.startswith("{UTF-8}"):
-        return FileKind.VENSIM, None
+        return FileKind.VENSIM
     if _DAGITTY.match(head):
-        return FileKind.DAGITTY, None
-    if head[0] in "{[":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError:
-            data = None  # flow-style YAML, perhaps: read on
-        except RecursionError:  # nested deeper than any graph: the node-link reader says where
-            return FileKind.NODE_LINK, None
-        if isinstance(data, dict):
-            if "nodes" in data and not isinstance(data["nodes"], dict):  # a causal spec maps its nodes
-                return FileKind.NODE_LINK, None
-            if {"causal_loops", "stock_flow"} & set(data):
-                return FileKind.DIAGRAM_STRUCTURE, None
+        return FileKind.DAGITTY
+    return None
+
+
+def _json_kind(text: str) -> FileKind | None:
+    """Node-link JSON or a diagram structure file; None for anything else (flow-style YAML, perhaps)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    except RecursionError:  # nested deeper than any graph: the node-link reader says where
+        return FileKind.NODE_LINK
+    if isinstance(data, dict):
+        if "nodes" in data and not isinstance(data["nodes"], dict):  # a causal spec maps its nodes
+            return FileKind.NODE_LINK
+        if {"causal_loops", "stock_flow"} & set(data):
+            return FileKind.DIAGRAM_STRUCTURE
+    return None
+
+
+def _recognise(text: str, file: str) -> tuple[FileKind, Document | None]:
+    if _is_blank(text):
+        raise _empty(file)
+    head = text.lstrip()
+    kind = _by_first_character(head, file)
+    if kind is None and head[0] in "{[":
+        kind = _json_kind(text)
+    if kind is not None:
+        return kind, None
     try:
         doc = parse_yaml(text, file=file)
     except SpecError:

@@ -734,135 +734,175 @@ def save_scenario(
 # --- the web app ------------------------------------------------------------------------------
 
 
+def _error_response(exc: BaseException) -> Any:
+    """The JSON answer for a failed request: 409 superseded, 403 refused path, 400 bad input, 500 a bug."""
+    from starlette.responses import JSONResponse
+
+    if isinstance(exc, Superseded):
+        return JSONResponse({"superseded": True}, status_code=409)
+    if isinstance(exc, PathRefused):
+        return JSONResponse({"error": exc.to_dict()}, status_code=403)
+    if isinstance(exc, TenorError):
+        return JSONResponse({"error": exc.to_dict()}, status_code=400)
+    traceback.print_exc(file=sys.stderr)
+    return JSONResponse(
+        {"error": {"type": "InternalError", "message": f"{type(exc).__name__}: {exc}", "hint": None}},
+        status_code=500,
+    )
+
+
+async def _body_of(request: Any) -> dict[str, Any]:
+    """The request's JSON object."""
+    try:
+        data = await request.json()
+    except ValueError:
+        raise TenorError("the request body is not JSON") from None
+    if not isinstance(data, dict):
+        raise TenorError("the request body is not a JSON object")
+    return data
+
+
+def _request_ids(data: dict[str, Any]) -> tuple[str | None, int | None]:
+    """The page's client id and its request number (both or neither)."""
+    client, request = data.get("client"), data.get("request")
+    if client is None or request is None:
+        return None, None
+    if not isinstance(request, int):
+        raise TenorError("'request' is a number that grows with each request of a page")
+    return str(client), request
+
+
+def _dict_of(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key) or {}
+    if not isinstance(value, dict):
+        raise TenorError(f"{key!r} is an object of name -> value")
+    return value
+
+
+def _list_of(data: dict[str, Any], key: str, what: str) -> list[Any]:
+    value = data.get(key) or []
+    if not isinstance(value, list):
+        raise TenorError(f"{key!r} is a list of {what}")
+    return value
+
+
+def _max_points(data: dict[str, Any]) -> int | None:
+    points = data.get("max_points")
+    if points is not None and (isinstance(points, bool) or not isinstance(points, int) or points < 2):
+        raise TenorError("'max_points' is a whole number of at least 2")
+    return points
+
+
+class _Endpoints:
+    """The page's JSON API over one workspace; every failure becomes a JSON error, never a traceback."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+
+    async def index(self, request: Any) -> Any:
+        from starlette.responses import FileResponse
+
+        return FileResponse(_STATIC / "index.html", headers={"Cache-Control": "no-store"})
+
+    async def favicon(self, request: Any) -> Any:
+        from starlette.responses import Response
+
+        return Response(status_code=204)
+
+    async def state(self, request: Any) -> Any:
+        from starlette.responses import JSONResponse
+
+        return JSONResponse(self.ws.snapshot.to_dict())
+
+    async def revision(self, request: Any) -> Any:
+        from starlette.responses import JSONResponse
+
+        return JSONResponse({"revision": self.ws.snapshot.revision, "errors": len(self.ws.snapshot.errors)})
+
+    async def _answer(self, request: Any, work: Any) -> Any:
+        """Run ``work(data)`` (a coroutine function over the request's JSON) and answer with its result."""
+        from starlette.responses import JSONResponse
+
+        try:
+            return JSONResponse(await work(await _body_of(request)))
+        except Exception as exc:
+            return _error_response(exc)
+
+    async def simulate(self, request: Any) -> Any:
+        return await self._answer(request, self._simulate)
+
+    async def _simulate(self, data: dict[str, Any]) -> dict[str, Any]:
+        from starlette.concurrency import run_in_threadpool
+
+        client, number = _request_ids(data)
+        variables = _list_of(data, "variables", "names")
+        points = _max_points(data)
+        model = self.ws.current_model()
+        constants, scenario = _dict_of(data, "constants"), data.get("scenario")
+        out = await run_in_threadpool(
+            self.ws.run, lambda: simulate_settings(model, constants, scenario, variables, points), client, number
+        )
+        out["revision"] = self.ws.snapshot.revision
+        if number is not None:
+            out["request"] = number
+        return out
+
+    async def loops(self, request: Any) -> Any:
+        return await self._answer(request, self._loops)
+
+    async def _loops(self, data: dict[str, Any]) -> dict[str, Any]:
+        from starlette.concurrency import run_in_threadpool
+
+        client, number = _request_ids(data)
+        model = self.ws.current_model()
+        constants, scenario = _dict_of(data, "constants"), data.get("scenario")
+        out = await run_in_threadpool(
+            self.ws.run, lambda: loops_for_settings(model, constants, scenario), f"{client}/loops", number, "loops"
+        )
+        if number is not None:
+            out["request"] = number
+        return out
+
+    async def paths(self, request: Any) -> Any:
+        return await self._answer(request, self._paths)
+
+    async def _paths(self, data: dict[str, Any]) -> dict[str, Any]:
+        from starlette.concurrency import run_in_threadpool
+
+        given = _list_of(data, "given", "node names")
+        return await run_in_threadpool(
+            paths_for_query, self.ws, data.get("query"), data.get("treatment"), data.get("outcome"), given
+        )
+
+    async def scenario(self, request: Any) -> Any:
+        return await self._answer(request, self._scenario)
+
+    async def _scenario(self, data: dict[str, Any]) -> dict[str, Any]:
+        from starlette.concurrency import run_in_threadpool
+
+        return await run_in_threadpool(
+            save_scenario,
+            self.ws,
+            data.get("name"),
+            _dict_of(data, "constants"),
+            data.get("scenario"),
+            data.get("file"),
+            bool(data.get("overwrite", False)),
+        )
+
+
 def create_app(workspace: Workspace, *, watch: bool = True) -> Any:
     """The Starlette app serving ``workspace``: the page, the JSON API and (when ``watch``) live re-reads."""
     from starlette.applications import Starlette
-    from starlette.concurrency import run_in_threadpool
-    from starlette.requests import Request
-    from starlette.responses import FileResponse, JSONResponse, Response
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
 
-    ws = workspace
-
-    def error(exc: BaseException) -> Response:
-        if isinstance(exc, Superseded):
-            return JSONResponse({"superseded": True}, status_code=409)
-        if isinstance(exc, PathRefused):
-            return JSONResponse({"error": exc.to_dict()}, status_code=403)
-        if isinstance(exc, TenorError):
-            return JSONResponse({"error": exc.to_dict()}, status_code=400)
-        traceback.print_exc(file=sys.stderr)
-        return JSONResponse(
-            {"error": {"type": "InternalError", "message": f"{type(exc).__name__}: {exc}", "hint": None}},
-            status_code=500,
-        )
-
-    async def body_of(request: Request) -> dict[str, Any]:
-        try:
-            data = await request.json()
-        except ValueError:
-            raise TenorError("the request body is not JSON") from None
-        if not isinstance(data, dict):
-            raise TenorError("the request body is not a JSON object")
-        return data
-
-    def ids(data: dict[str, Any]) -> tuple[str | None, int | None]:
-        client, request = data.get("client"), data.get("request")
-        if client is None or request is None:
-            return None, None
-        if not isinstance(request, int):
-            raise TenorError("'request' is a number that grows with each request of a page")
-        return str(client), request
-
-    def dict_of(data: dict[str, Any], key: str) -> dict[str, Any]:
-        value = data.get(key) or {}
-        if not isinstance(value, dict):
-            raise TenorError(f"{key!r} is an object of name -> value")
-        return value
-
-    async def index(request: Request) -> Response:
-        return FileResponse(_STATIC / "index.html", headers={"Cache-Control": "no-store"})
-
-    async def favicon(request: Request) -> Response:
-        return Response(status_code=204)
-
-    async def state(request: Request) -> Response:
-        return JSONResponse(ws.snapshot.to_dict())
-
-    async def revision(request: Request) -> Response:
-        return JSONResponse({"revision": ws.snapshot.revision, "errors": len(ws.snapshot.errors)})
-
-    async def simulate_endpoint(request: Request) -> Response:
-        try:
-            data = await body_of(request)
-            client, number = ids(data)
-            variables = data.get("variables") or []
-            if not isinstance(variables, list):
-                raise TenorError("'variables' is a list of names")
-            points = data.get("max_points")
-            if points is not None and (isinstance(points, bool) or not isinstance(points, int) or points < 2):
-                raise TenorError("'max_points' is a whole number of at least 2")
-            model = ws.current_model()
-            constants, scenario = dict_of(data, "constants"), data.get("scenario")
-            out = await run_in_threadpool(
-                ws.run, lambda: simulate_settings(model, constants, scenario, variables, points), client, number
-            )
-            out["revision"] = ws.snapshot.revision
-            if number is not None:
-                out["request"] = number
-            return JSONResponse(out)
-        except Exception as exc:
-            return error(exc)
-
-    async def loops_endpoint(request: Request) -> Response:
-        try:
-            data = await body_of(request)
-            client, number = ids(data)
-            model = ws.current_model()
-            constants, scenario = dict_of(data, "constants"), data.get("scenario")
-            out = await run_in_threadpool(
-                ws.run, lambda: loops_for_settings(model, constants, scenario), f"{client}/loops", number, "loops"
-            )
-            if number is not None:
-                out["request"] = number
-            return JSONResponse(out)
-        except Exception as exc:
-            return error(exc)
-
-    async def paths_endpoint(request: Request) -> Response:
-        try:
-            data = await body_of(request)
-            given = data.get("given") or []
-            if not isinstance(given, list):
-                raise TenorError("'given' is a list of node names")
-            out = await run_in_threadpool(
-                paths_for_query, ws, data.get("query"), data.get("treatment"), data.get("outcome"), given
-            )
-            return JSONResponse(out)
-        except Exception as exc:
-            return error(exc)
-
-    async def scenario_endpoint(request: Request) -> Response:
-        try:
-            data = await body_of(request)
-            out = await run_in_threadpool(
-                save_scenario,
-                ws,
-                data.get("name"),
-                dict_of(data, "constants"),
-                data.get("scenario"),
-                data.get("file"),
-                bool(data.get("overwrite", False)),
-            )
-            return JSONResponse(out)
-        except Exception as exc:
-            return error(exc)
+    api = _Endpoints(workspace)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        task = asyncio.create_task(_watch(ws, stop)) if watch else None
+        task = asyncio.create_task(_watch(workspace, stop)) if watch else None
         try:
             yield
         finally:
@@ -873,14 +913,14 @@ def create_app(workspace: Workspace, *, watch: bool = True) -> Any:
                     await task
 
     routes = [
-        Route("/", index),
-        Route("/favicon.ico", favicon),
-        Route("/api/state", state),
-        Route("/api/revision", revision),
-        Route("/api/simulate", simulate_endpoint, methods=["POST"]),
-        Route("/api/loops", loops_endpoint, methods=["POST"]),
-        Route("/api/paths", paths_endpoint, methods=["POST"]),
-        Route("/api/scenario", scenario_endpoint, methods=["POST"]),
+        Route("/", api.index),
+        Route("/favicon.ico", api.favicon),
+        Route("/api/state", api.state),
+        Route("/api/revision", api.revision),
+        Route("/api/simulate", api.simulate, methods=["POST"]),
+        Route("/api/loops", api.loops, methods=["POST"]),
+        Route("/api/paths", api.paths, methods=["POST"]),
+        Route("/api/scenario", api.scenario, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=_STATIC), name="static"),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

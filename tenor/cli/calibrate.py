@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -81,7 +82,6 @@ def calibrate(
     from stocks_flows.calibrate import Experiment, parse_bounds, read_data
     from stocks_flows.calibrate import calibrate as fit_model
     from tenor.app.kinds import read_model
-    from tenor.cli.common import emit_json, out_console
     from tenor.core.output import check_not_input
 
     if not fit:
@@ -112,15 +112,29 @@ def calibrate(
     if out is not None:
         result.write_scenario(out, name, inputs=inputs)
     if as_json:
-        payload = result.to_dict()
-        payload["residuals"] = {
-            k: {"rmse": r["rmse"], "observations": len(r["time"]), "weight": r["weight"]}
-            for k, r in result.residuals.items()
-        }
-        if out is not None:
-            payload["scenario_file"] = str(out)
-        emit_json(payload)
-        return
+        _print_json(result, out)
+    else:
+        _print_table(result, model, data, experiments)
+    if out is not None and not as_json:
+        print(f"wrote {out} (scenario {name!r})", file=sys.stderr)
+
+
+def _print_json(result: Any, out: Path | None) -> None:
+    from tenor.cli.common import emit_json
+
+    payload = result.to_dict()
+    payload["residuals"] = {
+        k: {"rmse": r["rmse"], "observations": len(r["time"]), "weight": r["weight"]}
+        for k, r in result.residuals.items()
+    }
+    if out is not None:
+        payload["scenario_file"] = str(out)
+    emit_json(payload)
+
+
+def _print_table(result: Any, model: Path, data: Path | None, experiments: list[tuple[str, Path]]) -> None:
+    from tenor.cli.common import out_console
+
     show = out_console()
     fitted_to = ", ".join(f"{p.name} ({s or 'base'})" for s, p in experiments) if experiments else data.name
     show.print(f"[bold]{model.name}[/] fitted to {fitted_to} ({result.observations} observations)", highlight=False)
@@ -145,8 +159,6 @@ def calibrate(
         f"interval {result.interval_method or 'none'}",
         highlight=False,
     )
-    if out is not None:
-        print(f"wrote {out} (scenario {name!r})", file=sys.stderr)
 
 
 def register(app: typer.Typer) -> None:

@@ -30,7 +30,7 @@ import re
 import sys
 import types
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -352,6 +352,7 @@ class _Builder:
         self.anywhere = anywhere
         self.seen_tags: dict[str, str] = {}  # plain text -> its implied tag
         self.versioned = False  # a %YAML directive: resolve through ruamel
+        self.documents = 0
 
     def _tag(self, event: Any) -> str:
         """The tag of a scalar: its own, or the one its plain text implies."""
@@ -395,15 +396,15 @@ class _Builder:
         self.problems.append(Diagnostic(message, self.doc.file, line, column, format_key(path) or None, hint))
 
     def build(self, events: Iterable[Any]) -> Any:
+        """Compose the document from the parser's events with an explicit stack (no recursion)."""
         from ruamel.yaml import events as ev
 
         scalar_event, alias_event = ev.ScalarEvent, ev.AliasEvent
         starts = (ev.MappingStartEvent, ev.SequenceStartEvent)
         ends = (ev.MappingEndEvent, ev.SequenceEndEvent)
-        marks = self.doc.marks
         stack: list[_Open] = []
         root: Any = None
-        documents = values = 0
+        values = 0
         for event in events:
             kind = type(event)
             if kind in ends:
@@ -411,89 +412,108 @@ class _Builder:
                 root = self._attach(stack, done.data, root)
                 continue
             if kind is not scalar_event and kind is not alias_event and kind not in starts:
-                if kind is ev.DocumentStartEvent:
-                    documents += 1
-                    self.versioned = self.versioned or getattr(event, "version", None) is not None
-                    if documents > 1:
-                        line, column = self._where(event)
-                        raise SpecError(
-                            "YAML syntax: expected a single document, found another one",
-                            file=self.doc.file,
-                            line=line,
-                            column=column,
-                            hint="a spec is one YAML document: remove the '---' line or split the file",
-                        )
-                continue  # stream start and end, document end
+                self._document_event(event, kind is ev.DocumentStartEvent)
+                continue
             values += 1
-            if values > MAX_TOKENS:
-                line, column = self._where(event)
-                raise SpecError(
-                    f"more than MAX_TOKENS = {MAX_TOKENS:,} values (scalars, mappings and lists)",
-                    file=self.doc.file,
-                    line=line,
-                    column=column,
-                    hint="split the file, or check that this is the file you meant",
-                )
+            self._check_count(event, values)
             parent = stack[-1] if stack else None
-            if parent is None:
-                at_key, keep, path = False, True, ()
-            else:
-                data = parent.data
-                at_key = parent.key is None and type(data) is dict
-                keep = data is not None and parent.key is not _DISCARD
-                if keep and not at_key:
-                    path = (*parent.path, len(data) if type(data) is list else parent.key)
-                else:
-                    path = parent.path
-            if keep and not at_key:
-                mark = event.start_mark
-                marks[path] = (mark.line + 1, mark.column + 1)
+            at_key, keep, path = self._position(event, parent)
             if kind is scalar_event:
                 tag = self._tag(event)
                 if at_key:
                     self._key(parent, event, tag, keep)
                     continue
-                value = None
-                if not keep:
-                    pass
-                elif tag not in _PLAIN_TAGS:
-                    self._fail(event, path, f"tag {tag!r} is not allowed", "remove the tag; specs hold plain data only")
-                else:
-                    try:
-                        value = self._scalar(event, tag)
-                    except Exception:  # a malformed number is reported, never raised
-                        self._fail(event, path, f"cannot read {_short(event.value)!r}", "check the number")
-                root = self._attach(stack, value, root)
-                continue
-            if kind is alias_event:
+                root = self._attach(stack, self._value(event, tag, path, keep), root)
+            elif kind is alias_event:
                 if keep:
                     self._fail(event, path, "aliases (*name) are not supported", "write the value out in full")
                 root = self._attach(stack, None, root)
-                continue
-            # a mapping or a list opens
-            if len(stack) >= MAX_DEPTH:
-                line, column = self._where(event)
-                raise SpecError(
-                    f"nested deeper than MAX_DEPTH = {MAX_DEPTH} levels of mappings and lists",
-                    file=self.doc.file,
-                    line=line,
-                    column=column,
-                    hint="flatten the structure (a spec needs only a few levels), "
-                    "and check for brackets that are never closed",
-                )
-            mapping = kind is ev.MappingStartEvent
-            opened: dict[str, Any] | list[Any] | None = {} if mapping else []
-            if at_key:
-                if keep:
-                    self._fail(event, path, "a key must be plain text", "write the key as text")
-                opened = None
-            elif not keep:
-                opened = None
-            elif event.tag not in (None, "!", _MAP if mapping else _SEQ):
-                self._fail(event, path, f"tag {event.tag!r} is not allowed", "remove the tag")
-                opened = None
-            stack.append(_Open(opened, path))
+            else:
+                opened = self._open(event, kind is ev.MappingStartEvent, len(stack), at_key, keep, path)
+                stack.append(_Open(opened, path))
         return root
+
+    def _document_event(self, event: Any, starts_document: bool) -> None:
+        """Stream and document events: one document only."""
+        if not starts_document:
+            return  # stream start and end, document end
+        self.documents += 1
+        self.versioned = self.versioned or getattr(event, "version", None) is not None
+        if self.documents > 1:
+            line, column = self._where(event)
+            raise SpecError(
+                "YAML syntax: expected a single document, found another one",
+                file=self.doc.file,
+                line=line,
+                column=column,
+                hint="a spec is one YAML document: remove the '---' line or split the file",
+            )
+
+    def _check_count(self, event: Any, values: int) -> None:
+        if values > MAX_TOKENS:
+            line, column = self._where(event)
+            raise SpecError(
+                f"more than MAX_TOKENS = {MAX_TOKENS:,} values (scalars, mappings and lists)",
+                file=self.doc.file,
+                line=line,
+                column=column,
+                hint="split the file, or check that this is the file you meant",
+            )
+
+    def _position(self, event: Any, parent: _Open | None) -> tuple[bool, bool, tuple[Any, ...]]:
+        """Where a value lands: whether it is a mapping key, whether it is kept, and its path (marked)."""
+        if parent is None:
+            at_key, keep, path = False, True, ()
+        else:
+            data = parent.data
+            at_key = parent.key is None and type(data) is dict
+            keep = data is not None and parent.key is not _DISCARD
+            if keep and not at_key:
+                path = (*parent.path, len(data) if type(data) is list else parent.key)
+            else:
+                path = parent.path
+        if keep and not at_key:
+            mark = event.start_mark
+            self.doc.marks[path] = (mark.line + 1, mark.column + 1)
+        return at_key, keep, path
+
+    def _value(self, event: Any, tag: str, path: tuple[Any, ...], keep: bool) -> Any:
+        """A scalar value; a bad tag or malformed number is reported and read as None."""
+        if not keep:
+            return None
+        if tag not in _PLAIN_TAGS:
+            self._fail(event, path, f"tag {tag!r} is not allowed", "remove the tag; specs hold plain data only")
+            return None
+        try:
+            return self._scalar(event, tag)
+        except Exception:  # a malformed number is reported, never raised
+            self._fail(event, path, f"cannot read {_short(event.value)!r}", "check the number")
+            return None
+
+    def _open(
+        self, event: Any, mapping: bool, depth: int, at_key: bool, keep: bool, path: tuple[Any, ...]
+    ) -> dict[str, Any] | list[Any] | None:
+        """The container a mapping or list opens (None when its contents are not kept)."""
+        if depth >= MAX_DEPTH:
+            line, column = self._where(event)
+            raise SpecError(
+                f"nested deeper than MAX_DEPTH = {MAX_DEPTH} levels of mappings and lists",
+                file=self.doc.file,
+                line=line,
+                column=column,
+                hint="flatten the structure (a spec needs only a few levels), "
+                "and check for brackets that are never closed",
+            )
+        if at_key:
+            if keep:
+                self._fail(event, path, "a key must be plain text", "write the key as text")
+            return None
+        if not keep:
+            return None
+        if event.tag not in (None, "!", _MAP if mapping else _SEQ):
+            self._fail(event, path, f"tag {event.tag!r} is not allowed", "remove the tag")
+            return None
+        return {} if mapping else []
 
     def _key(self, parent: _Open, event: Any, tag: str, keep: bool) -> None:
         """Read a mapping key (a scalar); a bad or repeated key leaves its entry out."""
@@ -634,6 +654,43 @@ def _data_path(data: Any, loc: Sequence[Any]) -> Path_:
     return tuple(path)
 
 
+def _extra_key_problem(path: Path_, model: Any) -> tuple[str, str | None]:
+    key = str(path[-1]) if path else "?"
+    parent = _model_at(model, path[:-1]) if model is not None else None
+    allowed = _field_keys(parent)
+    close = did_you_mean(key, allowed) if allowed else None
+    hint = None
+    if " " in key.strip():
+        hint = "a comma inside {...} ends the value before it: quote text that contains commas"
+    elif close:
+        hint = f"did you mean {close!r}?"
+    elif allowed:
+        hint = "allowed keys: " + ", ".join(allowed)
+    return f"unknown key {key!r}", hint
+
+
+def _choice_problem(err: Mapping[str, Any], value: Any) -> tuple[str, str | None]:
+    expected = (err.get("ctx") or {}).get("expected", "")
+    options = [o.strip().strip("'\"") for o in expected.replace(" or ", ",").split(",")]
+    close = did_you_mean(str(value), [o for o in options if o]) if isinstance(value, str) else None
+    return f"{value!r} is not one of {expected}", (f"did you mean {close!r}?" if close else f"write one of {expected}")
+
+
+def _worded(err: Mapping[str, Any]) -> tuple[str, str | None]:
+    """The user's words for one pydantic error that is not about a key: its message and hint."""
+    kind, value = err["type"], err.get("input")
+    if kind == "tenor_spec":
+        return err["msg"], (err.get("ctx") or {}).get("hint")
+    if kind in ("literal_error", "enum"):
+        return _choice_problem(err, value)
+    if (word := _expected_word(kind)) is not None:
+        got = "nothing" if value is None else repr(value)
+        return f"expected {word}, got {got}", ("write a plain number, e.g. 0.8 or -0.4" if word == "a number" else None)
+    if kind == "value_error":
+        return err["msg"].removeprefix("Value error, "), None
+    return err["msg"], None
+
+
 def validation_diagnostics(exc: Any, doc: Document, model: Any = None, root: Path_ = ()) -> list[Diagnostic]:
     """Turn a pydantic ``ValidationError`` into located, user-worded diagnostics.
 
@@ -646,48 +703,16 @@ def validation_diagnostics(exc: Any, doc: Document, model: Any = None, root: Pat
     for sub in root:
         data = data[sub] if isinstance(data, dict | list) else None
     for err in exc.errors(include_url=False):
-        kind = err["type"]
         path = _data_path(data, err["loc"])
-        full = (*root, *path)
-        hint: str | None = None
-        at_key = False
-        value = err.get("input")
-        if kind == "extra_forbidden":
-            key = str(path[-1]) if path else "?"
-            parent = _model_at(model, path[:-1]) if model is not None else None
-            allowed = _field_keys(parent)
-            close = did_you_mean(key, allowed) if allowed else None
-            message = f"unknown key {key!r}"
-            if " " in key.strip():
-                hint = "a comma inside {...} ends the value before it: quote text that contains commas"
-            elif close:
-                hint = f"did you mean {close!r}?"
-            elif allowed:
-                hint = "allowed keys: " + ", ".join(allowed)
-            at_key = True
-        elif kind == "missing":
+        full, at_key = (*root, *path), False
+        if err["type"] == "extra_forbidden":
+            (message, hint), at_key = _extra_key_problem(path, model), True
+        elif err["type"] == "missing":
             missing = err["loc"][-1]
             full = (*root, *_data_path(data, err["loc"][:-1]))
-            message = f"missing required key {missing!r}"
-            hint = f"add '{missing}: ...'"
-        elif kind == "tenor_spec":
-            message = err["msg"]
-            hint = (err.get("ctx") or {}).get("hint")
-        elif kind in ("literal_error", "enum"):
-            expected = (err.get("ctx") or {}).get("expected", "")
-            message = f"{value!r} is not one of {expected}"
-            options = [o.strip().strip("'\"") for o in expected.replace(" or ", ",").split(",")]
-            close = did_you_mean(str(value), [o for o in options if o]) if isinstance(value, str) else None
-            hint = f"did you mean {close!r}?" if close else f"write one of {expected}"
-        elif (word := _expected_word(kind)) is not None:
-            got = "nothing" if value is None else repr(value)
-            message = f"expected {word}, got {got}"
-            if word == "a number":
-                hint = "write a plain number, e.g. 0.8 or -0.4"
-        elif kind == "value_error":
-            message = err["msg"].removeprefix("Value error, ")
+            message, hint = f"missing required key {missing!r}", f"add '{missing}: ...'"
         else:
-            message = err["msg"]
+            message, hint = _worded(err)
         if (full, message) in seen:
             continue
         seen.add((full, message))

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from stocks_flows import kernel as K
 from stocks_flows import kernel_runtime as R
-from stocks_flows.engine import _initial_order, _mod, _xidz, simulate
+from stocks_flows.engine import _initial_order, simulate
+from stocks_flows.functions import _mod, _xidz
 from stocks_flows.load import load_model, parse_model
 from tenor.core.errors import SimulationError
 
