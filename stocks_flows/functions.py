@@ -160,6 +160,11 @@ def _mod(x: Any, m: Any) -> Any:
     return np.where(small, 0.0, x - safe * np.trunc(np.true_divide(x, safe)))
 
 
+def _quantum(x: Any, q: Any) -> Any:
+    small = q < SMALL
+    return np.where(small, x, np.where(small, 1.0, q) * np.trunc(_xidz(x, q, 0.0)))
+
+
 def _elementwise(fn: Callable[[Any], Any]) -> EngineForm:
     def build(args: Sequence[Fn]) -> Fn:
         a = args[0]
@@ -407,6 +412,40 @@ _TABLE: tuple[Builtin, ...] = (
     _elementary("cos", "cosine (radians)", np.cos, "np.cos", "cos"),
     _elementary("tan", "tangent (radians)", np.tan, "np.tan", "tan"),
     _elementary("arctan", "inverse tangent", np.arctan, "np.arctan", "atan"),
+    _elementary("arcsin", "inverse sine", np.arcsin, "np.arcsin", None),
+    _elementary("arccos", "inverse cosine", np.arccos, "np.arccos", None),
+    Builtin(
+        "power",
+        2,
+        2,
+        "power(x, p): x to the power p (Vensim's POWER)",
+        numpy=lambda a: (lambda env, x=a[0], p=a[1]: np.power(x(env), p(env))),
+        kernel=_template("np.power({}, {})"),
+        xmile=lambda a: f"(({a[0]}) ^ ({a[1]}))",
+        sympy="Pow",
+        pysd={"power": None},
+    ),
+    Builtin(
+        "log_base",
+        2,
+        2,
+        "log_base(x, base): the logarithm of x to the base (Vensim's LOG)",
+        numpy=lambda a: (lambda env, x=a[0], b=a[1]: np.log(x(env)) / np.log(b(env))),
+        kernel=_template("(np.log({}) / np.log({}))"),
+        xmile=lambda a: f"(LN({a[0]}) / LN({a[1]}))",
+        pysd={"log": None},
+    ),
+    Builtin(
+        "quantum",
+        2,
+        2,
+        "quantum(x, q): x rounded towards zero to a multiple of q; x itself when q is not positive",
+        numpy=lambda a: (lambda env, x=a[0], q=a[1]: _quantum(x(env), q(env))),
+        kernel=lambda a: f"_where(_lt({a[1]}, {_SMALL_TEXT}), {a[0]}, {a[1]} * np.trunc(_xidz({a[0]}, {a[1]}, 0.0)))",
+        xmile=lambda a: f"(IF ({a[1]}) < 0.000001 THEN ({a[0]}) ELSE ({a[1]}) * INT(({a[0]}) / ({a[1]})))",
+        pysd={"quantum": None},
+        units="first",
+    ),
     Builtin(
         "pi", 0, 0, "3.14159...", numpy=_np_pi, kernel=lambda a: "np.pi", xmile=lambda a: "PI()", pysd={"pi": None}
     ),
