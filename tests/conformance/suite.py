@@ -124,7 +124,11 @@ def column_key(name: str) -> str:
 
 def read_canonical(path: Path) -> pd.DataFrame:
     """A canonical output, indexed by its Time column; constants given once are forward-filled."""
-    frame = pd.read_table(path) if path.suffix == ".tab" else pd.read_csv(path)
+    read = pd.read_table if path.suffix == ".tab" else pd.read_csv
+    try:
+        frame = read(path)
+    except UnicodeDecodeError:  # Vensim on Windows writes its output in Latin-1
+        frame = read(path, encoding="latin-1")
     if (
         frame.shape[1] > 1
         and frame.columns[0].strip().lower() != "time"
