@@ -89,7 +89,11 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 def _quote(name: str) -> str:
     base, bracket, rest = name.partition("[")
     text = base if _IDENT.match(base) else '"' + base.replace('"', '\\"') + '"'
-    return text + (bracket + rest if bracket else "")
+    if not bracket:
+        return text
+    # an element name with spaces is written with underscores, which XMILE reads as spaces
+    elements = ",".join(e.strip().replace(" ", "_") for e in rest.removesuffix("]").split(","))
+    return f"{text}[{elements}]"
 
 
 class _XmileText(Fold[str]):
