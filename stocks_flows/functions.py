@@ -414,6 +414,9 @@ _TABLE: tuple[Builtin, ...] = (
     _elementary("arctan", "inverse tangent", np.arctan, "np.arctan", "atan"),
     _elementary("arcsin", "inverse sine", np.arcsin, "np.arcsin", None),
     _elementary("arccos", "inverse cosine", np.arccos, "np.arccos", None),
+    _elementary("sinh", "hyperbolic sine", np.sinh, "np.sinh", "sinh"),
+    _elementary("cosh", "hyperbolic cosine", np.cosh, "np.cosh", "cosh"),
+    _elementary("tanh", "hyperbolic tangent", np.tanh, "np.tanh", "tanh"),
     Builtin(
         "power",
         2,

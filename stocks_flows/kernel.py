@@ -498,7 +498,7 @@ _ALLOWED_NODES = (
 _ALLOWED_IMPORTS = {"numba", "numpy", "stocks_flows.kernel_runtime"}
 _ALLOWED_ATTRIBUTES = {
     "np": {"exp", "log", "log10", "sqrt", "sin", "cos", "tan", "arctan", "arcsin", "arccos", "power", "trunc", "pi",
-           "zeros", "full", "rint", "isfinite"},
+           "sinh", "cosh", "tanh", "zeros", "full", "rint", "isfinite"},
     "numba": {"njit"},
     "P": {"shape"}, "save_steps": {"shape"}, "out_idx": {"shape"},
 }  # fmt: skip

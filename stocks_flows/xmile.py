@@ -438,6 +438,13 @@ def translation_error(exc: Exception, where: str) -> SpecError:
         message = f"cannot read this equation: {equation.strip()!r}; " + (
             f"the text from {rest[:30]!r} on is not understood" if rest else "it ends too early"
         )
+        hint = "check the operators and parentheses there; tenor reads what PySD's translator reads"
+        if equation.strip() == "???":
+            message = "the equation is '???': the program that wrote this XMILE file could not convert it"
+            hint = "the file is incomplete; convert the model again, or read the original Vensim .mdl file"
+        elif "MACRO(" in equation.upper().replace(" (", "("):
+            message = f"a macro call with no <macro> definition in the file: {equation.strip()!r}"
+            hint = "add the macro's definition to the file, or write its equations out where it is used"
         if found is not None:
             variable, line, column = found
             return SpecError(
@@ -448,9 +455,9 @@ def translation_error(exc: Exception, where: str) -> SpecError:
                 if column is not None
                 else None,
                 key=variable,
-                hint="check the operators and parentheses there; tenor reads what PySD's translator reads",
+                hint=hint,
             )
-        return SpecError(message, file=where, hint="check the operators and parentheses of that equation")
+        return SpecError(message, file=where, hint=hint)
     if isinstance(exc, RecursionError):
         return SpecError(
             "an equation is nested too deeply for PySD's translator to read",
