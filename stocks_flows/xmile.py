@@ -1114,6 +1114,11 @@ def _to_ast(
             func = x.function.reference if isinstance(x.function, ae.ReferenceStructure) else str(x.function)
             if _key(func) in conv.lookup_names:
                 return Call(lookup_table(x.function), (go(x.arguments[0]),), lookup=True)
+            if func == "elmcount" and len(x.arguments) == 1:  # ELMCOUNT(dim): how many elements dim has
+                arg = x.arguments[0]
+                dims = {_key(d): els for d, els in conv.dimensions.items()}
+                if isinstance(arg, ae.ReferenceStructure) and _key(arg.reference) in dims:
+                    return Number(float(len(dims[_key(arg.reference)])))
             found = PYSD_NAMES.get(func)
             if found is None:
                 raise conv.fail_function(func, variable)

@@ -104,3 +104,28 @@ def test_pysd_sets_one_element_of_an_arrayed_constant():
     before = simulate(model).frame(0)
     assert not np.allclose(ours.to_numpy(), before.to_numpy())
     np.testing.assert_allclose(theirs.to_numpy(), ours.to_numpy(), rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "trig/test_trig.mdl",  # ARCSIN, ARCCOS, and the hyperbolic functions
+        "log/test_log.mdl",  # LOG(x, base)
+        "elm_count/test_elm_count.mdl",  # ELMCOUNT(dim)
+    ],
+)
+def test_vensim_functions_match_canonical(model):
+    path = SUITE / model
+    canonical = next(c.canonical for c in CASES if c.path == path)
+    assert compare(run_tenor(path), read_canonical(canonical)) is None
+
+
+def test_refusals_name_the_construct_in_vensim_words_with_line_and_remedy():
+    with pytest.raises(TenorError) as err:
+        load_model(SUITE / "delays" / "test_delays.mdl")
+    assert err.value.message == "DELAY N is not supported"
+    assert err.value.line == 44 and err.value.key == "OutputDelayN"
+    assert "DELAY1 or DELAY3" in err.value.hint
+    with pytest.raises(TenorError) as err:
+        load_model(SUITE / "subscript_1d_arrays" / "test_subscript_1d_arrays.xmile")
+    assert "'???'" in err.value.message and err.value.line == 43
