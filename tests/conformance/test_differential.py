@@ -9,11 +9,12 @@ other directly, to 1e-9.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
-from suite import CASES, column_key, run_pysd, run_simlin, run_tenor
+from suite import CASES, column_key, run_pysd, run_simlin, run_tenor, run_tenor_pysd
 
 simlin = pytest.importorskip("simlin", reason="pysimlin (the simlin engine's Python bindings) not installed")
 
@@ -62,6 +63,33 @@ def test_tenor_equals_simlin(case):
     keys = {column_key(str(c)): c for c in theirs.columns}
     times = np.asarray(theirs.index, dtype=float)
     rows = np.isin(np.round(times, 9), np.round(np.asarray(ours.index, dtype=float), 9))
+    compared = 0
+    for column in ours.columns:
+        key = column_key(str(column))
+        if key not in keys:
+            continue
+        np.testing.assert_allclose(
+            ours[column].to_numpy(float),
+            theirs[keys[key]].to_numpy(float)[rows],
+            rtol=1e-9,
+            atol=1e-12,
+            err_msg=f"{case.id}: {column}",
+        )
+        compared += 1
+    assert compared > 0
+
+
+PYSD_BOTH = [c for c in CASES if RESULTS.get(c.id, {}).get("tenor") == "pass" and RESULTS[c.id].get("pysd") == "pass"]
+PYSD_SLICE = PYSD_BOTH if os.environ.get("TENOR_SUITE") == "full" else PYSD_BOTH[::8]
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in PYSD_SLICE])
+def test_tenor_equals_pysd(case):
+    ours = run_tenor(case.path)
+    theirs = run_tenor_pysd(case.path)
+    keys = {column_key(str(c)): c for c in theirs.columns}
+    times = np.asarray(theirs.index, dtype=float)
+    rows = [int(np.argmin(np.abs(times - t))) for t in np.asarray(ours.index, dtype=float)]
     compared = 0
     for column in ours.columns:
         key = column_key(str(column))
