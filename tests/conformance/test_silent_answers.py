@@ -129,3 +129,28 @@ def test_refusals_name_the_construct_in_vensim_words_with_line_and_remedy():
     with pytest.raises(TenorError) as err:
         load_model(SUITE / "subscript_1d_arrays" / "test_subscript_1d_arrays.xmile")
     assert "'???'" in err.value.message and err.value.line == 43
+
+
+def test_cli_engine_pysd_runs_a_file_tenor_refuses(tmp_path, capsys):
+    from tenor.cli.main import main
+
+    out = tmp_path / "run.csv"
+    model = str(SUITE / "control_vars" / "test_control_vars.mdl")
+    assert main(["simulate", model, "--out", str(out)]) == 2  # tenor's engine refuses: the time settings change
+    assert main(["simulate", model, "--engine", "pysd", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "PySD ran the file itself" in err and "25 rows" in err
+    import pandas as pd
+
+    frame = pd.read_csv(out)
+    assert list(frame["time"])[-3:] == [40.0, 45.0, 50.0]
+
+
+def test_cli_engine_pysd_keeps_tenors_reason_when_pysd_cannot_run_it_either(tmp_path, capsys):
+    from tenor.cli.main import main
+
+    out = tmp_path / "run.csv"
+    model = str(SUITE / "get_constants" / "test_get_constants.mdl")
+    assert main(["simulate", model, "--engine", "pysd", "--out", str(out)]) == 2
+    assert "GET XLS CONSTANTS" in capsys.readouterr().err
+    assert not out.exists()
