@@ -79,7 +79,9 @@ def test_tenor_equals_simlin(case):
     assert compared > 0
 
 
-PYSD_BOTH = [c for c in CASES if RESULTS.get(c.id, {}).get("tenor") == "pass" and RESULTS[c.id].get("pysd") == "pass"]
+PYSD_BOTH = [
+    c for c in CASES if RESULTS.get(c.id, {}).get("tenor") == "pass" and RESULTS[c.id].get("tenor-pysd") == "pass"
+]
 PYSD_SLICE = PYSD_BOTH if os.environ.get("TENOR_SUITE") == "full" else PYSD_BOTH[::8]
 
 
