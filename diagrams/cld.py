@@ -61,6 +61,8 @@ import math
 from collections.abc import Iterable
 
 from diagrams import style
+from diagrams.display import svg_of
+from diagrams.render import has_dot, layout_positions, repr_svg
 from diagrams.scene import Diagram, Html, LegendEntry, generate_dot, generate_mermaid, html_escape
 from diagrams.structures import CausalLoopStructure
 from tenor.core.errors import GraphError
@@ -337,8 +339,6 @@ def draw_cld(
             )
 
     if pin:
-        from diagrams.render import has_dot, layout_positions
-
         if has_dot():
             positions = layout_positions(d)
             fixed = {k: v for k, v in positions.items() if k not in markers}
@@ -389,6 +389,12 @@ def draw_cld(
         label = f"link cut at {element}" + (" (loop open)" if any_open else "")
         d.legend.append(LegendEntry(label, style.CUT_COLOUR, "dashed"))
     return d
+
+
+@svg_of.register
+def _cld_svg(structure: CausalLoopStructure) -> str:
+    """SVG text of :func:`draw_cld`: what a causal-loop structure shows inline in Jupyter."""
+    return repr_svg(draw_cld(structure))
 
 
 def cld_dot(structure: CausalLoopStructure, **options: object) -> str:

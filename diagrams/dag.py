@@ -70,6 +70,7 @@ from causal.graph import CausalGraph, build_graph
 from causal.paths import find_paths
 from causal.spec import CausalSpec
 from diagrams import style
+from diagrams.render import repr_svg
 from diagrams.scene import Diagram, LegendEntry, generate_dot, generate_mermaid
 from tenor.core.errors import GraphError
 
@@ -454,6 +455,4 @@ def dag_mermaid(source: CausalSpec | CausalGraph, **options: object) -> str:
 
 def dag_svg(source: CausalSpec | CausalGraph, **options: object) -> str:
     """SVG text of :func:`draw_dag`: what a spec or graph returns from ``_repr_svg_`` in Jupyter."""
-    from diagrams.render import repr_svg
-
     return repr_svg(draw_dag(source, **options))  # type: ignore[arg-type]

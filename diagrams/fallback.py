@@ -37,6 +37,7 @@ import re
 import networkx as nx
 
 from diagrams import style
+from diagrams.plots import figure_bytes
 from diagrams.scene import Diagram, DrawnNode, Html
 
 __all__ = ["draw_with_matplotlib", "layout"]
@@ -227,8 +228,6 @@ def draw_with_matplotlib(diagram: Diagram, format: str = "svg", *, dpi: int | No
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
-
-    from diagrams.plots import figure_bytes
 
     pos = layout(diagram)
     xs = [p[0] for p in pos.values()] or [0.0]

@@ -57,8 +57,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from causal.channels import channel_summary
 from diagrams import style
 from tenor.core.errors import ExportError, GraphError
+from tenor.core.fields import TIME_UNITS
+from tenor.core.output import check_not_input, write_bytes
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -141,8 +144,6 @@ def save_figure(
     ExportError
         For an unknown format, an output that is an input, or a failed write.
     """
-    from tenor.core.output import check_not_input, write_bytes
-
     fmt = format or Path(out).suffix.lstrip(".").lower()
     if fmt not in PLOT_FORMATS:
         raise ExportError(
@@ -468,9 +469,6 @@ def plot_channels(
     GraphError
         When no chosen channel has both gains and lags on every edge.
     """
-    from causal.channels import channel_summary
-    from tenor.core.fields import TIME_UNITS
-
     mpl = _matplotlib()
     names = list(spec.channels) if channels is None else list(channels)
     colours = style.channel_colours(spec.channels)

@@ -44,6 +44,7 @@ import re
 from dataclasses import dataclass, field
 
 from diagrams import style
+from diagrams.display import svg_of
 
 __all__ = [
     "Diagram",
@@ -155,10 +156,9 @@ class Diagram:
         """The DOT source."""
         return generate_dot(self)
 
-    def _repr_svg_(self) -> str:
-        from diagrams.render import repr_svg
-
-        return repr_svg(self)
+    def _repr_svg_(self) -> str | None:
+        """Show the diagram inline in Jupyter (rendered as :mod:`diagrams.render` registers)."""
+        return svg_of(self)
 
 
 def _safe(name: str) -> str:

@@ -42,6 +42,8 @@ Sterman, J. D. (2000). *Business Dynamics*. Irwin/McGraw-Hill, ch. 6.
 from __future__ import annotations
 
 from diagrams import style
+from diagrams.display import svg_of
+from diagrams.render import repr_svg
 from diagrams.scene import Diagram, Html, LegendEntry, generate_dot, generate_mermaid, html_escape
 from diagrams.structures import StockFlowStructure
 
@@ -157,6 +159,12 @@ def draw_stockflow(structure: StockFlowStructure, *, title: str | None = None) -
         LegendEntry("information link", style.INFO_COLOUR, "line"),
     ]
     return d
+
+
+@svg_of.register
+def _stockflow_svg(structure: StockFlowStructure) -> str:
+    """SVG text of :func:`draw_stockflow`: what a stock-and-flow structure shows inline in Jupyter."""
+    return repr_svg(draw_stockflow(structure))
 
 
 def stockflow_dot(structure: StockFlowStructure, **options: object) -> str:

@@ -46,6 +46,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from diagrams.display import svg_of
 from tenor.core.errors import GraphError
 
 __all__ = [
@@ -252,12 +253,9 @@ class CausalLoopStructure:
         """Whether a link of ``loop`` is cut at ``element`` (the loop is then open there)."""
         return any(self.link(a, b).is_cut(element) for a, b in loop.links())
 
-    def _repr_svg_(self) -> str:
-        """Show the causal-loop diagram inline in Jupyter."""
-        from diagrams.cld import draw_cld
-        from diagrams.render import repr_svg
-
-        return repr_svg(draw_cld(self))
+    def _repr_svg_(self) -> str | None:
+        """Show the causal-loop diagram inline in Jupyter (drawn as :mod:`diagrams.cld` registers)."""
+        return svg_of(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -419,12 +417,9 @@ class StockFlowStructure:
                 out.append((flow.name, "sink"))
         return out
 
-    def _repr_svg_(self) -> str:
-        """Show the stock-and-flow diagram inline in Jupyter."""
-        from diagrams.render import repr_svg
-        from diagrams.stockflow import draw_stockflow
-
-        return repr_svg(draw_stockflow(self))
+    def _repr_svg_(self) -> str | None:
+        """Show the stock-and-flow diagram inline in Jupyter (drawn as :mod:`diagrams.stockflow` registers)."""
+        return svg_of(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {
