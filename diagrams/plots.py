@@ -197,6 +197,42 @@ def plot_scenarios(
         times but no ``run`` column to tell the runs apart.
     """
     mpl = _matplotlib()
+    variables = _scenario_variables(results, variables, time, scenario)
+    keep = [c for c in dict.fromkeys([time, scenario, *variables]) if c in results.columns]
+    data = results[keep] if scenario in results.columns else results[keep].assign(**{scenario: "run"})
+    summed = list(variables) if cumulative is True else list(cumulative or [])
+    if summed:
+        data = _cumulative(data, summed, time, scenario)
+    names = list(dict.fromkeys(data[scenario].astype(str)))
+    colours = _scenario_colours(names)
+    ncols = max(1, min(ncols, len(variables)))
+    nrows = math.ceil(len(variables) / ncols)
+    with mpl.rc_context(style.matplotlib_style()):
+        fig = _new_figure((5.2 * ncols, 3.4 * nrows))
+        axes = fig.subplots(nrows, ncols, squeeze=False)
+        for ax, var in zip(axes.flat, variables, strict=False):
+            for name in names:
+                part = data[data[scenario].astype(str) == name]
+                _plot_scenario_line(ax, part, var, time, quantiles, colour=colours[name], label=name)
+            _mark_events(ax, events)
+            ax.set_title(("cumulative " if var in summed else "") + var.replace("_", " "))
+            ax.set_xlabel(time_label or time)
+        for ax in list(axes.flat)[len(variables) :]:
+            ax.set_visible(False)
+        runs = data.groupby([scenario, time]).size()
+        if len(names) > 1 or any(runs > 1):
+            band = f"median, {quantiles[0]:.0%}–{quantiles[1]:.0%} band" if runs.max() > 1 else None
+            axes.flat[0].legend(title=band, fontsize=8, title_fontsize=8)
+        if title:
+            fig.suptitle(title, fontweight="bold")
+        fig.tight_layout()
+    return fig
+
+
+def _scenario_variables(
+    results: pd.DataFrame, variables: str | Sequence[str] | None, time: str, scenario: str
+) -> list[str]:
+    """The variables to plot (default: every numeric column but time, scenario and run ids), checked."""
     if isinstance(variables, str):
         variables = [variables]
     skip = {time, scenario, "run", "seed", "sample"}
@@ -216,49 +252,23 @@ def plot_scenarios(
         raise GraphError(
             f"column(s) {', '.join(map(repr, text))} hold no numbers", hint="plot numeric columns only"
         )
-    keep = [c for c in dict.fromkeys([time, scenario, *variables]) if c in results.columns]
-    data = results[keep] if scenario in results.columns else results[keep].assign(**{scenario: "run"})
-    summed = list(variables) if cumulative is True else list(cumulative or [])
-    if summed:
-        data = _cumulative(data, summed, time, scenario)
-    names = list(dict.fromkeys(data[scenario].astype(str)))
-    colours = _scenario_colours(names)
-    ncols = max(1, min(ncols, len(variables)))
-    nrows = math.ceil(len(variables) / ncols)
-    with mpl.rc_context(style.matplotlib_style()):
-        fig = _new_figure((5.2 * ncols, 3.4 * nrows))
-        axes = fig.subplots(nrows, ncols, squeeze=False)
-        for ax, var in zip(axes.flat, variables, strict=False):
-            for name in names:
-                part = data[data[scenario].astype(str) == name]
-                grouped = part.groupby(time)[var]
-                if grouped.size().max() > 1:
-                    lo = grouped.quantile(quantiles[0])
-                    hi = grouped.quantile(quantiles[1])
-                    mid = grouped.median()
-                    ax.fill_between(
-                        lo.index, lo.values, hi.values, color=colours[name], alpha=0.18, linewidth=0
-                    )
-                    ax.plot(mid.index, mid.values, color=colours[name], label=name, linewidth=1.8)
-                else:
-                    ordered = part.sort_values(time)
-                    ax.plot(ordered[time], ordered[var], color=colours[name], label=name, linewidth=1.8)
-            _mark_events(ax, events)
-            ax.set_title(("cumulative " if var in summed else "") + var.replace("_", " "))
-            ax.set_xlabel(time_label or time)
-        for ax in list(axes.flat)[len(variables) :]:
-            ax.set_visible(False)
-        if len(names) > 1 or any(data.groupby([scenario, time]).size() > 1):
-            band = (
-                f"median, {quantiles[0]:.0%}–{quantiles[1]:.0%} band"
-                if data.groupby([scenario, time]).size().max() > 1
-                else None
-            )
-            axes.flat[0].legend(title=band, fontsize=8, title_fontsize=8)
-        if title:
-            fig.suptitle(title, fontweight="bold")
-        fig.tight_layout()
-    return fig
+    return variables
+
+
+def _plot_scenario_line(
+    ax: Any, part: pd.DataFrame, var: str, time: str, quantiles: tuple[float, float], *, colour: str, label: str
+) -> None:
+    """One scenario's line; for several runs, their median and a quantile band."""
+    grouped = part.groupby(time)[var]
+    if grouped.size().max() > 1:
+        lo = grouped.quantile(quantiles[0])
+        hi = grouped.quantile(quantiles[1])
+        mid = grouped.median()
+        ax.fill_between(lo.index, lo.values, hi.values, color=colour, alpha=0.18, linewidth=0)
+        ax.plot(mid.index, mid.values, color=colour, label=label, linewidth=1.8)
+    else:
+        ordered = part.sort_values(time)
+        ax.plot(ordered[time], ordered[var], color=colour, label=label, linewidth=1.8)
 
 
 def _cumulative(data: pd.DataFrame, variables: list[str], time: str, scenario: str) -> pd.DataFrame:
@@ -669,6 +679,35 @@ def plot_fan(
     import numpy as np
 
     mpl = _matplotlib()
+    variables = _fan_variables(summary, variables, bands)
+    pairs, singles = _band_pairs(bands)
+    colour = style.SCENARIO_COLOURS[0]
+    ncols = max(1, min(ncols, len(variables)))
+    nrows = math.ceil(len(variables) / ncols)
+    alphas = np.linspace(0.18, 0.45, len(pairs)) if len(pairs) > 1 else np.full(len(pairs), 0.3)
+    with mpl.rc_context(style.matplotlib_style()):
+        fig = _new_figure((5.2 * ncols, 3.4 * nrows))
+        axes = fig.subplots(nrows, ncols, squeeze=False)
+        for ax, var in zip(axes.flat, variables, strict=False):
+            part = summary[summary["variable"].astype(str) == var].sort_values("time")
+            _plot_fan_bands(ax, part, zip(alphas, pairs, strict=True), singles, colour)
+            unit = _fan_unit(part, var, units)
+            _mark_events(ax, events)
+            ax.set_title(var.replace("_", " "))
+            ax.set_xlabel(time_label or "time")
+            if unit:
+                ax.set_ylabel(unit)
+            ax.legend(fontsize=8, loc="best")
+        for ax in list(axes.flat)[len(variables) :]:
+            ax.set_visible(False)
+        if title:
+            fig.suptitle(title, fontweight="bold")
+        fig.tight_layout()
+    return fig
+
+
+def _fan_variables(summary: pd.DataFrame, variables: str | Sequence[str], bands: Sequence[float]) -> list[str]:
+    """The variables to plot, checked against the summary's columns, percentiles and variables."""
     if isinstance(variables, str):
         variables = [variables]
     variables = list(variables)
@@ -680,7 +719,6 @@ def plot_fan(
                 f"the summary has no {column!r} column",
                 hint="make it with tenor sweep --summary, or plot a full sweep",
             )
-    pairs, singles = _band_pairs(bands)
     wanted = [f"p{q:g}" for q in sorted({float(b) for b in bands})]
     missing = [c for c in wanted if c not in summary.columns]
     if missing:
@@ -695,53 +733,48 @@ def plot_fan(
         raise GraphError(
             f"the summary has no variable {absent[0]!r}", hint="variables: " + ", ".join(sorted(known))
         )
-    colour = style.SCENARIO_COLOURS[0]
-    ncols = max(1, min(ncols, len(variables)))
-    nrows = math.ceil(len(variables) / ncols)
-    alphas = np.linspace(0.18, 0.45, len(pairs)) if len(pairs) > 1 else np.full(len(pairs), 0.3)
-    with mpl.rc_context(style.matplotlib_style()):
-        fig = _new_figure((5.2 * ncols, 3.4 * nrows))
-        axes = fig.subplots(nrows, ncols, squeeze=False)
-        for ax, var in zip(axes.flat, variables, strict=False):
-            part = summary[summary["variable"].astype(str) == var].sort_values("time")
-            t = part["time"].to_numpy(dtype=float)
-            for alpha, (lo, hi) in zip(alphas, pairs, strict=True):
-                band = ax.fill_between(
-                    t,
-                    part[f"p{lo:g}"].to_numpy(dtype=float),
-                    part[f"p{hi:g}"].to_numpy(dtype=float),
-                    color=colour,
-                    alpha=float(alpha),
-                    linewidth=0,
-                    label=f"{lo:g}–{hi:g} %",
-                )
-                band.set_gid(f"band-{lo:g}-{hi:g}")
-            for q in singles:
-                (line,) = ax.plot(
-                    t,
-                    part[f"p{q:g}"].to_numpy(dtype=float),
-                    color=colour,
-                    linewidth=1.8 if q == 50 else 1.2,
-                    linestyle="-" if q == 50 else "--",
-                    label=_percentile_label(q),
-                )
-                line.set_gid("median" if q == 50 else f"percentile-{q:g}")
-            unit = units.get(var) if isinstance(units, Mapping) else units
-            if unit is None and "units" in part.columns:
-                found = [str(u) for u in part["units"].dropna().unique() if str(u)]
-                unit = found[0] if len(found) == 1 else None
-            _mark_events(ax, events)
-            ax.set_title(var.replace("_", " "))
-            ax.set_xlabel(time_label or "time")
-            if unit:
-                ax.set_ylabel(unit)
-            ax.legend(fontsize=8, loc="best")
-        for ax in list(axes.flat)[len(variables) :]:
-            ax.set_visible(False)
-        if title:
-            fig.suptitle(title, fontweight="bold")
-        fig.tight_layout()
-    return fig
+    return variables
+
+
+def _plot_fan_bands(
+    ax: Any,
+    part: pd.DataFrame,
+    bands: Iterable[tuple[float, tuple[float, float]]],
+    singles: list[float],
+    colour: str,
+) -> None:
+    """Nested shaded bands for the paired percentiles (``(alpha, (lo, hi))``), a line for each single one."""
+    t = part["time"].to_numpy(dtype=float)
+    for alpha, (lo, hi) in bands:
+        band = ax.fill_between(
+            t,
+            part[f"p{lo:g}"].to_numpy(dtype=float),
+            part[f"p{hi:g}"].to_numpy(dtype=float),
+            color=colour,
+            alpha=float(alpha),
+            linewidth=0,
+            label=f"{lo:g}–{hi:g} %",
+        )
+        band.set_gid(f"band-{lo:g}-{hi:g}")
+    for q in singles:
+        (line,) = ax.plot(
+            t,
+            part[f"p{q:g}"].to_numpy(dtype=float),
+            color=colour,
+            linewidth=1.8 if q == 50 else 1.2,
+            linestyle="-" if q == 50 else "--",
+            label=_percentile_label(q),
+        )
+        line.set_gid("median" if q == 50 else f"percentile-{q:g}")
+
+
+def _fan_unit(part: pd.DataFrame, var: str, units: Mapping[str, str] | str | None) -> str | None:
+    """The y-axis units: given (one string, or per variable), else the summary's one ``units`` value."""
+    unit = units.get(var) if isinstance(units, Mapping) else units
+    if unit is None and "units" in part.columns:
+        found = [str(u) for u in part["units"].dropna().unique() if str(u)]
+        unit = found[0] if len(found) == 1 else None
+    return unit
 
 
 def plot_by_parameter(
