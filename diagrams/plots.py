@@ -394,46 +394,10 @@ def plot_loop_dominance(
         down = np.zeros_like(t)
         for loop_id in ids:
             values = np.asarray(scores[loop_id], dtype=float)
-            pos, neg = np.clip(values, 0, None), np.clip(values, None, 0)
             pol = (polarity or {}).get(loop_id) or ("R" if np.nansum(values) >= 0 else "B")
-            label = f"{loop_id} ({pol})"
-            hatch = None if pol == "R" else "//"
-            ax.fill_between(
-                t,
-                up,
-                up + pos,
-                color=colours[loop_id],
-                alpha=0.75,
-                linewidth=0,
-                label=label,
-                hatch=hatch,
-                edgecolor="white",
-            )
-            ax.fill_between(
-                t,
-                down + neg,
-                down,
-                color=colours[loop_id],
-                alpha=0.75,
-                linewidth=0,
-                hatch=hatch,
-                edgecolor="white",
-            )
-            up, down = up + pos, down + neg
-        for period in periods or ():
-            start, end = float(period["start"]), float(period["end"])
-            ax.axvline(start, color="#999999", linewidth=0.6, linestyle=":")
-            ax.annotate(
-                ", ".join(map(str, period.get("loops", ()))),
-                ((start + end) / 2, 1.0),
-                xycoords=("data", "axes fraction"),
-                xytext=(0, 3),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                fontsize=8,
-                color="#333333",
-            )
+            label, hatch = f"{loop_id} ({pol})", None if pol == "R" else "//"
+            up, down = _stack_loop(ax, t, (up, down), values, colour=colours[loop_id], label=label, hatch=hatch)
+        _mark_periods(ax, periods)
         ax.axhline(0, color="#333333", linewidth=0.8)
         ax.set_ylim(-1.05, 1.05)
         ax.set_ylabel("relative loop score")
@@ -444,6 +408,37 @@ def plot_loop_dominance(
         ax.set_title(title or "Loop dominance")
         fig.tight_layout()
     return fig
+
+
+def _stack_loop(
+    ax: Any, t: Any, base: tuple[Any, Any], values: Any, *, colour: str, label: str, hatch: str | None
+) -> tuple[Any, Any]:
+    """One loop's scores stacked on ``base`` (the tops above zero, the bottoms below); the new tops and bottoms."""
+    import numpy as np
+
+    up, down = base
+    pos, neg = np.clip(values, 0, None), np.clip(values, None, 0)
+    ax.fill_between(t, up, up + pos, color=colour, alpha=0.75, linewidth=0, label=label, hatch=hatch, edgecolor="white")
+    ax.fill_between(t, down + neg, down, color=colour, alpha=0.75, linewidth=0, hatch=hatch, edgecolor="white")
+    return up + pos, down + neg
+
+
+def _mark_periods(ax: Any, periods: Iterable[Mapping[str, Any]] | None) -> None:
+    """A dotted line where each dominance period starts, and its dominant loops above it."""
+    for period in periods or ():
+        start, end = float(period["start"]), float(period["end"])
+        ax.axvline(start, color="#999999", linewidth=0.6, linestyle=":")
+        ax.annotate(
+            ", ".join(map(str, period.get("loops", ()))),
+            ((start + end) / 2, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            color="#333333",
+        )
 
 
 def _unit_for(days: list[float]) -> str:
