@@ -57,7 +57,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from causal.channels import channel_summary
+from causal.channels import ChannelSummary, channel_summary
 from diagrams import style
 from tenor.core.errors import ExportError, GraphError
 from tenor.core.fields import TIME_UNITS
@@ -477,14 +477,7 @@ def plot_channels(
     mpl = _matplotlib()
     names = list(spec.channels) if channels is None else list(channels)
     colours = style.channel_colours(spec.channels)
-    summaries = [channel_summary(spec, n) for n in names]
-    usable = [s for s in summaries if s.lag_days is not None and s.magnitude is not None and s.lag_days > 0]
-    skipped = [s for s in summaries if s not in usable]
-    if not usable:
-        raise GraphError(
-            "no channel has a gain and a lag on every edge",
-            hint="give each edge of the channels a gain and a lag (or time constant)",
-        )
+    usable, skipped = _drawable_channels(spec, names)
     unit = unit or _unit_for([s.lag_days for s in usable])  # type: ignore[misc]
     scale = TIME_UNITS[unit]
     with mpl.rc_context(style.matplotlib_style()):
@@ -493,35 +486,11 @@ def plot_channels(
         xs = [s.lag_days / scale for s in usable]  # type: ignore[operator]
         ys = [abs(s.magnitude) for s in usable]  # type: ignore[arg-type]
         for s, x, y in zip(usable, xs, ys, strict=True):
-            ax.scatter(
-                [x],
-                [y],
-                s=160,
-                color=colours.get(s.name, style.EDGE_COLOUR),
-                zorder=3,
-                edgecolor="white",
-                linewidth=1.5,
-            )
-            sign = style.sign_glyph(s.sign)
-            ax.annotate(
-                f"{s.label}\n{sign}{abs(s.magnitude):.3g} in {x:.3g} {unit}{'s' if x != 1 else ''}",  # type: ignore[arg-type]
-                (x, y),
-                xytext=(10, 8),
-                textcoords="offset points",
-                fontsize=9,
-                color=colours.get(s.name, style.EDGE_COLOUR),
-            )
+            _plot_channel_point(ax, s, (x, y), unit, colours.get(s.name, style.EDGE_COLOUR))
         ax.set_xscale("log")
         lo, hi = min(xs), max(xs)
         ax.set_xlim(lo / 4, hi * 4)
-        positive = [y for y in ys if y > 0]
-        if log_magnitude is None:
-            log_magnitude = len(positive) == len(ys) and max(ys) / min(ys) >= 100
-        if log_magnitude:
-            ax.set_yscale("log")
-            ax.set_ylim(min(positive) / 4, max(positive) * 6)
-        else:
-            ax.set_ylim(0, max(ys) * 1.35)
+        log_magnitude = _magnitude_axis(ax, ys, log_magnitude)
         if faster_right:
             ax.invert_xaxis()
         ax.set_xlabel(f"time constant ({unit}s, log scale)" + ("  → faster" if faster_right else ""))
@@ -539,6 +508,47 @@ def plot_channels(
             )
         fig.tight_layout()
     return fig
+
+
+def _drawable_channels(spec: CausalSpec, names: list[str]) -> tuple[list[ChannelSummary], list[ChannelSummary]]:
+    """The channels with a gain and a lag on every edge, and the others (at least one must be drawable)."""
+    summaries = [channel_summary(spec, n) for n in names]
+    usable = [s for s in summaries if s.lag_days is not None and s.magnitude is not None and s.lag_days > 0]
+    skipped = [s for s in summaries if s not in usable]
+    if not usable:
+        raise GraphError(
+            "no channel has a gain and a lag on every edge",
+            hint="give each edge of the channels a gain and a lag (or time constant)",
+        )
+    return usable, skipped
+
+
+def _plot_channel_point(ax: Any, s: ChannelSummary, at: tuple[float, float], unit: str, colour: str) -> None:
+    """A channel's dot, labelled with its name, signed magnitude and time constant."""
+    x, y = at
+    ax.scatter([x], [y], s=160, color=colour, zorder=3, edgecolor="white", linewidth=1.5)
+    sign = style.sign_glyph(s.sign)
+    ax.annotate(
+        f"{s.label}\n{sign}{abs(s.magnitude):.3g} in {x:.3g} {unit}{'s' if x != 1 else ''}",  # type: ignore[arg-type]
+        (x, y),
+        xytext=(10, 8),
+        textcoords="offset points",
+        fontsize=9,
+        color=colour,
+    )
+
+
+def _magnitude_axis(ax: Any, ys: list[float], log_magnitude: bool | None) -> bool:
+    """Scale the magnitude axis (log when asked, or by default when it spans 100x); whether it is log."""
+    positive = [y for y in ys if y > 0]
+    if log_magnitude is None:
+        log_magnitude = len(positive) == len(ys) and max(ys) / min(ys) >= 100
+    if log_magnitude:
+        ax.set_yscale("log")
+        ax.set_ylim(min(positive) / 4, max(positive) * 6)
+    else:
+        ax.set_ylim(0, max(ys) * 1.35)
+    return log_magnitude
 
 
 def plot_phase(
