@@ -579,42 +579,15 @@ def plot_phase(
             raise GraphError(
                 f"results have no column {column!r}", hint="columns: " + ", ".join(results.columns)
             )
-    if "scenario" in results.columns:
-        names = list(dict.fromkeys(results["scenario"].astype(str)))
-        if scenario is not None:
-            wanted = [scenario] if isinstance(scenario, str) else list(scenario)
-            names = [n for n in names if n in wanted]
-        parts = [(n, results[results["scenario"].astype(str) == n]) for n in names]
-    else:
-        parts = [("run", results)]
+    parts = _phase_parts(results, scenario)
     colours = _scenario_colours([n for n, _ in parts])
     with mpl.rc_context(style.matplotlib_style()):
         fig = _new_figure((5.8, 4.6))
         ax = fig.subplots()
         for name, part in parts:
-            part = part.groupby(time)[[x, y]].median().sort_index()
-            ax.plot(part[x], part[y], color=colours[name], label=name, linewidth=1.8)
-            n = len(part)
-            for k in range(1, arrows + 1):
-                i = int(k * (n - 1) / (arrows + 1))
-                if i + 1 < n:
-                    ax.annotate(
-                        "",
-                        xy=(part[x].iloc[i + 1], part[y].iloc[i + 1]),
-                        xytext=(part[x].iloc[i], part[y].iloc[i]),
-                        arrowprops={"arrowstyle": "-|>", "color": colours[name], "lw": 1.5},
-                    )
-            for label, at in _events(events):
-                idx = part.index.get_indexer([at], method="nearest")[0]
-                ax.plot(part[x].iloc[idx], part[y].iloc[idx], "o", color=colours[name], markersize=6)
-                ax.annotate(
-                    label,
-                    (part[x].iloc[idx], part[y].iloc[idx]),
-                    xytext=(6, -10),
-                    textcoords="offset points",
-                    fontsize=8,
-                    color="#444444",
-                )
+            path = part.groupby(time)[[x, y]].median().sort_index()
+            _plot_trajectory(ax, path[x], path[y], colour=colours[name], label=name, arrows=arrows)
+            _mark_trajectory_events(ax, path[x], path[y], events, colour=colours[name])
         ax.set_xlabel(x.replace("_", " "))
         ax.set_ylabel(y.replace("_", " "))
         if len(parts) > 1:
@@ -622,6 +595,54 @@ def plot_phase(
         ax.set_title(title or f"{y.replace('_', ' ')} against {x.replace('_', ' ')}")
         fig.tight_layout()
     return fig
+
+
+def _phase_parts(results: pd.DataFrame, scenario: str | Sequence[str] | None) -> list[tuple[str, pd.DataFrame]]:
+    """``(name, rows)`` per scenario (only those asked for), or one ``run`` without a scenario column."""
+    if "scenario" not in results.columns:
+        return [("run", results)]
+    names = list(dict.fromkeys(results["scenario"].astype(str)))
+    if scenario is not None:
+        wanted = [scenario] if isinstance(scenario, str) else list(scenario)
+        names = [n for n in names if n in wanted]
+    return [(n, results[results["scenario"].astype(str) == n]) for n in names]
+
+
+def _plot_trajectory(ax: Any, xs: pd.Series, ys: pd.Series, *, colour: str, label: str, arrows: int) -> None:
+    """The trajectory as a line, with ``arrows`` arrow heads spread along it in the direction of time."""
+    ax.plot(xs, ys, color=colour, label=label, linewidth=1.8)
+    n = len(xs)
+    for k in range(1, arrows + 1):
+        i = int(k * (n - 1) / (arrows + 1))
+        if i + 1 < n:
+            ax.annotate(
+                "",
+                xy=(xs.iloc[i + 1], ys.iloc[i + 1]),
+                xytext=(xs.iloc[i], ys.iloc[i]),
+                arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 1.5},
+            )
+
+
+def _mark_trajectory_events(
+    ax: Any,
+    xs: pd.Series,
+    ys: pd.Series,
+    events: Mapping[str, float] | Iterable[tuple[str, float]] | None,
+    *,
+    colour: str,
+) -> None:
+    """A labelled dot on the trajectory at the time nearest each event."""
+    for label, at in _events(events):
+        idx = xs.index.get_indexer([at], method="nearest")[0]
+        ax.plot(xs.iloc[idx], ys.iloc[idx], "o", color=colour, markersize=6)
+        ax.annotate(
+            label,
+            (xs.iloc[idx], ys.iloc[idx]),
+            xytext=(6, -10),
+            textcoords="offset points",
+            fontsize=8,
+            color="#444444",
+        )
 
 
 # --- uncertainty: fan charts, runs coloured by a parameter, sensitivity indices ---------------------
