@@ -828,7 +828,6 @@ def plot_by_parameter(
     'k'
     """
     import numpy as np
-    from matplotlib.collections import LineCollection
     from matplotlib.colors import Normalize
 
     mpl = _matplotlib()
@@ -844,7 +843,8 @@ def plot_by_parameter(
     data = results.sort_values([scenario, time], kind="stable")
     names = list(dict.fromkeys(results[scenario].astype(str)))
     groups = {str(k): part for k, part in data.groupby(data[scenario].astype(str), sort=False)}
-    values = np.array([float(groups[n][parameter].iloc[0]) for n in names])
+    runs = [groups[n] for n in names]
+    values = np.array([float(run[parameter].iloc[0]) for run in runs])
     lo, hi = float(values.min()), float(values.max())
     norm = Normalize(lo, hi if hi > lo else lo + 1)
     ncols = max(1, min(ncols, len(variables)))
@@ -854,15 +854,7 @@ def plot_by_parameter(
         fig.set_layout_engine("constrained")
         axes = fig.subplots(nrows, ncols, squeeze=False)
         for ax, var in zip(axes.flat, variables, strict=False):
-            segments = [
-                np.column_stack([groups[n][time].to_numpy(dtype=float), groups[n][var].to_numpy(dtype=float)])
-                for n in names
-            ]
-            lines = LineCollection(segments, cmap=cmap, norm=norm, linewidths=1.2, alpha=0.85)
-            lines.set_array(values)
-            lines.set_gid("runs")
-            ax.add_collection(lines)
-            ax.autoscale_view()
+            _plot_runs(ax, runs, time, var, values, cmap=cmap, norm=norm)
             _mark_events(ax, events)
             ax.set_title(var.replace("_", " "))
             ax.set_xlabel(time)
@@ -874,6 +866,19 @@ def plot_by_parameter(
         if title:
             fig.suptitle(title, fontweight="bold")
     return fig
+
+
+def _plot_runs(ax: Any, runs: list[pd.DataFrame], time: str, var: str, values: Any, *, cmap: str, norm: Any) -> None:
+    """One line per run of ``var`` over time, coloured by its parameter value in ``values``."""
+    import numpy as np
+    from matplotlib.collections import LineCollection
+
+    segments = [np.column_stack([run[time].to_numpy(dtype=float), run[var].to_numpy(dtype=float)]) for run in runs]
+    lines = LineCollection(segments, cmap=cmap, norm=norm, linewidths=1.2, alpha=0.85)
+    lines.set_array(values)
+    lines.set_gid("runs")
+    ax.add_collection(lines)
+    ax.autoscale_view()
 
 
 def plot_sensitivity(
@@ -893,52 +898,19 @@ def plot_sensitivity(
     >>> [t.get_text() for t in fig.legends[0].get_texts()]
     ['first order (S1)', 'total (ST)']
     """
-    import numpy as np
-
     mpl = _matplotlib()
     outputs = list(indices)
     if not outputs:
         raise GraphError("no sensitivity indices to draw")
     ncols = max(1, min(ncols, len(outputs)))
     nrows = math.ceil(len(outputs) / ncols)
-
-    def arr(params: Mapping[str, Mapping[str, Any]], key: str) -> np.ndarray:
-        return np.array([np.nan if params[p].get(key) is None else float(params[p][key]) for p in params])
-
     with mpl.rc_context(style.matplotlib_style()):
         most = max(len(indices[o]["parameters"]) for o in outputs)
         fig = _new_figure((5.6 * ncols, (1.6 + 0.55 * most) * nrows))
         fig.set_layout_engine("constrained")
         axes = fig.subplots(nrows, ncols, squeeze=False)
         for ax, output in zip(axes.flat, outputs, strict=False):
-            params = indices[output]["parameters"]
-            y = np.arange(len(params))
-            ends = [np.array([1.0])]
-            for offset, key, label, colour in (
-                (-0.2, "S1", "first order (S1)", style.SCENARIO_COLOURS[0]),
-                (0.2, "ST", "total (ST)", style.SCENARIO_COLOURS[1]),
-            ):
-                values, conf = arr(params, key), arr(params, f"{key}_conf")
-                bars = ax.barh(
-                    y + offset,
-                    np.nan_to_num(values),
-                    height=0.4,
-                    xerr=np.nan_to_num(conf),
-                    color=colour,
-                    label=label,
-                    capsize=3,
-                    error_kw={"elinewidth": 1, "ecolor": "#333333"},
-                )
-                for i, patch in enumerate(bars.patches):
-                    patch.set_gid(f"{key}-{i}")
-                ends.append(np.nan_to_num(values) + np.nan_to_num(conf))
-                ends.append(np.nan_to_num(values) - np.nan_to_num(conf))
-            ax.set_yticks(y, [str(p) for p in params])
-            ax.invert_yaxis()  # the first parameter on top
-            ax.axvline(0, color="#333333", linewidth=0.8)
-            every = np.concatenate(ends)
-            ax.set_xlim(min(0.0, float(every.min())) - 0.02, float(every.max()) * 1.05)
-            ax.set_xlabel("share of output variance")
+            _plot_indices(ax, indices[output]["parameters"])
             ax.set_title(output.replace("_", " "))
         for ax in list(axes.flat)[len(outputs) :]:
             ax.set_visible(False)
@@ -952,3 +924,46 @@ def plot_sensitivity(
         )
         fig.suptitle(title or "Sobol' sensitivity indices", fontweight="bold")
     return fig
+
+
+_SOBOL_BARS = (
+    (-0.2, "S1", "first order (S1)", style.SCENARIO_COLOURS[0]),
+    (0.2, "ST", "total (ST)", style.SCENARIO_COLOURS[1]),
+)
+
+
+def _index_values(params: Mapping[str, Mapping[str, Any]], key: str) -> Any:
+    """One index (or its confidence half-width) per parameter, NaN where it is missing."""
+    import numpy as np
+
+    return np.array([np.nan if params[p].get(key) is None else float(params[p][key]) for p in params])
+
+
+def _plot_indices(ax: Any, params: Mapping[str, Mapping[str, Any]]) -> None:
+    """One output's S1 and ST bars per parameter (the first on top), with error bars, the x axis fitted."""
+    import numpy as np
+
+    y = np.arange(len(params))
+    ends = [np.array([1.0])]
+    for offset, key, label, colour in _SOBOL_BARS:
+        values, conf = _index_values(params, key), _index_values(params, f"{key}_conf")
+        bars = ax.barh(
+            y + offset,
+            np.nan_to_num(values),
+            height=0.4,
+            xerr=np.nan_to_num(conf),
+            color=colour,
+            label=label,
+            capsize=3,
+            error_kw={"elinewidth": 1, "ecolor": "#333333"},
+        )
+        for i, patch in enumerate(bars.patches):
+            patch.set_gid(f"{key}-{i}")
+        ends.append(np.nan_to_num(values) + np.nan_to_num(conf))
+        ends.append(np.nan_to_num(values) - np.nan_to_num(conf))
+    ax.set_yticks(y, [str(p) for p in params])
+    ax.invert_yaxis()  # the first parameter on top
+    ax.axvline(0, color="#333333", linewidth=0.8)
+    every = np.concatenate(ends)
+    ax.set_xlim(min(0.0, float(every.min())) - 0.02, float(every.max()) * 1.05)
+    ax.set_xlabel("share of output variance")
