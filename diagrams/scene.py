@@ -232,6 +232,25 @@ def _swatch(entry: LegendEntry) -> str:
 def generate_dot(diagram: Diagram) -> str:
     """The DOT source of a diagram: same diagram, same text, byte for byte."""
     lines = [f"digraph {_quote(diagram.name)} {{"]
+    graph_attrs = _dot_graph_attrs(diagram)
+    if graph_attrs:
+        lines.append(f"  graph [{_attrs(graph_attrs)}];")
+    if diagram.node_defaults:
+        lines.append(f"  node [{_attrs(diagram.node_defaults)}];")
+    if diagram.edge_defaults:
+        lines.append(f"  edge [{_attrs(diagram.edge_defaults)}];")
+    for cluster, label in diagram.clusters.items():
+        members = [n for n in diagram.nodes if n.cluster == cluster]
+        if members:
+            lines += _dot_cluster(cluster, label, members)
+    lines += [_dot_node(n, "  ") for n in diagram.nodes if n.cluster is None]
+    lines += [_dot_edge(edge) for edge in diagram.edges]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _dot_graph_attrs(diagram: Diagram) -> dict[str, str]:
+    """The graph's attributes: its layout, its own settings, and the title and legend as its label."""
     # name the layout program, so that `dot -Tsvg file.dot` draws what tenor draws
     graph_attrs = {"rankdir": diagram.rankdir} if diagram.engine == "dot" else {"layout": diagram.engine}
     graph_attrs.update(diagram.graph_attrs)
@@ -239,54 +258,48 @@ def generate_dot(diagram: Diagram) -> str:
     if legend is not None:
         graph_attrs.setdefault("labelloc", "t")
         graph_attrs["label"] = legend
-    if graph_attrs:
-        lines.append(f"  graph [{_attrs(graph_attrs)}];")
-    if diagram.node_defaults:
-        lines.append(f"  node [{_attrs(diagram.node_defaults)}];")
-    if diagram.edge_defaults:
-        lines.append(f"  edge [{_attrs(diagram.edge_defaults)}];")
+    return graph_attrs
 
-    def node_line(node: DrawnNode, indent: str) -> str:
-        attrs = {"id": f"n_{_safe(node.name)}"}
-        if node.classes:
-            attrs["class"] = node.classes
-        attrs["label"] = node.label
-        attrs.update(node.attrs)
-        return f"{indent}{_quote(node.name)} [{_attrs(attrs)}];"
 
-    for cluster, label in diagram.clusters.items():
-        members = [n for n in diagram.nodes if n.cluster == cluster]
-        if not members:
-            continue
-        lines.append(f"  subgraph {_quote('cluster_' + cluster)} {{")
-        lines.append(
-            "    graph ["
-            + _attrs(
-                {
-                    "id": f"c_{_safe(cluster)}",
-                    "label": label,
-                    "style": "rounded,filled",
-                    "fillcolor": style.CLUSTER_FILL,
-                    "color": style.CLUSTER_LINE,
-                    "fontcolor": "#555555",
-                    "labeljust": "l",
-                }
-            )
-            + "];"
-        )
-        lines += [node_line(n, "    ") for n in members]
-        lines.append("  }")
-    lines += [node_line(n, "  ") for n in diagram.nodes if n.cluster is None]
-    for edge in diagram.edges:
-        attrs = {"id": edge.id}
-        if edge.classes:
-            attrs["class"] = edge.classes
-        if edge.label is not None:
-            attrs["label"] = edge.label
-        attrs.update(edge.attrs)
-        lines.append(f"  {_quote(edge.tail)} -> {_quote(edge.head)} [{_attrs(attrs)}];")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+_CLUSTER_LOOK = {
+    "style": "rounded,filled",
+    "fillcolor": style.CLUSTER_FILL,
+    "color": style.CLUSTER_LINE,
+    "fontcolor": "#555555",
+    "labeljust": "l",
+}
+
+
+def _dot_cluster(cluster: str, label: str, members: list[DrawnNode]) -> list[str]:
+    """A labelled, shaded subgraph holding the cluster's nodes."""
+    look = {"id": f"c_{_safe(cluster)}", "label": label, **_CLUSTER_LOOK}
+    return [
+        f"  subgraph {_quote('cluster_' + cluster)} {{",
+        f"    graph [{_attrs(look)}];",
+        *(_dot_node(n, "    ") for n in members),
+        "  }",
+    ]
+
+
+def _dot_node(node: DrawnNode, indent: str) -> str:
+    """A node statement: its SVG id and classes, label, then its own attributes."""
+    attrs = {"id": f"n_{_safe(node.name)}"}
+    if node.classes:
+        attrs["class"] = node.classes
+    attrs["label"] = node.label
+    attrs.update(node.attrs)
+    return f"{indent}{_quote(node.name)} [{_attrs(attrs)}];"
+
+
+def _dot_edge(edge: DrawnEdge) -> str:
+    """An edge statement: its SVG id and classes, label, then its own attributes."""
+    attrs = {"id": edge.id}
+    if edge.classes:
+        attrs["class"] = edge.classes
+    if edge.label is not None:
+        attrs["label"] = edge.label
+    attrs.update(edge.attrs)
+    return f"  {_quote(edge.tail)} -> {_quote(edge.head)} [{_attrs(attrs)}];"
 
 
 def _mermaid_text(text: str) -> str:
