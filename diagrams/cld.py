@@ -139,37 +139,21 @@ def focus(
     >>> sorted(v.name for v in focus(s, around="a", depth=2).variables)
     ['a', 'b', 'c']
     """
-    import networkx as nx
-
     chosen = list(structure.loops)
     if loops is not None:
         wanted = list(loops)
         _known("loop", wanted, [lp.id for lp in structure.loops])
         chosen = [lp for lp in chosen if lp.id in wanted]
-    names = [v.name for v in structure.variables]
-    keep: set[str]
     if around is not None:
         centre = [around] if isinstance(around, str) else list(around)
-        _known("variable", centre, names)
+        _known("variable", centre, [v.name for v in structure.variables])
         if depth is not None:
-            if depth < 1:
-                raise GraphError(f"depth must be 1 or more, got {depth}", hint="e.g. --depth 2")
-            graph = nx.Graph([(lk.cause, lk.effect) for lk in structure.links])
-            graph.add_nodes_from(names)
-            keep = set()
-            for c in centre:
-                keep |= set(nx.single_source_shortest_path_length(graph, c, cutoff=depth))
-            chosen = [lp for lp in chosen if set(lp.variables) <= keep]
-            links = [lk for lk in structure.links if lk.cause in keep and lk.effect in keep]
+            keep, chosen, links = _neighbourhood(structure, centre, depth, chosen)
         else:
             chosen = [lp for lp in chosen if set(centre) & set(lp.variables)]
-            keep = set(centre) | {v for lp in chosen for v in lp.variables}
-            on_loops = {pair for lp in chosen for pair in lp.links()}
-            links = [lk for lk in structure.links if (lk.cause, lk.effect) in on_loops]
+            keep, links = set(centre) | _loop_variables(chosen), _loop_links(structure, chosen)
     elif loops is not None:
-        keep = {v for lp in chosen for v in lp.variables}
-        on_loops = {pair for lp in chosen for pair in lp.links()}
-        links = [lk for lk in structure.links if (lk.cause, lk.effect) in on_loops]
+        keep, links = _loop_variables(chosen), _loop_links(structure, chosen)
     else:
         return structure
     return CausalLoopStructure(
@@ -180,6 +164,33 @@ def focus(
         title=structure.title,
         elements=structure.elements,
     )
+
+
+def _loop_variables(loops: list[Loop]) -> set[str]:
+    return {v for lp in loops for v in lp.variables}
+
+
+def _loop_links(structure: CausalLoopStructure, loops: list[Loop]) -> list[Link]:
+    """The links that lie on the loops, in the structure's order."""
+    on_loops = {pair for lp in loops for pair in lp.links()}
+    return [lk for lk in structure.links if (lk.cause, lk.effect) in on_loops]
+
+
+def _neighbourhood(
+    structure: CausalLoopStructure, centre: list[str], depth: int, loops: list[Loop]
+) -> tuple[set[str], list[Loop], list[Link]]:
+    """The variables within ``depth`` links of ``centre`` (either way), the loops wholly among them, their links."""
+    import networkx as nx
+
+    if depth < 1:
+        raise GraphError(f"depth must be 1 or more, got {depth}", hint="e.g. --depth 2")
+    graph = nx.Graph([(lk.cause, lk.effect) for lk in structure.links])
+    graph.add_nodes_from(v.name for v in structure.variables)
+    keep: set[str] = set()
+    for c in centre:
+        keep |= set(nx.single_source_shortest_path_length(graph, c, cutoff=depth))
+    inside = [lp for lp in loops if set(lp.variables) <= keep]
+    return keep, inside, [lk for lk in structure.links if lk.cause in keep and lk.effect in keep]
 
 
 @dataclass(frozen=True)
