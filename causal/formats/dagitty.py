@@ -43,9 +43,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+from causal.build import spec_from_data
 from causal.spec import CausalSpec
 from tenor.core.errors import SpecError
 from tenor.core.limits import MAX_BYTES, MAX_EDGES, MAX_NODES, MAX_TOKENS
+from tenor.core.output import write_text
+from tenor.core.specfile import Document, read_text
 
 __all__ = ["generate_dagitty", "parse_dagitty", "read_dagitty", "write_dagitty"]
 
@@ -325,9 +328,6 @@ def parse_dagitty(text: str, file: str = "<input>") -> CausalSpec:
         On a syntax error, or a graph over :data:`~tenor.core.limits.MAX_NODES` nodes
         or :data:`~tenor.core.limits.MAX_EDGES` edges, located at its line.
     """
-    from causal.load import spec_from_data
-    from tenor.core.specfile import Document
-
     if len(text) > MAX_BYTES:
         raise SpecError(
             f"input is {len(text):,} characters; the limit is MAX_BYTES = {MAX_BYTES:,}",
@@ -350,8 +350,6 @@ def parse_dagitty(text: str, file: str = "<input>") -> CausalSpec:
 
 def read_dagitty(path: str | Path) -> CausalSpec:
     """Read a dagitty file."""
-    from tenor.core.specfile import read_text
-
     return parse_dagitty(read_text(path), file=str(path))
 
 
@@ -389,6 +387,4 @@ def generate_dagitty(spec: CausalSpec) -> str:
 
 def write_dagitty(spec: CausalSpec, path: str | Path) -> None:
     """Write dagitty text atomically."""
-    from tenor.core.output import write_text
-
     write_text(path, generate_dagitty(spec) + "\n")

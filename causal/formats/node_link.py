@@ -25,10 +25,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr, ValidationError
 
+from causal.build import spec_from_data
 from causal.spec import CausalSpec
 from tenor.core.errors import Diagnostic, SpecError
 from tenor.core.limits import MAX_BYTES, MAX_DEPTH, MAX_EDGES, MAX_NODES, check_graph_size
-from tenor.core.specfile import Document, Problem, positions, spec_error, validation_diagnostics
+from tenor.core.output import write_text
+from tenor.core.specfile import Document, Problem, positions, read_text, spec_error, validation_diagnostics
 
 __all__ = [
     "generate_node_link",
@@ -208,8 +210,6 @@ def parse_node_link(text: str, file: str = "<input>") -> CausalSpec:
         error names its JSON pointer, e.g. ``/edges/3/source``, and its line), or
         is not a valid causal graph.
     """
-    from causal.load import spec_from_data
-
     if len(text) > MAX_BYTES:
         raise SpecError(
             f"input is {len(text):,} characters; the limit is MAX_BYTES = {MAX_BYTES:,}",
@@ -278,12 +278,8 @@ def parse_node_link(text: str, file: str = "<input>") -> CausalSpec:
 
 def read_node_link(path: str | Path) -> CausalSpec:
     """Read a node-link JSON file."""
-    from tenor.core.specfile import read_text
-
     return parse_node_link(read_text(path), file=str(path))
 
 
 def write_node_link(spec: CausalSpec, path: str | Path) -> None:
-    from tenor.core.output import write_text
-
     write_text(path, generate_node_link(spec) + "\n")
