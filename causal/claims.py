@@ -27,46 +27,37 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import combinations
 
 from causal.channels import channel_summary, compare_channels
 from causal.graph import CausalGraph, build_graph
-from causal.paths import is_d_separated
+from causal.identify import evaluate_expectations
+from causal.paths import find_paths, is_d_separated
 from causal.spec import CausalSpec, Claim, format_days
+from tenor.core.verdict import Verdict
 
-__all__ = ["ClaimResult", "check_summary", "evaluate_claim", "evaluate_claims"]
-
-
-@dataclass(frozen=True)
-class ClaimResult:
-    """The verdict on one claim, with the reason in words."""
-
-    index: int
-    kind: str
-    statement: str
-    holds: bool | None
-    detail: str
-    says: str | None = None
-    where: str | None = None
-
-    @property
-    def verdict(self) -> str:
-        return {True: "holds", False: "fails", None: "undecided"}[self.holds]
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "index": self.index,
-            "kind": self.kind,
-            "statement": self.statement,
-            "holds": self.holds,
-            "detail": self.detail,
-            "says": self.says,
-            "where": self.where,
-        }
+__all__ = ["check_summary", "claim_record", "evaluate_claim", "evaluate_claims"]
 
 
-def evaluate_claim(spec: CausalSpec, graph: CausalGraph, index: int, claim: Claim) -> ClaimResult:
+def claim_record(verdict: Verdict) -> dict[str, object]:
+    """One spec claim's verdict as ``tenor check --json``, the report and ``tenor serve`` write it.
+
+    >>> record = claim_record(Verdict(0, "sign", True, "product of signs is +", kind="sign", statement="s"))
+    >>> list(record), record["index"], record["holds"]
+    (['index', 'kind', 'statement', 'holds', 'detail', 'says', 'where'], 0, True)
+    """
+    return {
+        "index": verdict.number,
+        "kind": verdict.kind,
+        "statement": verdict.statement,
+        "holds": verdict.holds,
+        "detail": verdict.detail,
+        "says": verdict.says,
+        "where": verdict.where,
+    }
+
+
+def evaluate_claim(spec: CausalSpec, graph: CausalGraph, index: int, claim: Claim) -> Verdict:
     """Evaluate one claim of ``spec``."""
     kind = claim.kind
     holds: bool | None
@@ -91,8 +82,6 @@ def evaluate_claim(spec: CausalSpec, graph: CausalGraph, index: int, claim: Clai
         holds = separated if kind == "separated" else not separated
         detail = "d-separated" if separated else "d-connected (an open path remains)"
         if not separated:
-            from causal.paths import find_paths
-
             if len(sep.x) == 1 and len(sep.y) == 1:
                 open_paths = [p for p in find_paths(graph, sep.x[0], sep.y[0], sep.given, max_paths=200) if p.open]
                 if open_paths:
@@ -124,10 +113,12 @@ def evaluate_claim(spec: CausalSpec, graph: CausalGraph, index: int, claim: Clai
             else:
                 holds = abs(first.magnitude) > abs(second.magnitude)
                 detail = f"|magnitude| {abs(first.magnitude):.3g} vs {abs(second.magnitude):.3g}"
-    return ClaimResult(index, kind, statement, holds, detail, claim.says, spec.where("claims", index))
+    return Verdict(
+        index, kind, holds, detail, kind=kind, statement=statement, says=claim.says, where=spec.where("claims", index)
+    )
 
 
-def evaluate_claims(spec: CausalSpec, graph: CausalGraph | None = None) -> list[ClaimResult]:
+def evaluate_claims(spec: CausalSpec, graph: CausalGraph | None = None) -> list[Verdict]:
     """Evaluate every claim of ``spec``, in order."""
     graph = graph or build_graph(spec)
     return [evaluate_claim(spec, graph, i, claim) for i, claim in enumerate(spec.claims)]
@@ -139,9 +130,6 @@ def check_summary(spec: CausalSpec, graph: CausalGraph | None = None, file: str 
     Query expectations (``expect:``) are evaluated by identification
     (:func:`causal.identify.evaluate_expectations`).
     """
-    from causal.channels import channel_summary
-    from causal.identify import evaluate_expectations
-
     graph = graph or build_graph(spec)
     results = evaluate_claims(spec, graph)
     if any(q.expect for q in spec.queries.values()):
@@ -152,7 +140,7 @@ def check_summary(spec: CausalSpec, graph: CausalGraph | None = None, file: str 
         "nodes": len(spec.nodes),
         "edges": len(spec.edges),
         "channels": [channel_summary(spec, name).to_dict() for name in spec.channels],
-        "claims": [r.to_dict() for r in results],
+        "claims": [claim_record(r) for r in results],
         "ok": all(r.holds is not False for r in results),
         "lag_unit": spec.lag_unit,
     }

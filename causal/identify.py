@@ -77,13 +77,13 @@ from causal.adjustment import (
     list_minimal_adjustment_sets,
     moral_adjacency,
 )
-from causal.claims import ClaimResult
 from causal.estimand import Estimand, Sum, Term, conditional, marginal, product, sum_over, to_latex, to_text
 from causal.graph import CausalGraph, build_graph, closure
 from causal.id_algorithm import Unidentifiable, id_algorithm, latent_projection
 from causal.paths import active_reach, d_connected
 from causal.spec import CausalSpec
 from tenor.core.errors import GraphError, NotIdentifiableError
+from tenor.core.verdict import Verdict
 
 __all__ = [
     "DEFAULT_TIME_LIMIT",
@@ -890,7 +890,7 @@ def identify(
 
 def evaluate_expectations(
     spec: CausalSpec, graph: CausalGraph | None = None, *, time_limit: float | None = DEFAULT_TIME_LIMIT
-) -> list[ClaimResult]:
+) -> list[Verdict]:
     """Check the ``expect:`` of every query of ``spec`` (kind ``"query"``, in file order).
 
     ``identifiable`` holds when the verdict matches; ``by`` when that route
@@ -910,7 +910,7 @@ def evaluate_expectations(
     [('effect: P(y | do(x)) is identifiable, by backdoor, adjusting for {z}', True)]
     """
     graph = graph or build_graph(spec)
-    out: list[ClaimResult] = []
+    out: list[Verdict] = []
     for index, (name, query) in enumerate(spec.queries.items()):
         expect = query.expect
         if expect is None:
@@ -929,14 +929,15 @@ def evaluate_expectations(
             r = identify(graph, query.treatment, query.outcome, time_limit=time_limit)
         except GraphError as err:
             out.append(
-                ClaimResult(
+                Verdict(
                     index,
                     "query",
-                    statement,
                     None,
                     f"cannot evaluate: {err.message}",
-                    query.description,
-                    where,
+                    kind="query",
+                    statement=statement,
+                    says=query.description,
+                    where=where,
                 )
             )
             continue
@@ -969,7 +970,16 @@ def evaluate_expectations(
                 details.append(f"{_fmt(z)} is a valid adjustment set, not minimal (minimal sets: {listed})")
         holds = False if False in verdicts else None if None in verdicts else True
         out.append(
-            ClaimResult(index, "query", statement, holds, "; ".join(details), query.description, where)
+            Verdict(
+                index,
+                "query",
+                holds,
+                "; ".join(details),
+                kind="query",
+                statement=statement,
+                says=query.description,
+                where=where,
+            )
         )
     return out
 
