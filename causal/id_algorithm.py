@@ -63,6 +63,7 @@ import networkx as nx
 
 from causal.estimand import ONE, Estimand, Term, conditional, marginal, product, sum_over
 from causal.graph import CausalGraph
+from tenor.core.errors import NotIdentifiableError
 
 __all__ = [
     "ADMG",
@@ -164,8 +165,12 @@ def c_components(g: ADMG, nodes: Iterable[str] | None = None) -> list[frozenset[
     return sorted(comps, key=lambda c: sorted(c))
 
 
-class Unidentifiable(Exception):
-    """ID failed at line 5: the hedge ``(F, F')`` shows the effect is not identifiable."""
+class Unidentifiable(NotIdentifiableError):
+    """ID failed at line 5: the hedge ``(F, F')`` shows the effect is not identifiable.
+
+    A :class:`tenor.core.errors.NotIdentifiableError`, so a caller that lets it
+    through reports it as any other user-facing error.
+    """
 
     def __init__(
         self,
@@ -175,7 +180,10 @@ class Unidentifiable(Exception):
         x: frozenset[str],
         y: frozenset[str],
     ) -> None:
-        super().__init__(f"hedge F={sorted(hedge_f)}, F'={sorted(hedge_f_prime)}")
+        super().__init__(
+            f"hedge F={sorted(hedge_f)}, F'={sorted(hedge_f_prime)}",
+            hint="measure a variable of the hedge, or ask for a different effect",
+        )
         self.hedge_f = hedge_f
         self.hedge_f_prime = hedge_f_prime
         self.graph = graph
