@@ -78,9 +78,16 @@ from causal.adjustment import (
     moral_adjacency,
 )
 from causal.estimand import Estimand, Sum, Term, conditional, marginal, product, sum_over, to_latex, to_text
-from causal.graph import CausalGraph, build_graph, closure
+from causal.graph import (
+    CausalGraph,
+    active_reach,
+    build_graph,
+    closure,
+    d_connected,
+    has_directed_path,
+    without_out_edges,
+)
 from causal.id_algorithm import Unidentifiable, id_algorithm, latent_projection
-from causal.paths import active_reach, d_connected
 from causal.spec import CausalSpec
 from tenor.core.errors import GraphError, NotIdentifiableError
 from tenor.core.verdict import Verdict
@@ -159,40 +166,6 @@ def check_query(
     return xs, ys
 
 
-def _latent(dag: nx.DiGraph) -> set[str]:
-    return {n for n, obs in dag.nodes(data="observed", default=True) if not obs}
-
-
-Maps = dict[str, tuple[str, ...]]
-
-
-def _without_out_edges(parents: Maps, children: Maps, nodes: Iterable[str]) -> tuple[Maps, Maps]:
-    """Parent and child maps with every edge out of ``nodes`` removed (``G`` with ``nodes`` underlined)."""
-    nodes = list(nodes)
-    if not nodes:
-        return parents, children
-    parents, children = dict(parents), dict(children)
-    for v in nodes:
-        for c in children[v]:
-            parents[c] = tuple(p for p in parents[c] if p != v)
-        children[v] = ()
-    return parents, children
-
-
-def _directed_path_avoiding(children: Maps, x: set[str], y: set[str], removed: set[str]) -> bool:
-    seen = set(x)
-    stack = list(x)
-    while stack:
-        for c in children[stack.pop()]:
-            if c in removed or c in seen:
-                continue
-            if c in y:
-                return True
-            seen.add(c)
-            stack.append(c)
-    return False
-
-
 class _FrontDoor:
     """Pearl's front-door criterion for one query, on the graph's cached adjacency.
 
@@ -213,7 +186,7 @@ class _FrontDoor:
         index = graph.index
         self.x, self.y = x, y
         self.parents, self.children = index.parents, index.children
-        parents, children = _without_out_edges(index.parents, index.children, x)
+        parents, children = without_out_edges(index.parents, index.children, x)
         self.candidates = set(index.observed) - active_reach(parents, children, x, set()) - x - y
 
     def relevant(self) -> set[str]:
@@ -236,14 +209,14 @@ class _FrontDoor:
 
     def failing_iii(self, m: set[str]) -> set[str]:
         """Nodes of ``m`` with an open back-door path to ``Y`` given ``X`` (edges out of ``m`` removed)."""
-        parents, children = _without_out_edges(self.parents, self.children, m)
+        parents, children = without_out_edges(self.parents, self.children, m)
         return active_reach(parents, children, self.y, self.x) & m
 
     def holds(self, m: set[str]) -> bool:
         return (
             bool(m)
             and m <= self.candidates
-            and not _directed_path_avoiding(self.children, self.x, self.y, m)
+            and not has_directed_path(self.children, self.x, self.y, m)
             and not self.failing_iii(m)
         )
 
@@ -255,7 +228,7 @@ class _FrontDoor:
             if not bad:
                 break
             m -= bad
-        if not m or _directed_path_avoiding(self.children, self.x, self.y, m):
+        if not m or has_directed_path(self.children, self.x, self.y, m):
             return None
         return m
 
@@ -309,7 +282,7 @@ def frontdoor_sets(
     """
     x, y = set(treatments), set(outcomes)
     fd = _FrontDoor(graph, x, y)
-    if not _directed_path_avoiding(fd.children, x, y, set()):
+    if not has_directed_path(fd.children, x, y, set()):
         return [], True
     found: list[frozenset[str]] = []
     stack: list[tuple[frozenset[str], set[str]]] = [(frozenset(), fd.relevant())]
@@ -726,7 +699,7 @@ def identify(
     index = graph.index
     notes: list[str] = []
     complete = True
-    effect_exists = _directed_path_avoiding(index.children, set(x), set(y), set())
+    effect_exists = has_directed_path(index.children, set(x), set(y), set())
 
     # the listing of adjustment sets gets most of the time; the front door and instruments the rest
     listing = list_minimal_adjustment_sets(
@@ -1014,7 +987,7 @@ def dowhy_graph(graph: CausalGraph) -> tuple[nx.DiGraph, list[str]]:
     plain = nx.DiGraph()
     plain.add_nodes_from(dag.nodes)
     plain.add_edges_from(dag.edges)
-    return plain, sorted(set(dag.nodes) - _latent(dag))
+    return plain, sorted(graph.index.observed)
 
 
 @dataclass(frozen=True)
