@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 
 from causal.spec import CausalSpec, Role
+from tenor.core.output import write_text
 
 __all__ = ["generate_yaml", "write_yaml"]
 
@@ -94,6 +95,4 @@ def generate_yaml(spec: CausalSpec) -> str:
 
 
 def write_yaml(spec: CausalSpec, path: str | Path) -> None:
-    from tenor.core.output import write_text
-
     write_text(path, generate_yaml(spec) + "\n")
