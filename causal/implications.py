@@ -127,7 +127,7 @@ def implied_independences(graph: CausalGraph, basis: str = "missing-edge") -> li
         cycle = [u for u, _ in nx.find_cycle(graph.directed)]
         raise GraphError("the graph has a directed cycle: " + " -> ".join([*cycle, cycle[0]]))
     dag = graph.to_dag()
-    observed = sorted(n for n, obs in dag.nodes(data="observed", default=True) if obs)
+    observed = sorted(graph.index.observed)
     out = []
     for i, a in enumerate(observed):
         for b in observed[i + 1 :]:

@@ -298,12 +298,13 @@ def draw_dag(
         }
     )
 
+    latent = graph.latent  # declared latent nodes, from the graph core
     used_roles: list[str] = []
     for node, data in g.nodes(data=True):
         role = roles.get(node)
         if role is None:
             spec_role = data.get("role", "variable")
-            if not data.get("observed", True):
+            if node in latent:
                 role = "latent"
             elif spec_role in ("exposure", "outcome", "adjusted", "selected"):
                 role = spec_role
@@ -312,13 +313,13 @@ def draw_dag(
         if role != "variable" and role not in used_roles:
             used_roles.append(role)
         attrs = dict(style.ROLE_STYLES.get(role, style.ROLE_STYLES["variable"]))
-        if role != "latent" and not data.get("observed", True):
+        if role != "latent" and node in latent:
             attrs["style"] += ",dashed"
         group = data.get("group") if clusters else None
         if group is not None:
             diagram.clusters.setdefault(group, str(group).replace("_", " "))
         classes = " ".join(
-            c for c in (role, "latent" if not data.get("observed", True) and role != "latent" else "") if c
+            c for c in (role, "latent" if node in latent and role != "latent" else "") if c
         )
         tip = [str(t) for t in (spec.nodes[node].description if spec and node in spec.nodes else None,) if t]
         if data.get("unit"):
@@ -352,7 +353,7 @@ def draw_dag(
             attrs["fontcolor"] = colours_here[0]
         if width != 1.2:
             attrs["penwidth"] = f"{width:g}"
-        if not g.nodes[a].get("observed", True):  # out of a latent node
+        if a in latent:  # out of a latent node
             attrs["style"] = "dashed"
         label = _edge_label(data.get("sign"), data.get("lag"), data.get("gain"), show_gains)
         tip = [str(t) for t in (data.get("description"), data.get("source")) if t]
