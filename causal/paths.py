@@ -246,10 +246,12 @@ def is_d_separated(
     """Whether every path between ``x`` and ``y`` is blocked by ``given``.
 
     Latent confounders (``a <-> b``) count as paths through an unobserved
-    common cause: each becomes an explicit latent node, and the test is the
-    linear-time reachability search of Koller & Friedman (2009, Alg. 3.1). The
-    tests check it against networkx's ``is_d_separator`` and against explicit
-    path blocking.
+    common cause: each becomes an explicit latent node of the graph core's
+    cached DAG, on which the core answers the question
+    (:func:`causal.graph.moral_connected`: separation in the moral graph of the
+    ancestors, on bitsets). The tests check it against networkx's
+    ``is_d_separator``, against explicit path blocking, and the core's
+    active-trail search against both.
 
     Raises
     ------
