@@ -66,7 +66,7 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from causal.graph import CausalGraph, build_graph
+from causal.graph import CausalGraph, build_graph, closure, open_trail_edges
 from causal.paths import find_paths
 from causal.spec import CausalSpec
 from diagrams import style
@@ -183,63 +183,21 @@ def _reachable_highlights(
     graph: CausalGraph, treatments: tuple[str, ...], outcomes: tuple[str, ...], adjust: tuple[str, ...]
 ) -> tuple[set[tuple[str, str]], set[tuple[str, str]], set[tuple[str, str]]]:
     """Causal and open back-door edges in linear time (see :func:`query_highlights`)."""
-    import networkx as nx
-
-    g = graph.directed
     graph.check_nodes([*treatments, *outcomes, *adjust])
-    z = set(adjust)
-    opened = set(z)
-    for n in z:
-        opened |= nx.ancestors(g, n)
+    index = graph.index
     causal: set[tuple[str, str]] = set()
     backdoor: set[tuple[str, str]] = set()
     bidirected: set[tuple[str, str]] = set()
     for t in treatments:
         for y in outcomes:
-            down = nx.descendants(g, t) | {t}
-            up = nx.ancestors(g, y) | {y}
-            causal |= {(u, v) for u, v in g.edges if u in down and v in up and v != t and u != y}
-            # a state is (node, arrived with an arrow head into it?, the edge it arrived by); a trail never
-            # turns back along the edge it came by
-            State = tuple[str, bool, tuple[str, str, str]]
-            moves: dict[State, list[State]] = {}
-            start: list[State] = [(p, False, ("d", p, t)) for p in g.predecessors(t)]
-            start += [(w, True, ("b", *sorted((t, w)))) for w in graph.bidirected.neighbors(t)]
-            seen = set(start)
-            stack = list(start)
-            while stack:
-                state = stack.pop()
-                v, head, came = state
-                if v == y:
-                    continue
-                out: list[State] = []
-                through = v not in z  # passing v as a non-collider
-                collide = v in opened  # passing v as a collider
-                if through:
-                    out += [(c, True, ("d", v, c)) for c in g.successors(v)]
-                if through if not head else collide:
-                    out += [(p, False, ("d", p, v)) for p in g.predecessors(v)]
-                    out += [(w, True, ("b", *sorted((v, w)))) for w in graph.bidirected.neighbors(v)]
-                out = [s for s in out if s[0] != t and s[2] != came]
-                moves[state] = out
-                for nxt in out:
-                    if nxt not in seen:
-                        seen.add(nxt)
-                        stack.append(nxt)
-            # states from which y can be reached
-            reverse: dict[State, list[State]] = {}
-            for state, out in moves.items():
-                for nxt in out:
-                    reverse.setdefault(nxt, []).append(state)
-            alive = {s for s in seen if s[0] == y}
-            stack = list(alive)
-            while stack:
-                for prev in reverse.get(stack.pop(), []):
-                    if prev not in alive:
-                        alive.add(prev)
-                        stack.append(prev)
-            for kind, a, b in {s[2] for s in alive}:
-                (backdoor if kind == "d" else bidirected).add((a, b))
+            down = closure(index.children, [t])
+            up = closure(index.parents, [y])
+            causal |= {(u, v) for u, v in graph.directed.edges if u in down and v in up and v != t and u != y}
+            for a, b in open_trail_edges(index, t, y, set(adjust)):
+                if a in index.named:
+                    backdoor.add((a, b))
+                else:  # out of the latent node of a <-> b
+                    bidirected.add(tuple(sorted(index.children[a])))  # type: ignore[arg-type]
     return causal, backdoor, bidirected
 
 
