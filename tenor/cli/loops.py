@@ -119,10 +119,10 @@ def loops(
         table.add_column("variables")
         table.add_column("gain", justify="right")
         for lp in report.loops:
-            if isinstance(lp.gain, dict):
+            if lp.is_subscripted:
                 gain = ", ".join(f"{k}: {_fmt(v)}" for k, v in lp.gain.items())
             else:
-                gain = _fmt(lp.gain)
+                gain = _fmt(lp.gain[""])
             flag = " (changes)" if lp.polarity_changes else ""
             table.add_row(lp.id, lp.polarity + flag, " -> ".join(lp.variables), gain)
         console.print(table)
