@@ -30,6 +30,8 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from stocks_flows.model import element_name
+
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
@@ -90,9 +92,10 @@ OUTPUTS = [
     "first_illegible_while_pushed_out",
     "funding_stress",
     "check_effect",
-    "holdings[bills]",
+    element_name("holdings", ("bills",)),
 ]
 
+DESK = ("intervention_rate", "sales", "sales_flow", "replay_rate")  # with every desk_* variable: the desk
 EARLY = {"pivot_time": 149.0, "pivot_expected_start": 149.0}
 RACE_PIVOTS = np.arange(90.0, 481.0, 30.0)
 SIZES = (0.73, 5.92)
@@ -137,7 +140,9 @@ class World:
     model: Any
     constants: dict[str, float]
     time: np.ndarray
-    series: dict[str, dict[str, np.ndarray]]
+    series: Mapping[str, dict[str, np.ndarray]]
+    base: Mapping[str, float] = field(default_factory=dict)
+    """The model's constants (:func:`stocks_flows.batch.constant_values`)."""
 
     def frame(self, name: str) -> dict[str, np.ndarray]:
         return self.series[name]
@@ -145,7 +150,7 @@ class World:
     def constant(self, name: str) -> float:
         if name in self.constants:
             return float(self.constants[name])
-        return float(self.model.variables[name].value)
+        return float(self.base[name])
 
     def setting(self, run: str, name: str) -> float:
         changes = _world_scenarios(self.model)[run]
@@ -153,32 +158,16 @@ class World:
 
 
 def simulate_worlds(model: Any, worlds: Sequence[Mapping[str, float]]) -> list[World]:
-    """All ``worlds`` (constants -> value; a stock name sets its initial value) in one engine pass."""
-    from stocks_flows.engine import simulate
+    """All ``worlds`` (constants -> value; a stock name sets its initial value) in one engine pass.
 
-    runs = _world_scenarios(model)
-    names = list(runs)
-    keys = sorted({k for w in worlds for k in w} | {k for r in runs.values() for k in r})
-    columns: dict[str, list[float]] = {k: [] for k in keys}
-    for world in worlds:
-        for run in names:
-            for k in keys:
-                if k in runs[run]:
-                    columns[k].append(float(runs[run][k]))
-                elif k in world:
-                    columns[k].append(float(world[k]))
-                else:
-                    var = model.variables[k]
-                    columns[k].append(float(var.value) if var.kind == "constant" else math.nan)
-    result = simulate(model, {k: np.asarray(v) for k, v in columns.items()}, variables=OUTPUTS, times=save_times(model))
-    out = []
-    for w, world in enumerate(worlds):
-        series = {}
-        for r, run in enumerate(names):
-            row = result.values[w * len(names) + r]
-            series[run] = {v: row[:, j] for j, v in enumerate(OUTPUTS)}
-        out.append(World(model, dict(world), result.time, series))
-    return out
+    Each world is a point of one sweep of the toolkit (:func:`stocks_flows.batch.run_sweep`) over
+    the world's scenarios; a scenario's own settings win over the world's.
+    """
+    from stocks_flows.batch import constant_values, run_sweep
+
+    batches = run_sweep(model, _world_scenarios(model), worlds, outputs=OUTPUTS, times=save_times(model))
+    base = constant_values(model)
+    return [World(model, dict(world), batch.time, batch, base) for world, batch in zip(worlds, batches, strict=True)]
 
 
 # --- measures ------------------------------------------------------------------------------------
@@ -234,6 +223,7 @@ class Evidence:
 
     folder: Path = HERE
     calibrate: bool = True
+    _world: World | None = field(default=None, init=False, repr=False)
 
     @cached_property
     def spec(self) -> Any:
@@ -265,9 +255,16 @@ class Evidence:
 
         return evaluate_claims(self.spec)
 
-    @cached_property
+    @property
     def world(self) -> World:
-        return simulate_worlds(self.model, [{}])[0]
+        """The calibrated world: simulated on first use, unless :meth:`use_world` gave it."""
+        if self._world is None:
+            self._world = simulate_worlds(self.model, [{}])[0]
+        return self._world
+
+    def use_world(self, world: World) -> None:
+        """Take ``world`` (the calibrated world of a joint pass, e.g. :func:`assess`) as the calibrated world."""
+        self._world = world
 
     @cached_property
     def runs(self) -> dict[str, Any]:
@@ -292,7 +289,7 @@ def claim_1(ev: Evidence, w: World) -> Verdict:
     """Two failure modes, two paths: the accident reaches the long end with the desk shut."""
     spec = [r for r in ev.spec_claims if r.kind in ("distinct", "separated", "connected")]
     graph = ev.model.dependency_graph()
-    desk = {n for n in graph if n.startswith(("intervention_rate", "sales", "desk_", "replay_rate"))}
+    desk = {n for n, base in graph.nodes(data="base") if base in DESK or base.startswith("desk_")}
     structural = nx.has_path(graph.subgraph(n for n in graph if n not in desk), "jgb_stress", "long_yield")
     shock = w.setting("jgb_accident", "jgb_shock_time")
     after = (w.time >= shock) & (w.time <= shock + 10)
@@ -630,8 +627,8 @@ CLAIMS: list[Callable[[Evidence, World], Verdict]] = [
 FLIPS: dict[int, tuple[str, float]] = {
     1: ("basis_per_jpy_tn", 0.0),
     2: ("run_time", 20.0),
-    3: ("passthrough[bills]", 0.5),
-    4: ("holdings[bills]", 30.0),
+    3: (element_name("passthrough", ("bills",)), 0.5),
+    4: (element_name("holdings", ("bills",)), 30.0),
     5: ("firepower_initial", 200.0),
     6: ("term_maturity", 2.0),
     7: ("term_maturity", 1000.0),
@@ -678,7 +675,7 @@ def ranges(ev: Evidence) -> dict[str, tuple[float, float]]:
             continue
         if isinstance(spec.range, dict):
             for element, r in spec.range.items():
-                out[f"{name}[{element}]"] = (float(r[0]), float(r[1]))
+                out[element_name(name, tuple(str(element).split(",")))] = (float(r[0]), float(r[1]))
         else:
             out[name] = (float(spec.range[0]), float(spec.range[1]))
     if ev.calibration is not None:
@@ -726,7 +723,7 @@ def assess(ev: Evidence, samples: int = SAMPLES, seed: int = SEED) -> Assessment
     perturb = [_perturbed(ev, *FLIPS[n]) for n in range(1, 13)] + [_perturbed(ev, *HOLDS[n]) for n in range(1, 13)]
     worlds = simulate_worlds(ev.model, [{}, *perturb, *mc])
     central, flipped, kept, sampled = worlds[0], worlds[1:13], worlds[13:25], worlds[25:]
-    ev.__dict__["world"] = central
+    ev.use_world(central)
     verdicts = judge(ev, central)
     flips, holds = {}, {}
     for i, claim in enumerate(CLAIMS):
