@@ -13,8 +13,9 @@ it (``FLIPS``) and one that must not (``HOLDS``), and the report checks both.
   every claim, in the same engine pass, and returns each claim's verdict,
   probability and perturbation checks.
 
-Run ``python examples/duration_trade/claims.py`` to print the verdicts, or
-``tenor run examples/duration_trade --out out/`` for the full report.
+``PROGRAM`` is this file's claims program (:class:`tenor.app.claims_program.ClaimsProgram`):
+what ``tenor run`` calls. Run ``python examples/duration_trade/claims.py`` to print the
+verdicts, or ``tenor run examples/duration_trade --out out/`` for the full report.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ import networkx as nx
 import numpy as np
 
 from stocks_flows.model import element_name
+from tenor.app.claims_program import ClaimsProgram, ReportOutputs
+from tenor.core.verdict import Verdict
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
@@ -38,34 +41,12 @@ if str(HERE) not in sys.path:
 
 import history  # noqa: E402
 
-__all__ = ["CLAIMS", "FLIPS", "HOLDS", "Evidence", "Verdict", "World", "assess", "evaluate"]
+__all__ = ["CLAIMS", "FLIPS", "HOLDS", "PROGRAM", "DurationTrade", "Evidence", "Verdict", "World", "assess", "evaluate"]
 
 MEETING = 90.0  # the illegible meeting of the claim-9 scenarios (30 Aug 2026)
 WINDOW = 30.0  # "within sessions" is judged over the month after the meeting
 SAMPLES = 40  # Monte Carlo draws
 SEED = 20260601
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The outcome of one claim in one world."""
-
-    number: int
-    title: str
-    holds: bool
-    detail: str
-    figure: str | None = None
-    figures: dict[str, float] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "number": self.number,
-            "title": self.title,
-            "holds": self.holds,
-            "detail": self.detail,
-            "figure": self.figure,
-            "figures": self.figures,
-        }
 
 
 # --- the scenarios one world needs ----------------------------------------------------------------
@@ -309,8 +290,8 @@ def claim_1(ev: Evidence, w: World) -> Verdict:
         "Two failure modes, two paths",
         holds,
         detail,
-        "dag",
-        {"accident_bp": with_desk, "accident_bp_no_desk": without},
+        figure="dag",
+        figures={"accident_bp": with_desk, "accident_bp_no_desk": without},
     )
 
 
@@ -363,8 +344,8 @@ def claim_2(ev: Evidence, w: World) -> Verdict:
         "Fig. 1: speed and magnitude",
         holds,
         detail,
-        "fig1_channels",
-        {
+        figure="fig1_channels",
+        figures={
             "accident_week_bp": week,
             "campaign_month_bp": month,
             "accident_peak_bp": peak,
@@ -397,8 +378,8 @@ def claim_3(ev: Evidence, w: World) -> Verdict:
         "The loop is cut at the tenor",
         holds,
         detail,
-        "cld",
-        {"give_back_bills": bills, "give_back_coupons": coupons},
+        figure="cld",
+        figures={"give_back_bills": bills, "give_back_coupons": coupons},
     )
 
 
@@ -422,8 +403,8 @@ def claim_4(ev: Evidence, w: World) -> Verdict:
         "Which segment, not how much",
         holds,
         detail,
-        "segment",
-        {"largest_bills_bp": bills_worst, "smallest_coupons_bp": long_least},
+        figure="segment",
+        figures={"largest_bills_bp": bills_worst, "smallest_coupons_bp": long_least},
     )
 
 
@@ -447,7 +428,7 @@ def claim_5(ev: Evidence, w: World) -> Verdict:
         f"{len(runs)} runs (first on {when(w, first)}), the largest operation after it JPY {after:.3f}tn a day; "
         f"the monthly release shows it within {max(lags, default=math.inf):.0f} days"
     )
-    return Verdict(5, "Bounded tool", holds, detail, "fans", {"spent_tn": spent, "exhausted_day": first})
+    return Verdict(5, "Bounded tool", holds, detail, figure="fans", figures={"spent_tn": spent, "exhausted_day": first})
 
 
 def claim_6(ev: Evidence, w: World) -> Verdict:
@@ -467,8 +448,8 @@ def claim_6(ev: Evidence, w: World) -> Verdict:
         "Fig. 2: demand vs term",
         holds,
         detail,
-        "fig2_unwind",
-        {"peak_ratio": peak_d / max(peak_t, 1e-12), "days_on_demand": spread_d, "days_termed": spread_t},
+        figure="fig2_unwind",
+        figures={"peak_ratio": peak_d / max(peak_t, 1e-12), "days_on_demand": spread_d, "days_termed": spread_t},
     )
 
 
@@ -488,8 +469,8 @@ def claim_7(ev: Evidence, w: World) -> Verdict:
         "Termed out, not retired",
         holds,
         detail,
-        "fig2_unwind",
-        {"total_on_demand_tn": total_d, "total_termed_tn": total_t},
+        figure="fig2_unwind",
+        figures={"total_on_demand_tn": total_d, "total_termed_tn": total_t},
     )
 
 
@@ -506,7 +487,12 @@ def claim_8(ev: Evidence, w: World) -> Verdict:
         f"falls (90%-10%) in {fall:.1f} days once the schedule breaks"
     )
     return Verdict(
-        8, "Fig. 3: the legibility cliff", holds, detail, "fig3_cliff", {"rise_days": rise, "fall_days": fall}
+        8,
+        "Fig. 3: the legibility cliff",
+        holds,
+        detail,
+        figure="fig3_cliff",
+        figures={"rise_days": rise, "fall_days": fall},
     )
 
 
@@ -530,7 +516,7 @@ def claim_9(ev: Evidence, w: World) -> Verdict:
     detail = f"collapse within {WINDOW:.0f} days of the meeting ({when(w, meeting)}, before the pivot): " + "; ".join(
         f"{label}: {'yes' if c else 'no'}" for label, c in outcome.items()
     )
-    return Verdict(9, "The trigger is a conjunction", holds, detail, "indicator")
+    return Verdict(9, "The trigger is a conjunction", holds, detail, figure="indicator")
 
 
 def claim_10(ev: Evidence, w: World) -> Verdict:
@@ -556,8 +542,8 @@ def claim_10(ev: Evidence, w: World) -> Verdict:
         "The race",
         holds,
         detail,
-        "race",
-        {"exhaustion_day": out, "last_safe_pivot_day": last_safe, "first_lost_pivot_day": first_lost},
+        figure="race",
+        figures={"exhaustion_day": out, "last_safe_pivot_day": last_safe, "first_lost_pivot_day": first_lost},
     )
 
 
@@ -573,7 +559,7 @@ def claim_11(ev: Evidence, w: World) -> Verdict:
         f"45 days after the firepower runs out ({when(w, day)}) credibility is {seen['credibility'][i]:.2f} when the "
         f"monthly release shows it, {unseen['credibility'][i]:.2f} when the market cannot see it"
     )
-    return Verdict(11, "Pricing the ceiling", holds, detail, "fans", {"credibility_gap": gap})
+    return Verdict(11, "Pricing the ceiling", holds, detail, figure="fans", figures={"credibility_gap": gap})
 
 
 def claim_12(ev: Evidence, w: World) -> Verdict:
@@ -598,8 +584,8 @@ def claim_12(ev: Evidence, w: World) -> Verdict:
         "The consensus collapses both",
         holds,
         detail,
-        "fig1_channels",
-        {
+        figure="fig1_channels",
+        figures={
             "one_channel_bp": one_size,
             "one_channel_bp_per_day": one_speed,
             "fx_peak_bp": fx_peak,
@@ -754,7 +740,7 @@ def assess(ev: Evidence, samples: int = SAMPLES, seed: int = SEED) -> Assessment
     return Assessment(verdicts, probability, flips, holds, mc, sampled, central, failures)
 
 
-def report_outputs(ev: Evidence) -> dict[str, Any]:
+def report_outputs(ev: Evidence) -> ReportOutputs:
     """Everything ``tenor run`` adds for this example: verdicts, the claims contract, replay, calibration, extras."""
     import figures
 
@@ -794,7 +780,23 @@ def report_outputs(ev: Evidence) -> dict[str, Any]:
             }
         )
     extra = figures.extras(ev, found, replayed, calibration)
-    return {"verdicts": found.verdicts, "claims": claims, "replay": replayed, "calibration": calibration, **extra}
+    return ReportOutputs(found.verdicts, claims, replayed, calibration, **extra)
+
+
+class DurationTrade(ClaimsProgram):
+    """The note's twelve claims as the claims program ``tenor run`` calls (:data:`PROGRAM`)."""
+
+    def evidence(self, folder: Path) -> Evidence:
+        return Evidence(folder)
+
+    def evaluate(self, evidence: Evidence) -> list[Verdict]:
+        return evaluate(evidence)
+
+    def report_outputs(self, evidence: Evidence) -> ReportOutputs:
+        return report_outputs(evidence)
+
+
+PROGRAM = DurationTrade()
 
 
 if __name__ == "__main__":

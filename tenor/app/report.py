@@ -25,20 +25,30 @@ from __future__ import annotations
 
 import base64
 import html
-import importlib.util
 import json
-import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tenor.app.claims_program import ClaimsProgram, ReportOutputs, call, load_claims_program
 from tenor.core.errors import SpecError, TenorError
 from tenor.core.output import write_bytes, write_text
+from tenor.core.verdict import Verdict
 
-__all__ = ["FigureSpec", "Report", "ReportSpec", "build_report", "markdown_report", "read_report_spec"]
+__all__ = [
+    "CausalPart",
+    "Dynamics",
+    "FigureSpec",
+    "Report",
+    "ReportSpec",
+    "build_report",
+    "markdown_report",
+    "read_report_spec",
+    "verdict_record",
+]
 
 Progress = Callable[[str], None]
 
@@ -212,18 +222,6 @@ def _json_default(value: Any) -> Any:
         return str(value)
 
 
-def _load_claims(path: Path) -> Any:
-    """The folder's claims program, imported as a module."""
-    name = f"tenor_report_claims_{abs(hash(path))}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise TenorError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 _DIAGRAM_CAPTIONS = {
     "dag": "Each arrow is a direct causal effect declared in the causal spec; the channels in the table below "
     "are the paths it traces to the outcome.",
@@ -324,22 +322,61 @@ def _parameters(model: Any) -> list[dict]:
     return rows
 
 
-def build_report(folder: str | Path, progress: Progress | None = None) -> Report:
-    """Check, identify, simulate, analyse loops, judge claims and draw figures for ``folder``."""
-    from causal.claims import check_summary
-    from causal.graph import build_graph
-    from causal.identify import identify
-    from causal.load import read_spec
+def verdict_record(verdict: Verdict) -> dict[str, Any]:
+    """A verdict as the report writes it: ``number``, ``title``, ``holds``, ``detail``, ``figure``, ``figures``."""
+    return {
+        "number": verdict.number,
+        "title": verdict.title,
+        "holds": verdict.holds,
+        "detail": verdict.detail,
+        "figure": verdict.figure,
+        "figures": verdict.figures,
+    }
 
-    say = progress or (lambda message: None)
+
+@dataclass
+class CausalPart:
+    """The causal spec checked: its claims and channels, the answers to its queries, its graph drawn."""
+
+    spec: Any
+    check: dict
+    identification: list[dict]
+    dag: Figure
+
+
+@dataclass
+class Dynamics:
+    """The model's runs and loops, and what the claims program (if any) measured on them."""
+
+    runs: dict[str, Any]
+    loops: Any
+    model: Any
+    """The model the claims ran on (the program's, calibrated say; else the folder's)."""
+    program: ClaimsProgram | None = None
+    evidence: Any = None
+    outputs: ReportOutputs | None = None
+
+
+def _report_folder(folder: str | Path) -> tuple[Path, ReportSpec]:
+    """The folder and its ``report.yaml``, refused when it is no folder or has no causal spec."""
     folder = Path(folder)
     if not folder.is_dir():
         raise SpecError("not a folder", file=str(folder), hint="pass an example folder, e.g. examples/duration_trade")
     rspec = read_report_spec(folder)
-    spec_path = folder / rspec.causal
-    if not spec_path.exists():
+    if not (folder / rspec.causal).exists():
         raise SpecError(f"the folder has no {rspec.causal}", file=str(folder), hint="add a causal spec")
+    return folder, rspec
 
+
+def _causal_part(folder: Path, rspec: ReportSpec, say: Progress) -> CausalPart:
+    """Check the causal spec, identify its queries, draw its graph."""
+    from causal.claims import check_summary
+    from causal.graph import build_graph
+    from causal.identify import identify
+    from causal.load import read_spec
+    from diagrams.dag import draw_dag
+
+    spec_path = folder / rspec.causal
     say("checking the causal spec")
     spec = read_spec(spec_path)
     graph = build_graph(spec)
@@ -349,27 +386,129 @@ def build_report(folder: str | Path, progress: Progress | None = None) -> Report
     for name, query in spec.queries.items():
         result = identify(graph, query.treatment, query.outcome).to_dict()
         identification.append({"name": name, "description": query.description, **result})
-
-    figures: list[Figure] = []
-    from diagrams.dag import draw_dag
-
     say("drawing the causal graph")
-    figures.append(
-        _diagram_figure(
-            "dag", rspec.dag.title or "Causal graph", draw_dag(spec, channels=rspec.dag.channels, title=rspec.dag.title)
-        )
+    dag = _diagram_figure(
+        "dag", rspec.dag.title or "Causal graph", draw_dag(spec, channels=rspec.dag.channels, title=rspec.dag.title)
     )
+    return CausalPart(spec, check, identification, dag)
+
+
+def _dynamics(folder: Path, rspec: ReportSpec, model: Any, say: Progress) -> Dynamics:
+    """Run the claims program on the folder, or (without one) every named scenario, and find the loops."""
+    claims_path = folder / rspec.claims if rspec.claims else None
+    if claims_path is None or not claims_path.exists():
+        from stocks_flows.loops import find_loops
+        from stocks_flows.scenarios import run_named_scenarios
+
+        say("simulating every scenario")
+        run = run_named_scenarios(model)
+        runs = {name: run.frame(i) for i, name in enumerate(run.scenarios)}
+        say("finding the feedback loops")
+        return Dynamics(runs, find_loops(model), model)
+    program = load_claims_program(claims_path)
+    evidence = call(claims_path, program.evidence, folder)
+    say("calibrating, judging the claims and sweeping the declared ranges in one pass")
+    outputs = call(claims_path, program.report_outputs, evidence)
+    say("simulating every scenario and sweep the claims need")
+    runs = call(claims_path, lambda: dict(evidence.runs))
+    say("finding the feedback loops")
+    loops = call(claims_path, lambda: evidence.loops)
+    return Dynamics(runs, loops, call(claims_path, lambda: evidence.model), program, evidence, outputs)
+
+
+def _loop_table(model: Any, loops: Any, dimension: str | None) -> tuple[list[str], list[dict]]:
+    """The elements of ``dimension`` and each loop's gain at each of them."""
+    dimension = dimension or (next(iter(model.dimensions)) if model.dimensions else None)
+    if not dimension:
+        return [], []
+    elements = list(model.dimensions[dimension])
+    by_id = {lp.id: lp for lp in loops.loops}
+    rows = []
+    for loop_id, gains in loops.gain_table(elements):
+        lp = by_id[loop_id]
+        rows.append({"id": loop_id, "polarity": lp.polarity, "variables": list(lp.variables), "gains": gains})
+    return elements, rows
+
+
+def _model_figures(
+    rspec: ReportSpec, spec: Any, model: Any, dynamics: Dynamics, say: Progress
+) -> list[Figure]:
+    """The causal-loop diagram, the figures ``report.yaml`` asks for, and the claims program's figures."""
+    from diagrams.cld import draw_cld
+    from diagrams.from_model import causal_loop_structure
+
+    say("drawing the causal-loop diagram")
+    structure = causal_loop_structure(model, dynamics.loops, around=rspec.cld.around, unknown_loops=False)
+    figures = [
+        _diagram_figure(
+            "cld",
+            rspec.cld.title or "Causal-loop diagram",
+            draw_cld(structure, element=rspec.cld.element, title=rspec.cld.title),
+        )
+    ]
+    ctx = {
+        "spec": spec,
+        "model": model,
+        "runs": dynamics.runs,
+        "time_label": f"time ({model.time.unit})"
+        if hasattr(model, "time") and getattr(model.time, "unit", None)
+        else None,
+    }
+    outputs = dynamics.outputs
+    extra_ids = {fig_id for fig_id, _, _ in outputs.figures} if outputs else set()
+    captions = dict(outputs.captions) if outputs else {}
+    for fig_spec in rspec.figures:
+        if fig_spec.id in extra_ids:
+            continue
+        say(f"plotting {fig_spec.id}")
+        made = _make_figure(fig_spec, ctx)
+        made.caption = fig_spec.caption or captions.get(fig_spec.id)
+        figures.append(made)
+    for fig_id, title, fig in outputs.figures if outputs else ():
+        say(f"plotting {fig_id}")
+        figures.append(_plot_figure(fig_id, title, fig, captions.get(fig_id)))
+    return figures
+
+
+def _judge(report: Report, dynamics: Dynamics, claims_path: Path | None, say: Progress) -> None:
+    """The verdicts (and the program's claims, replay, calibration and tables) into the report."""
+    outputs = dynamics.outputs
+    if outputs is not None:
+        verdicts: Sequence[Verdict] = outputs.verdicts
+        report.claims = outputs.claims
+        report.replay = outputs.replay
+        report.calibration = outputs.calibration
+        report.tables = outputs.tables
+    elif dynamics.program is not None and claims_path is not None:
+        say("judging the claims")
+        verdicts = call(claims_path, dynamics.program.evaluate, dynamics.evidence)
+    else:
+        return
+    for v in verdicts:
+        if not isinstance(v, Verdict):
+            raise SpecError(
+                f"the claims program gave {type(v).__name__!r} where a Verdict belongs",
+                file=str(claims_path),
+                hint="return tenor.core.verdict.Verdict objects",
+            )
+    report.verdicts = [verdict_record(v) for v in verdicts]
+
+
+def build_report(folder: str | Path, progress: Progress | None = None) -> Report:
+    """Check, identify, simulate, analyse loops, judge claims and draw figures for ``folder``.
+
+    In phases: the folder and its ``report.yaml``; the causal part (spec
+    checked, queries identified, graph drawn); the dynamics (the claims
+    program, or the named scenarios, and the loops); the loop table and
+    parameters; the figures; the verdicts.
+    """
+    say = progress or (lambda message: None)
+    folder, rspec = _report_folder(folder)
+    causal = _causal_part(folder, rspec, say)
+    spec = causal.spec
+    title = rspec.title or spec.title or spec.name or folder.name
     report = Report(
-        rspec.title or spec.title or spec.name or folder.name,
-        rspec.subtitle,
-        folder,
-        check,
-        identification,
-        None,
-        [],
-        [],
-        [],
-        figures,
+        title, rspec.subtitle, folder, causal.check, causal.identification, None, [], [], [], [causal.dag]
     )
     model_path = folder / rspec.model
     if not model_path.exists():
@@ -380,85 +519,15 @@ def build_report(folder: str | Path, progress: Progress | None = None) -> Report
 
     say("loading the stock-and-flow model")
     model = load_model(model_path)
-    evidence = None
-    claims_path = folder / rspec.claims if rspec.claims else None
-    outputs = None
-    if claims_path is not None and claims_path.exists():
-        module = _load_claims(claims_path)
-        evidence = module.Evidence(folder)
-        if hasattr(module, "report_outputs"):
-            say("calibrating, judging the claims and sweeping the declared ranges in one pass")
-            outputs = module.report_outputs(evidence)
-        say("simulating every scenario and sweep the claims need")
-        runs = evidence.runs
-        say("finding the feedback loops")
-        loops = evidence.loops
-    else:
-        from stocks_flows.loops import find_loops
-        from stocks_flows.scenarios import run_named_scenarios
-
-        say("simulating every scenario")
-        run = run_named_scenarios(model)
-        runs = {name: run.frame(i) for i, name in enumerate(run.scenarios)}
-        say("finding the feedback loops")
-        loops = find_loops(model)
-    report.scenarios = _tidy(runs, None)
+    dynamics = _dynamics(folder, rspec, model, say)
+    report.scenarios = _tidy(dynamics.runs, None)
     report.scenario_notes = {name: sc.description or "" for name, sc in model.scenarios.items()}
-    report.loops = loops.to_dict()
-    dimension = rspec.loop_table.dimension or (next(iter(model.dimensions)) if model.dimensions else None)
-    if dimension:
-        elements = list(model.dimensions[dimension])
-        report.loop_elements = elements
-        by_id = {lp.id: lp for lp in loops.loops}
-        for loop_id, gains in loops.gain_table(elements):
-            lp = by_id[loop_id]
-            report.loop_table.append(
-                {"id": loop_id, "polarity": lp.polarity, "variables": list(lp.variables), "gains": gains}
-            )
+    report.loops = dynamics.loops.to_dict()
+    report.loop_elements, report.loop_table = _loop_table(model, dynamics.loops, rspec.loop_table.dimension)
     # the claims program may calibrate the model: show the values it runs with
-    report.parameters = _parameters(getattr(evidence, "model", model) if evidence is not None else model)
-
-    say("drawing the causal-loop diagram")
-    from diagrams.cld import draw_cld
-    from diagrams.from_model import causal_loop_structure
-
-    structure = causal_loop_structure(model, loops, around=rspec.cld.around, unknown_loops=False)
-    figures.append(
-        _diagram_figure(
-            "cld",
-            rspec.cld.title or "Causal-loop diagram",
-            draw_cld(structure, element=rspec.cld.element, title=rspec.cld.title),
-        )
-    )
-    ctx = {
-        "spec": spec,
-        "model": model,
-        "runs": runs,
-        "time_label": f"time ({model.time.unit})"
-        if hasattr(model, "time") and getattr(model.time, "unit", None)
-        else None,
-    }
-    extra_ids = {fig_id for fig_id, _, _ in outputs["figures"]} if outputs else set()
-    captions = dict(outputs.get("captions", {})) if outputs else {}
-    for fig_spec in rspec.figures:
-        if fig_spec.id in extra_ids:
-            continue
-        say(f"plotting {fig_spec.id}")
-        made = _make_figure(fig_spec, ctx)
-        made.caption = fig_spec.caption or captions.get(fig_spec.id)
-        figures.append(made)
-    if outputs is not None:
-        for fig_id, title, fig in outputs["figures"]:
-            say(f"plotting {fig_id}")
-            figures.append(_plot_figure(fig_id, title, fig, captions.get(fig_id)))
-        report.verdicts = [v.to_dict() for v in outputs["verdicts"]]
-        report.claims = outputs["claims"]
-        report.replay = outputs.get("replay")
-        report.calibration = outputs.get("calibration")
-        report.tables = outputs.get("tables", [])
-    elif evidence is not None:
-        say("judging the claims")
-        report.verdicts = [v.to_dict() for v in module.evaluate(evidence)]
+    report.parameters = _parameters(dynamics.model)
+    report.figures += _model_figures(rspec, spec, model, dynamics, say)
+    _judge(report, dynamics, folder / rspec.claims if rspec.claims else None, say)
     return report
 
 
