@@ -171,9 +171,11 @@ def run_sweep(
             raise TenorError(f"unknown variable {unknown[0]!r}", hint=f"did you mean {close!r}?" if close else None)
     result = simulate(model, {k: np.asarray(v) for k, v in columns.items()}, variables=outputs, times=times)
     n = len(names)
+    values = result.values
+    if not keys:  # nothing set anywhere: every run is the model as it is
+        values = np.repeat(values, n * len(at), axis=0)
     return [
-        Batch(result.time, tuple(names), tuple(result.variables), result.values[i * n : (i + 1) * n])
-        for i in range(len(at))
+        Batch(result.time, tuple(names), tuple(result.variables), values[i * n : (i + 1) * n]) for i in range(len(at))
     ]
 
 

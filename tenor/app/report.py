@@ -281,14 +281,14 @@ def _make_figure(spec: FigureSpec, ctx: dict[str, Any]) -> Figure:
     import numpy as np
     import pandas as pd
 
-    from stocks_flows.engine import simulate
+    from stocks_flows.batch import run_batch
     from stocks_flows.scenarios import grid, parse_grid
 
     if not spec.grid or not spec.x or not spec.y or not spec.value:
         raise TenorError(f"figure {spec.id!r}: a heat map needs grid, x, y and value")
     table = grid([parse_grid(f"{k}={v}") for k, v in spec.grid.items()])
-    run = simulate(ctx["model"], {k: np.asarray(v) for k, v in table.columns.items()}, variables=[spec.value])
-    values = run.values[:, :, 0]
+    points = {name: {k: float(v[i]) for k, v in table.columns.items()} for i, name in enumerate(table.names)}
+    values = run_batch(ctx["model"], points, outputs=[spec.value]).values[:, :, 0]
     reduced = {
         "max": values.max(axis=1),
         "min": values.min(axis=1),
@@ -574,30 +574,21 @@ def _html_table(table: dict) -> str:
     return "".join(parts)
 
 
-def markdown_report(report: Report) -> str:
-    """The report as Markdown (figures as files under ``figures/``)."""
+def _md_claims(report: Report) -> list[str]:
+    if not report.verdicts:
+        return []
+    lines = ["## Claims", "", "| # | claim | verdict | evidence | figure |", "|---|---|---|---|---|"]
+    for v in report.verdicts:
+        verdict = "holds" if v["holds"] else "**fails**"
+        fig = f"[{v['figure']}](figures/{v['figure']}.svg)" if v.get("figure") else ""
+        lines.append(f"| {v['number']} | {v['title']} | {verdict} | {v['detail']} | {fig} |")
+    return [*lines, ""]
+
+
+def _md_causal_graph(report: Report, figs: dict[str, Figure]) -> list[str]:
     from tenor.core.fields import format_days
 
-    lines = [f"# {report.title}", ""]
-    if report.subtitle:
-        lines += [f"*{report.subtitle}*", ""]
-    lines += [f"**{report.headline}**", ""]
-    if report.verdicts:
-        lines += [
-            "## Claims",
-            "",
-            "| # | claim | verdict | evidence | figure |",
-            "|---|---|---|---|---|",
-        ]
-        for v in report.verdicts:
-            verdict = "holds" if v["holds"] else "**fails**"
-            fig = f"[{v['figure']}](figures/{v['figure']}.svg)" if v.get("figure") else ""
-            lines.append(f"| {v['number']} | {v['title']} | {verdict} | {v['detail']} | {fig} |")
-        lines.append("")
-    for table in report.tables:
-        lines += _markdown_table(table)
-    figs = {f.id: f for f in report.figures}
-    lines += ["## The causal graph", "", "![Causal graph](figures/dag.svg)", ""]
+    lines = ["## The causal graph", "", "![Causal graph](figures/dag.svg)", ""]
     if "dag" in figs and figs["dag"].caption:
         lines += [figs["dag"].caption, ""]
     if report.check["channels"]:
@@ -612,42 +603,60 @@ def markdown_report(report: Report) -> str:
     for c in report.check["claims"]:
         verdict = {True: "holds", False: "**fails**", None: "undecided"}[c["holds"]]
         lines.append(f"| {c['says'] or c['statement']} | {verdict} | {c['detail']} |")
-    lines.append("")
-    if report.identification:
+    return [*lines, ""]
+
+
+def _md_identification(report: Report) -> list[str]:
+    if not report.identification:
+        return []
+    lines = [
+        "## Identification",
+        "",
+        "| query | identifiable | by | adjustment sets | front-door | estimand |",
+        "|---|---|---|---|---|---|",
+    ]
+    for q in report.identification:
+        lines.append(
+            f"| {q['name']}: {q['query']} | {'yes' if q['identifiable'] else 'no'} | {q['by'] or '—'} | "
+            f"{_sets(q['minimal_adjustment_sets'])} | {_sets(q['frontdoor_sets'])} | `{q['estimand']}` |"
+        )
+    return [*lines, ""]
+
+
+def _md_loops(report: Report, figs: dict[str, Figure]) -> list[str]:
+    if report.loops is None:
+        return []
+    lines = ["## Feedback loops", "", "![Causal-loop diagram](figures/cld.svg)", ""]
+    if "cld" in figs and figs["cld"].caption:
+        lines += [figs["cld"].caption, ""]
+    if report.loop_table:
         lines += [
-            "## Identification",
-            "",
-            "| query | identifiable | by | adjustment sets | front-door | estimand |",
-            "|---|---|---|---|---|---|",
+            "| loop | polarity | " + " | ".join(report.loop_elements) + " |",
+            "|---|---|" + "---|" * len(report.loop_elements),
         ]
-        for q in report.identification:
+        for row in report.loop_table:
             lines.append(
-                f"| {q['name']}: {q['query']} | {'yes' if q['identifiable'] else 'no'} | {q['by'] or '—'} | "
-                f"{_sets(q['minimal_adjustment_sets'])} | {_sets(q['frontdoor_sets'])} | `{q['estimand']}` |"
+                f"| {row['id']} ({' → '.join(row['variables'])}) | {row['polarity']} | "
+                + " | ".join(_fmt(g) for g in row["gains"])
+                + " |"
             )
         lines.append("")
-    if report.loops is not None:
-        lines += ["## Feedback loops", "", "![Causal-loop diagram](figures/cld.svg)", ""]
-        if "cld" in figs and figs["cld"].caption:
-            lines += [figs["cld"].caption, ""]
-        if report.loop_table:
-            lines += [
-                "| loop | polarity | " + " | ".join(report.loop_elements) + " |",
-                "|---|---|" + "---|" * len(report.loop_elements),
-            ]
-            for row in report.loop_table:
-                lines.append(
-                    f"| {row['id']} ({' → '.join(row['variables'])}) | {row['polarity']} | "
-                    + " | ".join(_fmt(g) for g in row["gains"])
-                    + " |"
-                )
-            lines.append("")
+    return lines
+
+
+def _md_figures(report: Report) -> list[str]:
+    lines: list[str] = []
     for fig in report.figures:
         if fig.id in ("dag", "cld"):
             continue
         lines += [f"## {fig.title}", "", f"![{fig.title}](figures/{fig.id}.svg)", ""]
         if fig.caption:
             lines += [fig.caption, ""]
+    return lines
+
+
+def _md_scenarios_and_parameters(report: Report) -> list[str]:
+    lines: list[str] = []
     if report.scenario_notes:
         lines += ["## Scenarios", "", "| scenario | what changes |", "|---|---|"]
         lines += [f"| {name} | {text} |" for name, text in report.scenario_notes.items()]
@@ -665,6 +674,24 @@ def markdown_report(report: Report) -> str:
                 f"| {p['source'] or ''} |"
             )
         lines.append("")
+    return lines
+
+
+def markdown_report(report: Report) -> str:
+    """The report as Markdown (figures as files under ``figures/``)."""
+    lines = [f"# {report.title}", ""]
+    if report.subtitle:
+        lines += [f"*{report.subtitle}*", ""]
+    lines += [f"**{report.headline}**", ""]
+    lines += _md_claims(report)
+    for table in report.tables:
+        lines += _markdown_table(table)
+    figs = {f.id: f for f in report.figures}
+    lines += _md_causal_graph(report, figs)
+    lines += _md_identification(report)
+    lines += _md_loops(report, figs)
+    lines += _md_figures(report)
+    lines += _md_scenarios_and_parameters(report)
     return "\n".join(lines)
 
 
@@ -693,42 +720,30 @@ def _img(fig: Figure) -> str:
     )
 
 
-def html_report(report: Report) -> str:
-    """The report as one HTML page that opens offline (figures embedded as SVG)."""
+def _html_claims(report: Report, figs: dict[str, Figure]) -> list[str]:
+    e = html.escape
+    if not report.verdicts:
+        return []
+    parts = [
+        '<h2 id="claims">Claims</h2>'
+        "<table><tr><th>#</th><th>claim</th><th>verdict</th><th>evidence</th><th>figure</th></tr>"
+    ]
+    for v in report.verdicts:
+        cls, word = ("holds", "holds") if v["holds"] else ("fails", "fails")
+        fig = f'<a href="#{e(v["figure"])}">{e(v["figure"])}</a>' if v.get("figure") in figs else ""
+        parts.append(
+            f"<tr><td>{v['number']}</td><td>{e(v['title'])}</td><td class={cls}>{word}</td>"
+            f"<td>{e(v['detail'])}</td><td>{fig}</td></tr>"
+        )
+    parts.append("</table>")
+    return parts
+
+
+def _html_causal_graph(report: Report, figs: dict[str, Figure]) -> list[str]:
     from tenor.core.fields import format_days
 
     e = html.escape
-    figs = {f.id: f for f in report.figures}
-    parts = [
-        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{e(report.title)}</title>"
-        f"<style>{_CSS}</style></head><body><h1>{e(report.title)}</h1>"
-    ]
-    if report.subtitle:
-        parts.append(f'<p class="sub">{e(report.subtitle)}</p>')
-    parts.append(
-        '<nav><a href="#claims">Claims</a><a href="#graph">Causal graph</a>'
-        '<a href="#identification">Identification</a><a href="#loops">Loops</a>'
-        '<a href="#figures">Figures</a><a href="#parameters">Parameters</a></nav>'
-    )
-    cls = "holds" if report.ok else "fails"
-    parts.append(f'<p class="{cls}">{e(report.headline)}</p>')
-    if report.verdicts:
-        parts.append(
-            '<h2 id="claims">Claims</h2>'
-            "<table><tr><th>#</th><th>claim</th><th>verdict</th><th>evidence</th><th>figure</th></tr>"
-        )
-        for v in report.verdicts:
-            cls, word = ("holds", "holds") if v["holds"] else ("fails", "fails")
-            fig = f'<a href="#{e(v["figure"])}">{e(v["figure"])}</a>' if v.get("figure") in figs else ""
-            parts.append(
-                f"<tr><td>{v['number']}</td><td>{e(v['title'])}</td><td class={cls}>{word}</td>"
-                f"<td>{e(v['detail'])}</td><td>{fig}</td></tr>"
-            )
-        parts.append("</table>")
-    for table in report.tables:
-        if "markdown" not in table:
-            parts.append(_html_table(table))
-    parts.append('<h2 id="graph">The causal graph</h2>')
+    parts = ['<h2 id="graph">The causal graph</h2>']
     if "dag" in figs:
         parts.append(_img(figs["dag"]))
     if report.check["channels"]:
@@ -749,45 +764,59 @@ def html_report(report: Report) -> str:
             f"<td>{e(c['statement'])}: {e(c['detail'])}</td></tr>"
         )
     parts.append("</table>")
-    if report.identification:
+    return parts
+
+
+def _html_identification(report: Report) -> list[str]:
+    e = html.escape
+    if not report.identification:
+        return []
+    parts = [
+        '<h2 id="identification">Identification</h2><table class=ident><tr><th>query</th><th>identifiable</th>'
+        "<th>by</th><th>minimal adjustment sets</th><th>front-door sets</th><th>estimand</th>"
+        "<th>reason</th></tr>"
+    ]
+    for q in report.identification:
         parts.append(
-            '<h2 id="identification">Identification</h2><table class=ident><tr><th>query</th><th>identifiable</th>'
-            "<th>by</th><th>minimal adjustment sets</th><th>front-door sets</th><th>estimand</th>"
-            "<th>reason</th></tr>"
+            f"<tr><td><b>{e(q['name'])}</b><br>{e(q['query'])}</td><td>{'yes' if q['identifiable'] else 'no'}"
+            f"</td><td>{e(q['by'] or '—')}</td><td>{e(_sets(q['minimal_adjustment_sets']))}</td>"
+            f"<td>{e(_sets(q['frontdoor_sets']))}</td><td><code>{e(q['estimand'] or '')}</code></td>"
+            f"<td>{e(q['reason'] or '')}</td></tr>"
         )
-        for q in report.identification:
+    parts.append("</table>")
+    return parts
+
+
+def _html_loops(report: Report, figs: dict[str, Figure]) -> list[str]:
+    e = html.escape
+    if report.loops is None:
+        return []
+    parts = ['<h2 id="loops">Feedback loops</h2>']
+    if "cld" in figs:
+        parts.append(_img(figs["cld"]))
+    if report.loop_table:
+        parts.append(
+            "<table><tr><th>loop</th><th>polarity</th>"
+            + "".join(f"<th>{e(x)}</th>" for x in report.loop_elements)
+            + "</tr>"
+        )
+        for row in report.loop_table:
             parts.append(
-                f"<tr><td><b>{e(q['name'])}</b><br>{e(q['query'])}</td><td>{'yes' if q['identifiable'] else 'no'}"
-                f"</td><td>{e(q['by'] or '—')}</td><td>{e(_sets(q['minimal_adjustment_sets']))}</td>"
-                f"<td>{e(_sets(q['frontdoor_sets']))}</td><td><code>{e(q['estimand'] or '')}</code></td>"
-                f"<td>{e(q['reason'] or '')}</td></tr>"
-            )
-        parts.append("</table>")
-    if report.loops is not None:
-        parts.append('<h2 id="loops">Feedback loops</h2>')
-        if "cld" in figs:
-            parts.append(_img(figs["cld"]))
-        if report.loop_table:
-            parts.append(
-                "<table><tr><th>loop</th><th>polarity</th>"
-                + "".join(f"<th>{e(x)}</th>" for x in report.loop_elements)
+                f"<tr><td><b>{e(row['id'])}</b> {e(' → '.join(row['variables']))}</td>"
+                f"<td>{e(row['polarity'])}</td>"
+                + "".join(f"<td class=num>{_fmt(g)}</td>" for g in row["gains"])
                 + "</tr>"
             )
-            for row in report.loop_table:
-                parts.append(
-                    f"<tr><td><b>{e(row['id'])}</b> {e(' → '.join(row['variables']))}</td>"
-                    f"<td>{e(row['polarity'])}</td>"
-                    + "".join(f"<td class=num>{_fmt(g)}</td>" for g in row["gains"])
-                    + "</tr>"
-                )
-            parts.append(
-                "</table><p>Loop gain: the product of the link gains around the loop through each "
-                "element, mean over the base run (flow-to-stock links count as ±1).</p>"
-            )
-    parts.append('<h2 id="figures">Figures</h2>')
-    for fig in report.figures:
-        if fig.id not in ("dag", "cld"):
-            parts.append(_img(fig))
+        parts.append(
+            "</table><p>Loop gain: the product of the link gains around the loop through each "
+            "element, mean over the base run (flow-to-stock links count as ±1).</p>"
+        )
+    return parts
+
+
+def _html_scenarios_and_parameters(report: Report) -> list[str]:
+    e = html.escape
+    parts: list[str] = []
     if report.scenario_notes:
         parts.append("<h2>Scenarios</h2><table><tr><th>scenario</th><th>what changes</th></tr>")
         parts += [f"<tr><td>{e(n)}</td><td>{e(t)}</td></tr>" for n, t in report.scenario_notes.items()]
@@ -803,8 +832,35 @@ def html_report(report: Report) -> str:
                 f"<td>{e(p['units'] or '')}</td><td>{e(p['source'] or '')}</td></tr>"
             )
         parts.append("</table>")
-    for note in report.notes:
-        parts.append(f"<p><i>{e(note)}</i></p>")
+    return parts
+
+
+def html_report(report: Report) -> str:
+    """The report as one HTML page that opens offline (figures embedded as SVG)."""
+    e = html.escape
+    figs = {f.id: f for f in report.figures}
+    parts = [
+        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{e(report.title)}</title>"
+        f"<style>{_CSS}</style></head><body><h1>{e(report.title)}</h1>"
+    ]
+    if report.subtitle:
+        parts.append(f'<p class="sub">{e(report.subtitle)}</p>')
+    parts.append(
+        '<nav><a href="#claims">Claims</a><a href="#graph">Causal graph</a>'
+        '<a href="#identification">Identification</a><a href="#loops">Loops</a>'
+        '<a href="#figures">Figures</a><a href="#parameters">Parameters</a></nav>'
+    )
+    cls = "holds" if report.ok else "fails"
+    parts.append(f'<p class="{cls}">{e(report.headline)}</p>')
+    parts += _html_claims(report, figs)
+    parts += [_html_table(table) for table in report.tables if "markdown" not in table]
+    parts += _html_causal_graph(report, figs)
+    parts += _html_identification(report)
+    parts += _html_loops(report, figs)
+    parts.append('<h2 id="figures">Figures</h2>')
+    parts += [_img(fig) for fig in report.figures if fig.id not in ("dag", "cld")]
+    parts += _html_scenarios_and_parameters(report)
+    parts += [f"<p><i>{e(note)}</i></p>" for note in report.notes]
     parts.append("</body></html>")
     # every table scrolls inside its own box rather than widening the page
     page = "\n".join(parts).replace("</table>", "</table></div>")
