@@ -29,14 +29,21 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tenor.app.claims_program import ClaimsProgram, ReportOutputs, call, load_claims_program
+from tenor.app.claims_program import ClaimsProgram, Evidence, ReportOutputs, call, load_claims_program
 from tenor.core.errors import SpecError, TenorError
 from tenor.core.output import write_bytes, write_text
 from tenor.core.verdict import Verdict
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from causal.spec import CausalSpec
+    from stocks_flows.loops import LoopReport
+    from stocks_flows.model import Model
 
 __all__ = [
     "CausalPart",
@@ -338,7 +345,7 @@ def verdict_record(verdict: Verdict) -> dict[str, Any]:
 class CausalPart:
     """The causal spec checked: its claims and channels, the answers to its queries, its graph drawn."""
 
-    spec: Any
+    spec: CausalSpec
     check: dict
     identification: list[dict]
     dag: Figure
@@ -348,12 +355,12 @@ class CausalPart:
 class Dynamics:
     """The model's runs and loops, and what the claims program (if any) measured on them."""
 
-    runs: dict[str, Any]
-    loops: Any
-    model: Any
+    runs: dict[str, pd.DataFrame]
+    loops: LoopReport
+    model: Model
     """The model the claims ran on (the program's, calibrated say; else the folder's)."""
     program: ClaimsProgram | None = None
-    evidence: Any = None
+    evidence: Evidence | None = None
     outputs: ReportOutputs | None = None
 
 
@@ -393,7 +400,7 @@ def _causal_part(folder: Path, rspec: ReportSpec, say: Progress) -> CausalPart:
     return CausalPart(spec, check, identification, dag)
 
 
-def _dynamics(folder: Path, rspec: ReportSpec, model: Any, say: Progress) -> Dynamics:
+def _dynamics(folder: Path, rspec: ReportSpec, model: Model, say: Progress) -> Dynamics:
     """Run the claims program on the folder, or (without one) every named scenario, and find the loops."""
     claims_path = folder / rspec.claims if rspec.claims else None
     if claims_path is None or not claims_path.exists():
@@ -416,7 +423,7 @@ def _dynamics(folder: Path, rspec: ReportSpec, model: Any, say: Progress) -> Dyn
     return Dynamics(runs, loops, call(claims_path, lambda: evidence.model), program, evidence, outputs)
 
 
-def _loop_table(model: Any, loops: Any, dimension: str | None) -> tuple[list[str], list[dict]]:
+def _loop_table(model: Model, loops: LoopReport, dimension: str | None) -> tuple[list[str], list[dict]]:
     """The elements of ``dimension`` and each loop's gain at each of them."""
     dimension = dimension or (next(iter(model.dimensions)) if model.dimensions else None)
     if not dimension:
@@ -431,7 +438,7 @@ def _loop_table(model: Any, loops: Any, dimension: str | None) -> tuple[list[str
 
 
 def _model_figures(
-    rspec: ReportSpec, spec: Any, model: Any, dynamics: Dynamics, say: Progress
+    rspec: ReportSpec, spec: CausalSpec, model: Model, dynamics: Dynamics, say: Progress
 ) -> list[Figure]:
     """The causal-loop diagram, the figures ``report.yaml`` asks for, and the claims program's figures."""
     from diagrams.cld import draw_cld
