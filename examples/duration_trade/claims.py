@@ -21,13 +21,13 @@ verdicts, or ``tenor run examples/duration_trade --out out/`` for the full repor
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import history
 import networkx as nx
 import numpy as np
 
@@ -36,10 +36,6 @@ from tenor.app.claims_program import ClaimsProgram, ReportOutputs
 from tenor.core.verdict import Verdict
 
 HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-
-import history  # noqa: E402
 
 __all__ = ["CLAIMS", "FLIPS", "HOLDS", "PROGRAM", "DurationTrade", "Evidence", "Verdict", "World", "assess", "evaluate"]
 

@@ -14,7 +14,9 @@ three methods, :class:`ClaimsProgram`:
   verdicts of ``evaluate``.
 
 :func:`load_claims_program` imports the file and checks ``PROGRAM``;
-:func:`call` runs one of its methods. A program that does not import, has no
+:func:`call` runs one of its methods. While it is imported and run, the
+program's folder is first on the import path, so it may import the modules
+beside it (``import history``). A program that does not import, has no
 ``PROGRAM``, lacks a method or fails while running is reported as a
 :class:`~tenor.core.errors.SpecError` naming the file and line, never a
 traceback.
@@ -37,7 +39,8 @@ import ast
 import importlib.util
 import sys
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
@@ -147,6 +150,18 @@ def _failure(path: Path, doing: str, err: BaseException) -> SpecError:
     )
 
 
+@contextmanager
+def _beside(path: Path) -> Iterator[None]:
+    """The program's folder first on the import path while it runs, so it may import its sibling modules."""
+    folder = str(path.resolve().parent)
+    sys.path.insert(0, folder)
+    try:
+        yield
+    finally:
+        if folder in sys.path:
+            sys.path.remove(folder)
+
+
 def load_claims_program(path: str | Path) -> ClaimsProgram:
     """Import ``path`` and return its ``PROGRAM``, checked to have every method of :class:`ClaimsProgram`.
 
@@ -164,7 +179,8 @@ def load_claims_program(path: str | Path) -> ClaimsProgram:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
+        with _beside(path):
+            spec.loader.exec_module(module)
     except SyntaxError as err:
         sys.modules.pop(name, None)
         raise SpecError(
@@ -202,7 +218,8 @@ def call(path: str | Path, method: Callable[..., T], *args: Any) -> T:
     tenor) passes through unchanged.
     """
     try:
-        return method(*args)
+        with _beside(Path(path)):
+            return method(*args)
     except TenorError:
         raise
     except Exception as err:
