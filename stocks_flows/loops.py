@@ -683,7 +683,7 @@ class _LoopMeasure:
 
     def gain_series(self, edges: Sequence[tuple[str, str]], gains: Mapping[tuple[str, str], np.ndarray]) -> np.ndarray:
         """The product of the link gains along ``edges`` at every saved time (zero when a link is cut)."""
-        n = len(next(iter(gains.values()))) if self.time is None else len(self.time)
+        n = len(gains[edges[0]])
         g = np.ones(n)
         for e in edges:
             g = g * gains[e]
