@@ -172,6 +172,8 @@ def generate_xmile(model: Model) -> str:
 
 
 def _element(model: Model, base: str, members: list[Variable]) -> Iterator[str]:
+    """The XMILE element of one variable (all its elements when it has dimensions), and the
+    auxiliary and flow it may need beside it."""
     first = members[0]
     dims = model.base_dimensions.get(base, ())
     tag = {"stock": "stock", "flow": "flow"}.get(first.kind, "aux")
@@ -179,16 +181,7 @@ def _element(model: Model, base: str, members: list[Variable]) -> Iterator[str]:
     if first.kind == "stock" and not first.inflows and not first.outflows and not _is_zero(first.equation):
         synthetic_flow = [f"{base} net flow"]
     yield f"      <{tag} name={quoteattr(base)}>"
-    if dims:
-        yield "        <dimensions>"
-        for d in dims:
-            yield f"          <dim name={quoteattr(d)}/>"
-        yield "        </dimensions>"
-
-    def body(var: Variable, indent: str) -> Iterator[str]:
-        tree = var.initial if var.kind == "stock" else var.equation
-        yield f"{indent}<eqn>{escape(_equation(tree if tree is not None else Number(0.0)))}</eqn>"
-
+    yield from _dimensions(dims, "        ")
     initial_array: list[str] = []
     if dims and first.kind == "stock":
         # PySD reads one initial value equation per stock: per-element values go through an auxiliary array
@@ -200,18 +193,12 @@ def _element(model: Model, base: str, members: list[Variable]) -> Iterator[str]:
             yield f"        <eqn>{escape(_quote(initial_array[0]))}</eqn>"
     elif dims:
         for var in members:
-            yield f"        <element subscript={quoteattr(','.join(var.subscript))}>"
-            yield from body(var, "          ")
-            yield "        </element>"
+            yield from _per_element(var, var.equation)
     else:
-        yield from body(first, "        ")
+        tree = first.initial if first.kind == "stock" else first.equation
+        yield f"        <eqn>{escape(_equation(tree if tree is not None else Number(0.0)))}</eqn>"
     if first.kind == "stock":
-        for flow in sorted({model.variables[f].base or f for f in first.inflows}) + synthetic_flow:
-            yield f"        <inflow>{escape(_quote(flow))}</inflow>"
-        for flow in sorted({model.variables[f].base or f for f in first.outflows}):
-            yield f"        <outflow>{escape(_quote(flow))}</outflow>"
-        if first.non_negative:
-            yield "        <non_negative/>"
+        yield from _stock_links(model, first, synthetic_flow)
     if first.units:
         yield f"        <units>{escape(first.units)}</units>"
     if first.description:
@@ -219,19 +206,38 @@ def _element(model: Model, base: str, members: list[Variable]) -> Iterator[str]:
     yield f"      </{tag}>"
     if initial_array:
         yield f"      <aux name={quoteattr(initial_array[0])}>"
-        yield "        <dimensions>"
-        for d in dims:
-            yield f"          <dim name={quoteattr(d)}/>"
-        yield "        </dimensions>"
+        yield from _dimensions(dims, "        ")
         for var in members:
-            yield f"        <element subscript={quoteattr(','.join(var.subscript))}>"
-            yield f"          <eqn>{escape(_equation(var.initial or Number(0.0)))}</eqn>"
-            yield "        </element>"
+            yield from _per_element(var, var.initial)
         yield "      </aux>"
     if synthetic_flow:
         yield f"      <flow name={quoteattr(synthetic_flow[0])}>"
         yield f"        <eqn>{escape(_equation(first.equation))}</eqn>"
         yield "      </flow>"
+
+
+def _dimensions(dims: tuple[str, ...], indent: str) -> Iterator[str]:
+    if dims:
+        yield f"{indent}<dimensions>"
+        for d in dims:
+            yield f"{indent}  <dim name={quoteattr(d)}/>"
+        yield f"{indent}</dimensions>"
+
+
+def _per_element(var: Variable, tree: Expr | None) -> Iterator[str]:
+    yield f"        <element subscript={quoteattr(','.join(var.subscript))}>"
+    yield f"          <eqn>{escape(_equation(tree if tree is not None else Number(0.0)))}</eqn>"
+    yield "        </element>"
+
+
+def _stock_links(model: Model, stock: Variable, synthetic_flow: list[str]) -> Iterator[str]:
+    """A stock's inflows and outflows (by base name) and whether it stays non-negative."""
+    for flow in sorted({model.variables[f].base or f for f in stock.inflows}) + synthetic_flow:
+        yield f"        <inflow>{escape(_quote(flow))}</inflow>"
+    for flow in sorted({model.variables[f].base or f for f in stock.outflows}):
+        yield f"        <outflow>{escape(_quote(flow))}</outflow>"
+    if stock.non_negative:
+        yield "        <non_negative/>"
 
 
 def _is_zero(tree: Expr) -> bool:
