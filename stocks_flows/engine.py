@@ -185,7 +185,8 @@ class _Stateful:
         self.args = args
         self.init_args = init_args
         self.state: Any = None
-        self.order = {"smooth1": 1, "smooth3": 3, "delay1": 1, "delay3": 3}.get(func, 1)
+        memory = BUILTINS[func].memory
+        self.order = memory.order if memory is not None else 1
 
     def initialize(self, env: dict, n: int, dt: float) -> None:
         if self.func == "init":
