@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -512,21 +512,25 @@ def depth(tree: Expr) -> tuple[int, tuple[int, int]]:
 
 def children(node: Expr) -> tuple[Expr, ...]:
     """The direct sub-expressions of a node."""
-    if isinstance(node, Unary):
-        return (node.operand,)
-    if isinstance(node, Binary):
-        return (node.left, node.right)
-    if isinstance(node, If):
-        return (node.cond, node.then, node.other)
-    if isinstance(node, Call):
-        return node.args
+    return _CHILDREN.get(type(node), _no_children)(node)
+
+
+def _no_children(node: Expr) -> tuple[Expr, ...]:
     return ()
+
+
+_CHILDREN: dict[type, Callable[[Any], tuple[Expr, ...]]] = {
+    Unary: lambda node: (node.operand,),
+    Binary: lambda node: (node.left, node.right),
+    If: lambda node: (node.cond, node.then, node.other),
+    Call: lambda node: node.args,
+}
 
 
 # --- traversal and rendering ---------------------------------------------------------------
 
 
-def walk(tree: Expr, into: Callable[[Expr], Iterable[Expr]] = children) -> Iterator[Expr]:
+def walk(tree: Expr, into: Callable[[Expr], Sequence[Expr]] = children) -> Iterator[Expr]:
     """Every node of ``tree``, parents before children (in reading order); never recurses.
 
     ``into`` gives the sub-expressions to visit below a node (by default all of them).
@@ -535,7 +539,7 @@ def walk(tree: Expr, into: Callable[[Expr], Iterable[Expr]] = children) -> Itera
     while stack:
         node = stack.pop()
         yield node
-        stack.extend(reversed(tuple(into(node))))
+        stack.extend(reversed(into(node)))
 
 
 def names(tree: Expr) -> list[Name]:
@@ -561,27 +565,36 @@ class Fold(Generic[R]):
     """
 
     def __call__(self, tree: Expr) -> R:
+        leaves, inner, call, enter = _dispatch(type(self))
+        if enter is None and type(tree) in leaves:
+            return leaves[type(tree)](self, tree)
         results: list[R] = []
-        stack: list[tuple[Expr, int]] = [(tree, -1)]
+        push = results.append
+        stack: list[Expr | tuple[Expr, int]] = [tree]
+        pop = stack.pop
         while stack:
-            node, count = stack.pop()
-            if count < 0:
-                early = self.enter(node)
-                if early is not None:
-                    results.append(early)
-                    continue
-                kids = children(node)
-                if kids:
-                    stack.append((node, len(kids)))
-                    stack.extend((kid, -1) for kid in reversed(kids))
-                    continue
-                count = 0
-            if count:
+            item = pop()
+            if type(item) is tuple:  # (node, count): its children are done, their results on top
+                node, count = item
                 done = results[-count:]
                 del results[-count:]
-            else:
-                done = []
-            results.append(_LEAVE[type(node)](self, node, done))
+                push(call(self, node, done) if type(node) is Call else inner[type(node)](self, node, *done))
+                continue
+            if enter is not None:
+                early = enter(self, item)
+                if early is not None:
+                    push(early)
+                    continue
+            leaf = leaves.get(type(item))
+            if leaf is not None:
+                push(leaf(self, item))
+                continue
+            kids = children(item)
+            if not kids:
+                push(call(self, item, []))  # a call without arguments
+                continue
+            stack.append((item, len(kids)))
+            stack.extend(reversed(kids))
         return results[0]
 
     def enter(self, node: Expr) -> R | None:
@@ -610,15 +623,19 @@ class Fold(Generic[R]):
         raise TypeError(node)
 
 
-_LEAVE: dict[type, Callable[[Any, Any, list], Any]] = {
-    Number: lambda fold, node, _: fold.number(node),
-    Time: lambda fold, node, _: fold.time(node),
-    Name: lambda fold, node, _: fold.name(node),
-    Unary: lambda fold, node, r: fold.unary(node, r[0]),
-    Binary: lambda fold, node, r: fold.binary(node, r[0], r[1]),
-    If: lambda fold, node, r: fold.if_(node, r[0], r[1], r[2]),
-    Call: lambda fold, node, r: fold.call(node, r),
-}
+_Dispatch = tuple[dict[type, Callable[..., Any]], dict[type, Callable[..., Any]], Callable[..., Any], Any]
+_DISPATCH: dict[type, _Dispatch] = {}
+
+
+def _dispatch(cls: type[Fold]) -> _Dispatch:
+    """A fold class's methods by node type (found once per class)."""
+    found = _DISPATCH.get(cls)
+    if found is None:
+        leaves = {Number: cls.number, Time: cls.time, Name: cls.name}
+        inner = {Unary: cls.unary, Binary: cls.binary, If: cls.if_}
+        enter = None if cls.enter is Fold.enter else cls.enter
+        found = _DISPATCH[cls] = (leaves, inner, cls.call, enter)
+    return found
 
 
 class Transform(Fold[Expr]):
