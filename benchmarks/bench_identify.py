@@ -30,8 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import networkx as nx
 
 from causal.adjustment import iter_minimal_adjustment_sets
+from causal.dowhy_bridge import dowhy_graph
 from causal.graph import CausalGraph, from_edges
-from causal.identify import dowhy_graph, identify
+from causal.identify import identify
 
 
 def generate(n: int, seed: int, max_parents: int = 2, window: int = 10) -> tuple[CausalGraph, str, str]:

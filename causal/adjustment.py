@@ -73,7 +73,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from causal.graph import CausalGraph
+from causal.graph import CausalGraph, closure, d_connected, without_out_edges
 
 __all__ = [
     "AdjustmentListing",
@@ -90,10 +90,6 @@ __all__ = [
     "proper_backdoor_graph",
     "proper_causal_nodes",
 ]
-
-
-def _latent(dag: nx.DiGraph) -> set[str]:
-    return {n for n, obs in dag.nodes(data="observed", default=True) if not obs}
 
 
 def _descendants(dag: nx.DiGraph, nodes: Iterable[str]) -> set[str]:
@@ -150,13 +146,14 @@ def is_adjustment_set(
     >>> is_adjustment_set(g, ["x"], ["y"], ["z"]), is_adjustment_set(g, ["x"], ["y"], ["z", "m"])
     (True, False)
     """
-    dag = graph.to_dag()
     x, y, z = set(treatments), set(outcomes), set(adjust)
-    if z & (_latent(dag) | x | y):
+    if z & (graph.index.latent | x | y):
         return False
-    if z & forbidden_nodes(dag, x, y):
+    cn, forb = causal_structure(graph, x, y)
+    if z & forb:
         return False
-    return bool(nx.is_d_separator(proper_backdoor_graph(dag, x, y), x, y, z))
+    parents, children = backdoor_maps(graph, x, cn)
+    return not d_connected(parents, children, x, y, z)
 
 
 def is_backdoor_set(
@@ -169,13 +166,12 @@ def is_backdoor_set(
     >>> is_backdoor_set(g, ["x"], ["y"], []), is_backdoor_set(g, ["x"], ["y"], ["z"])
     (False, True)
     """
-    dag = graph.to_dag()
+    index = graph.index
     x, y, z = set(treatments), set(outcomes), set(adjust)
-    if z & (_latent(dag) | x | y) or z & _descendants(dag, x):
+    if z & (index.latent | x | y) or z & closure(index.children, x):
         return False
-    cut = dag.copy()
-    cut.remove_edges_from([(v, c) for v in x for c in dag.successors(v)])
-    return bool(nx.is_d_separator(cut, x, y, z))
+    parents, children = without_out_edges(index.parents, index.children, x)
+    return not d_connected(parents, children, x, y, z)
 
 
 def is_minimal_adjustment_set(
@@ -192,7 +188,7 @@ def is_minimal_adjustment_set(
     if not is_adjustment_set(graph, x, y, z):
         return False
     dag = graph.to_dag()
-    allowed = set(dag.nodes) - _latent(dag) - forbidden_nodes(dag, x, y) - y
+    allowed = set(graph.index.observed) - forbidden_nodes(dag, x, y) - y
     return bool(nx.is_minimal_d_separator(proper_backdoor_graph(dag, x, y), x, y, z, restricted=allowed))
 
 

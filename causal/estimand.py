@@ -125,36 +125,46 @@ def sum_over(over: Iterable[str], e: Estimand) -> Estimand:
     if isinstance(e, Sum):
         return sum_over(s | e.over, e.expression)
     if isinstance(e, Product):
-        factors = list(e.factors)
-        changed = True
-        while changed:
-            changed = False
-            for i, f in enumerate(factors):
-                if not isinstance(f, Term):
-                    continue
-                others: frozenset[str] = frozenset()
-                for j, g in enumerate(factors):
-                    if j != i:
-                        others |= free_variables(g)
-                drop = (f.variables & s) - others - f.given
-                if drop:
-                    rest = f.variables - drop
-                    factors[i] = Term(rest, f.given) if rest else ONE
-                    s = s - drop
-                    changed = True
-                    break
-            factors = [f for f in factors if f != ONE]
-        outside = [f for f in factors if not (free_variables(f) & s)]
-        inside = [f for f in factors if free_variables(f) & s]
-        if not inside:
-            return product(outside)
-        inner = product(inside)
-        if isinstance(inner, Term) and s <= inner.variables:
-            inner = sum_over(s, inner)
-        else:
-            inner = Sum(s, inner)
-        return product([*outside, inner])
+        return _sum_product(s, list(e.factors))
     return Sum(s, e)
+
+
+def _sum_out_terms(s: frozenset[str], factors: list[Estimand]) -> tuple[frozenset[str], list[Estimand]]:
+    """Sum the variables of ``s`` out of each term that alone holds them (its marginal), until none does."""
+    changed = True
+    while changed:
+        changed = False
+        for i, f in enumerate(factors):
+            if not isinstance(f, Term):
+                continue
+            others: frozenset[str] = frozenset()
+            for j, g in enumerate(factors):
+                if j != i:
+                    others |= free_variables(g)
+            drop = (f.variables & s) - others - f.given
+            if drop:
+                rest = f.variables - drop
+                factors[i] = Term(rest, f.given) if rest else ONE
+                s = s - drop
+                changed = True
+                break
+        factors = [f for f in factors if f != ONE]
+    return s, factors
+
+
+def _sum_product(s: frozenset[str], factors: list[Estimand]) -> Estimand:
+    """``Σ_s`` of a product: marginals taken, and the factors free of ``s`` taken out of the sum."""
+    s, factors = _sum_out_terms(s, factors)
+    outside = [f for f in factors if not (free_variables(f) & s)]
+    inside = [f for f in factors if free_variables(f) & s]
+    if not inside:
+        return product(outside)
+    inner = product(inside)
+    if isinstance(inner, Term) and s <= inner.variables:
+        inner = sum_over(s, inner)
+    else:
+        inner = Sum(s, inner)
+    return product([*outside, inner])
 
 
 def marginal(p: Estimand, domain: Iterable[str], keep: Iterable[str]) -> Estimand:

@@ -62,7 +62,8 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from causal.estimand import ONE, Estimand, Term, conditional, marginal, product, sum_over
-from causal.graph import CausalGraph
+from causal.graph import ADMG, latent_projection
+from tenor.core.errors import NotIdentifiableError
 
 __all__ = [
     "ADMG",
@@ -80,83 +81,6 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, eq=False)
-class ADMG:
-    """An acyclic directed mixed graph: directed edges and bidirected (latent confounding) edges."""
-
-    directed: nx.DiGraph
-    bidirected: nx.Graph
-
-    @property
-    def nodes(self) -> set[str]:
-        return set(self.directed.nodes)
-
-    def subgraph(self, nodes: Iterable[str]) -> ADMG:
-        keep = set(nodes)
-        return ADMG(self.directed.subgraph(keep).copy(), self.bidirected.subgraph(keep).copy())
-
-    def without_incoming(self, x: Iterable[str]) -> ADMG:
-        """``G_x̄``: no edge (directed or bidirected) points into ``x``."""
-        xs = set(x)
-        d = self.directed.copy()
-        d.remove_edges_from([(p, v) for v in xs for p in self.directed.predecessors(v)])
-        b = self.bidirected.copy()
-        b.remove_edges_from([(v, w) for v in xs for w in self.bidirected.neighbors(v)])
-        return ADMG(d, b)
-
-    def ancestors(self, y: Iterable[str]) -> set[str]:
-        """``An(Y)``, including ``Y``."""
-        out: set[str] = set()
-        for v in y:
-            if v not in out:
-                out |= nx.ancestors(self.directed, v) | {v}
-        return out
-
-    def order(self) -> list[str]:
-        """A topological order, ties broken by name (deterministic)."""
-        return list(nx.lexicographical_topological_sort(self.directed))
-
-
-def latent_projection(graph: CausalGraph) -> ADMG:
-    """The ADMG over observed nodes.
-
-    ``a -> b`` when a directed path leads from ``a`` to ``b`` through latent
-    nodes only; ``a <-> b`` when they share a latent cause.
-    """
-    dag = graph.to_dag()
-    latent = {n for n, obs in dag.nodes(data="observed", default=True) if not obs}
-    observed = [n for n in dag.nodes if n not in latent]
-    directed = nx.DiGraph()
-    directed.add_nodes_from(observed)
-    bidirected = nx.Graph()
-    bidirected.add_nodes_from(observed)
-
-    def observed_reach(start: str) -> set[str]:
-        """Observed nodes reached from ``start`` by directed paths through latent nodes only."""
-        out, stack, seen = set(), [start], {start}
-        while stack:
-            v = stack.pop()
-            for c in dag.successors(v):
-                if c in seen:
-                    continue
-                seen.add(c)
-                if c in latent:
-                    stack.append(c)
-                else:
-                    out.add(c)
-        return out
-
-    for v in observed:
-        for c in observed_reach(v):
-            directed.add_edge(v, c)
-    for u in latent:
-        reached = sorted(observed_reach(u))
-        for i, a in enumerate(reached):
-            for b in reached[i + 1 :]:
-                bidirected.add_edge(a, b)
-    return ADMG(directed, bidirected)
-
-
 def c_components(g: ADMG, nodes: Iterable[str] | None = None) -> list[frozenset[str]]:
     """The c-components (districts) of ``g``, or of its subgraph on ``nodes``, in a fixed order."""
     sub = g.bidirected if nodes is None else g.bidirected.subgraph(set(nodes))
@@ -164,8 +88,12 @@ def c_components(g: ADMG, nodes: Iterable[str] | None = None) -> list[frozenset[
     return sorted(comps, key=lambda c: sorted(c))
 
 
-class Unidentifiable(Exception):
-    """ID failed at line 5: the hedge ``(F, F')`` shows the effect is not identifiable."""
+class Unidentifiable(NotIdentifiableError):
+    """ID failed at line 5: the hedge ``(F, F')`` shows the effect is not identifiable.
+
+    A :class:`tenor.core.errors.NotIdentifiableError`, so a caller that lets it
+    through reports it as any other user-facing error.
+    """
 
     def __init__(
         self,
@@ -175,7 +103,10 @@ class Unidentifiable(Exception):
         x: frozenset[str],
         y: frozenset[str],
     ) -> None:
-        super().__init__(f"hedge F={sorted(hedge_f)}, F'={sorted(hedge_f_prime)}")
+        super().__init__(
+            f"hedge F={sorted(hedge_f)}, F'={sorted(hedge_f_prime)}",
+            hint="measure a variable of the hedge, or ask for a different effect",
+        )
         self.hedge_f = hedge_f
         self.hedge_f_prime = hedge_f_prime
         self.graph = graph

@@ -31,6 +31,13 @@ verdict. :func:`evaluate_expectations` checks the ``expect:`` of each query
 of a spec, for ``tenor check``. :func:`dowhy_identify` runs DoWhy's own
 identification under a time limit, for cross-checks and benchmarks.
 
+Each route lives in its own module: :mod:`causal.adjustment`,
+:mod:`causal.frontdoor`, :mod:`causal.instruments`, :mod:`causal.id_algorithm`,
+and the DoWhy bridge :mod:`causal.dowhy_bridge`; the query itself is
+:mod:`causal.query`. :func:`identify` runs them in phases — list the
+adjustment sets, search the front door and instruments, run ID, choose the
+route, ask DoWhy — each returning a typed value.
+
 Examples
 --------
 >>> from causal.graph import from_edges
@@ -60,30 +67,31 @@ adjustment sets. *NeurIPS 2022*.
 from __future__ import annotations
 
 import html
-import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import combinations
-from typing import Any, TypeVar
+from typing import Any
 
 import networkx as nx
 
-from causal.adjustment import (
-    backdoor_maps,
-    causal_structure,
-    is_adjustment_set,
-    is_minimal_adjustment_set,
-    list_minimal_adjustment_sets,
-    moral_adjacency,
-)
-from causal.claims import ClaimResult
-from causal.estimand import Estimand, Sum, Term, conditional, marginal, product, sum_over, to_latex, to_text
-from causal.graph import CausalGraph, build_graph, closure
+from causal.adjustment import is_adjustment_set, is_minimal_adjustment_set, list_minimal_adjustment_sets
+from causal.dowhy_bridge import DoWhyAnswer, dowhy_graph, dowhy_identify, run_with_time_limit
+from causal.estimand import Estimand, Term, conditional, marginal, product, sum_over, to_latex, to_text
+from causal.frontdoor import frontdoor_estimand, frontdoor_sets, is_frontdoor_set
+from causal.graph import CausalGraph, build_graph, has_directed_path
 from causal.id_algorithm import Unidentifiable, id_algorithm, latent_projection
-from causal.paths import active_reach, d_connected
-from causal.spec import CausalSpec
+from causal.instruments import (
+    MAX_INSTRUMENT_CHECKS,
+    MAX_INSTRUMENT_SEARCH,
+    InstrumentListing,
+    conditional_instruments,
+    instruments,
+    list_conditional_instruments,
+)
+from causal.query import check_query, node_set, query_text
+from causal.spec import CausalSpec, Expectation, QuerySpec
 from tenor.core.errors import GraphError, NotIdentifiableError
+from tenor.core.verdict import Verdict
 
 __all__ = [
     "DEFAULT_TIME_LIMIT",
@@ -108,469 +116,8 @@ __all__ = [
 DEFAULT_TIME_LIMIT = 10.0
 """Seconds :func:`identify` may spend listing sets before it reports what it has."""
 
-T = TypeVar("T")
-
-
-def _fmt(nodes: Iterable[str]) -> str:
-    return "{" + ", ".join(sorted(nodes)) + "}"
-
-
-def _query(y: Iterable[str], x: Iterable[str]) -> str:
-    return f"P({', '.join(sorted(y))} | do({', '.join(sorted(x))}))"
-
-
-def check_query(
-    graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str]
-) -> tuple[list[str], list[str]]:
-    """Validate a query; return its treatments and outcomes as lists.
-
-    Raises
-    ------
-    GraphError
-        On an unknown node (with a suggestion), a latent treatment or outcome, a
-        node that is both treatment and outcome, or a directed cycle (named).
-    """
-    xs = list(dict.fromkeys([treatments] if isinstance(treatments, str) else treatments))
-    ys = list(dict.fromkeys([outcomes] if isinstance(outcomes, str) else outcomes))
-    if not xs:
-        raise GraphError("a query needs at least one treatment", hint="pass --treatment NAME")
-    if not ys:
-        raise GraphError("a query needs at least one outcome", hint="pass --outcome NAME")
-    graph.check_nodes(xs, "treatment")
-    graph.check_nodes(ys, "outcome")
-    both = [v for v in xs if v in ys]
-    if both:
-        raise GraphError(
-            f"{both[0]!r} is both a treatment and an outcome",
-            hint="the effect of a variable on itself is not a query; choose a different outcome",
-        )
-    for v in [*xs, *ys]:
-        if v in graph.latent:
-            raise GraphError(
-                f"{v!r} is latent (unobserved)", hint="treatments and outcomes must be observed nodes"
-            )
-    if not graph.is_acyclic():
-        cycle = [u for u, _ in nx.find_cycle(graph.directed)]
-        raise GraphError(
-            "the graph has a directed cycle: " + " -> ".join([*cycle, cycle[0]]),
-            hint="identification needs an acyclic graph; break the loop "
-            "(a feedback loop belongs in a stock-and-flow model)",
-        )
-    return xs, ys
-
-
-def _latent(dag: nx.DiGraph) -> set[str]:
-    return {n for n, obs in dag.nodes(data="observed", default=True) if not obs}
-
-
-Maps = dict[str, tuple[str, ...]]
-
-
-def _without_out_edges(parents: Maps, children: Maps, nodes: Iterable[str]) -> tuple[Maps, Maps]:
-    """Parent and child maps with every edge out of ``nodes`` removed (``G`` with ``nodes`` underlined)."""
-    nodes = list(nodes)
-    if not nodes:
-        return parents, children
-    parents, children = dict(parents), dict(children)
-    for v in nodes:
-        for c in children[v]:
-            parents[c] = tuple(p for p in parents[c] if p != v)
-        children[v] = ()
-    return parents, children
-
-
-def _directed_path_avoiding(children: Maps, x: set[str], y: set[str], removed: set[str]) -> bool:
-    seen = set(x)
-    stack = list(x)
-    while stack:
-        for c in children[stack.pop()]:
-            if c in removed or c in seen:
-                continue
-            if c in y:
-                return True
-            seen.add(c)
-            stack.append(c)
-    return False
-
-
-class _FrontDoor:
-    """Pearl's front-door criterion for one query, on the graph's cached adjacency.
-
-    A set ``M`` (non-empty, observed, without ``X`` or ``Y``) is a front-door
-    set when (i) it intercepts every directed path from ``X`` to ``Y``; (ii) no
-    back-door path from ``X`` to ``M`` is open: ``(X ⊥ M)`` in ``G`` without the
-    edges out of ``X``; (iii) ``X`` blocks every back-door path from ``M`` to
-    ``Y``: ``(M ⊥ Y | X)`` in ``G`` without the edges out of ``M``.
-
-    (ii) holds node by node, so it fixes the candidates. Each node's part of
-    (iii) only gets easier as ``M`` grows (the edges out of the added nodes
-    disappear, and no open path passes through a node of ``M``), as does (i):
-    so the front-door sets inside any range have a largest member, found by
-    dropping the nodes that fail (iii) until none does (:meth:`largest`).
-    """
-
-    def __init__(self, graph: CausalGraph, x: set[str], y: set[str]) -> None:
-        index = graph.index
-        self.x, self.y = x, y
-        self.parents, self.children = index.parents, index.children
-        parents, children = _without_out_edges(index.parents, index.children, x)
-        self.candidates = set(index.observed) - active_reach(parents, children, x, set()) - x - y
-
-    def relevant(self) -> set[str]:
-        """The candidates that can belong to an inclusion-minimal front-door set.
-
-        A node of a minimal set is needed either for (i), and then lies on a causal
-        path from ``X`` to ``Y``, or for (iii) of another node ``m``: it lies on a
-        path from ``m`` to ``Y`` open given ``X`` (in ``G`` with some edges removed,
-        so also in ``G``); then it is d-connected given ``X`` both to ``Y`` and to
-        another candidate.
-        """
-        on_causal = closure(self.children, self.x) & closure(self.parents, self.y)
-        near_y = active_reach(self.parents, self.children, self.y, self.x)
-        keep = self.candidates & on_causal
-        for m in self.candidates & near_y:
-            others = (active_reach(self.parents, self.children, [m], self.x) & self.candidates & near_y) - {m}
-            if others:
-                keep |= others | {m}
-        return keep
-
-    def failing_iii(self, m: set[str]) -> set[str]:
-        """Nodes of ``m`` with an open back-door path to ``Y`` given ``X`` (edges out of ``m`` removed)."""
-        parents, children = _without_out_edges(self.parents, self.children, m)
-        return active_reach(parents, children, self.y, self.x) & m
-
-    def holds(self, m: set[str]) -> bool:
-        return (
-            bool(m)
-            and m <= self.candidates
-            and not _directed_path_avoiding(self.children, self.x, self.y, m)
-            and not self.failing_iii(m)
-        )
-
-    def largest(self, within: set[str]) -> set[str] | None:
-        """The largest front-door set inside ``within`` (it contains every other one), or None."""
-        m = within & self.candidates
-        while m:
-            bad = self.failing_iii(m)
-            if not bad:
-                break
-            m -= bad
-        if not m or _directed_path_avoiding(self.children, self.x, self.y, m):
-            return None
-        return m
-
-
-def is_frontdoor_set(
-    graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str], mediators: Iterable[str]
-) -> bool:
-    """Pearl's front-door criterion (2009, Definition 3.3.3) for the set ``mediators``.
-
-    (i) ``M`` intercepts every directed path from ``X`` to ``Y``; (ii) no
-    back-door path from ``X`` to ``M`` is open; (iii) every back-door path from
-    ``M`` to ``Y`` is blocked by ``X``, read for a set as ``(M ⊥ Y | X)`` in the
-    graph without the edges out of ``M`` (Jeong, Tian & Bareinboim 2022).
-
-    >>> from causal.graph import from_edges
-    >>> g = from_edges([("x", "m"), ("m", "y")], bidirected=[("x", "y")])
-    >>> is_frontdoor_set(g, ["x"], ["y"], ["m"]), is_frontdoor_set(g, ["x"], ["y"], [])
-    (True, False)
-    """
-    x, y, m = set(treatments), set(outcomes), set(mediators)
-    graph.check_nodes([*x, *y, *m])
-    if not m or m & (x | y | graph.index.latent):
-        return False
-    return _FrontDoor(graph, x, y).holds(m)
-
-
-def frontdoor_sets(
-    graph: CausalGraph,
-    treatments: Iterable[str],
-    outcomes: Iterable[str],
-    *,
-    deadline: float | None = None,
-) -> tuple[list[list[str]], bool]:
-    """Every inclusion-minimal front-door set, and whether the listing is complete.
-
-    A set qualifies by :func:`is_frontdoor_set`; nodes off the causal paths
-    count too (they can block a back-door path from a mediator to ``Y``).
-    Candidates are the nodes that can belong to a minimal set
-    (``_FrontDoor.relevant``). The search splits them as Jeong, Tian &
-    Bareinboim (2022) list front-door sets: a range ``I ⊆ M ⊆ R`` is explored only when it holds
-    a front-door set (the largest one in ``R``, which must contain ``I``), so
-    every branch ends in a front-door set; a set is reported when no proper
-    subset holds one. It stops at ``deadline`` (a :func:`time.perf_counter`
-    value) with ``complete`` False. Nothing is listed when no directed path
-    leads from ``X`` to ``Y``. Sets come smallest first, then in name order.
-
-    >>> from causal.graph import from_edges
-    >>> g = from_edges([("x", "m"), ("m", "y"), ("t", "m"), ("t", "p"), ("p", "y")], bidirected=[("x", "y")])
-    >>> frontdoor_sets(g, ["x"], ["y"])
-    ([['m', 'p'], ['m', 't']], True)
-    """
-    x, y = set(treatments), set(outcomes)
-    fd = _FrontDoor(graph, x, y)
-    if not _directed_path_avoiding(fd.children, x, y, set()):
-        return [], True
-    found: list[frozenset[str]] = []
-    stack: list[tuple[frozenset[str], set[str]]] = [(frozenset(), fd.relevant())]
-    complete = True
-    while stack:
-        if deadline is not None and time.perf_counter() > deadline:
-            complete = False
-            break
-        inside, within = stack.pop()
-        if any(f <= inside for f in found):
-            continue  # every set here contains a listed one: none is minimal
-        top = fd.largest(within)
-        if top is None or not inside <= top:
-            continue
-        free = sorted(top - inside)
-        if not free:
-            if all(fd.largest(top - {v}) is None for v in top):
-                found.append(inside)
-            continue
-        v = free[0]
-        stack.append((inside | {v}, top))  # with v, explored after the branch without it
-        stack.append((inside, top - {v}))
-    return sorted((sorted(f) for f in found), key=lambda s: (len(s), s)), complete
-
-
-class _Instruments:
-    """The conditions on an instrument ``z`` given ``W`` for the effect of ``x`` on ``y``."""
-
-    def __init__(self, graph: CausalGraph, x: str, y: str) -> None:
-        index = graph.index
-        cn, forb = causal_structure(graph, {x}, {y})
-        self.x, self.y = x, y
-        self.parents, self.children = index.parents, index.children
-        self.bd_parents, self.bd_children = backdoor_maps(graph, {x}, cn)
-        # W and z avoid the descendants of the causal paths (and of y), x and y themselves
-        self.allowed = set(index.observed) - forb - closure(index.children, [y])
-        # nodes no path open to x can pass without opening one to y (see around_outcome)
-        self.barrier = (forb - {x}) if cn else {y}
-
-    def separated(self, z: str, w: set[str]) -> bool:
-        """``(z ⊥ y | W)`` in the proper back-door graph."""
-        return not d_connected(self.bd_parents, self.bd_children, [z], {self.y}, w)
-
-    def connected(self, z: str, w: set[str]) -> bool:
-        """``z`` and ``x`` d-connected given ``W`` in the graph."""
-        return d_connected(self.parents, self.children, [z], {self.x}, w)
-
-    def valid(self, z: str, w: set[str]) -> bool:
-        return self.separated(z, w) and self.connected(z, w)
-
-    def nearest_separator(self, z: str) -> set[str] | None:
-        """The minimal allowed separator of ``z`` and ``y`` closest to ``y`` (None: none exists).
-
-        Vertex separation in the moral graph of the ancestors of ``{z, y}`` in
-        the proper back-door graph, where d-separation by ancestors is decided
-        (Lauritzen et al. 1990); van der Zander, Textor & Liśkiewicz (2015) use
-        this separator to find ancestral instruments.
-        """
-        anc = closure(self.bd_parents, [z, self.y])
-        adj = moral_adjacency(self.bd_parents, anc)
-        allowed = (self.allowed & anc) - {z}
-        seen, met, queue = {self.y}, set(), [self.y]
-        while queue:
-            for w in adj[queue.pop()]:
-                if w in seen or w in met:
-                    continue
-                if w == z:
-                    return None
-                if w in allowed:
-                    met.add(w)
-                else:
-                    seen.add(w)
-                    queue.append(w)
-        comp, queue = {z}, [z]
-        while queue:
-            for w in adj[queue.pop()]:
-                if w not in comp and w not in met:
-                    comp.add(w)
-                    queue.append(w)
-        return {s for s in met if adj[s] & comp}
-
-    def around_outcome(self, z: str) -> bool:
-        """Whether some path joins ``z`` to ``x`` avoiding ``y`` and the descendants of the causal paths.
-
-        If none does, ``z`` is no instrument. Take a path open to ``x`` given
-        ``W`` and its first node ``f`` among those: ``f`` is no collider (``W``
-        holds no descendant of it), and the path cannot go on down from ``f`` to
-        ``x`` (``x`` would descend from a causal path), so it leaves ``f`` by an
-        edge into ``f``. Then ``f`` descends from ``y`` or from a node ``c`` of a
-        causal path, and the walk from ``z`` to ``f``, up the directed path to
-        ``y`` (or to ``c``, then along the causal path to ``y``) is open in the
-        proper back-door graph, against (b).
-        """
-        seen, stack = {z} | self.barrier, [z]
-        while stack:
-            v = stack.pop()
-            for w in (*self.parents[v], *self.children[v]):
-                if w == self.x:
-                    return True
-                if w not in seen:
-                    seen.add(w)
-                    stack.append(w)
-        return False
-
-    def pool(self, z: str) -> list[str]:
-        """Allowed nodes that share a connected piece of the graph with ``z``."""
-        comp, stack = {z}, [z]
-        while stack:
-            v = stack.pop()
-            for w in (*self.parents[v], *self.children[v]):
-                if w not in comp:
-                    comp.add(w)
-                    stack.append(w)
-        return sorted((comp & self.allowed) - {z})
-
-
-def instruments(graph: CausalGraph, treatment: str, outcome: str) -> list[str]:
-    """Instruments: observed ``Z`` d-connected to ``treatment``, and d-separated from ``outcome``
-    once the causal paths are cut (the first edge of each removed).
-
-    >>> from causal.graph import from_edges
-    >>> g = from_edges([("z", "x"), ("x", "y")], bidirected=[("x", "y")])
-    >>> instruments(g, "x", "y")
-    ['z']
-    """
-    iv = _Instruments(graph, treatment, outcome)
-    near_x = active_reach(iv.parents, iv.children, [treatment], set())
-    near_y = active_reach(iv.bd_parents, iv.bd_children, [outcome], set())
-    return sorted((iv.allowed & near_x) - near_y)
-
-
-MAX_INSTRUMENT_SEARCH = 10
-"""Conditioning candidates beyond which the exhaustive instrument search gives up on a node."""
-
-MAX_INSTRUMENT_CHECKS = 4096
-"""Conditioning sets the exhaustive instrument search may try in one listing, over all nodes."""
-
-
-@dataclass(frozen=True)
-class InstrumentListing:
-    """Conditional instruments as ``(z, W)`` pairs; ``undecided`` the nodes the search could not settle."""
-
-    pairs: tuple[tuple[str, tuple[str, ...]], ...]
-    complete: bool
-    undecided: tuple[str, ...] = ()
-
-    def lists(self) -> list[tuple[str, list[str]]]:
-        return [(z, list(w)) for z, w in self.pairs]
-
-
-def list_conditional_instruments(
-    graph: CausalGraph,
-    treatment: str,
-    outcome: str,
-    *,
-    all_sets: bool = False,
-    deadline: float | None = None,
-    max_search: int = MAX_INSTRUMENT_SEARCH,
-    max_checks: int | None = MAX_INSTRUMENT_CHECKS,
-) -> InstrumentListing:
-    """Every conditional instrument ``z`` (one that needs a conditioning set), with its sets ``W``.
-
-    ``z`` is a conditional instrument given ``W`` (Brito & Pearl 2002; van der
-    Zander, Textor & Liśkiewicz 2015, for the total effect) when ``z`` and ``W``
-    are observed, hold no descendant of the causal paths from ``treatment`` to
-    ``outcome`` (nor of ``outcome``), and
-
-    (a) ``z`` and ``treatment`` are d-connected given ``W``;
-    (b) ``W`` d-separates ``z`` from ``outcome`` in the proper back-door graph.
-
-    With ``all_sets`` False each instrument comes with one inclusion-minimal
-    ``W``: the allowed separator of ``z`` and ``outcome`` nearest to ``outcome``
-    when it satisfies (a) (the construction van der Zander et al. 2015 use for
-    ancestral instruments; no proper subset of it separates), else a smallest
-    ``W`` found by exhaustive search, so nothing hinges on that construction. With
-    ``all_sets`` True, every inclusion-minimal ``W`` is listed, one pair each.
-    Whether a given ``z`` has any ``W`` is NP-hard to decide (van der Zander et
-    al. 2015), so the search is exhaustive over the allowed nodes connected to
-    ``z``; past ``max_search`` of them, after ``max_checks`` sets tried in all
-    (None: no limit), or past ``deadline`` (a :func:`time.perf_counter` value),
-    ``z`` is reported undecided and the listing incomplete. Instruments that need no ``W`` are :func:`instruments`.
-
-    >>> from causal.graph import from_edges
-    >>> g = from_edges([("j", "b"), ("b", "y"), ("l", "b"), ("l", "x"), ("x", "y")], bidirected=[("x", "y")])
-    >>> list_conditional_instruments(g, "x", "y").lists()
-    [('j', ['b']), ('l', ['b'])]
-    """
-    iv = _Instruments(graph, treatment, outcome)
-    plain = set(instruments(graph, treatment, outcome))
-    pairs: list[tuple[str, tuple[str, ...]]] = []
-    undecided: list[str] = []
-    checks = 0
-    for z in sorted(iv.allowed - plain):
-        if deadline is not None and time.perf_counter() > deadline:
-            undecided.append(z)
-            continue
-        near = iv.nearest_separator(z)
-        if near is None:
-            continue  # no allowed set separates z from the outcome
-        if not all_sets and iv.connected(z, near):
-            pairs.append((z, tuple(sorted(near))))
-            continue
-        if not iv.around_outcome(z):
-            continue
-        pool = iv.pool(z)
-        if len(pool) > max_search:
-            undecided.append(z)
-            if iv.connected(z, near):
-                pairs.append((z, tuple(sorted(near))))
-            continue
-        found: list[frozenset[str]] = []
-        settled = True
-        for k in range(1, len(pool) + 1):
-            for combo in combinations(pool, k):
-                w = frozenset(combo)
-                if any(f <= w for f in found):
-                    continue
-                if (max_checks is not None and checks >= max_checks) or (
-                    deadline is not None and time.perf_counter() > deadline
-                ):
-                    settled = False
-                    break
-                checks += 1
-                if iv.valid(z, set(w)):
-                    found.append(w)
-                    if not all_sets:
-                        break
-            if not settled or (found and not all_sets):
-                break
-        if not settled and not (found and not all_sets):
-            undecided.append(z)
-        pairs.extend((z, tuple(sorted(w))) for w in sorted(found, key=lambda s: (len(s), sorted(s))))
-    return InstrumentListing(tuple(pairs), not undecided, tuple(undecided))
-
-
-def conditional_instruments(
-    graph: CausalGraph, treatment: str, outcome: str, *, deadline: float | None = None
-) -> list[tuple[str, list[str]]]:
-    """Each conditional instrument with one inclusion-minimal conditioning set (see
-    :func:`list_conditional_instruments`).
-
-    >>> from causal.graph import from_edges
-    >>> g = from_edges([("w", "z"), ("w", "y"), ("z", "x"), ("x", "y")], bidirected=[("x", "y")])
-    >>> conditional_instruments(g, "x", "y")
-    [('z', ['w'])]
-    """
-    return list_conditional_instruments(graph, treatment, outcome, deadline=deadline).lists()
-
-
-def _adjustment_estimand(x: list[str], y: list[str], z: list[str]) -> str:
-    joint = Term(frozenset([*x, *y, *z]))
-    dom = set(joint.variables)
-    e = sum_over(z, product([conditional(joint, dom, y, [*x, *z]), marginal(joint, dom, z)]))
-    return to_text(e)
-
-
-def _frontdoor_estimand(x: str, y: str, m: list[str]) -> Estimand:
-    """Pearl's front-door formula (2009, eq. 3.29): ``Σ_m P(m | x) Σ_{x'} P(y | x', m) P(x')``."""
-    ms, xs = frozenset(m), frozenset([x])
-    inner = Sum(xs, product([Term(xs), Term(frozenset([y]), xs | ms)]))
-    return Sum(ms, product([Term(ms, xs), inner]))
+ID_MAX_OBSERVED = 60
+"""Observed nodes beyond which ID runs only when no adjustment set exists (an adjustment set answers first)."""
 
 
 @dataclass(frozen=True)
@@ -600,7 +147,7 @@ class Identification:
 
     @property
     def query(self) -> str:
-        return _query(self.outcomes, self.treatments)
+        return query_text(self.outcomes, self.treatments)
 
     @property
     def adjustment_needed(self) -> bool | None:
@@ -639,8 +186,8 @@ class Identification:
             ("query", self.query),
             ("identifiable", "yes" if self.identifiable else "no"),
             ("by", self.by),
-            ("minimal adjustment sets", "; ".join(_fmt(s) for s in self.minimal_adjustment_sets) or "none"),
-            ("front-door sets", "; ".join(_fmt(s) for s in self.frontdoor_sets) or "none"),
+            ("minimal adjustment sets", "; ".join(node_set(s) for s in self.minimal_adjustment_sets) or "none"),
+            ("front-door sets", "; ".join(node_set(s) for s in self.frontdoor_sets) or "none"),
             ("instruments", ", ".join(self.instruments) or "none"),
             ("estimand", self.estimand or "—"),
             ("reason", self.reason),
@@ -664,30 +211,220 @@ def _hedge_reason(exc: Unidentifiable, graph: CausalGraph, x: list[str], y: list
             if best is None or (len(p), p[-1] not in y) < (len(best), best[-1] not in y):
                 best = p
     tail = (
-        f"(a hedge for {_query(y, x)}: F = {_fmt(exc.hedge_f)}, F' = {_fmt(exc.hedge_f_prime)}; "
+        f"(a hedge for {query_text(y, x)}: F = {node_set(exc.hedge_f)}, F' = {node_set(exc.hedge_f_prime)}; "
         "Shpitser & Pearl 2006, Theorem 4)"
     )
     if best is None:
-        return f"no formula over the observed variables gives {_query(y, x)} {tail}"
+        return f"no formula over the observed variables gives {query_text(y, x)} {tail}"
     arcs = " <-> ".join(best)
     if len(best) == 2:
         a, b = best
-        target = _fmt(y) if len(y) > 1 else y[0]
+        target = node_set(y) if len(y) > 1 else y[0]
         if b in y:
             where = ""
         elif b in nx.descendants(graph.directed, a):
             where = f", and {b} lies on the way from {a} to {target}"
         else:
             where = f", and {b} affects {target}"
-        return (
-            f"{arcs}: the latent confounder opens {a} <- U -> {b}{where} "
-            f"and no observed variable blocks it {tail}"
-        )
+        return f"{arcs}: the latent confounder opens {a} <- U -> {b}{where} and no observed variable blocks it {tail}"
     return (
         f"{arcs}: latent confounders tie {best[0]} to {best[-1]} through "
         f"{', '.join(best[1:-1])}, which {x[0] if len(x) == 1 else 'the treatment'} also affects, "
         f"and no observed variable blocks them {tail}"
     )
+
+
+@dataclass(frozen=True)
+class _Adjustment:
+    """Phase 1: the minimal adjustment sets listed, whether the listing is complete, and what it noted."""
+
+    sets: list[list[str]]
+    complete: bool
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Alternatives:
+    """Phase 2: the front-door sets, instruments and conditional instruments, for one treatment and outcome."""
+
+    frontdoor: list[list[str]] = field(default_factory=list)
+    instruments: list[str] = field(default_factory=list)
+    conditional: list[dict[str, Any]] = field(default_factory=list)
+    complete: bool = True
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _IDVerdict:
+    """Phase 3: what the ID algorithm said (``ok`` None when it was not run)."""
+
+    ok: bool | None = None
+    estimand: str | None = None
+    latex: str = ""
+    lines: list[str] = field(default_factory=list)
+    hedge: dict[str, list[str]] | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class _Route:
+    """Phase 4: the route chosen, its estimand (text and LaTeX), and the reason in words."""
+
+    by: str
+    estimand: str
+    latex: str
+    reason: str
+
+
+def _list_adjustment(
+    graph: CausalGraph, x: list[str], y: list[str], max_sets: int | None, time_limit: float | None
+) -> _Adjustment:
+    # the listing of adjustment sets gets most of the time; the front door and instruments the rest
+    listing = list_minimal_adjustment_sets(
+        graph, x, y, max_sets=max_sets, time_limit=None if time_limit is None else 0.7 * time_limit
+    )
+    sets = listing.lists()
+    if listing.complete:
+        return _Adjustment(sets, True)
+    note = (
+        f"listing of minimal adjustment sets stopped at {listing.stopped_by} after {len(sets)} set(s); "
+        "each listed set is valid and minimal"
+    )
+    return _Adjustment(sets, False, (note,))
+
+
+def _search_alternatives(
+    graph: CausalGraph, x: list[str], y: list[str], effect_exists: bool, deadline: float | None
+) -> _Alternatives:
+    if len(x) != 1 or len(y) != 1:
+        return _Alternatives(notes=("front-door and instrument searches cover one treatment and one outcome",))
+    if not effect_exists:
+        return _Alternatives()
+    fd, complete = frontdoor_sets(graph, x, y, deadline=deadline)
+    notes = []
+    if not complete:
+        notes.append(f"front-door listing stopped at the time limit after {len(fd)} set(s); each is minimal")
+    if deadline is not None and time.perf_counter() >= deadline:
+        notes.append("instrument search skipped: time limit reached")
+        return _Alternatives(fd, complete=False, notes=tuple(notes))
+    iv = instruments(graph, x[0], y[0])
+    listing = list_conditional_instruments(graph, x[0], y[0], deadline=deadline)
+    civ = [{"instrument": z, "given": w} for z, w in listing.lists()]
+    if not listing.complete:
+        notes.append(
+            "conditional-instrument search left undecided: "
+            + ", ".join(listing.undecided)
+            + " (deciding one is NP-hard; each listed instrument is valid)"
+        )
+    return _Alternatives(fd, iv, civ, complete and listing.complete, tuple(notes))
+
+
+def _run_id(graph: CausalGraph, x: list[str], y: list[str], adjust: list[list[str]]) -> _IDVerdict:
+    if adjust and len(graph.index.observed) > ID_MAX_OBSERVED:
+        return _IDVerdict()
+    try:
+        result = id_algorithm(latent_projection(graph), y, x)
+    except Unidentifiable as exc:
+        hedge = {"F": sorted(exc.hedge_f), "F_prime": sorted(exc.hedge_f_prime)}
+        return _IDVerdict(False, hedge=hedge, reason=_hedge_reason(exc, graph, x, y))
+    return _IDVerdict(True, to_text(result.estimand), to_latex(result.estimand), list(result.lines))
+
+
+def _routes(adjust: list[list[str]], alt: _Alternatives, idv: _IDVerdict) -> list[str]:
+    """Every route that identifies the effect, in the order they are tried."""
+    routes = []
+    if adjust:
+        routes.append("backdoor")
+    if alt.frontdoor:
+        routes.append("frontdoor")
+    if alt.instruments or alt.conditional:
+        routes.append("iv")
+    if idv.ok or (idv.ok is None and adjust):
+        routes.append("id")
+    return routes
+
+
+def _adjustment_formula(x: list[str], y: list[str], z: list[str]) -> Estimand:
+    """The adjustment formula ``Σ_z P(y | x, z) P(z)``."""
+    joint = Term(frozenset([*x, *y, *z]))
+    dom = set(joint.variables)
+    return sum_over(z, product([conditional(joint, dom, y, [*x, *z]), marginal(joint, dom, z)]))
+
+
+def _backdoor_route(x: list[str], y: list[str], z: list[str], effect_exists: bool) -> _Route:
+    formula = _adjustment_formula(x, y, z)
+    if z:
+        reason = (
+            f"adjusting for {node_set(z)} blocks every back-door path from {node_set(x)} to {node_set(y)} "
+            "(generalised adjustment criterion)"
+        )
+    else:
+        reason = f"no adjustment needed: no open back-door path from {node_set(x)} to {node_set(y)}"
+    if not effect_exists:
+        nil = f"{query_text(y, x)} = P({', '.join(y)})"
+        reason += f"; no directed path from {node_set(x)} to {node_set(y)}, so the effect is nil ({nil})"
+    return _Route("backdoor", to_text(formula), to_latex(formula), reason)
+
+
+def _frontdoor_route(x: str, y: str, m: list[str]) -> _Route:
+    front = frontdoor_estimand(x, y, m)
+    reason = (
+        f"no adjustment set exists, but {node_set(m)} satisfies the front-door criterion: it "
+        f"intercepts every directed path from {x} to {y}, and its confounding with "
+        f"{y} is blocked by {x}"
+    )
+    return _Route("frontdoor", to_text(front), to_latex(front), reason)
+
+
+def _id_route(x: list[str], y: list[str], idv: _IDVerdict, effect_exists: bool) -> _Route:
+    if not effect_exists:
+        reason = (
+            f"no directed path from {node_set(x)} to {node_set(y)}: intervening does not change {node_set(y)}, "
+            f"{query_text(y, x)} = P({', '.join(y)})"
+        )
+    else:
+        reason = (
+            "no adjustment or front-door set exists; the ID algorithm identifies the effect "
+            f"({', '.join(line.split(':')[0] for line in idv.lines)})"
+        )
+    return _Route("id", idv.estimand or "", idv.latex, reason)
+
+
+def _no_route(x: list[str], y: list[str], alt: _Alternatives, idv: _IDVerdict) -> _Route:
+    reason = idv.reason or f"{query_text(y, x)} is not identifiable"
+    if not (alt.instruments or alt.conditional):
+        return _Route("none", "", "", reason)
+    names = alt.instruments or [c["instrument"] for c in alt.conditional]
+    reason += (
+        f"; the instrument(s) {', '.join(names)} identify it only under further assumptions "
+        "(a linear model, for example)"
+    )
+    return _Route("iv", "", "", reason)
+
+
+def _choose_route(
+    x: list[str], y: list[str], adjust: list[list[str]], alt: _Alternatives, idv: _IDVerdict, effect_exists: bool
+) -> _Route:
+    """Back-door first, then front-door, then ID; ``iv`` or ``none`` when none identifies the effect."""
+    if adjust:
+        return _backdoor_route(x, y, adjust[0], effect_exists)
+    if alt.frontdoor:
+        return _frontdoor_route(x[0], y[0], alt.frontdoor[0])
+    if idv.ok:
+        return _id_route(x, y, idv, effect_exists)
+    return _no_route(x, y, alt, idv)
+
+
+def _ask_dowhy(
+    graph: CausalGraph, x: list[str], y: list[str], time_limit: float | None
+) -> tuple[dict[str, Any], list[str]]:
+    """Phase 5: DoWhy's answer as JSON-ready data, and notes on where it falls short."""
+    answer = dowhy_identify(graph, x, y, time_limit=time_limit or DEFAULT_TIME_LIMIT)
+    notes = [] if answer.finished else [f"DoWhy {answer.error}"]
+    for s in answer.backdoor_sets or []:
+        if not is_adjustment_set(graph, x, y, s):
+            notes.append(f"DoWhy's back-door set {node_set(s)} fails the adjustment criterion")
+    return answer.to_dict(), notes
 
 
 def identify(
@@ -723,165 +460,40 @@ def identify(
     started = time.perf_counter()
     deadline = None if time_limit is None else started + time_limit
     x, y = check_query(graph, treatments, outcomes)
-    index = graph.index
-    notes: list[str] = []
-    complete = True
-    effect_exists = _directed_path_avoiding(index.children, set(x), set(y), set())
-
-    # the listing of adjustment sets gets most of the time; the front door and instruments the rest
-    listing = list_minimal_adjustment_sets(
-        graph, x, y, max_sets=max_sets, time_limit=None if time_limit is None else 0.7 * time_limit
-    )
-    adjust = listing.lists()
-    if not listing.complete:
-        complete = False
-        notes.append(
-            f"listing of minimal adjustment sets stopped at {listing.stopped_by} after {len(adjust)} set(s); "
-            "each listed set is valid and minimal"
-        )
-
-    single = len(x) == 1 and len(y) == 1
-    fd: list[list[str]] = []
-    iv: list[str] = []
-    civ: list[dict[str, Any]] = []
-    if single and effect_exists:
-        fd, fd_complete = frontdoor_sets(graph, x, y, deadline=deadline)
-        if not fd_complete:
-            complete = False
-            notes.append(f"front-door listing stopped at the time limit after {len(fd)} set(s); each is minimal")
-        if deadline is None or time.perf_counter() < deadline:
-            iv = instruments(graph, x[0], y[0])
-            civ_listing = list_conditional_instruments(graph, x[0], y[0], deadline=deadline)
-            civ = [{"instrument": z, "given": w} for z, w in civ_listing.lists()]
-            if not civ_listing.complete:
-                complete = False
-                notes.append(
-                    "conditional-instrument search left undecided: "
-                    + ", ".join(civ_listing.undecided)
-                    + " (deciding one is NP-hard; each listed instrument is valid)"
-                )
-        else:
-            complete = False
-            notes.append("instrument search skipped: time limit reached")
-    elif not single:
-        notes.append("front-door and instrument searches cover one treatment and one outcome")
-
-    id_text: str | None = None
-    id_latex = ""
-    id_lines: list[str] = []
-    hedge = None
-    id_reason = ""
-    run_id = not adjust or len(index.observed) <= 60
-    id_ok: bool | None = None
-    if run_id:
-        try:
-            result = id_algorithm(latent_projection(graph), y, x)
-            id_ok = True
-            id_text = to_text(result.estimand)
-            id_latex = to_latex(result.estimand)
-            id_lines = list(result.lines)
-        except Unidentifiable as exc:
-            id_ok = False
-            hedge = {"F": sorted(exc.hedge_f), "F_prime": sorted(exc.hedge_f_prime)}
-            id_reason = _hedge_reason(exc, graph, x, y)
-
-    routes = []
-    if adjust:
-        routes.append("backdoor")
-    if fd:
-        routes.append("frontdoor")
-    if iv or civ:
-        routes.append("iv")
-    if id_ok or (id_ok is None and adjust):
-        routes.append("id")
-
-    q = _query(y, x)
-    identifiable = bool(adjust) or bool(fd) or bool(id_ok)
-    estimand = ""
-    latex = ""
-    if adjust:
-        by = "backdoor"
-        z = adjust[0]
-        estimand = _adjustment_estimand(x, y, z)
-        if z:
-            reason = (
-                f"adjusting for {_fmt(z)} blocks every back-door path from {_fmt(x)} to {_fmt(y)} "
-                "(generalised adjustment criterion)"
-            )
-        else:
-            reason = f"no adjustment needed: no open back-door path from {_fmt(x)} to {_fmt(y)}"
-        if not effect_exists:
-            nil = f"{q} = P({', '.join(y)})"
-            reason += f"; no directed path from {_fmt(x)} to {_fmt(y)}, so the effect is nil ({nil})"
-        joint = Term(frozenset([*x, *y, *z]))
-        dom = set(joint.variables)
-        latex = to_latex(
-            sum_over(z, product([conditional(joint, dom, y, [*x, *z]), marginal(joint, dom, z)]))
-        )
-    elif fd:
-        by = "frontdoor"
-        front = _frontdoor_estimand(x[0], y[0], fd[0])
-        estimand, latex = to_text(front), to_latex(front)
-        reason = (
-            f"no adjustment set exists, but {_fmt(fd[0])} satisfies the front-door criterion: it "
-            f"intercepts every directed path from {x[0]} to {y[0]}, and its confounding with "
-            f"{y[0]} is blocked by {x[0]}"
-        )
-    elif id_ok and not effect_exists:
-        by = "id"
-        estimand, latex = id_text or "", id_latex
-        reason = (
-            f"no directed path from {_fmt(x)} to {_fmt(y)}: intervening does not change {_fmt(y)}, "
-            f"{q} = P({', '.join(y)})"
-        )
-    elif id_ok:
-        by = "id"
-        estimand, latex = id_text or "", id_latex
-        reason = (
-            "no adjustment or front-door set exists; the ID algorithm identifies the effect "
-            f"({', '.join(line.split(':')[0] for line in id_lines)})"
-        )
-    else:
-        by = "iv" if (iv or civ) else "none"
-        reason = id_reason or f"{q} is not identifiable"
-        if iv or civ:
-            names = iv or [c["instrument"] for c in civ]
-            reason += (
-                f"; the instrument(s) {', '.join(names)} identify it only under further assumptions "
-                "(a linear model, for example)"
-            )
+    effect_exists = has_directed_path(graph.index.children, x, set(y))
+    adjustment = _list_adjustment(graph, x, y, max_sets, time_limit)
+    alt = _search_alternatives(graph, x, y, effect_exists, deadline)
+    idv = _run_id(graph, x, y, adjustment.sets)
+    route = _choose_route(x, y, adjustment.sets, alt, idv, effect_exists)
+    identifiable = bool(adjustment.sets) or bool(alt.frontdoor) or bool(idv.ok)
+    notes = [*adjustment.notes, *alt.notes]
     dowhy_report = None
     if dowhy:
-        answer = dowhy_identify(graph, x, y, time_limit=time_limit or DEFAULT_TIME_LIMIT)
-        dowhy_report = answer.to_dict()
-        if not answer.finished:
-            notes.append(f"DoWhy {answer.error}")
-        for s in answer.backdoor_sets or []:
-            if not is_adjustment_set(graph, x, y, s):
-                notes.append(f"DoWhy's back-door set {_fmt(s)} fails the adjustment criterion")
+        dowhy_report, dowhy_notes = _ask_dowhy(graph, x, y, time_limit)
+        notes += dowhy_notes
     if strict and not identifiable:
         raise NotIdentifiableError(
-            f"{q} is not identifiable: {reason}",
+            f"{query_text(y, x)} is not identifiable: {route.reason}",
             hint="measure a confounder, or look for a front-door set or an instrument",
         )
     return Identification(
         treatments=x,
         outcomes=y,
         identifiable=identifiable,
-        by=by,
-        minimal_adjustment_sets=adjust,
-        frontdoor_sets=fd,
-        instruments=iv,
-        conditional_instruments=civ,
-        estimand=estimand,
-        reason=reason,
-        routes=routes,
-        estimand_latex=latex,
-        id_estimand=id_text,
-        id_lines=id_lines,
-        hedge=hedge,
+        by=route.by,
+        minimal_adjustment_sets=adjustment.sets,
+        frontdoor_sets=alt.frontdoor,
+        instruments=alt.instruments,
+        conditional_instruments=alt.conditional,
+        estimand=route.estimand,
+        reason=route.reason,
+        routes=_routes(adjustment.sets, alt, idv),
+        estimand_latex=route.latex,
+        id_estimand=idv.estimand,
+        id_lines=idv.lines,
+        hedge=idv.hedge,
         effect_exists=effect_exists,
-        complete=complete,
+        complete=adjustment.complete and alt.complete,
         notes=notes,
         seconds=time.perf_counter() - started,
         dowhy=dowhy_report,
@@ -890,7 +502,7 @@ def identify(
 
 def evaluate_expectations(
     spec: CausalSpec, graph: CausalGraph | None = None, *, time_limit: float | None = DEFAULT_TIME_LIMIT
-) -> list[ClaimResult]:
+) -> list[Verdict]:
     """Check the ``expect:`` of every query of ``spec`` (kind ``"query"``, in file order).
 
     ``identifiable`` holds when the verdict matches; ``by`` when that route
@@ -910,179 +522,72 @@ def evaluate_expectations(
     [('effect: P(y | do(x)) is identifiable, by backdoor, adjusting for {z}', True)]
     """
     graph = graph or build_graph(spec)
-    out: list[ClaimResult] = []
+    out: list[Verdict] = []
     for index, (name, query) in enumerate(spec.queries.items()):
-        expect = query.expect
-        if expect is None:
+        if query.expect is None:
             continue
-        where = spec.where("queries", name)
-        q = _query(query.outcome, query.treatment)
-        parts = []
-        if expect.identifiable is not None:
-            parts.append("is identifiable" if expect.identifiable else "is not identifiable")
-        if expect.by is not None:
-            parts.append(f"by {expect.by}")
-        if expect.adjust is not None:
-            parts.append(f"adjusting for {_fmt(expect.adjust)}")
-        statement = f"{name}: {q} " + ", ".join(parts)
+        statement = f"{name}: {_expectation_text(query, query.expect)}"
         try:
             r = identify(graph, query.treatment, query.outcome, time_limit=time_limit)
         except GraphError as err:
-            out.append(
-                ClaimResult(
-                    index,
-                    "query",
-                    statement,
-                    None,
-                    f"cannot evaluate: {err.message}",
-                    query.description,
-                    where,
-                )
-            )
-            continue
-        verdicts: list[bool | None] = []
-        details = []
-        if expect.identifiable is not None:
-            verdicts.append(r.identifiable == expect.identifiable)
-            details.append(("identifiable" if r.identifiable else "not identifiable") + f": {r.reason}")
-        if expect.by is not None:
-            if expect.by == "none":
-                ok: bool | None = not r.identifiable
-            elif expect.by in r.routes:
-                ok = True
-            else:
-                ok = None if (not r.complete and expect.by in ("frontdoor", "iv")) else False
-            verdicts.append(ok)
-            details.append(f"routes that identify it: {', '.join(r.routes) or 'none'}")
-        if expect.adjust is not None:
-            z = sorted(expect.adjust)
-            valid = is_adjustment_set(graph, query.treatment, query.outcome, z)
-            verdicts.append(valid)
-            listed = "; ".join(_fmt(s) for s in r.minimal_adjustment_sets)
-            if not valid:
-                details.append(
-                    f"{_fmt(z)} is not a valid adjustment set; minimal sets: {listed or 'none exists'}"
-                )
-            elif is_minimal_adjustment_set(graph, query.treatment, query.outcome, z):
-                details.append(f"{_fmt(z)} is a valid adjustment set and minimal")
-            else:
-                details.append(f"{_fmt(z)} is a valid adjustment set, not minimal (minimal sets: {listed})")
-        holds = False if False in verdicts else None if None in verdicts else True
+            holds, detail = None, f"cannot evaluate: {err.message}"
+        else:
+            holds, detail = _judge_expectation(graph, query, query.expect, r)
+        where = spec.where("queries", name)
         out.append(
-            ClaimResult(index, "query", statement, holds, "; ".join(details), query.description, where)
+            Verdict(
+                index, "query", holds, detail, kind="query", statement=statement, says=query.description, where=where
+            )
         )
     return out
 
 
-def run_with_time_limit(fn: Callable[[], T], seconds: float) -> tuple[bool, T | None, BaseException | None]:
-    """Run ``fn`` in a worker thread; ``(finished, result, error)`` after at most ``seconds``.
-
-    A call that does not finish keeps running in a daemon thread, its result dropped.
-    """
-    box: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            box["result"] = fn()
-        except BaseException as exc:  # reported to the caller
-            box["error"] = exc
-
-    thread = threading.Thread(target=work, daemon=True, name="tenor-time-limited")
-    thread.start()
-    thread.join(seconds)
-    if thread.is_alive():
-        return False, None, None
-    return True, box.get("result"), box.get("error")
+def _expectation_text(query: QuerySpec, expect: Expectation) -> str:
+    """What a query's ``expect:`` says, in words: ``P(y | do(x)) is identifiable, by backdoor``."""
+    parts = []
+    if expect.identifiable is not None:
+        parts.append("is identifiable" if expect.identifiable else "is not identifiable")
+    if expect.by is not None:
+        parts.append(f"by {expect.by}")
+    if expect.adjust is not None:
+        parts.append(f"adjusting for {node_set(expect.adjust)}")
+    return f"{query_text(query.outcome, query.treatment)} " + ", ".join(parts)
 
 
-def dowhy_graph(graph: CausalGraph) -> tuple[nx.DiGraph, list[str]]:
-    """DoWhy's view of the graph, and its observed nodes.
-
-    A plain DAG in which each latent confounder is an unobserved node.
-    """
-    dag = graph.to_dag()
-    plain = nx.DiGraph()
-    plain.add_nodes_from(dag.nodes)
-    plain.add_edges_from(dag.edges)
-    return plain, sorted(set(dag.nodes) - _latent(dag))
-
-
-@dataclass(frozen=True)
-class DoWhyAnswer:
-    """DoWhy's identification of a query, or how it gave up."""
-
-    finished: bool
-    seconds: float
-    backdoor_sets: list[list[str]] | None = None
-    instruments: list[str] | None = None
-    frontdoor: list[str] | None = None
-    error: str | None = None
-    estimand: Any = field(default=None, repr=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready data, without the timing (``seconds``)."""
-        return {
-            "finished": self.finished,
-            "backdoor_sets": self.backdoor_sets,
-            "instruments": self.instruments,
-            "frontdoor": self.frontdoor,
-            "error": self.error,
-        }
+def _judge_expectation(
+    graph: CausalGraph, query: QuerySpec, expect: Expectation, r: Identification
+) -> tuple[bool | None, str]:
+    """Whether each part of ``expect`` holds given the identification ``r``, and why, in words."""
+    verdicts: list[bool | None] = []
+    details = []
+    if expect.identifiable is not None:
+        verdicts.append(r.identifiable == expect.identifiable)
+        details.append(("identifiable" if r.identifiable else "not identifiable") + f": {r.reason}")
+    if expect.by is not None:
+        verdicts.append(_route_holds(expect.by, r))
+        details.append(f"routes that identify it: {', '.join(r.routes) or 'none'}")
+    if expect.adjust is not None:
+        valid, detail = _judge_adjustment(graph, query, sorted(expect.adjust), r)
+        verdicts.append(valid)
+        details.append(detail)
+    holds = False if False in verdicts else None if None in verdicts else True
+    return holds, "; ".join(details)
 
 
-def dowhy_identify(
-    graph: CausalGraph,
-    treatments: Iterable[str],
-    outcomes: Iterable[str],
-    *,
-    time_limit: float = 30.0,
-    method: str = "default",
-) -> DoWhyAnswer:
-    """DoWhy's non-parametric identification (back-door, IV, front-door) under a time limit.
+def _route_holds(by: str, r: Identification) -> bool | None:
+    """Whether route ``by`` identifies the effect; None when an incomplete search may have missed it."""
+    if by == "none":
+        return not r.identifiable
+    if by in r.routes:
+        return True
+    return None if (not r.complete and by in ("frontdoor", "iv")) else False
 
-    ``method`` is DoWhy's back-door method (``"default"``, ``"minimal-adjustment"``,
-    ``"exhaustive-search"``, ...).
-    """
-    x, y = check_query(graph, treatments, outcomes)
-    dag, observed = dowhy_graph(graph)
 
-    def call() -> Any:
-        import logging
-
-        from dowhy.causal_identifier.auto_identifier import (
-            BackdoorAdjustment,
-            EstimandType,
-            identify_effect_auto,
-        )
-
-        logging.getLogger("dowhy").setLevel(logging.ERROR)
-        return identify_effect_auto(
-            dag,
-            x,
-            y,
-            observed,
-            EstimandType.NONPARAMETRIC_ATE,
-            backdoor_adjustment=BackdoorAdjustment(method),
-        )
-
-    started = time.perf_counter()
-    finished, est, error = run_with_time_limit(call, time_limit)
-    seconds = time.perf_counter() - started
-    if not finished:
-        return DoWhyAnswer(False, seconds, error=f"gave up after {time_limit:g}s")
-    if error is not None:
-        return DoWhyAnswer(True, seconds, error=f"{type(error).__name__}: {error}")
-    sets = None
-    if est.backdoor_variables is not None:
-        sets = sorted(
-            {tuple(sorted(v)) for k, v in est.backdoor_variables.items() if k != "backdoor" and v is not None}
-        )
-        sets = [list(s) for s in sets]
-    return DoWhyAnswer(
-        True,
-        seconds,
-        backdoor_sets=sets,
-        instruments=sorted(est.instrumental_variables or []),
-        frontdoor=sorted(est.frontdoor_variables or []),
-        estimand=est,
-    )
+def _judge_adjustment(graph: CausalGraph, query: QuerySpec, z: list[str], r: Identification) -> tuple[bool, str]:
+    """Whether ``z`` is a valid adjustment set, and whether it is minimal, in words."""
+    listed = "; ".join(node_set(s) for s in r.minimal_adjustment_sets)
+    if not is_adjustment_set(graph, query.treatment, query.outcome, z):
+        return False, f"{node_set(z)} is not a valid adjustment set; minimal sets: {listed or 'none exists'}"
+    if is_minimal_adjustment_set(graph, query.treatment, query.outcome, z):
+        return True, f"{node_set(z)} is a valid adjustment set and minimal"
+    return True, f"{node_set(z)} is a valid adjustment set, not minimal (minimal sets: {listed})"

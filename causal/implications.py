@@ -65,8 +65,9 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from causal.graph import CausalGraph
-from tenor.core.errors import SpecError
+from causal.graph import CausalGraph, latent_projection
+from causal.id_algorithm import c_components
+from tenor.core.errors import GraphError, SpecError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -124,11 +125,9 @@ def implied_independences(graph: CausalGraph, basis: str = "missing-edge") -> li
         return _local_markov(graph)
     if not graph.is_acyclic():
         cycle = [u for u, _ in nx.find_cycle(graph.directed)]
-        from tenor.core.errors import GraphError
-
         raise GraphError("the graph has a directed cycle: " + " -> ".join([*cycle, cycle[0]]))
     dag = graph.to_dag()
-    observed = sorted(n for n, obs in dag.nodes(data="observed", default=True) if obs)
+    observed = sorted(graph.index.observed)
     out = []
     for i, a in enumerate(observed):
         for b in observed[i + 1 :]:
@@ -142,12 +141,8 @@ def implied_independences(graph: CausalGraph, basis: str = "missing-edge") -> li
 
 
 def _local_markov(graph: CausalGraph) -> list[Implication]:
-    from causal.id_algorithm import c_components, latent_projection
-
     if not graph.is_acyclic():
         cycle = [u for u, _ in nx.find_cycle(graph.directed)]
-        from tenor.core.errors import GraphError
-
         raise GraphError("the graph has a directed cycle: " + " -> ".join([*cycle, cycle[0]]))
     admg = latent_projection(graph)
     order = admg.order()

@@ -33,12 +33,12 @@ graphs. *BMC Medical Research Methodology* 8:70.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import networkx as nx
 
-from causal.graph import CausalGraph, DagIndex
+from causal.graph import CausalGraph, active_reach, closure, d_connected, moral_connected
 from tenor.core.errors import GraphError
 
 __all__ = [
@@ -185,9 +185,7 @@ def find_paths(
     _check_given(graph, z)
     if source == target:
         raise GraphError("source and target are the same node", hint="ask for paths between two different nodes")
-    opened = set(z)
-    for n in z:
-        opened |= nx.ancestors(graph.directed, n)
+    opened = closure(graph.index.parents, z)  # colliders that conditioning opens: ``z`` and its ancestors
     limit = max_length if max_length is not None else graph.directed.number_of_nodes()
     # distance to the target bounds how short a path through a node can be: prune hopeless branches
     distance = nx.single_source_shortest_path_length(graph.skeleton, target, cutoff=limit)
@@ -248,10 +246,12 @@ def is_d_separated(
     """Whether every path between ``x`` and ``y`` is blocked by ``given``.
 
     Latent confounders (``a <-> b``) count as paths through an unobserved
-    common cause: each becomes an explicit latent node, and the test is the
-    linear-time reachability search of Koller & Friedman (2009, Alg. 3.1). The
-    tests check it against networkx's ``is_d_separator`` and against explicit
-    path blocking.
+    common cause: each becomes an explicit latent node of the graph core's
+    cached DAG, on which the core answers the question
+    (:func:`causal.graph.moral_connected`: separation in the moral graph of the
+    ancestors, on bitsets). The tests check it against networkx's
+    ``is_d_separator``, against explicit path blocking, and the core's
+    active-trail search against both.
 
     Raises
     ------
@@ -279,46 +279,6 @@ def is_d_separated(
     return not moral_connected(index, xs, ys, zs)
 
 
-def moral_connected(index: DagIndex, xs: Iterable[str], ys: Iterable[str], given: Iterable[str]) -> bool:
-    """Whether ``xs`` and ``ys`` are d-connected given ``given``: connected, avoiding ``given``, in the
-    moral graph of the ancestors of all three (Lauritzen et al. 1990), searched on bitsets.
-
-    The ancestor sets are cached per graph, so a query costs a few integer
-    operations per node of the moral graph that the search visits.
-    """
-    bit, known, ancestors = index.bit, index.ancestor_bits, index.ancestor_mask
-    kept = blocked = targets = reached = 0
-    for v in given:
-        kept |= known.get(v) or ancestors(v)
-        blocked |= bit[v]
-    for v in ys:
-        kept |= known.get(v) or ancestors(v)
-        targets |= bit[v]
-    for v in xs:
-        kept |= known.get(v) or ancestors(v)
-        reached |= bit[v]
-    links = index.moral_links
-    free = kept & ~blocked
-    frontier = reached
-    while frontier:
-        near = 0
-        while frontier:
-            low = frontier & -frontier
-            frontier ^= low
-            mask, below, kids = links[low.bit_length() - 1]
-            if below & kept:
-                for child, coparents in kids:
-                    if child & kept:
-                        mask |= coparents
-            near |= mask
-        near &= free & ~reached
-        if near & targets:
-            return True
-        reached |= near
-        frontier = near
-    return False
-
-
 def _check_d_separation_query(graph: CausalGraph, xs: set[str], ys: set[str], zs: set[str]) -> None:
     for s in (xs, ys, zs):
         graph.check_nodes(sorted(s))
@@ -331,90 +291,6 @@ def _check_d_separation_query(graph: CausalGraph, xs: set[str], ys: set[str], zs
     if not graph.is_acyclic():
         cycle = [u for u, _ in nx.find_cycle(graph.directed)]
         raise GraphError("directed cycle: " + " -> ".join([*cycle, cycle[0]]), hint="d-separation needs a DAG")
-
-
-def d_connected(
-    parents: Mapping[str, Iterable[str]],
-    children: Mapping[str, Iterable[str]],
-    xs: Iterable[str],
-    ys: Collection[str],
-    given: Collection[str],
-) -> bool:
-    """Whether some active trail joins ``xs`` to ``ys`` given ``given`` (the search of
-    :func:`active_reach`, stopped at the first node of ``ys`` reached)."""
-    return any(v in ys for v in _active_trail(parents, children, xs, given))
-
-
-def _reachable(dag: nx.DiGraph, sources: set[str], given: set[str]) -> set[str]:
-    """Nodes with an active trail from ``sources`` given ``given`` in a networkx DAG."""
-    return active_reach(dag._pred, dag._succ, sources, given)
-
-
-def active_reach(
-    parents: Mapping[str, Iterable[str]],
-    children: Mapping[str, Iterable[str]],
-    sources: Iterable[str],
-    given: Collection[str],
-) -> set[str]:
-    """Nodes with an active trail from ``sources`` given ``given`` (Koller & Friedman 2009, Alg. 3.1).
-
-    The graph is a DAG given as parent and child maps (for example a
-    :class:`causal.graph.DagIndex`). A search over (node, direction) states,
-    linear in the size of the graph: "up" means the trail arrived from a
-    child, "down" from a parent. Nodes of ``given`` are never reported;
-    ``sources`` are, unless they are in ``given``.
-
-    >>> parents = {"x": (), "m": ("x",), "y": ("m",)}
-    >>> children = {"x": ("m",), "m": ("y",), "y": ()}
-    >>> sorted(active_reach(parents, children, ["x"], set())), sorted(active_reach(parents, children, ["x"], {"m"}))
-    (['m', 'x', 'y'], ['x'])
-    """
-    return set(_active_trail(parents, children, sources, given))
-
-
-def _active_trail(
-    parents: Mapping[str, Iterable[str]],
-    children: Mapping[str, Iterable[str]],
-    sources: Iterable[str],
-    given: Collection[str],
-) -> Iterator[str]:
-    """The nodes an active trail from ``sources`` reaches, as the search meets them (a node may
-    come twice: once going up, once going down)."""
-    anc: Collection[str] = given
-    if given:
-        anc = set(given)
-        stack = list(anc)
-        while stack:
-            for p in parents[stack.pop()]:
-                if p not in anc:
-                    anc.add(p)
-                    stack.append(p)
-    seen: dict[str, int] = {}  # bit 1: visited going up, bit 2: going down
-    up = list(sources)
-    down: list[str] = []
-    while up or down:
-        while up:
-            v = up.pop()
-            state = seen.get(v, 0)
-            if state & 1:
-                continue
-            seen[v] = state | 1
-            if v in given:
-                continue
-            yield v
-            up += parents[v]
-            down += children[v]
-        while down:
-            v = down.pop()
-            state = seen.get(v, 0)
-            if state & 2:
-                continue
-            seen[v] = state | 2
-            if v not in given:
-                yield v
-                down += children[v]
-            if v in anc:
-                up += parents[v]
 
 
 def total_effect(graph: CausalGraph, source: str, target: str) -> float:

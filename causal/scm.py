@@ -43,9 +43,11 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from causal.dowhy_bridge import dowhy_graph, run_with_time_limit
 from causal.graph import CausalGraph
-from causal.identify import Identification, check_query, dowhy_graph, identify, run_with_time_limit
+from causal.identify import Identification, identify
 from causal.paths import total_effect
+from causal.query import check_query
 from tenor.core.errors import GraphError, SimulationError
 
 if TYPE_CHECKING:

@@ -49,6 +49,7 @@ from pydantic import (
 )
 
 from tenor.core.fields import NAME_PATTERN, TIME_UNITS, UNIT_ALIASES, Sign, format_days, spec_value_error
+from tenor.core.specfile import did_you_mean
 
 __all__ = [
     "NAME_PATTERN",
@@ -126,8 +127,6 @@ class Duration(_Spec):
             number, unit = match.groups()
             canon = _UNIT_ALIASES.get(unit.lower())
             if canon is None:
-                from tenor.core.specfile import did_you_mean
-
                 close = did_you_mean(unit.lower(), list(_UNIT_ALIASES))
                 raise spec_value_error(
                     f"unknown time unit {unit!r}",

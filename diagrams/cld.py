@@ -59,14 +59,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from diagrams import style
+from diagrams.display import svg_of
+from diagrams.render import has_dot, layout_positions, repr_svg
 from diagrams.scene import Diagram, Html, LegendEntry, generate_dot, generate_mermaid, html_escape
-from diagrams.structures import CausalLoopStructure
+from diagrams.structures import CausalLoopStructure, Link, Loop
 from tenor.core.errors import GraphError
 from tenor.core.specfile import did_you_mean
 
-__all__ = ["MAX_MARKED", "cld_dot", "cld_mermaid", "draw_cld", "focus", "loop_name"]
+__all__ = ["MAX_MARKED", "LoopMarkers", "cld_dot", "cld_mermaid", "draw_cld", "focus", "loop_name"]
 
 _LOOP_GLYPH = "↻"
 
@@ -136,37 +139,21 @@ def focus(
     >>> sorted(v.name for v in focus(s, around="a", depth=2).variables)
     ['a', 'b', 'c']
     """
-    import networkx as nx
-
     chosen = list(structure.loops)
     if loops is not None:
         wanted = list(loops)
         _known("loop", wanted, [lp.id for lp in structure.loops])
         chosen = [lp for lp in chosen if lp.id in wanted]
-    names = [v.name for v in structure.variables]
-    keep: set[str]
     if around is not None:
         centre = [around] if isinstance(around, str) else list(around)
-        _known("variable", centre, names)
+        _known("variable", centre, [v.name for v in structure.variables])
         if depth is not None:
-            if depth < 1:
-                raise GraphError(f"depth must be 1 or more, got {depth}", hint="e.g. --depth 2")
-            graph = nx.Graph([(lk.cause, lk.effect) for lk in structure.links])
-            graph.add_nodes_from(names)
-            keep = set()
-            for c in centre:
-                keep |= set(nx.single_source_shortest_path_length(graph, c, cutoff=depth))
-            chosen = [lp for lp in chosen if set(lp.variables) <= keep]
-            links = [lk for lk in structure.links if lk.cause in keep and lk.effect in keep]
+            keep, chosen, links = _neighbourhood(structure, centre, depth, chosen)
         else:
             chosen = [lp for lp in chosen if set(centre) & set(lp.variables)]
-            keep = set(centre) | {v for lp in chosen for v in lp.variables}
-            on_loops = {pair for lp in chosen for pair in lp.links()}
-            links = [lk for lk in structure.links if (lk.cause, lk.effect) in on_loops]
+            keep, links = set(centre) | _loop_variables(chosen), _loop_links(structure, chosen)
     elif loops is not None:
-        keep = {v for lp in chosen for v in lp.variables}
-        on_loops = {pair for lp in chosen for pair in lp.links()}
-        links = [lk for lk in structure.links if (lk.cause, lk.effect) in on_loops]
+        keep, links = _loop_variables(chosen), _loop_links(structure, chosen)
     else:
         return structure
     return CausalLoopStructure(
@@ -177,6 +164,64 @@ def focus(
         title=structure.title,
         elements=structure.elements,
     )
+
+
+def _loop_variables(loops: list[Loop]) -> set[str]:
+    return {v for lp in loops for v in lp.variables}
+
+
+def _loop_links(structure: CausalLoopStructure, loops: list[Loop]) -> list[Link]:
+    """The links that lie on the loops, in the structure's order."""
+    on_loops = {pair for lp in loops for pair in lp.links()}
+    return [lk for lk in structure.links if (lk.cause, lk.effect) in on_loops]
+
+
+def _neighbourhood(
+    structure: CausalLoopStructure, centre: list[str], depth: int, loops: list[Loop]
+) -> tuple[set[str], list[Loop], list[Link]]:
+    """The variables within ``depth`` links of ``centre`` (either way), the loops wholly among them, their links."""
+    import networkx as nx
+
+    if depth < 1:
+        raise GraphError(f"depth must be 1 or more, got {depth}", hint="e.g. --depth 2")
+    graph = nx.Graph([(lk.cause, lk.effect) for lk in structure.links])
+    graph.add_nodes_from(v.name for v in structure.variables)
+    keep: set[str] = set()
+    for c in centre:
+        keep |= set(nx.single_source_shortest_path_length(graph, c, cutoff=depth))
+    inside = [lp for lp in loops if set(lp.variables) <= keep]
+    return keep, inside, [lk for lk in structure.links if lk.cause in keep and lk.effect in keep]
+
+
+@dataclass(frozen=True)
+class LoopMarkers:
+    """The loop markers drawn: each marker's loop variables and label half-size, and whether any loop is open."""
+
+    members: dict[str, tuple[str, ...]]
+    sizes: dict[str, tuple[float, float]]
+    any_open: bool
+
+
+_CLD_GRAPH = {
+    "fontname": style.FONT,
+    "overlap": "false",
+    "sep": "+14",
+    "splines": "curved",
+    "start": "3",
+    "pad": "0.3",
+    "bgcolor": "white",
+    "outputorder": "edgesfirst",
+}
+_CLD_NODES = {"fontname": style.FONT, "fontsize": str(style.FONT_SIZE + 1), "margin": "0.08,0.04"}
+_CLD_EDGES = {
+    "fontname": style.FONT,
+    "color": style.EDGE_COLOUR,
+    "penwidth": "1.4",
+    "arrowsize": "0.9",
+    "len": "2.0",
+}
+_STOCK_BOX = {"shape": "box", "style": "filled", "fillcolor": "#FFFFFF", "color": "#333333", "penwidth": "1.4"}
+_CUT_LOOK = {"style": "dashed", "color": style.CUT_COLOUR, "fontcolor": "#555555", "labelfontcolor": style.CUT_COLOUR}
 
 
 def draw_cld(
@@ -203,16 +248,32 @@ def draw_cld(
         On an unknown loop id, or an ``element`` that is not one of the
         structure's declared ``elements``.
     """
+    chosen = _marked_loops(structure, loops)
+    _check_element(structure, element)
+    d = _new_cld_diagram(_cld_title(structure, title, element))
+    _add_variables(d, structure)
+    _add_links(d, structure, element)
+    markers = _add_loop_markers(d, structure, chosen, element)
+    if pin and has_dot():
+        _pin_nodes(d, structure, markers)
+    unmarked = len(structure.loops) - len(set(chosen))
+    d.legend += _cld_legend(structure, chosen, element, unmarked=unmarked, any_open=markers.any_open)
+    return d
+
+
+def _marked_loops(structure: CausalLoopStructure, loops: Iterable[str] | None) -> list[str]:
+    """The ids of the loops to mark: those asked for, else all (only known polarities above MAX_MARKED)."""
     known_loops = [lp.id for lp in structure.loops]
     if loops is not None:
         chosen = list(loops)
         _known("loop", chosen, known_loops)
-    elif len(known_loops) > MAX_MARKED:
-        chosen = [lp.id for lp in structure.loops if lp.polarity in ("R", "B")]
-    else:
-        chosen = known_loops
-    unmarked = len(known_loops) - len(set(chosen))
-    named = len(chosen) <= _NAMED
+        return chosen
+    if len(known_loops) > MAX_MARKED:
+        return [lp.id for lp in structure.loops if lp.polarity in ("R", "B")]
+    return known_loops
+
+
+def _check_element(structure: CausalLoopStructure, element: str | None) -> None:
     if element is not None and structure.elements and element not in structure.elements:
         close = did_you_mean(element, structure.elements)
         raise GraphError(
@@ -221,83 +282,90 @@ def draw_cld(
             + "elements: "
             + ", ".join(structure.elements),
         )
-    if title is None:
-        title = structure.title
-        if title and element is not None:
-            dimension = structure.dimension or "element"
-            title += f" ({dimension}: {element})"
+
+
+def _cld_title(structure: CausalLoopStructure, title: str | None, element: str | None) -> str | None:
+    """The title given, else the structure's, naming the element it is drawn at."""
+    if title is not None:
+        return title
+    title = structure.title
+    if title and element is not None:
+        title += f" ({structure.dimension or 'element'}: {element})"
+    return title
+
+
+def _new_cld_diagram(title: str | None) -> Diagram:
+    """An empty spring-layout (``neato``) diagram with curved links."""
     d = Diagram("causal_loop_diagram", title=title, engine="neato", kind="cld")
-    d.graph_attrs.update(
-        {
-            "fontname": style.FONT,
-            "overlap": "false",
-            "sep": "+14",
-            "splines": "curved",
-            "start": "3",
-            "pad": "0.3",
-            "bgcolor": "white",
-            "outputorder": "edgesfirst",
-        }
-    )
-    d.node_defaults.update(
-        {"fontname": style.FONT, "fontsize": str(style.FONT_SIZE + 1), "margin": "0.08,0.04"}
-    )
-    d.edge_defaults.update(
-        {
-            "fontname": style.FONT,
-            "color": style.EDGE_COLOUR,
-            "penwidth": "1.4",
-            "arrowsize": "0.9",
-            "len": "2.0",
-        }
-    )
+    d.graph_attrs.update(_CLD_GRAPH)
+    d.node_defaults.update(_CLD_NODES)
+    d.edge_defaults.update(_CLD_EDGES)
+    return d
+
+
+def _add_variables(d: Diagram, structure: CausalLoopStructure) -> None:
+    """Each variable as plain text, a stock in a box."""
     for var in structure.variables:
-        attrs = {"shape": "plaintext"}
-        if var.kind == "stock":
-            attrs = {
-                "shape": "box",
-                "style": "filled",
-                "fillcolor": "#FFFFFF",
-                "color": "#333333",
-                "penwidth": "1.4",
-            }
+        attrs = dict(_STOCK_BOX) if var.kind == "stock" else {"shape": "plaintext"}
         d.add_node(var.name, style.wrap_label(var.text, 16), classes=f"variable {var.kind}", **attrs)
 
+
+def _link_look(link: Link, element: str | None) -> tuple[str | None, list[str], dict[str, str]]:
+    """A link's label (delay mark, cut), SVG classes and Graphviz attributes, drawn at ``element``."""
+    attrs = {
+        "headlabel": style.sign_glyph(link.polarity),
+        "labelfontsize": str(style.FONT_SIZE + 3),
+        "labeldistance": "1.7",
+        "labelangle": "-35",
+        "labelfontcolor": style.EDGE_COLOUR,
+    }
+    classes = ["link", {"+": "sign-pos", "-": "sign-neg"}.get(link.polarity, "sign-unknown")]
+    labels = []
+    if link.delay:
+        labels.append("||")
+        classes.append("delay")
+    cut = link.is_cut(element)
+    if cut:
+        labels.append(f"cut at {element}")
+        classes.append("cut")
+        attrs.update(_CUT_LOOK)
+    if link.delay and not cut:
+        attrs.update({"fontsize": str(style.FONT_SIZE + 4), "fontcolor": style.EDGE_COLOUR})
+    elif labels:
+        attrs["fontsize"] = str(style.FONT_SIZE - 1)
+    return ("  ".join(labels) if labels else None), classes, attrs
+
+
+def _add_links(d: Diagram, structure: CausalLoopStructure, element: str | None) -> None:
+    """Each link with its sign at the head, a delay mark, and broken where it is cut at ``element``."""
     for link in structure.links:
-        cut = link.is_cut(element)
-        attrs = {
-            "headlabel": style.sign_glyph(link.polarity),
-            "labelfontsize": str(style.FONT_SIZE + 3),
-            "labeldistance": "1.7",
-            "labelangle": "-35",
-            "labelfontcolor": style.EDGE_COLOUR,
-        }
-        classes = ["link", {"+": "sign-pos", "-": "sign-neg"}.get(link.polarity, "sign-unknown")]
-        labels = []
-        if link.delay:
-            labels.append("||")
-            classes.append("delay")
-        if cut:
-            labels.append(f"cut at {element}")
-            classes.append("cut")
-            attrs.update(
-                {
-                    "style": "dashed",
-                    "color": style.CUT_COLOUR,
-                    "fontcolor": "#555555",
-                    "labelfontcolor": style.CUT_COLOUR,
-                }
-            )
-        if link.delay and not cut:
-            attrs.update({"fontsize": str(style.FONT_SIZE + 4), "fontcolor": style.EDGE_COLOUR})
-        elif labels:
-            attrs["fontsize"] = str(style.FONT_SIZE - 1)
-        label = "  ".join(labels) if labels else None
+        label, classes, attrs = _link_look(link, element)
         d.add_edge(link.cause, link.effect, label=label, classes=" ".join(classes), **attrs)
 
-    any_open = False
-    markers: dict[str, tuple[str, ...]] = {}
+
+def _marker_label(loop: Loop, colour: str, caption: str | None, open_at: str | None) -> tuple[Html, list[str]]:
+    """A marker's HTML label (``↻ R1``, its caption, ``open at ...``) and its lines as plain text."""
+    text = f'<FONT POINT-SIZE="{style.FONT_SIZE + 5}" COLOR="{colour}"><B>{_LOOP_GLYPH} {loop.id}</B></FONT>'
+    small = f'<BR/><FONT POINT-SIZE="{style.FONT_SIZE - 2}" COLOR="{colour}">'
+    lines = [f"{_LOOP_GLYPH} {loop.id}"]
+    if caption:
+        for line in style.wrap_label(caption, 26).split("\n"):
+            text += f"{small}{html_escape(line)}</FONT>"
+            lines.append(line)
+    if open_at is not None:
+        text += f"{small}open at {html_escape(open_at)}</FONT>"
+        lines.append(f"open at {open_at}")
+    return Html(text), lines
+
+
+def _add_loop_markers(
+    d: Diagram, structure: CausalLoopStructure, chosen: list[str], element: str | None
+) -> LoopMarkers:
+    """A marker for each chosen loop, tied by invisible springs to the loop's variables."""
+    named = len(chosen) <= _NAMED
+    members: dict[str, tuple[str, ...]] = {}
     sizes: dict[str, tuple[float, float]] = {}
+    any_open = False
     for loop in structure.loops:
         if loop.id not in chosen:
             continue
@@ -306,24 +374,13 @@ def draw_cld(
         any_open |= open_here
         colour = style.CUT_COLOUR if open_here else style.loop_colour(polarity)
         marker = f"loop_{loop.id}"
-        markers[marker] = loop.variables
-        text = (
-            f'<FONT POINT-SIZE="{style.FONT_SIZE + 5}" COLOR="{colour}"><B>{_LOOP_GLYPH} {loop.id}</B></FONT>'
-        )
-        small = f'<BR/><FONT POINT-SIZE="{style.FONT_SIZE - 2}" COLOR="{colour}">'
-        lines = [f"{_LOOP_GLYPH} {loop.id}"]
+        members[marker] = loop.variables
         caption = loop.label or (loop_name(structure, loop.id, limit=8 if len(chosen) <= 3 else 3) if named else None)
-        if caption:
-            for line in style.wrap_label(caption, 26).split("\n"):
-                text += f"{small}{html_escape(line)}</FONT>"
-                lines.append(line)
-        if open_here:
-            text += f"{small}open at {html_escape(element or '')}</FONT>"
-            lines.append(f"open at {element}")
+        label, lines = _marker_label(loop, colour, caption, (element or "") if open_here else None)
         sizes[marker] = _text_size(lines, style.FONT_SIZE + 5, style.FONT_SIZE - 2)
         d.add_node(
             marker,
-            Html(text),
+            label,
             classes=f"loop-marker {polarity}" + (" open" if open_here else ""),
             shape="plaintext",
             margin="0.02",
@@ -335,60 +392,58 @@ def draw_cld(
             d.add_edge(
                 marker, var, classes="loop-anchor", style="invis", len=f"{1.0 + 0.25 * n:g}", weight="2"
             )
+    return LoopMarkers(members, sizes, any_open)
 
-    if pin:
-        from diagrams.render import has_dot, layout_positions
 
-        if has_dot():
-            positions = layout_positions(d)
-            fixed = {k: v for k, v in positions.items() if k not in markers}
-            links = [(lk.cause, lk.effect) for lk in structure.links]
-            placed: list[tuple[float, float]] = []
-            boxes = [(*fixed[v.name], *_variable_size(v.text, v.kind == "stock")) for v in structure.variables]
-            for node in d.nodes:
-                if node.name in markers:
-                    x, y = _marker_position(markers[node.name], fixed, links, placed)
-                    x, y = _clear_of((x, y), sizes[node.name], boxes)
-                    boxes.append((x, y, *sizes[node.name]))
-                    placed.append((x, y))
-                else:
-                    x, y = positions[node.name]
-                node.attrs["pos"] = f"{x:.3f},{y:.3f}!"
-            d.graph_attrs.pop("overlap", None)
+def _pin_nodes(d: Diagram, structure: CausalLoopStructure, markers: LoopMarkers) -> None:
+    """Pin every node where Graphviz put it, each loop marker inside its loop and clear of other labels."""
+    positions = layout_positions(d)
+    fixed = {k: v for k, v in positions.items() if k not in markers.members}
+    links = [(lk.cause, lk.effect) for lk in structure.links]
+    placed: list[tuple[float, float]] = []
+    boxes = [(*fixed[v.name], *_variable_size(v.text, v.kind == "stock")) for v in structure.variables]
+    for node in d.nodes:
+        if node.name in markers.members:
+            x, y = _marker_position(markers.members[node.name], fixed, links, placed)
+            x, y = _clear_of((x, y), markers.sizes[node.name], boxes)
+            boxes.append((x, y, *markers.sizes[node.name]))
+            placed.append((x, y))
+        else:
+            x, y = positions[node.name]
+        node.attrs["pos"] = f"{x:.3f},{y:.3f}!"
+    d.graph_attrs.pop("overlap", None)
 
+
+def _cld_legend(
+    structure: CausalLoopStructure, chosen: list[str], element: str | None, *, unmarked: int, any_open: bool
+) -> list[LegendEntry]:
+    """The legend entries for the marks this diagram uses, in a fixed order."""
     signs = {lk.polarity for lk in structure.links}
-    if "+" in signs:
-        d.legend.append(LegendEntry("same direction", style.EDGE_COLOUR, "text", "+"))
-    if "-" in signs:
-        d.legend.append(LegendEntry("opposite direction", style.EDGE_COLOUR, "text", style.sign_glyph("-")))
-    if "?" in signs:
-        d.legend.append(LegendEntry("sign unknown (not established, or it changes)", style.EDGE_COLOUR, "text", "?"))
-    if any(v.kind == "stock" for v in structure.variables):
-        d.legend.append(LegendEntry("stock", "#FFFFFF", "box"))
     polarities = {lp.polarity for lp in structure.loops if lp.id in chosen}
-    if polarities:
-        d.legend.append(LegendEntry("loop marker, inside its loop", style.EDGE_COLOUR, "text", _LOOP_GLYPH))
-    if "R" in polarities:
-        d.legend.append(LegendEntry("reinforcing loop", style.LOOP_COLOURS["R"], "text", "R"))
-    if "B" in polarities:
-        d.legend.append(LegendEntry("balancing loop", style.LOOP_COLOURS["B"], "text", "B"))
-    if "unknown" in polarities:
-        d.legend.append(LegendEntry("loop of unknown polarity", style.LOOP_COLOURS["unknown"], "text", "U"))
-    if unmarked:
-        d.legend.append(
-            LegendEntry(
-                f"{unmarked} more loop{'s' if unmarked > 1 else ''} not marked (tenor loops lists them)",
-                style.LOOP_COLOURS["unknown"],
-                "text",
-                "…",
-            )
-        )
-    if any(lk.delay for lk in structure.links):
-        d.legend.append(LegendEntry("delay", style.EDGE_COLOUR, "text", "||"))
-    if element is not None and any(lk.is_cut(element) for lk in structure.links):
-        label = f"link cut at {element}" + (" (loop open)" if any_open else "")
-        d.legend.append(LegendEntry(label, style.CUT_COLOUR, "dashed"))
-    return d
+    more = f"{unmarked} more loop{'s' if unmarked > 1 else ''} not marked (tenor loops lists them)"
+    cut = f"link cut at {element}" + (" (loop open)" if any_open else "")
+    any_cut = element is not None and any(lk.is_cut(element) for lk in structure.links)
+    edge, loop = style.EDGE_COLOUR, style.LOOP_COLOURS
+    entries = [
+        ("+" in signs, LegendEntry("same direction", edge, "text", "+")),
+        ("-" in signs, LegendEntry("opposite direction", edge, "text", style.sign_glyph("-"))),
+        ("?" in signs, LegendEntry("sign unknown (not established, or it changes)", edge, "text", "?")),
+        (any(v.kind == "stock" for v in structure.variables), LegendEntry("stock", "#FFFFFF", "box")),
+        (bool(polarities), LegendEntry("loop marker, inside its loop", edge, "text", _LOOP_GLYPH)),
+        ("R" in polarities, LegendEntry("reinforcing loop", loop["R"], "text", "R")),
+        ("B" in polarities, LegendEntry("balancing loop", loop["B"], "text", "B")),
+        ("unknown" in polarities, LegendEntry("loop of unknown polarity", loop["unknown"], "text", "U")),
+        (bool(unmarked), LegendEntry(more, loop["unknown"], "text", "…")),
+        (any(lk.delay for lk in structure.links), LegendEntry("delay", edge, "text", "||")),
+        (any_cut, LegendEntry(cut, style.CUT_COLOUR, "dashed")),
+    ]
+    return [entry for shown, entry in entries if shown]
+
+
+@svg_of.register
+def _cld_svg(structure: CausalLoopStructure) -> str:
+    """SVG text of :func:`draw_cld`: what a causal-loop structure shows inline in Jupyter."""
+    return repr_svg(draw_cld(structure))
 
 
 def cld_dot(structure: CausalLoopStructure, **options: object) -> str:

@@ -66,10 +66,11 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from causal.graph import CausalGraph, build_graph
+from causal.graph import CausalGraph, build_graph, closure, open_trail_edges
 from causal.paths import find_paths
 from causal.spec import CausalSpec
 from diagrams import style
+from diagrams.render import repr_svg
 from diagrams.scene import Diagram, LegendEntry, generate_dot, generate_mermaid
 from tenor.core.errors import GraphError
 
@@ -182,63 +183,21 @@ def _reachable_highlights(
     graph: CausalGraph, treatments: tuple[str, ...], outcomes: tuple[str, ...], adjust: tuple[str, ...]
 ) -> tuple[set[tuple[str, str]], set[tuple[str, str]], set[tuple[str, str]]]:
     """Causal and open back-door edges in linear time (see :func:`query_highlights`)."""
-    import networkx as nx
-
-    g = graph.directed
     graph.check_nodes([*treatments, *outcomes, *adjust])
-    z = set(adjust)
-    opened = set(z)
-    for n in z:
-        opened |= nx.ancestors(g, n)
+    index = graph.index
     causal: set[tuple[str, str]] = set()
     backdoor: set[tuple[str, str]] = set()
     bidirected: set[tuple[str, str]] = set()
     for t in treatments:
         for y in outcomes:
-            down = nx.descendants(g, t) | {t}
-            up = nx.ancestors(g, y) | {y}
-            causal |= {(u, v) for u, v in g.edges if u in down and v in up and v != t and u != y}
-            # a state is (node, arrived with an arrow head into it?, the edge it arrived by); a trail never
-            # turns back along the edge it came by
-            State = tuple[str, bool, tuple[str, str, str]]
-            moves: dict[State, list[State]] = {}
-            start: list[State] = [(p, False, ("d", p, t)) for p in g.predecessors(t)]
-            start += [(w, True, ("b", *sorted((t, w)))) for w in graph.bidirected.neighbors(t)]
-            seen = set(start)
-            stack = list(start)
-            while stack:
-                state = stack.pop()
-                v, head, came = state
-                if v == y:
-                    continue
-                out: list[State] = []
-                through = v not in z  # passing v as a non-collider
-                collide = v in opened  # passing v as a collider
-                if through:
-                    out += [(c, True, ("d", v, c)) for c in g.successors(v)]
-                if through if not head else collide:
-                    out += [(p, False, ("d", p, v)) for p in g.predecessors(v)]
-                    out += [(w, True, ("b", *sorted((v, w)))) for w in graph.bidirected.neighbors(v)]
-                out = [s for s in out if s[0] != t and s[2] != came]
-                moves[state] = out
-                for nxt in out:
-                    if nxt not in seen:
-                        seen.add(nxt)
-                        stack.append(nxt)
-            # states from which y can be reached
-            reverse: dict[State, list[State]] = {}
-            for state, out in moves.items():
-                for nxt in out:
-                    reverse.setdefault(nxt, []).append(state)
-            alive = {s for s in seen if s[0] == y}
-            stack = list(alive)
-            while stack:
-                for prev in reverse.get(stack.pop(), []):
-                    if prev not in alive:
-                        alive.add(prev)
-                        stack.append(prev)
-            for kind, a, b in {s[2] for s in alive}:
-                (backdoor if kind == "d" else bidirected).add((a, b))
+            down = closure(index.children, [t])
+            up = closure(index.parents, [y])
+            causal |= {(u, v) for u, v in graph.directed.edges if u in down and v in up and v != t and u != y}
+            for a, b in open_trail_edges(index, t, y, set(adjust)):
+                if a in index.named:
+                    backdoor.add((a, b))
+                else:  # out of the latent node of a <-> b
+                    bidirected.add(tuple(sorted(index.children[a])))  # type: ignore[arg-type]
     return causal, backdoor, bidirected
 
 
@@ -249,6 +208,45 @@ def _edge_label(sign: str | None, lag: str | None, gain: float | None, show_gain
     if lag:
         text += f" {lag}"
     return text
+
+
+@dataclass(frozen=True)
+class ChannelColours:
+    """The channels drawn in colour: their names in spec order, each one's colour, and the edges on each."""
+
+    chosen: tuple[str, ...]
+    colours: dict[str, str]
+    on_edge: dict[tuple[str, str], list[str]]
+
+
+@dataclass(frozen=True)
+class QueryMarks:
+    """What a query adds to the picture: the paths to highlight (None without a query) and node roles."""
+
+    highlights: PathHighlights | None
+    roles: dict[str, str]
+
+
+_DAG_GRAPH = {
+    "fontname": style.FONT,
+    "nodesep": "0.35",
+    "ranksep": "0.7",
+    "pad": "0.25",
+    "bgcolor": "white",
+    "splines": "true",
+    "outputorder": "edgesfirst",
+}
+_DAG_NODES = {"fontname": style.FONT, "fontsize": str(style.FONT_SIZE), "margin": "0.12,0.06"}
+_DAG_EDGES = {
+    "fontname": style.FONT,
+    "fontsize": str(style.FONT_SIZE - 2),
+    "color": style.EDGE_COLOUR,
+    "fontcolor": "#333333",
+    "arrowsize": "0.8",
+    "penwidth": "1.2",
+}
+_PLAIN_WIDTH = 1.2
+_ROLE_MARKS = {"latent": "box-dashed", "adjusted": "box-double", "exposure": "box-thick", "outcome": "box-thick"}
 
 
 def draw_dag(
@@ -277,8 +275,19 @@ def draw_dag(
         On an unknown channel, query or node.
     """
     graph = source if isinstance(source, CausalGraph) else build_graph(source)
+    colouring = _channel_colours(graph, channels)
+    marks = _query_marks(graph, query, adjust, max_paths=max_paths, exact_limit=exact_limit)
+    diagram = _new_dag_diagram(graph, title)
+    used_roles = _add_nodes(diagram, graph, marks.roles, clusters=clusters)
+    _add_directed_edges(diagram, graph, colouring, marks.highlights, show_gains=show_gains)
+    latent = _add_bidirected_edges(diagram, graph, marks.highlights)
+    diagram.legend += _dag_legend(graph, colouring, marks.highlights, latent=latent, roles=used_roles)
+    return diagram
+
+
+def _channel_colours(graph: CausalGraph, channels: Iterable[str] | None) -> ChannelColours:
+    """The chosen channels (default: all), each in the colour of its place in the spec, and their edges."""
     spec = graph.spec
-    g = graph.directed
     all_channels = list(spec.channels) if spec is not None else []
     colours = style.channel_colours(all_channels)
     chosen = all_channels if channels is None else list(channels)
@@ -288,122 +297,148 @@ def draw_dag(
                 f"unknown channel {name!r}",
                 hint="channels in the spec: " + (", ".join(all_channels) or "none"),
             )
-    on_channel: dict[tuple[str, str], list[str]] = {}
+    on_edge: dict[tuple[str, str], list[str]] = {}
     for name in chosen:
         path = spec.channels[name].path  # type: ignore[union-attr]
         for a, b in itertools.pairwise(path):
-            if not g.has_edge(a, b):
+            if not graph.directed.has_edge(a, b):
                 raise GraphError(f"channel {name!r} is not a path of the graph: no edge {a} -> {b}")
-            on_channel.setdefault((a, b), []).append(name)
+            on_edge.setdefault((a, b), []).append(name)
+    return ChannelColours(tuple(chosen), colours, on_edge)
 
-    highlights = None
+
+def _query_marks(
+    graph: CausalGraph, query: Query | None, adjust: Iterable[str] | None, *, max_paths: int, exact_limit: int
+) -> QueryMarks:
+    """The paths a query highlights and the roles it gives (exposure, outcome, adjusted)."""
     roles: dict[str, str] = {}
-    if query is not None:
-        treatments, outcomes, adj = _resolve_query(spec, query, adjust)
-        graph.check_nodes([*treatments, *outcomes, *adj])
-        highlights = query_highlights(
-            graph, treatments, outcomes, adj, max_paths=max_paths, exact_limit=exact_limit
-        )
-        roles.update({n: "adjusted" for n in adj})
-        roles.update({n: "exposure" for n in treatments})
-        roles.update({n: "outcome" for n in outcomes})
-    elif adjust is not None:
-        graph.check_nodes(list(adjust))
-        roles.update({n: "adjusted" for n in adjust})
+    if query is None:
+        if adjust is not None:
+            graph.check_nodes(list(adjust))
+            roles.update({n: "adjusted" for n in adjust})
+        return QueryMarks(None, roles)
+    treatments, outcomes, adj = _resolve_query(graph.spec, query, adjust)
+    graph.check_nodes([*treatments, *outcomes, *adj])
+    highlights = query_highlights(graph, treatments, outcomes, adj, max_paths=max_paths, exact_limit=exact_limit)
+    roles.update({n: "adjusted" for n in adj})
+    roles.update({n: "exposure" for n in treatments})
+    roles.update({n: "outcome" for n in outcomes})
+    return QueryMarks(highlights, roles)
 
-    name = (spec.name if spec is not None and spec.name else None) or g.graph.get("name") or "causal_graph"
+
+def _new_dag_diagram(graph: CausalGraph, title: str | None) -> Diagram:
+    """An empty left-to-right diagram named and titled after the spec."""
+    spec = graph.spec
+    name = (spec.name if spec is not None and spec.name else None) or graph.directed.graph.get("name")
     if title is None and spec is not None:
         title = spec.title or spec.name
-    diagram = Diagram(name, title=title, engine="dot", rankdir="LR", kind="dag")
-    diagram.graph_attrs.update(
-        {
-            "fontname": style.FONT,
-            "nodesep": "0.35",
-            "ranksep": "0.7",
-            "pad": "0.25",
-            "bgcolor": "white",
-            "splines": "true",
-            "outputorder": "edgesfirst",
-        }
-    )
-    diagram.node_defaults.update(
-        {"fontname": style.FONT, "fontsize": str(style.FONT_SIZE), "margin": "0.12,0.06"}
-    )
-    diagram.edge_defaults.update(
-        {
-            "fontname": style.FONT,
-            "fontsize": str(style.FONT_SIZE - 2),
-            "color": style.EDGE_COLOUR,
-            "fontcolor": "#333333",
-            "arrowsize": "0.8",
-            "penwidth": "1.2",
-        }
-    )
+    diagram = Diagram(name or "causal_graph", title=title, engine="dot", rankdir="LR", kind="dag")
+    diagram.graph_attrs.update(_DAG_GRAPH)
+    diagram.node_defaults.update(_DAG_NODES)
+    diagram.edge_defaults.update(_DAG_EDGES)
+    return diagram
 
+
+def _node_role(data: dict, given: str | None) -> str:
+    """A node's role: the query's, else latent when unobserved, else the spec's (or plain ``variable``)."""
+    if given is not None:
+        return given
+    if not data.get("observed", True):
+        return "latent"
+    spec_role = data.get("role", "variable")
+    return spec_role if spec_role in ("exposure", "outcome", "adjusted", "selected") else "variable"
+
+
+def _node_tooltip(graph: CausalGraph, node: str, data: dict) -> str | None:
+    """A node's description and unit, one per line (None when it has neither)."""
+    spec = graph.spec
+    tip = [str(t) for t in (spec.nodes[node].description if spec and node in spec.nodes else None,) if t]
+    if data.get("unit"):
+        tip.append(f"unit: {data['unit']}")
+    return "\n".join(tip) if tip else None
+
+
+def _add_nodes(diagram: Diagram, graph: CausalGraph, roles: dict[str, str], *, clusters: bool) -> list[str]:
+    """Draw every node in the style of its role, inside its group's cluster; the roles used, in order."""
     used_roles: list[str] = []
-    for node, data in g.nodes(data=True):
-        role = roles.get(node)
-        if role is None:
-            spec_role = data.get("role", "variable")
-            if not data.get("observed", True):
-                role = "latent"
-            elif spec_role in ("exposure", "outcome", "adjusted", "selected"):
-                role = spec_role
-            else:
-                role = "variable"
+    for node, data in graph.directed.nodes(data=True):
+        role = _node_role(data, roles.get(node))
         if role != "variable" and role not in used_roles:
             used_roles.append(role)
+        hidden = not data.get("observed", True) and role != "latent"
         attrs = dict(style.ROLE_STYLES.get(role, style.ROLE_STYLES["variable"]))
-        if role != "latent" and not data.get("observed", True):
+        if hidden:
             attrs["style"] += ",dashed"
         group = data.get("group") if clusters else None
         if group is not None:
             diagram.clusters.setdefault(group, str(group).replace("_", " "))
-        classes = " ".join(
-            c for c in (role, "latent" if not data.get("observed", True) and role != "latent" else "") if c
-        )
-        tip = [str(t) for t in (spec.nodes[node].description if spec and node in spec.nodes else None,) if t]
-        if data.get("unit"):
-            tip.append(f"unit: {data['unit']}")
+        classes = " ".join(c for c in (role, "latent" if hidden else "") if c)
+        tip = _node_tooltip(graph, node, data)
         if tip:
-            attrs["tooltip"] = "\n".join(tip)
+            attrs["tooltip"] = tip
         diagram.add_node(
             node, style.wrap_label(str(data.get("label") or node)), cluster=group, classes=classes, **attrs
         )
+    return used_roles
 
+
+def _directed_edge_look(
+    edge: tuple[str, str], colouring: ChannelColours, highlights: PathHighlights | None
+) -> tuple[list[str], dict[str, str]]:
+    """The SVG classes and Graphviz attributes an edge gets from its channels and the query's paths."""
+    names = colouring.on_edge.get(edge, [])
+    colours = [colouring.colours[c] for c in names]
+    classes = [f"channel-{c}" for c in names]
+    width = 2.4 if colours else _PLAIN_WIDTH
+    if highlights is not None and edge in highlights.backdoor:
+        colours.append(style.BACKDOOR_COLOUR)
+        classes.append("backdoor")
+        width = max(width, 2.4)
+    if highlights is not None and edge in highlights.causal:
+        classes.append("causal")
+        width = style.CAUSAL_PENWIDTH
+    attrs: dict[str, str] = {}
+    if colours:
+        attrs["color"] = ":".join(colours)
+        attrs["fontcolor"] = colours[0]
+    if width != _PLAIN_WIDTH:
+        attrs["penwidth"] = f"{width:g}"
+    return classes, attrs
+
+
+def _edge_tooltip(data: dict) -> str | None:
+    """An edge's gain, description and source, one per line (None when it has none)."""
+    tip = [str(t) for t in (data.get("description"), data.get("source")) if t]
+    if data.get("gain") is not None:
+        tip.insert(0, f"gain {data['gain']:g}")
+    return "\n".join(tip) if tip else None
+
+
+def _add_directed_edges(
+    diagram: Diagram,
+    graph: CausalGraph,
+    colouring: ChannelColours,
+    highlights: PathHighlights | None,
+    *,
+    show_gains: bool,
+) -> None:
+    """Draw every directed edge with its sign (or gain) and lag, coloured by channel and query."""
+    g = graph.directed
     for a, b, data in g.edges(data=True):
-        attrs: dict[str, str] = {}
-        classes = [
-            "directed",
-            f"sign-{'pos' if data.get('sign') == '+' else 'neg' if data.get('sign') == '-' else 'unknown'}",
-        ]
-        colours_here = [colours[c] for c in on_channel.get((a, b), [])]
-        classes += [f"channel-{c}" for c in on_channel.get((a, b), [])]
-        width = 1.2
-        if colours_here:
-            width = 2.4
-        if highlights is not None and (a, b) in highlights.backdoor:
-            colours_here.append(style.BACKDOOR_COLOUR)
-            classes.append("backdoor")
-            width = max(width, 2.4)
-        if highlights is not None and (a, b) in highlights.causal:
-            classes.append("causal")
-            width = style.CAUSAL_PENWIDTH
-        if colours_here:
-            attrs["color"] = ":".join(colours_here)
-            attrs["fontcolor"] = colours_here[0]
-        if width != 1.2:
-            attrs["penwidth"] = f"{width:g}"
+        sign = "pos" if data.get("sign") == "+" else "neg" if data.get("sign") == "-" else "unknown"
+        look, attrs = _directed_edge_look((a, b), colouring, highlights)
         if not g.nodes[a].get("observed", True):  # out of a latent node
             attrs["style"] = "dashed"
         label = _edge_label(data.get("sign"), data.get("lag"), data.get("gain"), show_gains)
-        tip = [str(t) for t in (data.get("description"), data.get("source")) if t]
-        if data.get("gain") is not None:
-            tip.insert(0, f"gain {data['gain']:g}")
+        tip = _edge_tooltip(data)
         if tip:
-            attrs["tooltip"] = "\n".join(tip)
-        diagram.add_edge(a, b, label=label, classes=" ".join(classes), **attrs)
+            attrs["tooltip"] = tip
+        classes = " ".join(["directed", f"sign-{sign}", *look])
+        diagram.add_edge(a, b, label=label, classes=classes, **attrs)
 
+
+def _add_bidirected_edges(diagram: Diagram, graph: CausalGraph, highlights: PathHighlights | None) -> bool:
+    """Draw each latent common cause ``a <-> b`` dashed and double-headed; whether there was any."""
     bidirected = sorted(tuple(sorted(e)) for e in graph.bidirected.edges())
     for a, b in bidirected:
         attrs = {
@@ -422,24 +457,30 @@ def draw_dag(
             attrs["penwidth"] = "2.4"
             classes += " backdoor"
         diagram.add_edge(a, b, classes=classes, key="latent", **attrs)
+    return bool(bidirected)
 
-    for name in chosen:
-        label = spec.channels[name].label or name.replace("_", " ")  # type: ignore[union-attr]
-        diagram.legend.append(LegendEntry(label, colours[name], "thick"))
+
+def _dag_legend(
+    graph: CausalGraph,
+    colouring: ChannelColours,
+    highlights: PathHighlights | None,
+    *,
+    latent: bool,
+    roles: list[str],
+) -> list[LegendEntry]:
+    """Legend entries: the channels, the query's paths, latent causes, then the roles drawn."""
+    entries = []
+    for name in colouring.chosen:
+        label = graph.spec.channels[name].label or name.replace("_", " ")  # type: ignore[union-attr]
+        entries.append(LegendEntry(label, colouring.colours[name], "thick"))
     if highlights is not None:
-        diagram.legend.append(LegendEntry("causal path", style.EDGE_COLOUR, "thick"))
-        diagram.legend.append(LegendEntry("open back-door path", style.BACKDOOR_COLOUR, "thick"))
-    if bidirected:
-        diagram.legend.append(LegendEntry("latent common cause", style.LATENT_COLOUR, "dashed"))
-    for role in used_roles:
-        mark = {
-            "latent": "box-dashed",
-            "adjusted": "box-double",
-            "exposure": "box-thick",
-            "outcome": "box-thick",
-        }
-        diagram.legend.append(LegendEntry(role, style.ROLE_STYLES[role]["fillcolor"], mark.get(role, "box")))
-    return diagram
+        entries.append(LegendEntry("causal path", style.EDGE_COLOUR, "thick"))
+        entries.append(LegendEntry("open back-door path", style.BACKDOOR_COLOUR, "thick"))
+    if latent:
+        entries.append(LegendEntry("latent common cause", style.LATENT_COLOUR, "dashed"))
+    for role in roles:
+        entries.append(LegendEntry(role, style.ROLE_STYLES[role]["fillcolor"], _ROLE_MARKS.get(role, "box")))
+    return entries
 
 
 def dag_dot(source: CausalSpec | CausalGraph, **options: object) -> str:
@@ -454,6 +495,4 @@ def dag_mermaid(source: CausalSpec | CausalGraph, **options: object) -> str:
 
 def dag_svg(source: CausalSpec | CausalGraph, **options: object) -> str:
     """SVG text of :func:`draw_dag`: what a spec or graph returns from ``_repr_svg_`` in Jupyter."""
-    from diagrams.render import repr_svg
-
     return repr_svg(draw_dag(source, **options))  # type: ignore[arg-type]

@@ -33,11 +33,13 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 import networkx as nx
 
 from diagrams import style
-from diagrams.scene import Diagram, DrawnNode, Html
+from diagrams.plots import figure_bytes
+from diagrams.scene import Diagram, DrawnEdge, DrawnNode, Html, LegendEntry
 
 __all__ = ["draw_with_matplotlib", "layout"]
 
@@ -224,136 +226,17 @@ def _blocked(
 def draw_with_matplotlib(diagram: Diagram, format: str = "svg", *, dpi: int | None = None) -> bytes:
     """Render a diagram to ``svg``, ``png`` or ``pdf`` bytes with matplotlib (``dpi`` for PNG)."""
     import matplotlib
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
-
-    from diagrams.plots import figure_bytes
 
     pos = layout(diagram)
-    xs = [p[0] for p in pos.values()] or [0.0]
-    ys = [p[1] for p in pos.values()] or [0.0]
-    width = max(4.0, max(xs) - min(xs) + 3.0)
-    height = max(3.0, max(ys) - min(ys) + 2.2)
     with matplotlib.rc_context(style.matplotlib_style()):
-        fig = Figure(figsize=(width, height))
-        ax = fig.add_axes((0, 0, 1, 0.9 if diagram.title or diagram.legend else 1))
-        ax.set_xlim(min(xs) - 1.5, max(xs) + 1.5)
-        ax.set_ylim(min(ys) - 1.0, max(ys) + 1.0)
-        ax.set_aspect("equal")
-        ax.axis("off")
-        for label, (x0, y0, x1, y1) in _cluster_boxes(diagram, pos):
-            box = FancyBboxPatch(
-                (x0, y0),
-                x1 - x0,
-                y1 - y0,
-                boxstyle="round,pad=0.05",
-                facecolor=style.CLUSTER_FILL,
-                edgecolor=style.CLUSTER_LINE,
-                zorder=0,
-            )
-            ax.add_patch(box)
-            ax.text(x0 + 0.08, y1 - 0.08, label, ha="left", va="top", fontsize=8, color="#555555", zorder=1)
-        texts = {}
-        for node in diagram.nodes:
-            x, y = pos[node.name]
-            fontsize = float(node.attrs.get("fontsize", style.FONT_SIZE)) * 0.75
-            texts[node.name] = ax.text(
-                x,
-                y,
-                _plain(node.label),
-                ha="center",
-                va="center",
-                fontsize=min(fontsize, 14),
-                zorder=3,
-                color=node.attrs.get("fontcolor", "#111111"),
-                bbox=_box(node),
-                gid=f"n_{node.name}",
-            )
+        fig, ax = _canvas(diagram, pos)
+        _draw_clusters(ax, diagram, pos)
+        _draw_nodes(ax, diagram, pos)
         sizes = {n.name: _half_size(n) for n in diagram.nodes}
         for edge in diagram.edges:
-            st = edge.attrs.get("style", "")
-            if "invis" in st or edge.tail not in pos or edge.head not in pos:
-                continue
-            colour = edge.attrs.get("color", style.EDGE_COLOUR).split(":")[0]
-            if edge.attrs.get("dir") == "both":
-                arrow = "<|-|>"
-            elif edge.attrs.get("arrowhead") == "none":
-                arrow = "-"
-            else:
-                arrow = "-|>"
-            start = _exit_point(pos[edge.tail], pos[edge.head], sizes[edge.tail])
-            end = _exit_point(pos[edge.head], pos[edge.tail], sizes[edge.head])
-            rad = 0.0
-            if diagram.engine != "dot":
-                rad = 0.15
-            elif _blocked(start, end, pos, {edge.tail, edge.head}):
-                rad = 0.3
-            patch = FancyArrowPatch(
-                start,
-                end,
-                arrowstyle=arrow,
-                mutation_scale=14,
-                color=colour,
-                linewidth=min(float(edge.attrs.get("penwidth", "1.2")), 4.0),
-                linestyle="--" if "dashed" in st else "-",
-                connectionstyle=f"arc3,rad={rad}",
-                shrinkA=0,
-                shrinkB=0,
-                zorder=2,
-                gid=edge.id,
-            )
-            ax.add_patch(patch)
-            (x0, y0), (x1, y1) = pos[edge.tail], pos[edge.head]
-            if edge.label:
-                ax.text(
-                    (x0 + x1) / 2,
-                    (y0 + y1) / 2 + 0.12,
-                    edge.label,
-                    ha="center",
-                    va="bottom",
-                    fontsize=7.5,
-                    color=edge.attrs.get("fontcolor", "#333333"),
-                    zorder=4,
-                )
-            head = edge.attrs.get("headlabel")
-            if head:
-                ax.text(
-                    x0 + (x1 - x0) * 0.78 + 0.12,
-                    y0 + (y1 - y0) * 0.78 + 0.12,
-                    head,
-                    ha="center",
-                    va="center",
-                    fontsize=10,
-                    fontweight="bold",
-                    color=edge.attrs.get("labelfontcolor", "#333333"),
-                    zorder=4,
-                )
-        handles = []
-        for entry in diagram.legend:
-            if entry.mark.startswith("box"):
-                handles.append(
-                    Patch(
-                        facecolor=entry.colour,
-                        edgecolor="#333333",
-                        label=entry.label,
-                        linestyle="--" if entry.mark == "box-dashed" else "-",
-                        linewidth=2.0 if entry.mark in ("box-thick", "box-double") else 1.0,
-                    )
-                )
-            elif entry.mark == "text":
-                handles.append(Line2D([], [], color=entry.colour, lw=0, label=f"{entry.text}  {entry.label}"))
-            else:
-                handles.append(
-                    Line2D(
-                        [],
-                        [],
-                        color=entry.colour,
-                        lw=3 if entry.mark == "thick" else 1.5,
-                        linestyle="--" if entry.mark == "dashed" else "-",
-                        label=entry.label,
-                    )
-                )
+            if "invis" not in edge.attrs.get("style", "") and edge.tail in pos and edge.head in pos:
+                _draw_edge(ax, edge, pos, sizes, spring=diagram.engine != "dot")
+        handles = [_legend_handle(entry) for entry in diagram.legend]
         if handles:
             fig.legend(
                 handles=handles,
@@ -365,3 +248,156 @@ def draw_with_matplotlib(diagram: Diagram, format: str = "svg", *, dpi: int | No
         if diagram.title:
             fig.suptitle(diagram.title, fontsize=12, fontweight="bold", y=0.995)
         return figure_bytes(fig, format, dpi=dpi)
+
+
+def _canvas(diagram: Diagram, pos: dict[str, tuple[float, float]]) -> tuple[Any, Any]:
+    """A figure sized to the layout (in inches) and its bare, equal-aspect axes, room left for the legend."""
+    from matplotlib.figure import Figure
+
+    xs = [p[0] for p in pos.values()] or [0.0]
+    ys = [p[1] for p in pos.values()] or [0.0]
+    width = max(4.0, max(xs) - min(xs) + 3.0)
+    height = max(3.0, max(ys) - min(ys) + 2.2)
+    fig = Figure(figsize=(width, height))
+    ax = fig.add_axes((0, 0, 1, 0.9 if diagram.title or diagram.legend else 1))
+    ax.set_xlim(min(xs) - 1.5, max(xs) + 1.5)
+    ax.set_ylim(min(ys) - 1.0, max(ys) + 1.0)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return fig, ax
+
+
+def _draw_clusters(ax: Any, diagram: Diagram, pos: dict[str, tuple[float, float]]) -> None:
+    """A shaded, labelled box behind each cluster that does not overlap another."""
+    from matplotlib.patches import FancyBboxPatch
+
+    for label, (x0, y0, x1, y1) in _cluster_boxes(diagram, pos):
+        box = FancyBboxPatch(
+            (x0, y0),
+            x1 - x0,
+            y1 - y0,
+            boxstyle="round,pad=0.05",
+            facecolor=style.CLUSTER_FILL,
+            edgecolor=style.CLUSTER_LINE,
+            zorder=0,
+        )
+        ax.add_patch(box)
+        ax.text(x0 + 0.08, y1 - 0.08, label, ha="left", va="top", fontsize=8, color="#555555", zorder=1)
+
+
+def _draw_nodes(ax: Any, diagram: Diagram, pos: dict[str, tuple[float, float]]) -> None:
+    """Each node's label at its place, in its box (none for plain text)."""
+    for node in diagram.nodes:
+        x, y = pos[node.name]
+        fontsize = float(node.attrs.get("fontsize", style.FONT_SIZE)) * 0.75
+        ax.text(
+            x,
+            y,
+            _plain(node.label),
+            ha="center",
+            va="center",
+            fontsize=min(fontsize, 14),
+            zorder=3,
+            color=node.attrs.get("fontcolor", "#111111"),
+            bbox=_box(node),
+            gid=f"n_{node.name}",
+        )
+
+
+def _arrow(edge: DrawnEdge) -> str:
+    """matplotlib's arrow style for an edge: both heads, none, or one at the head."""
+    if edge.attrs.get("dir") == "both":
+        return "<|-|>"
+    if edge.attrs.get("arrowhead") == "none":
+        return "-"
+    return "-|>"
+
+
+def _draw_edge(
+    ax: Any,
+    edge: DrawnEdge,
+    pos: dict[str, tuple[float, float]],
+    sizes: dict[str, tuple[float, float]],
+    *,
+    spring: bool,
+) -> None:
+    """An edge from box edge to box edge (curved in a spring layout or around a node in the way), and its labels."""
+    from matplotlib.patches import FancyArrowPatch
+
+    start = _exit_point(pos[edge.tail], pos[edge.head], sizes[edge.tail])
+    end = _exit_point(pos[edge.head], pos[edge.tail], sizes[edge.head])
+    rad = 0.0
+    if spring:
+        rad = 0.15
+    elif _blocked(start, end, pos, {edge.tail, edge.head}):
+        rad = 0.3
+    patch = FancyArrowPatch(
+        start,
+        end,
+        arrowstyle=_arrow(edge),
+        mutation_scale=14,
+        color=edge.attrs.get("color", style.EDGE_COLOUR).split(":")[0],
+        linewidth=min(float(edge.attrs.get("penwidth", "1.2")), 4.0),
+        linestyle="--" if "dashed" in edge.attrs.get("style", "") else "-",
+        connectionstyle=f"arc3,rad={rad}",
+        shrinkA=0,
+        shrinkB=0,
+        zorder=2,
+        gid=edge.id,
+    )
+    ax.add_patch(patch)
+    _draw_edge_labels(ax, edge, pos[edge.tail], pos[edge.head])
+
+
+def _draw_edge_labels(ax: Any, edge: DrawnEdge, tail: tuple[float, float], head: tuple[float, float]) -> None:
+    """The edge's label above its middle, and its head label (a sign) near the head."""
+    (x0, y0), (x1, y1) = tail, head
+    if edge.label:
+        ax.text(
+            (x0 + x1) / 2,
+            (y0 + y1) / 2 + 0.12,
+            edge.label,
+            ha="center",
+            va="bottom",
+            fontsize=7.5,
+            color=edge.attrs.get("fontcolor", "#333333"),
+            zorder=4,
+        )
+    sign = edge.attrs.get("headlabel")
+    if sign:
+        ax.text(
+            x0 + (x1 - x0) * 0.78 + 0.12,
+            y0 + (y1 - y0) * 0.78 + 0.12,
+            sign,
+            ha="center",
+            va="center",
+            fontsize=10,
+            fontweight="bold",
+            color=edge.attrs.get("labelfontcolor", "#333333"),
+            zorder=4,
+        )
+
+
+def _legend_handle(entry: LegendEntry) -> Any:
+    """The matplotlib legend handle for a legend entry: a patch (box), bare text, or a line."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    if entry.mark.startswith("box"):
+        return Patch(
+            facecolor=entry.colour,
+            edgecolor="#333333",
+            label=entry.label,
+            linestyle="--" if entry.mark == "box-dashed" else "-",
+            linewidth=2.0 if entry.mark in ("box-thick", "box-double") else 1.0,
+        )
+    if entry.mark == "text":
+        return Line2D([], [], color=entry.colour, lw=0, label=f"{entry.text}  {entry.label}")
+    return Line2D(
+        [],
+        [],
+        color=entry.colour,
+        lw=3 if entry.mark == "thick" else 1.5,
+        linestyle="--" if entry.mark == "dashed" else "-",
+        label=entry.label,
+    )

@@ -40,6 +40,7 @@ from diagrams.structures import (
     StockFlowStructure,
     Variable,
 )
+from stocks_flows.unroll import causal_loop_structure as loop_structure
 
 __all__ = ["causal_loop_structure", "stock_flow_structure"]
 
@@ -75,8 +76,6 @@ def causal_loop_structure(
     feedback); ``unknown_loops=False`` drops loops whose polarity could not
     be established.
     """
-    from stocks_flows.unroll import causal_loop_structure as loop_structure
-
     data = loop_structure(model, report)
     bases = _bases(model)
     seen: set[tuple[str, ...]] = set()

@@ -57,8 +57,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from causal.channels import ChannelSummary, channel_summary
 from diagrams import style
 from tenor.core.errors import ExportError, GraphError
+from tenor.core.fields import TIME_UNITS
+from tenor.core.output import check_not_input, write_bytes
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -141,8 +144,6 @@ def save_figure(
     ExportError
         For an unknown format, an output that is an input, or a failed write.
     """
-    from tenor.core.output import check_not_input, write_bytes
-
     fmt = format or Path(out).suffix.lstrip(".").lower()
     if fmt not in PLOT_FORMATS:
         raise ExportError(
@@ -196,6 +197,42 @@ def plot_scenarios(
         times but no ``run`` column to tell the runs apart.
     """
     mpl = _matplotlib()
+    variables = _scenario_variables(results, variables, time, scenario)
+    keep = [c for c in dict.fromkeys([time, scenario, *variables]) if c in results.columns]
+    data = results[keep] if scenario in results.columns else results[keep].assign(**{scenario: "run"})
+    summed = list(variables) if cumulative is True else list(cumulative or [])
+    if summed:
+        data = _cumulative(data, summed, time, scenario)
+    names = list(dict.fromkeys(data[scenario].astype(str)))
+    colours = _scenario_colours(names)
+    ncols = max(1, min(ncols, len(variables)))
+    nrows = math.ceil(len(variables) / ncols)
+    with mpl.rc_context(style.matplotlib_style()):
+        fig = _new_figure((5.2 * ncols, 3.4 * nrows))
+        axes = fig.subplots(nrows, ncols, squeeze=False)
+        for ax, var in zip(axes.flat, variables, strict=False):
+            for name in names:
+                part = data[data[scenario].astype(str) == name]
+                _plot_scenario_line(ax, part, var, time, quantiles, colour=colours[name], label=name)
+            _mark_events(ax, events)
+            ax.set_title(("cumulative " if var in summed else "") + var.replace("_", " "))
+            ax.set_xlabel(time_label or time)
+        for ax in list(axes.flat)[len(variables) :]:
+            ax.set_visible(False)
+        runs = data.groupby([scenario, time]).size()
+        if len(names) > 1 or any(runs > 1):
+            band = f"median, {quantiles[0]:.0%}–{quantiles[1]:.0%} band" if runs.max() > 1 else None
+            axes.flat[0].legend(title=band, fontsize=8, title_fontsize=8)
+        if title:
+            fig.suptitle(title, fontweight="bold")
+        fig.tight_layout()
+    return fig
+
+
+def _scenario_variables(
+    results: pd.DataFrame, variables: str | Sequence[str] | None, time: str, scenario: str
+) -> list[str]:
+    """The variables to plot (default: every numeric column but time, scenario and run ids), checked."""
     if isinstance(variables, str):
         variables = [variables]
     skip = {time, scenario, "run", "seed", "sample"}
@@ -215,49 +252,23 @@ def plot_scenarios(
         raise GraphError(
             f"column(s) {', '.join(map(repr, text))} hold no numbers", hint="plot numeric columns only"
         )
-    keep = [c for c in dict.fromkeys([time, scenario, *variables]) if c in results.columns]
-    data = results[keep] if scenario in results.columns else results[keep].assign(**{scenario: "run"})
-    summed = list(variables) if cumulative is True else list(cumulative or [])
-    if summed:
-        data = _cumulative(data, summed, time, scenario)
-    names = list(dict.fromkeys(data[scenario].astype(str)))
-    colours = _scenario_colours(names)
-    ncols = max(1, min(ncols, len(variables)))
-    nrows = math.ceil(len(variables) / ncols)
-    with mpl.rc_context(style.matplotlib_style()):
-        fig = _new_figure((5.2 * ncols, 3.4 * nrows))
-        axes = fig.subplots(nrows, ncols, squeeze=False)
-        for ax, var in zip(axes.flat, variables, strict=False):
-            for name in names:
-                part = data[data[scenario].astype(str) == name]
-                grouped = part.groupby(time)[var]
-                if grouped.size().max() > 1:
-                    lo = grouped.quantile(quantiles[0])
-                    hi = grouped.quantile(quantiles[1])
-                    mid = grouped.median()
-                    ax.fill_between(
-                        lo.index, lo.values, hi.values, color=colours[name], alpha=0.18, linewidth=0
-                    )
-                    ax.plot(mid.index, mid.values, color=colours[name], label=name, linewidth=1.8)
-                else:
-                    ordered = part.sort_values(time)
-                    ax.plot(ordered[time], ordered[var], color=colours[name], label=name, linewidth=1.8)
-            _mark_events(ax, events)
-            ax.set_title(("cumulative " if var in summed else "") + var.replace("_", " "))
-            ax.set_xlabel(time_label or time)
-        for ax in list(axes.flat)[len(variables) :]:
-            ax.set_visible(False)
-        if len(names) > 1 or any(data.groupby([scenario, time]).size() > 1):
-            band = (
-                f"median, {quantiles[0]:.0%}–{quantiles[1]:.0%} band"
-                if data.groupby([scenario, time]).size().max() > 1
-                else None
-            )
-            axes.flat[0].legend(title=band, fontsize=8, title_fontsize=8)
-        if title:
-            fig.suptitle(title, fontweight="bold")
-        fig.tight_layout()
-    return fig
+    return variables
+
+
+def _plot_scenario_line(
+    ax: Any, part: pd.DataFrame, var: str, time: str, quantiles: tuple[float, float], *, colour: str, label: str
+) -> None:
+    """One scenario's line; for several runs, their median and a quantile band."""
+    grouped = part.groupby(time)[var]
+    if grouped.size().max() > 1:
+        lo = grouped.quantile(quantiles[0])
+        hi = grouped.quantile(quantiles[1])
+        mid = grouped.median()
+        ax.fill_between(lo.index, lo.values, hi.values, color=colour, alpha=0.18, linewidth=0)
+        ax.plot(mid.index, mid.values, color=colour, label=label, linewidth=1.8)
+    else:
+        ordered = part.sort_values(time)
+        ax.plot(ordered[time], ordered[var], color=colour, label=label, linewidth=1.8)
 
 
 def _cumulative(data: pd.DataFrame, variables: list[str], time: str, scenario: str) -> pd.DataFrame:
@@ -383,46 +394,10 @@ def plot_loop_dominance(
         down = np.zeros_like(t)
         for loop_id in ids:
             values = np.asarray(scores[loop_id], dtype=float)
-            pos, neg = np.clip(values, 0, None), np.clip(values, None, 0)
             pol = (polarity or {}).get(loop_id) or ("R" if np.nansum(values) >= 0 else "B")
-            label = f"{loop_id} ({pol})"
-            hatch = None if pol == "R" else "//"
-            ax.fill_between(
-                t,
-                up,
-                up + pos,
-                color=colours[loop_id],
-                alpha=0.75,
-                linewidth=0,
-                label=label,
-                hatch=hatch,
-                edgecolor="white",
-            )
-            ax.fill_between(
-                t,
-                down + neg,
-                down,
-                color=colours[loop_id],
-                alpha=0.75,
-                linewidth=0,
-                hatch=hatch,
-                edgecolor="white",
-            )
-            up, down = up + pos, down + neg
-        for period in periods or ():
-            start, end = float(period["start"]), float(period["end"])
-            ax.axvline(start, color="#999999", linewidth=0.6, linestyle=":")
-            ax.annotate(
-                ", ".join(map(str, period.get("loops", ()))),
-                ((start + end) / 2, 1.0),
-                xycoords=("data", "axes fraction"),
-                xytext=(0, 3),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                fontsize=8,
-                color="#333333",
-            )
+            label, hatch = f"{loop_id} ({pol})", None if pol == "R" else "//"
+            up, down = _stack_loop(ax, t, (up, down), values, colour=colours[loop_id], label=label, hatch=hatch)
+        _mark_periods(ax, periods)
         ax.axhline(0, color="#333333", linewidth=0.8)
         ax.set_ylim(-1.05, 1.05)
         ax.set_ylabel("relative loop score")
@@ -433,6 +408,37 @@ def plot_loop_dominance(
         ax.set_title(title or "Loop dominance")
         fig.tight_layout()
     return fig
+
+
+def _stack_loop(
+    ax: Any, t: Any, base: tuple[Any, Any], values: Any, *, colour: str, label: str, hatch: str | None
+) -> tuple[Any, Any]:
+    """One loop's scores stacked on ``base`` (the tops above zero, the bottoms below); the new tops and bottoms."""
+    import numpy as np
+
+    up, down = base
+    pos, neg = np.clip(values, 0, None), np.clip(values, None, 0)
+    ax.fill_between(t, up, up + pos, color=colour, alpha=0.75, linewidth=0, label=label, hatch=hatch, edgecolor="white")
+    ax.fill_between(t, down + neg, down, color=colour, alpha=0.75, linewidth=0, hatch=hatch, edgecolor="white")
+    return up + pos, down + neg
+
+
+def _mark_periods(ax: Any, periods: Iterable[Mapping[str, Any]] | None) -> None:
+    """A dotted line where each dominance period starts, and its dominant loops above it."""
+    for period in periods or ():
+        start, end = float(period["start"]), float(period["end"])
+        ax.axvline(start, color="#999999", linewidth=0.6, linestyle=":")
+        ax.annotate(
+            ", ".join(map(str, period.get("loops", ()))),
+            ((start + end) / 2, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            color="#333333",
+        )
 
 
 def _unit_for(days: list[float]) -> str:
@@ -468,20 +474,10 @@ def plot_channels(
     GraphError
         When no chosen channel has both gains and lags on every edge.
     """
-    from causal.channels import channel_summary
-    from tenor.core.fields import TIME_UNITS
-
     mpl = _matplotlib()
     names = list(spec.channels) if channels is None else list(channels)
     colours = style.channel_colours(spec.channels)
-    summaries = [channel_summary(spec, n) for n in names]
-    usable = [s for s in summaries if s.lag_days is not None and s.magnitude is not None and s.lag_days > 0]
-    skipped = [s for s in summaries if s not in usable]
-    if not usable:
-        raise GraphError(
-            "no channel has a gain and a lag on every edge",
-            hint="give each edge of the channels a gain and a lag (or time constant)",
-        )
+    usable, skipped = _drawable_channels(spec, names)
     unit = unit or _unit_for([s.lag_days for s in usable])  # type: ignore[misc]
     scale = TIME_UNITS[unit]
     with mpl.rc_context(style.matplotlib_style()):
@@ -490,35 +486,11 @@ def plot_channels(
         xs = [s.lag_days / scale for s in usable]  # type: ignore[operator]
         ys = [abs(s.magnitude) for s in usable]  # type: ignore[arg-type]
         for s, x, y in zip(usable, xs, ys, strict=True):
-            ax.scatter(
-                [x],
-                [y],
-                s=160,
-                color=colours.get(s.name, style.EDGE_COLOUR),
-                zorder=3,
-                edgecolor="white",
-                linewidth=1.5,
-            )
-            sign = style.sign_glyph(s.sign)
-            ax.annotate(
-                f"{s.label}\n{sign}{abs(s.magnitude):.3g} in {x:.3g} {unit}{'s' if x != 1 else ''}",  # type: ignore[arg-type]
-                (x, y),
-                xytext=(10, 8),
-                textcoords="offset points",
-                fontsize=9,
-                color=colours.get(s.name, style.EDGE_COLOUR),
-            )
+            _plot_channel_point(ax, s, (x, y), unit, colours.get(s.name, style.EDGE_COLOUR))
         ax.set_xscale("log")
         lo, hi = min(xs), max(xs)
         ax.set_xlim(lo / 4, hi * 4)
-        positive = [y for y in ys if y > 0]
-        if log_magnitude is None:
-            log_magnitude = len(positive) == len(ys) and max(ys) / min(ys) >= 100
-        if log_magnitude:
-            ax.set_yscale("log")
-            ax.set_ylim(min(positive) / 4, max(positive) * 6)
-        else:
-            ax.set_ylim(0, max(ys) * 1.35)
+        log_magnitude = _magnitude_axis(ax, ys, log_magnitude)
         if faster_right:
             ax.invert_xaxis()
         ax.set_xlabel(f"time constant ({unit}s, log scale)" + ("  → faster" if faster_right else ""))
@@ -536,6 +508,47 @@ def plot_channels(
             )
         fig.tight_layout()
     return fig
+
+
+def _drawable_channels(spec: CausalSpec, names: list[str]) -> tuple[list[ChannelSummary], list[ChannelSummary]]:
+    """The channels with a gain and a lag on every edge, and the others (at least one must be drawable)."""
+    summaries = [channel_summary(spec, n) for n in names]
+    usable = [s for s in summaries if s.lag_days is not None and s.magnitude is not None and s.lag_days > 0]
+    skipped = [s for s in summaries if s not in usable]
+    if not usable:
+        raise GraphError(
+            "no channel has a gain and a lag on every edge",
+            hint="give each edge of the channels a gain and a lag (or time constant)",
+        )
+    return usable, skipped
+
+
+def _plot_channel_point(ax: Any, s: ChannelSummary, at: tuple[float, float], unit: str, colour: str) -> None:
+    """A channel's dot, labelled with its name, signed magnitude and time constant."""
+    x, y = at
+    ax.scatter([x], [y], s=160, color=colour, zorder=3, edgecolor="white", linewidth=1.5)
+    sign = style.sign_glyph(s.sign)
+    ax.annotate(
+        f"{s.label}\n{sign}{abs(s.magnitude):.3g} in {x:.3g} {unit}{'s' if x != 1 else ''}",  # type: ignore[arg-type]
+        (x, y),
+        xytext=(10, 8),
+        textcoords="offset points",
+        fontsize=9,
+        color=colour,
+    )
+
+
+def _magnitude_axis(ax: Any, ys: list[float], log_magnitude: bool | None) -> bool:
+    """Scale the magnitude axis (log when asked, or by default when it spans 100x); whether it is log."""
+    positive = [y for y in ys if y > 0]
+    if log_magnitude is None:
+        log_magnitude = len(positive) == len(ys) and max(ys) / min(ys) >= 100
+    if log_magnitude:
+        ax.set_yscale("log")
+        ax.set_ylim(min(positive) / 4, max(positive) * 6)
+    else:
+        ax.set_ylim(0, max(ys) * 1.35)
+    return log_magnitude
 
 
 def plot_phase(
@@ -566,42 +579,15 @@ def plot_phase(
             raise GraphError(
                 f"results have no column {column!r}", hint="columns: " + ", ".join(results.columns)
             )
-    if "scenario" in results.columns:
-        names = list(dict.fromkeys(results["scenario"].astype(str)))
-        if scenario is not None:
-            wanted = [scenario] if isinstance(scenario, str) else list(scenario)
-            names = [n for n in names if n in wanted]
-        parts = [(n, results[results["scenario"].astype(str) == n]) for n in names]
-    else:
-        parts = [("run", results)]
+    parts = _phase_parts(results, scenario)
     colours = _scenario_colours([n for n, _ in parts])
     with mpl.rc_context(style.matplotlib_style()):
         fig = _new_figure((5.8, 4.6))
         ax = fig.subplots()
         for name, part in parts:
-            part = part.groupby(time)[[x, y]].median().sort_index()
-            ax.plot(part[x], part[y], color=colours[name], label=name, linewidth=1.8)
-            n = len(part)
-            for k in range(1, arrows + 1):
-                i = int(k * (n - 1) / (arrows + 1))
-                if i + 1 < n:
-                    ax.annotate(
-                        "",
-                        xy=(part[x].iloc[i + 1], part[y].iloc[i + 1]),
-                        xytext=(part[x].iloc[i], part[y].iloc[i]),
-                        arrowprops={"arrowstyle": "-|>", "color": colours[name], "lw": 1.5},
-                    )
-            for label, at in _events(events):
-                idx = part.index.get_indexer([at], method="nearest")[0]
-                ax.plot(part[x].iloc[idx], part[y].iloc[idx], "o", color=colours[name], markersize=6)
-                ax.annotate(
-                    label,
-                    (part[x].iloc[idx], part[y].iloc[idx]),
-                    xytext=(6, -10),
-                    textcoords="offset points",
-                    fontsize=8,
-                    color="#444444",
-                )
+            path = part.groupby(time)[[x, y]].median().sort_index()
+            _plot_trajectory(ax, path[x], path[y], colour=colours[name], label=name, arrows=arrows)
+            _mark_trajectory_events(ax, path[x], path[y], events, colour=colours[name])
         ax.set_xlabel(x.replace("_", " "))
         ax.set_ylabel(y.replace("_", " "))
         if len(parts) > 1:
@@ -609,6 +595,54 @@ def plot_phase(
         ax.set_title(title or f"{y.replace('_', ' ')} against {x.replace('_', ' ')}")
         fig.tight_layout()
     return fig
+
+
+def _phase_parts(results: pd.DataFrame, scenario: str | Sequence[str] | None) -> list[tuple[str, pd.DataFrame]]:
+    """``(name, rows)`` per scenario (only those asked for), or one ``run`` without a scenario column."""
+    if "scenario" not in results.columns:
+        return [("run", results)]
+    names = list(dict.fromkeys(results["scenario"].astype(str)))
+    if scenario is not None:
+        wanted = [scenario] if isinstance(scenario, str) else list(scenario)
+        names = [n for n in names if n in wanted]
+    return [(n, results[results["scenario"].astype(str) == n]) for n in names]
+
+
+def _plot_trajectory(ax: Any, xs: pd.Series, ys: pd.Series, *, colour: str, label: str, arrows: int) -> None:
+    """The trajectory as a line, with ``arrows`` arrow heads spread along it in the direction of time."""
+    ax.plot(xs, ys, color=colour, label=label, linewidth=1.8)
+    n = len(xs)
+    for k in range(1, arrows + 1):
+        i = int(k * (n - 1) / (arrows + 1))
+        if i + 1 < n:
+            ax.annotate(
+                "",
+                xy=(xs.iloc[i + 1], ys.iloc[i + 1]),
+                xytext=(xs.iloc[i], ys.iloc[i]),
+                arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 1.5},
+            )
+
+
+def _mark_trajectory_events(
+    ax: Any,
+    xs: pd.Series,
+    ys: pd.Series,
+    events: Mapping[str, float] | Iterable[tuple[str, float]] | None,
+    *,
+    colour: str,
+) -> None:
+    """A labelled dot on the trajectory at the time nearest each event."""
+    for label, at in _events(events):
+        idx = xs.index.get_indexer([at], method="nearest")[0]
+        ax.plot(xs.iloc[idx], ys.iloc[idx], "o", color=colour, markersize=6)
+        ax.annotate(
+            label,
+            (xs.iloc[idx], ys.iloc[idx]),
+            xytext=(6, -10),
+            textcoords="offset points",
+            fontsize=8,
+            color="#444444",
+        )
 
 
 # --- uncertainty: fan charts, runs coloured by a parameter, sensitivity indices ---------------------
@@ -671,6 +705,35 @@ def plot_fan(
     import numpy as np
 
     mpl = _matplotlib()
+    variables = _fan_variables(summary, variables, bands)
+    pairs, singles = _band_pairs(bands)
+    colour = style.SCENARIO_COLOURS[0]
+    ncols = max(1, min(ncols, len(variables)))
+    nrows = math.ceil(len(variables) / ncols)
+    alphas = np.linspace(0.18, 0.45, len(pairs)) if len(pairs) > 1 else np.full(len(pairs), 0.3)
+    with mpl.rc_context(style.matplotlib_style()):
+        fig = _new_figure((5.2 * ncols, 3.4 * nrows))
+        axes = fig.subplots(nrows, ncols, squeeze=False)
+        for ax, var in zip(axes.flat, variables, strict=False):
+            part = summary[summary["variable"].astype(str) == var].sort_values("time")
+            _plot_fan_bands(ax, part, zip(alphas, pairs, strict=True), singles, colour)
+            unit = _fan_unit(part, var, units)
+            _mark_events(ax, events)
+            ax.set_title(var.replace("_", " "))
+            ax.set_xlabel(time_label or "time")
+            if unit:
+                ax.set_ylabel(unit)
+            ax.legend(fontsize=8, loc="best")
+        for ax in list(axes.flat)[len(variables) :]:
+            ax.set_visible(False)
+        if title:
+            fig.suptitle(title, fontweight="bold")
+        fig.tight_layout()
+    return fig
+
+
+def _fan_variables(summary: pd.DataFrame, variables: str | Sequence[str], bands: Sequence[float]) -> list[str]:
+    """The variables to plot, checked against the summary's columns, percentiles and variables."""
     if isinstance(variables, str):
         variables = [variables]
     variables = list(variables)
@@ -682,7 +745,6 @@ def plot_fan(
                 f"the summary has no {column!r} column",
                 hint="make it with tenor sweep --summary, or plot a full sweep",
             )
-    pairs, singles = _band_pairs(bands)
     wanted = [f"p{q:g}" for q in sorted({float(b) for b in bands})]
     missing = [c for c in wanted if c not in summary.columns]
     if missing:
@@ -697,53 +759,48 @@ def plot_fan(
         raise GraphError(
             f"the summary has no variable {absent[0]!r}", hint="variables: " + ", ".join(sorted(known))
         )
-    colour = style.SCENARIO_COLOURS[0]
-    ncols = max(1, min(ncols, len(variables)))
-    nrows = math.ceil(len(variables) / ncols)
-    alphas = np.linspace(0.18, 0.45, len(pairs)) if len(pairs) > 1 else np.full(len(pairs), 0.3)
-    with mpl.rc_context(style.matplotlib_style()):
-        fig = _new_figure((5.2 * ncols, 3.4 * nrows))
-        axes = fig.subplots(nrows, ncols, squeeze=False)
-        for ax, var in zip(axes.flat, variables, strict=False):
-            part = summary[summary["variable"].astype(str) == var].sort_values("time")
-            t = part["time"].to_numpy(dtype=float)
-            for alpha, (lo, hi) in zip(alphas, pairs, strict=True):
-                band = ax.fill_between(
-                    t,
-                    part[f"p{lo:g}"].to_numpy(dtype=float),
-                    part[f"p{hi:g}"].to_numpy(dtype=float),
-                    color=colour,
-                    alpha=float(alpha),
-                    linewidth=0,
-                    label=f"{lo:g}–{hi:g} %",
-                )
-                band.set_gid(f"band-{lo:g}-{hi:g}")
-            for q in singles:
-                (line,) = ax.plot(
-                    t,
-                    part[f"p{q:g}"].to_numpy(dtype=float),
-                    color=colour,
-                    linewidth=1.8 if q == 50 else 1.2,
-                    linestyle="-" if q == 50 else "--",
-                    label=_percentile_label(q),
-                )
-                line.set_gid("median" if q == 50 else f"percentile-{q:g}")
-            unit = units.get(var) if isinstance(units, Mapping) else units
-            if unit is None and "units" in part.columns:
-                found = [str(u) for u in part["units"].dropna().unique() if str(u)]
-                unit = found[0] if len(found) == 1 else None
-            _mark_events(ax, events)
-            ax.set_title(var.replace("_", " "))
-            ax.set_xlabel(time_label or "time")
-            if unit:
-                ax.set_ylabel(unit)
-            ax.legend(fontsize=8, loc="best")
-        for ax in list(axes.flat)[len(variables) :]:
-            ax.set_visible(False)
-        if title:
-            fig.suptitle(title, fontweight="bold")
-        fig.tight_layout()
-    return fig
+    return variables
+
+
+def _plot_fan_bands(
+    ax: Any,
+    part: pd.DataFrame,
+    bands: Iterable[tuple[float, tuple[float, float]]],
+    singles: list[float],
+    colour: str,
+) -> None:
+    """Nested shaded bands for the paired percentiles (``(alpha, (lo, hi))``), a line for each single one."""
+    t = part["time"].to_numpy(dtype=float)
+    for alpha, (lo, hi) in bands:
+        band = ax.fill_between(
+            t,
+            part[f"p{lo:g}"].to_numpy(dtype=float),
+            part[f"p{hi:g}"].to_numpy(dtype=float),
+            color=colour,
+            alpha=float(alpha),
+            linewidth=0,
+            label=f"{lo:g}–{hi:g} %",
+        )
+        band.set_gid(f"band-{lo:g}-{hi:g}")
+    for q in singles:
+        (line,) = ax.plot(
+            t,
+            part[f"p{q:g}"].to_numpy(dtype=float),
+            color=colour,
+            linewidth=1.8 if q == 50 else 1.2,
+            linestyle="-" if q == 50 else "--",
+            label=_percentile_label(q),
+        )
+        line.set_gid("median" if q == 50 else f"percentile-{q:g}")
+
+
+def _fan_unit(part: pd.DataFrame, var: str, units: Mapping[str, str] | str | None) -> str | None:
+    """The y-axis units: given (one string, or per variable), else the summary's one ``units`` value."""
+    unit = units.get(var) if isinstance(units, Mapping) else units
+    if unit is None and "units" in part.columns:
+        found = [str(u) for u in part["units"].dropna().unique() if str(u)]
+        unit = found[0] if len(found) == 1 else None
+    return unit
 
 
 def plot_by_parameter(
@@ -771,7 +828,6 @@ def plot_by_parameter(
     'k'
     """
     import numpy as np
-    from matplotlib.collections import LineCollection
     from matplotlib.colors import Normalize
 
     mpl = _matplotlib()
@@ -787,7 +843,8 @@ def plot_by_parameter(
     data = results.sort_values([scenario, time], kind="stable")
     names = list(dict.fromkeys(results[scenario].astype(str)))
     groups = {str(k): part for k, part in data.groupby(data[scenario].astype(str), sort=False)}
-    values = np.array([float(groups[n][parameter].iloc[0]) for n in names])
+    runs = [groups[n] for n in names]
+    values = np.array([float(run[parameter].iloc[0]) for run in runs])
     lo, hi = float(values.min()), float(values.max())
     norm = Normalize(lo, hi if hi > lo else lo + 1)
     ncols = max(1, min(ncols, len(variables)))
@@ -797,15 +854,7 @@ def plot_by_parameter(
         fig.set_layout_engine("constrained")
         axes = fig.subplots(nrows, ncols, squeeze=False)
         for ax, var in zip(axes.flat, variables, strict=False):
-            segments = [
-                np.column_stack([groups[n][time].to_numpy(dtype=float), groups[n][var].to_numpy(dtype=float)])
-                for n in names
-            ]
-            lines = LineCollection(segments, cmap=cmap, norm=norm, linewidths=1.2, alpha=0.85)
-            lines.set_array(values)
-            lines.set_gid("runs")
-            ax.add_collection(lines)
-            ax.autoscale_view()
+            _plot_runs(ax, runs, time, var, values, cmap=cmap, norm=norm)
             _mark_events(ax, events)
             ax.set_title(var.replace("_", " "))
             ax.set_xlabel(time)
@@ -817,6 +866,19 @@ def plot_by_parameter(
         if title:
             fig.suptitle(title, fontweight="bold")
     return fig
+
+
+def _plot_runs(ax: Any, runs: list[pd.DataFrame], time: str, var: str, values: Any, *, cmap: str, norm: Any) -> None:
+    """One line per run of ``var`` over time, coloured by its parameter value in ``values``."""
+    import numpy as np
+    from matplotlib.collections import LineCollection
+
+    segments = [np.column_stack([run[time].to_numpy(dtype=float), run[var].to_numpy(dtype=float)]) for run in runs]
+    lines = LineCollection(segments, cmap=cmap, norm=norm, linewidths=1.2, alpha=0.85)
+    lines.set_array(values)
+    lines.set_gid("runs")
+    ax.add_collection(lines)
+    ax.autoscale_view()
 
 
 def plot_sensitivity(
@@ -836,52 +898,19 @@ def plot_sensitivity(
     >>> [t.get_text() for t in fig.legends[0].get_texts()]
     ['first order (S1)', 'total (ST)']
     """
-    import numpy as np
-
     mpl = _matplotlib()
     outputs = list(indices)
     if not outputs:
         raise GraphError("no sensitivity indices to draw")
     ncols = max(1, min(ncols, len(outputs)))
     nrows = math.ceil(len(outputs) / ncols)
-
-    def arr(params: Mapping[str, Mapping[str, Any]], key: str) -> np.ndarray:
-        return np.array([np.nan if params[p].get(key) is None else float(params[p][key]) for p in params])
-
     with mpl.rc_context(style.matplotlib_style()):
         most = max(len(indices[o]["parameters"]) for o in outputs)
         fig = _new_figure((5.6 * ncols, (1.6 + 0.55 * most) * nrows))
         fig.set_layout_engine("constrained")
         axes = fig.subplots(nrows, ncols, squeeze=False)
         for ax, output in zip(axes.flat, outputs, strict=False):
-            params = indices[output]["parameters"]
-            y = np.arange(len(params))
-            ends = [np.array([1.0])]
-            for offset, key, label, colour in (
-                (-0.2, "S1", "first order (S1)", style.SCENARIO_COLOURS[0]),
-                (0.2, "ST", "total (ST)", style.SCENARIO_COLOURS[1]),
-            ):
-                values, conf = arr(params, key), arr(params, f"{key}_conf")
-                bars = ax.barh(
-                    y + offset,
-                    np.nan_to_num(values),
-                    height=0.4,
-                    xerr=np.nan_to_num(conf),
-                    color=colour,
-                    label=label,
-                    capsize=3,
-                    error_kw={"elinewidth": 1, "ecolor": "#333333"},
-                )
-                for i, patch in enumerate(bars.patches):
-                    patch.set_gid(f"{key}-{i}")
-                ends.append(np.nan_to_num(values) + np.nan_to_num(conf))
-                ends.append(np.nan_to_num(values) - np.nan_to_num(conf))
-            ax.set_yticks(y, [str(p) for p in params])
-            ax.invert_yaxis()  # the first parameter on top
-            ax.axvline(0, color="#333333", linewidth=0.8)
-            every = np.concatenate(ends)
-            ax.set_xlim(min(0.0, float(every.min())) - 0.02, float(every.max()) * 1.05)
-            ax.set_xlabel("share of output variance")
+            _plot_indices(ax, indices[output]["parameters"])
             ax.set_title(output.replace("_", " "))
         for ax in list(axes.flat)[len(outputs) :]:
             ax.set_visible(False)
@@ -895,3 +924,46 @@ def plot_sensitivity(
         )
         fig.suptitle(title or "Sobol' sensitivity indices", fontweight="bold")
     return fig
+
+
+_SOBOL_BARS = (
+    (-0.2, "S1", "first order (S1)", style.SCENARIO_COLOURS[0]),
+    (0.2, "ST", "total (ST)", style.SCENARIO_COLOURS[1]),
+)
+
+
+def _index_values(params: Mapping[str, Mapping[str, Any]], key: str) -> Any:
+    """One index (or its confidence half-width) per parameter, NaN where it is missing."""
+    import numpy as np
+
+    return np.array([np.nan if params[p].get(key) is None else float(params[p][key]) for p in params])
+
+
+def _plot_indices(ax: Any, params: Mapping[str, Mapping[str, Any]]) -> None:
+    """One output's S1 and ST bars per parameter (the first on top), with error bars, the x axis fitted."""
+    import numpy as np
+
+    y = np.arange(len(params))
+    ends = [np.array([1.0])]
+    for offset, key, label, colour in _SOBOL_BARS:
+        values, conf = _index_values(params, key), _index_values(params, f"{key}_conf")
+        bars = ax.barh(
+            y + offset,
+            np.nan_to_num(values),
+            height=0.4,
+            xerr=np.nan_to_num(conf),
+            color=colour,
+            label=label,
+            capsize=3,
+            error_kw={"elinewidth": 1, "ecolor": "#333333"},
+        )
+        for i, patch in enumerate(bars.patches):
+            patch.set_gid(f"{key}-{i}")
+        ends.append(np.nan_to_num(values) + np.nan_to_num(conf))
+        ends.append(np.nan_to_num(values) - np.nan_to_num(conf))
+    ax.set_yticks(y, [str(p) for p in params])
+    ax.invert_yaxis()  # the first parameter on top
+    ax.axvline(0, color="#333333", linewidth=0.8)
+    every = np.concatenate(ends)
+    ax.set_xlim(min(0.0, float(every.min())) - 0.02, float(every.max()) * 1.05)
+    ax.set_xlabel("share of output variance")

@@ -30,15 +30,18 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
+from diagrams.display import svg_of
+from diagrams.fallback import draw_with_matplotlib
 from diagrams.scene import Diagram, generate_dot, generate_mermaid
 from tenor.core.errors import ExportError
-from tenor.core.output import write_bytes
+from tenor.core.output import check_not_input, write_bytes
 
 __all__ = [
     "FORMATS",
@@ -187,8 +190,6 @@ def layout_positions(diagram: Diagram) -> dict[str, tuple[float, float]]:
     ExportError
         When ``dot`` is missing or fails.
     """
-    import shlex
-
     program = find_dot()
     if program is None:
         raise ExportError("Graphviz's dot program is not installed", hint=INSTALL_HINT)
@@ -246,8 +247,6 @@ def render(diagram: Diagram | str, format: str = "svg", *, dpi: int | None = Non
     if has_dot():
         return render_dot(generate_dot(diagram), fmt, engine=diagram.engine, dpi=dpi)
     _warn_missing()
-    from diagrams.fallback import draw_with_matplotlib
-
     return draw_with_matplotlib(diagram, fmt, dpi=dpi)
 
 
@@ -267,8 +266,6 @@ def write_diagram(
         When the format is unknown, rendering fails, ``out`` is an input, or
         the file cannot be written.
     """
-    from tenor.core.output import check_not_input
-
     inputs = list(inputs)
     check_not_input(out, inputs)
     data = render(diagram, format_for(out, format), dpi=dpi)
@@ -276,6 +273,7 @@ def write_diagram(
     return Path(out)
 
 
+@svg_of.register
 def repr_svg(diagram: Diagram) -> str:
     """SVG text for Jupyter's ``_repr_svg_`` (any object can return this to show its diagram inline)."""
     return render(diagram, "svg").decode("utf-8")

@@ -44,6 +44,7 @@ import re
 from dataclasses import dataclass, field
 
 from diagrams import style
+from diagrams.display import svg_of
 
 __all__ = [
     "Diagram",
@@ -155,10 +156,9 @@ class Diagram:
         """The DOT source."""
         return generate_dot(self)
 
-    def _repr_svg_(self) -> str:
-        from diagrams.render import repr_svg
-
-        return repr_svg(self)
+    def _repr_svg_(self) -> str | None:
+        """Show the diagram inline in Jupyter (rendered as :mod:`diagrams.render` registers)."""
+        return svg_of(self)
 
 
 def _safe(name: str) -> str:
@@ -232,6 +232,25 @@ def _swatch(entry: LegendEntry) -> str:
 def generate_dot(diagram: Diagram) -> str:
     """The DOT source of a diagram: same diagram, same text, byte for byte."""
     lines = [f"digraph {_quote(diagram.name)} {{"]
+    graph_attrs = _dot_graph_attrs(diagram)
+    if graph_attrs:
+        lines.append(f"  graph [{_attrs(graph_attrs)}];")
+    if diagram.node_defaults:
+        lines.append(f"  node [{_attrs(diagram.node_defaults)}];")
+    if diagram.edge_defaults:
+        lines.append(f"  edge [{_attrs(diagram.edge_defaults)}];")
+    for cluster, label in diagram.clusters.items():
+        members = [n for n in diagram.nodes if n.cluster == cluster]
+        if members:
+            lines += _dot_cluster(cluster, label, members)
+    lines += [_dot_node(n, "  ") for n in diagram.nodes if n.cluster is None]
+    lines += [_dot_edge(edge) for edge in diagram.edges]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _dot_graph_attrs(diagram: Diagram) -> dict[str, str]:
+    """The graph's attributes: its layout, its own settings, and the title and legend as its label."""
     # name the layout program, so that `dot -Tsvg file.dot` draws what tenor draws
     graph_attrs = {"rankdir": diagram.rankdir} if diagram.engine == "dot" else {"layout": diagram.engine}
     graph_attrs.update(diagram.graph_attrs)
@@ -239,54 +258,48 @@ def generate_dot(diagram: Diagram) -> str:
     if legend is not None:
         graph_attrs.setdefault("labelloc", "t")
         graph_attrs["label"] = legend
-    if graph_attrs:
-        lines.append(f"  graph [{_attrs(graph_attrs)}];")
-    if diagram.node_defaults:
-        lines.append(f"  node [{_attrs(diagram.node_defaults)}];")
-    if diagram.edge_defaults:
-        lines.append(f"  edge [{_attrs(diagram.edge_defaults)}];")
+    return graph_attrs
 
-    def node_line(node: DrawnNode, indent: str) -> str:
-        attrs = {"id": f"n_{_safe(node.name)}"}
-        if node.classes:
-            attrs["class"] = node.classes
-        attrs["label"] = node.label
-        attrs.update(node.attrs)
-        return f"{indent}{_quote(node.name)} [{_attrs(attrs)}];"
 
-    for cluster, label in diagram.clusters.items():
-        members = [n for n in diagram.nodes if n.cluster == cluster]
-        if not members:
-            continue
-        lines.append(f"  subgraph {_quote('cluster_' + cluster)} {{")
-        lines.append(
-            "    graph ["
-            + _attrs(
-                {
-                    "id": f"c_{_safe(cluster)}",
-                    "label": label,
-                    "style": "rounded,filled",
-                    "fillcolor": style.CLUSTER_FILL,
-                    "color": style.CLUSTER_LINE,
-                    "fontcolor": "#555555",
-                    "labeljust": "l",
-                }
-            )
-            + "];"
-        )
-        lines += [node_line(n, "    ") for n in members]
-        lines.append("  }")
-    lines += [node_line(n, "  ") for n in diagram.nodes if n.cluster is None]
-    for edge in diagram.edges:
-        attrs = {"id": edge.id}
-        if edge.classes:
-            attrs["class"] = edge.classes
-        if edge.label is not None:
-            attrs["label"] = edge.label
-        attrs.update(edge.attrs)
-        lines.append(f"  {_quote(edge.tail)} -> {_quote(edge.head)} [{_attrs(attrs)}];")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+_CLUSTER_LOOK = {
+    "style": "rounded,filled",
+    "fillcolor": style.CLUSTER_FILL,
+    "color": style.CLUSTER_LINE,
+    "fontcolor": "#555555",
+    "labeljust": "l",
+}
+
+
+def _dot_cluster(cluster: str, label: str, members: list[DrawnNode]) -> list[str]:
+    """A labelled, shaded subgraph holding the cluster's nodes."""
+    look = {"id": f"c_{_safe(cluster)}", "label": label, **_CLUSTER_LOOK}
+    return [
+        f"  subgraph {_quote('cluster_' + cluster)} {{",
+        f"    graph [{_attrs(look)}];",
+        *(_dot_node(n, "    ") for n in members),
+        "  }",
+    ]
+
+
+def _dot_node(node: DrawnNode, indent: str) -> str:
+    """A node statement: its SVG id and classes, label, then its own attributes."""
+    attrs = {"id": f"n_{_safe(node.name)}"}
+    if node.classes:
+        attrs["class"] = node.classes
+    attrs["label"] = node.label
+    attrs.update(node.attrs)
+    return f"{indent}{_quote(node.name)} [{_attrs(attrs)}];"
+
+
+def _dot_edge(edge: DrawnEdge) -> str:
+    """An edge statement: its SVG id and classes, label, then its own attributes."""
+    attrs = {"id": edge.id}
+    if edge.classes:
+        attrs["class"] = edge.classes
+    if edge.label is not None:
+        attrs["label"] = edge.label
+    attrs.update(edge.attrs)
+    return f"  {_quote(edge.tail)} -> {_quote(edge.head)} [{_attrs(attrs)}];"
 
 
 def _mermaid_text(text: str) -> str:
@@ -319,62 +332,78 @@ def generate_mermaid(diagram: Diagram) -> str:
         lines.insert(0, f"%% {diagram.title}")
     for entry in diagram.legend:
         lines.append(f"  %% legend: {entry.label} = {entry.colour} {entry.mark}")
-
-    def node_line(node: DrawnNode, indent: str) -> str:
-        shape = node.attrs.get("shape", "box")
-        if shape == "box" and "rounded" in node.attrs.get("style", ""):
-            shape = "rounded"
-        left, right = _MERMAID_SHAPES.get(shape, ('["', '"]'))
-        label = node.label
-        if isinstance(label, Html):
-            label = re.sub(r"<[^>]+>", " ", label.replace("<BR/>", "\n")).strip()
-            label = re.sub(r"[ ]+", " ", label)
-        return f"{indent}n_{_safe(node.name)}{left}{_mermaid_text(label)}{right}"
-
     for cluster, label in diagram.clusters.items():
         members = [n for n in diagram.nodes if n.cluster == cluster]
         if not members:
             continue
         lines.append(f'  subgraph c_{_safe(cluster)}["{_mermaid_text(label)}"]')
-        lines += [node_line(n, "    ") for n in members]
+        lines += [_mermaid_node(n, "    ") for n in members]
         lines.append("  end")
-    lines += [node_line(n, "  ") for n in diagram.nodes if n.cluster is None]
-    link_styles = []
-    for i, edge in enumerate(diagram.edges):
-        a, b = f"n_{_safe(edge.tail)}", f"n_{_safe(edge.head)}"
-        st = edge.attrs.get("style", "")
-        both = edge.attrs.get("dir") == "both"
-        plain = edge.attrs.get("dir") == "none" or edge.attrs.get("arrowhead") == "none"
-        if "invis" in st:
-            arrow = "~~~"
-        elif "dashed" in st or "dotted" in st:
-            arrow = "<-.->" if both else ("-.-" if plain else "-.->")
-        elif float(edge.attrs.get("penwidth", "1")) >= style.CAUSAL_PENWIDTH:
-            arrow = "<==>" if both else ("===" if plain else "==>")
-        else:
-            arrow = "<-->" if both else ("---" if plain else "-->")
-        label = " ".join(t for t in (edge.attrs.get("headlabel"), edge.label, edge.attrs.get("xlabel")) if t)
-        if label and arrow != "~~~":
-            lines.append(f'  {a} {arrow}|"{_mermaid_text(label)}"| {b}')
-        else:
-            lines.append(f"  {a} {arrow} {b}")
-        colour = edge.attrs.get("color", "")
-        if colour and "invis" not in st:
-            first = colour.split(":")[0]
-            width = edge.attrs.get("penwidth")
-            css = f"stroke:{first}" + (f",stroke-width:{width}px" if width else "")
-            link_styles.append(f"  linkStyle {i} {css}")
-    lines += link_styles
-    for node in diagram.nodes:
-        fill = node.attrs.get("fillcolor")
-        line = node.attrs.get("color")
-        css = []
-        if fill:
-            css.append(f"fill:{fill}")
-        if line:
-            css.append(f"stroke:{line}")
-        if "dashed" in node.attrs.get("style", ""):
-            css.append("stroke-dasharray:4 3")
-        if css:
-            lines.append(f"  style n_{_safe(node.name)} {','.join(css)}")
+    lines += [_mermaid_node(n, "  ") for n in diagram.nodes if n.cluster is None]
+    lines += [_mermaid_edge(edge) for edge in diagram.edges]
+    link_styles = [_mermaid_link_style(i, edge) for i, edge in enumerate(diagram.edges)]
+    lines += [line for line in link_styles if line is not None]
+    node_styles = [_mermaid_node_style(node) for node in diagram.nodes]
+    lines += [line for line in node_styles if line is not None]
     return "\n".join(lines) + "\n"
+
+
+def _mermaid_node(node: DrawnNode, indent: str) -> str:
+    """A node in the Mermaid shape closest to its Graphviz one; an HTML label as plain text."""
+    shape = node.attrs.get("shape", "box")
+    if shape == "box" and "rounded" in node.attrs.get("style", ""):
+        shape = "rounded"
+    left, right = _MERMAID_SHAPES.get(shape, ('["', '"]'))
+    label = node.label
+    if isinstance(label, Html):
+        label = re.sub(r"<[^>]+>", " ", label.replace("<BR/>", "\n")).strip()
+        label = re.sub(r"[ ]+", " ", label)
+    return f"{indent}n_{_safe(node.name)}{left}{_mermaid_text(label)}{right}"
+
+
+def _mermaid_arrow(edge: DrawnEdge) -> str:
+    """The Mermaid link for an edge: invisible, dashed, thick or plain, with heads at none, one or both ends."""
+    st = edge.attrs.get("style", "")
+    both = edge.attrs.get("dir") == "both"
+    plain = edge.attrs.get("dir") == "none" or edge.attrs.get("arrowhead") == "none"
+    if "invis" in st:
+        return "~~~"
+    if "dashed" in st or "dotted" in st:
+        return "<-.->" if both else ("-.-" if plain else "-.->")
+    if float(edge.attrs.get("penwidth", "1")) >= style.CAUSAL_PENWIDTH:
+        return "<==>" if both else ("===" if plain else "==>")
+    return "<-->" if both else ("---" if plain else "-->")
+
+
+def _mermaid_edge(edge: DrawnEdge) -> str:
+    """An edge's Mermaid line, its labels (head label, label, external label) joined on the link."""
+    a, b = f"n_{_safe(edge.tail)}", f"n_{_safe(edge.head)}"
+    arrow = _mermaid_arrow(edge)
+    label = " ".join(t for t in (edge.attrs.get("headlabel"), edge.label, edge.attrs.get("xlabel")) if t)
+    if label and arrow != "~~~":
+        return f'  {a} {arrow}|"{_mermaid_text(label)}"| {b}'
+    return f"  {a} {arrow} {b}"
+
+
+def _mermaid_link_style(index: int, edge: DrawnEdge) -> str | None:
+    """``linkStyle`` for the ``index``-th edge's colour (its first, for a multi-colour edge) and width."""
+    colour = edge.attrs.get("color", "")
+    if not colour or "invis" in edge.attrs.get("style", ""):
+        return None
+    width = edge.attrs.get("penwidth")
+    css = f"stroke:{colour.split(':')[0]}" + (f",stroke-width:{width}px" if width else "")
+    return f"  linkStyle {index} {css}"
+
+
+def _mermaid_node_style(node: DrawnNode) -> str | None:
+    """``style`` for a node's fill, outline colour and dashes (None when it has none of them)."""
+    fill = node.attrs.get("fillcolor")
+    line = node.attrs.get("color")
+    css = []
+    if fill:
+        css.append(f"fill:{fill}")
+    if line:
+        css.append(f"stroke:{line}")
+    if "dashed" in node.attrs.get("style", ""):
+        css.append("stroke-dasharray:4 3")
+    return f"  style n_{_safe(node.name)} {','.join(css)}" if css else None

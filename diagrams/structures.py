@@ -46,6 +46,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from diagrams.display import svg_of
 from tenor.core.errors import GraphError
 
 __all__ = [
@@ -167,6 +168,27 @@ def _unique(names: Iterable[str], what: str) -> None:
         seen.add(name)
 
 
+def _checked_loop(loop: Loop, by_pair: Mapping[tuple[str, str], Link]) -> Loop:
+    """The loop with its polarity computed from its link signs (or checked against them when declared)."""
+    signs = []
+    for a, b in loop.links():
+        if (a, b) not in by_pair:
+            raise GraphError(
+                f"loop {loop.id!r} steps {a} -> {b}, which is not a link",
+                hint="list the loop's variables in the order the links run",
+            )
+        signs.append(by_pair[(a, b)].polarity)
+    computed = loop_polarity(signs)
+    if loop.polarity is None:
+        return Loop(loop.id, loop.variables, computed, loop.label)
+    if computed != "unknown" and loop.polarity != "unknown" and loop.polarity != computed:
+        raise GraphError(
+            f"loop {loop.id!r} is declared {loop.polarity} but its link signs make it {computed}",
+            hint="a loop is R with an even number of negative links, B with an odd number",
+        )
+    return loop
+
+
 @dataclass(frozen=True)
 class CausalLoopStructure:
     """Variables, signed links and feedback loops of a model, ready to draw.
@@ -194,16 +216,26 @@ class CausalLoopStructure:
         object.__setattr__(self, "variables", tuple(self.variables))
         object.__setattr__(self, "links", tuple(self.links))
         object.__setattr__(self, "elements", tuple(self.elements))
-        if self.elements:
-            for link in self.links:
-                unknown = [e for e in link.cut_at if e not in self.elements]
-                if unknown:
-                    raise GraphError(
-                        f"link {link.cause} -> {link.effect} is cut at unknown element(s) "
-                        + ", ".join(unknown),
-                        hint="elements: " + ", ".join(self.elements),
-                    )
+        self._check_cut_elements()
         _unique((v.name for v in self.variables), "variable")
+        by_pair = self._links_by_pair()
+        _unique((loop.id for loop in self.loops), "loop")
+        object.__setattr__(self, "loops", tuple(_checked_loop(loop, by_pair) for loop in self.loops))
+
+    def _check_cut_elements(self) -> None:
+        """Every element a link is cut at is a declared element (when elements are declared)."""
+        if not self.elements:
+            return
+        for link in self.links:
+            unknown = [e for e in link.cut_at if e not in self.elements]
+            if unknown:
+                raise GraphError(
+                    f"link {link.cause} -> {link.effect} is cut at unknown element(s) " + ", ".join(unknown),
+                    hint="elements: " + ", ".join(self.elements),
+                )
+
+    def _links_by_pair(self) -> dict[tuple[str, str], Link]:
+        """Each link by its ``(cause, effect)``, checking that it names known variables and is declared once."""
         names = {v.name for v in self.variables}
         by_pair: dict[tuple[str, str], Link] = {}
         for link in self.links:
@@ -213,27 +245,7 @@ class CausalLoopStructure:
             if (link.cause, link.effect) in by_pair:
                 raise GraphError(f"link {link.cause} -> {link.effect} is declared twice")
             by_pair[(link.cause, link.effect)] = link
-        loops = []
-        _unique((loop.id for loop in self.loops), "loop")
-        for loop in self.loops:
-            signs = []
-            for a, b in loop.links():
-                if (a, b) not in by_pair:
-                    raise GraphError(
-                        f"loop {loop.id!r} steps {a} -> {b}, which is not a link",
-                        hint="list the loop's variables in the order the links run",
-                    )
-                signs.append(by_pair[(a, b)].polarity)
-            computed = loop_polarity(signs)
-            if loop.polarity is None:
-                loop = Loop(loop.id, loop.variables, computed, loop.label)
-            elif computed != "unknown" and loop.polarity != "unknown" and loop.polarity != computed:
-                raise GraphError(
-                    f"loop {loop.id!r} is declared {loop.polarity} but its link signs make it {computed}",
-                    hint="a loop is R with an even number of negative links, B with an odd number",
-                )
-            loops.append(loop)
-        object.__setattr__(self, "loops", tuple(loops))
+        return by_pair
 
     def variable(self, name: str) -> Variable:
         return next(v for v in self.variables if v.name == name)
@@ -252,12 +264,9 @@ class CausalLoopStructure:
         """Whether a link of ``loop`` is cut at ``element`` (the loop is then open there)."""
         return any(self.link(a, b).is_cut(element) for a, b in loop.links())
 
-    def _repr_svg_(self) -> str:
-        """Show the causal-loop diagram inline in Jupyter."""
-        from diagrams.cld import draw_cld
-        from diagrams.render import repr_svg
-
-        return repr_svg(draw_cld(self))
+    def _repr_svg_(self) -> str | None:
+        """Show the causal-loop diagram inline in Jupyter (drawn as :mod:`diagrams.cld` registers)."""
+        return svg_of(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -419,12 +428,9 @@ class StockFlowStructure:
                 out.append((flow.name, "sink"))
         return out
 
-    def _repr_svg_(self) -> str:
-        """Show the stock-and-flow diagram inline in Jupyter."""
-        from diagrams.render import repr_svg
-        from diagrams.stockflow import draw_stockflow
-
-        return repr_svg(draw_stockflow(self))
+    def _repr_svg_(self) -> str | None:
+        """Show the stock-and-flow diagram inline in Jupyter (drawn as :mod:`diagrams.stockflow` registers)."""
+        return svg_of(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {

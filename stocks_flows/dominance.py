@@ -36,6 +36,9 @@ least one half (a loop explaining at least 50% of the change is dominant
 alone); when both polarities could, the set explaining more wins. Times with
 the same dominant set form a *period*.
 
+The link scores are computed by :func:`stocks_flows.links.link_scores` (shared
+with the strongest-path search of :mod:`stocks_flows.loops`) and re-exported here.
+
 Scores are labelled with the end of their step: the value at ``t`` describes
 the step from ``t - dt`` to ``t``, and the first time has no score (0). Runs
 made here save every ``dt``. Smooths and delays are read as in
@@ -78,7 +81,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from stocks_flows.loops import LoopReport, find_loops, loop_graph
+from stocks_flows.links import link_scores, loop_graph
+from stocks_flows.loops import LoopReport, find_loops
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -137,41 +141,6 @@ class Dominance:
 
 def _num(x: float) -> float | None:
     return float(x) if np.isfinite(x) else None
-
-
-def link_scores(
-    model: Model, run: Run, graph: nx.DiGraph | None = None, scenario: int = 0
-) -> dict[tuple[str, str], np.ndarray]:
-    """The LTM link score of every link of the loop graph at every saved time of ``run``.
-
-    The value at index i describes the step from ``time[i-1]`` to ``time[i]``;
-    index 0 is 0.
-    """
-    from stocks_flows._partials import Evaluator
-
-    graph = loop_graph(model) if graph is None else graph
-    evaluator = Evaluator(model, run)
-    env = evaluator.env(run, scenario)
-    n = len(run.time)
-    prev = {k: (v[:-1] if isinstance(v, np.ndarray) and v.shape == (n,) else v) for k, v in env.items()}
-    cur = {k: (v[1:] if isinstance(v, np.ndarray) and v.shape == (n,) else v) for k, v in env.items()}
-    prev["__n__"] = cur["__n__"] = n - 1
-    out: dict[tuple[str, str], np.ndarray] = {}
-    cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    with np.errstate(all="ignore"):
-        for cause, effect in graph.edges:
-            if effect not in cache:
-                cache[effect] = (evaluator.value(effect, prev), evaluator.value(effect, cur))
-            z_prev, z_cur = cache[effect]
-            mixed = dict(prev)
-            mixed[cause] = cur[cause]
-            dz = z_cur - z_prev
-            dzx = evaluator.value(effect, mixed) - z_prev
-            dx = np.asarray(cur[cause]) - np.asarray(prev[cause])
-            score = np.abs(dzx / dz) * np.sign(dzx / dx)
-            score = np.where((dz == 0) | (dx == 0) | ~np.isfinite(score), 0.0, score)
-            out[(cause, effect)] = np.concatenate([[0.0], score])
-    return out
 
 
 def _cycle_id(loop_id: str, label: str) -> str:

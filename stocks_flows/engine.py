@@ -53,8 +53,9 @@ import numpy as np
 from stocks_flows.expr import Binary, Call, Expr, Fold, If, Name, Number, Time, Unary, children, walk
 from stocks_flows.functions import BUILTINS, SMALL, Fn, _xidz
 from stocks_flows.limits import format_bytes, max_result_bytes, max_steps, steps_needed, time_axis_problem
-from stocks_flows.model import Lookup, Model
+from stocks_flows.model import Lookup, Model, TimeSettings
 from tenor.core.errors import SimulationError
+from tenor.core.specfile import did_you_mean
 
 __all__ = [
     "KERNELS",
@@ -184,7 +185,8 @@ class _Stateful:
         self.args = args
         self.init_args = init_args
         self.state: Any = None
-        self.order = {"smooth1": 1, "smooth3": 3, "delay1": 1, "delay3": 3}.get(func, 1)
+        memory = BUILTINS[func].memory
+        self.order = memory.order if memory is not None else 1
 
     def initialize(self, env: dict, n: int, dt: float) -> None:
         if self.func == "init":
@@ -710,6 +712,50 @@ def check_memory(needed: int, hint: str) -> None:
         )
 
 
+def _scenario_parameters(
+    model: Model, parameters: Mapping[str, Sequence[float] | np.ndarray | float] | None
+) -> tuple[dict[str, np.ndarray], int]:
+    """Each parameter as an array of one value per scenario, and the number of scenarios."""
+    params = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in (parameters or {}).items()}
+    sizes = {len(v) for v in params.values()}
+    if len(sizes) > 1:
+        raise SimulationError("every parameter needs the same number of values (one per scenario)")
+    n = sizes.pop() if sizes else 1
+    for name in params:
+        var = model.variables.get(name)
+        if var is None or var.kind not in ("constant", "stock"):
+            pool = [v for v, x in model.variables.items() if x.kind in ("constant", "stock")]
+            close = did_you_mean(name, pool)
+            raise SimulationError(
+                f"{name!r} is not a constant or a stock of this model",
+                hint=f"did you mean {close!r}?" if close else "constants: " + ", ".join(model.constants),
+            )
+    return params, n
+
+
+def _rows_kept(ts: TimeSettings, times: Sequence[float] | None) -> list[tuple[int, float]]:
+    """The saved rows of a run: all of them, or those at the requested ``times``."""
+    rows = list(_saved_rows(ts.start, ts.stop, ts.dt, ts.save_step))
+    if times is None:
+        return rows
+    wanted = np.sort(np.asarray(times, dtype=float).ravel())
+    prec = ts.dt * _RPREC
+    at = np.array([t for _, t in rows])
+    k = np.clip(np.searchsorted(wanted, at), 1, max(1, len(wanted) - 1)) if len(wanted) else at
+    near = (
+        np.minimum(np.abs(wanted[k - 1] - at), np.abs(wanted[np.minimum(k, len(wanted) - 1)] - at))
+        if len(wanted)
+        else np.full(len(at), np.inf)
+    )
+    rows = [row for row, keep in zip(rows, near <= prec, strict=True) if keep]
+    if not rows:
+        raise SimulationError(
+            "none of the requested times is a saved time of this model",
+            hint=f"times run from {ts.start:g} to {ts.stop:g} every {ts.save_step:g}",
+        )
+    return rows
+
+
 def simulate(
     model: Model,
     parameters: Mapping[str, Sequence[float] | np.ndarray | float] | None = None,
@@ -742,22 +788,7 @@ def simulate(
     SimulationError
         When a value becomes NaN or infinite (variable, time and scenario named).
     """
-    params = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in (parameters or {}).items()}
-    sizes = {len(v) for v in params.values()}
-    if len(sizes) > 1:
-        raise SimulationError("every parameter needs the same number of values (one per scenario)")
-    n = sizes.pop() if sizes else 1
-    for name in params:
-        var = model.variables.get(name)
-        if var is None or var.kind not in ("constant", "stock"):
-            from tenor.core.specfile import did_you_mean
-
-            pool = [v for v, x in model.variables.items() if x.kind in ("constant", "stock")]
-            close = did_you_mean(name, pool)
-            raise SimulationError(
-                f"{name!r} is not a constant or a stock of this model",
-                hint=f"did you mean {close!r}?" if close else "constants: " + ", ".join(model.constants),
-            )
+    params, n = _scenario_parameters(model, parameters)
     names = list(scenario_names) if scenario_names is not None else [str(i) for i in range(n)]
     if len(names) != n:
         raise SimulationError("one scenario name per scenario is needed")
@@ -765,29 +796,12 @@ def simulate(
     unknown = [v for v in outputs if v not in model.variables]
     if unknown:
         raise SimulationError(f"unknown variable(s): {', '.join(unknown)}")
-    ts = model.time
     check_memory(
         memory_estimate(model, n, variables=outputs, times=times, chunk_size=chunk_size),
         "keep fewer variables or times, save less often (a larger save step), run fewer scenarios, "
         "or use a smaller chunk size",
     )
-    rows = list(_saved_rows(ts.start, ts.stop, ts.dt, ts.save_step))
-    if times is not None:
-        wanted = np.sort(np.asarray(times, dtype=float).ravel())
-        prec = ts.dt * _RPREC
-        at = np.array([t for _, t in rows])
-        k = np.clip(np.searchsorted(wanted, at), 1, max(1, len(wanted) - 1)) if len(wanted) else at
-        near = (
-            np.minimum(np.abs(wanted[k - 1] - at), np.abs(wanted[np.minimum(k, len(wanted) - 1)] - at))
-            if len(wanted)
-            else np.full(len(at), np.inf)
-        )
-        rows = [row for row, keep in zip(rows, near <= prec, strict=True) if keep]
-        if not rows:
-            raise SimulationError(
-                "none of the requested times is a saved time of this model",
-                hint=f"times run from {ts.start:g} to {ts.stop:g} every {ts.save_step:g}",
-            )
+    rows = _rows_kept(model.time, times)
     program = _Program(model)
     compiled = _pick_kernel(model, kernel, n, chunk_size, rows)
     # One layout for both engines, so that every later reduction over scenarios sums in the same order.

@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -195,6 +195,27 @@ _ELEMENT = re.compile(r"[A-Za-z0-9_]+|\*")
 _OPERATORS = ("<=", ">=", "<>", "==", "!=", "+", "-", "*", "/", "^", "(", ")", "[", "]", ",", "<", ">", "=")
 
 
+_CHARACTER_HINTS = {
+    "&": "write 'and' / 'or'",
+    "|": "write 'and' / 'or'",
+    "!": "write 'not x' or 'a <> b'",
+    "'": "names are written without quotes, with _ for spaces",
+    '"': "names are written without quotes, with _ for spaces",
+}
+"""What to write instead of a character the language does not have."""
+
+
+def _check_after_number(text: str, i: int, number: str, line: int, column: int) -> None:
+    """Refuse a name glued to a number (``2x``)."""
+    if i < len(text) and (text[i].isalpha() or text[i] == "_"):
+        raise SyntaxProblem(
+            f"unexpected {text[i]!r} after the number {number!r}",
+            line,
+            column,
+            "put an operator between a number and a name, e.g. 2 * x",
+        )
+
+
 def _tokens(text: str) -> Iterator[_Token]:
     i, line, line_start = 0, 1, 0
     depth = 0
@@ -218,13 +239,7 @@ def _tokens(text: str) -> Iterator[_Token]:
         if m:
             yield _Token("NUM", m.group(), line, col)
             i = m.end()
-            if i < len(text) and (text[i].isalpha() or text[i] == "_"):
-                raise SyntaxProblem(
-                    f"unexpected {text[i]!r} after the number {m.group()!r}",
-                    line,
-                    i - line_start + 1,
-                    "put an operator between a number and a name, e.g. 2 * x",
-                )
+            _check_after_number(text, i, m.group(), line, i - line_start + 1)
             continue
         m = _NAME.match(text, i)
         if m:
@@ -233,14 +248,7 @@ def _tokens(text: str) -> Iterator[_Token]:
             continue
         op = next((o for o in _OPERATORS if text.startswith(o, i)), None)
         if op is None:
-            hint = None
-            if ch in "&|":
-                hint = "write 'and' / 'or'"
-            elif ch == "!":
-                hint = "write 'not x' or 'a <> b'"
-            elif ch in "'\"":
-                hint = "names are written without quotes, with _ for spaces"
-            raise SyntaxProblem(f"unexpected character {ch!r}", line, col, hint)
+            raise SyntaxProblem(f"unexpected character {ch!r}", line, col, _CHARACTER_HINTS.get(ch))
         if op == "[":
             depth += 1
         elif op == "]":
@@ -373,16 +381,7 @@ class _Parser:
         tok = self.tok
         where = (tok.line, tok.column)
         if tok.kind == "NUM":
-            self.advance()
-            value = float(tok.text)
-            if math.isinf(value):
-                raise SyntaxProblem(
-                    f"the number {tok.text} is too large for a float",
-                    tok.line,
-                    tok.column,
-                    "write a number below 1.8e308 in size",
-                )
-            return Number(value, where)
+            return self.number()
         if self.is_op("("):
             self.advance()
             inner = self.expr()
@@ -394,16 +393,7 @@ class _Parser:
             raise self.fail("a number, a name or '('")
         word = tok.text.lower()
         if word == "if":
-            self.advance()
-            cond = self.expr()
-            if not self.is_word("then"):
-                raise self.fail("'then'", "write: if condition then a else b")
-            self.advance()
-            then = self.expr()
-            if not self.is_word("else"):
-                raise self.fail("'else'", "every 'if' needs an 'else'")
-            self.advance()
-            return If(cond, then, self.expr(), where)
+            return self.if_then_else()
         if word == "time":
             self.advance()
             return Time(where)
@@ -411,40 +401,71 @@ class _Parser:
             raise self.fail("a value", f"'{tok.text}' is a keyword and cannot start a value")
         self.advance()
         if self.is_op("("):
-            self.advance()
-            args: list[Expr] = []
-            if not self.is_op(")"):
+            return self.call(tok)
+        return Name(tok.text, self.subscript(), where)
+
+    def number(self) -> Number:
+        tok = self.advance()
+        value = float(tok.text)
+        if math.isinf(value):
+            raise SyntaxProblem(
+                f"the number {tok.text} is too large for a float",
+                tok.line,
+                tok.column,
+                "write a number below 1.8e308 in size",
+            )
+        return Number(value, (tok.line, tok.column))
+
+    def if_then_else(self) -> If:
+        tok = self.advance()
+        cond = self.expr()
+        if not self.is_word("then"):
+            raise self.fail("'then'", "write: if condition then a else b")
+        self.advance()
+        then = self.expr()
+        if not self.is_word("else"):
+            raise self.fail("'else'", "every 'if' needs an 'else'")
+        self.advance()
+        return If(cond, then, self.expr(), (tok.line, tok.column))
+
+    def call(self, tok: _Token) -> Call:
+        """A call of a built-in (its arity checked) or of a lookup; ``tok`` is its name, '(' is next."""
+        self.advance()
+        args: list[Expr] = []
+        if not self.is_op(")"):
+            args.append(self.expr())
+            while self.is_op(","):
+                self.advance()
                 args.append(self.expr())
-                while self.is_op(","):
-                    self.advance()
-                    args.append(self.expr())
-            self.expect_op(")", "a function call is not closed, or a ',' is missing")
-            builtin = find_builtin(word)
-            if builtin is not None:
-                if not builtin.takes(len(args)):
-                    raise SyntaxProblem(
-                        f"{builtin.name}() takes {builtin.arity} arguments, got {len(args)}",
-                        tok.line,
-                        tok.column,
-                        builtin.doc,
-                    )
-                return Call(builtin.name, tuple(args), where)
+        self.expect_op(")", "a function call is not closed, or a ',' is missing")
+        where = (tok.line, tok.column)
+        builtin = find_builtin(tok.text)
+        if builtin is None:
             return Call(tok.text, tuple(args), where, lookup=True)
-        subscript: tuple[str, ...] | None = None
-        if self.is_op("["):
-            self.advance()
-            parts: list[str] = []
-            while True:
-                if self.tok.kind not in ("ELEM", "NAME", "NUM"):
-                    raise self.fail("an element name, a dimension or '*'")
-                parts.append(self.advance().text)
-                if self.is_op(","):
-                    self.advance()
-                    continue
-                self.expect_op("]", "close the element list with ']'")
-                break
-            subscript = tuple(parts)
-        return Name(tok.text, subscript, where)
+        if not builtin.takes(len(args)):
+            raise SyntaxProblem(
+                f"{builtin.name}() takes {builtin.arity} arguments, got {len(args)}",
+                tok.line,
+                tok.column,
+                builtin.doc,
+            )
+        return Call(builtin.name, tuple(args), where)
+
+    def subscript(self) -> tuple[str, ...] | None:
+        """The element list after a name (``[10y]``, ``[tenor]``, ``[*]``), if there is one."""
+        if not self.is_op("["):
+            return None
+        self.advance()
+        parts: list[str] = []
+        while True:
+            if self.tok.kind not in ("ELEM", "NAME", "NUM"):
+                raise self.fail("an element name, a dimension or '*'")
+            parts.append(self.advance().text)
+            if self.is_op(","):
+                self.advance()
+                continue
+            self.expect_op("]", "close the element list with ']'")
+            return tuple(parts)
 
 
 def parse_expression(text: str) -> Expr:
@@ -491,21 +512,25 @@ def depth(tree: Expr) -> tuple[int, tuple[int, int]]:
 
 def children(node: Expr) -> tuple[Expr, ...]:
     """The direct sub-expressions of a node."""
-    if isinstance(node, Unary):
-        return (node.operand,)
-    if isinstance(node, Binary):
-        return (node.left, node.right)
-    if isinstance(node, If):
-        return (node.cond, node.then, node.other)
-    if isinstance(node, Call):
-        return node.args
+    return _CHILDREN.get(type(node), _no_children)(node)
+
+
+def _no_children(node: Expr) -> tuple[Expr, ...]:
     return ()
+
+
+_CHILDREN: dict[type, Callable[[Any], tuple[Expr, ...]]] = {
+    Unary: lambda node: (node.operand,),
+    Binary: lambda node: (node.left, node.right),
+    If: lambda node: (node.cond, node.then, node.other),
+    Call: lambda node: node.args,
+}
 
 
 # --- traversal and rendering ---------------------------------------------------------------
 
 
-def walk(tree: Expr, into: Callable[[Expr], Iterable[Expr]] = children) -> Iterator[Expr]:
+def walk(tree: Expr, into: Callable[[Expr], Sequence[Expr]] = children) -> Iterator[Expr]:
     """Every node of ``tree``, parents before children (in reading order); never recurses.
 
     ``into`` gives the sub-expressions to visit below a node (by default all of them).
@@ -514,7 +539,7 @@ def walk(tree: Expr, into: Callable[[Expr], Iterable[Expr]] = children) -> Itera
     while stack:
         node = stack.pop()
         yield node
-        stack.extend(reversed(tuple(into(node))))
+        stack.extend(reversed(into(node)))
 
 
 def names(tree: Expr) -> list[Name]:
@@ -540,27 +565,36 @@ class Fold(Generic[R]):
     """
 
     def __call__(self, tree: Expr) -> R:
+        leaves, inner, call, enter = _dispatch(type(self))
+        if enter is None and type(tree) in leaves:
+            return leaves[type(tree)](self, tree)
         results: list[R] = []
-        stack: list[tuple[Expr, int]] = [(tree, -1)]
+        push = results.append
+        stack: list[Expr | tuple[Expr, int]] = [tree]
+        pop = stack.pop
         while stack:
-            node, count = stack.pop()
-            if count < 0:
-                early = self.enter(node)
-                if early is not None:
-                    results.append(early)
-                    continue
-                kids = children(node)
-                if kids:
-                    stack.append((node, len(kids)))
-                    stack.extend((kid, -1) for kid in reversed(kids))
-                    continue
-                count = 0
-            if count:
+            item = pop()
+            if type(item) is tuple:  # (node, count): its children are done, their results on top
+                node, count = item
                 done = results[-count:]
                 del results[-count:]
-            else:
-                done = []
-            results.append(_LEAVE[type(node)](self, node, done))
+                push(call(self, node, done) if type(node) is Call else inner[type(node)](self, node, *done))
+                continue
+            if enter is not None:
+                early = enter(self, item)
+                if early is not None:
+                    push(early)
+                    continue
+            leaf = leaves.get(type(item))
+            if leaf is not None:
+                push(leaf(self, item))
+                continue
+            kids = children(item)
+            if not kids:
+                push(call(self, item, []))  # a call without arguments
+                continue
+            stack.append((item, len(kids)))
+            stack.extend(reversed(kids))
         return results[0]
 
     def enter(self, node: Expr) -> R | None:
@@ -589,15 +623,19 @@ class Fold(Generic[R]):
         raise TypeError(node)
 
 
-_LEAVE: dict[type, Callable[[Any, Any, list], Any]] = {
-    Number: lambda fold, node, _: fold.number(node),
-    Time: lambda fold, node, _: fold.time(node),
-    Name: lambda fold, node, _: fold.name(node),
-    Unary: lambda fold, node, r: fold.unary(node, r[0]),
-    Binary: lambda fold, node, r: fold.binary(node, r[0], r[1]),
-    If: lambda fold, node, r: fold.if_(node, r[0], r[1], r[2]),
-    Call: lambda fold, node, r: fold.call(node, r),
-}
+_Dispatch = tuple[dict[type, Callable[..., Any]], dict[type, Callable[..., Any]], Callable[..., Any], Any]
+_DISPATCH: dict[type, _Dispatch] = {}
+
+
+def _dispatch(cls: type[Fold]) -> _Dispatch:
+    """A fold class's methods by node type (found once per class)."""
+    found = _DISPATCH.get(cls)
+    if found is None:
+        leaves = {Number: cls.number, Time: cls.time, Name: cls.name}
+        inner = {Unary: cls.unary, Binary: cls.binary, If: cls.if_}
+        enter = None if cls.enter is Fold.enter else cls.enter
+        found = _DISPATCH[cls] = (leaves, inner, cls.call, enter)
+    return found
 
 
 class Transform(Fold[Expr]):

@@ -43,7 +43,10 @@ delays count with their steady-state gain of one.
 The gain is computed at every saved time of a run (exactly from the symbolic
 derivative where there is one, else by central differences); :attr:`Loop.gain` is the
 value at the time ``at`` when it is given, else the mean over the run (a loop
-that is switched on only part of the time still shows).
+that is switched on only part of the time still shows). It is always a mapping
+from element label to gain; a loop through scalar variables only has the one
+label ``""`` (``loop.gain[""]``), and its JSON (:meth:`Loop.to_dict`) writes
+that gain as a plain number.
 
 Loops through dimensioned variables
 -----------------------------------
@@ -100,7 +103,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from stocks_flows.engine import NonFiniteError
+from stocks_flows.links import link_scores, loop_graph
 from tenor.core.errors import GraphError, SimulationError, TenorError
+from tenor.core.specfile import did_you_mean
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -198,7 +203,8 @@ class Loop:
     ``variables`` are base names in causal order starting at a stock (scalar
     names for a loop through scalar variables only); ``cycles`` maps an
     element label (``"10y"``; ``""`` for a scalar loop) to the scalar cycle.
-    ``gain`` is a number for a scalar loop and element -> number otherwise.
+    ``gain`` maps the same labels to the loop gain: one key per element, or
+    the one key ``""`` for a scalar loop (``loop.gain[""]``).
     """
 
     id: str
@@ -206,7 +212,7 @@ class Loop:
     polarity: str
     link_polarities: tuple[str, ...]
     cycles: Mapping[str, tuple[str, ...]]
-    gain: float | dict[str, float]
+    gain: Mapping[str, float]
     gain_series: Mapping[str, np.ndarray] = field(default_factory=dict, repr=False)
     polarity_changes: bool = False
     element_polarity: Mapping[str, str] = field(default_factory=dict)
@@ -222,11 +228,9 @@ class Loop:
         return [(vs[i], vs[(i + 1) % len(vs)]) for i in range(len(vs))]
 
     def to_dict(self) -> dict[str, Any]:
-        gain: Any = self.gain
-        if isinstance(gain, dict):
-            gain = {k: _json_number(v) for k, v in gain.items()}
-        else:
-            gain = _json_number(gain)
+        gain: Any = {k: _json_number(v) for k, v in self.gain.items()}
+        if not self.is_subscripted:
+            gain = gain[""]  # a scalar loop is written as a plain number
         return {
             "id": self.id,
             "variables": list(self.variables),
@@ -275,7 +279,7 @@ class LoopReport:
         """(loop id, gain per element) for the loops reported per element."""
         rows = []
         for lp in self.loops:
-            if isinstance(lp.gain, dict):
+            if lp.is_subscripted:
                 rows.append((lp.id, [lp.gain.get(e) for e in elements]))
         return rows
 
@@ -284,10 +288,10 @@ class LoopReport:
 
         rows = []
         for lp in self.loops:
-            if isinstance(lp.gain, dict):
+            if lp.is_subscripted:
                 gain = ", ".join(f"{k}: {v:.4g}" for k, v in lp.gain.items())
             else:
-                gain = f"{lp.gain:.4g}"
+                gain = f"{lp.gain['']:.4g}"
             chain = " &rarr; ".join(escape(v) for v in lp.variables)
             rows.append(
                 f"<tr><td>{lp.id}</td><td>{lp.polarity}</td><td>{chain}</td><td>{escape(gain)}</td></tr>"
@@ -340,23 +344,6 @@ def cuts_from_spec(spec: ModelSpec, scenario: str) -> list[Cut]:
 
 
 # --- graph ---------------------------------------------------------------------------------
-
-
-def loop_graph(model: Model) -> nx.DiGraph:
-    """The dependency graph without constants (a constant is on no loop).
-
-    Raises
-    ------
-    SpecError
-        For an algebraic loop, naming the cycle (checked again here because a
-        model read from XMILE or Vensim may carry its own order).
-    """
-    from stocks_flows.model import evaluation_order
-
-    evaluation_order(model.variables)
-    graph = model.dependency_graph()
-    graph.remove_nodes_from([n for n, v in model.variables.items() if v.kind == "constant"])
-    return graph
 
 
 def cut_graph(graph: nx.DiGraph, cuts: Iterable[Cut]) -> nx.DiGraph:
@@ -551,6 +538,11 @@ def find_loops(
     ``length_bound`` links are enumerated; beyond that, the strongest-path
     search adds the loops that matter.
 
+    The work runs in phases: check the cuts, make the run, find the link
+    polarities and gains, enumerate the scalar cycles, group them over
+    elements, measure each group's polarity and gain, then number the loops
+    and list the loops each cut opens.
+
     Raises
     ------
     SpecError
@@ -558,144 +550,22 @@ def find_loops(
     """
     cuts = tuple(cuts)
     graph = loop_graph(model)
-    known = set(model.variables) | {v.base for v in model.variables.values() if v.base}
-    for cut in cuts:
-        unknown = [n for n in (cut.cause, cut.effect) if n not in known]
-        if unknown:
-            from tenor.core.specfile import did_you_mean
-
-            close = did_you_mean(unknown[0], sorted(known))
-            raise GraphError(
-                f"cut {cut.label}: unknown variable(s) {', '.join(unknown)}",
-                hint=f"did you mean {close!r}?"
-                if close
-                else "name the variables of the link as in the model",
-            )
+    _check_cuts(model, cuts)
     notes: list[str] = []
     if run is None and simulate:
-        from stocks_flows._partials import run_for_analysis
-
-        try:
-            run = run_for_analysis(model)
-        except NonFiniteError:
-            raise
-        except (SimulationError, TenorError, KeyError, TypeError, ValueError) as err:
-            notes.append(f"no run ({err}); polarities are symbolic only and gains are not computed")
-            run = None
+        run = _analysis_run(model, notes)
     full = model.dependency_graph()
     gains = link_gains(model, run, full) if run is not None else None
     links = link_polarities(model, run, graph=full, gains=gains, at=at)
-
-    cycles = list(feedback_loops(graph, length_bound, max_loops + 1))
-    capped = len(cycles) > max_loops
-    cycles = cycles[:max_loops]
-    if capped:
-        notes.append(
-            f"stopped after {max_loops} loops; loops found by the strongest-path search on link scores added"
-        )
-        if run is not None:
-            from stocks_flows.dominance import link_scores
-
-            scores = link_scores(model, run, graph)
-            seen = {tuple(c) for c in cycles}
-            for cycle in strongest_path_loops(graph, scores):
-                if tuple(cycle) not in seen:
-                    seen.add(tuple(cycle))
-                    cycles.append(cycle)
-
-    order = {}
-    for name, var in model.variables.items():
-        order.setdefault(var.base or name, len(order))
-    base_of = {n: _base(graph, n) for n in graph}
-    rank = {
-        n: (0 if graph.nodes[n].get("kind") == "stock" else 1, order.get(base_of[n], 0), n) for n in graph
-    }
-    groups: dict[tuple[str, ...], dict[str, tuple[str, ...]]] = {}
-    for cycle in cycles:
-        rotated = _rotate(cycle, rank)
-        key = tuple(base_of[n] for n in rotated)
-        label = _element_label(rotated)
-        groups.setdefault(key, {})[label] = tuple(rotated)
-
+    cycles, capped = _enumerate_cycles(model, graph, run, length_bound, max_loops, notes)
+    order = _model_order(model)
+    groups = _group_cycles(graph, cycles, order)
     cut_edges = {(c, e): cut for c, e in graph.edges for cut in cuts if cut.matches(graph, c, e)}
     time = run.time if run is not None else None
-    k = _at_index(time, at) if time is not None else None
+    measure = _LoopMeasure(links, gains, cut_edges, time, _at_index(time, at) if time is not None else None)
     position = {e: i for elements in model.dimensions.values() for i, e in enumerate(elements)}
-
-    def element_key(label: str) -> tuple:
-        return tuple(position.get(part, len(position)) for part in label.replace("|", ",").split(","))
-
-    built: list[tuple[tuple[str, ...], dict]] = []
-    for key, unsorted in groups.items():
-        members = dict(sorted(unsorted.items(), key=lambda item: element_key(item[0])))
-        member_polarity: dict[str, str] = {}
-        series: dict[str, np.ndarray] = {}
-        point: dict[str, float] = {}
-        changes = False
-        link_signs: list[list[str]] = [[] for _ in key]
-        for label, cycle in members.items():
-            edges = [(cycle[i], cycle[(i + 1) % len(cycle)]) for i in range(len(cycle))]
-            signs = [links[e].polarity for e in edges]
-            for i, s in enumerate(signs):
-                link_signs[i].append(s)
-            member_polarity[label] = loop_polarity(signs)
-            changes = changes or any(links[e].changes for e in edges)
-            if gains is not None:
-                g = np.ones(len(time))
-                for e in edges:
-                    g = g * gains[e]
-                if any(e in cut_edges for e in edges):
-                    g = np.zeros(len(time))
-                series[label] = g
-                point[label] = float(g[k]) if k is not None else float(np.nanmean(g))
-            elif any(e in cut_edges for e in edges):
-                point[label] = 0.0
-        known = {p for p in member_polarity.values() if p != "unknown"}
-        polarity = known.pop() if len(known) == 1 else "unknown"
-        per_link = []
-        for signs in link_signs:
-            s = {x for x in signs if x != "unknown"}
-            per_link.append(s.pop() if len(s) == 1 else "unknown")
-        subscripted = any(label for label in members)
-        if subscripted:
-            gain: float | dict[str, float] = {lbl: point.get(lbl, float("nan")) for lbl in members}
-            scale = max((abs(v) for v in gain.values() if np.isfinite(v)), default=0.0)
-            gain = {lbl: (0.0 if abs(v) <= ZERO_GAIN * scale else v) for lbl, v in gain.items()}
-        else:
-            gain = point.get("", float("nan"))
-        variables = key if subscripted else members[""]
-        built.append(
-            (
-                key,
-                {
-                    "variables": tuple(variables),
-                    "polarity": polarity,
-                    "link_polarities": tuple(per_link),
-                    "cycles": members,
-                    "gain": gain,
-                    "gain_series": series,
-                    "polarity_changes": changes,
-                    "element_polarity": member_polarity,
-                },
-            )
-        )
-    built.sort(key=lambda item: (len(item[0]), [order.get(v, 0) for v in item[0]], item[0]))
-    counters = {"R": 0, "B": 0, "unknown": 0}
-    loops: list[Loop] = []
-    for _key, data in built:
-        counters[data["polarity"]] += 1
-        prefix = {"R": "R", "B": "B", "unknown": "U"}[data["polarity"]]
-        loops.append(Loop(id=f"{prefix}{counters[data['polarity']]}", **data))
-
-    opened: dict[str, tuple[str, ...]] = {}
-    for cut in cuts:
-        ids = []
-        for lp in loops:
-            for label, cycle in lp.cycles.items():
-                edges = [(cycle[i], cycle[(i + 1) % len(cycle)]) for i in range(len(cycle))]
-                if any(cut_edges.get(e) == cut for e in edges):
-                    ids.append(f"{lp.id}[{label}]" if label else lp.id)
-        opened[cut.label] = tuple(ids)
+    built = [(key, measure.loop(key, _by_element(members, position))) for key, members in groups.items()]
+    loops = _number_loops(built, order)
     return LoopReport(
         loops=tuple(loops),
         links=links,
@@ -703,11 +573,188 @@ def find_loops(
         max_loops=max_loops,
         length_bound=length_bound,
         cuts=cuts,
-        opened=opened,
+        opened=_opened(cuts, loops, cut_edges),
         time=time,
         at=at,
         notes=tuple(notes),
     )
+
+
+def _check_cuts(model: Model, cuts: Sequence[Cut]) -> None:
+    """Refuse a cut that names a variable the model does not have."""
+    known = set(model.variables) | {v.base for v in model.variables.values() if v.base}
+    for cut in cuts:
+        unknown = [n for n in (cut.cause, cut.effect) if n not in known]
+        if unknown:
+            close = did_you_mean(unknown[0], sorted(known))
+            raise GraphError(
+                f"cut {cut.label}: unknown variable(s) {', '.join(unknown)}",
+                hint=f"did you mean {close!r}?" if close else "name the variables of the link as in the model",
+            )
+
+
+def _analysis_run(model: Model, notes: list[str]) -> Run | None:
+    """A run of ``model`` for the numeric polarities and gains; None (and a note) when it cannot run."""
+    from stocks_flows._partials import run_for_analysis
+
+    try:
+        return run_for_analysis(model)
+    except NonFiniteError:
+        raise
+    except (SimulationError, TenorError, KeyError, TypeError, ValueError) as err:
+        notes.append(f"no run ({err}); polarities are symbolic only and gains are not computed")
+        return None
+
+
+def _enumerate_cycles(
+    model: Model,
+    graph: nx.DiGraph,
+    run: Run | None,
+    length_bound: int | None,
+    max_loops: int,
+    notes: list[str],
+) -> tuple[list[list[str]], bool]:
+    """The scalar cycles (at most ``max_loops``, then the strongest-path loops) and whether it stopped early."""
+    cycles = list(feedback_loops(graph, length_bound, max_loops + 1))
+    capped = len(cycles) > max_loops
+    cycles = cycles[:max_loops]
+    if capped:
+        notes.append(f"stopped after {max_loops} loops; loops found by the strongest-path search on link scores added")
+        if run is not None:
+            scores = link_scores(model, run, graph)
+            seen = {tuple(c) for c in cycles}
+            for cycle in strongest_path_loops(graph, scores):
+                if tuple(cycle) not in seen:
+                    seen.add(tuple(cycle))
+                    cycles.append(cycle)
+    return cycles, capped
+
+
+def _model_order(model: Model) -> dict[str, int]:
+    """Each base name's place in the model (the order its variables are declared in)."""
+    order: dict[str, int] = {}
+    for name, var in model.variables.items():
+        order.setdefault(var.base or name, len(order))
+    return order
+
+
+def _group_cycles(
+    graph: nx.DiGraph, cycles: Iterable[Sequence[str]], order: Mapping[str, int]
+) -> dict[tuple[str, ...], dict[str, tuple[str, ...]]]:
+    """Cycles that visit the same base variables in the same order, keyed by element label."""
+    base_of = {n: _base(graph, n) for n in graph}
+    rank = {n: (0 if graph.nodes[n].get("kind") == "stock" else 1, order.get(base_of[n], 0), n) for n in graph}
+    groups: dict[tuple[str, ...], dict[str, tuple[str, ...]]] = {}
+    for cycle in cycles:
+        rotated = _rotate(cycle, rank)
+        key = tuple(base_of[n] for n in rotated)
+        groups.setdefault(key, {})[_element_label(rotated)] = tuple(rotated)
+    return groups
+
+
+def _by_element(members: Mapping[str, tuple[str, ...]], position: Mapping[str, int]) -> dict[str, tuple[str, ...]]:
+    """The members of a group in the order of the elements of their dimensions."""
+
+    def element_key(label: str) -> tuple:
+        return tuple(position.get(part, len(position)) for part in label.replace("|", ",").split(","))
+
+    return dict(sorted(members.items(), key=lambda item: element_key(item[0])))
+
+
+def _cycle_edges(cycle: Sequence[str]) -> list[tuple[str, str]]:
+    return [(cycle[i], cycle[(i + 1) % len(cycle)]) for i in range(len(cycle))]
+
+
+def _agreed(values: Iterable[str]) -> str:
+    """The one known polarity the values agree on, else ``"unknown"``."""
+    known = {p for p in values if p != "unknown"}
+    return known.pop() if len(known) == 1 else "unknown"
+
+
+@dataclass(frozen=True)
+class _LoopMeasure:
+    """What measuring a group of cycles needs: the links, their gains over the run, the cut links."""
+
+    links: Mapping[tuple[str, str], Link]
+    gains: Mapping[tuple[str, str], np.ndarray] | None
+    cut_edges: Mapping[tuple[str, str], Cut]
+    time: np.ndarray | None
+    k: int | None
+
+    def gain_series(self, edges: Sequence[tuple[str, str]], gains: Mapping[tuple[str, str], np.ndarray]) -> np.ndarray:
+        """The product of the link gains along ``edges`` at every saved time (zero when a link is cut)."""
+        n = len(gains[edges[0]])
+        g = np.ones(n)
+        for e in edges:
+            g = g * gains[e]
+        if any(e in self.cut_edges for e in edges):
+            g = np.zeros(n)
+        return g
+
+    def loop(self, key: tuple[str, ...], members: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
+        """Variables, polarity, link polarities, gain per element and gain series of one group of cycles."""
+        member_polarity: dict[str, str] = {}
+        series: dict[str, np.ndarray] = {}
+        point: dict[str, float] = {}
+        changes = False
+        link_signs: list[list[str]] = [[] for _ in key]
+        for label, cycle in members.items():
+            edges = _cycle_edges(cycle)
+            signs = [self.links[e].polarity for e in edges]
+            for i, s in enumerate(signs):
+                link_signs[i].append(s)
+            member_polarity[label] = loop_polarity(signs)
+            changes = changes or any(self.links[e].changes for e in edges)
+            if self.gains is not None:
+                g = series[label] = self.gain_series(edges, self.gains)
+                point[label] = float(g[self.k]) if self.k is not None else float(np.nanmean(g))
+            elif any(e in self.cut_edges for e in edges):
+                point[label] = 0.0
+        subscripted = any(label for label in members)
+        return {
+            "variables": tuple(key if subscripted else members[""]),
+            "polarity": _agreed(member_polarity.values()),
+            "link_polarities": tuple(_agreed(signs) for signs in link_signs),
+            "cycles": members,
+            "gain": _loop_gain(point, members, subscripted),
+            "gain_series": series,
+            "polarity_changes": changes,
+            "element_polarity": member_polarity,
+        }
+
+
+def _loop_gain(point: Mapping[str, float], members: Iterable[str], subscripted: bool) -> dict[str, float]:
+    """Gain by element label; an element's gain about zero against the largest counts as zero (the loop is cut)."""
+    if not subscripted:
+        return {"": point.get("", float("nan"))}
+    gain = {lbl: point.get(lbl, float("nan")) for lbl in members}
+    scale = max((abs(v) for v in gain.values() if np.isfinite(v)), default=0.0)
+    return {lbl: (0.0 if abs(v) <= ZERO_GAIN * scale else v) for lbl, v in gain.items()}
+
+
+def _number_loops(built: list[tuple[tuple[str, ...], dict[str, Any]]], order: Mapping[str, int]) -> list[Loop]:
+    """Loops sorted by length and model order, numbered R1, R2, ..., B1, ..., U1 (unknown polarity)."""
+    built = sorted(built, key=lambda item: (len(item[0]), [order.get(v, 0) for v in item[0]], item[0]))
+    counters = {"R": 0, "B": 0, "unknown": 0}
+    loops: list[Loop] = []
+    for _key, data in built:
+        counters[data["polarity"]] += 1
+        prefix = {"R": "R", "B": "B", "unknown": "U"}[data["polarity"]]
+        loops.append(Loop(id=f"{prefix}{counters[data['polarity']]}", **data))
+    return loops
+
+
+def _opened(cuts: Sequence[Cut], loops: Sequence[Loop], cut_edges: Mapping[tuple[str, str], Cut]) -> dict:
+    """Cut label -> the loops (``R1[bills]`` for one element) it opens."""
+    opened: dict[str, tuple[str, ...]] = {}
+    for cut in cuts:
+        ids = []
+        for lp in loops:
+            for label, cycle in lp.cycles.items():
+                if any(cut_edges.get(e) == cut for e in _cycle_edges(cycle)):
+                    ids.append(f"{lp.id}[{label}]" if label else lp.id)
+        opened[cut.label] = tuple(ids)
+    return opened
 
 
 def strongest_path_loops(

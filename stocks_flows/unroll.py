@@ -1,5 +1,9 @@
 """From a stock-and-flow model to causal graphs: the time-unrolled DAG and the causal-loop structure.
 
+This module is the one bridge between the two packages: it writes a model out
+as a :class:`~causal.spec.CausalSpec`, so it alone in :mod:`stocks_flows`
+imports :mod:`causal` (its spec type, nothing else).
+
 A model with feedback is a cyclic graph, and causal identification needs an
 acyclic one. Feedback takes time, though: a stock at ``t + 1`` depends on the
 flows at ``t``, so writing each variable once per time step turns every loop
@@ -56,12 +60,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from causal.spec import CausalSpec
 from stocks_flows.limits import MAX_UNROLL_NODES
+from stocks_flows.loops import LoopReport, _subscript, find_loops, loop_graph
 from tenor.core.errors import GraphError
 
 if TYPE_CHECKING:
-    from causal.spec import CausalSpec
-    from stocks_flows.loops import LoopReport
+    import networkx as nx
+
     from stocks_flows.model import Model
 
 __all__ = ["LoopStructure", "causal_loop_structure", "check_steps", "node_name", "unroll"]
@@ -99,9 +105,6 @@ def unroll(model: Model, steps: int, *, report: LoopReport | None = None) -> Cau
     GraphError
         When ``steps`` is below 1, or two variables map to the same node name.
     """
-    from causal.spec import CausalSpec
-    from stocks_flows.loops import loop_graph
-
     check_steps(model, steps)
     graph = model.dependency_graph()
     loop_graph(model)  # an algebraic loop is an error here as everywhere
@@ -171,8 +174,6 @@ class LoopStructure:
 
 def causal_loop_structure(model: Model, report: LoopReport | None = None) -> LoopStructure:
     """Variables with kind, signed links with delay and cut marks, and the loops with R/B."""
-    from stocks_flows.loops import _subscript, find_loops
-
     if report is None:
         report = find_loops(model)
     graph = model.dependency_graph()
@@ -183,42 +184,61 @@ def causal_loop_structure(model: Model, report: LoopReport | None = None) -> Loo
     grouped: dict[tuple[str, str], list[tuple[str, str, Mapping[str, Any]]]] = {}
     for cause, effect, data in graph.edges(data=True):
         grouped.setdefault((base_of[cause], base_of[effect]), []).append((cause, effect, data))
-    zero: set[tuple[str, str]] = set()
-    for lp in report.loops:
-        if isinstance(lp.gain, dict):
-            for label, cycle in lp.cycles.items():
-                if lp.gain.get(label) == 0.0 and any(v != 0 for v in lp.gain.values()):
-                    for i, c in enumerate(cycle):
-                        e = cycle[(i + 1) % len(cycle)]
-                        link = report.links.get((c, e))
-                        if link is not None and link.polarity == "unknown":
-                            zero.add((c, e))
-    links = []
-    for (cause, effect), members in grouped.items():
-        polarities = {report.links[(c, e)].polarity for c, e, _ in members if (c, e) in report.links}
-        known = polarities - {"unknown"}
-        polarity = known.pop() if len(known) == 1 else ("mixed" if len(known) > 1 else "unknown")
-        if not polarities and kinds.get(effect) != "stock":
-            polarity = "unknown"
-        cut: list[str] = []
-        for c, e, _ in members:
-            declared = any(cutting.matches(graph, c, e) for cutting in report.cuts)
-            if declared or (c, e) in zero:
-                for part in _subscript(c) or _subscript(e):
-                    if part not in cut:
-                        cut.append(part)
-        delay = bool(any(d.get("delayed") for _, _, d in members))
-        links.append(
-            {
-                "cause": cause,
-                "effect": effect,
-                "polarity": polarity,
-                "delay": delay,
-                "cut_elements": tuple(cut),
-            }
-        )
+    zero = _zero_gain_links(report)
+    links = [
+        _base_link(graph, report, zero, cause, effect, members, kinds.get(effect))
+        for (cause, effect), members in grouped.items()
+    ]
     loops = tuple(
         {"id": lp.id, "variables": tuple(lp.variables), "polarity": lp.polarity} for lp in report.loops
     )
     variables = tuple({"name": name, "kind": kind} for name, kind in kinds.items())
     return LoopStructure(variables, tuple(links), loops, report.notes)
+
+
+def _zero_gain_links(report: LoopReport) -> set[tuple[str, str]]:
+    """Links of unknown polarity on a cycle whose loop gain is zero at its element while others are not."""
+    zero: set[tuple[str, str]] = set()
+    for lp in report.loops:
+        if not lp.is_subscripted or not any(v != 0 for v in lp.gain.values()):
+            continue
+        for label, cycle in lp.cycles.items():
+            if lp.gain.get(label) != 0.0:
+                continue
+            for i, c in enumerate(cycle):
+                e = cycle[(i + 1) % len(cycle)]
+                link = report.links.get((c, e))
+                if link is not None and link.polarity == "unknown":
+                    zero.add((c, e))
+    return zero
+
+
+def _base_link(
+    graph: nx.DiGraph,
+    report: LoopReport,
+    zero: set[tuple[str, str]],
+    cause: str,
+    effect: str,
+    members: list[tuple[str, str, Mapping[str, Any]]],
+    effect_kind: str | None,
+) -> dict[str, Any]:
+    """One link between base variables: the polarity its elements agree on, delay and cut elements."""
+    polarities = {report.links[(c, e)].polarity for c, e, _ in members if (c, e) in report.links}
+    known = polarities - {"unknown"}
+    polarity = known.pop() if len(known) == 1 else ("mixed" if len(known) > 1 else "unknown")
+    if not polarities and effect_kind != "stock":
+        polarity = "unknown"
+    cut: list[str] = []
+    for c, e, _ in members:
+        declared = any(cutting.matches(graph, c, e) for cutting in report.cuts)
+        if declared or (c, e) in zero:
+            for part in _subscript(c) or _subscript(e):
+                if part not in cut:
+                    cut.append(part)
+    return {
+        "cause": cause,
+        "effect": effect,
+        "polarity": polarity,
+        "delay": bool(any(d.get("delayed") for _, _, d in members)),
+        "cut_elements": tuple(cut),
+    }

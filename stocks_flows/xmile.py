@@ -47,12 +47,16 @@ import re
 import shutil
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+import numpy as np
+
+from stocks_flows.engine import _Compiler
 from stocks_flows.expr import Binary, Call, Expr, Fold, If, Name, Number, Time, Transform, Unary, depth, walk
 from stocks_flows.functions import BUILTINS, PYSD_NAMES
 from stocks_flows.limits import MAX_EQUATION_DEPTH, MAX_VARIABLES, format_bytes, max_model_bytes, time_axis_problem
@@ -191,6 +195,8 @@ def _evenly_spaced(xs: tuple[float, ...]) -> bool:
 
 
 def _element(model: Model, base: str, members: list[Variable]) -> Iterator[str]:
+    """The XMILE element of one variable (all its elements when it has dimensions), and the
+    auxiliary and flow it may need beside it."""
     first = members[0]
     dims = model.base_dimensions.get(base, ())
     tag = {"stock": "stock", "flow": "flow"}.get(first.kind, "aux")
@@ -198,16 +204,7 @@ def _element(model: Model, base: str, members: list[Variable]) -> Iterator[str]:
     if first.kind == "stock" and not first.inflows and not first.outflows and not _is_zero(first.equation):
         synthetic_flow = [f"{base} net flow"]
     yield f"      <{tag} name={quoteattr(base)}>"
-    if dims:
-        yield "        <dimensions>"
-        for d in dims:
-            yield f"          <dim name={quoteattr(d)}/>"
-        yield "        </dimensions>"
-
-    def body(var: Variable, indent: str) -> Iterator[str]:
-        tree = var.initial if var.kind == "stock" else var.equation
-        yield f"{indent}<eqn>{escape(_equation(tree if tree is not None else Number(0.0)))}</eqn>"
-
+    yield from _dimensions(dims, "        ")
     initial_array: list[str] = []
     if dims and first.kind == "stock":
         # PySD reads one initial value equation per stock: per-element values go through an auxiliary array
@@ -219,18 +216,12 @@ def _element(model: Model, base: str, members: list[Variable]) -> Iterator[str]:
             yield f"        <eqn>{escape(_quote(initial_array[0]))}</eqn>"
     elif dims:
         for var in members:
-            yield f"        <element subscript={quoteattr(','.join(var.subscript))}>"
-            yield from body(var, "          ")
-            yield "        </element>"
+            yield from _per_element(var, var.equation)
     else:
-        yield from body(first, "        ")
+        tree = first.initial if first.kind == "stock" else first.equation
+        yield f"        <eqn>{escape(_equation(tree if tree is not None else Number(0.0)))}</eqn>"
     if first.kind == "stock":
-        for flow in sorted({model.variables[f].base or f for f in first.inflows}) + synthetic_flow:
-            yield f"        <inflow>{escape(_quote(flow))}</inflow>"
-        for flow in sorted({model.variables[f].base or f for f in first.outflows}):
-            yield f"        <outflow>{escape(_quote(flow))}</outflow>"
-        if first.non_negative:
-            yield "        <non_negative/>"
+        yield from _stock_links(model, first, synthetic_flow)
     if first.units:
         yield f"        <units>{escape(first.units)}</units>"
     if first.description:
@@ -238,19 +229,38 @@ def _element(model: Model, base: str, members: list[Variable]) -> Iterator[str]:
     yield f"      </{tag}>"
     if initial_array:
         yield f"      <aux name={quoteattr(initial_array[0])}>"
-        yield "        <dimensions>"
-        for d in dims:
-            yield f"          <dim name={quoteattr(d)}/>"
-        yield "        </dimensions>"
+        yield from _dimensions(dims, "        ")
         for var in members:
-            yield f"        <element subscript={quoteattr(','.join(var.subscript))}>"
-            yield f"          <eqn>{escape(_equation(var.initial or Number(0.0)))}</eqn>"
-            yield "        </element>"
+            yield from _per_element(var, var.initial)
         yield "      </aux>"
     if synthetic_flow:
         yield f"      <flow name={quoteattr(synthetic_flow[0])}>"
         yield f"        <eqn>{escape(_equation(first.equation))}</eqn>"
         yield "      </flow>"
+
+
+def _dimensions(dims: tuple[str, ...], indent: str) -> Iterator[str]:
+    if dims:
+        yield f"{indent}<dimensions>"
+        for d in dims:
+            yield f"{indent}  <dim name={quoteattr(d)}/>"
+        yield f"{indent}</dimensions>"
+
+
+def _per_element(var: Variable, tree: Expr | None) -> Iterator[str]:
+    yield f"        <element subscript={quoteattr(','.join(var.subscript))}>"
+    yield f"          <eqn>{escape(_equation(tree if tree is not None else Number(0.0)))}</eqn>"
+    yield "        </element>"
+
+
+def _stock_links(model: Model, stock: Variable, synthetic_flow: list[str]) -> Iterator[str]:
+    """A stock's inflows and outflows (by base name) and whether it stays non-negative."""
+    for flow in sorted({model.variables[f].base or f for f in stock.inflows}) + synthetic_flow:
+        yield f"        <inflow>{escape(_quote(flow))}</inflow>"
+    for flow in sorted({model.variables[f].base or f for f in stock.outflows}):
+        yield f"        <outflow>{escape(_quote(flow))}</outflow>"
+    if stock.non_negative:
+        yield "        <non_negative/>"
 
 
 def _is_zero(tree: Expr) -> bool:
@@ -675,230 +685,27 @@ class _Converter:
 
 
 def _convert(abstract: Any, where: str, origin: str) -> Model:
-    import numpy as np
+    """PySD's abstract model as tenor's :class:`Model`, checked phase by phase."""
     from pysd.translators.structures import abstract_expressions as ae
 
     conv = _Converter(abstract, where, origin)
-    control: dict[str, Any] = {}
-    raw: list[tuple[str, tuple[str, ...], Any, Any]] = []  # (name, subscript, ast, element)
-    units: dict[str, str] = {}
-    for el in conv.elements:
-        for comp in el.components:
-            kind = type(comp).__name__
-            if kind == "AbstractLookup":
-                ast = comp.ast
-                if not isinstance(ast, ae.LookupsStructure):
-                    raise conv.fail_construct(type(ast).__name__.removesuffix("Structure"), el.name)
-                table = _lookup(ast.x, ast.y, ast.type == "extrapolate", where, el.name)
-                conv.lookup_names.add(_key(el.name))
-                subs = list(comp.subscripts[0]) if comp.subscripts else []
-                if not subs:
-                    conv.lookups[el.name] = table
-                    continue
-                # a subscripted lookup: one table per element (Vensim's lookup[A](...), lookup[B](...))
-                conv.lookup_dims[el.name] = tuple(conv.element_of.get(s, s) for s in subs)
-                choices = [conv.dimensions.get(s, (s,)) for s in subs]
-                for combo in itertools.product(*choices):
-                    conv.lookups[element_name(el.name, combo)] = table
-                continue
-            if kind not in ("AbstractComponent", "AbstractUnchangeableConstant"):
-                read = type(comp.ast).__name__.removesuffix("Structure")
-                raise conv.fail_construct(read if read.startswith("Get") else kind.removeprefix("Abstract"), el.name)
-            if _key(el.name) in _CONTROL:
-                control[_key(el.name)] = comp.ast
-                continue
-            subs = list(comp.subscripts[0]) if comp.subscripts else []
-            if comp.subscripts and comp.subscripts[1]:
-                raise conv.fail(
-                    "an EXCEPT subscript (:EXCEPT:)",
-                    el.name,
-                    "define the elements one by one, or run the file with --engine pysd",
-                )
-            raw.append((el.name, tuple(subs), comp.ast, el))
-            units[el.name] = el.units or None
-
-    variables: dict[str, Variable] = {}
-    base_dims: dict[str, tuple[str, ...]] = {}
-    for name, subs, _ast, _el in raw:
+    parts = _components(conv, ae)
+    for name, subs, _ast, _el in parts.raw:
         if subs:
-            conv.var_dims[name] = tuple(
-                s if s in conv.dimensions else conv.element_of.get(s, s) for s in subs
-            )
-
-    def expand(subs: tuple[str, ...], owner: str) -> list[tuple[tuple[str, ...], dict[str, str]]]:
-        import itertools
-
-        choices: list[list[tuple[str, str]]] = []
-        for s in subs:
-            if s in conv.dimensions:
-                choices.append([(s, e) for e in conv.dimensions[s]])
-            elif s in conv.element_of:
-                choices.append([(conv.element_of[s], s)])
-            else:
-                raise SpecError(
-                    f"unknown subscript {s!r}",
-                    file=where,
-                    line=_definition_line(Path(where), owner),
-                    key=owner,
-                    hint="declare the subscript range, or fix the name",
-                )
-        out = []
-        for combo in itertools.product(*choices):
-            out.append((tuple(e for _, e in combo), dict(combo)))
-        return out
-
-    total = 0
-    for name, subs, _ast, _el in raw:
-        total += math.prod(len(conv.dimensions.get(s, ())) if s in conv.dimensions else 1 for s in subs)
-        if total > MAX_VARIABLES:
-            raise SpecError(
-                f"with this variable the model has more than {MAX_VARIABLES:,} variables once its "
-                "subscripts are expanded",
-                file=where,
-                line=_definition_line(Path(where), name),
-                key=name,
-                hint="use fewer or smaller subscript ranges",
-            )
-    for name, subs, ast, el in raw:
-        combos = expand(subs, name)
-        if subs:
-            base_dims[name] = tuple(s if s in conv.dimensions else conv.element_of[s] for s in subs)
-        flat_values = None
-        if isinstance(ast, np.ndarray):
-            flat_values = ast.reshape(-1)
-            if len(flat_values) != len(combos):
-                raise conv.fail("an array constant of this shape", name)
-        for i, (elements, context) in enumerate(combos):
-            full = element_name(name, elements)
-            tree_source = float(flat_values[i]) if flat_values is not None else ast
-            kind = "auxiliary"
-            initial = None
-            non_negative = False
-            if isinstance(tree_source, ae.IntegStructure):
-                kind = "stock"
-                equation = _to_ast(tree_source.flow, conv, name, context, ae, full)
-                initial = _to_ast(tree_source.initial, conv, name, context, ae, full)
-                non_negative = bool(tree_source.non_negative)
-            else:
-                equation = _to_ast(tree_source, conv, name, context, ae, full)
-                if isinstance(equation, Number):
-                    kind = "constant"
-            variables[full] = Variable(
-                full,
-                kind,
-                equation,
-                name,
-                elements,
-                initial,
-                units.get(name),
-                non_negative,
-                source=equation,
-                source_initial=initial,
-                description=(el.documentation or None),
-            )
-    # flows: what the stocks' net flows name directly
-    for var in list(variables.values()):
-        if var.kind != "stock":
-            continue
-        ins, outs = _flow_terms(var.equation)
-        if ins is None:
-            continue
-        for f in (*ins, *outs):
-            if f in variables and variables[f].kind == "auxiliary":
-                variables[f] = Variable(**{**variables[f].__dict__, "kind": "flow"})
-        variables[var.name] = Variable(**{**var.__dict__, "inflows": tuple(ins), "outflows": tuple(outs)})
-
-    from stocks_flows.engine import _Compiler
-
-    values: dict[str, float] = {}
-    varying: set[str] = set()
-    for key in ("initial_time", "final_time", "time_step", "saveper"):
-        if key not in control:
-            if key == "saveper" and "time_step" in values:
-                values[key] = values["time_step"]
-                continue
-            raise SpecError(
-                f"the model has no {key.replace('_', ' ').upper()}",
-                file=where,
-                hint="give the model a start time, a stop time and a time step",
-            )
-        tree = _to_ast(control[key], conv, key, {}, ae, key, control=True)
-        names = {_key(n.name) for n in walk(tree) if isinstance(n, Name)}
-        if any(isinstance(n, Time) for n in walk(tree)) or names & varying:
-            varying.add(key)
-            label = key.replace("_", " ").upper()
-            raise SpecError(
-                f"{label} changes during the run (its equation depends on Time); tenor's engine "
-                "keeps the time settings fixed",
-                file=where,
-                line=_control_line(Path(where), key),
-                key=label,
-                hint=f"give {label} a fixed value, or run it with --engine pysd, which follows a changing {label}",
-            )
-        env: dict[str, Any] = {"__time__": 0.0, "__dt__": 1.0, "__n__": 1}
-        env.update({conv.names.get(k, k): v for k, v in values.items()})
-        label = key.replace("_", " ").upper()
-        try:
-            with np.errstate(all="ignore"):
-                values[key] = float(np.asarray(_Compiler({}).compile(tree)(env), dtype=float).reshape(-1)[0])
-        except KeyError as exc:
-            raise SpecError(
-                f"cannot compute {label}: it uses {exc}",
-                file=where,
-                line=_control_line(Path(where), key),
-                hint="compute the time settings from numbers and other time settings only",
-            ) from None
-        except (TypeError, ValueError, IndexError, OverflowError, ZeroDivisionError) as exc:
-            raise SpecError(
-                f"cannot compute {label}: {exc}", file=where, line=_control_line(Path(where), key)
-            ) from None
-    start, stop, dt, save = (values[k] for k in ("initial_time", "final_time", "time_step", "saveper"))
-    problem = time_axis_problem(start, stop, dt, save)
-    if problem is not None:
-        field_key = {"start": "initial_time", "stop": "final_time", "dt": "time_step", "save_step": "saveper"}
-        label = {"start": "INITIAL TIME", "stop": "FINAL TIME", "dt": "TIME STEP", "save_step": "SAVEPER"}
-        message = problem[1]
-        for short, long in label.items():
-            message = re.sub(rf"\b{short}\b", long, message, count=1) if short != "save_step" else message
-        raise SpecError(
-            message.replace("the saving step", "SAVEPER"),
-            file=where,
-            line=_control_line(Path(where), field_key[problem[0]]),
-            key=label[problem[0]],
-            hint=problem[2].replace("TENOR_MAX_STEPS", "the environment variable TENOR_MAX_STEPS"),
-        )
-    settings = {"initial_time": start, "final_time": stop, "time_step": dt, "saveper": save}
-    for name, var in variables.items():
-        for tree in (var.equation, var.initial):
-            if tree is not None and depth(tree)[0] > MAX_EQUATION_DEPTH:
-                raise SpecError(
-                    f"the equation is {depth(tree)[0]} levels deep; the limit is {MAX_EQUATION_DEPTH}",
-                    file=where,
-                    line=_definition_line(Path(where), var.base or name),
-                    key=name,
-                    hint="split it into auxiliaries",
-                )
+            conv.var_dims[name] = tuple(s if s in conv.dimensions else conv.element_of.get(s, s) for s in subs)
+    _check_expanded_size(conv, parts.raw)
+    variables, base_dims = _variables(conv, parts, ae)
+    _mark_flows(variables)
+    settings = _time_settings(conv, parts.control, ae)
+    _check_depth(variables, where)
     for name, var in list(variables.items()):
         equation = _fix_controls(var.equation, settings)
         initial = _fix_controls(var.initial, settings) if var.initial is not None else None
         if equation is not var.equation or initial is not var.initial:
             variables[name] = Variable(**{**var.__dict__, "equation": equation, "initial": initial})
-    problems = equation_problems(variables, conv.lookups)
-    if problems:
-        raise SpecError(
-            diagnostics=[
-                Diagnostic(
-                    message,
-                    where,
-                    _definition_line(Path(where), variables[variable].base or variable),
-                    None,
-                    variable,
-                    hint or None,
-                )
-                for variable, message, hint in problems[:20]
-            ]
-        )
+    _check_equations(variables, conv)
     time_unit = next((el.units for el in conv.elements if _key(el.name) == "initial_time" and el.units), "")
+    start, stop, dt, save = (settings[k] for k in ("initial_time", "final_time", "time_step", "saveper"))
     time = TimeSettings(start, stop, dt, save, time_unit or "", "euler")
     try:
         order = evaluation_order(variables)
@@ -917,6 +724,283 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
         origin=origin,
         path=where,
     )
+
+
+_Raw = tuple[str, tuple[str, ...], Any, Any]
+"""(name, subscripts, PySD's expression, PySD's element) of one component."""
+
+
+@dataclass
+class _Components:
+    """The components of PySD's abstract model, sorted: time settings, variables, and their units
+    (lookups go straight into the converter)."""
+
+    control: dict[str, Any] = field(default_factory=dict)
+    raw: list[_Raw] = field(default_factory=list)
+    units: dict[str, str | None] = field(default_factory=dict)
+
+
+def _components(conv: _Converter, ae: Any) -> _Components:
+    found = _Components()
+    for el in conv.elements:
+        for comp in el.components:
+            kind = type(comp).__name__
+            if kind == "AbstractLookup":
+                ast = comp.ast
+                if not isinstance(ast, ae.LookupsStructure):
+                    raise conv.fail_construct(type(ast).__name__.removesuffix("Structure"), el.name)
+                _add_lookup(conv, el.name, comp, _lookup(ast.x, ast.y, ast.type == "extrapolate", conv.where, el.name))
+                continue
+            if kind not in ("AbstractComponent", "AbstractUnchangeableConstant"):
+                read = type(comp.ast).__name__.removesuffix("Structure")
+                raise conv.fail_construct(read if read.startswith("Get") else kind.removeprefix("Abstract"), el.name)
+            if _key(el.name) in _CONTROL:
+                found.control[_key(el.name)] = comp.ast
+                continue
+            subs = list(comp.subscripts[0]) if comp.subscripts else []
+            if comp.subscripts and comp.subscripts[1]:
+                raise conv.fail(
+                    "an EXCEPT subscript (:EXCEPT:)",
+                    el.name,
+                    "define the elements one by one, or run the file with --engine pysd",
+                )
+            found.raw.append((el.name, tuple(subs), comp.ast, el))
+            found.units[el.name] = el.units or None
+    return found
+
+
+def _add_lookup(conv: _Converter, name: str, comp: Any, table: Lookup) -> None:
+    """Keep a lookup's table; a subscripted lookup keeps one table per element (``lookup[A](...)``)."""
+    conv.lookup_names.add(_key(name))
+    subs = list(comp.subscripts[0]) if comp.subscripts else []
+    if not subs:
+        conv.lookups[name] = table
+        return
+    conv.lookup_dims[name] = tuple(conv.element_of.get(s, s) for s in subs)
+    choices = [conv.dimensions.get(s, (s,)) for s in subs]
+    for combo in itertools.product(*choices):
+        conv.lookups[element_name(name, combo)] = table
+
+
+def _check_expanded_size(conv: _Converter, raw: list[_Raw]) -> None:
+    """Refuse a model with more than :data:`MAX_VARIABLES` variables once subscripts are expanded."""
+    total = 0
+    for name, subs, _ast, _el in raw:
+        total += math.prod(len(conv.dimensions.get(s, ())) if s in conv.dimensions else 1 for s in subs)
+        if total > MAX_VARIABLES:
+            raise SpecError(
+                f"with this variable the model has more than {MAX_VARIABLES:,} variables once its "
+                "subscripts are expanded",
+                file=conv.where,
+                line=_definition_line(Path(conv.where), name),
+                key=name,
+                hint="use fewer or smaller subscript ranges",
+            )
+
+
+def _expand(conv: _Converter, subs: tuple[str, ...], owner: str) -> list[tuple[tuple[str, ...], dict[str, str]]]:
+    """(elements, dimension -> element) of every element a subscripted component stands for."""
+    choices: list[list[tuple[str, str]]] = []
+    for s in subs:
+        if s in conv.dimensions:
+            choices.append([(s, e) for e in conv.dimensions[s]])
+        elif s in conv.element_of:
+            choices.append([(conv.element_of[s], s)])
+        else:
+            raise SpecError(
+                f"unknown subscript {s!r}",
+                file=conv.where,
+                line=_definition_line(Path(conv.where), owner),
+                key=owner,
+                hint="declare the subscript range, or fix the name",
+            )
+    return [(tuple(e for _, e in combo), dict(combo)) for combo in itertools.product(*choices)]
+
+
+def _variables(
+    conv: _Converter, parts: _Components, ae: Any
+) -> tuple[dict[str, Variable], dict[str, tuple[str, ...]]]:
+    """Every component as scalar variables (one per element), and the dimensions of each base name."""
+    variables: dict[str, Variable] = {}
+    base_dims: dict[str, tuple[str, ...]] = {}
+    for name, subs, ast, el in parts.raw:
+        combos = _expand(conv, subs, name)
+        if subs:
+            base_dims[name] = tuple(s if s in conv.dimensions else conv.element_of[s] for s in subs)
+        flat_values = None
+        if isinstance(ast, np.ndarray):
+            flat_values = ast.reshape(-1)
+            if len(flat_values) != len(combos):
+                raise conv.fail("an array constant of this shape", name)
+        for i, (elements, context) in enumerate(combos):
+            full = element_name(name, elements)
+            tree_source = float(flat_values[i]) if flat_values is not None else ast
+            variables[full] = _variable(conv, ae, name, full, elements, context, tree_source, el, parts.units)
+    return variables, base_dims
+
+
+def _variable(
+    conv: _Converter,
+    ae: Any,
+    name: str,
+    full: str,
+    elements: tuple[str, ...],
+    context: dict[str, str],
+    tree_source: Any,
+    el: Any,
+    units: Mapping[str, str | None],
+) -> Variable:
+    """One element of a component: a stock (an integral), a constant (a number) or an auxiliary."""
+    kind = "auxiliary"
+    initial = None
+    non_negative = False
+    if isinstance(tree_source, ae.IntegStructure):
+        kind = "stock"
+        equation = _to_ast(tree_source.flow, conv, name, context, ae, full)
+        initial = _to_ast(tree_source.initial, conv, name, context, ae, full)
+        non_negative = bool(tree_source.non_negative)
+    else:
+        equation = _to_ast(tree_source, conv, name, context, ae, full)
+        if isinstance(equation, Number):
+            kind = "constant"
+    return Variable(
+        full,
+        kind,
+        equation,
+        name,
+        elements,
+        initial,
+        units.get(name),
+        non_negative,
+        source=equation,
+        source_initial=initial,
+        description=(el.documentation or None),
+    )
+
+
+def _mark_flows(variables: dict[str, Variable]) -> None:
+    """Flows are what the stocks' net flows name directly: mark them, and each stock's in and outflows."""
+    for var in list(variables.values()):
+        if var.kind != "stock":
+            continue
+        ins, outs = _flow_terms(var.equation)
+        if ins is None:
+            continue
+        for f in (*ins, *outs):
+            if f in variables and variables[f].kind == "auxiliary":
+                variables[f] = Variable(**{**variables[f].__dict__, "kind": "flow"})
+        variables[var.name] = Variable(**{**var.__dict__, "inflows": tuple(ins), "outflows": tuple(outs)})
+
+
+_TIME_KEYS = ("initial_time", "final_time", "time_step", "saveper")
+
+
+def _time_settings(conv: _Converter, control: Mapping[str, Any], ae: Any) -> dict[str, float]:
+    """INITIAL TIME, FINAL TIME, TIME STEP and SAVEPER, computed and checked as a time axis."""
+    values: dict[str, float] = {}
+    for key in _TIME_KEYS:
+        if key in control:
+            _refuse_varying(conv, key, _to_ast(control[key], conv, key, {}, ae, key, control=True))
+        if key not in control:
+            if key == "saveper" and "time_step" in values:
+                values[key] = values["time_step"]
+                continue
+            raise SpecError(
+                f"the model has no {key.replace('_', ' ').upper()}",
+                file=conv.where,
+                hint="give the model a start time, a stop time and a time step",
+            )
+        values[key] = _time_setting(conv, key, _to_ast(control[key], conv, key, {}, ae, key, control=True), values)
+    _check_time_axis(conv.where, *(values[k] for k in _TIME_KEYS))
+    return values
+
+
+def _refuse_varying(conv: _Converter, key: str, tree: Expr) -> None:
+    """A time setting whose equation depends on Time: tenor's engine keeps the time axis fixed."""
+    if any(isinstance(n, Time) for n in walk(tree)):
+        label = key.replace("_", " ").upper()
+        raise SpecError(
+            f"{label} changes during the run (its equation depends on Time); tenor's engine "
+            "keeps the time settings fixed",
+            file=conv.where,
+            line=_control_line(Path(conv.where), key),
+            key=label,
+            hint=f"give {label} a fixed value, or run it with --engine pysd, which follows a changing {label}",
+        )
+
+
+def _time_setting(conv: _Converter, key: str, tree: Expr, known: Mapping[str, float]) -> float:
+    """The value of one time setting, from numbers and the settings before it."""
+    env: dict[str, Any] = {"__time__": 0.0, "__dt__": 1.0, "__n__": 1}
+    env.update({conv.names.get(k, k): v for k, v in known.items()})
+    label = key.replace("_", " ").upper()
+    try:
+        with np.errstate(all="ignore"):
+            return float(np.asarray(_Compiler({}).compile(tree)(env), dtype=float).reshape(-1)[0])
+    except KeyError as exc:
+        raise SpecError(
+            f"cannot compute {label}: it uses {exc}",
+            file=conv.where,
+            line=_control_line(Path(conv.where), key),
+            hint="compute the time settings from numbers and other time settings only",
+        ) from None
+    except (TypeError, ValueError, IndexError, OverflowError, ZeroDivisionError) as exc:
+        raise SpecError(
+            f"cannot compute {label}: {exc}", file=conv.where, line=_control_line(Path(conv.where), key)
+        ) from None
+
+
+def _check_time_axis(where: str, start: float, stop: float, dt: float, save: float) -> None:
+    """Refuse a time axis that cannot be run, in Vensim's words (INITIAL TIME, SAVEPER...)."""
+    problem = time_axis_problem(start, stop, dt, save)
+    if problem is None:
+        return
+    field_key = {"start": "initial_time", "stop": "final_time", "dt": "time_step", "save_step": "saveper"}
+    label = {"start": "INITIAL TIME", "stop": "FINAL TIME", "dt": "TIME STEP", "save_step": "SAVEPER"}
+    message = problem[1]
+    for short, long in label.items():
+        message = re.sub(rf"\b{short}\b", long, message, count=1) if short != "save_step" else message
+    raise SpecError(
+        message.replace("the saving step", "SAVEPER"),
+        file=where,
+        line=_control_line(Path(where), field_key[problem[0]]),
+        key=label[problem[0]],
+        hint=problem[2].replace("TENOR_MAX_STEPS", "the environment variable TENOR_MAX_STEPS"),
+    )
+
+
+def _check_depth(variables: Mapping[str, Variable], where: str) -> None:
+    """Refuse an equation deeper than :data:`MAX_EQUATION_DEPTH`."""
+    for name, var in variables.items():
+        for tree in (var.equation, var.initial):
+            if tree is not None and depth(tree)[0] > MAX_EQUATION_DEPTH:
+                raise SpecError(
+                    f"the equation is {depth(tree)[0]} levels deep; the limit is {MAX_EQUATION_DEPTH}",
+                    file=where,
+                    line=_definition_line(Path(where), var.base or name),
+                    key=name,
+                    hint="split it into auxiliaries",
+                )
+
+
+def _check_equations(variables: Mapping[str, Variable], conv: _Converter) -> None:
+    """Refuse unknown names, lookups and functions, and wrong numbers of arguments (20 at most shown)."""
+    where = conv.where
+    problems = equation_problems(variables, conv.lookups)
+    if problems:
+        raise SpecError(
+            diagnostics=[
+                Diagnostic(
+                    message,
+                    where,
+                    _definition_line(Path(where), variables[variable].base or variable),
+                    None,
+                    variable,
+                    hint or None,
+                )
+                for variable, message, hint in problems[:20]
+            ]
+        )
 
 
 def _lookup(xs: Any, ys: Any, extrapolate: bool, where: str, variable: str) -> Lookup:
@@ -1031,14 +1115,61 @@ def _to_ast(
     full: str,
     control: bool = False,
 ) -> Expr:
-    import numpy as np
+    """One of PySD's expression structures (for one element of ``variable``) as a tenor AST."""
+    return _ToAst(conv, variable, context, ae, control)(node)
 
-    def number(x: Any) -> Number:
+
+class _ToAst:
+    """PySD's expression structures as tenor's AST, one method per structure.
+
+    ``context`` maps each dimension of the variable to the element being built,
+    so that an apply-to-all reference picks the same element; ``control`` is set
+    while reading a time setting (which may name the other time settings).
+    """
+
+    def __init__(self, conv: _Converter, variable: str, context: dict[str, str], ae: Any, control: bool) -> None:
+        self.conv, self.variable, self.context, self.ae, self.control = conv, variable, context, ae, control
+        self.structures: dict[type, Callable[[Any], Expr]] = {
+            ae.ReferenceStructure: self.reference,
+            ae.ArithmeticStructure: self.arithmetic,
+            ae.LogicStructure: self.arithmetic,
+            ae.CallStructure: self.call,
+            ae.InitialStructure: lambda x: Call("init", (self(x.initial),)),
+            ae.SmoothStructure: self.smooth,
+            ae.DelayStructure: self.delay,
+            ae.TrendStructure: lambda x: Call("trend", (self(x.input), self(x.average_time), self(x.initial_trend))),
+            ae.DelayFixedStructure: lambda x: Call("delay_fixed", (self(x.input), self(x.delay_time), self(x.initial))),
+            ae.InlineLookupsStructure: self.inline_lookup,
+            ae.GameStructure: lambda x: self(x.expression),  # GAME(x) is x when the model is simulated, not played
+        }
+
+    def fail(self, construct: str, hint: str | None = None) -> SpecError:
+        return self.conv.fail(construct, self.variable, hint)
+
+    def __call__(self, x: Any) -> Expr:
+        if isinstance(x, bool):
+            return Number(1.0 if x else 0.0)
+        if isinstance(x, int | float | np.integer | np.floating):
+            return self.number(x)
+        if isinstance(x, str):
+            try:
+                return self.number(float(x))
+            except (ValueError, OverflowError):
+                pass
+            raise self.fail(f"the expression {x!r}")
+        for structure, method in self.structures.items():
+            if isinstance(x, structure):
+                return method(x)
+        construct = type(x).__name__.removesuffix("Structure") or type(x).__name__
+        raise self.conv.fail_construct(construct, self.variable)
+
+    def number(self, x: Any) -> Number:
         try:
             value = float(x)
         except OverflowError:
             value = math.inf
         if not math.isfinite(value):
+            conv, variable = self.conv, self.variable
             raise SpecError(
                 f"the number {str(x)[:30]} is not finite (too large for a float, or not a number)",
                 file=conv.where,
@@ -1050,121 +1181,105 @@ def _to_ast(
             )
         return Number(value)
 
-    def go(x: Any) -> Expr:
-        if isinstance(x, bool):
-            return Number(1.0 if x else 0.0)
-        if isinstance(x, int | float | np.integer | np.floating):
-            return number(x)
-        if isinstance(x, str):
-            try:
-                return number(float(x))
-            except (ValueError, OverflowError):
-                pass
-            raise conv.fail(f"the expression {x!r}", variable)
-        if isinstance(x, ae.ReferenceStructure):
-            if x.reference.lower() == "time":
-                return Time()
-            if control and _key(x.reference) in _CONTROL:
-                return Name(conv.names.get(_key(x.reference), x.reference))
-            builtin = _BUILTIN_TIMES.get(_key(x.reference))
-            if builtin is not None and _key(x.reference) not in conv.names:  # XMILE's DT, STARTTIME, STOPTIME
-                return Name(conv.names.get(builtin, builtin))
-            names = reference(x)
-            if len(names) != 1:
-                raise conv.fail(
-                    f"an array reference outside MIN/MAX/SUM ({x.reference})",
-                    variable,
-                    "refer to one element, or to the array inside SUM, VMIN or VMAX; or run the file with "
-                    "--engine pysd",
-                )
-            return names[0]
-        if isinstance(x, ae.ArithmeticStructure | ae.LogicStructure):
-            ops = [o.strip(":").lower() for o in x.operators]
-            args = list(x.arguments)
-            if len(args) == 1 and len(ops) == 1:
-                op = {"negative": "-", "positive": "+", "not": "not"}.get(ops[0])
-                if op is None:
-                    raise conv.fail(f"the operator {ops[0]!r}", variable)
-                return Unary(op, go(args[0]))
-            if ops and ops[0] in ("negative", "not"):
-                raise conv.fail("a unary operator in this position", variable)
-            if len(args) > _LONG_CHAIN and len(set(ops)) == 1 and ops[0] in ("+", "*"):
-                return _balanced(ops[0], [go(a) for a in args])  # a long sum or product stays shallow
-            first = args[0]
-            negative = isinstance(first, int | float | np.integer | np.floating) and first < 0
-            if set(ops) == {"^"}:  # a^b^c is a^(b^c), as Vensim, Stella, PySD and Simlin read it
-                power = go(args[-1])
-                for arg in reversed(args[1:-1]):
-                    power = Binary("^", go(arg), power)
-                base = Number(-float(first)) if negative else go(first)
-                return Unary("-", Binary("^", base, power)) if negative else Binary("^", base, power)
-            if ops[0] == "^" and negative:
-                # "-2^2" is a negative literal raised to a power: -(2^2), as XMILE and PySD read it
-                tree: Expr = Unary("-", Binary("^", Number(-float(first)), go(args[1])))
-                ops, args = ops[1:], args[1:]
-            else:
-                tree = go(first)
-            for op, arg in zip(ops, args[1:], strict=True):
-                if op == "%":
-                    raise conv.fail("the operator %", variable)
-                op = {"==": "="}.get(op, op)
-                tree = Binary(op, tree, go(arg))
-            return tree
-        if isinstance(x, ae.CallStructure):
-            func = x.function.reference if isinstance(x.function, ae.ReferenceStructure) else str(x.function)
-            if _key(func) in conv.lookup_names:
-                return Call(lookup_table(x.function), (go(x.arguments[0]),), lookup=True)
-            if func == "elmcount" and len(x.arguments) == 1:  # ELMCOUNT(dim): how many elements dim has
-                arg = x.arguments[0]
-                dims = {_key(d): els for d, els in conv.dimensions.items()}
-                if isinstance(arg, ae.ReferenceStructure) and _key(arg.reference) in dims:
-                    return Number(float(len(dims[_key(arg.reference)])))
-            found = PYSD_NAMES.get(func)
-            if found is None:
-                raise conv.fail_function(func, variable)
-            builtin, reorder = found
-            mapped = builtin.name
-            if builtin.spreads and len(x.arguments) == 1:
-                arg = x.arguments[0]
-                if isinstance(arg, ae.ReferenceStructure):
-                    return Call(mapped, tuple(reference(arg, all_elements=True)))
-            arguments = list(x.arguments)
-            if reorder is not None:  # PySD's argument order -> tenor's
-                if len(arguments) != len(reorder):
-                    raise conv.fail(
-                        f"{func.upper()} with {len(arguments)} argument(s) (it takes {len(reorder)})",
-                        variable,
-                    )
-                arguments = [arguments[i] for i in reorder]
-            return Call(mapped, tuple(go(a) for a in arguments))
-        if isinstance(x, ae.InitialStructure):
-            return Call("init", (go(x.initial),))
-        if isinstance(x, ae.SmoothStructure):
-            if x.order not in (1, 3):
-                raise conv.fail_construct("SmoothN", variable)
-            return Call(f"smooth{int(x.order)}", (go(x.input), go(x.smooth_time), go(x.initial)))
-        if isinstance(x, ae.DelayStructure):
-            if x.order not in (1, 3):
-                raise conv.fail_construct("DelayN", variable)
-            return Call(f"delay{int(x.order)}", (go(x.input), go(x.delay_time), go(x.initial)))
-        if isinstance(x, ae.TrendStructure):
-            return Call("trend", (go(x.input), go(x.average_time), go(x.initial_trend)))
-        if isinstance(x, ae.DelayFixedStructure):
-            return Call("delay_fixed", (go(x.input), go(x.delay_time), go(x.initial)))
-        if isinstance(x, ae.InlineLookupsStructure):
-            table = x.lookups
-            name = f"{variable} (table)"
-            conv.lookups[name] = _lookup(table.x, table.y, table.type == "extrapolate", conv.where, variable)
-            conv.lookup_names.add(_key(name))
-            conv.names[_key(name)] = name
-            return Call(name, (go(x.argument),), lookup=True)
-        if isinstance(x, ae.GameStructure):  # GAME(x) is x when the model is simulated, not played
-            return go(x.expression)
-        construct = type(x).__name__.removesuffix("Structure") or type(x).__name__
-        raise conv.fail_construct(construct, variable)
+    def reference(self, x: Any) -> Expr:
+        conv = self.conv
+        if x.reference.lower() == "time":
+            return Time()
+        if self.control and _key(x.reference) in _CONTROL:
+            return Name(conv.names.get(_key(x.reference), x.reference))
+        builtin = _BUILTIN_TIMES.get(_key(x.reference))
+        if builtin is not None and _key(x.reference) not in conv.names:  # XMILE's DT, STARTTIME, STOPTIME
+            return Name(conv.names.get(builtin, builtin))
+        names = self.names(x)
+        if len(names) != 1:
+            raise self.fail(
+                f"an array reference outside MIN/MAX/SUM ({x.reference})",
+                "refer to one element, or to the array inside SUM, VMIN or VMAX; or run the file with --engine pysd",
+            )
+        return names[0]
 
-    def lookup_table(ref: Any) -> str:
+    def arithmetic(self, x: Any) -> Expr:
+        ops = [o.strip(":").lower() for o in x.operators]
+        args = list(x.arguments)
+        if len(args) == 1 and len(ops) == 1:
+            op = {"negative": "-", "positive": "+", "not": "not"}.get(ops[0])
+            if op is None:
+                raise self.fail(f"the operator {ops[0]!r}")
+            return Unary(op, self(args[0]))
+        if ops and ops[0] in ("negative", "not"):
+            raise self.fail("a unary operator in this position")
+        if len(args) > _LONG_CHAIN and len(set(ops)) == 1 and ops[0] in ("+", "*"):
+            return _balanced(ops[0], [self(a) for a in args])  # a long sum or product stays shallow
+        first = args[0]
+        negative = isinstance(first, int | float | np.integer | np.floating) and first < 0
+        if set(ops) == {"^"}:
+            return self.power_chain(args, negative)
+        if ops[0] == "^" and negative:
+            # "-2^2" is a negative literal raised to a power: -(2^2), as XMILE and PySD read it
+            tree: Expr = Unary("-", Binary("^", Number(-float(first)), self(args[1])))
+            ops, args = ops[1:], args[1:]
+        else:
+            tree = self(first)
+        for op, arg in zip(ops, args[1:], strict=True):
+            if op == "%":
+                raise self.fail("the operator %")
+            tree = Binary({"==": "="}.get(op, op), tree, self(arg))
+        return tree
+
+    def power_chain(self, args: list[Any], negative: bool) -> Expr:
+        """``a^b^c`` is ``a^(b^c)``, as Vensim, Stella, PySD and Simlin read it (``-2^2`` is ``-(2^2)``)."""
+        power = self(args[-1])
+        for arg in reversed(args[1:-1]):
+            power = Binary("^", self(arg), power)
+        base = Number(-float(args[0])) if negative else self(args[0])
+        return Unary("-", Binary("^", base, power)) if negative else Binary("^", base, power)
+
+    def call(self, x: Any) -> Expr:
+        conv, ae = self.conv, self.ae
+        func = x.function.reference if isinstance(x.function, ae.ReferenceStructure) else str(x.function)
+        if _key(func) in conv.lookup_names:
+            return Call(self.lookup_table(x.function), (self(x.arguments[0]),), lookup=True)
+        if func == "elmcount" and len(x.arguments) == 1:  # ELMCOUNT(dim): how many elements dim has
+            arg = x.arguments[0]
+            dims = {_key(d): els for d, els in conv.dimensions.items()}
+            if isinstance(arg, ae.ReferenceStructure) and _key(arg.reference) in dims:
+                return Number(float(len(dims[_key(arg.reference)])))
+        found = PYSD_NAMES.get(func)
+        if found is None:
+            raise conv.fail_function(func, self.variable)
+        builtin, reorder = found
+        if builtin.spreads and len(x.arguments) == 1:
+            arg = x.arguments[0]
+            if isinstance(arg, ae.ReferenceStructure):
+                return Call(builtin.name, tuple(self.names(arg, all_elements=True)))
+        arguments = list(x.arguments)
+        if reorder is not None:  # PySD's argument order -> tenor's
+            if len(arguments) != len(reorder):
+                raise self.fail(f"{func.upper()} with {len(arguments)} argument(s) (it takes {len(reorder)})")
+            arguments = [arguments[i] for i in reorder]
+        return Call(builtin.name, tuple(self(a) for a in arguments))
+
+    def smooth(self, x: Any) -> Expr:
+        if x.order not in (1, 3):
+            raise self.conv.fail_construct("SmoothN", self.variable)
+        return Call(f"smooth{int(x.order)}", (self(x.input), self(x.smooth_time), self(x.initial)))
+
+    def delay(self, x: Any) -> Expr:
+        if x.order not in (1, 3):
+            raise self.conv.fail_construct("DelayN", self.variable)
+        return Call(f"delay{int(x.order)}", (self(x.input), self(x.delay_time), self(x.initial)))
+
+    def inline_lookup(self, x: Any) -> Expr:
+        conv, table = self.conv, x.lookups
+        name = f"{self.variable} (table)"
+        conv.lookups[name] = _lookup(table.x, table.y, table.type == "extrapolate", conv.where, self.variable)
+        conv.lookup_names.add(_key(name))
+        conv.names[_key(name)] = name
+        return Call(name, (self(x.argument),), lookup=True)
+
+    def lookup_table(self, ref: Any) -> str:
         """The table a lookup call uses: for a subscripted lookup, the one of this element."""
+        conv = self.conv
         base = conv.names[_key(ref.reference)]
         if base in conv.lookups:
             return base
@@ -1174,35 +1289,35 @@ def _to_ast(
         for s in subs:
             if s in conv.element_of:
                 combo.append(s)
-            elif s in conv.dimensions and s in context:
-                combo.append(context[s])
+            elif s in conv.dimensions and s in self.context:
+                combo.append(self.context[s])
             else:
-                raise conv.fail(f"the lookup {base}[{s}] called outside an equation over {s}", variable)
+                raise self.fail(f"the lookup {base}[{s}] called outside an equation over {s}")
         name = element_name(base, tuple(combo))
         if name not in conv.lookups:
-            raise conv.fail(f"the lookup {name}, which has no table,", variable)
+            raise self.fail(f"the lookup {name}, which has no table,")
         return name
 
-    def reference(x: Any, all_elements: bool = False) -> list[Name]:
-
-        target = conv.name(x.reference, variable)
+    def names(self, x: Any, all_elements: bool = False) -> list[Name]:
+        """The scalar names a reference stands for (one, or every element it spans)."""
+        conv = self.conv
+        target = conv.name(x.reference, self.variable)
         subs = list(x.subscripts.subscripts) if x.subscripts is not None else []
         if not subs and target in conv.var_dims:
             subs = list(conv.var_dims[target])  # an apply-to-all reference: element by element
         if not subs:
             return [Name(target)]
-        choices: list[list[str]] = []
-        for s in subs:
-            if s.endswith("!") and s[:-1] in conv.dimensions:  # Vensim: every element, for SUM and VMIN
-                choices.append(list(conv.dimensions[s[:-1]]))
-            elif s in conv.element_of:
-                choices.append([s])
-            elif s in conv.dimensions and s in context and not all_elements:
-                choices.append([context[s]])
-            elif s in conv.dimensions:
-                choices.append(list(conv.dimensions[s]))
-            else:
-                raise conv.fail(f"the subscript {s!r}", variable)
+        choices = [self.elements(s, all_elements) for s in subs]
         return [Name(element_name(target, combo)) for combo in itertools.product(*choices)]
 
-    return go(node)
+    def elements(self, s: str, all_elements: bool) -> list[str]:
+        conv = self.conv
+        if s.endswith("!") and s[:-1] in conv.dimensions:  # Vensim: every element, for SUM and VMIN
+            return list(conv.dimensions[s[:-1]])
+        if s in conv.element_of:
+            return [s]
+        if s in conv.dimensions and s in self.context and not all_elements:
+            return [self.context[s]]
+        if s in conv.dimensions:
+            return list(conv.dimensions[s])
+        raise self.fail(f"the subscript {s!r}")

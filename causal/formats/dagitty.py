@@ -43,9 +43,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+from causal.build import spec_from_data
 from causal.spec import CausalSpec
 from tenor.core.errors import SpecError
 from tenor.core.limits import MAX_BYTES, MAX_EDGES, MAX_NODES, MAX_TOKENS
+from tenor.core.output import write_text
+from tenor.core.specfile import Document, read_text
 
 __all__ = ["generate_dagitty", "parse_dagitty", "read_dagitty", "write_dagitty"]
 
@@ -251,16 +254,7 @@ class _Parser:
         return attrs
 
     def statement(self) -> None:
-        first = self.cur
-        if (
-            first is not None
-            and first.kind == "word"
-            and (second := self.peek_after()) is not None
-            and second.text == "="
-        ):
-            self.take()
-            self.take("=")
-            self.take()  # graph attribute such as bb="..."
+        if self._graph_attribute():
             return
         left = self.group()
         chain: list[tuple[list[str], str, list[str], _Tok]] = []
@@ -273,16 +267,41 @@ class _Parser:
             left = right
         attrs = self.attributes()
         if not chain:
-            for node in left:
-                for key, value, _ in attrs:
-                    if key in _ROLE_ATTRS:
-                        current = self.nodes[node].get("role")
-                        if current != "latent":
-                            self.nodes[node]["role"] = key
-                    elif key == "label" and value:
-                        self.labels[node] = value
-                    # other dagitty attributes (pos, ...) carry no meaning here
+            self._node_attributes(left, attrs)
             return
+        edge_attrs = self._edge_attributes(attrs)
+        for lhs, arrow, rhs, tok in chain:
+            self._check_edge_count(len(lhs) * len(rhs), tok)
+            for a in lhs:
+                for b in rhs:
+                    if arrow == "<-":
+                        a, b = b, a
+                    key = f"{a} <-> {b}" if arrow == "<->" else f"{a} -> {b}"
+                    self.edges[key] = dict(edge_attrs) if arrow != "<->" else {}
+                    self.marks.setdefault(("edges", key), tok.pos)
+
+    def _graph_attribute(self) -> bool:
+        """Skip a graph attribute such as ``bb="..."``; whether there was one."""
+        first = self.cur
+        if first is None or first.kind != "word" or (second := self.peek_after()) is None or second.text != "=":
+            return False
+        self.take()
+        self.take("=")
+        self.take()
+        return True
+
+    def _node_attributes(self, nodes: list[str], attrs: list[tuple[str, str | None, _Tok]]) -> None:
+        for node in nodes:
+            for key, value, _ in attrs:
+                if key in _ROLE_ATTRS:
+                    current = self.nodes[node].get("role")
+                    if current != "latent":
+                        self.nodes[node]["role"] = key
+                elif key == "label" and value:
+                    self.labels[node] = value
+                # other dagitty attributes (pos, ...) carry no meaning here
+
+    def _edge_attributes(self, attrs: list[tuple[str, str | None, _Tok]]) -> dict:
         edge_attrs: dict = {}
         for key, value, tok in attrs:
             if key == "beta" and value is not None:
@@ -294,15 +313,7 @@ class _Parser:
                 edge_attrs["sign"] = value
             elif key == "lag" and value is not None:
                 edge_attrs["lag"] = value
-        for lhs, arrow, rhs, tok in chain:
-            self._check_edge_count(len(lhs) * len(rhs), tok)
-            for a in lhs:
-                for b in rhs:
-                    if arrow == "<-":
-                        a, b = b, a
-                    key = f"{a} <-> {b}" if arrow == "<->" else f"{a} -> {b}"
-                    self.edges[key] = dict(edge_attrs) if arrow != "<->" else {}
-                    self.marks.setdefault(("edges", key), tok.pos)
+        return edge_attrs
 
     def _check_edge_count(self, adding: int, tok: _Tok) -> None:
         """Refuse, before they are made, edges that would take the graph over :data:`MAX_EDGES`."""
@@ -325,9 +336,6 @@ def parse_dagitty(text: str, file: str = "<input>") -> CausalSpec:
         On a syntax error, or a graph over :data:`~tenor.core.limits.MAX_NODES` nodes
         or :data:`~tenor.core.limits.MAX_EDGES` edges, located at its line.
     """
-    from causal.load import spec_from_data
-    from tenor.core.specfile import Document
-
     if len(text) > MAX_BYTES:
         raise SpecError(
             f"input is {len(text):,} characters; the limit is MAX_BYTES = {MAX_BYTES:,}",
@@ -350,8 +358,6 @@ def parse_dagitty(text: str, file: str = "<input>") -> CausalSpec:
 
 def read_dagitty(path: str | Path) -> CausalSpec:
     """Read a dagitty file."""
-    from tenor.core.specfile import read_text
-
     return parse_dagitty(read_text(path), file=str(path))
 
 
@@ -389,6 +395,4 @@ def generate_dagitty(spec: CausalSpec) -> str:
 
 def write_dagitty(spec: CausalSpec, path: str | Path) -> None:
     """Write dagitty text atomically."""
-    from tenor.core.output import write_text
-
     write_text(path, generate_dagitty(spec) + "\n")

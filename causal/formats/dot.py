@@ -22,6 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from causal.spec import CausalSpec
+from tenor.core.output import write_text
 
 __all__ = ["generate_dot", "write_dot"]
 
@@ -64,6 +65,4 @@ def generate_dot(spec: CausalSpec) -> str:
 
 def write_dot(spec: CausalSpec, path: str | Path) -> None:
     """Write DOT text atomically."""
-    from tenor.core.output import write_text
-
     write_text(path, generate_dot(spec) + "\n")

@@ -20,6 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from causal.spec import CausalSpec
+from tenor.core.output import write_text
 
 __all__ = ["generate_mermaid", "write_mermaid"]
 
@@ -53,6 +54,4 @@ def generate_mermaid(spec: CausalSpec) -> str:
 
 def write_mermaid(spec: CausalSpec, path: str | Path) -> None:
     """Write Mermaid text atomically."""
-    from tenor.core.output import write_text
-
     write_text(path, generate_mermaid(spec) + "\n")

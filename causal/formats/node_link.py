@@ -25,10 +25,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr, ValidationError
 
+from causal.build import spec_from_data
 from causal.spec import CausalSpec
 from tenor.core.errors import Diagnostic, SpecError
 from tenor.core.limits import MAX_BYTES, MAX_DEPTH, MAX_EDGES, MAX_NODES, check_graph_size
-from tenor.core.specfile import Document, Problem, positions, spec_error, validation_diagnostics
+from tenor.core.output import write_text
+from tenor.core.specfile import Document, Problem, positions, read_text, spec_error, validation_diagnostics
 
 __all__ = [
     "generate_node_link",
@@ -208,8 +210,24 @@ def parse_node_link(text: str, file: str = "<input>") -> CausalSpec:
         error names its JSON pointer, e.g. ``/edges/3/source``, and its line), or
         is not a valid causal graph.
     """
-    from causal.load import spec_from_data
+    shape, raw = _read_shape(text, file)
+    edges_key = "edges" if shape.edges is not None or shape.links is None else "links"
+    edge_list = (shape.edges if edges_key == "edges" else shape.links) or []
+    if len(shape.nodes) > MAX_NODES or len(edge_list) > MAX_EDGES:
+        where = raw.locate(("nodes",) if len(shape.nodes) > MAX_NODES else (edges_key,), at_key=True)
+        check_graph_size(len(shape.nodes), len(edge_list), file=file, line=where[0] if where else None)
+    nodes, node_at, problems = _spec_nodes(shape)
+    edges, edge_at = _spec_edges(edge_list)
+    if problems:
+        raise spec_error(problems, raw)
+    spec_data: dict[str, Any] = {"nodes": nodes, "edges": edges}
+    if shape.graph is not None and shape.graph.name:
+        spec_data["name"] = shape.graph.name
+    return spec_from_data(_JsonDocument(spec_data, file, text, _pointers(node_at, edge_at, edges_key)))
 
+
+def _read_shape(text: str, file: str) -> tuple[_NodeLink, _JsonDocument]:
+    """The JSON text read and checked against the node-link shape, with the document that locates its errors."""
     if len(text) > MAX_BYTES:
         raise SpecError(
             f"input is {len(text):,} characters; the limit is MAX_BYTES = {MAX_BYTES:,}",
@@ -223,15 +241,13 @@ def parse_node_link(text: str, file: str = "<input>") -> CausalSpec:
             [Problem((), "node-link JSON is an object with a 'nodes' list", 'start with {"nodes": [')], raw
         )
     try:
-        shape = _NodeLink.model_validate(data)
+        return _NodeLink.model_validate(data), raw
     except ValidationError as exc:
         raise SpecError(diagnostics=validation_diagnostics(exc, raw, _NodeLink)) from None
-    edges_key = "edges" if shape.edges is not None or shape.links is None else "links"
-    edge_list = (shape.edges if edges_key == "edges" else shape.links) or []
-    if len(shape.nodes) > MAX_NODES or len(edge_list) > MAX_EDGES:
-        where = raw.locate(("nodes",) if len(shape.nodes) > MAX_NODES else (edges_key,), at_key=True)
-        check_graph_size(len(shape.nodes), len(edge_list), file=file, line=where[0] if where else None)
 
+
+def _spec_nodes(shape: _NodeLink) -> tuple[dict[str, dict[str, Any]], dict[str, int], list[Problem]]:
+    """The spec's nodes, each node's place in the JSON list, and the duplicate ids."""
     nodes: dict[str, dict[str, Any]] = {}
     node_at: dict[str, int] = {}
     problems: list[Problem] = []
@@ -245,6 +261,11 @@ def parse_node_link(text: str, file: str = "<input>") -> CausalSpec:
         node_at[name] = i
         extra = n.model_extra or {}
         nodes[name] = {k: extra[k] for k in _NODE_KEYS if k in extra}
+    return nodes, node_at, problems
+
+
+def _spec_edges(edge_list: Sequence[_Edge]) -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
+    """The spec's edges by key, and each edge's place in the JSON list."""
     edges: dict[str, dict[str, Any]] = {}
     edge_at: dict[str, int] = {}
     for j, e in enumerate(edge_list):
@@ -257,11 +278,11 @@ def parse_node_link(text: str, file: str = "<input>") -> CausalSpec:
             key = f"{a} -> {b}"
             edges[key] = {k: extra[_JSON_KEY.get(k, k)] for k in _EDGE_KEYS if _JSON_KEY.get(k, k) in extra}
         edge_at[key] = j
-    if problems:
-        raise spec_error(problems, raw)
-    spec_data: dict[str, Any] = {"nodes": nodes, "edges": edges}
-    if shape.graph is not None and shape.graph.name:
-        spec_data["name"] = shape.graph.name
+    return edges, edge_at
+
+
+def _pointers(node_at: dict[str, int], edge_at: dict[str, int], edges_key: str) -> Callable[[tuple], tuple]:
+    """The map from a key path of the spec to the JSON path it came from, for located errors."""
 
     def to_json(path: tuple) -> tuple:
         if len(path) >= 2 and path[0] == "nodes" and path[1] in node_at:
@@ -273,17 +294,13 @@ def parse_node_link(text: str, file: str = "<input>") -> CausalSpec:
             return ("graph", "name")
         return path[:1] if path[:1] in (("nodes",), ("edges",)) else ()
 
-    return spec_from_data(_JsonDocument(spec_data, file, text, to_json))
+    return to_json
 
 
 def read_node_link(path: str | Path) -> CausalSpec:
     """Read a node-link JSON file."""
-    from tenor.core.specfile import read_text
-
     return parse_node_link(read_text(path), file=str(path))
 
 
 def write_node_link(spec: CausalSpec, path: str | Path) -> None:
-    from tenor.core.output import write_text
-
     write_text(path, generate_node_link(spec) + "\n")

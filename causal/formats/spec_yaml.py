@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 
 from causal.spec import CausalSpec, Role
+from tenor.core.output import write_text
 
 __all__ = ["generate_yaml", "write_yaml"]
 
@@ -45,7 +46,24 @@ def generate_yaml(spec: CausalSpec) -> str:
         value = getattr(spec, key)
         if value:
             lines.append(f"{key}: {_scalar(value)}")
-    lines.append("nodes:")
+    lines += _node_lines(spec)
+    lines += _edge_lines(spec)
+    lines += _channel_lines(spec)
+    if spec.claims:
+        lines.append("claims:")
+        for claim in spec.claims:
+            data = claim.model_dump(mode="json", by_alias=True, exclude_none=True)
+            lines.append(f"  - {json.dumps(data)}")
+    if spec.queries:
+        lines.append("queries:")
+        for name, query in spec.queries.items():
+            data = query.model_dump(mode="json", exclude_none=True)
+            lines.append(f"  {name}: {json.dumps(data)}")
+    return "\n".join(lines)
+
+
+def _node_lines(spec: CausalSpec) -> list[str]:
+    lines = ["nodes:"]
     for name, node in spec.nodes.items():
         attrs = {
             "label": node.label,
@@ -55,7 +73,11 @@ def generate_yaml(spec: CausalSpec) -> str:
             "description": node.description,
         }
         lines.append(f"  {name}: {_flow(attrs)}")
-    lines.append("edges:")
+    return lines
+
+
+def _edge_lines(spec: CausalSpec) -> list[str]:
+    lines = ["edges:"]
     for edge in spec.directed_edges():
         s = edge.spec
         attrs = {
@@ -72,28 +94,21 @@ def generate_yaml(spec: CausalSpec) -> str:
         lines.append(f"  {edge.cause} -> {edge.effect}: {text}")
     for a, b, key in spec.bidirected_edges():
         lines.append(f"  {a} <-> {b}: {_flow({'description': spec.edges[key].description})}")
-    if spec.channels:
-        lines.append("channels:")
-        for name, ch in spec.channels.items():
-            lines.append(f"  {name}:")
-            for field in ("label", "claim", "description"):
-                if getattr(ch, field):
-                    lines.append(f"    {field}: {_scalar(getattr(ch, field))}")
-            lines.append(f"    path: {' -> '.join(ch.path)}")
-    if spec.claims:
-        lines.append("claims:")
-        for claim in spec.claims:
-            data = claim.model_dump(mode="json", by_alias=True, exclude_none=True)
-            lines.append(f"  - {json.dumps(data)}")
-    if spec.queries:
-        lines.append("queries:")
-        for name, query in spec.queries.items():
-            data = query.model_dump(mode="json", exclude_none=True)
-            lines.append(f"  {name}: {json.dumps(data)}")
-    return "\n".join(lines)
+    return lines
+
+
+def _channel_lines(spec: CausalSpec) -> list[str]:
+    if not spec.channels:
+        return []
+    lines = ["channels:"]
+    for name, ch in spec.channels.items():
+        lines.append(f"  {name}:")
+        for field in ("label", "claim", "description"):
+            if getattr(ch, field):
+                lines.append(f"    {field}: {_scalar(getattr(ch, field))}")
+        lines.append(f"    path: {' -> '.join(ch.path)}")
+    return lines
 
 
 def write_yaml(spec: CausalSpec, path: str | Path) -> None:
-    from tenor.core.output import write_text
-
     write_text(path, generate_yaml(spec) + "\n")

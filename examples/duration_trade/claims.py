@@ -13,57 +13,36 @@ it (``FLIPS``) and one that must not (``HOLDS``), and the report checks both.
   every claim, in the same engine pass, and returns each claim's verdict,
   probability and perturbation checks.
 
-Run ``python examples/duration_trade/claims.py`` to print the verdicts, or
-``tenor run examples/duration_trade --out out/`` for the full report.
+``PROGRAM`` is this file's claims program (:class:`tenor.app.claims_program.ClaimsProgram`):
+what ``tenor run`` calls. Run ``python examples/duration_trade/claims.py`` to print the
+verdicts, or ``tenor run examples/duration_trade --out out/`` for the full report.
 """
 
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import history
 import networkx as nx
 import numpy as np
 
+from stocks_flows.model import element_name
+from tenor.app.claims_program import ClaimsProgram, ReportOutputs
+from tenor.core.verdict import Verdict
+
 HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
 
-import history  # noqa: E402
-
-__all__ = ["CLAIMS", "FLIPS", "HOLDS", "Evidence", "Verdict", "World", "assess", "evaluate"]
+__all__ = ["CLAIMS", "FLIPS", "HOLDS", "PROGRAM", "DurationTrade", "Evidence", "Verdict", "World", "assess", "evaluate"]
 
 MEETING = 90.0  # the illegible meeting of the claim-9 scenarios (30 Aug 2026)
 WINDOW = 30.0  # "within sessions" is judged over the month after the meeting
 SAMPLES = 40  # Monte Carlo draws
 SEED = 20260601
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The outcome of one claim in one world."""
-
-    number: int
-    title: str
-    holds: bool
-    detail: str
-    figure: str | None = None
-    figures: dict[str, float] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "number": self.number,
-            "title": self.title,
-            "holds": self.holds,
-            "detail": self.detail,
-            "figure": self.figure,
-            "figures": self.figures,
-        }
 
 
 # --- the scenarios one world needs ----------------------------------------------------------------
@@ -90,9 +69,10 @@ OUTPUTS = [
     "first_illegible_while_pushed_out",
     "funding_stress",
     "check_effect",
-    "holdings[bills]",
+    element_name("holdings", ("bills",)),
 ]
 
+DESK = ("intervention_rate", "sales", "sales_flow", "replay_rate")  # with every desk_* variable: the desk
 EARLY = {"pivot_time": 149.0, "pivot_expected_start": 149.0}
 RACE_PIVOTS = np.arange(90.0, 481.0, 30.0)
 SIZES = (0.73, 5.92)
@@ -137,7 +117,9 @@ class World:
     model: Any
     constants: dict[str, float]
     time: np.ndarray
-    series: dict[str, dict[str, np.ndarray]]
+    series: Mapping[str, dict[str, np.ndarray]]
+    base: Mapping[str, float] = field(default_factory=dict)
+    """The model's constants (:func:`stocks_flows.batch.constant_values`)."""
 
     def frame(self, name: str) -> dict[str, np.ndarray]:
         return self.series[name]
@@ -145,7 +127,7 @@ class World:
     def constant(self, name: str) -> float:
         if name in self.constants:
             return float(self.constants[name])
-        return float(self.model.variables[name].value)
+        return float(self.base[name])
 
     def setting(self, run: str, name: str) -> float:
         changes = _world_scenarios(self.model)[run]
@@ -153,32 +135,16 @@ class World:
 
 
 def simulate_worlds(model: Any, worlds: Sequence[Mapping[str, float]]) -> list[World]:
-    """All ``worlds`` (constants -> value; a stock name sets its initial value) in one engine pass."""
-    from stocks_flows.engine import simulate
+    """All ``worlds`` (constants -> value; a stock name sets its initial value) in one engine pass.
 
-    runs = _world_scenarios(model)
-    names = list(runs)
-    keys = sorted({k for w in worlds for k in w} | {k for r in runs.values() for k in r})
-    columns: dict[str, list[float]] = {k: [] for k in keys}
-    for world in worlds:
-        for run in names:
-            for k in keys:
-                if k in runs[run]:
-                    columns[k].append(float(runs[run][k]))
-                elif k in world:
-                    columns[k].append(float(world[k]))
-                else:
-                    var = model.variables[k]
-                    columns[k].append(float(var.value) if var.kind == "constant" else math.nan)
-    result = simulate(model, {k: np.asarray(v) for k, v in columns.items()}, variables=OUTPUTS, times=save_times(model))
-    out = []
-    for w, world in enumerate(worlds):
-        series = {}
-        for r, run in enumerate(names):
-            row = result.values[w * len(names) + r]
-            series[run] = {v: row[:, j] for j, v in enumerate(OUTPUTS)}
-        out.append(World(model, dict(world), result.time, series))
-    return out
+    Each world is a point of one sweep of the toolkit (:func:`stocks_flows.batch.run_sweep`) over
+    the world's scenarios; a scenario's own settings win over the world's.
+    """
+    from stocks_flows.batch import constant_values, run_sweep
+
+    batches = run_sweep(model, _world_scenarios(model), worlds, outputs=OUTPUTS, times=save_times(model))
+    base = constant_values(model)
+    return [World(model, dict(world), batch.time, batch, base) for world, batch in zip(worlds, batches, strict=True)]
 
 
 # --- measures ------------------------------------------------------------------------------------
@@ -234,6 +200,7 @@ class Evidence:
 
     folder: Path = HERE
     calibrate: bool = True
+    _world: World | None = field(default=None, init=False, repr=False)
 
     @cached_property
     def spec(self) -> Any:
@@ -265,9 +232,16 @@ class Evidence:
 
         return evaluate_claims(self.spec)
 
-    @cached_property
+    @property
     def world(self) -> World:
-        return simulate_worlds(self.model, [{}])[0]
+        """The calibrated world: simulated on first use, unless :meth:`use_world` gave it."""
+        if self._world is None:
+            self._world = simulate_worlds(self.model, [{}])[0]
+        return self._world
+
+    def use_world(self, world: World) -> None:
+        """Take ``world`` (the calibrated world of a joint pass, e.g. :func:`assess`) as the calibrated world."""
+        self._world = world
 
     @cached_property
     def runs(self) -> dict[str, Any]:
@@ -292,7 +266,7 @@ def claim_1(ev: Evidence, w: World) -> Verdict:
     """Two failure modes, two paths: the accident reaches the long end with the desk shut."""
     spec = [r for r in ev.spec_claims if r.kind in ("distinct", "separated", "connected")]
     graph = ev.model.dependency_graph()
-    desk = {n for n in graph if n.startswith(("intervention_rate", "sales", "desk_", "replay_rate"))}
+    desk = {n for n, base in graph.nodes(data="base") if base in DESK or base.startswith("desk_")}
     structural = nx.has_path(graph.subgraph(n for n in graph if n not in desk), "jgb_stress", "long_yield")
     shock = w.setting("jgb_accident", "jgb_shock_time")
     after = (w.time >= shock) & (w.time <= shock + 10)
@@ -312,8 +286,8 @@ def claim_1(ev: Evidence, w: World) -> Verdict:
         "Two failure modes, two paths",
         holds,
         detail,
-        "dag",
-        {"accident_bp": with_desk, "accident_bp_no_desk": without},
+        figure="dag",
+        figures={"accident_bp": with_desk, "accident_bp_no_desk": without},
     )
 
 
@@ -366,8 +340,8 @@ def claim_2(ev: Evidence, w: World) -> Verdict:
         "Fig. 1: speed and magnitude",
         holds,
         detail,
-        "fig1_channels",
-        {
+        figure="fig1_channels",
+        figures={
             "accident_week_bp": week,
             "campaign_month_bp": month,
             "accident_peak_bp": peak,
@@ -400,8 +374,8 @@ def claim_3(ev: Evidence, w: World) -> Verdict:
         "The loop is cut at the tenor",
         holds,
         detail,
-        "cld",
-        {"give_back_bills": bills, "give_back_coupons": coupons},
+        figure="cld",
+        figures={"give_back_bills": bills, "give_back_coupons": coupons},
     )
 
 
@@ -425,8 +399,8 @@ def claim_4(ev: Evidence, w: World) -> Verdict:
         "Which segment, not how much",
         holds,
         detail,
-        "segment",
-        {"largest_bills_bp": bills_worst, "smallest_coupons_bp": long_least},
+        figure="segment",
+        figures={"largest_bills_bp": bills_worst, "smallest_coupons_bp": long_least},
     )
 
 
@@ -450,7 +424,7 @@ def claim_5(ev: Evidence, w: World) -> Verdict:
         f"{len(runs)} runs (first on {when(w, first)}), the largest operation after it JPY {after:.3f}tn a day; "
         f"the monthly release shows it within {max(lags, default=math.inf):.0f} days"
     )
-    return Verdict(5, "Bounded tool", holds, detail, "fans", {"spent_tn": spent, "exhausted_day": first})
+    return Verdict(5, "Bounded tool", holds, detail, figure="fans", figures={"spent_tn": spent, "exhausted_day": first})
 
 
 def claim_6(ev: Evidence, w: World) -> Verdict:
@@ -470,8 +444,8 @@ def claim_6(ev: Evidence, w: World) -> Verdict:
         "Fig. 2: demand vs term",
         holds,
         detail,
-        "fig2_unwind",
-        {"peak_ratio": peak_d / max(peak_t, 1e-12), "days_on_demand": spread_d, "days_termed": spread_t},
+        figure="fig2_unwind",
+        figures={"peak_ratio": peak_d / max(peak_t, 1e-12), "days_on_demand": spread_d, "days_termed": spread_t},
     )
 
 
@@ -491,8 +465,8 @@ def claim_7(ev: Evidence, w: World) -> Verdict:
         "Termed out, not retired",
         holds,
         detail,
-        "fig2_unwind",
-        {"total_on_demand_tn": total_d, "total_termed_tn": total_t},
+        figure="fig2_unwind",
+        figures={"total_on_demand_tn": total_d, "total_termed_tn": total_t},
     )
 
 
@@ -509,7 +483,12 @@ def claim_8(ev: Evidence, w: World) -> Verdict:
         f"falls (90%-10%) in {fall:.1f} days once the schedule breaks"
     )
     return Verdict(
-        8, "Fig. 3: the legibility cliff", holds, detail, "fig3_cliff", {"rise_days": rise, "fall_days": fall}
+        8,
+        "Fig. 3: the legibility cliff",
+        holds,
+        detail,
+        figure="fig3_cliff",
+        figures={"rise_days": rise, "fall_days": fall},
     )
 
 
@@ -533,7 +512,7 @@ def claim_9(ev: Evidence, w: World) -> Verdict:
     detail = f"collapse within {WINDOW:.0f} days of the meeting ({when(w, meeting)}, before the pivot): " + "; ".join(
         f"{label}: {'yes' if c else 'no'}" for label, c in outcome.items()
     )
-    return Verdict(9, "The trigger is a conjunction", holds, detail, "indicator")
+    return Verdict(9, "The trigger is a conjunction", holds, detail, figure="indicator")
 
 
 def claim_10(ev: Evidence, w: World) -> Verdict:
@@ -559,8 +538,8 @@ def claim_10(ev: Evidence, w: World) -> Verdict:
         "The race",
         holds,
         detail,
-        "race",
-        {"exhaustion_day": out, "last_safe_pivot_day": last_safe, "first_lost_pivot_day": first_lost},
+        figure="race",
+        figures={"exhaustion_day": out, "last_safe_pivot_day": last_safe, "first_lost_pivot_day": first_lost},
     )
 
 
@@ -576,7 +555,7 @@ def claim_11(ev: Evidence, w: World) -> Verdict:
         f"45 days after the firepower runs out ({when(w, day)}) credibility is {seen['credibility'][i]:.2f} when the "
         f"monthly release shows it, {unseen['credibility'][i]:.2f} when the market cannot see it"
     )
-    return Verdict(11, "Pricing the ceiling", holds, detail, "fans", {"credibility_gap": gap})
+    return Verdict(11, "Pricing the ceiling", holds, detail, figure="fans", figures={"credibility_gap": gap})
 
 
 def claim_12(ev: Evidence, w: World) -> Verdict:
@@ -601,8 +580,8 @@ def claim_12(ev: Evidence, w: World) -> Verdict:
         "The consensus collapses both",
         holds,
         detail,
-        "fig1_channels",
-        {
+        figure="fig1_channels",
+        figures={
             "one_channel_bp": one_size,
             "one_channel_bp_per_day": one_speed,
             "fx_peak_bp": fx_peak,
@@ -630,8 +609,8 @@ CLAIMS: list[Callable[[Evidence, World], Verdict]] = [
 FLIPS: dict[int, tuple[str, float]] = {
     1: ("basis_per_jpy_tn", 0.0),
     2: ("run_time", 20.0),
-    3: ("passthrough[bills]", 0.5),
-    4: ("holdings[bills]", 30.0),
+    3: (element_name("passthrough", ("bills",)), 0.5),
+    4: (element_name("holdings", ("bills",)), 30.0),
     5: ("firepower_initial", 200.0),
     6: ("term_maturity", 2.0),
     7: ("term_maturity", 1000.0),
@@ -678,7 +657,7 @@ def ranges(ev: Evidence) -> dict[str, tuple[float, float]]:
             continue
         if isinstance(spec.range, dict):
             for element, r in spec.range.items():
-                out[f"{name}[{element}]"] = (float(r[0]), float(r[1]))
+                out[element_name(name, tuple(str(element).split(",")))] = (float(r[0]), float(r[1]))
         else:
             out[name] = (float(spec.range[0]), float(spec.range[1]))
     if ev.calibration is not None:
@@ -726,7 +705,7 @@ def assess(ev: Evidence, samples: int = SAMPLES, seed: int = SEED) -> Assessment
     perturb = [_perturbed(ev, *FLIPS[n]) for n in range(1, 13)] + [_perturbed(ev, *HOLDS[n]) for n in range(1, 13)]
     worlds = simulate_worlds(ev.model, [{}, *perturb, *mc])
     central, flipped, kept, sampled = worlds[0], worlds[1:13], worlds[13:25], worlds[25:]
-    ev.__dict__["world"] = central
+    ev.use_world(central)
     verdicts = judge(ev, central)
     flips, holds = {}, {}
     for i, claim in enumerate(CLAIMS):
@@ -757,7 +736,7 @@ def assess(ev: Evidence, samples: int = SAMPLES, seed: int = SEED) -> Assessment
     return Assessment(verdicts, probability, flips, holds, mc, sampled, central, failures)
 
 
-def report_outputs(ev: Evidence) -> dict[str, Any]:
+def report_outputs(ev: Evidence) -> ReportOutputs:
     """Everything ``tenor run`` adds for this example: verdicts, the claims contract, replay, calibration, extras."""
     import figures
 
@@ -797,7 +776,23 @@ def report_outputs(ev: Evidence) -> dict[str, Any]:
             }
         )
     extra = figures.extras(ev, found, replayed, calibration)
-    return {"verdicts": found.verdicts, "claims": claims, "replay": replayed, "calibration": calibration, **extra}
+    return ReportOutputs(found.verdicts, claims, replayed, calibration, **extra)
+
+
+class DurationTrade(ClaimsProgram):
+    """The note's twelve claims as the claims program ``tenor run`` calls (:data:`PROGRAM`)."""
+
+    def evidence(self, folder: Path) -> Evidence:
+        return Evidence(folder)
+
+    def evaluate(self, evidence: Evidence) -> list[Verdict]:
+        return evaluate(evidence)
+
+    def report_outputs(self, evidence: Evidence) -> ReportOutputs:
+        return report_outputs(evidence)
+
+
+PROGRAM = DurationTrade()
 
 
 if __name__ == "__main__":

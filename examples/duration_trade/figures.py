@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from stocks_flows.batch import constant_values
+
 __all__ = ["extras"]
 
 SCENARIO_LABELS = {
@@ -182,10 +184,10 @@ def claims_table(assessment: Any) -> dict[str, Any]:
 
 def _turning_point(ev: Any, name: str, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(values at which the base defence holds, values at which it breaks before the pivot)."""
-    from stocks_flows.engine import simulate
+    from stocks_flows.batch import run_batch
 
-    run = simulate(ev.model, {name: values}, variables=["breach"])
-    pivot = ev.model.variables["pivot_time"].value
+    run = run_batch(ev.model, {f"s{i}": {name: float(v)} for i, v in enumerate(values)}, outputs=["breach"])
+    pivot = constant_values(ev.model)["pivot_time"]
     t = run.time
     lost = np.array([bool((row[:, 0][t < pivot] > 0.5).any()) for row in run.values])
     return values[~lost], values[lost]
@@ -203,7 +205,7 @@ def change_my_mind(ev: Any, assessment: Any) -> dict[str, Any]:
     held, lost = _turning_point(ev, "firepower_initial", np.linspace(10.0, 60.0, 11))
     budget_held = float(held.min()) if held.size else None
     budget_lost = float(lost.max()) if lost.size else None
-    fitted = ev.model.variables["drift_before_pivot"].value
+    fitted = constant_values(ev.model)["drift_before_pivot"]
 
     def fmt(x: float | None, unit: str) -> str:
         return "none in the range" if x is None else f"{x:.3g} {unit}"
@@ -257,7 +259,7 @@ def change_my_mind(ev: Any, assessment: Any) -> dict[str, Any]:
         [
             "an illegible BOJ meeting while the expected pivot date moves out",
             "term deposit becomes demand deposit within sessions (claims 8, 9)",
-            f"credibility below {ev.model.variables['breach_threshold'].value:g} after the meeting",
+            f"credibility below {constant_values(ev.model)['breach_threshold']:g} after the meeting",
             "the indicator series (figure below)",
         ]
     )
@@ -408,7 +410,7 @@ def fig_indicator(ev: Any, world: Any) -> Any:
             bottom.text(
                 _dates(ev.model, np.array([h + 3]))[0], 0.6, "illegible while pushed out", color=colour, fontsize=8
             )
-    bottom.axhline(ev.model.variables["breach_threshold"].value, color="grey", linewidth=0.8, linestyle="--")
+    bottom.axhline(constant_values(ev.model)["breach_threshold"], color="grey", linewidth=0.8, linestyle="--")
     top.set_ylabel("expected wait for\nthe pivot (days)")
     bottom.set_ylabel("credibility (0-1)")
     top.legend(frameon=False, fontsize=8)

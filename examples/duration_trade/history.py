@@ -29,7 +29,7 @@ estimated from the point observations.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -295,20 +295,20 @@ def _short(model: Any, stop: float, dt: float | None) -> Any:
     return replace(model, time=time)
 
 
-def _measure(episode: Episode, run: Any, rows: slice) -> dict[str, np.ndarray]:
-    """Simulated value of each observation, one per scenario in ``rows``."""
-    t = run.time
+def _measure(episode: Episode, time: np.ndarray, runs: Sequence[Mapping[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Simulated value of each observation, one per run (one run per parameter set)."""
+    t = time
     out: dict[str, np.ndarray] = {}
     for ob in episode.observations:
         if ob.variable == "spent":
-            fp = run.values[rows, :, run.variables.index("firepower")]
+            fp = np.array([r["firepower"] for r in runs])
             out[ob.key] = fp[:, 0] - fp[:, int(np.searchsorted(t, ob.day - 1e-9))]
             continue
         if ob.variable == "accident":
-            ai = run.values[rows, :, run.variables.index("accident_intensity")]
+            ai = np.array([r["accident_intensity"] for r in runs])
             out[ob.key] = (ai.max(axis=1) > 0.5).astype(float)
             continue
-        series = run.values[rows, :, run.variables.index(ob.variable)]
+        series = np.array([r[ob.variable] for r in runs])
         value = np.array([np.interp(ob.day, t, s) for s in series])
         if ob.change_from is not None:
             value = value - np.array([np.interp(max(ob.change_from, 0.0), t, s) for s in series])
@@ -322,29 +322,26 @@ _OUTPUTS = ["usdjpy", "firepower", "accident_intensity", "unwound_share"]
 def simulate_episodes(
     model: Any, eps: Sequence[Episode], parameters: dict[str, np.ndarray] | None = None
 ) -> list[dict[str, np.ndarray]]:
-    """Each episode under each parameter set (``parameters``: name -> values, one per set)."""
-    from stocks_flows.engine import simulate
+    """Each episode under each parameter set (``parameters``: name -> values, one per set).
+
+    Episodes of one length run as the named scenarios of one sweep of the toolkit
+    (:func:`stocks_flows.batch.run_sweep`), a parameter set being a point whose
+    values win over the episode's settings.
+    """
+    from stocks_flows.batch import run_sweep
 
     parameters = parameters or {}
     n = len(next(iter(parameters.values()))) if parameters else 1
+    points = [{k: float(np.asarray(v, dtype=float)[j]) for k, v in parameters.items()} for j in range(n)]
     groups: dict[tuple[float, float | None], list[int]] = {}
     for i, ep in enumerate(eps):
         groups.setdefault((ep.stop, ep.dt), []).append(i)
     results: list[dict[str, np.ndarray]] = [{} for _ in eps]
     for (stop, dt), members in groups.items():
-        short = _short(model, stop, dt)
-        names = sorted({k for i in members for k in eps[i].settings} | set(parameters))
-        columns: dict[str, list[float]] = {k: [] for k in names}
+        scenarios = {eps[i].name: eps[i].settings for i in members}
+        batches = run_sweep(_short(model, stop, dt), scenarios, points, outputs=_OUTPUTS, prefer="point")
         for i in members:
-            for k in names:
-                if k in parameters:
-                    columns[k] += list(np.asarray(parameters[k], dtype=float))
-                else:
-                    default = float(model.variables[k].value)
-                    columns[k] += [float(eps[i].settings.get(k, default))] * n
-        run = simulate(short, {k: np.asarray(v) for k, v in columns.items()}, variables=_OUTPUTS)
-        for j, i in enumerate(members):
-            results[i] = _measure(eps[i], run, slice(j * n, (j + 1) * n))
+            results[i] = _measure(eps[i], batches[0].time, [batch[eps[i].name] for batch in batches])
     return results
 
 

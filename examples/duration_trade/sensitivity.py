@@ -9,20 +9,21 @@ settings (event days) declare no range and are not perturbed. All the perturbed
 worlds run in a few batched engine passes. The table is written to
 ``sensitivity.md`` beside this file.
 
-Run: ``python examples/duration_trade/sensitivity.py``.
+Run: ``python examples/duration_trade/sensitivity.py`` (Python puts this folder on the path, so
+``claims`` is found beside it).
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
+import claims
+
+from stocks_flows.batch import constant_values
+from tenor.core.output import write_text
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-import claims  # noqa: E402
-
 BATCH = 30
 
 
@@ -39,13 +40,14 @@ def main() -> None:
             verdicts.append({v.number: v.holds for v in claims.judge(evidence, world)})
         print(f"{min(lo + BATCH, len(worlds))}/{len(worlds)} perturbed worlds", flush=True)
     rows = []
+    calibrated = constant_values(evidence.model)
     for i, name in enumerate(names):
         cells = []
         for end in (0, 1):
             got = verdicts[2 * i + end]
             changed = [n for n in got if got[n] != reference[n]]
             cells.append(", ".join(f"claim {n} {'fails' if not got[n] else 'holds'}" for n in changed) or "no change")
-        value = evidence.model.variables[name].value
+        value = calibrated[name]
         rows.append(f"| {name} | {value:g} | {bounds[name][0]:g}: {cells[0]} | {bounds[name][1]:g}: {cells[1]} |")
     held = ", ".join(str(n) for n, h in reference.items() if h)
     lines = [
@@ -61,7 +63,7 @@ def main() -> None:
         "|---|---|---|---|",
         *rows,
     ]
-    (HERE / "sensitivity.md").write_text("\n".join(lines) + "\n")
+    write_text(HERE / "sensitivity.md", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

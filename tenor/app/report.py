@@ -25,20 +25,37 @@ from __future__ import annotations
 
 import base64
 import html
-import importlib.util
 import json
-import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tenor.app.claims_program import ClaimsProgram, Evidence, ReportOutputs, call, load_claims_program
 from tenor.core.errors import SpecError, TenorError
 from tenor.core.output import write_bytes, write_text
+from tenor.core.verdict import Verdict
 
-__all__ = ["FigureSpec", "Report", "ReportSpec", "build_report", "markdown_report", "read_report_spec"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from causal.spec import CausalSpec
+    from stocks_flows.loops import LoopReport
+    from stocks_flows.model import Model
+
+__all__ = [
+    "CausalPart",
+    "Dynamics",
+    "FigureSpec",
+    "Report",
+    "ReportSpec",
+    "build_report",
+    "markdown_report",
+    "read_report_spec",
+    "verdict_record",
+]
 
 Progress = Callable[[str], None]
 
@@ -212,18 +229,6 @@ def _json_default(value: Any) -> Any:
         return str(value)
 
 
-def _load_claims(path: Path) -> Any:
-    """The folder's claims program, imported as a module."""
-    name = f"tenor_report_claims_{abs(hash(path))}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise TenorError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 _DIAGRAM_CAPTIONS = {
     "dag": "Each arrow is a direct causal effect declared in the causal spec; the channels in the table below "
     "are the paths it traces to the outcome.",
@@ -283,14 +288,14 @@ def _make_figure(spec: FigureSpec, ctx: dict[str, Any]) -> Figure:
     import numpy as np
     import pandas as pd
 
-    from stocks_flows.engine import simulate
+    from stocks_flows.batch import run_batch
     from stocks_flows.scenarios import grid, parse_grid
 
     if not spec.grid or not spec.x or not spec.y or not spec.value:
         raise TenorError(f"figure {spec.id!r}: a heat map needs grid, x, y and value")
     table = grid([parse_grid(f"{k}={v}") for k, v in spec.grid.items()])
-    run = simulate(ctx["model"], {k: np.asarray(v) for k, v in table.columns.items()}, variables=[spec.value])
-    values = run.values[:, :, 0]
+    points = {name: {k: float(v[i]) for k, v in table.columns.items()} for i, name in enumerate(table.names)}
+    values = run_batch(ctx["model"], points, outputs=[spec.value]).values[:, :, 0]
     reduced = {
         "max": values.max(axis=1),
         "min": values.min(axis=1),
@@ -324,22 +329,61 @@ def _parameters(model: Any) -> list[dict]:
     return rows
 
 
-def build_report(folder: str | Path, progress: Progress | None = None) -> Report:
-    """Check, identify, simulate, analyse loops, judge claims and draw figures for ``folder``."""
-    from causal.claims import check_summary
-    from causal.graph import build_graph
-    from causal.identify import identify
-    from causal.load import read_spec
+def verdict_record(verdict: Verdict) -> dict[str, Any]:
+    """A verdict as the report writes it: ``number``, ``title``, ``holds``, ``detail``, ``figure``, ``figures``."""
+    return {
+        "number": verdict.number,
+        "title": verdict.title,
+        "holds": verdict.holds,
+        "detail": verdict.detail,
+        "figure": verdict.figure,
+        "figures": verdict.figures,
+    }
 
-    say = progress or (lambda message: None)
+
+@dataclass
+class CausalPart:
+    """The causal spec checked: its claims and channels, the answers to its queries, its graph drawn."""
+
+    spec: CausalSpec
+    check: dict
+    identification: list[dict]
+    dag: Figure
+
+
+@dataclass
+class Dynamics:
+    """The model's runs and loops, and what the claims program (if any) measured on them."""
+
+    runs: dict[str, pd.DataFrame]
+    loops: LoopReport
+    model: Model
+    """The model the claims ran on (the program's, calibrated say; else the folder's)."""
+    program: ClaimsProgram | None = None
+    evidence: Evidence | None = None
+    outputs: ReportOutputs | None = None
+
+
+def _report_folder(folder: str | Path) -> tuple[Path, ReportSpec]:
+    """The folder and its ``report.yaml``, refused when it is no folder or has no causal spec."""
     folder = Path(folder)
     if not folder.is_dir():
         raise SpecError("not a folder", file=str(folder), hint="pass an example folder, e.g. examples/duration_trade")
     rspec = read_report_spec(folder)
-    spec_path = folder / rspec.causal
-    if not spec_path.exists():
+    if not (folder / rspec.causal).exists():
         raise SpecError(f"the folder has no {rspec.causal}", file=str(folder), hint="add a causal spec")
+    return folder, rspec
 
+
+def _causal_part(folder: Path, rspec: ReportSpec, say: Progress) -> CausalPart:
+    """Check the causal spec, identify its queries, draw its graph."""
+    from causal.claims import check_summary
+    from causal.graph import build_graph
+    from causal.identify import identify
+    from causal.load import read_spec
+    from diagrams.dag import draw_dag
+
+    spec_path = folder / rspec.causal
     say("checking the causal spec")
     spec = read_spec(spec_path)
     graph = build_graph(spec)
@@ -349,27 +393,129 @@ def build_report(folder: str | Path, progress: Progress | None = None) -> Report
     for name, query in spec.queries.items():
         result = identify(graph, query.treatment, query.outcome).to_dict()
         identification.append({"name": name, "description": query.description, **result})
-
-    figures: list[Figure] = []
-    from diagrams.dag import draw_dag
-
     say("drawing the causal graph")
-    figures.append(
-        _diagram_figure(
-            "dag", rspec.dag.title or "Causal graph", draw_dag(spec, channels=rspec.dag.channels, title=rspec.dag.title)
-        )
+    dag = _diagram_figure(
+        "dag", rspec.dag.title or "Causal graph", draw_dag(spec, channels=rspec.dag.channels, title=rspec.dag.title)
     )
+    return CausalPart(spec, check, identification, dag)
+
+
+def _dynamics(folder: Path, rspec: ReportSpec, model: Model, say: Progress) -> Dynamics:
+    """Run the claims program on the folder, or (without one) every named scenario, and find the loops."""
+    claims_path = folder / rspec.claims if rspec.claims else None
+    if claims_path is None or not claims_path.exists():
+        from stocks_flows.loops import find_loops
+        from stocks_flows.scenarios import run_named_scenarios
+
+        say("simulating every scenario")
+        run = run_named_scenarios(model)
+        runs = {name: run.frame(i) for i, name in enumerate(run.scenarios)}
+        say("finding the feedback loops")
+        return Dynamics(runs, find_loops(model), model)
+    program = load_claims_program(claims_path)
+    evidence = call(claims_path, program.evidence, folder)
+    say("calibrating, judging the claims and sweeping the declared ranges in one pass")
+    outputs = call(claims_path, program.report_outputs, evidence)
+    say("simulating every scenario and sweep the claims need")
+    runs = call(claims_path, lambda: dict(evidence.runs))
+    say("finding the feedback loops")
+    loops = call(claims_path, lambda: evidence.loops)
+    return Dynamics(runs, loops, call(claims_path, lambda: evidence.model), program, evidence, outputs)
+
+
+def _loop_table(model: Model, loops: LoopReport, dimension: str | None) -> tuple[list[str], list[dict]]:
+    """The elements of ``dimension`` and each loop's gain at each of them."""
+    dimension = dimension or (next(iter(model.dimensions)) if model.dimensions else None)
+    if not dimension:
+        return [], []
+    elements = list(model.dimensions[dimension])
+    by_id = {lp.id: lp for lp in loops.loops}
+    rows = []
+    for loop_id, gains in loops.gain_table(elements):
+        lp = by_id[loop_id]
+        rows.append({"id": loop_id, "polarity": lp.polarity, "variables": list(lp.variables), "gains": gains})
+    return elements, rows
+
+
+def _model_figures(
+    rspec: ReportSpec, spec: CausalSpec, model: Model, dynamics: Dynamics, say: Progress
+) -> list[Figure]:
+    """The causal-loop diagram, the figures ``report.yaml`` asks for, and the claims program's figures."""
+    from diagrams.cld import draw_cld
+    from diagrams.from_model import causal_loop_structure
+
+    say("drawing the causal-loop diagram")
+    structure = causal_loop_structure(model, dynamics.loops, around=rspec.cld.around, unknown_loops=False)
+    figures = [
+        _diagram_figure(
+            "cld",
+            rspec.cld.title or "Causal-loop diagram",
+            draw_cld(structure, element=rspec.cld.element, title=rspec.cld.title),
+        )
+    ]
+    ctx = {
+        "spec": spec,
+        "model": model,
+        "runs": dynamics.runs,
+        "time_label": f"time ({model.time.unit})"
+        if hasattr(model, "time") and getattr(model.time, "unit", None)
+        else None,
+    }
+    outputs = dynamics.outputs
+    extra_ids = {fig_id for fig_id, _, _ in outputs.figures} if outputs else set()
+    captions = dict(outputs.captions) if outputs else {}
+    for fig_spec in rspec.figures:
+        if fig_spec.id in extra_ids:
+            continue
+        say(f"plotting {fig_spec.id}")
+        made = _make_figure(fig_spec, ctx)
+        made.caption = fig_spec.caption or captions.get(fig_spec.id)
+        figures.append(made)
+    for fig_id, title, fig in outputs.figures if outputs else ():
+        say(f"plotting {fig_id}")
+        figures.append(_plot_figure(fig_id, title, fig, captions.get(fig_id)))
+    return figures
+
+
+def _judge(report: Report, dynamics: Dynamics, claims_path: Path | None, say: Progress) -> None:
+    """The verdicts (and the program's claims, replay, calibration and tables) into the report."""
+    outputs = dynamics.outputs
+    if outputs is not None:
+        verdicts: Sequence[Verdict] = outputs.verdicts
+        report.claims = outputs.claims
+        report.replay = outputs.replay
+        report.calibration = outputs.calibration
+        report.tables = outputs.tables
+    elif dynamics.program is not None and claims_path is not None:
+        say("judging the claims")
+        verdicts = call(claims_path, dynamics.program.evaluate, dynamics.evidence)
+    else:
+        return
+    for v in verdicts:
+        if not isinstance(v, Verdict):
+            raise SpecError(
+                f"the claims program gave {type(v).__name__!r} where a Verdict belongs",
+                file=str(claims_path),
+                hint="return tenor.core.verdict.Verdict objects",
+            )
+    report.verdicts = [verdict_record(v) for v in verdicts]
+
+
+def build_report(folder: str | Path, progress: Progress | None = None) -> Report:
+    """Check, identify, simulate, analyse loops, judge claims and draw figures for ``folder``.
+
+    In phases: the folder and its ``report.yaml``; the causal part (spec
+    checked, queries identified, graph drawn); the dynamics (the claims
+    program, or the named scenarios, and the loops); the loop table and
+    parameters; the figures; the verdicts.
+    """
+    say = progress or (lambda message: None)
+    folder, rspec = _report_folder(folder)
+    causal = _causal_part(folder, rspec, say)
+    spec = causal.spec
+    title = rspec.title or spec.title or spec.name or folder.name
     report = Report(
-        rspec.title or spec.title or spec.name or folder.name,
-        rspec.subtitle,
-        folder,
-        check,
-        identification,
-        None,
-        [],
-        [],
-        [],
-        figures,
+        title, rspec.subtitle, folder, causal.check, causal.identification, None, [], [], [], [causal.dag]
     )
     model_path = folder / rspec.model
     if not model_path.exists():
@@ -380,85 +526,15 @@ def build_report(folder: str | Path, progress: Progress | None = None) -> Report
 
     say("loading the stock-and-flow model")
     model = load_model(model_path)
-    evidence = None
-    claims_path = folder / rspec.claims if rspec.claims else None
-    outputs = None
-    if claims_path is not None and claims_path.exists():
-        module = _load_claims(claims_path)
-        evidence = module.Evidence(folder)
-        if hasattr(module, "report_outputs"):
-            say("calibrating, judging the claims and sweeping the declared ranges in one pass")
-            outputs = module.report_outputs(evidence)
-        say("simulating every scenario and sweep the claims need")
-        runs = evidence.runs
-        say("finding the feedback loops")
-        loops = evidence.loops
-    else:
-        from stocks_flows.loops import find_loops
-        from stocks_flows.scenarios import run_named_scenarios
-
-        say("simulating every scenario")
-        run = run_named_scenarios(model)
-        runs = {name: run.frame(i) for i, name in enumerate(run.scenarios)}
-        say("finding the feedback loops")
-        loops = find_loops(model)
-    report.scenarios = _tidy(runs, None)
+    dynamics = _dynamics(folder, rspec, model, say)
+    report.scenarios = _tidy(dynamics.runs, None)
     report.scenario_notes = {name: sc.description or "" for name, sc in model.scenarios.items()}
-    report.loops = loops.to_dict()
-    dimension = rspec.loop_table.dimension or (next(iter(model.dimensions)) if model.dimensions else None)
-    if dimension:
-        elements = list(model.dimensions[dimension])
-        report.loop_elements = elements
-        by_id = {lp.id: lp for lp in loops.loops}
-        for loop_id, gains in loops.gain_table(elements):
-            lp = by_id[loop_id]
-            report.loop_table.append(
-                {"id": loop_id, "polarity": lp.polarity, "variables": list(lp.variables), "gains": gains}
-            )
+    report.loops = dynamics.loops.to_dict()
+    report.loop_elements, report.loop_table = _loop_table(model, dynamics.loops, rspec.loop_table.dimension)
     # the claims program may calibrate the model: show the values it runs with
-    report.parameters = _parameters(getattr(evidence, "model", model) if evidence is not None else model)
-
-    say("drawing the causal-loop diagram")
-    from diagrams.cld import draw_cld
-    from diagrams.from_model import causal_loop_structure
-
-    structure = causal_loop_structure(model, loops, around=rspec.cld.around, unknown_loops=False)
-    figures.append(
-        _diagram_figure(
-            "cld",
-            rspec.cld.title or "Causal-loop diagram",
-            draw_cld(structure, element=rspec.cld.element, title=rspec.cld.title),
-        )
-    )
-    ctx = {
-        "spec": spec,
-        "model": model,
-        "runs": runs,
-        "time_label": f"time ({model.time.unit})"
-        if hasattr(model, "time") and getattr(model.time, "unit", None)
-        else None,
-    }
-    extra_ids = {fig_id for fig_id, _, _ in outputs["figures"]} if outputs else set()
-    captions = dict(outputs.get("captions", {})) if outputs else {}
-    for fig_spec in rspec.figures:
-        if fig_spec.id in extra_ids:
-            continue
-        say(f"plotting {fig_spec.id}")
-        made = _make_figure(fig_spec, ctx)
-        made.caption = fig_spec.caption or captions.get(fig_spec.id)
-        figures.append(made)
-    if outputs is not None:
-        for fig_id, title, fig in outputs["figures"]:
-            say(f"plotting {fig_id}")
-            figures.append(_plot_figure(fig_id, title, fig, captions.get(fig_id)))
-        report.verdicts = [v.to_dict() for v in outputs["verdicts"]]
-        report.claims = outputs["claims"]
-        report.replay = outputs.get("replay")
-        report.calibration = outputs.get("calibration")
-        report.tables = outputs.get("tables", [])
-    elif evidence is not None:
-        say("judging the claims")
-        report.verdicts = [v.to_dict() for v in module.evaluate(evidence)]
+    report.parameters = _parameters(dynamics.model)
+    report.figures += _model_figures(rspec, spec, model, dynamics, say)
+    _judge(report, dynamics, folder / rspec.claims if rspec.claims else None, say)
     return report
 
 
@@ -505,30 +581,21 @@ def _html_table(table: dict) -> str:
     return "".join(parts)
 
 
-def markdown_report(report: Report) -> str:
-    """The report as Markdown (figures as files under ``figures/``)."""
+def _md_claims(report: Report) -> list[str]:
+    if not report.verdicts:
+        return []
+    lines = ["## Claims", "", "| # | claim | verdict | evidence | figure |", "|---|---|---|---|---|"]
+    for v in report.verdicts:
+        verdict = "holds" if v["holds"] else "**fails**"
+        fig = f"[{v['figure']}](figures/{v['figure']}.svg)" if v.get("figure") else ""
+        lines.append(f"| {v['number']} | {v['title']} | {verdict} | {v['detail']} | {fig} |")
+    return [*lines, ""]
+
+
+def _md_causal_graph(report: Report, figs: dict[str, Figure]) -> list[str]:
     from tenor.core.fields import format_days
 
-    lines = [f"# {report.title}", ""]
-    if report.subtitle:
-        lines += [f"*{report.subtitle}*", ""]
-    lines += [f"**{report.headline}**", ""]
-    if report.verdicts:
-        lines += [
-            "## Claims",
-            "",
-            "| # | claim | verdict | evidence | figure |",
-            "|---|---|---|---|---|",
-        ]
-        for v in report.verdicts:
-            verdict = "holds" if v["holds"] else "**fails**"
-            fig = f"[{v['figure']}](figures/{v['figure']}.svg)" if v.get("figure") else ""
-            lines.append(f"| {v['number']} | {v['title']} | {verdict} | {v['detail']} | {fig} |")
-        lines.append("")
-    for table in report.tables:
-        lines += _markdown_table(table)
-    figs = {f.id: f for f in report.figures}
-    lines += ["## The causal graph", "", "![Causal graph](figures/dag.svg)", ""]
+    lines = ["## The causal graph", "", "![Causal graph](figures/dag.svg)", ""]
     if "dag" in figs and figs["dag"].caption:
         lines += [figs["dag"].caption, ""]
     if report.check["channels"]:
@@ -543,42 +610,60 @@ def markdown_report(report: Report) -> str:
     for c in report.check["claims"]:
         verdict = {True: "holds", False: "**fails**", None: "undecided"}[c["holds"]]
         lines.append(f"| {c['says'] or c['statement']} | {verdict} | {c['detail']} |")
-    lines.append("")
-    if report.identification:
+    return [*lines, ""]
+
+
+def _md_identification(report: Report) -> list[str]:
+    if not report.identification:
+        return []
+    lines = [
+        "## Identification",
+        "",
+        "| query | identifiable | by | adjustment sets | front-door | estimand |",
+        "|---|---|---|---|---|---|",
+    ]
+    for q in report.identification:
+        lines.append(
+            f"| {q['name']}: {q['query']} | {'yes' if q['identifiable'] else 'no'} | {q['by'] or '—'} | "
+            f"{_sets(q['minimal_adjustment_sets'])} | {_sets(q['frontdoor_sets'])} | `{q['estimand']}` |"
+        )
+    return [*lines, ""]
+
+
+def _md_loops(report: Report, figs: dict[str, Figure]) -> list[str]:
+    if report.loops is None:
+        return []
+    lines = ["## Feedback loops", "", "![Causal-loop diagram](figures/cld.svg)", ""]
+    if "cld" in figs and figs["cld"].caption:
+        lines += [figs["cld"].caption, ""]
+    if report.loop_table:
         lines += [
-            "## Identification",
-            "",
-            "| query | identifiable | by | adjustment sets | front-door | estimand |",
-            "|---|---|---|---|---|---|",
+            "| loop | polarity | " + " | ".join(report.loop_elements) + " |",
+            "|---|---|" + "---|" * len(report.loop_elements),
         ]
-        for q in report.identification:
+        for row in report.loop_table:
             lines.append(
-                f"| {q['name']}: {q['query']} | {'yes' if q['identifiable'] else 'no'} | {q['by'] or '—'} | "
-                f"{_sets(q['minimal_adjustment_sets'])} | {_sets(q['frontdoor_sets'])} | `{q['estimand']}` |"
+                f"| {row['id']} ({' → '.join(row['variables'])}) | {row['polarity']} | "
+                + " | ".join(_fmt(g) for g in row["gains"])
+                + " |"
             )
         lines.append("")
-    if report.loops is not None:
-        lines += ["## Feedback loops", "", "![Causal-loop diagram](figures/cld.svg)", ""]
-        if "cld" in figs and figs["cld"].caption:
-            lines += [figs["cld"].caption, ""]
-        if report.loop_table:
-            lines += [
-                "| loop | polarity | " + " | ".join(report.loop_elements) + " |",
-                "|---|---|" + "---|" * len(report.loop_elements),
-            ]
-            for row in report.loop_table:
-                lines.append(
-                    f"| {row['id']} ({' → '.join(row['variables'])}) | {row['polarity']} | "
-                    + " | ".join(_fmt(g) for g in row["gains"])
-                    + " |"
-                )
-            lines.append("")
+    return lines
+
+
+def _md_figures(report: Report) -> list[str]:
+    lines: list[str] = []
     for fig in report.figures:
         if fig.id in ("dag", "cld"):
             continue
         lines += [f"## {fig.title}", "", f"![{fig.title}](figures/{fig.id}.svg)", ""]
         if fig.caption:
             lines += [fig.caption, ""]
+    return lines
+
+
+def _md_scenarios_and_parameters(report: Report) -> list[str]:
+    lines: list[str] = []
     if report.scenario_notes:
         lines += ["## Scenarios", "", "| scenario | what changes |", "|---|---|"]
         lines += [f"| {name} | {text} |" for name, text in report.scenario_notes.items()]
@@ -596,6 +681,24 @@ def markdown_report(report: Report) -> str:
                 f"| {p['source'] or ''} |"
             )
         lines.append("")
+    return lines
+
+
+def markdown_report(report: Report) -> str:
+    """The report as Markdown (figures as files under ``figures/``)."""
+    lines = [f"# {report.title}", ""]
+    if report.subtitle:
+        lines += [f"*{report.subtitle}*", ""]
+    lines += [f"**{report.headline}**", ""]
+    lines += _md_claims(report)
+    for table in report.tables:
+        lines += _markdown_table(table)
+    figs = {f.id: f for f in report.figures}
+    lines += _md_causal_graph(report, figs)
+    lines += _md_identification(report)
+    lines += _md_loops(report, figs)
+    lines += _md_figures(report)
+    lines += _md_scenarios_and_parameters(report)
     return "\n".join(lines)
 
 
@@ -624,42 +727,30 @@ def _img(fig: Figure) -> str:
     )
 
 
-def html_report(report: Report) -> str:
-    """The report as one HTML page that opens offline (figures embedded as SVG)."""
+def _html_claims(report: Report, figs: dict[str, Figure]) -> list[str]:
+    e = html.escape
+    if not report.verdicts:
+        return []
+    parts = [
+        '<h2 id="claims">Claims</h2>'
+        "<table><tr><th>#</th><th>claim</th><th>verdict</th><th>evidence</th><th>figure</th></tr>"
+    ]
+    for v in report.verdicts:
+        cls, word = ("holds", "holds") if v["holds"] else ("fails", "fails")
+        fig = f'<a href="#{e(v["figure"])}">{e(v["figure"])}</a>' if v.get("figure") in figs else ""
+        parts.append(
+            f"<tr><td>{v['number']}</td><td>{e(v['title'])}</td><td class={cls}>{word}</td>"
+            f"<td>{e(v['detail'])}</td><td>{fig}</td></tr>"
+        )
+    parts.append("</table>")
+    return parts
+
+
+def _html_causal_graph(report: Report, figs: dict[str, Figure]) -> list[str]:
     from tenor.core.fields import format_days
 
     e = html.escape
-    figs = {f.id: f for f in report.figures}
-    parts = [
-        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{e(report.title)}</title>"
-        f"<style>{_CSS}</style></head><body><h1>{e(report.title)}</h1>"
-    ]
-    if report.subtitle:
-        parts.append(f'<p class="sub">{e(report.subtitle)}</p>')
-    parts.append(
-        '<nav><a href="#claims">Claims</a><a href="#graph">Causal graph</a>'
-        '<a href="#identification">Identification</a><a href="#loops">Loops</a>'
-        '<a href="#figures">Figures</a><a href="#parameters">Parameters</a></nav>'
-    )
-    cls = "holds" if report.ok else "fails"
-    parts.append(f'<p class="{cls}">{e(report.headline)}</p>')
-    if report.verdicts:
-        parts.append(
-            '<h2 id="claims">Claims</h2>'
-            "<table><tr><th>#</th><th>claim</th><th>verdict</th><th>evidence</th><th>figure</th></tr>"
-        )
-        for v in report.verdicts:
-            cls, word = ("holds", "holds") if v["holds"] else ("fails", "fails")
-            fig = f'<a href="#{e(v["figure"])}">{e(v["figure"])}</a>' if v.get("figure") in figs else ""
-            parts.append(
-                f"<tr><td>{v['number']}</td><td>{e(v['title'])}</td><td class={cls}>{word}</td>"
-                f"<td>{e(v['detail'])}</td><td>{fig}</td></tr>"
-            )
-        parts.append("</table>")
-    for table in report.tables:
-        if "markdown" not in table:
-            parts.append(_html_table(table))
-    parts.append('<h2 id="graph">The causal graph</h2>')
+    parts = ['<h2 id="graph">The causal graph</h2>']
     if "dag" in figs:
         parts.append(_img(figs["dag"]))
     if report.check["channels"]:
@@ -680,45 +771,59 @@ def html_report(report: Report) -> str:
             f"<td>{e(c['statement'])}: {e(c['detail'])}</td></tr>"
         )
     parts.append("</table>")
-    if report.identification:
+    return parts
+
+
+def _html_identification(report: Report) -> list[str]:
+    e = html.escape
+    if not report.identification:
+        return []
+    parts = [
+        '<h2 id="identification">Identification</h2><table class=ident><tr><th>query</th><th>identifiable</th>'
+        "<th>by</th><th>minimal adjustment sets</th><th>front-door sets</th><th>estimand</th>"
+        "<th>reason</th></tr>"
+    ]
+    for q in report.identification:
         parts.append(
-            '<h2 id="identification">Identification</h2><table class=ident><tr><th>query</th><th>identifiable</th>'
-            "<th>by</th><th>minimal adjustment sets</th><th>front-door sets</th><th>estimand</th>"
-            "<th>reason</th></tr>"
+            f"<tr><td><b>{e(q['name'])}</b><br>{e(q['query'])}</td><td>{'yes' if q['identifiable'] else 'no'}"
+            f"</td><td>{e(q['by'] or '—')}</td><td>{e(_sets(q['minimal_adjustment_sets']))}</td>"
+            f"<td>{e(_sets(q['frontdoor_sets']))}</td><td><code>{e(q['estimand'] or '')}</code></td>"
+            f"<td>{e(q['reason'] or '')}</td></tr>"
         )
-        for q in report.identification:
+    parts.append("</table>")
+    return parts
+
+
+def _html_loops(report: Report, figs: dict[str, Figure]) -> list[str]:
+    e = html.escape
+    if report.loops is None:
+        return []
+    parts = ['<h2 id="loops">Feedback loops</h2>']
+    if "cld" in figs:
+        parts.append(_img(figs["cld"]))
+    if report.loop_table:
+        parts.append(
+            "<table><tr><th>loop</th><th>polarity</th>"
+            + "".join(f"<th>{e(x)}</th>" for x in report.loop_elements)
+            + "</tr>"
+        )
+        for row in report.loop_table:
             parts.append(
-                f"<tr><td><b>{e(q['name'])}</b><br>{e(q['query'])}</td><td>{'yes' if q['identifiable'] else 'no'}"
-                f"</td><td>{e(q['by'] or '—')}</td><td>{e(_sets(q['minimal_adjustment_sets']))}</td>"
-                f"<td>{e(_sets(q['frontdoor_sets']))}</td><td><code>{e(q['estimand'] or '')}</code></td>"
-                f"<td>{e(q['reason'] or '')}</td></tr>"
-            )
-        parts.append("</table>")
-    if report.loops is not None:
-        parts.append('<h2 id="loops">Feedback loops</h2>')
-        if "cld" in figs:
-            parts.append(_img(figs["cld"]))
-        if report.loop_table:
-            parts.append(
-                "<table><tr><th>loop</th><th>polarity</th>"
-                + "".join(f"<th>{e(x)}</th>" for x in report.loop_elements)
+                f"<tr><td><b>{e(row['id'])}</b> {e(' → '.join(row['variables']))}</td>"
+                f"<td>{e(row['polarity'])}</td>"
+                + "".join(f"<td class=num>{_fmt(g)}</td>" for g in row["gains"])
                 + "</tr>"
             )
-            for row in report.loop_table:
-                parts.append(
-                    f"<tr><td><b>{e(row['id'])}</b> {e(' → '.join(row['variables']))}</td>"
-                    f"<td>{e(row['polarity'])}</td>"
-                    + "".join(f"<td class=num>{_fmt(g)}</td>" for g in row["gains"])
-                    + "</tr>"
-                )
-            parts.append(
-                "</table><p>Loop gain: the product of the link gains around the loop through each "
-                "element, mean over the base run (flow-to-stock links count as ±1).</p>"
-            )
-    parts.append('<h2 id="figures">Figures</h2>')
-    for fig in report.figures:
-        if fig.id not in ("dag", "cld"):
-            parts.append(_img(fig))
+        parts.append(
+            "</table><p>Loop gain: the product of the link gains around the loop through each "
+            "element, mean over the base run (flow-to-stock links count as ±1).</p>"
+        )
+    return parts
+
+
+def _html_scenarios_and_parameters(report: Report) -> list[str]:
+    e = html.escape
+    parts: list[str] = []
     if report.scenario_notes:
         parts.append("<h2>Scenarios</h2><table><tr><th>scenario</th><th>what changes</th></tr>")
         parts += [f"<tr><td>{e(n)}</td><td>{e(t)}</td></tr>" for n, t in report.scenario_notes.items()]
@@ -734,8 +839,35 @@ def html_report(report: Report) -> str:
                 f"<td>{e(p['units'] or '')}</td><td>{e(p['source'] or '')}</td></tr>"
             )
         parts.append("</table>")
-    for note in report.notes:
-        parts.append(f"<p><i>{e(note)}</i></p>")
+    return parts
+
+
+def html_report(report: Report) -> str:
+    """The report as one HTML page that opens offline (figures embedded as SVG)."""
+    e = html.escape
+    figs = {f.id: f for f in report.figures}
+    parts = [
+        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{e(report.title)}</title>"
+        f"<style>{_CSS}</style></head><body><h1>{e(report.title)}</h1>"
+    ]
+    if report.subtitle:
+        parts.append(f'<p class="sub">{e(report.subtitle)}</p>')
+    parts.append(
+        '<nav><a href="#claims">Claims</a><a href="#graph">Causal graph</a>'
+        '<a href="#identification">Identification</a><a href="#loops">Loops</a>'
+        '<a href="#figures">Figures</a><a href="#parameters">Parameters</a></nav>'
+    )
+    cls = "holds" if report.ok else "fails"
+    parts.append(f'<p class="{cls}">{e(report.headline)}</p>')
+    parts += _html_claims(report, figs)
+    parts += [_html_table(table) for table in report.tables if "markdown" not in table]
+    parts += _html_causal_graph(report, figs)
+    parts += _html_identification(report)
+    parts += _html_loops(report, figs)
+    parts.append('<h2 id="figures">Figures</h2>')
+    parts += [_img(fig) for fig in report.figures if fig.id not in ("dag", "cld")]
+    parts += _html_scenarios_and_parameters(report)
+    parts += [f"<p><i>{e(note)}</i></p>" for note in report.notes]
     parts.append("</body></html>")
     # every table scrolls inside its own box rather than widening the page
     page = "\n".join(parts).replace("</table>", "</table></div>")

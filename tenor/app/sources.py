@@ -39,14 +39,18 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from causal import load
+from causal.spec import CausalSpec
+from diagrams.cld import draw_cld
+from diagrams.dag import draw_dag
+from diagrams.from_model import causal_loop_structure, stock_flow_structure
 from diagrams.scene import Diagram
+from diagrams.stockflow import draw_stockflow
 from diagrams.structures import CausalLoopStructure, StockFlowStructure
+from stocks_flows.load import MODEL_SUFFIXES, load_model
 from tenor.core.errors import SpecError, TenorError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from causal.spec import CausalSpec
 
 __all__ = ["KINDS", "ModelStructures", "diagram_from_file", "load_structures", "read_causal_spec"]
 
@@ -72,12 +76,7 @@ def load_structures(path: str | os.PathLike[str]) -> ModelStructures:
         When the file is not a model this function can read.
     """
     p = Path(path)
-    from stocks_flows.load import MODEL_SUFFIXES
-
     if p.suffix.lower() in MODEL_SUFFIXES:
-        from diagrams.from_model import causal_loop_structure, stock_flow_structure
-        from stocks_flows.load import load_model
-
         model = load_model(p)
         return ModelStructures(causal_loop_structure(model), stock_flow_structure(model))
     if p.suffix.lower() != ".json":
@@ -107,8 +106,6 @@ def load_structures(path: str | os.PathLike[str]) -> ModelStructures:
 
 def read_causal_spec(path: str | os.PathLike[str]) -> CausalSpec:
     """A causal spec from a file (YAML, or dagitty where the dagitty reader is installed)."""
-    from causal import load
-
     try:
         return load.read_graph_source(str(path))
     except ModuleNotFoundError as exc:  # the dagitty reader is optional
@@ -147,19 +144,13 @@ def diagram_from_file(
                 f"{Path(path).name} is a model structure, not a causal spec",
                 hint="draw it with --kind cld or --kind stockflow",
             )
-        from diagrams.dag import draw_dag
-
         spec = read_causal_spec(path)
         return draw_dag(spec, query=query, adjust=adjust, channels=channels, title=title)
     structures = load_structures(path)
     if kind == "cld":
         if structures.causal_loops is None:
             raise TenorError(f"{path} has no causal-loop structure", hint="draw it with --kind stockflow")
-        from diagrams.cld import draw_cld
-
         return draw_cld(structures.causal_loops, element=element, title=title)
     if structures.stock_flow is None:
         raise TenorError(f"{path} has no stock-and-flow structure", hint="draw it with --kind cld")
-    from diagrams.stockflow import draw_stockflow
-
     return draw_stockflow(structures.stock_flow, title=title)

@@ -37,6 +37,10 @@ from tenor.core.tables import check_numbers, read_table
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from diagrams.scene import Diagram
+    from tenor.app.kinds import Source
+    from tenor.app.sources import ModelStructures
+
 __all__ = ["DiagramFormat", "DiagramKind", "draw", "output_format", "plot", "read_results", "register"]
 
 
@@ -97,12 +101,50 @@ def draw(
 ) -> None:
     """Draw a causal graph as a DAG, or a model as a stock-and-flow or causal-loop diagram."""
     from diagrams.render import GraphvizMissingWarning, write_diagram
-    from tenor.app.kinds import FileKind, diagram_kinds, read_source
+    from tenor.app.kinds import read_source
     from tenor.core.output import check_not_input
 
     check_not_input(out, [source])
     fmt = output_format(out, format.value if format is not None else None)
     src = read_source(source)
+    chosen = _chosen_kind(source, src, kind, around=around, depth=depth, loops=loops)
+    if chosen == "dag":
+        from diagrams.dag import draw_dag
+        from tenor.app.kinds import load_causal
+
+        diagram = draw_dag(
+            load_causal(src, "draw"), query=query, adjust=_names(adjust), channels=channel or None, title=title
+        )
+    else:
+        structures = _structures(source, src, chosen)
+        if kind is None and structures.stock_flow is None:
+            chosen = "cld"  # the default follows what the structure file holds
+        diagram = _draw_structure(
+            source, structures, chosen, element=element, around=around, depth=depth, loops=loops, title=title
+        )
+    if fmt in ("svg", "png", "pdf"):  # a layout is computed; DOT and Mermaid text are written as they are
+        from tenor.core.limits import check_draw_size
+
+        check_draw_size(len(diagram.nodes), len(diagram.edges), file=str(source))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GraphvizMissingWarning)
+        write_diagram(diagram, out, fmt, inputs=[source], dpi=dpi)
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
+
+
+def _chosen_kind(
+    source: Path,
+    src: Source,
+    kind: DiagramKind | None,
+    *,
+    around: str | None,
+    depth: int | None,
+    loops: list[str] | None,
+) -> str:
+    """The kind of diagram to draw (``--kind``, else the first that fits the file), with its options checked."""
+    from tenor.app.kinds import diagram_kinds
+
     fits = diagram_kinds(src.kind)
     chosen = kind.value if kind is not None else fits[0]
     if chosen not in fits:
@@ -119,50 +161,52 @@ def draw(
         raise TenorError("--depth goes with --around", hint="e.g. --around usdjpy --depth 2")
     if loops is not None and not _names(loops):
         raise TenorError("--loops names no loop", hint="e.g. --loops R3,B9 (tenor loops MODEL lists them)")
-    if chosen == "dag":
-        from diagrams.dag import draw_dag
-        from tenor.app.kinds import load_causal
+    return chosen
 
-        diagram = draw_dag(
-            load_causal(src, "draw"), query=query, adjust=_names(adjust), channels=channel or None, title=title
-        )
-    else:
-        if src.kind == FileKind.DIAGRAM_STRUCTURE:
-            from tenor.app.sources import load_structures
 
-            structures = load_structures(source)
-            loop_structure, flow_structure = structures.causal_loops, structures.stock_flow
-            if kind is None and flow_structure is None:
-                chosen = "cld"  # the default follows what the structure file holds
-        else:
-            from diagrams.from_model import causal_loop_structure, stock_flow_structure
-            from tenor.app.kinds import load_model
+def _structures(source: Path, src: Source, chosen: str) -> ModelStructures:
+    """What a structure file holds, or the structure of a model that the ``chosen`` diagram needs."""
+    from tenor.app.kinds import FileKind
 
-            model = load_model(src, "draw")
-            loop_structure = causal_loop_structure(model) if chosen == "cld" else None
-            flow_structure = stock_flow_structure(model) if chosen == "stockflow" else None
-        if chosen == "cld":
-            from diagrams.cld import draw_cld, focus
+    if src.kind == FileKind.DIAGRAM_STRUCTURE:
+        from tenor.app.sources import load_structures
 
-            if loop_structure is None:
-                raise TenorError(f"{source} has no causal-loop structure", hint="draw it with --kind stockflow")
-            part = focus(loop_structure, around=around, depth=depth, loops=_names(loops))
-            diagram = draw_cld(part, element=element, title=title)
-        else:
-            from diagrams.stockflow import draw_stockflow
+        return load_structures(source)
+    from diagrams.from_model import causal_loop_structure, stock_flow_structure
+    from tenor.app.kinds import load_model
+    from tenor.app.sources import ModelStructures
 
-            if flow_structure is None:
-                raise TenorError(f"{source} has no stock-and-flow structure", hint="draw it with --kind cld")
-            diagram = draw_stockflow(flow_structure, title=title)
-    if fmt in ("svg", "png", "pdf"):  # a layout is computed; DOT and Mermaid text are written as they are
-        from tenor.core.limits import check_draw_size
+    model = load_model(src, "draw")
+    return ModelStructures(
+        causal_loop_structure(model) if chosen == "cld" else None,
+        stock_flow_structure(model) if chosen == "stockflow" else None,
+    )
 
-        check_draw_size(len(diagram.nodes), len(diagram.edges), file=str(source))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", GraphvizMissingWarning)
-        write_diagram(diagram, out, fmt, inputs=[source], dpi=dpi)
-    for warning in caught:
-        print(f"warning: {warning.message}", file=sys.stderr)
+
+def _draw_structure(
+    source: Path,
+    structures: ModelStructures,
+    chosen: str,
+    *,
+    element: str | None,
+    around: str | None,
+    depth: int | None,
+    loops: list[str] | None,
+    title: str | None,
+) -> Diagram:
+    """The causal-loop diagram (or the part of it asked for) or the stock-and-flow diagram of a model."""
+    if chosen == "cld":
+        from diagrams.cld import draw_cld, focus
+
+        if structures.causal_loops is None:
+            raise TenorError(f"{source} has no causal-loop structure", hint="draw it with --kind stockflow")
+        part = focus(structures.causal_loops, around=around, depth=depth, loops=_names(loops))
+        return draw_cld(part, element=element, title=title)
+    from diagrams.stockflow import draw_stockflow
+
+    if structures.stock_flow is None:
+        raise TenorError(f"{source} has no stock-and-flow structure", hint="draw it with --kind cld")
+    return draw_stockflow(structures.stock_flow, title=title)
 
 
 _SUFFIX_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid"}

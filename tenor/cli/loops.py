@@ -93,51 +93,70 @@ def loops(
         print(json.dumps(result, indent=2))
         return
     from rich.console import Console
-    from rich.table import Table
 
     console = Console()
     if by is not None:
-        elements = list(loaded.dimensions[by])
-        table = Table(title=f"Loop gain by {by}")
-        table.add_column("loop")
-        table.add_column("polarity")
-        table.add_column("variables")
-        for e in elements:
-            table.add_column(e, justify="right")
-        rows = report.gain_table(elements)
-        for loop_id, values in rows:
-            lp = report.loop(loop_id)
-            table.add_row(loop_id, lp.polarity, " -> ".join(lp.variables), *(_fmt(v) for v in values))
-        if rows:
-            console.print(table)
-        else:
-            console.print(f"no loop runs through a variable with dimension {by}")
+        _print_gain_by(console, report, by, list(loaded.dimensions[by]))
     else:
-        table = Table(title=f"Feedback loops of {loaded.name or model.name}")
-        table.add_column("loop")
-        table.add_column("polarity")
-        table.add_column("variables")
-        table.add_column("gain", justify="right")
-        for lp in report.loops:
-            if isinstance(lp.gain, dict):
-                gain = ", ".join(f"{k}: {_fmt(v)}" for k, v in lp.gain.items())
-            else:
-                gain = _fmt(lp.gain)
-            flag = " (changes)" if lp.polarity_changes else ""
-            table.add_row(lp.id, lp.polarity + flag, " -> ".join(lp.variables), gain)
-        console.print(table)
+        _print_loops(console, report, loaded.name or model.name)
     for cut, ids in report.opened.items():
         console.print(f"cut {cut} opens: {', '.join(ids) or 'no loop'}")
     for note in report.notes:
         console.print(f"note: {note}")
     if dom is not None:
-        dtable = Table(title="Dominant loops (Loops That Matter)")
-        dtable.add_column("from", justify="right")
-        dtable.add_column("to", justify="right")
-        dtable.add_column("loops")
-        for p in dom.periods:
-            dtable.add_row(_fmt(p["start"]), _fmt(p["end"]), ", ".join(p["loops"]))
-        console.print(dtable)
+        _print_dominance(console, dom)
+
+
+def _print_gain_by(console: Any, report: Any, by: str, elements: list[str]) -> None:
+    """The loop-gain table by element of dimension ``by``."""
+    from rich.table import Table
+
+    table = Table(title=f"Loop gain by {by}")
+    table.add_column("loop")
+    table.add_column("polarity")
+    table.add_column("variables")
+    for e in elements:
+        table.add_column(e, justify="right")
+    rows = report.gain_table(elements)
+    for loop_id, values in rows:
+        lp = report.loop(loop_id)
+        table.add_row(loop_id, lp.polarity, " -> ".join(lp.variables), *(_fmt(v) for v in values))
+    if rows:
+        console.print(table)
+    else:
+        console.print(f"no loop runs through a variable with dimension {by}")
+
+
+def _print_loops(console: Any, report: Any, name: str) -> None:
+    """Every loop: polarity, variables and gain (by element for a subscripted loop)."""
+    from rich.table import Table
+
+    table = Table(title=f"Feedback loops of {name}")
+    table.add_column("loop")
+    table.add_column("polarity")
+    table.add_column("variables")
+    table.add_column("gain", justify="right")
+    for lp in report.loops:
+        if lp.is_subscripted:
+            gain = ", ".join(f"{k}: {_fmt(v)}" for k, v in lp.gain.items())
+        else:
+            gain = _fmt(lp.gain[""])
+        flag = " (changes)" if lp.polarity_changes else ""
+        table.add_row(lp.id, lp.polarity + flag, " -> ".join(lp.variables), gain)
+    console.print(table)
+
+
+def _print_dominance(console: Any, dom: Any) -> None:
+    """The dominant loops, period by period."""
+    from rich.table import Table
+
+    dtable = Table(title="Dominant loops (Loops That Matter)")
+    dtable.add_column("from", justify="right")
+    dtable.add_column("to", justify="right")
+    dtable.add_column("loops")
+    for p in dom.periods:
+        dtable.add_row(_fmt(p["start"]), _fmt(p["end"]), ", ".join(p["loops"]))
+    console.print(dtable)
 
 
 def unroll(

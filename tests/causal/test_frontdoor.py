@@ -14,8 +14,9 @@ from itertools import combinations
 import networkx as nx
 from hypothesis import HealthCheck, given, settings
 
+from causal.frontdoor import frontdoor_estimand, frontdoor_sets, is_frontdoor_set
 from causal.graph import from_edges
-from causal.identify import _frontdoor_estimand, frontdoor_sets, identify, is_frontdoor_set
+from causal.identify import identify
 from tests.causal.test_identify_numeric import _evaluate, _joint, _marginal, _model
 from tests.strategies import mixed_graphs
 
@@ -46,9 +47,9 @@ def test_both_sets_give_the_interventional_distribution():
         for m in (["m", "t"], ["m", "p"]):
             for xv in (0, 1):
                 truth = _marginal(_joint(dag, cpt, {"x": xv}), {"y": 1})
-                assert abs(_evaluate(_frontdoor_estimand("x", "y", m), observed, {"x": xv, "y": 1}) - truth) < 1e-9
+                assert abs(_evaluate(frontdoor_estimand("x", "y", m), observed, {"x": xv, "y": 1}) - truth) < 1e-9
         # {m} alone is not a front-door set, and its formula is off
-        bad = _evaluate(_frontdoor_estimand("x", "y", ["m"]), observed, {"x": 1, "y": 1})
+        bad = _evaluate(frontdoor_estimand("x", "y", ["m"]), observed, {"x": 1, "y": 1})
         assert abs(bad - _marginal(_joint(dag, cpt, {"x": 1}), {"y": 1})) > 1e-6
 
 

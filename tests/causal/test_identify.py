@@ -257,7 +257,7 @@ def test_outcome_causing_the_treatment():
 def test_run_with_time_limit_gives_up():
     import time
 
-    from causal.identify import run_with_time_limit
+    from causal.dowhy_bridge import run_with_time_limit
 
     assert run_with_time_limit(lambda: 42, 5) == (True, 42, None)
     finished, result, error = run_with_time_limit(lambda: time.sleep(2), 0.05)

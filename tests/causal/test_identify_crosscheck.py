@@ -6,16 +6,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from causal.adjustment import is_backdoor_set, minimal_adjustment_sets
+from causal.dowhy_bridge import dowhy_graph, dowhy_identify, run_with_time_limit
+from causal.frontdoor import frontdoor_sets, is_frontdoor_set
 from causal.id_algorithm import latent_projection
-from causal.identify import (
-    dowhy_graph,
-    dowhy_identify,
-    frontdoor_sets,
-    identify,
-    instruments,
-    is_frontdoor_set,
-    run_with_time_limit,
-)
+from causal.identify import identify
+from causal.instruments import instruments
 from tests.cases.identification import CASES, case_ids
 from tests.strategies import mixed_graphs
 

@@ -28,6 +28,7 @@ from causal.id_algorithm import (
     line_4,
     line_6,
 )
+from tenor.core.errors import NotIdentifiableError, TenorError
 
 F = frozenset
 
@@ -83,6 +84,14 @@ def test_line_5_fails_with_the_hedge():
     with pytest.raises(Unidentifiable) as info:
         id_algorithm(g, ["y"], ["x"])
     assert (info.value.hedge_f, info.value.hedge_f_prime) == (F({"x", "y"}), F({"y"}))
+
+
+def test_unidentifiable_is_a_tenor_error():
+    g = latent_projection(from_edges([("x", "y")], bidirected=[("x", "y")]))
+    with pytest.raises(NotIdentifiableError) as info:
+        id_algorithm(g, ["y"], ["x"])
+    assert isinstance(info.value, Unidentifiable) and isinstance(info.value, TenorError)
+    assert info.value.message == "hedge F=['x', 'y'], F'=['y']" and info.value.hint
 
 
 def test_trace_names_the_lines():

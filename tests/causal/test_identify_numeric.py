@@ -132,7 +132,7 @@ def test_answer_key_estimands_numerically():
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mixed_graphs(min_nodes=3, max_nodes=6), st.integers(0, 10_000))
 def test_frontdoor_formula_equals_the_interventional_distribution(drawn, seed):
-    from causal.identify import _frontdoor_estimand, frontdoor_sets
+    from causal.frontdoor import frontdoor_estimand, frontdoor_sets
 
     graph, x, y = drawn
     sets, _ = frontdoor_sets(graph, [x], [y])
@@ -145,7 +145,7 @@ def test_frontdoor_formula_equals_the_interventional_distribution(drawn, seed):
     for a, p in _joint(dag, cpt).items():
         key = tuple((k, v) for k, v in a if k not in latent)
         observed_joint[key] = observed_joint.get(key, 0.0) + p
-    estimand = _frontdoor_estimand(x, y, sets[0])
+    estimand = frontdoor_estimand(x, y, sets[0])
     for xv in (0, 1):
         truth = _marginal(_joint(dag, cpt, {x: xv}), {y: 1})
         assert abs(_evaluate(estimand, observed_joint, {x: xv, y: 1}) - truth) < 1e-9

@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from causal.adjustment import is_adjustment_set, is_backdoor_set, minimal_adjustment_sets
-from causal.identify import identify, is_frontdoor_set
+from causal.frontdoor import is_frontdoor_set
+from causal.identify import identify
 from tests.strategies import mixed_graphs, observed_nodes
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -93,7 +94,7 @@ def test_instruments_match_their_definition(drawn):
     import networkx as nx
 
     from causal.adjustment import forbidden_nodes, proper_backdoor_graph
-    from causal.identify import conditional_instruments, instruments
+    from causal.instruments import conditional_instruments, instruments
 
     graph, x, y = drawn
     dag = graph.to_dag()

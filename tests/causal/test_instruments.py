@@ -18,7 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from causal.graph import from_edges
-from causal.identify import conditional_instruments, identify, instruments, list_conditional_instruments
+from causal.identify import identify
+from causal.instruments import conditional_instruments, instruments, list_conditional_instruments
 from tests.cases.identification import CASES
 from tests.strategies import mixed_graphs
 

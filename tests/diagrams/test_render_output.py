@@ -11,6 +11,7 @@ from causal.load import read_spec
 from diagrams import render as render_module
 from diagrams.cld import draw_cld
 from diagrams.dag import dag_svg, draw_dag
+from diagrams.display import svg_of
 from diagrams.render import (
     GraphvizMissingWarning,
     format_for,
@@ -145,6 +146,19 @@ def test_path_without_dot(monkeypatch):
 def test_structures_show_inline(loops, stockflow):
     assert "↻ R1" in loops._repr_svg_()
     assert "⋈" in stockflow._repr_svg_()
+
+
+def test_inline_pictures_need_no_graphviz(no_dot, loops, stockflow):
+    """Without ``dot`` a diagram and both structures still show inline, drawn by matplotlib."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GraphvizMissingWarning)
+        shown = [loops._repr_svg_(), stockflow._repr_svg_(), draw_stockflow(stockflow)._repr_svg_()]
+    assert all(svg.startswith("<?xml") and "<svg" in svg for svg in shown)
+    assert "R1" in shown[0] and "⋈" in shown[1] and shown[1] == shown[2]
+
+
+def test_an_object_no_drawer_knows_shows_no_picture():
+    assert svg_of(object()) is None and svg_of("digraph {}") is None
 
 
 def test_importing_the_package_loads_no_plotting_library():

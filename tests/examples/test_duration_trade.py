@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tenor.core.verdict import Verdict
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "duration_trade"
 SOURCES = Path("/work/shared/seed/sources.md")
 
@@ -51,6 +53,7 @@ def perturbed(evidence):
 @pytest.mark.parametrize("number", range(1, 13))
 def test_claim_holds_on_the_calibrated_model(evidence, number):
     verdict = CLAIMS.CLAIMS[number - 1](evidence, evidence.world)
+    assert isinstance(verdict, Verdict)  # the one Verdict type of tenor.core
     assert verdict.number == number
     assert verdict.holds, f"claim {number} ({verdict.title}) fails: {verdict.detail}"
 

@@ -64,7 +64,8 @@ def test_two_stock_oscillator_is_one_balancing_loop_with_gain_minus_k():
     (loop,) = report.loops
     assert loop.polarity == "B"
     assert set(loop.variables) == {"x", "v", "move", "pull"}
-    assert loop.gain == pytest.approx(-4.0, rel=1e-6)
+    assert loop.gain == pytest.approx({"": -4.0}, rel=1e-6)  # one key, "", for a scalar loop
+    assert loop.to_dict()["gain"] == pytest.approx(-4.0, rel=1e-6)  # written as a plain number
 
 
 def test_algebraic_loop_is_an_error_naming_the_cycle():
@@ -119,6 +120,7 @@ def test_intervention_loop_is_cut_at_bills():
     assert loop.gain["30y"] == pytest.approx(0.5 * 0.2 * 0.15 * 2.0, rel=1e-5)
     assert loop.element_polarity["bills"] == "unknown"
     assert loop.cycles["10y"][2] == "sales[10y]"
+    assert loop.to_dict()["gain"]["30y"] == pytest.approx(loop.gain["30y"])  # written by element
 
 
 def test_declared_cut_sets_the_gain_to_zero_and_names_the_loops_it_opens():
@@ -142,7 +144,7 @@ def test_loops_of_xmile_and_vensim_models(path):
     teacup = find_loops(load_model(path))
     assert [lp.polarity for lp in teacup.loops] == ["B"]
     assert teacup.loops[0].variables == ("Teacup Temperature", "Heat Loss to Room")
-    assert teacup.loops[0].gain == pytest.approx(-0.1)
+    assert teacup.loops[0].gain == pytest.approx({"": -0.1})
 
 
 def test_capped_enumeration_says_so_and_finds_strong_loops():
