@@ -87,7 +87,6 @@ _COMPARE = {"=": "_eq", "<>": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": 
 _ARITH = {"+": "+", "-": "-", "*": "*", "/": "/", "^": "**"}
 _SMALL = "1e-06"
 _BLOCK = 256
-_GROUP = 8
 _STAGED = 16
 """Scenarios stepped together: the innermost loop runs over them, so consecutive steps of one scenario
 need not wait for each other and the values of a block stay in the cache."""
@@ -125,6 +124,7 @@ class _Source:
     delays: list[int] = field(default_factory=list)
     hoisted: list[str] = field(default_factory=list)
     numbers: np.ndarray = field(default_factory=lambda: np.zeros(1))
+    staged: bool = False
 
 
 class _Generator:
@@ -409,6 +409,13 @@ def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
             raise _Unsupported(f"{name} is neither ordered nor a stock")
     at_start = _needed_at_start(model, hoisted_set)
 
+    # A small model keeps a parameter's values side by side (P[j, s]: the innermost loop reads them in a row)
+    # and stages its saved values; a larger one keeps a scenario's parameters together (P[s, j]).
+    staged = len(names) <= _STAGED
+
+    def par(j: int) -> str:
+        return f"P[{j}, sg]" if staged else f"P[sg, {j}]"
+
     body: list[str] = []
 
     def emit(indent: int, *lines: str) -> None:
@@ -417,16 +424,15 @@ def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
     K = max(1, len(g.statefuls))
     fixed_delays = [st for st in g.statefuls if st.func == "delay_fixed"]
     emit(0, "def kernel(P, use, start, dt, last_step, save_steps, pos, out, lo, LX, LY, C, flags, orders, check):")
-    emit(4, "n = P.shape[1]", "nsave = save_steps.shape[0]")
+    emit(4, f"n = P.shape[{1 if staged else 0}]", "nsave = save_steps.shape[0]")
     # read once, outside the loops: where each variable goes in ``out`` (-1: not kept), which constants are set
-    staged = len(names) <= _STAGED
-    groups = [] if staged else [range(i, min(len(names), i + _GROUP)) for i in range(0, len(names), _GROUP)]
+    # where each kept output comes from: sel[j] is the variable of out[:, j]
+    emit(4, "nout = out.shape[1]", "sel = np.zeros(nout, np.int64)")
+    emit(4, f"for i in range({len(names)}):", "    if pos[i] >= 0:", "        sel[pos[i]] = i")
     if staged:  # every value to its own row of W, then the kept rows to ``out``: no test in the loop
-        emit(4, "nout = out.shape[1]", f"W = np.zeros(({len(names)}, {_BLOCK}))", "sel = np.zeros(nout, np.int64)")
-        emit(4, f"for i in range({len(names)}):", "    if pos[i] >= 0:", "        sel[pos[i]] = i")
-    for c, group in enumerate(groups):
-        emit(4, *(f"p{i} = pos[{i}]" for i in group))
-        emit(4, f"g{c} = " + " or ".join(f"p{i} >= 0" for i in group))
+        emit(4, f"W = np.zeros(({len(names)}, {_BLOCK}))")
+    else:  # a scenario's values side by side, then the kept ones to ``out``
+        emit(4, f"V = np.zeros({max(1, len(names))})")
     for name in params:
         if name not in hoisted_set and model.variables[name].kind == "constant":
             emit(4, f"u{pidx[name]} = use[{pidx[name]}]")
@@ -448,7 +454,7 @@ def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
     for st in g.statefuls:
         emit(12, f"ini{st.k} = False")
     for name in names:
-        emit(12, f"{v[name]} = P[{pidx[name]}, sg]" if name in hoisted_set else f"{v[name]} = 0.0")
+        emit(12, f"{v[name]} = {par(pidx[name])}" if name in hoisted_set else f"{v[name]} = 0.0")
     for name in init_order:
         var = model.variables[name]
         if name in hoisted_set:
@@ -456,14 +462,14 @@ def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
         if var.kind == "constant":
             j = pidx[name]
             code, found = equations[name]
-            emit(12, f"if use[{j}]:", f"    {v[name]} = P[{j}, sg]", "else:")
+            emit(12, f"if use[{j}]:", f"    {v[name]} = {par(j)}", "else:")
             for st in found:
                 emit(16, *g.init_stateful(st))
             emit(16, f"{v[name]} = {code}")
         elif var.kind == "stock":
             j = pidx[name]
             code, found = initials[name]
-            emit(12, f"if use[{j}] and P[{j}, sg] == P[{j}, sg]:", f"    {v[name]} = P[{j}, sg]", "else:")
+            emit(12, f"if use[{j}] and {par(j)} == {par(j)}:", f"    {v[name]} = {par(j)}", "else:")
             for st in found:
                 emit(16, *g.init_stateful(st))
             emit(16, f"{v[name]} = {code}")
@@ -490,7 +496,7 @@ def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
     ind = 16
     emit(ind, "sg = b0 + s")
     for name in hoisted:
-        emit(ind, f"{v[name]} = P[{pidx[name]}, sg]")
+        emit(ind, f"{v[name]} = {par(pidx[name])}")
     for i, name in enumerate(stocks):
         emit(ind, f"{v[name]} = x{i}[s]")
     for name in model.order:
@@ -499,7 +505,7 @@ def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
         code, _ = equations[name]
         if model.variables[name].kind == "constant":
             j = pidx[name]
-            emit(ind, f"if u{j}:", f"    {v[name]} = P[{j}, sg]", "else:", f"    {v[name]} = {code}")
+            emit(ind, f"if u{j}:", f"    {v[name]} = {par(j)}", "else:", f"    {v[name]} = {code}")
         else:
             emit(ind, f"{v[name]} = {code}")
     emit(ind, "if check:", "    tot = 0.0")
@@ -510,11 +516,8 @@ def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
     if staged and names:
         emit(ind, "if saving:", *(f"    W[{i}, s] = {v[name]}" for i, name in enumerate(names)))
     elif names:
-        emit(ind, "if saving:", "    ob = lo + sg")
-    for c, group in enumerate(groups):
-        emit(ind + 4, f"if g{c}:")
-        for i in group:
-            emit(ind + 8, f"if p{i} >= 0:", f"    out[row, p{i}, ob] = {v[names[i]]}")
+        emit(ind, "if saving:", *(f"    V[{i}] = {v[name]}" for i, name in enumerate(names)))
+        emit(ind, "    for j in range(nout):", "        out[row, j, lo + sg] = V[sel[j]]")
     update: list[str] = []
     for i, name in enumerate(stocks):
         update.append(f"d{i} = {derivatives[name][0]}")
@@ -541,8 +544,9 @@ def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
         emit(ind + 4, *update)
     emit(12, "if bad:", "    flags[b0] = 1", "    return")
     if staged:
-        emit(12, "if saving:", "    ob = lo + b0", "    for j in range(nout):")
-        emit(20, "out[row, j, ob:ob + m] = W[sel[j], :m]")
+        emit(12, "if saving:", "    ob = lo + b0", "    for j in range(nout):", "        w = sel[j]")
+        emit(20, "if m < 16:", "    for s in range(m):", "        out[row, j, ob + s] = W[w, s]")
+        emit(20, "else:", "    out[row, j, ob:ob + m] = W[w, :m]")
     emit(12, "if saving:", "    row += 1")
     emit(12, "if last:", "    break")
     emit(12, "t = t + dt", "step += 1")
@@ -561,7 +565,7 @@ def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
     text = "\n".join([*header, *body, ""])
     delays = [st.k for st in g.statefuls if st.func in ("delay1", "delay3")]
     numbers = np.asarray(g.numbers or [0.0], dtype=float)
-    return _Source(text, names, params, K, g.lookup_x, g.lookup_y, delays, hoisted, numbers)
+    return _Source(text, names, params, K, g.lookup_x, g.lookup_y, delays, hoisted, numbers, staged)
 
 
 # --- the allow-list --------------------------------------------------------------------------
@@ -658,7 +662,7 @@ class Kernel:
         """
         src = self.source
         width = max(1, len(src.params))
-        P = np.zeros((width, n))  # a parameter's values side by side, as the innermost loop reads them
+        P = np.zeros((width, n))  # one row per parameter; a larger model reads its transpose
         use = np.zeros(width, dtype=np.bool_)
         column = {name: j for j, name in enumerate(src.params)}
         for name, values in parameters.items():
@@ -671,6 +675,8 @@ class Kernel:
                 P[column[name]] = np.broadcast_to(np.asarray(fixed[name], dtype=float), (n,))
         if check and src.hoisted and not np.isfinite(P[[column[h] for h in src.hoisted]]).all():
             return False
+        if not src.staged:
+            P = np.ascontiguousarray(P.T)
         index = {name: i for i, name in enumerate(src.variables)}
         pos = np.full(len(src.variables), -1, dtype=np.int64)
         for j, name in reversed(list(enumerate(outputs))):
