@@ -4,7 +4,11 @@ The NumPy engine (:mod:`stocks_flows.engine`) pays Python's price once per
 equation per step, whatever the number of scenarios: on a small batch that is
 nearly all of its time. This module translates the same syntax trees into one
 function that loops over scenarios and steps in machine code, and numba
-compiles it. The NumPy engine stays the reference: the kernel follows it rule
+compiles it. Scenarios go in blocks: each step is taken by every scenario of a
+block before the next, so the innermost loop runs over independent scenarios
+(which the processor overlaps and, for a small model, the compiler vectorises),
+and saved values go straight into the engine's ``(rows, outputs, scenarios)``
+result array. The NumPy engine stays the reference: the kernel follows it rule
 by rule (its order of evaluation, PySD's stepping, smooths and delays as hidden
 stocks, NaN propagation), and the tests hold the two together to 1e-12 on
 every model they have.
@@ -88,6 +92,7 @@ _ARITH = {"+": "+", "-": "-", "*": "*", "/": "/", "^": "**"}
 _SMALL = "1e-06"
 _BLOCK = 256
 _STAGED = 16
+"""Models with at most this many variables write a block's saved row to a buffer with no test per variable."""
 """Scenarios stepped together: the innermost loop runs over them, so consecutive steps of one scenario
 need not wait for each other and the values of a block stay in the cache."""
 
