@@ -550,8 +550,8 @@ def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
     emit(12, "if bad:", "    flags[b0] = 1", "    return")
     if staged:
         emit(12, "if saving:", "    ob = lo + b0", "    for j in range(nout):", "        w = sel[j]")
-        emit(20, "if m < 16:", "    for s in range(m):", "        out[row, j, ob + s] = W[w, s]")
-        emit(20, "else:", "    out[row, j, ob:ob + m] = W[w, :m]")
+        # an unsigned index: no test for a negative one, so the copy is a plain contiguous loop
+        emit(20, "for s in range(m):", "    out[row, j, np.uint64(ob + s)] = W[w, s]")
     emit(12, "if saving:", "    row += 1")
     emit(12, "if last:", "    break")
     emit(12, "t = t + dt", "step += 1")
@@ -578,7 +578,7 @@ def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
 _ALLOWED_NODES = (
     ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Assign, ast.AugAssign, ast.Expr,
     ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.If, ast.While,
-    ast.For, ast.Break, ast.Return, ast.Slice, ast.Call, ast.Attribute, ast.Subscript, ast.Tuple, ast.Load, ast.Store,
+    ast.For, ast.Break, ast.Return, ast.Call, ast.Attribute, ast.Subscript, ast.Tuple, ast.Load, ast.Store,
     ast.Import, ast.ImportFrom, ast.alias, ast.keyword,
     ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod, ast.FloorDiv, ast.USub, ast.Not,
     ast.And, ast.Or, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq,
@@ -586,7 +586,7 @@ _ALLOWED_NODES = (
 _ALLOWED_IMPORTS = {"numba", "numpy", "stocks_flows.kernel_runtime"}
 _ALLOWED_ATTRIBUTES = {
     "np": {"exp", "log", "log10", "sqrt", "sin", "cos", "tan", "arctan", "trunc", "pi", "zeros",
-           "ones", "full", "rint", "isfinite", "int64"},
+           "ones", "full", "rint", "isfinite", "int64", "uint64"},
     "numba": {"njit"},
     "P": {"shape"}, "save_steps": {"shape"}, "out": {"shape"},
 }  # fmt: skip
