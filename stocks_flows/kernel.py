@@ -418,7 +418,7 @@ def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
     # and stages its saved values; a larger one keeps a scenario's parameters together (P[s, j]).
     staged = len(names) <= _STAGED
 
-    def par(j: int) -> str:
+    def par(j: int | str) -> str:
         return f"P[{j}, sg]" if staged else f"P[sg, {j}]"
 
     body: list[str] = []
@@ -436,8 +436,11 @@ def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
     emit(4, f"for i in range({len(names)}):", "    if pos[i] >= 0:", "        sel[pos[i]] = i")
     if staged:  # every value to its own row of W, then the kept rows to ``out``: no test in the loop
         emit(4, f"W = np.zeros(({len(names)}, {_BLOCK}))")
-    else:  # a scenario's values side by side, then the kept ones to ``out``
+    else:  # a scenario's values side by side, then the kept ones to ``out``; a hoisted constant from P
         emit(4, f"V = np.zeros({max(1, len(names))})")
+        for name in hoisted:
+            i = names.index(name)
+            emit(4, f"if pos[{i}] >= 0:", f"    sel[pos[{i}]] = {-1 - pidx[name]}")
     for name in params:
         if name not in hoisted_set and model.variables[name].kind == "constant":
             emit(4, f"u{pidx[name]} = use[{pidx[name]}]")
@@ -521,8 +524,10 @@ def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
     if staged and names:
         emit(ind, "if saving:", *(f"    W[{i}, s] = {v[name]}" for i, name in enumerate(names)))
     elif names:
-        emit(ind, "if saving:", *(f"    V[{i}] = {v[name]}" for i, name in enumerate(names)))
-        emit(ind, "    for j in range(nout):", "        out[row, j, lo + sg] = V[sel[j]]")
+        emit(ind, "if saving:", *(f"    V[{i}] = {v[n]}" for i, n in enumerate(names) if n not in hoisted_set))
+        emit(ind, "    for j in range(nout):", "        k = sel[j]", "        if k >= 0:")
+        emit(ind + 12, "out[row, j, lo + sg] = V[k]")
+        emit(ind + 8, "else:", f"    out[row, j, lo + sg] = {par('-1 - k')}")
     update: list[str] = []
     for i, name in enumerate(stocks):
         update.append(f"d{i} = {derivatives[name][0]}")
