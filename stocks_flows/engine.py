@@ -813,7 +813,7 @@ def simulate(
         done = False
         if compiled is not None:
             fixed = program.fixed_constants(compiled.source.hoisted, hi - lo, chunk)
-            done = compiled.run(chunk, hi - lo, outputs, rows, values[lo:hi], on_nonfinite == "raise", fixed)
+            done = compiled.run(chunk, hi - lo, outputs, rows, store, on_nonfinite == "raise", fixed, lo)
         if not done:
             program.run(hi - lo, chunk, outputs, rows, names[lo:hi], on_nonfinite, store[:, :, lo:hi])
         if progress is not None:

@@ -4,7 +4,11 @@ The NumPy engine (:mod:`stocks_flows.engine`) pays Python's price once per
 equation per step, whatever the number of scenarios: on a small batch that is
 nearly all of its time. This module translates the same syntax trees into one
 function that loops over scenarios and steps in machine code, and numba
-compiles it. The NumPy engine stays the reference: the kernel follows it rule
+compiles it. Scenarios go in blocks: each step is taken by every scenario of a
+block before the next, so the innermost loop runs over independent scenarios
+(which the processor overlaps and, for a small model, the compiler vectorises),
+and saved values go straight into the engine's ``(rows, outputs, scenarios)``
+result array. The NumPy engine stays the reference: the kernel follows it rule
 by rule (its order of evaluation, PySD's stepping, smooths and delays as hidden
 stocks, NaN propagation), and the tests hold the two together to 1e-12 on
 every model they have.
@@ -68,13 +72,18 @@ __all__ = [
     "unsupported_reason",
 ]
 
-_KERNEL_VERSION = "1"
+_KERNEL_VERSION = "2"
 
 _CONTINUOUS = {"smooth1": 1, "smooth3": 3, "delay1": 1, "delay3": 3, "trend": 1}
 _STATEFUL = {*_CONTINUOUS, "init", "delay_fixed"}
 _COMPARE = {"=": "_eq", "<>": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge", "and": "_and", "or": "_or"}
 _ARITH = {"+": "+", "-": "-", "*": "*", "/": "/", "^": "**"}
 _SMALL = "1e-06"
+_BLOCK = 256
+_STAGED = 16
+"""Models with at most this many variables write a block's saved row to a buffer with no test per variable."""
+"""Scenarios stepped together: the innermost loop runs over them, so consecutive steps of one scenario
+need not wait for each other and the values of a block stay in the cache."""
 
 
 class _Unsupported(Exception):
@@ -109,6 +118,7 @@ class _Source:
     delays: list[int] = field(default_factory=list)
     hoisted: list[str] = field(default_factory=list)
     numbers: np.ndarray = field(default_factory=lambda: np.zeros(1))
+    staged: bool = False
 
 
 class _Generator:
@@ -200,73 +210,76 @@ class _Generator:
         found.append(st)
         k = st.k
         if f in ("init", "delay_fixed"):
-            return f"ST[{k}, 0]"
+            return f"ST[{k}, 0, s]"
         if f == "trend":
-            return f"_xidz({args[0]} - ST[{k}, 0], {args[1]} * abs(ST[{k}, 0]), 0.0)"
+            return f"_xidz({args[0]} - ST[{k}, 0, s], {args[1]} * abs(ST[{k}, 0, s]), 0.0)"
         if f.startswith("delay"):
-            return f"(ST[{k}, o{k} - 1] / {args[1]})"
-        return f"ST[{k}, {_CONTINUOUS[f] - 1}]"
+            return f"(ST[{k}, o{k}[s] - 1, s] / {args[1]})"
+        return f"ST[{k}, {_CONTINUOUS[f] - 1}, s]"
 
     # -- statements ---------------------------------------------------------------------
+    # State is kept per scenario of a block: ``ST[k, i, s]`` (the k-th stateful function's i-th
+    # level), ``o{k}[s]`` (a delay's order), ``po{k}[s]``/``ptr{k}[s]`` (a fixed delay's pipe).
 
     @staticmethod
     def init_stateful(st: _Stateful) -> list[str]:
         k, a = st.k, st.args
         lines = [f"if not ini{k}:", f"    ini{k} = True"]
         if st.func == "init":
-            lines.append(f"    ST[{k}, 0] = {a[0]}")
+            lines.append(f"    ST[{k}, 0, s] = {a[0]}")
         elif st.func == "trend":
-            lines.append(f"    ST[{k}, 0] = {a[0]} / (1.0 + {st.init} * {a[1]})")
+            lines.append(f"    ST[{k}, 0, s] = {a[0]} / (1.0 + {st.init} * {a[1]})")
         elif st.func == "delay_fixed":
             lines += [
                 f"    dtime = {a[1]}",
                 f"    first = {a[2]}",
-                f"    po{k} = int(np.rint(_max2(dtime / dt, 1.0) + {_SMALL}))",
-                f"    if po{k} < 1:",
-                f"        po{k} = 1",
-                "        flags[s] = 3",
-                f"    pipe{k} = np.full(po{k}, first)",
-                f"    ptr{k} = 0",
-                f"    ST[{k}, 0] = first",
+                f"    length = int(np.rint(_max2(dtime / dt, 1.0) + {_SMALL}))",
+                "    if length < 1:",
+                "        length = 1",
+                "        flags[sg] = 3",
+                f"    po{k}[s] = length",
+                f"    first{k}[s] = first",
+                f"    ST[{k}, 0, s] = first",
             ]
         elif st.func.startswith("delay"):
             lines += [
                 f"    dtime = {a[1]}",
-                f"    o{k} = {_CONTINUOUS[st.func]}",
-                f"    while o{k} * dt > dtime and o{k} > 0:",
-                f"        o{k} -= 1",
-                f"    orders[s, {k}] = o{k}",
-                f"    if o{k} < 1:",
-                f"        o{k} = 1",
-                "        flags[s] = 2",
+                f"    order = {_CONTINUOUS[st.func]}",
+                "    while order * dt > dtime and order > 0:",
+                "        order -= 1",
+                f"    orders[sg, {k}] = order",
+                "    if order < 1:",
+                "        order = 1",
+                "        flags[sg] = 2",
+                f"    o{k}[s] = order",
                 f"    first = {st.init} * dtime",
-                f"    for i in range(o{k}):",
-                f"        ST[{k}, i] = first",
+                "    for i in range(order):",
+                f"        ST[{k}, i, s] = first",
             ]
         else:  # smooth
             order = _CONTINUOUS[st.func]
-            lines += [f"    first = {st.init}", f"    for i in range({order}):", f"        ST[{k}, i] = first"]
+            lines += [f"    first = {st.init}", f"    for i in range({order}):", f"        ST[{k}, i, s] = first"]
         return lines
 
     @staticmethod
     def derivative(st: _Stateful) -> list[str]:
         k, a = st.k, st.args
         if st.func == "trend":
-            return [f"D[{k}, 0] = ({a[0]} - ST[{k}, 0]) / {a[1]}"]
+            return [f"D[{k}, 0] = ({a[0]} - ST[{k}, 0, s]) / {a[1]}"]
         if st.func.startswith("smooth"):
             order = _CONTINUOUS[st.func]
             lines = [f"x = {a[0]}", f"tau = {a[1]}"]
             for i in range(order):
-                target = "x" if i == 0 else f"ST[{k}, {i - 1}]"
-                lines.append(f"D[{k}, {i}] = ({target} - ST[{k}, {i}]) * {float(order)!r} / tau")
+                target = "x" if i == 0 else f"ST[{k}, {i - 1}, s]"
+                lines.append(f"D[{k}, {i}] = ({target} - ST[{k}, {i}, s]) * {float(order)!r} / tau")
             return lines
         if st.func.startswith("delay") and st.func != "delay_fixed":
             return [
                 f"prev = {a[0]}",
                 f"tau = {a[1]}",
-                f"for i in range(o{k}):",
-                f"    outflow = ST[{k}, i] / tau",
-                f"    D[{k}, i] = (prev - outflow) * o{k}",
+                f"for i in range(o{k}[s]):",
+                f"    outflow = ST[{k}, i, s] / tau",
+                f"    D[{k}, i] = (prev - outflow) * o{k}[s]",
                 "    prev = outflow",
             ]
         return []
@@ -357,116 +370,152 @@ def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
             raise _Unsupported(f"{name} is neither ordered nor a stock")
     at_start = _needed_at_start(model, hoisted_set)
 
-    body: list[str] = []
-    emit = body.append
+    # A small model keeps a parameter's values side by side (P[j, s]: the innermost loop reads them in a row)
+    # and stages its saved values; a larger one keeps a scenario's parameters together (P[s, j]).
+    staged = len(names) <= _STAGED
 
-    def block(lines: list[str], indent: int) -> None:
-        for line in lines:
-            emit(" " * indent + line)
+    def par(j: int | str) -> str:
+        return f"P[{j}, sg]" if staged else f"P[sg, {j}]"
+
+    body: list[str] = []
+
+    def emit(indent: int, *lines: str) -> None:
+        body.extend(" " * indent + line for line in lines)
 
     K = max(1, len(g.statefuls))
-    emit("def kernel(P, use, start, dt, last_step, save_steps, out_idx, out, LX, LY, C, flags, orders, check):")
-    emit("    n = P.shape[0]")
-    emit("    nsave = save_steps.shape[0]")
-    emit("    for s in range(n):")
-    ind = 8
-    emit(" " * ind + f"V = np.zeros({max(1, len(names))})")
-    for name in names:
-        if name in hoisted_set:
-            emit(" " * ind + f"{v[name]} = P[s, {pidx[name]}]")
-            emit(" " * ind + f"V[{names.index(name)}] = {v[name]}")
-        else:
-            emit(" " * ind + f"{v[name]} = 0.0")
-    emit(" " * ind + f"ST = np.zeros(({K}, 3))")
-    emit(" " * ind + f"D = np.zeros(({K}, 3))")
+    fixed_delays = [st for st in g.statefuls if st.func == "delay_fixed"]
+    emit(0, "def kernel(P, use, start, dt, last_step, save_steps, pos, out, lo, LX, LY, C, flags, orders, check):")
+    emit(4, f"n = P.shape[{1 if staged else 0}]", "nsave = save_steps.shape[0]")
+    # read once, outside the loops: where each variable goes in ``out`` (-1: not kept), which constants are set
+    # where each kept output comes from: sel[j] is the variable of out[:, j]
+    emit(4, "nout = out.shape[1]", "sel = np.zeros(nout, np.int64)")
+    emit(4, f"for i in range({len(names)}):", "    if pos[i] >= 0:", "        sel[pos[i]] = i")
+    if staged:  # every value to its own row of W, then the kept rows to ``out``: no test in the loop
+        emit(4, f"W = np.zeros(({len(names)}, {_BLOCK}))")
+    else:  # a scenario's values side by side, then the kept ones to ``out``; a hoisted constant from P
+        emit(4, f"V = np.zeros({max(1, len(names))})")
+        for name in hoisted:
+            i = names.index(name)
+            emit(4, f"if pos[{i}] >= 0:", f"    sel[pos[{i}]] = {-1 - pidx[name]}")
+    for name in params:
+        if name not in hoisted_set and model.variables[name].kind == "constant":
+            emit(4, f"u{pidx[name]} = use[{pidx[name]}]")
+    emit(4, f"D = np.zeros(({K}, 3))")
+    emit(4, f"for b0 in range(0, n, {_BLOCK}):")
+    emit(8, f"m = min({_BLOCK}, n - b0)")
+    for i in range(len(stocks)):
+        emit(8, f"x{i} = np.zeros(m)")
+    emit(8, f"ST = np.zeros(({K}, 3, m))")
     for st in g.statefuls:
-        emit(" " * ind + f"ini{st.k} = False")
         if st.func == "delay_fixed":
-            emit(" " * ind + f"pipe{st.k} = np.zeros(1)")
-            emit(" " * ind + f"ptr{st.k} = 0")
-            emit(" " * ind + f"po{st.k} = 1")
+            emit(8, f"po{st.k} = np.ones(m, np.int64)", f"first{st.k} = np.zeros(m)")
         elif st.func.startswith("delay"):
-            emit(" " * ind + f"o{st.k} = {_CONTINUOUS[st.func]}")
-    emit(" " * ind + "t = start")
-    # initial values, in the engine's order; auxiliaries only where something reads them
+            emit(8, f"o{st.k} = np.full(m, {_CONTINUOUS[st.func]}, np.int64)")
+    emit(8, "t = start")
+    # initial values, one scenario at a time, in the engine's order; auxiliaries only where something reads them
+    emit(8, "for s in range(m):")
+    emit(12, "sg = b0 + s")
+    for st in g.statefuls:
+        emit(12, f"ini{st.k} = False")
+    for name in names:
+        emit(12, f"{v[name]} = {par(pidx[name])}" if name in hoisted_set else f"{v[name]} = 0.0")
     for name in init_order:
         var = model.variables[name]
         if name in hoisted_set:
             continue
         if var.kind == "constant":
             j = pidx[name]
-            emit(" " * ind + f"if use[{j}]:")
-            emit(" " * ind + f"    {v[name]} = P[s, {j}]")
-            emit(" " * ind + "else:")
             code, found = equations[name]
+            emit(12, f"if use[{j}]:", f"    {v[name]} = {par(j)}", "else:")
             for st in found:
-                block(g.init_stateful(st), ind + 4)
-            emit(" " * ind + f"    {v[name]} = {code}")
+                emit(16, *g.init_stateful(st))
+            emit(16, f"{v[name]} = {code}")
         elif var.kind == "stock":
             j = pidx[name]
             code, found = initials[name]
-            emit(" " * ind + f"if use[{j}] and P[s, {j}] == P[s, {j}]:")
-            emit(" " * ind + f"    {v[name]} = P[s, {j}]")
-            emit(" " * ind + "else:")
+            emit(12, f"if use[{j}] and {par(j)} == {par(j)}:", f"    {v[name]} = {par(j)}", "else:")
             for st in found:
-                block(g.init_stateful(st), ind + 4)
-            emit(" " * ind + f"    {v[name]} = {code}")
+                emit(16, *g.init_stateful(st))
+            emit(16, f"{v[name]} = {code}")
         elif name in at_start:
             code, found = equations[name]
             for st in found:
-                block(g.init_stateful(st), ind)
-            emit(" " * ind + f"{v[name]} = {code}")
+                emit(12, *g.init_stateful(st))
+            emit(12, f"{v[name]} = {code}")
     for st in g.statefuls:
-        block(g.init_stateful(st), ind)
-    emit(" " * ind + "step = 0")
-    emit(" " * ind + "row = 0")
-    emit(" " * ind + "while True:")
-    ind = 12
+        emit(12, *g.init_stateful(st))
+    for i, name in enumerate(stocks):
+        emit(12, f"x{i}[s] = {v[name]}")
+    # a fixed delay's pipes, one after another in one array: scenario s owns at[s] .. at[s] + po[s] - 1
+    for st in fixed_delays:
+        k = st.k
+        emit(8, f"at{k} = np.zeros(m, np.int64)", f"ptr{k} = np.zeros(m, np.int64)", "total = 0")
+        emit(8, "for s in range(m):", f"    at{k}[s] = total", f"    total += po{k}[s]")
+        emit(8, f"pipe{k} = np.zeros(total)")
+        emit(8, "for s in range(m):", f"    for i in range(po{k}[s]):", f"        pipe{k}[at{k}[s] + i] = first{k}[s]")
+    # the steps: every scenario of the block takes one step, then the block takes the next
+    emit(8, "step = 0", "row = 0", "while True:")
+    emit(12, "saving = row < nsave and step == save_steps[row]", "last = step >= last_step", "bad = 0")
+    emit(12, "for s in range(m):")
+    ind = 16
+    emit(ind, "sg = b0 + s")
+    for name in hoisted:
+        emit(ind, f"{v[name]} = {par(pidx[name])}")
+    for i, name in enumerate(stocks):
+        emit(ind, f"{v[name]} = x{i}[s]")
     for name in model.order:
         if name in hoisted_set:
             continue
         code, _ = equations[name]
         if model.variables[name].kind == "constant":
-            emit(" " * ind + f"if not use[{pidx[name]}]:")
-            emit(" " * ind + f"    {v[name]} = {code}")
+            j = pidx[name]
+            emit(ind, f"if u{j}:", f"    {v[name]} = {par(j)}", "else:", f"    {v[name]} = {code}")
         else:
-            emit(" " * ind + f"{v[name]} = {code}")
-    emit(" " * ind + "if check:")
-    emit(" " * ind + "    tot = 0.0")
+            emit(ind, f"{v[name]} = {code}")
+    emit(ind, "if check:", "    tot = 0.0")
     for name in live:
-        emit(" " * ind + f"    tot += {v[name]}")
-    emit(" " * ind + "    if not np.isfinite(tot):")
-    emit(" " * ind + "        flags[s] = 1")
-    emit(" " * ind + "        break")
-    emit(" " * ind + "if row < nsave and step == save_steps[row]:")
-    for name in live:
-        emit(" " * ind + f"    V[{names.index(name)}] = {v[name]}")
-    emit(" " * ind + "    for j in range(out_idx.shape[0]):")
-    emit(" " * ind + "        out[s, row, j] = V[out_idx[j]]")
-    emit(" " * ind + "    row += 1")
-    emit(" " * ind + "if step >= last_step:")
-    emit(" " * ind + "    break")
+        emit(ind, f"    tot += {v[name]}")
+    emit(ind, "    if not np.isfinite(tot):", "        bad = 1")
+    # a variable is written where it is kept; a group's test spares the tests of its variables that are not
+    if staged and names:
+        emit(ind, "if saving:", *(f"    W[{i}, s] = {v[name]}" for i, name in enumerate(names)))
+    elif names:
+        emit(ind, "if saving:", *(f"    V[{i}] = {v[n]}" for i, n in enumerate(names) if n not in hoisted_set))
+        emit(ind, "    for j in range(nout):", "        k = sel[j]", "        if k >= 0:")
+        emit(ind + 12, "out[row, j, lo + sg] = V[k]")
+        emit(ind + 8, "else:", f"    out[row, j, lo + sg] = {par('-1 - k')}")
+    update: list[str] = []
     for i, name in enumerate(stocks):
-        emit(" " * ind + f"d{i} = {derivatives[name][0]}")
+        update.append(f"d{i} = {derivatives[name][0]}")
     for st in g.statefuls:
-        block(g.derivative(st), ind)
+        update += g.derivative(st)
     for st in g.statefuls:
         if st.func in _CONTINUOUS:
-            count = f"o{st.k}" if st.func.startswith("delay") else str(_CONTINUOUS[st.func])
-            emit(" " * ind + f"for i in range({count}):")
-            emit(" " * ind + f"    ST[{st.k}, i] = ST[{st.k}, i] + D[{st.k}, i] * dt")
-    for st in g.statefuls:
-        if st.func == "delay_fixed":
-            k = st.k
-            emit(" " * ind + f"pipe{k}[ptr{k}] = {st.args[0]}")
-            emit(" " * ind + f"ptr{k} = (ptr{k} + 1) % po{k}")
-            emit(" " * ind + f"ST[{k}, 0] = pipe{k}[ptr{k}]")
+            count = f"o{st.k}[s]" if st.func.startswith("delay") else str(_CONTINUOUS[st.func])
+            update += [f"for i in range({count}):", f"    ST[{st.k}, i, s] = ST[{st.k}, i, s] + D[{st.k}, i] * dt"]
+    for st in fixed_delays:
+        k = st.k
+        update += [
+            f"pipe{k}[at{k}[s] + ptr{k}[s]] = {st.args[0]}",
+            f"ptr{k}[s] = (ptr{k}[s] + 1) % po{k}[s]",
+            f"ST[{k}, 0, s] = pipe{k}[at{k}[s] + ptr{k}[s]]",
+        ]
     for i, name in enumerate(stocks):
-        emit(" " * ind + f"{v[name]} = {v[name]} + d{i} * dt")
         if model.variables[name].non_negative:
-            emit(" " * ind + f"{v[name]} = _max2({v[name]}, 0.0)")
-    emit(" " * ind + "t = t + dt")
-    emit(" " * ind + "step += 1")
+            update.append(f"x{i}[s] = _max2({v[name]} + d{i} * dt, 0.0)")
+        else:
+            update.append(f"x{i}[s] = {v[name]} + d{i} * dt")
+    if update:
+        emit(ind, "if not last:")
+        emit(ind + 4, *update)
+    emit(12, "if bad:", "    flags[b0] = 1", "    return")
+    if staged:
+        emit(12, "if saving:", "    ob = lo + b0", "    for j in range(nout):", "        w = sel[j]")
+        # an unsigned index: no test for a negative one, so the copy is a plain contiguous loop
+        emit(20, "for s in range(m):", "    out[row, j, np.uint64(ob + s)] = W[w, s]")
+    emit(12, "if saving:", "    row += 1")
+    emit(12, "if last:", "    break")
+    emit(12, "t = t + dt", "step += 1")
 
     header = [
         "import numba",
@@ -482,7 +531,7 @@ def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
     text = "\n".join([*header, *body, ""])
     delays = [st.k for st in g.statefuls if st.func in ("delay1", "delay3")]
     numbers = np.asarray(g.numbers or [0.0], dtype=float)
-    return _Source(text, names, params, K, g.lookup_x, g.lookup_y, delays, hoisted, numbers)
+    return _Source(text, names, params, K, g.lookup_x, g.lookup_y, delays, hoisted, numbers, staged)
 
 
 # --- the allow-list --------------------------------------------------------------------------
@@ -490,7 +539,7 @@ def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
 _ALLOWED_NODES = (
     ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Assign, ast.AugAssign, ast.Expr,
     ast.Name, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.If, ast.While,
-    ast.For, ast.Break, ast.Call, ast.Attribute, ast.Subscript, ast.Tuple, ast.Load, ast.Store,
+    ast.For, ast.Break, ast.Return, ast.Call, ast.Attribute, ast.Subscript, ast.Tuple, ast.Load, ast.Store,
     ast.Import, ast.ImportFrom, ast.alias, ast.keyword,
     ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod, ast.FloorDiv, ast.USub, ast.Not,
     ast.And, ast.Or, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq,
@@ -498,9 +547,9 @@ _ALLOWED_NODES = (
 _ALLOWED_IMPORTS = {"numba", "numpy", "stocks_flows.kernel_runtime"}
 _ALLOWED_ATTRIBUTES = {
     "np": {"exp", "log", "log10", "sqrt", "sin", "cos", "tan", "arctan", "arcsin", "arccos", "power", "trunc", "pi",
-           "sinh", "cosh", "tanh", "zeros", "full", "rint", "isfinite"},
+           "sinh", "cosh", "tanh", "zeros", "ones", "full", "rint", "isfinite", "int64", "uint64"},
     "numba": {"njit"},
-    "P": {"shape"}, "save_steps": {"shape"}, "out_idx": {"shape"},
+    "P": {"shape"}, "save_steps": {"shape"}, "out": {"shape"},
 }  # fmt: skip
 
 
@@ -532,6 +581,8 @@ def check_source(text: str) -> None:
                 raise ValueError(f"generated kernel contains the constant {node.value!r} at line {node.lineno}")
         elif isinstance(node, ast.Name) and node.id.startswith("__"):
             raise ValueError(f"generated kernel names {node.id!r} at line {node.lineno}")
+        elif isinstance(node, ast.Return) and node.value is not None:
+            raise ValueError(f"generated kernel returns a value at line {node.lineno}")
         elif isinstance(node, ast.FunctionDef) and node.name != "kernel":
             raise ValueError(f"generated kernel defines {node.name!r}")
 
@@ -562,11 +613,14 @@ class Kernel:
         out: np.ndarray,
         check: bool,
         fixed: Mapping[str, np.ndarray] | None = None,
+        offset: int = 0,
     ) -> bool:
-        """Simulate ``n`` scenarios into ``out[scenario, time, variable]``.
+        """Simulate ``n`` scenarios into ``out[time, variable, offset:offset + n]``.
 
-        ``fixed`` holds the value, per scenario, of each constant in
-        ``source.hoisted`` (the engine computes them: one meaning per equation).
+        ``out`` has the engine's layout, ``(rows, outputs, scenarios)``: the kernel
+        writes each saved value in its place, with no copy afterwards. ``fixed``
+        holds the value, per scenario, of each constant in ``source.hoisted`` (the
+        engine computes them: one meaning per equation).
 
         Returns False when the NumPy engine must redo this batch: a value became
         non-finite (with ``check``), or a delay's order differs between scenarios,
@@ -574,33 +628,40 @@ class Kernel:
         """
         src = self.source
         width = max(1, len(src.params))
-        P = np.zeros((n, width))
+        P = np.zeros((width, n))  # one row per parameter; a larger model reads its transpose
         use = np.zeros(width, dtype=np.bool_)
         column = {name: j for j, name in enumerate(src.params)}
         for name, values in parameters.items():
-            P[:, column[name]] = np.broadcast_to(np.asarray(values, dtype=float), (n,))
+            P[column[name]] = np.broadcast_to(np.asarray(values, dtype=float), (n,))
             use[column[name]] = True
         for name in src.hoisted:
             if not use[column[name]]:
                 if fixed is None or name not in fixed:
                     raise ValueError(f"the value of {name} is needed")
-                P[:, column[name]] = np.broadcast_to(np.asarray(fixed[name], dtype=float), (n,))
-        if check and src.hoisted and not np.isfinite(P[:, [column[h] for h in src.hoisted]]).all():
+                P[column[name]] = np.broadcast_to(np.asarray(fixed[name], dtype=float), (n,))
+        if check and src.hoisted and not np.isfinite(P[[column[h] for h in src.hoisted]]).all():
             return False
+        if not src.staged:
+            P = np.ascontiguousarray(P.T)
         index = {name: i for i, name in enumerate(src.variables)}
-        out_idx = np.asarray([index[name] for name in outputs], dtype=np.int64)
+        pos = np.full(len(src.variables), -1, dtype=np.int64)
+        for j, name in reversed(list(enumerate(outputs))):
+            pos[index[name]] = j
         save_steps = np.asarray([step for step, _ in rows], dtype=np.int64)
         last_step = int(save_steps[-1]) if len(save_steps) else 0
         flags = np.zeros(n, dtype=np.int64)
         orders = np.zeros((n, src.n_statefuls), dtype=np.int64)
-        target = out if out.flags.c_contiguous else np.empty((n, len(rows), len(outputs)))
+        target, lo = (out, offset) if out.flags.c_contiguous else (np.empty((len(rows), len(outputs), n)), 0)
         with np.errstate(all="ignore"):
             self.function(
-                P, use, float(self.model.time.start), float(self.model.time.dt), last_step, save_steps, out_idx,
-                target, src.lookup_x, src.lookup_y, src.numbers, flags, orders, bool(check),
+                P, use, float(self.model.time.start), float(self.model.time.dt), last_step, save_steps, pos,
+                target, lo, src.lookup_x, src.lookup_y, src.numbers, flags, orders, bool(check),
             )  # fmt: skip
+        for j, name in enumerate(outputs):  # a variable asked for twice is computed once
+            if pos[index[name]] != j:
+                target[:, j, lo : lo + n] = target[:, pos[index[name]], lo : lo + n]
         if target is not out:
-            out[...] = target
+            out[:, :, offset : offset + n] = target
         if flags.any():
             return False
         return all(len(np.unique(orders[:, k])) <= 1 for k in src.delays)

@@ -270,8 +270,12 @@ def run_scenarios(
     times: Sequence[float] | None = None,
     chunk_size: int = 4096,
     progress: Callable[[int], None] | None = None,
+    kernel: str | None = None,
 ) -> Run:
-    """Run every scenario of ``table`` and return the results with the parameters as columns."""
+    """Run every scenario of ``table`` and return the results with the parameters as columns.
+
+    ``kernel`` picks who computes the vector engine's runs (see :func:`stocks_flows.engine.simulate`).
+    """
     base = model.with_scenario(scenario) if scenario else model
     params: dict[str, np.ndarray] = {}
     for name, values in table.columns.items():
@@ -295,6 +299,7 @@ def run_scenarios(
             scenario_names=table.names,
             chunk_size=chunk_size,
             progress=progress,
+            kernel=kernel,
         )
     elif engine == "pysd":
         from stocks_flows.pysd_runner import run_pysd_scenarios

@@ -25,6 +25,20 @@ def _engine(value: str) -> str:
     return value
 
 
+_KERNELS = ("auto", "compiled", "numpy")
+_KERNEL_HELP = (
+    "Who computes the vector engine's runs: auto (the default, or $TENOR_KERNEL) the compiled kernel when it is "
+    "already compiled or the run is long enough to repay compiling it, else NumPy; compiled: the numba kernel "
+    "(an error if it cannot run the model); numpy: the NumPy engine. All three give the same numbers."
+)
+
+
+def _kernel(value: str | None) -> str | None:
+    if value is not None and value not in _KERNELS:
+        raise TenorError(f"unknown kernel {value!r}", hint="use --kernel auto, compiled or numpy")
+    return value
+
+
 def _numbers(text: str, option: str) -> list[float]:
     try:
         return [float(x) for x in text.split(",") if x.strip()]
@@ -60,6 +74,7 @@ def simulate(
     model: Path = typer.Argument(..., help="Model file: .yaml spec, .xmile/.stmx, or Vensim .mdl."),
     out: Path = typer.Option(..., "--out", "-o", help="Output file, .csv or .parquet."),
     engine: str = typer.Option("vector", "--engine", help="vector (default) or pysd (the reference)."),
+    kernel: str | None = typer.Option(None, "--kernel", help=_KERNEL_HELP, show_default=False),
     scenario: str | None = typer.Option(None, "--scenario", help="A named scenario of the spec."),
     sets: list[str] = typer.Option(
         [], "--set", help="NAME=VALUE: set a constant or a stock's initial value."
@@ -80,6 +95,7 @@ def simulate(
     from tenor.app.kinds import read_model
 
     _engine(engine)
+    _kernel(kernel)
     settings = [parse_assignment(s) for s in sets]
     try:
         loaded = read_model(model, command="simulate")
@@ -108,13 +124,13 @@ def simulate(
             columns = (SpinnerColumn(), TextColumn(what.replace("[", "\\[")), TimeElapsedColumn())
             with Progress(*columns, console=console, transient=True) as bar:
                 bar.add_task("simulate", total=None)
-                run = run_scenarios(loaded, table, engine=engine, scenario=scenario)
+                run = run_scenarios(loaded, table, engine=engine, scenario=scenario, kernel=kernel)
         else:
             print(what + " ...", file=sys.stderr, flush=True)
-            run = run_scenarios(loaded, table, engine=engine, scenario=scenario)
+            run = run_scenarios(loaded, table, engine=engine, scenario=scenario, kernel=kernel)
         took = f" in {time.monotonic() - started:.1f} s"
     else:
-        run = run_scenarios(loaded, table, engine=engine, scenario=scenario)
+        run = run_scenarios(loaded, table, engine=engine, scenario=scenario, kernel=kernel)
         took = ""
     write_table(run.frame(0), out, inputs=[model])
     print(f"wrote {out} ({len(run.time)} rows, {len(run.variables)} variables){took}", file=sys.stderr)
@@ -156,6 +172,7 @@ def sweep(
     samples: int | None = typer.Option(None, "--samples", help="Number of Monte Carlo scenarios."),
     seed: int | None = typer.Option(None, "--seed", help="Random seed (same seed, same draws)."),
     engine: str = typer.Option("vector", "--engine", help="vector (default) or pysd."),
+    kernel: str | None = typer.Option(None, "--kernel", help=_KERNEL_HELP, show_default=False),
     scenario: str | None = typer.Option(None, "--scenario", help="A named scenario to start from."),
     variables: str | None = typer.Option(None, "--variables", help="Comma-separated variables to keep."),
     times: str | None = typer.Option(None, "--times", help="Comma-separated times to keep (default: all)."),
@@ -187,6 +204,7 @@ def sweep(
     from tenor.app.kinds import read_model
 
     _engine(engine)
+    _kernel(kernel)
     if percentiles is not None and not summary:
         raise TenorError("--percentiles goes with --summary", hint="add --summary")
     qs = _summary_percentiles(percentiles) if summary else None
@@ -219,9 +237,8 @@ def sweep(
             "keep fewer variables (--variables) or times (--times), use a smaller --chunk-size, "
             "or save less often (a larger save step in the model)",
         )
-    _write_sweep(
-        loaded, table, out, model, qs, scheduler, chunk_size, engine=engine, scenario=scenario, variables=keep, times=at
-    )
+    options = {"engine": engine, "scenario": scenario, "variables": keep, "times": at, "kernel": kernel}
+    _write_sweep(loaded, table, out, model, qs, scheduler, chunk_size, **options)
 
 
 def _write_sweep(loaded, table, out: Path, model: Path, qs, scheduler, chunk_size: int, **options) -> None:

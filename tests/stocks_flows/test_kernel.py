@@ -97,6 +97,25 @@ def test_chunks_and_selected_outputs() -> None:
     np.testing.assert_allclose(compiled.values, reference.values, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize(
+    "path", ["tests/data/stocks_flows/teacup.yaml", "tests/data/kernel/every_function.yaml"]
+)  # a small model (its saved rows staged per block) and one over the staging size (kept variables tested)
+def test_blocks_of_scenarios_across_chunks_with_outputs_in_any_order(path: str) -> None:
+    """More scenarios than a block, chunks that end inside a block, outputs reordered and repeated."""
+    model = load_model(ROOT / path)
+    n = K._BLOCK + 45
+    params = _perturbed(model, n, seed=11)
+    names = list(model.variables)
+    wanted = [names[-1], names[0], names[-1], *names[1:-1:2]]
+    reference = simulate(model, params, variables=wanted, kernel="numpy")
+    for chunk_size in (4096, 100):
+        compiled = simulate(model, params, variables=wanted, chunk_size=chunk_size, kernel="compiled")
+        assert compiled.variables == wanted
+        np.testing.assert_array_equal(np.isnan(compiled.values), np.isnan(reference.values))
+        np.testing.assert_allclose(compiled.values, reference.values, rtol=1e-12, atol=1e-12)
+    assert (len(names) <= K._STAGED) == (path.endswith("teacup.yaml"))
+
+
 def test_stock_initial_overrides_with_nan_keep_the_model_value() -> None:
     model = load_model(ROOT / "tests/data/stocks_flows/teacup.yaml")
     stock = model.stocks[0]
@@ -164,6 +183,39 @@ def test_the_cache_is_used_by_a_second_process(tmp_path: Path) -> None:
     second = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=ROOT)
     assert first.returncode == 0, first.stderr
     assert (first.stdout.strip(), second.stdout.strip()) == ("0", "1")
+
+
+def test_the_kernel_flag_of_simulate_and_sweep(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--kernel`` reaches the engine: compiled and numpy write the same table; compiled refuses RK4."""
+    import pandas as pd
+
+    from tenor.cli.main import main
+
+    teacup = str(ROOT / "tests/data/stocks_flows/teacup.yaml")
+    tables = {}
+    for kernel in ("numpy", "compiled", "auto"):
+        out = tmp_path / f"{kernel}.csv"
+        assert main(["simulate", teacup, "--kernel", kernel, "--set", "room_temperature=60", "--out", str(out)]) == 0
+        tables[kernel] = pd.read_csv(out)
+    pd.testing.assert_frame_equal(tables["compiled"], tables["numpy"], rtol=1e-12, atol=1e-12)
+    pd.testing.assert_frame_equal(tables["auto"], tables["numpy"], rtol=1e-12, atol=1e-12)
+    sweeps = {}
+    for kernel in ("numpy", "compiled"):
+        out = tmp_path / f"sweep-{kernel}.csv"
+        args = ["sweep", teacup, "--set", "characteristic_time=5:15:7", "--kernel", kernel, "--out", str(out)]
+        assert main(args) == 0
+        sweeps[kernel] = pd.read_csv(out)
+    pd.testing.assert_frame_equal(sweeps["compiled"], sweeps["numpy"], rtol=1e-12, atol=1e-12)
+    rk4 = tmp_path / "rk4.yaml"
+    rk4.write_text(RK4)
+    assert main(["simulate", str(rk4), "--kernel", "numpy", "--out", str(tmp_path / "r.csv")]) == 0
+    capsys.readouterr()
+    assert main(["simulate", str(rk4), "--kernel", "compiled", "--out", str(tmp_path / "r.csv")]) == 2
+    assert "cannot run this model" in capsys.readouterr().err
+    bad = tmp_path / "x.csv"
+    assert main(["sweep", teacup, "--set", "characteristic_time=5:15:3", "--kernel", "gpu", "-o", str(bad)]) == 2
+    assert "unknown kernel 'gpu'" in capsys.readouterr().err
+    assert not bad.exists()
 
 
 # --- the generated source stays inside its vocabulary ------------------------------------------
