@@ -126,7 +126,8 @@ def test_unsupported_construct_names_construct_variable_and_file():
     with pytest.raises(SpecError) as info:
         load_model(MODELS / "unsupported.xmile")
     err = info.value
-    assert "FORCST" in err.message and err.key == "growth"  # in Stella's own word and err.file.endswith("unsupported.xmile")
+    assert "FORCST" in err.message  # in Stella's own word
+    assert err.key == "growth" and err.file.endswith("unsupported.xmile")
     assert err.line == 8
 
 
