@@ -212,6 +212,7 @@ class _Sanitiser:
 
     # structures -------------------------------------------------------------------------
     def expression(self, node: Any, context: str) -> Any:
+        """Rebuild one of PySD's expression structures from allow-listed parts (anything else is refused)."""
         import numpy as np
 
         if node is None or isinstance(node, bool):
@@ -227,28 +228,28 @@ class _Sanitiser:
         name = type(node).__name__
         if not dataclasses.is_dataclass(node) or name not in _STRUCTURES:
             raise self.refuse(f"the construct {name.removesuffix('Structure')}", context)
-        changes: dict[str, Any] = {}
-        for f in dataclasses.fields(node):
-            value = getattr(node, f.name)
-            if name == "ReferenceStructure" and f.name == "reference":
-                changes[f.name] = self.reference(value, context)
-            elif name == "SubscriptsReferenceStructure" and f.name == "subscripts":
-                changes[f.name] = type(value)(self.subscript(s, context) for s in value)
-            elif name == "CallStructure" and f.name == "function":
-                changes[f.name] = self.function(value, context)
-            elif f.name == "operators" and name in ("ArithmeticStructure", "LogicStructure"):
-                if not all(isinstance(op, str) and op in _OPERATORS for op in value):
-                    raise self.refuse(f"an operator among {_show(str(value))}", context)
-                changes[f.name] = list(value)
-            elif name == "LookupsStructure" and f.name == "type":
-                if value not in _LOOKUP_TYPES:
-                    raise self.refuse(f"a lookup of kind {_show(str(value))}", context)
-                changes[f.name] = value
-            else:
-                if isinstance(value, str):
-                    raise self.refuse(f"text in {name}.{f.name}", context)
-                changes[f.name] = self.expression(value, context)
+        changes = {f.name: self.field(name, f.name, getattr(node, f.name), context) for f in dataclasses.fields(node)}
         return dataclasses.replace(node, **changes)
+
+    def field(self, structure: str, field: str, value: Any, context: str) -> Any:
+        """One field of an expression structure: names are replaced, words checked, the rest rebuilt."""
+        if structure == "ReferenceStructure" and field == "reference":
+            return self.reference(value, context)
+        if structure == "SubscriptsReferenceStructure" and field == "subscripts":
+            return type(value)(self.subscript(s, context) for s in value)
+        if structure == "CallStructure" and field == "function":
+            return self.function(value, context)
+        if field == "operators" and structure in ("ArithmeticStructure", "LogicStructure"):
+            if not all(isinstance(op, str) and op in _OPERATORS for op in value):
+                raise self.refuse(f"an operator among {_show(str(value))}", context)
+            return list(value)
+        if structure == "LookupsStructure" and field == "type":
+            if value not in _LOOKUP_TYPES:
+                raise self.refuse(f"a lookup of kind {_show(str(value))}", context)
+            return value
+        if isinstance(value, str):
+            raise self.refuse(f"text in {structure}.{field}", context)
+        return self.expression(value, context)
 
     def component(self, comp: Any, context: str) -> Any:
         kind = type(comp).__name__
@@ -270,8 +271,30 @@ class _Sanitiser:
         return dataclasses.replace(comp, **changes)
 
     def run(self, abstract: Any, folder: Path) -> SafeModel:
+        """The abstract model rebuilt from allow-listed parts, with generated names, in ``folder``."""
         from pysd.translators.structures import abstract_model as am
 
+        section = self.main_section(abstract, am)
+        ranges = self.dimensions(section, am)
+        elements = self.elements(section, am)
+        clean = am.AbstractSection(
+            name="__main__",
+            path=folder / "model.py",
+            type="main",
+            params=[],
+            returns=[],
+            subscripts=tuple(ranges),
+            elements=tuple(elements),
+            constraints=(),
+            test_inputs=(),
+            split=False,
+            views_dict=None,
+        )
+        model = am.AbstractModel(original_path=folder / "model.xmile", sections=(clean,))
+        return SafeModel(model, dict(self.variables), dict(self.subscripts), dict(self.by_key))
+
+    def main_section(self, abstract: Any, am: Any) -> Any:
+        """The model's one section: no macros, no parameters, no constraints or test inputs."""
         if type(abstract) is not am.AbstractModel:
             raise self.refuse(f"an abstract model of type {type(abstract).__name__}")
         if len(abstract.sections) != 1:
@@ -282,6 +305,10 @@ class _Sanitiser:
             raise self.refuse("a section that is not the main model")
         if section.constraints or section.test_inputs:
             raise self.refuse("constraints or test inputs")
+        return section
+
+    def dimensions(self, section: Any, am: Any) -> list[Any]:
+        """Each dimension and element under a generated name (``dim_i``, ``elem_j``), its mapping checked."""
         ranges = []
         subscripts = _copied_dimensions(section.subscripts)
         for i, sub in enumerate(subscripts):
@@ -303,6 +330,10 @@ class _Sanitiser:
                     self.subscripts[sub.name], [self.subscripts[e] for e in sub.subscripts], mapping
                 )
             )
+        return ranges
+
+    def elements(self, section: Any, am: Any) -> list[Any]:
+        """Each variable under a generated name (``var_i``), its components rebuilt; docs and units dropped."""
         for i, el in enumerate(section.elements):
             if type(el) not in (am.AbstractElement, am.AbstractControlElement) or not isinstance(el.name, str):
                 raise self.refuse(f"an element of type {type(el).__name__}")
@@ -315,21 +346,7 @@ class _Sanitiser:
             components = [self.component(c, el.name) for c in el.components]
             safe = self.variables[el.name]
             elements.append(type(el)(name=safe, components=components, units="", limits=(None, None), documentation=""))
-        clean = am.AbstractSection(
-            name="__main__",
-            path=folder / "model.py",
-            type="main",
-            params=[],
-            returns=[],
-            subscripts=tuple(ranges),
-            elements=tuple(elements),
-            constraints=(),
-            test_inputs=(),
-            split=False,
-            views_dict=None,
-        )
-        model = am.AbstractModel(original_path=folder / "model.xmile", sections=(clean,))
-        return SafeModel(model, dict(self.variables), dict(self.subscripts), dict(self.by_key))
+        return elements
 
 
 def _copied_dimensions(ranges: Sequence[Any]) -> list[Any]:
