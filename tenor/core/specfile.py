@@ -181,15 +181,7 @@ def read_text(path: str | Path) -> str:
             file=where,
             hint="split the spec, or check that this is the file you meant",
         )
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SpecError(
-            f"not UTF-8 text (byte {exc.start})",
-            file=where,
-            line=_line_of(data, exc.start),
-            hint="save the file as UTF-8",
-        ) from None
+    return _decode(data, where, "file")
 
 
 def read_stdin(name: str = "<stdin>") -> str:
@@ -208,14 +200,19 @@ def read_stdin(name: str = "<stdin>") -> str:
         )
     if isinstance(data, str):
         return data.removeprefix("\ufeff")
+    return _decode(data, name, "input")
+
+
+def _decode(data: bytes, where: str, what: str) -> str:
+    """UTF-8 text (a byte-order mark dropped); other bytes are a located error."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SpecError(
             f"not UTF-8 text (byte {exc.start})",
-            file=name,
+            file=where,
             line=_line_of(data, exc.start),
-            hint="save the input as UTF-8",
+            hint=f"save the {what} as UTF-8",
         ) from None
 
 
