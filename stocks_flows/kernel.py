@@ -59,7 +59,7 @@ from pathlib import Path
 import numpy as np
 
 from stocks_flows.expr import Binary, Call, Expr, If, Name, Number, Time, Unary, walk
-from stocks_flows.functions import BUILTINS
+from stocks_flows.functions import BUILTINS, STATEFUL_FUNCTIONS
 from stocks_flows.model import Model
 
 __all__ = [
@@ -74,8 +74,10 @@ __all__ = [
 
 _KERNEL_VERSION = "2"
 
-_CONTINUOUS = {"smooth1": 1, "smooth3": 3, "delay1": 1, "delay3": 3, "trend": 1}
-_STATEFUL = {*_CONTINUOUS, "init", "delay_fixed"}
+_STATEFUL = STATEFUL_FUNCTIONS
+_CONTINUOUS = ("smooth", "delay", "trend")
+"""Kinds of memory (see :class:`stocks_flows.functions.Memory`) kept as levels stepped with Euler."""
+_KINDS = {*_CONTINUOUS, "init", "fixed"}
 _COMPARE = {"=": "_eq", "<>": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge", "and": "_and", "or": "_or"}
 _ARITH = {"+": "+", "-": "-", "*": "*", "/": "/", "^": "**"}
 _SMALL = "1e-06"
@@ -99,7 +101,8 @@ def cache_dir() -> Path:
 
 @dataclass
 class _Stateful:
-    func: str
+    kind: str
+    order: int
     args: list[str]
     init: str | None
     k: int
@@ -197,25 +200,28 @@ class _Generator:
         raise _Unsupported(f"function {f}() with {len(a)} argument(s)")
 
     def stateful(self, node: Call, found: list[_Stateful]) -> str:
-        f = node.func
+        memory = BUILTINS[node.func].memory
         args = [self.expr(x, found) for x in node.args]
-        if f in ("init", "delay_fixed"):
+        if memory is None or memory.kind not in _KINDS:
+            raise _Unsupported(f"function {node.func}()")
+        kind = memory.kind
+        if kind in ("init", "fixed"):
             init = None
-        elif f == "trend":
+        elif kind == "trend":
             init = args[2] if len(args) > 2 else "0.0"
         else:
             init = args[2] if len(args) > 2 else args[0]
-        st = _Stateful(f, args, init, len(self.statefuls))
+        st = _Stateful(kind, memory.order, args, init, len(self.statefuls))
         self.statefuls.append(st)
         found.append(st)
         k = st.k
-        if f in ("init", "delay_fixed"):
+        if kind in ("init", "fixed"):
             return f"ST[{k}, 0, s]"
-        if f == "trend":
+        if kind == "trend":
             return f"_xidz({args[0]} - ST[{k}, 0, s], {args[1]} * abs(ST[{k}, 0, s]), 0.0)"
-        if f.startswith("delay"):
+        if kind == "delay":
             return f"(ST[{k}, o{k}[s] - 1, s] / {args[1]})"
-        return f"ST[{k}, {_CONTINUOUS[f] - 1}, s]"
+        return f"ST[{k}, {st.order - 1}, s]"
 
     # -- statements ---------------------------------------------------------------------
     # State is kept per scenario of a block: ``ST[k, i, s]`` (the k-th stateful function's i-th
@@ -225,11 +231,11 @@ class _Generator:
     def init_stateful(st: _Stateful) -> list[str]:
         k, a = st.k, st.args
         lines = [f"if not ini{k}:", f"    ini{k} = True"]
-        if st.func == "init":
+        if st.kind == "init":
             lines.append(f"    ST[{k}, 0, s] = {a[0]}")
-        elif st.func == "trend":
+        elif st.kind == "trend":
             lines.append(f"    ST[{k}, 0, s] = {a[0]} / (1.0 + {st.init} * {a[1]})")
-        elif st.func == "delay_fixed":
+        elif st.kind == "fixed":
             lines += [
                 f"    dtime = {a[1]}",
                 f"    first = {a[2]}",
@@ -241,10 +247,10 @@ class _Generator:
                 f"    first{k}[s] = first",
                 f"    ST[{k}, 0, s] = first",
             ]
-        elif st.func.startswith("delay"):
+        elif st.kind == "delay":
             lines += [
                 f"    dtime = {a[1]}",
-                f"    order = {_CONTINUOUS[st.func]}",
+                f"    order = {st.order}",
                 "    while order * dt > dtime and order > 0:",
                 "        order -= 1",
                 f"    orders[sg, {k}] = order",
@@ -257,23 +263,23 @@ class _Generator:
                 f"        ST[{k}, i, s] = first",
             ]
         else:  # smooth
-            order = _CONTINUOUS[st.func]
+            order = st.order
             lines += [f"    first = {st.init}", f"    for i in range({order}):", f"        ST[{k}, i, s] = first"]
         return lines
 
     @staticmethod
     def derivative(st: _Stateful) -> list[str]:
         k, a = st.k, st.args
-        if st.func == "trend":
+        if st.kind == "trend":
             return [f"D[{k}, 0] = ({a[0]} - ST[{k}, 0, s]) / {a[1]}"]
-        if st.func.startswith("smooth"):
-            order = _CONTINUOUS[st.func]
+        if st.kind == "smooth":
+            order = st.order
             lines = [f"x = {a[0]}", f"tau = {a[1]}"]
             for i in range(order):
                 target = "x" if i == 0 else f"ST[{k}, {i - 1}, s]"
                 lines.append(f"D[{k}, {i}] = ({target} - ST[{k}, {i}, s]) * {float(order)!r} / tau")
             return lines
-        if st.func.startswith("delay") and st.func != "delay_fixed":
+        if st.kind == "delay":
             return [
                 f"prev = {a[0]}",
                 f"tau = {a[1]}",
@@ -372,7 +378,7 @@ class _Plan:
 
     @property
     def fixed_delays(self) -> list[_Stateful]:
-        return [st for st in self.gen.statefuls if st.func == "delay_fixed"]
+        return [st for st in self.gen.statefuls if st.kind == "fixed"]
 
     def par(self, j: int | str) -> str:
         """Parameter ``j`` of the current scenario: a small (staged) model keeps a parameter's values
@@ -459,10 +465,10 @@ def _emit_block_state(p: _Plan, emit: _Emitter) -> None:
         emit(8, f"x{i} = np.zeros(m)")
     emit(8, f"ST = np.zeros(({p.n_statefuls}, 3, m))")
     for st in p.statefuls:
-        if st.func == "delay_fixed":
+        if st.kind == "fixed":
             emit(8, f"po{st.k} = np.ones(m, np.int64)", f"first{st.k} = np.zeros(m)")
-        elif st.func.startswith("delay"):
-            emit(8, f"o{st.k} = np.full(m, {_CONTINUOUS[st.func]}, np.int64)")
+        elif st.kind == "delay":
+            emit(8, f"o{st.k} = np.full(m, {st.order}, np.int64)")
     emit(8, "t = start")
 
 
@@ -551,8 +557,8 @@ def _update(p: _Plan) -> list[str]:
     for st in p.statefuls:
         update += _Generator.derivative(st)
     for st in p.statefuls:
-        if st.func in _CONTINUOUS:
-            count = f"o{st.k}[s]" if st.func.startswith("delay") else str(_CONTINUOUS[st.func])
+        if st.kind in _CONTINUOUS:
+            count = f"o{st.k}[s]" if st.kind == "delay" else str(st.order)
             update += [f"for i in range({count}):", f"    ST[{st.k}, i, s] = ST[{st.k}, i, s] + D[{st.k}, i] * dt"]
     for st in p.fixed_delays:
         k = st.k
@@ -617,7 +623,7 @@ def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
     _emit_steps(p, emit)
     text = "\n".join([*_MODULE_HEADER, *emit.lines, ""])
     g = p.gen
-    delays = [st.k for st in g.statefuls if st.func in ("delay1", "delay3")]
+    delays = [st.k for st in g.statefuls if st.kind == "delay"]
     numbers = np.asarray(g.numbers or [0.0], dtype=float)
     return _Source(text, p.names, p.params, p.n_statefuls, g.lookup_x, g.lookup_y, delays, p.hoisted, numbers, p.staged)
 
