@@ -59,7 +59,7 @@ from pathlib import Path
 import numpy as np
 
 from stocks_flows.expr import Binary, Call, Expr, If, Name, Number, Time, Unary, walk
-from stocks_flows.functions import BUILTINS
+from stocks_flows.functions import BUILTINS, STATEFUL_FUNCTIONS
 from stocks_flows.model import Model
 
 __all__ = [
@@ -74,8 +74,10 @@ __all__ = [
 
 _KERNEL_VERSION = "2"
 
-_CONTINUOUS = {"smooth1": 1, "smooth3": 3, "delay1": 1, "delay3": 3, "trend": 1}
-_STATEFUL = {*_CONTINUOUS, "init", "delay_fixed"}
+_STATEFUL = STATEFUL_FUNCTIONS
+_CONTINUOUS = ("smooth", "delay", "trend")
+"""Kinds of memory (see :class:`stocks_flows.functions.Memory`) kept as levels stepped with Euler."""
+_KINDS = {*_CONTINUOUS, "init", "fixed"}
 _COMPARE = {"=": "_eq", "<>": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge", "and": "_and", "or": "_or"}
 _ARITH = {"+": "+", "-": "-", "*": "*", "/": "/", "^": "**"}
 _SMALL = "1e-06"
@@ -99,7 +101,8 @@ def cache_dir() -> Path:
 
 @dataclass
 class _Stateful:
-    func: str
+    kind: str
+    order: int
     args: list[str]
     init: str | None
     k: int
@@ -197,25 +200,28 @@ class _Generator:
         raise _Unsupported(f"function {f}() with {len(a)} argument(s)")
 
     def stateful(self, node: Call, found: list[_Stateful]) -> str:
-        f = node.func
+        memory = BUILTINS[node.func].memory
         args = [self.expr(x, found) for x in node.args]
-        if f in ("init", "delay_fixed"):
+        if memory is None or memory.kind not in _KINDS:
+            raise _Unsupported(f"function {node.func}()")
+        kind = memory.kind
+        if kind in ("init", "fixed"):
             init = None
-        elif f == "trend":
+        elif kind == "trend":
             init = args[2] if len(args) > 2 else "0.0"
         else:
             init = args[2] if len(args) > 2 else args[0]
-        st = _Stateful(f, args, init, len(self.statefuls))
+        st = _Stateful(kind, memory.order, args, init, len(self.statefuls))
         self.statefuls.append(st)
         found.append(st)
         k = st.k
-        if f in ("init", "delay_fixed"):
+        if kind in ("init", "fixed"):
             return f"ST[{k}, 0, s]"
-        if f == "trend":
+        if kind == "trend":
             return f"_xidz({args[0]} - ST[{k}, 0, s], {args[1]} * abs(ST[{k}, 0, s]), 0.0)"
-        if f.startswith("delay"):
+        if kind == "delay":
             return f"(ST[{k}, o{k}[s] - 1, s] / {args[1]})"
-        return f"ST[{k}, {_CONTINUOUS[f] - 1}, s]"
+        return f"ST[{k}, {st.order - 1}, s]"
 
     # -- statements ---------------------------------------------------------------------
     # State is kept per scenario of a block: ``ST[k, i, s]`` (the k-th stateful function's i-th
@@ -225,11 +231,11 @@ class _Generator:
     def init_stateful(st: _Stateful) -> list[str]:
         k, a = st.k, st.args
         lines = [f"if not ini{k}:", f"    ini{k} = True"]
-        if st.func == "init":
+        if st.kind == "init":
             lines.append(f"    ST[{k}, 0, s] = {a[0]}")
-        elif st.func == "trend":
+        elif st.kind == "trend":
             lines.append(f"    ST[{k}, 0, s] = {a[0]} / (1.0 + {st.init} * {a[1]})")
-        elif st.func == "delay_fixed":
+        elif st.kind == "fixed":
             lines += [
                 f"    dtime = {a[1]}",
                 f"    first = {a[2]}",
@@ -241,10 +247,10 @@ class _Generator:
                 f"    first{k}[s] = first",
                 f"    ST[{k}, 0, s] = first",
             ]
-        elif st.func.startswith("delay"):
+        elif st.kind == "delay":
             lines += [
                 f"    dtime = {a[1]}",
-                f"    order = {_CONTINUOUS[st.func]}",
+                f"    order = {st.order}",
                 "    while order * dt > dtime and order > 0:",
                 "        order -= 1",
                 f"    orders[sg, {k}] = order",
@@ -257,23 +263,23 @@ class _Generator:
                 f"        ST[{k}, i, s] = first",
             ]
         else:  # smooth
-            order = _CONTINUOUS[st.func]
+            order = st.order
             lines += [f"    first = {st.init}", f"    for i in range({order}):", f"        ST[{k}, i, s] = first"]
         return lines
 
     @staticmethod
     def derivative(st: _Stateful) -> list[str]:
         k, a = st.k, st.args
-        if st.func == "trend":
+        if st.kind == "trend":
             return [f"D[{k}, 0] = ({a[0]} - ST[{k}, 0, s]) / {a[1]}"]
-        if st.func.startswith("smooth"):
-            order = _CONTINUOUS[st.func]
+        if st.kind == "smooth":
+            order = st.order
             lines = [f"x = {a[0]}", f"tau = {a[1]}"]
             for i in range(order):
                 target = "x" if i == 0 else f"ST[{k}, {i - 1}, s]"
                 lines.append(f"D[{k}, {i}] = ({target} - ST[{k}, {i}, s]) * {float(order)!r} / tau")
             return lines
-        if st.func.startswith("delay") and st.func != "delay_fixed":
+        if st.kind == "delay":
             return [
                 f"prev = {a[0]}",
                 f"tau = {a[1]}",
@@ -333,183 +339,256 @@ def _needed_at_start(model: Model, hoisted: set[str]) -> set[str]:
     return {n for n in seen if n not in hoisted and model.variables[n].kind != "stock"}
 
 
-def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
-    """The kernel module for ``model`` (raises ``_Unsupported`` for what it does not translate).
+@dataclass
+class _Plan:
+    """The layout of a model's kernel: what is a parameter, what is hoisted, and every tree translated.
 
-    ``init_order`` is the order in which the engine computes initial values.
+    Each tree is translated once, as the engine compiles each once (equations, net flows,
+    initial values), so the table of numbers ``C`` is filled before any text is emitted.
     """
+
+    model: Model
+    init_order: Sequence[str]
+    gen: _Generator
+    names: list[str]
+    hoisted: list[str]
+    params: list[str]
+    stocks: list[str]
+    equations: dict[str, tuple[str, list[_Stateful]]]
+    derivatives: dict[str, str]
+    initials: dict[str, tuple[str, list[_Stateful]]]
+    at_start: set[str]
+    staged: bool
+    hoisted_set: set[str] = field(init=False)
+    pidx: dict[str, int] = field(init=False)
+    v: dict[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.hoisted_set = set(self.hoisted)
+        self.pidx = {n: j for j, n in enumerate(self.params)}
+        self.v = {n: f"v{i}" for i, n in enumerate(self.names)}
+
+    @property
+    def statefuls(self) -> list[_Stateful]:
+        return self.gen.statefuls
+
+    @property
+    def n_statefuls(self) -> int:
+        return max(1, len(self.gen.statefuls))
+
+    @property
+    def fixed_delays(self) -> list[_Stateful]:
+        return [st for st in self.gen.statefuls if st.kind == "fixed"]
+
+    def par(self, j: int | str) -> str:
+        """Parameter ``j`` of the current scenario: a small (staged) model keeps a parameter's values
+        side by side (``P[j, s]``: the innermost loop reads them in a row), a larger one keeps a
+        scenario's parameters together (``P[s, j]``)."""
+        return f"P[{j}, sg]" if self.staged else f"P[sg, {j}]"
+
+
+def _translate(gen: _Generator, tree: Expr) -> tuple[str, list[_Stateful]]:
+    found: list[_Stateful] = []
+    return gen.expr(tree, found), found
+
+
+def _plan(model: Model, init_order: Sequence[str]) -> _Plan:
+    """Translate every tree of ``model`` and decide the kernel's layout."""
     if model.time.method != "euler":
         raise _Unsupported(f"the {model.time.method} integration method (the kernel steps with Euler)")
-    g = _Generator(model)
+    gen = _Generator(model)
     names = list(model.variables)
     hoisted = _hoisted_constants(model, init_order)
     hoisted_set = set(hoisted)
-    params = [n for n in names if model.variables[n].kind in ("constant", "stock")]
-    pidx = {n: j for j, n in enumerate(params)}
     stocks = list(model.stocks)
-    v = {n: f"v{i}" for i, n in enumerate(names)}
-    live = [n for n in names if n not in hoisted_set]
-
-    # Each tree is translated once, as the engine compiles each once: equations, net flows, initials.
-    equations: dict[str, tuple[str, list[_Stateful]]] = {}
-    for name in model.order:
-        if name in hoisted_set:
-            continue
-        found: list[_Stateful] = []
-        equations[name] = (g.expr(model.variables[name].equation, found), found)
-    derivatives: dict[str, tuple[str, list[_Stateful]]] = {}
-    for name in stocks:
-        found = []
-        derivatives[name] = (g.expr(model.variables[name].equation, found), found)
-    initials: dict[str, tuple[str, list[_Stateful]]] = {}
-    for name in stocks:
-        found = []
-        initials[name] = (g.expr(model.variables[name].initial or Number(0.0), found), found)
+    equations = {
+        name: _translate(gen, model.variables[name].equation) for name in model.order if name not in hoisted_set
+    }
+    derivatives = {name: _translate(gen, model.variables[name].equation)[0] for name in stocks}
+    initials = {name: _translate(gen, model.variables[name].initial or Number(0.0)) for name in stocks}
     for name in names:
         if name not in equations and name not in stocks and name not in hoisted_set:
             raise _Unsupported(f"{name} is neither ordered nor a stock")
-    at_start = _needed_at_start(model, hoisted_set)
+    return _Plan(
+        model=model,
+        init_order=init_order,
+        gen=gen,
+        names=names,
+        hoisted=hoisted,
+        params=[n for n in names if model.variables[n].kind in ("constant", "stock")],
+        stocks=stocks,
+        equations=equations,
+        derivatives=derivatives,
+        initials=initials,
+        at_start=_needed_at_start(model, hoisted_set),
+        staged=len(names) <= _STAGED,
+    )
 
-    # A small model keeps a parameter's values side by side (P[j, s]: the innermost loop reads them in a row)
-    # and stages its saved values; a larger one keeps a scenario's parameters together (P[s, j]).
-    staged = len(names) <= _STAGED
 
-    def par(j: int | str) -> str:
-        return f"P[{j}, sg]" if staged else f"P[sg, {j}]"
+class _Emitter:
+    """Lines of source, each at its indent."""
 
-    body: list[str] = []
+    def __init__(self) -> None:
+        self.lines: list[str] = []
 
-    def emit(indent: int, *lines: str) -> None:
-        body.extend(" " * indent + line for line in lines)
+    def __call__(self, indent: int, *lines: str) -> None:
+        self.lines.extend(" " * indent + line for line in lines)
 
-    K = max(1, len(g.statefuls))
-    fixed_delays = [st for st in g.statefuls if st.func == "delay_fixed"]
+
+def _emit_setup(p: _Plan, emit: _Emitter) -> None:
+    """The signature and what is read once, outside the loops."""
+    n_names = len(p.names)
     emit(0, "def kernel(P, use, start, dt, last_step, save_steps, pos, out, lo, LX, LY, C, flags, orders, check):")
-    emit(4, f"n = P.shape[{1 if staged else 0}]", "nsave = save_steps.shape[0]")
+    emit(4, f"n = P.shape[{1 if p.staged else 0}]", "nsave = save_steps.shape[0]")
     # read once, outside the loops: where each variable goes in ``out`` (-1: not kept), which constants are set
     # where each kept output comes from: sel[j] is the variable of out[:, j]
     emit(4, "nout = out.shape[1]", "sel = np.zeros(nout, np.int64)")
-    emit(4, f"for i in range({len(names)}):", "    if pos[i] >= 0:", "        sel[pos[i]] = i")
-    if staged:  # every value to its own row of W, then the kept rows to ``out``: no test in the loop
-        emit(4, f"W = np.zeros(({len(names)}, {_BLOCK}))")
+    emit(4, f"for i in range({n_names}):", "    if pos[i] >= 0:", "        sel[pos[i]] = i")
+    if p.staged:  # every value to its own row of W, then the kept rows to ``out``: no test in the loop
+        emit(4, f"W = np.zeros(({n_names}, {_BLOCK}))")
     else:  # a scenario's values side by side, then the kept ones to ``out``; a hoisted constant from P
-        emit(4, f"V = np.zeros({max(1, len(names))})")
-        for name in hoisted:
-            i = names.index(name)
-            emit(4, f"if pos[{i}] >= 0:", f"    sel[pos[{i}]] = {-1 - pidx[name]}")
-    for name in params:
-        if name not in hoisted_set and model.variables[name].kind == "constant":
-            emit(4, f"u{pidx[name]} = use[{pidx[name]}]")
-    emit(4, f"D = np.zeros(({K}, 3))")
+        emit(4, f"V = np.zeros({max(1, n_names)})")
+        for name in p.hoisted:
+            i = p.names.index(name)
+            emit(4, f"if pos[{i}] >= 0:", f"    sel[pos[{i}]] = {-1 - p.pidx[name]}")
+    for name in p.params:
+        if name not in p.hoisted_set and p.model.variables[name].kind == "constant":
+            emit(4, f"u{p.pidx[name]} = use[{p.pidx[name]}]")
+    emit(4, f"D = np.zeros(({p.n_statefuls}, 3))")
+
+
+def _emit_block_state(p: _Plan, emit: _Emitter) -> None:
+    """The start of a block of scenarios: its stocks and the statefuls' state."""
     emit(4, f"for b0 in range(0, n, {_BLOCK}):")
     emit(8, f"m = min({_BLOCK}, n - b0)")
-    for i in range(len(stocks)):
+    for i in range(len(p.stocks)):
         emit(8, f"x{i} = np.zeros(m)")
-    emit(8, f"ST = np.zeros(({K}, 3, m))")
-    for st in g.statefuls:
-        if st.func == "delay_fixed":
+    emit(8, f"ST = np.zeros(({p.n_statefuls}, 3, m))")
+    for st in p.statefuls:
+        if st.kind == "fixed":
             emit(8, f"po{st.k} = np.ones(m, np.int64)", f"first{st.k} = np.zeros(m)")
-        elif st.func.startswith("delay"):
-            emit(8, f"o{st.k} = np.full(m, {_CONTINUOUS[st.func]}, np.int64)")
+        elif st.kind == "delay":
+            emit(8, f"o{st.k} = np.full(m, {st.order}, np.int64)")
     emit(8, "t = start")
-    # initial values, one scenario at a time, in the engine's order; auxiliaries only where something reads them
+
+
+def _emit_initial(p: _Plan, name: str, emit: _Emitter) -> None:
+    """One variable's initial value, in the engine's way (a set parameter wins over the equation)."""
+    var, v = p.model.variables[name], p.v
+    if var.kind in ("constant", "stock"):
+        j = p.pidx[name]
+        code, found = p.equations[name] if var.kind == "constant" else p.initials[name]
+        test = f"use[{j}]" if var.kind == "constant" else f"use[{j}] and {p.par(j)} == {p.par(j)}"
+        emit(12, f"if {test}:", f"    {v[name]} = {p.par(j)}", "else:")
+        for st in found:
+            emit(16, *_Generator.init_stateful(st))
+        emit(16, f"{v[name]} = {code}")
+    elif name in p.at_start:
+        code, found = p.equations[name]
+        for st in found:
+            emit(12, *_Generator.init_stateful(st))
+        emit(12, f"{v[name]} = {code}")
+
+
+def _emit_initial_values(p: _Plan, emit: _Emitter) -> None:
+    """Initial values, one scenario at a time, in the engine's order; auxiliaries only where something reads them."""
     emit(8, "for s in range(m):")
     emit(12, "sg = b0 + s")
-    for st in g.statefuls:
+    for st in p.statefuls:
         emit(12, f"ini{st.k} = False")
-    for name in names:
-        emit(12, f"{v[name]} = {par(pidx[name])}" if name in hoisted_set else f"{v[name]} = 0.0")
-    for name in init_order:
-        var = model.variables[name]
-        if name in hoisted_set:
-            continue
-        if var.kind == "constant":
-            j = pidx[name]
-            code, found = equations[name]
-            emit(12, f"if use[{j}]:", f"    {v[name]} = {par(j)}", "else:")
-            for st in found:
-                emit(16, *g.init_stateful(st))
-            emit(16, f"{v[name]} = {code}")
-        elif var.kind == "stock":
-            j = pidx[name]
-            code, found = initials[name]
-            emit(12, f"if use[{j}] and {par(j)} == {par(j)}:", f"    {v[name]} = {par(j)}", "else:")
-            for st in found:
-                emit(16, *g.init_stateful(st))
-            emit(16, f"{v[name]} = {code}")
-        elif name in at_start:
-            code, found = equations[name]
-            for st in found:
-                emit(12, *g.init_stateful(st))
-            emit(12, f"{v[name]} = {code}")
-    for st in g.statefuls:
-        emit(12, *g.init_stateful(st))
-    for i, name in enumerate(stocks):
-        emit(12, f"x{i}[s] = {v[name]}")
+    for name in p.names:
+        emit(12, f"{p.v[name]} = {p.par(p.pidx[name])}" if name in p.hoisted_set else f"{p.v[name]} = 0.0")
+    for name in p.init_order:
+        if name not in p.hoisted_set:
+            _emit_initial(p, name, emit)
+    for st in p.statefuls:
+        emit(12, *_Generator.init_stateful(st))
+    for i, name in enumerate(p.stocks):
+        emit(12, f"x{i}[s] = {p.v[name]}")
     # a fixed delay's pipes, one after another in one array: scenario s owns at[s] .. at[s] + po[s] - 1
-    for st in fixed_delays:
+    for st in p.fixed_delays:
         k = st.k
         emit(8, f"at{k} = np.zeros(m, np.int64)", f"ptr{k} = np.zeros(m, np.int64)", "total = 0")
         emit(8, "for s in range(m):", f"    at{k}[s] = total", f"    total += po{k}[s]")
         emit(8, f"pipe{k} = np.zeros(total)")
         emit(8, "for s in range(m):", f"    for i in range(po{k}[s]):", f"        pipe{k}[at{k}[s] + i] = first{k}[s]")
-    # the steps: every scenario of the block takes one step, then the block takes the next
-    emit(8, "step = 0", "row = 0", "while True:")
-    emit(12, "saving = row < nsave and step == save_steps[row]", "last = step >= last_step", "bad = 0")
-    emit(12, "for s in range(m):")
-    ind = 16
+
+
+def _emit_equations(p: _Plan, emit: _Emitter, ind: int) -> None:
+    """One scenario's values at this step, in the engine's order, and the finiteness check."""
+    v = p.v
     emit(ind, "sg = b0 + s")
-    for name in hoisted:
-        emit(ind, f"{v[name]} = {par(pidx[name])}")
-    for i, name in enumerate(stocks):
+    for name in p.hoisted:
+        emit(ind, f"{v[name]} = {p.par(p.pidx[name])}")
+    for i, name in enumerate(p.stocks):
         emit(ind, f"{v[name]} = x{i}[s]")
-    for name in model.order:
-        if name in hoisted_set:
+    for name in p.model.order:
+        if name in p.hoisted_set:
             continue
-        code, _ = equations[name]
-        if model.variables[name].kind == "constant":
-            j = pidx[name]
-            emit(ind, f"if u{j}:", f"    {v[name]} = {par(j)}", "else:", f"    {v[name]} = {code}")
+        code, _ = p.equations[name]
+        if p.model.variables[name].kind == "constant":
+            j = p.pidx[name]
+            emit(ind, f"if u{j}:", f"    {v[name]} = {p.par(j)}", "else:", f"    {v[name]} = {code}")
         else:
             emit(ind, f"{v[name]} = {code}")
     emit(ind, "if check:", "    tot = 0.0")
-    for name in live:
-        emit(ind, f"    tot += {v[name]}")
+    for name in p.names:
+        if name not in p.hoisted_set:
+            emit(ind, f"    tot += {v[name]}")
     emit(ind, "    if not np.isfinite(tot):", "        bad = 1")
-    # a variable is written where it is kept; a group's test spares the tests of its variables that are not
-    if staged and names:
+
+
+def _emit_save(p: _Plan, emit: _Emitter, ind: int) -> None:
+    """A saved step's values: a variable is written where it is kept; a group's test spares the tests of
+    its variables that are not."""
+    v, names = p.v, p.names
+    if p.staged and names:
         emit(ind, "if saving:", *(f"    W[{i}, s] = {v[name]}" for i, name in enumerate(names)))
     elif names:
-        emit(ind, "if saving:", *(f"    V[{i}] = {v[n]}" for i, n in enumerate(names) if n not in hoisted_set))
+        emit(ind, "if saving:", *(f"    V[{i}] = {v[n]}" for i, n in enumerate(names) if n not in p.hoisted_set))
         emit(ind, "    for j in range(nout):", "        k = sel[j]", "        if k >= 0:")
         emit(ind + 12, "out[row, j, lo + sg] = V[k]")
-        emit(ind + 8, "else:", f"    out[row, j, lo + sg] = {par('-1 - k')}")
-    update: list[str] = []
-    for i, name in enumerate(stocks):
-        update.append(f"d{i} = {derivatives[name][0]}")
-    for st in g.statefuls:
-        update += g.derivative(st)
-    for st in g.statefuls:
-        if st.func in _CONTINUOUS:
-            count = f"o{st.k}[s]" if st.func.startswith("delay") else str(_CONTINUOUS[st.func])
+        emit(ind + 8, "else:", f"    out[row, j, lo + sg] = {p.par('-1 - k')}")
+
+
+def _update(p: _Plan) -> list[str]:
+    """One Euler step of the stocks and of the statefuls' state (skipped on the last step)."""
+    update = [f"d{i} = {p.derivatives[name]}" for i, name in enumerate(p.stocks)]
+    for st in p.statefuls:
+        update += _Generator.derivative(st)
+    for st in p.statefuls:
+        if st.kind in _CONTINUOUS:
+            count = f"o{st.k}[s]" if st.kind == "delay" else str(st.order)
             update += [f"for i in range({count}):", f"    ST[{st.k}, i, s] = ST[{st.k}, i, s] + D[{st.k}, i] * dt"]
-    for st in fixed_delays:
+    for st in p.fixed_delays:
         k = st.k
         update += [
             f"pipe{k}[at{k}[s] + ptr{k}[s]] = {st.args[0]}",
             f"ptr{k}[s] = (ptr{k}[s] + 1) % po{k}[s]",
             f"ST[{k}, 0, s] = pipe{k}[at{k}[s] + ptr{k}[s]]",
         ]
-    for i, name in enumerate(stocks):
-        if model.variables[name].non_negative:
-            update.append(f"x{i}[s] = _max2({v[name]} + d{i} * dt, 0.0)")
+    for i, name in enumerate(p.stocks):
+        if p.model.variables[name].non_negative:
+            update.append(f"x{i}[s] = _max2({p.v[name]} + d{i} * dt, 0.0)")
         else:
-            update.append(f"x{i}[s] = {v[name]} + d{i} * dt")
+            update.append(f"x{i}[s] = {p.v[name]} + d{i} * dt")
+    return update
+
+
+def _emit_steps(p: _Plan, emit: _Emitter) -> None:
+    """The steps: every scenario of the block takes one step, then the block takes the next."""
+    emit(8, "step = 0", "row = 0", "while True:")
+    emit(12, "saving = row < nsave and step == save_steps[row]", "last = step >= last_step", "bad = 0")
+    emit(12, "for s in range(m):")
+    ind = 16
+    _emit_equations(p, emit, ind)
+    _emit_save(p, emit, ind)
+    update = _update(p)
     if update:
         emit(ind, "if not last:")
         emit(ind + 4, *update)
     emit(12, "if bad:", "    flags[b0] = 1", "    return")
-    if staged:
+    if p.staged:
         emit(12, "if saving:", "    ob = lo + b0", "    for j in range(nout):", "        w = sel[j]")
         # an unsigned index: no test for a negative one, so the copy is a plain contiguous loop
         emit(20, "for s in range(m):", "    out[row, j, np.uint64(ob + s)] = W[w, s]")
@@ -517,21 +596,36 @@ def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
     emit(12, "if last:", "    break")
     emit(12, "t = t + dt", "step += 1")
 
-    header = [
-        "import numba",
-        "import numpy as np",
-        "from stocks_flows.kernel_runtime import (",
-        "    _and, _eq, _ge, _gt, _interp, _interp_ext, _le, _lt, _max2, _min2, _mod, _ne, _not, _or, _pymod,",
-        "    _where, _xidz,",
-        ")",
-        "",
-        "",
-        "@numba.njit(cache=True, error_model='numpy')",
-    ]
-    text = "\n".join([*header, *body, ""])
-    delays = [st.k for st in g.statefuls if st.func in ("delay1", "delay3")]
+
+_MODULE_HEADER = (
+    "import numba",
+    "import numpy as np",
+    "from stocks_flows.kernel_runtime import (",
+    "    _and, _eq, _ge, _gt, _interp, _interp_ext, _le, _lt, _max2, _min2, _mod, _ne, _not, _or, _pymod,",
+    "    _where, _xidz,",
+    ")",
+    "",
+    "",
+    "@numba.njit(cache=True, error_model='numpy')",
+)
+
+
+def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
+    """The kernel module for ``model`` (raises ``_Unsupported`` for what it does not translate).
+
+    ``init_order`` is the order in which the engine computes initial values.
+    """
+    p = _plan(model, init_order)
+    emit = _Emitter()
+    _emit_setup(p, emit)
+    _emit_block_state(p, emit)
+    _emit_initial_values(p, emit)
+    _emit_steps(p, emit)
+    text = "\n".join([*_MODULE_HEADER, *emit.lines, ""])
+    g = p.gen
+    delays = [st.k for st in g.statefuls if st.kind == "delay"]
     numbers = np.asarray(g.numbers or [0.0], dtype=float)
-    return _Source(text, names, params, K, g.lookup_x, g.lookup_y, delays, hoisted, numbers, staged)
+    return _Source(text, p.names, p.params, p.n_statefuls, g.lookup_x, g.lookup_y, delays, p.hoisted, numbers, p.staged)
 
 
 # --- the allow-list --------------------------------------------------------------------------
