@@ -217,11 +217,29 @@ class _Stateful:
             self.state = init.copy()
             return
         init = _full(self.init_args[0](env), n)
+        if self.order == 0:  # DELAY N, SMOOTH N: the order is the last argument
+            self.order = self._given_order(env, n)
         if self.func.startswith("delay"):
             delay_time = _full(self.args[1](env), n)
             self.order = self._delay_order(delay_time, dt)
             init = init * delay_time
         self.state = np.tile(init, (self.order, 1))
+
+    def _given_order(self, env: dict, n: int) -> int:
+        """The order a call of ``delayn`` or ``smoothn`` gives: one whole number of at least 1."""
+        found = np.unique(_full(self.args[3](env), n))
+        if len(found) > 1:
+            raise SimulationError(
+                f"{self.func}(): the order differs between scenarios ({found[0]:g} and {found[1]:g})",
+                hint="give the order one value in every scenario",
+            )
+        order = float(found[0])
+        if not (np.isfinite(order) and order >= 1 and order == round(order)):
+            raise SimulationError(
+                f"{self.func}(): the order is {order:g}, not a whole number of at least 1",
+                hint="give the order as a constant whole number (1, 2, 3, ...)",
+            )
+        return int(order)
 
     def _delay_order(self, delay_time: np.ndarray, dt: float) -> int:
         """PySD lowers a delay's order until order * dt fits in the delay time; so does the engine."""

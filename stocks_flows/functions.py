@@ -75,7 +75,9 @@ class Memory:
     ``"init"`` or ``"trend"``. ``same_step`` lists the arguments that act within
     the same step (the others act through the hidden state, with a lag).
     ``at_start(n)`` lists the arguments read when the state is first set, for a
-    call with ``n`` arguments (``None``: every argument).
+    call with ``n`` arguments (``None``: every argument). An ``order`` of 0 means
+    the call gives it: its last argument, a constant whole number read at the start
+    (Vensim's DELAY N and SMOOTH N).
     """
 
     kind: str
@@ -363,6 +365,15 @@ def _smoothing_start(count: int) -> tuple[int, ...]:
     return (2 if count > 2 else 0, 1)
 
 
+def _cascade_start(count: int) -> tuple[int, ...]:
+    return (2, 1, 3)
+
+
+def _x_cascade(name: str) -> TextForm:
+    """XMILE's DELAYN and SMTHN take the order third and the initial value last."""
+    return lambda a: f"{name}({a[0]}, {a[1]}, {a[3]}, {a[2]})"
+
+
 _SMOOTH = Memory("smooth", 1, frozenset(), _smoothing_start)
 
 _TABLE: tuple[Builtin, ...] = (
@@ -599,6 +610,26 @@ _TABLE: tuple[Builtin, ...] = (
         "third-order material delay: delay3(x, time[, initial])",
         xmile=_x_call("DELAY3"),
         memory=Memory("delay", 3, frozenset({1}), _smoothing_start),
+        units="first",
+    ),
+    Builtin(
+        "smoothn",
+        4,
+        4,
+        "exponential smoothing in n stages: smoothn(x, time, initial, n), n a constant whole number",
+        xmile=_x_cascade("SMTHN"),
+        aliases=("smooth_n", "smthn"),
+        memory=Memory("smooth", 0, frozenset({3}), _cascade_start),
+        units="first",
+    ),
+    Builtin(
+        "delayn",
+        4,
+        4,
+        "material delay in n stages: delayn(x, time, initial, n), n a constant whole number",
+        xmile=_x_cascade("DELAYN"),
+        aliases=("delay_n",),
+        memory=Memory("delay", 0, frozenset({1, 3}), _cascade_start),
         units="first",
     ),
     Builtin(

@@ -348,7 +348,24 @@ def _node_problem(
         return f"unknown function {node.func}()", "use a supported function"
     if not builtin.takes_expanded(len(node.args)):
         return f"{node.func}() takes {builtin.arity_expanded} argument(s), got {len(node.args)}", builtin.doc
+    if builtin.memory is not None and builtin.memory.order == 0:
+        return _order_problem(node, variables)
     return None
+
+
+def _order_problem(node: Call, variables: Mapping[str, Variable]) -> tuple[str, str] | None:
+    """(message, hint) when the order of ``delayn`` or ``smoothn`` is not a constant whole number."""
+    order = node.args[-1]
+    value = order.value if isinstance(order, Number) else None
+    if isinstance(order, Name) and order.name in variables:
+        value = variables[order.name].value
+    if value is not None and value >= 1 and value == round(value):
+        return None
+    given = f"{value:g}" if value is not None else "not a constant"
+    return (
+        f"the order of {node.func}() must be a constant whole number of at least 1 ({given})",
+        "give the order as a number (1, 2, 3, ...) or the name of a constant that is one",
+    )
 
 
 # --- building from the spec ----------------------------------------------------------------

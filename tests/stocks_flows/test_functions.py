@@ -143,7 +143,7 @@ def test_a_function_without_a_sympy_form_is_taken_numerically() -> None:
 def test_the_steady_state_replaces_each_smooth_and_delay_by_its_input() -> None:
     for name, b in BUILTINS.items():
         if b.memory is not None and b.memory.kind in ("smooth", "delay", "fixed"):
-            args = ", ".join(["x * 2", "3", "4"][: b.min_args])
+            args = ", ".join(["x * 2", "3", "4", "2"][: b.min_args])
             tree = steady_state_equation(parse_expression(f"1 + {name}({args})"))
             assert not any(getattr(n, "func", None) == name for n in walk(tree))
             assert [n.name for n in names(tree)] == ["x"]
