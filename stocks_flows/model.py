@@ -658,6 +658,7 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
         raise _error(b.findings, doc, text)
     flows = _stock_flows(b)
     variables = _Variables(b, flows, _declared_units(b)).build()
+    _check_orders(b, variables)
     lookups = {name: Lookup.from_spec(lk) for name, lk in spec.lookups.items()}
     scenarios = {name: _scenario(b, name, scen, lookups) for name, scen in spec.scenarios.items()}
     if b.findings:
@@ -701,6 +702,21 @@ def _size_fits(b: _Builder) -> bool:
             )
             return False
     return True
+
+
+def _check_orders(b: _Builder, variables: Mapping[str, Variable]) -> None:
+    """Report each ``delayn`` or ``smoothn`` whose order is not a constant whole number (once per variable)."""
+    reported: set[str] = set()
+    for var in variables.values():
+        base = var.base or var.name
+        for node in walk(var.equation):
+            builtin = BUILTINS.get(node.func) if isinstance(node, Call) and not node.lookup else None
+            if builtin is None or builtin.memory is None or builtin.memory.order != 0 or base in reported:
+                continue
+            found = _order_problem(node, variables)
+            if found is not None:
+                reported.add(base)
+                b.report((b.sections.get(base, "auxiliaries"), base, _FIELD.get(var.kind, "equation")), *found)
 
 
 @dataclass
