@@ -192,6 +192,9 @@ class _Stateful:
         if self.func == "init":
             self.state = _full(self.args[0](env), n)
             return
+        if self.func in ("sample_if_true", "active_initial"):
+            self.state = _full(self.init_args[0](env), n)
+            return
         if self.func == "trend":
             self.state = _full(self.args[0](env), n) / (1 + self.init_args[0](env) * self.args[1](env))
             return
@@ -260,6 +263,10 @@ class _Stateful:
             self.initialize(env, env["__n__"], env["__dt__"])
         if self.func in ("init", "delay_fixed"):
             return self.state
+        if self.func == "sample_if_true":
+            return np.where(self.args[0](env), self.args[1](env), self.state)
+        if self.func == "active_initial":  # the initial value only while the run starts
+            return self.state if env.get("__initial__") else self.args[0](env)
         if self.func == "trend":
             return _xidz(self.args[0](env) - self.state, self.args[1](env) * np.abs(self.state), 0.0)
         if self.func.startswith("delay"):
@@ -267,7 +274,7 @@ class _Stateful:
         return self.state[-1]
 
     def derivative(self, env: dict) -> Any:
-        if self.func in ("init", "delay_fixed"):
+        if self.func in ("init", "delay_fixed", "sample_if_true", "active_initial"):
             return None
         x = self.args[0](env)
         if self.func == "trend":
@@ -282,6 +289,9 @@ class _Stateful:
         return (inflows - outflows) * self.order
 
     def discrete_update(self, env: dict) -> None:
+        if self.func == "sample_if_true":  # what this step showed is held for the next
+            self.state = _full(np.where(self.args[0](env), self.args[1](env), self.state), len(self.state))
+            return
         if self.func != "delay_fixed":
             return
         cols = np.arange(self.state.shape[0])
@@ -382,6 +392,8 @@ class _Compiler(Fold[Fn]):
             init_args: tuple[Fn, ...] = ()
         elif f == "trend":
             init_args = (args[2] if len(args) > 2 else (lambda env: np.float64(0.0)),)
+        elif f == "active_initial":
+            init_args = (args[1],)
         else:
             init_args = (args[2],) if len(args) > 2 else (args[0],)
         stateful = _Stateful(f, args, init_args)
@@ -519,6 +531,7 @@ class _Program:
             "__dt__": ts.dt,
             "__n__": c.n,
             "__steps__": self.steps,
+            "__initial__": True,
         }
         for name in self.init_order:
             var = model.variables[name]

@@ -72,7 +72,8 @@ class Memory:
     """What a stateful function keeps: its kind, its order, and how its arguments are read.
 
     ``kind`` is ``"smooth"``, ``"delay"``, ``"fixed"`` (a pipeline delay),
-    ``"init"`` or ``"trend"``. ``same_step`` lists the arguments that act within
+    ``"init"``, ``"trend"``, ``"sample"`` (a value held until sampled again) or
+    ``"active"`` (one value while the run starts, another after). ``same_step`` lists the arguments that act within
     the same step (the others act through the hidden state, with a lag).
     ``at_start(n)`` lists the arguments read when the state is first set, for a
     call with ``n`` arguments (``None``: every argument). An ``order`` of 0 means
@@ -640,6 +641,24 @@ _TABLE: tuple[Builtin, ...] = (
         xmile=_x_call("DELAY"),
         aliases=("delay", "fixed_delay"),
         memory=Memory("fixed", 1, frozenset(), lambda count: (1, 2)),
+        units="first",
+    ),
+    Builtin(
+        "sample_if_true",
+        3,
+        3,
+        "sample_if_true(condition, x, initial): x while condition holds, else the last x sampled (initial before)",
+        # the output is x in a step where the condition holds: both act within the step
+        memory=Memory("sample", 1, frozenset({0, 1})),
+        units="if",
+    ),
+    Builtin(
+        "active_initial",
+        2,
+        2,
+        "active_initial(x, initial): initial while the run starts (for other initial values), x after",
+        pysd={"active_initial": None},
+        memory=Memory("active", 1, frozenset({0}), lambda count: (1,)),
         units="first",
     ),
     Builtin(

@@ -127,7 +127,10 @@ class _XmileText(Fold[str]):
             return f"{_quote(node.func)}({args[0]})"
         form = BUILTINS[node.func].xmile
         if form is None:
-            raise TypeError(f"{node.func}() has no XMILE form")
+            raise SpecError(
+                f"{node.func}() has no XMILE form: XMILE (and PySD's reader of it) has no such function",
+                hint="keep the model in tenor's format or Vensim's, or write the equation without it",
+            )
         return form(args)
 
 
@@ -569,7 +572,6 @@ _PYSD_HINT = "or run the file with --engine pysd, which reads it"
 # PySD's name for a construct -> (Vensim's name, XMILE's name, what to do instead)
 _CONSTRUCTS: dict[str, tuple[str, str, str]] = {
     "Forecast": ("FORECAST", "FORCST", f"compute the forecast with TREND, {_PYSD_HINT}"),
-    "SampleIfTrue": ("SAMPLE IF TRUE", "SAMPLE IF TRUE", f"hold the value in a stock, {_PYSD_HINT}"),
     "AllocateAvailable": ("ALLOCATE AVAILABLE", "ALLOCATE", f"write the allocation out, {_PYSD_HINT}"),
     "AllocateByPriority": ("ALLOCATE BY PRIORITY", "ALLOCATE", f"write the allocation out, {_PYSD_HINT}"),
     "GetConstants": (
@@ -1138,6 +1140,9 @@ class _ToAst:
             ae.SmoothNStructure: lambda x: self.cascade("smoothn", x, x.smooth_time),
             ae.DelayNStructure: lambda x: self.cascade("delayn", x, x.delay_time),
             ae.TrendStructure: lambda x: Call("trend", (self(x.input), self(x.average_time), self(x.initial_trend))),
+            ae.SampleIfTrueStructure: lambda x: Call(
+                "sample_if_true", (self(x.condition), self(x.input), self(x.initial))
+            ),
             ae.DelayFixedStructure: lambda x: Call("delay_fixed", (self(x.input), self(x.delay_time), self(x.initial))),
             ae.InlineLookupsStructure: self.inline_lookup,
             ae.GameStructure: lambda x: self(x.expression),  # GAME(x) is x when the model is simulated, not played
