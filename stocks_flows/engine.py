@@ -192,6 +192,9 @@ class _Stateful:
         if self.func == "init":
             self.state = _full(self.args[0](env), n)
             return
+        if self.func in ("sample_if_true", "active_initial"):
+            self.state = _full(self.init_args[0](env), n)
+            return
         if self.func == "trend":
             self.state = _full(self.args[0](env), n) / (1 + self.init_args[0](env) * self.args[1](env))
             return
@@ -217,11 +220,29 @@ class _Stateful:
             self.state = init.copy()
             return
         init = _full(self.init_args[0](env), n)
+        if self.order == 0:  # DELAY N, SMOOTH N: the order is the last argument
+            self.order = self._given_order(env, n)
         if self.func.startswith("delay"):
             delay_time = _full(self.args[1](env), n)
             self.order = self._delay_order(delay_time, dt)
             init = init * delay_time
         self.state = np.tile(init, (self.order, 1))
+
+    def _given_order(self, env: dict, n: int) -> int:
+        """The order a call of ``delayn`` or ``smoothn`` gives: one whole number of at least 1."""
+        found = np.unique(_full(self.args[3](env), n))
+        if len(found) > 1:
+            raise SimulationError(
+                f"{self.func}(): the order differs between scenarios ({found[0]:g} and {found[1]:g})",
+                hint="give the order one value in every scenario",
+            )
+        order = float(found[0])
+        if not (np.isfinite(order) and order >= 1 and order == round(order)):
+            raise SimulationError(
+                f"{self.func}(): the order is {order:g}, not a whole number of at least 1",
+                hint="give the order as a constant whole number (1, 2, 3, ...)",
+            )
+        return int(order)
 
     def _delay_order(self, delay_time: np.ndarray, dt: float) -> int:
         """PySD lowers a delay's order until order * dt fits in the delay time; so does the engine."""
@@ -242,6 +263,10 @@ class _Stateful:
             self.initialize(env, env["__n__"], env["__dt__"])
         if self.func in ("init", "delay_fixed"):
             return self.state
+        if self.func == "sample_if_true":
+            return np.where(self.args[0](env), self.args[1](env), self.state)
+        if self.func == "active_initial":  # the initial value only while the run starts
+            return self.state if env.get("__initial__") else self.args[0](env)
         if self.func == "trend":
             return _xidz(self.args[0](env) - self.state, self.args[1](env) * np.abs(self.state), 0.0)
         if self.func.startswith("delay"):
@@ -249,7 +274,7 @@ class _Stateful:
         return self.state[-1]
 
     def derivative(self, env: dict) -> Any:
-        if self.func in ("init", "delay_fixed"):
+        if self.func in ("init", "delay_fixed", "sample_if_true", "active_initial"):
             return None
         x = self.args[0](env)
         if self.func == "trend":
@@ -264,6 +289,9 @@ class _Stateful:
         return (inflows - outflows) * self.order
 
     def discrete_update(self, env: dict) -> None:
+        if self.func == "sample_if_true":  # what this step showed is held for the next
+            self.state = _full(np.where(self.args[0](env), self.args[1](env), self.state), len(self.state))
+            return
         if self.func != "delay_fixed":
             return
         cols = np.arange(self.state.shape[0])
@@ -364,6 +392,8 @@ class _Compiler(Fold[Fn]):
             init_args: tuple[Fn, ...] = ()
         elif f == "trend":
             init_args = (args[2] if len(args) > 2 else (lambda env: np.float64(0.0)),)
+        elif f == "active_initial":
+            init_args = (args[1],)
         else:
             init_args = (args[2],) if len(args) > 2 else (args[0],)
         stateful = _Stateful(f, args, init_args)
@@ -501,6 +531,7 @@ class _Program:
             "__dt__": ts.dt,
             "__n__": c.n,
             "__steps__": self.steps,
+            "__initial__": True,
         }
         for name in self.init_order:
             var = model.variables[name]

@@ -72,10 +72,13 @@ class Memory:
     """What a stateful function keeps: its kind, its order, and how its arguments are read.
 
     ``kind`` is ``"smooth"``, ``"delay"``, ``"fixed"`` (a pipeline delay),
-    ``"init"`` or ``"trend"``. ``same_step`` lists the arguments that act within
+    ``"init"``, ``"trend"``, ``"sample"`` (a value held until sampled again) or
+    ``"active"`` (one value while the run starts, another after). ``same_step`` lists the arguments that act within
     the same step (the others act through the hidden state, with a lag).
     ``at_start(n)`` lists the arguments read when the state is first set, for a
-    call with ``n`` arguments (``None``: every argument).
+    call with ``n`` arguments (``None``: every argument). An ``order`` of 0 means
+    the call gives it: its last argument, a constant whole number read at the start
+    (Vensim's DELAY N and SMOOTH N).
     """
 
     kind: str
@@ -363,6 +366,15 @@ def _smoothing_start(count: int) -> tuple[int, ...]:
     return (2 if count > 2 else 0, 1)
 
 
+def _cascade_start(count: int) -> tuple[int, ...]:
+    return (2, 1, 3)
+
+
+def _x_cascade(name: str) -> TextForm:
+    """XMILE's DELAYN and SMTHN take the order third and the initial value last."""
+    return lambda a: f"{name}({a[0]}, {a[1]}, {a[3]}, {a[2]})"
+
+
 _SMOOTH = Memory("smooth", 1, frozenset(), _smoothing_start)
 
 _TABLE: tuple[Builtin, ...] = (
@@ -602,6 +614,26 @@ _TABLE: tuple[Builtin, ...] = (
         units="first",
     ),
     Builtin(
+        "smoothn",
+        4,
+        4,
+        "exponential smoothing in n stages: smoothn(x, time, initial, n), n a constant whole number",
+        xmile=_x_cascade("SMTHN"),
+        aliases=("smooth_n", "smthn"),
+        memory=Memory("smooth", 0, frozenset({3}), _cascade_start),
+        units="first",
+    ),
+    Builtin(
+        "delayn",
+        4,
+        4,
+        "material delay in n stages: delayn(x, time, initial, n), n a constant whole number",
+        xmile=_x_cascade("DELAYN"),
+        aliases=("delay_n",),
+        memory=Memory("delay", 0, frozenset({1, 3}), _cascade_start),
+        units="first",
+    ),
+    Builtin(
         "delay_fixed",
         3,
         3,
@@ -609,6 +641,24 @@ _TABLE: tuple[Builtin, ...] = (
         xmile=_x_call("DELAY"),
         aliases=("delay", "fixed_delay"),
         memory=Memory("fixed", 1, frozenset(), lambda count: (1, 2)),
+        units="first",
+    ),
+    Builtin(
+        "sample_if_true",
+        3,
+        3,
+        "sample_if_true(condition, x, initial): x while condition holds, else the last x sampled (initial before)",
+        # the output is x in a step where the condition holds: both act within the step
+        memory=Memory("sample", 1, frozenset({0, 1})),
+        units="if",
+    ),
+    Builtin(
+        "active_initial",
+        2,
+        2,
+        "active_initial(x, initial): initial while the run starts (for other initial values), x after",
+        pysd={"active_initial": None},
+        memory=Memory("active", 1, frozenset({0}), lambda count: (1,)),
         units="first",
     ),
     Builtin(

@@ -348,7 +348,24 @@ def _node_problem(
         return f"unknown function {node.func}()", "use a supported function"
     if not builtin.takes_expanded(len(node.args)):
         return f"{node.func}() takes {builtin.arity_expanded} argument(s), got {len(node.args)}", builtin.doc
+    if builtin.memory is not None and builtin.memory.order == 0:
+        return _order_problem(node, variables)
     return None
+
+
+def _order_problem(node: Call, variables: Mapping[str, Variable]) -> tuple[str, str] | None:
+    """(message, hint) when the order of ``delayn`` or ``smoothn`` is not a constant whole number."""
+    order = node.args[-1]
+    value = order.value if isinstance(order, Number) else None
+    if isinstance(order, Name) and order.name in variables:
+        value = variables[order.name].value
+    if value is not None and value >= 1 and value == round(value):
+        return None
+    given = f"{value:g}" if value is not None else "not a constant"
+    return (
+        f"the order of {node.func}() must be a constant whole number of at least 1 ({given})",
+        "give the order as a number (1, 2, 3, ...) or the name of a constant that is one",
+    )
 
 
 # --- building from the spec ----------------------------------------------------------------
@@ -641,6 +658,7 @@ def build_model(spec: ModelSpec, doc: Document | None = None, text: str | None =
         raise _error(b.findings, doc, text)
     flows = _stock_flows(b)
     variables = _Variables(b, flows, _declared_units(b)).build()
+    _check_orders(b, variables)
     lookups = {name: Lookup.from_spec(lk) for name, lk in spec.lookups.items()}
     scenarios = {name: _scenario(b, name, scen, lookups) for name, scen in spec.scenarios.items()}
     if b.findings:
@@ -684,6 +702,21 @@ def _size_fits(b: _Builder) -> bool:
             )
             return False
     return True
+
+
+def _check_orders(b: _Builder, variables: Mapping[str, Variable]) -> None:
+    """Report each ``delayn`` or ``smoothn`` whose order is not a constant whole number (once per variable)."""
+    reported: set[str] = set()
+    for var in variables.values():
+        base = var.base or var.name
+        for node in walk(var.equation):
+            builtin = BUILTINS.get(node.func) if isinstance(node, Call) and not node.lookup else None
+            if builtin is None or builtin.memory is None or builtin.memory.order != 0 or base in reported:
+                continue
+            found = _order_problem(node, variables)
+            if found is not None:
+                reported.add(base)
+                b.report((b.sections.get(base, "auxiliaries"), base, _FIELD.get(var.kind, "equation")), *found)
 
 
 @dataclass

@@ -127,7 +127,10 @@ class _XmileText(Fold[str]):
             return f"{_quote(node.func)}({args[0]})"
         form = BUILTINS[node.func].xmile
         if form is None:
-            raise TypeError(f"{node.func}() has no XMILE form")
+            raise SpecError(
+                f"{node.func}() has no XMILE form: XMILE (and PySD's reader of it) has no such function",
+                hint="keep the model in tenor's format or Vensim's, or write the equation without it",
+            )
         return form(args)
 
 
@@ -568,10 +571,7 @@ def _find_equation(path: Path, equation: str) -> tuple[str, int, int | None] | N
 _PYSD_HINT = "or run the file with --engine pysd, which reads it"
 # PySD's name for a construct -> (Vensim's name, XMILE's name, what to do instead)
 _CONSTRUCTS: dict[str, tuple[str, str, str]] = {
-    "DelayN": ("DELAY N", "DELAYN", f"use DELAY1 or DELAY3 where the order is 1 or 3, {_PYSD_HINT}"),
-    "SmoothN": ("SMOOTH N", "SMTHN", f"use SMOOTH or SMOOTH3 where the order is 1 or 3, {_PYSD_HINT}"),
     "Forecast": ("FORECAST", "FORCST", f"compute the forecast with TREND, {_PYSD_HINT}"),
-    "SampleIfTrue": ("SAMPLE IF TRUE", "SAMPLE IF TRUE", f"hold the value in a stock, {_PYSD_HINT}"),
     "AllocateAvailable": ("ALLOCATE AVAILABLE", "ALLOCATE", f"write the allocation out, {_PYSD_HINT}"),
     "AllocateByPriority": ("ALLOCATE BY PRIORITY", "ALLOCATE", f"write the allocation out, {_PYSD_HINT}"),
     "GetConstants": (
@@ -1137,7 +1137,12 @@ class _ToAst:
             ae.InitialStructure: lambda x: Call("init", (self(x.initial),)),
             ae.SmoothStructure: self.smooth,
             ae.DelayStructure: self.delay,
+            ae.SmoothNStructure: lambda x: self.cascade("smoothn", x, x.smooth_time),
+            ae.DelayNStructure: lambda x: self.cascade("delayn", x, x.delay_time),
             ae.TrendStructure: lambda x: Call("trend", (self(x.input), self(x.average_time), self(x.initial_trend))),
+            ae.SampleIfTrueStructure: lambda x: Call(
+                "sample_if_true", (self(x.condition), self(x.input), self(x.initial))
+            ),
             ae.DelayFixedStructure: lambda x: Call("delay_fixed", (self(x.input), self(x.delay_time), self(x.initial))),
             ae.InlineLookupsStructure: self.inline_lookup,
             ae.GameStructure: lambda x: self(x.expression),  # GAME(x) is x when the model is simulated, not played
@@ -1261,13 +1266,17 @@ class _ToAst:
 
     def smooth(self, x: Any) -> Expr:
         if x.order not in (1, 3):
-            raise self.conv.fail_construct("SmoothN", self.variable)
+            return Call("smoothn", (self(x.input), self(x.smooth_time), self(x.initial), self(x.order)))
         return Call(f"smooth{int(x.order)}", (self(x.input), self(x.smooth_time), self(x.initial)))
 
     def delay(self, x: Any) -> Expr:
         if x.order not in (1, 3):
-            raise self.conv.fail_construct("DelayN", self.variable)
+            return Call("delayn", (self(x.input), self(x.delay_time), self(x.initial), self(x.order)))
         return Call(f"delay{int(x.order)}", (self(x.input), self(x.delay_time), self(x.initial)))
+
+    def cascade(self, func: str, x: Any, time: Any) -> Expr:
+        """DELAY N or SMOOTH N (its order is checked with the other equations: a constant whole number)."""
+        return Call(func, (self(x.input), self(time), self(x.initial), self(x.order)))
 
     def inline_lookup(self, x: Any) -> Expr:
         conv, table = self.conv, x.lookups

@@ -122,13 +122,22 @@ def test_vensim_functions_match_canonical(model):
 
 def test_refusals_name_the_construct_in_vensim_words_with_line_and_remedy():
     with pytest.raises(TenorError) as err:
-        load_model(SUITE / "delays" / "test_delays.mdl")
-    assert err.value.message == "DELAY N is not supported"
-    assert err.value.line == 44 and err.value.key == "OutputDelayN"
-    assert "DELAY1 or DELAY3" in err.value.hint
+        load_model(SUITE / "forecast" / "test_forecast.mdl")
+    assert err.value.message == "FORECAST is not supported"
+    assert err.value.line == 32 and err.value.key == "R forecast subs"
+    assert "TREND" in err.value.hint
     with pytest.raises(TenorError) as err:
         load_model(SUITE / "subscript_1d_arrays" / "test_subscript_1d_arrays.xmile")
     assert "'???'" in err.value.message and err.value.line == 43
+
+
+def test_an_order_that_changes_during_the_run_is_refused_with_its_line():
+    # Order Variable = 2 + STEP(1, 10): DELAY N's order must be a constant whole number
+    with pytest.raises(TenorError) as err:
+        load_model(SUITE / "delays" / "test_delays.mdl")
+    problem = err.value.diagnostics[0]
+    assert "order of delayn()" in problem.message and "not a constant" in problem.message
+    assert problem.line == 44 and problem.key == "OutputDelayN"
 
 
 def test_cli_engine_pysd_runs_a_file_tenor_refuses(tmp_path, capsys):
