@@ -202,7 +202,7 @@ class _Generator:
     def stateful(self, node: Call, found: list[_Stateful]) -> str:
         memory = BUILTINS[node.func].memory
         args = [self.expr(x, found) for x in node.args]
-        if memory is None or memory.kind not in _KINDS:
+        if memory is None or memory.kind not in _KINDS or memory.order < 1:  # order 0: the call gives it (n stages)
             raise _Unsupported(f"function {node.func}()")
         kind = memory.kind
         if kind in ("init", "fixed"):
