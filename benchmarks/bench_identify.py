@@ -76,9 +76,7 @@ def dowhy_backdoor(graph: CausalGraph, x: str, y: str, limit: float) -> str:
     """DoWhy's back-door search in a forked process, killed after ``limit`` seconds."""
     dag, observed = dowhy_graph(graph)
     queue: mp.Queue = mp.get_context("fork").Queue()
-    proc = mp.get_context("fork").Process(
-        target=_dowhy_worker, args=(dag, x, y, observed, queue), daemon=True
-    )
+    proc = mp.get_context("fork").Process(target=_dowhy_worker, args=(dag, x, y, observed, queue), daemon=True)
     proc.start()
     proc.join(limit)
     if proc.is_alive():

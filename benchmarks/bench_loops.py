@@ -32,9 +32,7 @@ def coupled(n: int, stop: float = 5, dt: float = 0.125) -> str:
 
 
 def largest_model_at_hand():
-    candidates = list((ROOT / "tests" / "data").rglob("*.yaml")) + list(
-        (ROOT / "tests" / "data").rglob("*.xmile")
-    )
+    candidates = list((ROOT / "tests" / "data").rglob("*.yaml")) + list((ROOT / "tests" / "data").rglob("*.xmile"))
     best = None
     for path in candidates:
         try:

@@ -49,9 +49,7 @@ def generated_spec(n: int, seed: int = 1) -> CausalSpec:
             edges.setdefault(f"v{a} -> v{b}", {"gain": 0.5, "lag": "1 day"})
         channels[name] = {"path": " -> ".join(f"v{c}" for c in chain)}
     edges[f"v{n // 2} <-> v{n // 2 + 5}"] = {}
-    return CausalSpec.model_validate(
-        {"name": f"generated_{n}", "nodes": nodes, "edges": edges, "channels": channels}
-    )
+    return CausalSpec.model_validate({"name": f"generated_{n}", "nodes": nodes, "edges": edges, "channels": channels})
 
 
 def best(fn, repeat: int) -> tuple[float, object]:

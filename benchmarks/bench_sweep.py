@@ -41,9 +41,7 @@ def _models() -> list[tuple[str, Path]]:
         (f"largest by variables: {Path(by_vars['model']).name}", CONFORMANCE / by_vars["model"]),
     ]
     if by_work["model"] != by_vars["model"]:
-        chosen.append(
-            (f"largest by variables x times: {Path(by_work['model']).name}", CONFORMANCE / by_work["model"])
-        )
+        chosen.append((f"largest by variables x times: {Path(by_work['model']).name}", CONFORMANCE / by_work["model"]))
     return chosen
 
 
@@ -119,17 +117,14 @@ def bench(label: str, path: Path, n: int, pysd_seconds: float) -> None:
     print(f"\n{label}  ({len(model.variables)} variables, {steps} saved times, varying {param!r})")
     print(f"  {'engine':<28}{'scenarios/s':>14}{'vs PySD':>10}{'peak memory':>14}")
     print(
-        f"  {'PySD, one at a time':<28}{pysd_rate:>14,.1f}{1.0:>9.1f}x{pysd_peak / 1e6:>11.1f} MB"
-        f"   ({pysd_runs} runs)"
+        f"  {'PySD, one at a time':<28}{pysd_rate:>14,.1f}{1.0:>9.1f}x{pysd_peak / 1e6:>11.1f} MB   ({pysd_runs} runs)"
     )
     print(
         f"  {f'tenor vector, {n:,} at once':<28}{vector_rate:>14,.0f}{vector_rate / pysd_rate:>9,.0f}x"
         f"{vector_peak / 1e6:>11.1f} MB"
     )
     if simlin_rate is not None:
-        print(
-            f"  {'pysimlin, one at a time':<28}{simlin_rate:>14,.1f}{simlin_rate / pysd_rate:>9,.1f}x{'':>14}"
-        )
+        print(f"  {'pysimlin, one at a time':<28}{simlin_rate:>14,.1f}{simlin_rate / pysd_rate:>9,.1f}x{'':>14}")
     else:
         print(f"  {'pysimlin':<28}{simlin_note:>14}")
     print(f"  largest relative difference tenor vs PySD on {pysd_runs} scenarios: {rel:.1e}")

@@ -216,9 +216,7 @@ class _MoralSearch:
         self.adj = adj
         self.x, self.y, self.allowed = x, y, allowed
 
-    def boundary(
-        self, start: set[str], blocked: set[str], through_terminals: bool
-    ) -> tuple[set[str], set[str]]:
+    def boundary(self, start: set[str], blocked: set[str], through_terminals: bool) -> tuple[set[str], set[str]]:
         """Nodes reached from ``start`` without entering ``blocked``, and the blocked nodes met.
 
         With ``through_terminals`` False, nodes of ``X`` and ``Y`` outside
@@ -372,9 +370,7 @@ def list_minimal_adjustment_sets(
     return AdjustmentListing(tuple(found), stopped is None, time.perf_counter() - started, stopped)
 
 
-def minimal_adjustment_sets(
-    graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str]
-) -> list[list[str]]:
+def minimal_adjustment_sets(graph: CausalGraph, treatments: Iterable[str], outcomes: Iterable[str]) -> list[list[str]]:
     """Every inclusion-minimal adjustment set as a sorted list; ``[]`` none exists, ``[[]]`` none needed.
 
     Sets come smallest first, then in name order.

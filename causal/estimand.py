@@ -172,9 +172,7 @@ def marginal(p: Estimand, domain: Iterable[str], keep: Iterable[str]) -> Estiman
     return sum_over(frozenset(domain) - frozenset(keep), p)
 
 
-def conditional(
-    p: Estimand, domain: Iterable[str], target: str | Iterable[str], given: Iterable[str]
-) -> Estimand:
+def conditional(p: Estimand, domain: Iterable[str], target: str | Iterable[str], given: Iterable[str]) -> Estimand:
     """``p(target | given)`` for the distribution ``p`` over ``domain``."""
     t = frozenset([target]) if isinstance(target, str) else frozenset(target)
     g = frozenset(given)
@@ -185,12 +183,7 @@ def conditional(
     den = marginal(p, dom, g)
     if den == ONE:
         return num
-    if (
-        isinstance(num, Term)
-        and isinstance(den, Term)
-        and num.given == den.given
-        and den.variables <= num.variables
-    ):
+    if isinstance(num, Term) and isinstance(den, Term) and num.given == den.given and den.variables <= num.variables:
         return Term(num.variables - den.variables, num.given | den.variables)
     return Quotient(num, den)
 

@@ -351,8 +351,6 @@ def moral_connected(index: DagIndex, xs: Iterable[str], ys: Iterable[str], given
     return False
 
 
-
-
 def d_connected(
     parents: Mapping[str, Iterable[str]],
     children: Mapping[str, Iterable[str]],

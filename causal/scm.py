@@ -88,9 +88,7 @@ def linear_gains(graph: CausalGraph, default_gain: float = DEFAULT_GAIN) -> Caus
     return CausalGraph(directed, graph.bidirected.copy(), graph.spec)
 
 
-def true_effect(
-    graph: CausalGraph, treatment: str, outcome: str, default_gain: float = DEFAULT_GAIN
-) -> float:
+def true_effect(graph: CausalGraph, treatment: str, outcome: str, default_gain: float = DEFAULT_GAIN) -> float:
     """The total effect (sum of path products) in the linear reading of ``graph``."""
     return total_effect(linear_gains(graph, default_gain), treatment, outcome)
 
@@ -155,9 +153,7 @@ class EffectEstimate:
 
     def within(self, tolerance: float) -> bool:
         """Whether ``|estimate - truth| <= tolerance · max(1, |truth|)``."""
-        return self.estimate is not None and abs(self.estimate - self.truth) <= tolerance * max(
-            1.0, abs(self.truth)
-        )
+        return self.estimate is not None and abs(self.estimate - self.truth) <= tolerance * max(1.0, abs(self.truth))
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -57,4 +57,3 @@ __all__ = [
     "save_figure",
     "write_diagram",
 ]
-

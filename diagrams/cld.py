@@ -278,9 +278,7 @@ def _check_element(structure: CausalLoopStructure, element: str | None) -> None:
         close = did_you_mean(element, structure.elements)
         raise GraphError(
             f"unknown {structure.dimension or 'element'} {element!r}",
-            hint=(f"did you mean {close!r}? " if close else "")
-            + "elements: "
-            + ", ".join(structure.elements),
+            hint=(f"did you mean {close!r}? " if close else "") + "elements: " + ", ".join(structure.elements),
         )
 
 
@@ -389,9 +387,7 @@ def _add_loop_markers(
         )
         n = len(loop.variables)
         for var in loop.variables:
-            d.add_edge(
-                marker, var, classes="loop-anchor", style="invis", len=f"{1.0 + 0.25 * n:g}", weight="2"
-            )
+            d.add_edge(marker, var, classes="loop-anchor", style="invis", len=f"{1.0 + 0.25 * n:g}", weight="2")
     return LoopMarkers(members, sizes, any_open)
 
 
@@ -526,9 +522,7 @@ def _marker_position(
     for a, b in links:
         (x0, y0), (x1, y1) = positions[a], positions[b]
         steps = max(2, int(math.hypot(x1 - x0, y1 - y0) / 0.2))
-        obstacles += [
-            ((x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps), 0.4) for i in range(1, steps)
-        ]
+        obstacles += [((x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps), 0.4) for i in range(1, steps)]
     for _ in range(60):
         worst = None
         for (ox, oy), radius in obstacles:

@@ -157,8 +157,7 @@ def _box(node: DrawnNode) -> dict[str, object] | None:
         "boxstyle": boxstyle,
         "facecolor": node.attrs.get("fillcolor", "#FFFFFF") if "filled" in st else "#FFFFFF",
         "edgecolor": node.attrs.get("color", "#333333"),
-        "linewidth": float(node.attrs.get("penwidth", "1"))
-        * (2 if node.attrs.get("peripheries") == "2" else 1),
+        "linewidth": float(node.attrs.get("penwidth", "1")) * (2 if node.attrs.get("peripheries") == "2" else 1),
         "linestyle": "--" if "dashed" in st else "-",
     }
 

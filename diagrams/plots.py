@@ -117,9 +117,7 @@ def figure_bytes(fig: Figure, format: str = "png", *, dpi: int | None = None) ->
         raise ExportError(f"cannot save a plot as {format!r}", hint="formats: png, svg, pdf")
     buffer = io.BytesIO()
     with mpl.rc_context({"svg.hashsalt": "tenor", "svg.fonttype": "none"}):
-        fig.savefig(
-            buffer, format=fmt, metadata=_METADATA[fmt], bbox_inches="tight", **({"dpi": dpi} if dpi else {})
-        )
+        fig.savefig(buffer, format=fmt, metadata=_METADATA[fmt], bbox_inches="tight", **({"dpi": dpi} if dpi else {}))
     return buffer.getvalue()
 
 
@@ -249,9 +247,7 @@ def _scenario_variables(
         raise GraphError("no variable to plot", hint="name one with --var")
     text = [v for v in variables if results[v].dtype.kind not in "fiub"]
     if text:
-        raise GraphError(
-            f"column(s) {', '.join(map(repr, text))} hold no numbers", hint="plot numeric columns only"
-        )
+        raise GraphError(f"column(s) {', '.join(map(repr, text))} hold no numbers", hint="plot numeric columns only")
     return variables
 
 
@@ -313,20 +309,14 @@ def plot_sweep_heatmap(
     mpl = _matplotlib()
     for column in (x, y, value):
         if column not in results.columns:
-            raise GraphError(
-                f"results have no column {column!r}", hint="columns: " + ", ".join(results.columns)
-            )
+            raise GraphError(f"results have no column {column!r}", hint="columns: " + ", ".join(results.columns))
     grid = results.pivot_table(index=y, columns=x, values=value, aggfunc=agg).sort_index().sort_index(axis=1)
     with mpl.rc_context(style.matplotlib_style()):
         fig = _new_figure((1.2 + 0.9 * grid.shape[1], 1.2 + 0.6 * grid.shape[0]))
         ax = fig.subplots()
         image = ax.imshow(grid.values, origin="lower", aspect="auto", cmap=cmap)
-        ax.set_xticks(
-            range(grid.shape[1]), [f"{v:g}" if isinstance(v, float) else str(v) for v in grid.columns]
-        )
-        ax.set_yticks(
-            range(grid.shape[0]), [f"{v:g}" if isinstance(v, float) else str(v) for v in grid.index]
-        )
+        ax.set_xticks(range(grid.shape[1]), [f"{v:g}" if isinstance(v, float) else str(v) for v in grid.columns])
+        ax.set_yticks(range(grid.shape[0]), [f"{v:g}" if isinstance(v, float) else str(v) for v in grid.index])
         ax.set_xlabel(x)
         ax.set_ylabel(y)
         cbar = fig.colorbar(image, ax=ax)
@@ -576,9 +566,7 @@ def plot_phase(
     mpl = _matplotlib()
     for column in (x, y, time):
         if column not in results.columns:
-            raise GraphError(
-                f"results have no column {column!r}", hint="columns: " + ", ".join(results.columns)
-            )
+            raise GraphError(f"results have no column {column!r}", hint="columns: " + ", ".join(results.columns))
     parts = _phase_parts(results, scenario)
     colours = _scenario_colours([n for n, _ in parts])
     with mpl.rc_context(style.matplotlib_style()):
@@ -756,9 +744,7 @@ def _fan_variables(summary: pd.DataFrame, variables: str | Sequence[str], bands:
     known = set(summary["variable"].astype(str))
     absent = [v for v in variables if v not in known]
     if absent:
-        raise GraphError(
-            f"the summary has no variable {absent[0]!r}", hint="variables: " + ", ".join(sorted(known))
-        )
+        raise GraphError(f"the summary has no variable {absent[0]!r}", hint="variables: " + ", ".join(sorted(known)))
     return variables
 
 

@@ -126,9 +126,7 @@ class Diagram:
     clusters: dict[str, str] = field(default_factory=dict)
     legend: list[LegendEntry] = field(default_factory=list)
 
-    def add_node(
-        self, name: str, label: str, *, cluster: str | None = None, classes: str = "", **attrs: str
-    ) -> None:
+    def add_node(self, name: str, label: str, *, cluster: str | None = None, classes: str = "", **attrs: str) -> None:
         if cluster is not None and cluster not in self.clusters:
             self.clusters[cluster] = cluster
         self.nodes.append(DrawnNode(name, label, cluster, classes, {k: str(v) for k, v in attrs.items()}))
@@ -208,13 +206,10 @@ def _legend_html(diagram: Diagram) -> Html | None:
         for entry in diagram.legend:
             cells.append(_swatch(entry))
             cells.append(
-                f'<TD ALIGN="LEFT"><FONT POINT-SIZE="{style.FONT_SIZE - 1}">'
-                f"{html_escape(entry.label)}</FONT></TD>"
+                f'<TD ALIGN="LEFT"><FONT POINT-SIZE="{style.FONT_SIZE - 1}">{html_escape(entry.label)}</FONT></TD>'
             )
         rows.append("<TR>" + "".join(cells) + "</TR>")
-    return Html(
-        '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" CELLPADDING="2">' + "".join(rows) + "</TABLE>"
-    )
+    return Html('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" CELLPADDING="2">' + "".join(rows) + "</TABLE>")
 
 
 def _swatch(entry: LegendEntry) -> str:

@@ -85,9 +85,7 @@ class Variable:
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
-            raise GraphError(
-                f"variable {self.name!r} has kind {self.kind!r}", hint="kinds: " + ", ".join(_KINDS)
-            )
+            raise GraphError(f"variable {self.name!r} has kind {self.kind!r}", hint="kinds: " + ", ".join(_KINDS))
 
     @property
     def text(self) -> str:
@@ -150,9 +148,7 @@ class Loop:
         if len(self.variables) < 1:
             raise GraphError(f"loop {self.id!r} has no variables")
         if self.polarity not in (None, "R", "B", "unknown"):
-            raise GraphError(
-                f"loop {self.id!r} has polarity {self.polarity!r}", hint="use 'R', 'B' or 'unknown'"
-            )
+            raise GraphError(f"loop {self.id!r} has polarity {self.polarity!r}", hint="use 'R', 'B' or 'unknown'")
 
     def links(self) -> list[tuple[str, str]]:
         """The loop's links as ``(cause, effect)`` pairs, closing back to the first variable."""
@@ -297,9 +293,7 @@ class CausalLoopStructure:
         try:
             return cls(
                 variables=tuple(Variable(**v) for v in data.get("variables", ())),
-                links=tuple(
-                    Link(**{**lk, "cut_at": tuple(lk.get("cut_at", ()))}) for lk in data.get("links", ())
-                ),
+                links=tuple(Link(**{**lk, "cut_at": tuple(lk.get("cut_at", ()))}) for lk in data.get("links", ())),
                 loops=tuple(
                     Loop(lp["id"], tuple(lp["variables"]), lp.get("polarity"), lp.get("label"))
                     for lp in data.get("loops", ())
@@ -397,9 +391,7 @@ class StockFlowStructure:
     def __post_init__(self) -> None:
         for name in ("stocks", "flows", "auxiliaries", "links"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
-        names = (
-            [s.name for s in self.stocks] + [f.name for f in self.flows] + [a.name for a in self.auxiliaries]
-        )
+        names = [s.name for s in self.stocks] + [f.name for f in self.flows] + [a.name for a in self.auxiliaries]
         _unique(names, "variable")
         stocks = {s.name for s in self.stocks}
         for flow in self.flows:
@@ -436,12 +428,8 @@ class StockFlowStructure:
         return {
             "title": self.title,
             "stocks": [{"name": s.name, "label": s.label} for s in self.stocks],
-            "flows": [
-                {"name": f.name, "source": f.source, "target": f.target, "label": f.label} for f in self.flows
-            ],
-            "auxiliaries": [
-                {"name": a.name, "label": a.label, "constant": a.constant} for a in self.auxiliaries
-            ],
+            "flows": [{"name": f.name, "source": f.source, "target": f.target, "label": f.label} for f in self.flows],
+            "auxiliaries": [{"name": a.name, "label": a.label, "constant": a.constant} for a in self.auxiliaries],
             "links": [{"cause": lk.cause, "effect": lk.effect, "polarity": lk.polarity} for lk in self.links],
         }
 

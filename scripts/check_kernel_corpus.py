@@ -74,8 +74,10 @@ def main() -> int:
         worst = max(worst, float(rel))
         if rel > 1e-12 or not same_nan:
             differ.append(path)
-        print(f"{'ok   ' if rel <= 1e-12 and same_nan else 'DIFF '}{path.relative_to(ROOT)}: largest relative "
-              f"difference {rel:.1e}; compiled (first call) {kernel_s:.2f} s, NumPy {numpy_s:.3f} s")
+        print(
+            f"{'ok   ' if rel <= 1e-12 and same_nan else 'DIFF '}{path.relative_to(ROOT)}: largest relative "
+            f"difference {rel:.1e}; compiled (first call) {kernel_s:.2f} s, NumPy {numpy_s:.3f} s"
+        )
     print(f"\n{compared} models compared, {len(differ)} differ by more than 1e-12; largest difference {worst:.1e}")
     return 1 if differ else 0
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__: list[str] = []
 
+
 class _SteadyState(Transform):
     """Each smooth or delay replaced by its input, and ``init(x)`` by x at the start when known."""
 
@@ -119,6 +120,7 @@ def run_for_analysis(model: Model, *, every_step: bool = False) -> Run:
 
 
 # --- symbolic signs -------------------------------------------------------------------------
+
 
 class _NotSymbolic(Exception):
     pass

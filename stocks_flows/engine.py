@@ -77,7 +77,9 @@ class NonFiniteError(SimulationError):
         super().__init__(f"{variable} is {what} at time {time:g} in scenario {scenario!r}", hint=hint)
         self.variable, self.what, self.time, self.scenario = variable, what, time, scenario
 
+
 _RPREC = 1e-5
+
 
 @dataclass
 class Run:
@@ -338,6 +340,7 @@ _BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "and": np.logical_and,
     "or": np.logical_or,
 }
+
 
 class _Compiler(Fold[Fn]):
     """Equations as closures over NumPy, node by node; built-ins come from the function registry."""
@@ -631,9 +634,7 @@ class _Program:
                 st.state = saved[i] + dt / 6 * (k1[1][i] + 2 * k2[1][i] + 2 * k3[1][i] + k4[1][i])
         for st in c.statefuls:
             st.discrete_update(values)
-        return {
-            s: state[s] + dt / 6 * (k1[0][s] + 2 * k2[0][s] + 2 * k3[0][s] + k4[0][s]) for s in self.stocks
-        }
+        return {s: state[s] + dt / 6 * (k1[0][s] + 2 * k2[0][s] + 2 * k3[0][s] + k4[0][s]) for s in self.stocks}
 
     def _check(self, values: dict[str, Any], t: float, names: Sequence[str]) -> None:
         total = 0.0

@@ -293,9 +293,7 @@ class LoopReport:
             else:
                 gain = f"{lp.gain['']:.4g}"
             chain = " &rarr; ".join(escape(v) for v in lp.variables)
-            rows.append(
-                f"<tr><td>{lp.id}</td><td>{lp.polarity}</td><td>{chain}</td><td>{escape(gain)}</td></tr>"
-            )
+            rows.append(f"<tr><td>{lp.id}</td><td>{lp.polarity}</td><td>{chain}</td><td>{escape(gain)}</td></tr>")
         head = "<tr><th>loop</th><th>polarity</th><th>variables</th><th>gain</th></tr>"
         return f"<table>{head}{''.join(rows)}</table>"
 
@@ -787,9 +785,7 @@ def strongest_path_loops(
             while stack and visits < max_visits:
                 node, score, path = stack.pop()
                 visits += 1
-                successors = sorted(
-                    graph.successors(node), key=lambda v, node=node: weight.get((node, v), 0.0)
-                )
+                successors = sorted(graph.successors(node), key=lambda v, node=node: weight.get((node, v), 0.0))
                 for succ in successors:
                     w = score * weight.get((node, succ), 0.0)
                     if w == 0.0:

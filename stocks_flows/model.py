@@ -208,9 +208,7 @@ class Model:
 
         graph = nx.DiGraph()
         for name, var in self.variables.items():
-            graph.add_node(
-                name, kind=var.kind, base=var.base or name, subscript=var.subscript, units=var.units
-            )
+            graph.add_node(name, kind=var.kind, base=var.base or name, subscript=var.subscript, units=var.units)
         for name, var in self.variables.items():
             for ref, delayed in _references(var.equation):
                 if ref not in self.variables:
@@ -299,9 +297,7 @@ def evaluation_order(variables: Mapping[str, Variable]) -> tuple[str, ...]:
         ) from None
 
 
-def equation_problems(
-    variables: Mapping[str, Variable], lookups: Mapping[str, Lookup]
-) -> list[tuple[str, str, str]]:
+def equation_problems(variables: Mapping[str, Variable], lookups: Mapping[str, Lookup]) -> list[tuple[str, str, str]]:
     """What would stop a model from running, as (variable, message, hint): an equation too deep,
     a name that is not a variable, a lookup that does not exist, a function with the wrong number
     of arguments. Models built from a spec are checked as they are built; this checks the others.
@@ -433,9 +429,7 @@ class _Builder:
             return []
         return [tuple(p) for p in itertools.product(*(self.dimensions[d] for d in dims))]
 
-    def per_element(
-        self, path: tuple[str, ...], name: str, value: Any
-    ) -> dict[tuple[str, ...], tuple[Any, tuple]]:
+    def per_element(self, path: tuple[str, ...], name: str, value: Any) -> dict[tuple[str, ...], tuple[Any, tuple]]:
         """Element -> (value, path of that value)."""
         elements = self.elements(name)
         if not isinstance(value, dict):

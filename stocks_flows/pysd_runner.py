@@ -131,17 +131,13 @@ def translated(model: Model) -> Iterator[_Translation]:
             except UnsafeModelError:
                 raise
             except Exception as exc:
-                raise SimulationError(
-                    f"PySD cannot translate this model: {type(exc).__name__}: {exc}"
-                ) from None
+                raise SimulationError(f"PySD cannot translate this model: {type(exc).__name__}: {exc}") from None
         source = py_file.read_bytes()
         check_module(source.decode("utf-8"), file=model.path or "<generated model>")
         yield _Translation(py_file, source, safe, model)
 
 
-def _run_one(
-    fresh: Callable[[], Any], model: Model, outputs: Sequence[str], params: Mapping[str, float]
-) -> Any:
+def _run_one(fresh: Callable[[], Any], model: Model, outputs: Sequence[str], params: Mapping[str, float]) -> Any:
     pysd_model = fresh()
     column = fresh.column if isinstance(fresh, _Translation) else (lambda name: name)
     ts = model.time
@@ -234,9 +230,7 @@ def run_pysd_scenarios(
     return Run(time, outputs, values, names, params)
 
 
-def _locate_failure(
-    model: Model, values: Mapping[str, float], name: str, err: SimulationError
-) -> SimulationError:
+def _locate_failure(model: Model, values: Mapping[str, float], name: str, err: SimulationError) -> SimulationError:
     """PySD stopped (e.g. on a division by zero): find the variable and time with the vectorised engine."""
     from stocks_flows.engine import simulate
 
@@ -270,7 +264,6 @@ def _file_translation(path: Path, folder: Path) -> tuple[SafeModel, Path]:
     from pysd.builders.python.python_model_builder import ModelBuilder
     from pysd.translators.vensim.vensim_file import VensimFile
     from pysd.translators.xmile.xmile_file import XmileFile
-
 
     check_model_size(path)
     vensim = path.suffix.lower() == ".mdl"

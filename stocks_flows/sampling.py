@@ -99,9 +99,7 @@ def check_seed(seed: int | None, option: str = "--seed") -> int | None:
     7
     """
     if seed is not None and not (isinstance(seed, int | np.integer) and 0 <= seed <= MAX_SEED):
-        raise TenorError(
-            f"{option} must be a whole number from 0 to {MAX_SEED}, got {seed!r}", hint=f"e.g. {option} 1"
-        )
+        raise TenorError(f"{option} must be a whole number from 0 to {MAX_SEED}, got {seed!r}", hint=f"e.g. {option} 1")
     return seed
 
 

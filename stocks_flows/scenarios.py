@@ -116,9 +116,7 @@ def parse_assignment(text: str) -> tuple[str, float]:
     try:
         return name, float(value)
     except ValueError:
-        raise TenorError(
-            f"{value!r} is not a number (in {text!r})", hint="write NAME=VALUE, e.g. k=0.5"
-        ) from None
+        raise TenorError(f"{value!r} is not a number (in {text!r})", hint="write NAME=VALUE, e.g. k=0.5") from None
 
 
 def parse_grid(text: str) -> tuple[str, np.ndarray]:
@@ -163,9 +161,7 @@ def parse_sample(text: str) -> tuple[str, Distribution]:
         )
     args = tuple(float(x) for x in m.group(2).split(","))
     if len(args) != DISTRIBUTIONS[kind]:
-        raise TenorError(
-            f"{kind} takes {DISTRIBUTIONS[kind]} numbers, got {len(args)}", hint=f"write one of {kinds}"
-        )
+        raise TenorError(f"{kind} takes {DISTRIBUTIONS[kind]} numbers, got {len(args)}", hint=f"write one of {kinds}")
     if not all(np.isfinite(args)) or not np.isfinite(max(args) - min(args)):
         raise TenorError(
             f"{kind}: the numbers must be finite and their spread below 1.8e308", hint=f"write one of {kinds}"
@@ -224,8 +220,7 @@ def resolve_parameter(model: Model, name: str) -> list[str]:
         if kind in ("constant", "stock"):
             return [name]
         raise TenorError(
-            f"{name!r} is a {kind}, computed by its equation; "
-            "only constants and stocks' initial values can be set",
+            f"{name!r} is a {kind}, computed by its equation; only constants and stocks' initial values can be set",
             hint="make it a constant, or set one of the constants it uses",
         )
     members = [n for n, v in model.variables.items() if v.base == name and v.kind in ("constant", "stock")]
@@ -285,9 +280,7 @@ def run_scenarios(
         unknown = [v for v in variables if v not in base.variables]
         if unknown:
             close = did_you_mean(unknown[0], base.variables)
-            raise TenorError(
-                f"unknown variable {unknown[0]!r}", hint=f"did you mean {close!r}?" if close else None
-            )
+            raise TenorError(f"unknown variable {unknown[0]!r}", hint=f"did you mean {close!r}?" if close else None)
     if engine == "vector":
         from stocks_flows.engine import simulate
 
@@ -374,9 +367,7 @@ def run_named_scenarios(
         lookups = dict(key)
         base = replace(model, lookups={**model.lookups, **lookups}) if lookups else model
         params = {k: np.asarray([v[i] for i in members], dtype=float) for k, v in columns.items()}
-        run = simulate(
-            base, params, variables=variables, times=times, scenario_names=[chosen[i] for i in members]
-        )
+        run = simulate(base, params, variables=variables, times=times, scenario_names=[chosen[i] for i in members])
         for j, i in enumerate(members):
             placed[i] = (run, j)
     first = placed[0][0]
@@ -391,9 +382,7 @@ def write_table(frame: Any, path: str | Path, *, inputs: Sequence[str | Path] = 
 
     suffix = Path(path).suffix.lower()
     if suffix not in (".csv", ".parquet"):
-        raise TenorError(
-            f"cannot write {suffix or 'a file without suffix'!r}", hint="name the output .csv or .parquet"
-        )
+        raise TenorError(f"cannot write {suffix or 'a file without suffix'!r}", hint="name the output .csv or .parquet")
     with atomic_path(path, inputs=inputs) as tmp:
         if suffix == ".csv":
             frame.to_csv(tmp, index=False)

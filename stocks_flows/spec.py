@@ -76,9 +76,7 @@ class _Spec(BaseModel):
 
 def _number_or_text(value: Any) -> Any:
     if isinstance(value, bool):
-        raise spec_value_error(
-            f"expected a number or an equation, got {value!r}", "write a number such as 0.5"
-        )
+        raise spec_value_error(f"expected a number or an equation, got {value!r}", "write a number such as 0.5")
     if isinstance(value, int | float):
         try:
             return float(value)
@@ -257,9 +255,7 @@ class ScenarioSpec(_Spec):
 
     description: str | None = None
     constants: dict[str, float | dict[str, float]] = Field(default_factory=dict)
-    initial: dict[str, float | dict[str, float]] = Field(
-        default_factory=dict, description="Stock -> initial."
-    )
+    initial: dict[str, float | dict[str, float]] = Field(default_factory=dict, description="Stock -> initial.")
     lookups: dict[str, LookupSpec] = Field(default_factory=dict)
     # Declared loop cuts, read by stocks_flows.loops (the model builder ignores them).
     cuts: dict[str, list[str]] = Field(
@@ -286,9 +282,7 @@ class ModelSpec(_Spec):
     description: str | None = None
     time: TimeSpec
     dimensions: dict[str, list[str]] = Field(default_factory=dict, description="Dimension -> its elements.")
-    constants: dict[str, Annotated[ConstantSpec, BeforeValidator(_constant_shorthand)]] = Field(
-        default_factory=dict
-    )
+    constants: dict[str, Annotated[ConstantSpec, BeforeValidator(_constant_shorthand)]] = Field(default_factory=dict)
     stocks: dict[str, StockSpec] = Field(default_factory=dict)
     flows: dict[str, FlowSpec] = Field(default_factory=dict)
     auxiliaries: dict[str, AuxiliarySpec] = Field(default_factory=dict)

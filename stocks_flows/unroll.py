@@ -189,9 +189,7 @@ def causal_loop_structure(model: Model, report: LoopReport | None = None) -> Loo
         _base_link(graph, report, zero, cause, effect, members, kinds.get(effect))
         for (cause, effect), members in grouped.items()
     ]
-    loops = tuple(
-        {"id": lp.id, "variables": tuple(lp.variables), "polarity": lp.polarity} for lp in report.loops
-    )
+    loops = tuple({"id": lp.id, "variables": tuple(lp.variables), "polarity": lp.polarity} for lp in report.loops)
     variables = tuple({"name": name, "kind": kind} for name, kind in kinds.items())
     return LoopStructure(variables, tuple(links), loops, report.notes)
 

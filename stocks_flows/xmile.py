@@ -302,6 +302,8 @@ def _key(name: str) -> str:
 
 
 _CONTROL = {"initial_time", "final_time", "time_step", "saveper"}
+
+
 def _label(variable: str) -> str:
     """A time setting as Vensim names it (``time_step`` -> ``TIME STEP``); other names unchanged."""
     return variable.replace("_", " ").upper() if variable in _CONTROL else variable
@@ -429,9 +431,7 @@ def _precheck(path: Path, origin: str) -> None:
     except etree.XMLSyntaxError:
         root = None
     if root is None:
-        raise SpecError(
-            "not an XML file", file=where, line=1, hint="an XMILE file is XML; is this the model file?"
-        )
+        raise SpecError("not an XML file", file=where, line=1, hint="an XMILE file is XML; is this the model file?")
     if not str(root.tag).endswith("xmile"):
         raise SpecError(
             f"the root element is <{str(root.tag).split('}')[-1]}>, not <xmile>",
@@ -817,9 +817,7 @@ def _expand(conv: _Converter, subs: tuple[str, ...], owner: str) -> list[tuple[t
     return [(tuple(e for _, e in combo), dict(combo)) for combo in itertools.product(*choices)]
 
 
-def _variables(
-    conv: _Converter, parts: _Components, ae: Any
-) -> tuple[dict[str, Variable], dict[str, tuple[str, ...]]]:
+def _variables(conv: _Converter, parts: _Components, ae: Any) -> tuple[dict[str, Variable], dict[str, tuple[str, ...]]]:
     """Every component as scalar variables (one per element), and the dimensions of each base name."""
     variables: dict[str, Variable] = {}
     base_dims: dict[str, tuple[str, ...]] = {}

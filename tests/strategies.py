@@ -60,9 +60,7 @@ def mixed_graphs(
     hidden = draw(st.lists(st.sampled_from(nodes), max_size=2, unique=True)) if latent else []
     bi = []
     if bidirected:
-        pairs = [
-            (a, b) for i, a in enumerate(nodes) for b in nodes[i + 1 :] if a not in hidden and b not in hidden
-        ]
+        pairs = [(a, b) for i, a in enumerate(nodes) for b in nodes[i + 1 :] if a not in hidden and b not in hidden]
         bi = draw(st.lists(st.sampled_from(pairs), max_size=2, unique=True)) if pairs else []
     observed = [v for v in nodes if v not in hidden]
     if len(observed) < 2:

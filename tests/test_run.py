@@ -64,8 +64,13 @@ def test_report_tables(report):
     md = (out / "report.md").read_text()
     assert "25 of 25 claims hold" in md.splitlines()[4]
     assert "| loop | polarity | bills | 2y | 5y | 10y | 30y |" in md
-    for heading in ("## Scenario outcomes", "## The episodes replayed", "## Fitted constants",
-                    "## What would change my mind", "## Parameters and their sources"):
+    for heading in (
+        "## Scenario outcomes",
+        "## The episodes replayed",
+        "## Fitted constants",
+        "## What would change my mind",
+        "## Parameters and their sources",
+    ):
         assert heading in md, heading
     assert "| scenario | peak USDJPY | JPY tn spent | firepower exhausted |" in md
     identification = json.loads((out / "identification.json").read_text())
@@ -83,11 +88,18 @@ def test_a_failing_claim_exits_1_and_the_headline_names_it(monkeypatch, tmp_path
     from tenor.app.report import Report
 
     failing = Report(
-        "T", None, tmp_path, {"claims": [{"holds": True, "says": "ok", "statement": "s", "detail": ""}],
-                              "channels": []},
-        [], None, [], [],
-        [{"number": 1, "title": "Holds", "holds": True, "detail": ""},
-         {"number": 9, "title": "The trigger is a conjunction", "holds": False, "detail": ""}],
+        "T",
+        None,
+        tmp_path,
+        {"claims": [{"holds": True, "says": "ok", "statement": "s", "detail": ""}], "channels": []},
+        [],
+        None,
+        [],
+        [],
+        [
+            {"number": 1, "title": "Holds", "holds": True, "detail": ""},
+            {"number": 9, "title": "The trigger is a conjunction", "holds": False, "detail": ""},
+        ],
     )
     assert not failing.ok
     assert failing.headline.startswith("2 of 3 claims hold")
@@ -98,8 +110,14 @@ def test_a_failing_claim_exits_1_and_the_headline_names_it(monkeypatch, tmp_path
     assert main(["run", str(folder), "--out", str(tmp_path / "o")]) == 1
     assert "claim 9 (The trigger is a conjunction)" in capsys.readouterr().out
     assert json.loads((tmp_path / "o" / "claims.json").read_text())[1] == {
-        "id": 9, "title": "The trigger is a conjunction", "holds": False, "probability": None,
-        "flips_when": None, "holds_when": None, "detail": "", "figures": {},
+        "id": 9,
+        "title": "The trigger is a conjunction",
+        "holds": False,
+        "probability": None,
+        "flips_when": None,
+        "holds_when": None,
+        "detail": "",
+        "figures": {},
     }
 
 

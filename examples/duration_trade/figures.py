@@ -319,8 +319,9 @@ def fig_unwind(ev: Any, world: Any) -> Any:
     ax.axvline(_dates(ev.model, np.array([60.0]))[0], color="grey", linestyle=":", linewidth=1)
     book = float(world.frame("on_demand_run")["unwound"].max())
     ax.set_ylim(0, book * 1.15)
-    ax.text(_dates(ev.model, np.array([62.0]))[0], book * 1.07, "conviction breaks (31 Jul 2026)", fontsize=8,
-            color="grey")
+    ax.text(
+        _dates(ev.model, np.array([62.0]))[0], book * 1.07, "conviction breaks (31 Jul 2026)", fontsize=8, color="grey"
+    )
     ax.set_ylabel("cumulative carry unwound (JPY tn)")
     ax.set_xlabel("date")
     ax.legend(loc="lower right", frameon=False)

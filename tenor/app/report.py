@@ -193,8 +193,16 @@ class Report:
                 write_text(path, fig.source)
                 written.append(path)
         claims = self.claims or [
-            {"id": v["number"], "title": v["title"], "holds": v["holds"], "probability": None,
-             "flips_when": None, "holds_when": None, "detail": v["detail"], "figures": v.get("figures", {})}
+            {
+                "id": v["number"],
+                "title": v["title"],
+                "holds": v["holds"],
+                "probability": None,
+                "flips_when": None,
+                "holds_when": None,
+                "detail": v["detail"],
+                "figures": v.get("figures", {}),
+            }
             for v in self.verdicts
         ]
         outputs: list[tuple[str, Any]] = [
@@ -514,9 +522,7 @@ def build_report(folder: str | Path, progress: Progress | None = None) -> Report
     causal = _causal_part(folder, rspec, say)
     spec = causal.spec
     title = rspec.title or spec.title or spec.name or folder.name
-    report = Report(
-        title, rspec.subtitle, folder, causal.check, causal.identification, None, [], [], [], [causal.dag]
-    )
+    report = Report(title, rspec.subtitle, folder, causal.check, causal.identification, None, [], [], [], [causal.dag])
     model_path = folder / rspec.model
     if not model_path.exists():
         report.notes.append(f"no stock-and-flow model ({rspec.model}) in the folder")

@@ -16,7 +16,6 @@ def out_console() -> Console:
     return Console(soft_wrap=True)
 
 
-
 def emit_json(data: Any) -> None:
     """Print ``data`` as indented JSON on standard output."""
     print(json.dumps(data, indent=2, default=str))

@@ -262,9 +262,7 @@ def plot(
 
     check_not_input(out, [results])
     if out.suffix.lower().lstrip(".") not in ("png", "svg", "pdf"):
-        raise TenorError(
-            f"cannot tell the plot format of {out.name!r}", hint="end it with .png, .svg or .pdf"
-        )
+        raise TenorError(f"cannot tell the plot format of {out.name!r}", hint="end it with .png, .svg or .pdf")
     table = read_results(results)
     if scenario:
         if "scenario" not in table.columns:

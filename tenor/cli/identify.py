@@ -46,25 +46,19 @@ def _dowhy_line(d: dict) -> str:
     else:
         instruments = ", ".join(d["instruments"] or []) or "none"
         frontdoor = _sets([d["frontdoor"]] if d["frontdoor"] else [])
-        found = (
-            f"back-door {_sets(d['backdoor_sets'] or [])}; instruments {instruments}; front-door {frontdoor}"
-        )
+        found = f"back-door {_sets(d['backdoor_sets'] or [])}; instruments {instruments}; front-door {frontdoor}"
     return f"DoWhy:                   {found}"
 
 
 def identify_command(
     graph: str = typer.Argument(..., help="A tenor spec (.yaml) or a dagitty file; - reads standard input."),
-    treatment: list[str] = typer.Option(
-        ..., "--treatment", "-t", help="Treatment node (repeat for several)."
-    ),
+    treatment: list[str] = typer.Option(..., "--treatment", "-t", help="Treatment node (repeat for several)."),
     outcome: list[str] = typer.Option(..., "--outcome", "-o", help="Outcome node (repeat for several)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     fmt: str | None = typer.Option(None, "--format", help="yaml, dagitty or json (default: from the content)."),
     time_limit: float = typer.Option(10.0, "--time-limit", min=0.01, help="Seconds for listing sets."),
     strict: bool = typer.Option(False, "--strict", help="Exit 1 when the effect is not identifiable."),
-    dowhy: bool = typer.Option(
-        False, "--dowhy", help="Also run DoWhy's identification (within the time limit)."
-    ),
+    dowhy: bool = typer.Option(False, "--dowhy", help="Also run DoWhy's identification (within the time limit)."),
 ) -> int:
     """Is the effect of TREATMENT on OUTCOME identifiable, how, and why (not)?"""
     from causal.identify import identify
@@ -185,9 +179,7 @@ def test_data_command(
 
 
 def simulate_data_command(
-    spec_path: str = typer.Argument(
-        ..., metavar="SPEC", help="A tenor spec whose edges have gains or signs."
-    ),
+    spec_path: str = typer.Argument(..., metavar="SPEC", help="A tenor spec whose edges have gains or signs."),
     n: int = typer.Option(..., "--n", min=1, help="Number of rows."),
     seed: int = typer.Option(..., "--seed", help="Random seed."),
     out: Path = typer.Option(..., "--out", help="CSV file to write (atomically)."),

@@ -50,9 +50,7 @@ def _named_scenario(scenario: str | None) -> Iterator[None]:
     try:
         yield
     except NonFiniteError as err:
-        raise NonFiniteError(
-            err.variable, err.what, err.time, scenario or err.scenario, hint=err.hint
-        ) from None
+        raise NonFiniteError(err.variable, err.what, err.time, scenario or err.scenario, hint=err.hint) from None
 
 
 def _fmt(value: float | None) -> str:

@@ -43,9 +43,7 @@ def _numbers(text: str, option: str) -> list[float]:
     try:
         return [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise TenorError(
-            f"{option} takes numbers separated by commas, got {text!r}", hint="e.g. 0,10,20"
-        ) from None
+        raise TenorError(f"{option} takes numbers separated by commas, got {text!r}", hint="e.g. 0,10,20") from None
 
 
 def _progress_bar(total: int, label: str):
@@ -76,9 +74,7 @@ def simulate(
     engine: str = typer.Option("vector", "--engine", help="vector (default) or pysd (the reference)."),
     kernel: str | None = typer.Option(None, "--kernel", help=_KERNEL_HELP, show_default=False),
     scenario: str | None = typer.Option(None, "--scenario", help="A named scenario of the spec."),
-    sets: list[str] = typer.Option(
-        [], "--set", help="NAME=VALUE: set a constant or a stock's initial value."
-    ),
+    sets: list[str] = typer.Option([], "--set", help="NAME=VALUE: set a constant or a stock's initial value."),
     scenarios_file: Path | None = typer.Option(
         None, "--scenarios", help="A scenario file (e.g. from tenor calibrate --out) adding named scenarios."
     ),

@@ -213,8 +213,7 @@ CASES: list[Case] = [
     ),
     Case(
         name="M-bias with latent causes",
-        reference="Greenland, Pearl & Robins (1999), with a and b unobserved "
-        "(as in dagitty's M-bias example).",
+        reference="Greenland, Pearl & Robins (1999), with a and b unobserved (as in dagitty's M-bias example).",
         edges=[("a", "x"), ("a", "m"), ("b", "m"), ("b", "y"), ("x", "y")],
         latent=["a", "b"],
         treatment=["x"],

@@ -81,9 +81,7 @@ def test_latent_nodes_never_in_a_set():
 
 def test_bow_arc_reason_in_words():
     r = identify(from_edges([("x", "y")], bidirected=[("x", "y")]), "x", "y")
-    assert r.reason.startswith(
-        "x <-> y: the latent confounder opens x <- U -> y and no observed variable blocks it"
-    )
+    assert r.reason.startswith("x <-> y: the latent confounder opens x <- U -> y and no observed variable blocks it")
     assert r.hedge == {"F": ["x", "y"], "F_prime": ["y"]}
 
 
@@ -91,9 +89,7 @@ def test_confounded_mediator_reason_names_the_mediator():
     g = from_edges([("x", "m"), ("m", "y")], bidirected=[("x", "m")])
     r = identify(g, "x", "y")
     assert not r.identifiable
-    assert r.reason.startswith(
-        "x <-> m: the latent confounder opens x <- U -> m, and m lies on the way from x to y"
-    )
+    assert r.reason.startswith("x <-> m: the latent confounder opens x <- U -> m, and m lies on the way from x to y")
 
 
 def test_strict_raises():

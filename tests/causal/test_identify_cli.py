@@ -140,10 +140,7 @@ def test_simulate_check_estimates_each_query(spec_file, capsys, tmp_path):
 
 
 def test_test_data_flags_a_wrong_graph(spec_file, capsys, tmp_path):
-    truth = (
-        "nodes: {a: {}, b: {}, c: {}}\nedges:\n  a -> b: {gain: 1}\n  b -> c: {gain: 1}\n"
-        + "  a -> c: {gain: 1}\n"
-    )
+    truth = "nodes: {a: {}, b: {}, c: {}}\nedges:\n  a -> b: {gain: 1}\n  b -> c: {gain: 1}\n" + "  a -> c: {gain: 1}\n"
     wrong = "nodes: {a: {}, b: {}, c: {}}\nedges:\n  a -> b: {}\n  b -> c: {}\n"
     data = tmp_path / "d.csv"
     assert (

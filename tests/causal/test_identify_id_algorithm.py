@@ -43,9 +43,7 @@ def test_latent_projection_of_chains_and_common_causes():
 
 
 def test_c_components():
-    g = latent_projection(
-        from_edges([("a", "b"), ("b", "c"), ("c", "d")], bidirected=[("a", "c"), ("b", "d")])
-    )
+    g = latent_projection(from_edges([("a", "b"), ("b", "c"), ("c", "d")], bidirected=[("a", "c"), ("b", "d")]))
     assert c_components(g) == [F({"a", "c"}), F({"b", "d"})]
     assert c_components(g, {"a", "b"}) == [F({"a"}), F({"b"})]
 

@@ -17,12 +17,7 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 
 def _brute_force_minimal(graph, xs, ys, valid) -> list[list[str]]:
     candidates = [v for v in observed_nodes(graph) if v not in xs and v not in ys]
-    found = [
-        set(c)
-        for k in range(len(candidates) + 1)
-        for c in combinations(candidates, k)
-        if valid(graph, xs, ys, c)
-    ]
+    found = [set(c) for k in range(len(candidates) + 1) for c in combinations(candidates, k) if valid(graph, xs, ys, c)]
     minimal = [sorted(s) for s in found if not any(t < s for t in found)]
     return sorted(minimal, key=lambda s: (len(s), s))
 
@@ -64,9 +59,7 @@ def test_routes_are_consistent_with_id(drawn):
     """An adjustment set or a front-door set implies the ID algorithm identifies the effect."""
     graph, x, y = drawn
     r = identify(graph, x, y)
-    assert r.identifiable == (
-        bool(r.minimal_adjustment_sets) or bool(r.frontdoor_sets) or r.id_estimand is not None
-    )
+    assert r.identifiable == (bool(r.minimal_adjustment_sets) or bool(r.frontdoor_sets) or r.id_estimand is not None)
     if r.minimal_adjustment_sets or r.frontdoor_sets:
         assert r.id_estimand is not None, r.to_dict()
     for f in r.frontdoor_sets:
@@ -101,9 +94,7 @@ def test_instruments_match_their_definition(drawn):
     pbd = proper_backdoor_graph(dag, {x}, {y})
     allowed = graph.observed - forbidden_nodes(dag, {x}, {y}) - {y}
     expected = sorted(
-        z
-        for z in allowed
-        if not nx.is_d_separator(dag, {z}, {x}, set()) and nx.is_d_separator(pbd, {z}, {y}, set())
+        z for z in allowed if not nx.is_d_separator(dag, {z}, {x}, set()) and nx.is_d_separator(pbd, {z}, {y}, set())
     )
     assert instruments(graph, x, y) == expected
     for z, w in conditional_instruments(graph, x, y):

@@ -50,9 +50,7 @@ def test_local_markov_of_a_dag_conditions_on_parents():
 
 
 def test_true_graph_passes_and_wrong_graph_fails():
-    truth = from_edges(
-        [("a", "b"), ("b", "c"), ("a", "c")], gains={("a", "b"): 0.8, ("b", "c"): 0.7, ("a", "c"): 0.6}
-    )
+    truth = from_edges([("a", "b"), ("b", "c"), ("a", "c")], gains={("a", "b"): 0.8, ("b", "c"): 0.7, ("a", "c"): 0.6})
     data = simulate(truth, n=5000, seed=3)
     assert test_implications(truth, data) == []  # complete graph: nothing to test
     wrong = from_edges([("a", "b"), ("b", "c")])
@@ -75,9 +73,7 @@ def test_fisher_z_matches_the_formula():
 
 def test_calibration_under_the_true_graph():
     g = from_edges([("a", "b"), ("b", "c"), ("c", "d")], gains={("a", "b"): 1, ("b", "c"): 1, ("c", "d"): 1})
-    rejected = sum(
-        r.rejected for seed in range(20) for r in test_implications(g, simulate(g, 300, seed), 0.05)
-    )
+    rejected = sum(r.rejected for seed in range(20) for r in test_implications(g, simulate(g, 300, seed), 0.05))
     assert rejected <= 10  # 60 tests at alpha 0.05: about 3 expected
 
 

@@ -65,9 +65,7 @@ def test_each_route_recovers_the_truth(edges, bidirected, gains, route):
 
 
 def test_naive_regression_is_biased_where_identification_is_needed():
-    g = from_edges(
-        [("x", "m"), ("m", "y")], bidirected=[("x", "y")], gains={("x", "m"): 0.8, ("m", "y"): 0.7}
-    )
+    g = from_edges([("x", "m"), ("m", "y")], bidirected=[("x", "y")], gains={("x", "m"): 0.8, ("m", "y"): 0.7})
     data = simulate(g, N, seed=5)
     import numpy as np
 

@@ -58,9 +58,7 @@ def test_each_loop_has_an_r_or_b_marker(loops):
         assert {"loop-marker", loop.polarity} <= el.classes
         assert f"↻ {loop.id}" in el.texts
         assert loop.id[0] == loop.polarity  # R1 reinforcing, B1/B2 balancing
-        assert style.loop_colour(loop.polarity).lower() in [
-            t for t in data.decode().split('"') if t.startswith("#")
-        ]
+        assert style.loop_colour(loop.polarity).lower() in [t for t in data.decode().split('"') if t.startswith("#")]
     legend = " ".join(legend_texts(data))
     assert "reinforcing loop" in legend and "balancing loop" in legend and "delay" in legend
 

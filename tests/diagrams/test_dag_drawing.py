@@ -46,9 +46,7 @@ def test_channels_have_their_own_colours_and_a_legend(duration_spec):
             el = svg[_edge_id(a, b)]
             assert f"channel-{name}" in el.classes
             assert colour in el.strokes, (name, a, b, el.strokes)
-    on_channel = {
-        (a, b) for ch in duration_spec.channels.values() for a, b in zip(ch.path, ch.path[1:], strict=False)
-    }
+    on_channel = {(a, b) for ch in duration_spec.channels.values() for a, b in zip(ch.path, ch.path[1:], strict=False)}
     for edge in duration_spec.directed_edges():
         if (edge.cause, edge.effect) not in on_channel:
             strokes = svg[_edge_id(edge.cause, edge.effect)].strokes

@@ -45,9 +45,7 @@ def test_format_option_wins(tmp_path):
 
 def test_draw_a_model_structure(tmp_path, structure_file):
     out = tmp_path / "cld.dot"
-    assert (
-        main(["draw", str(structure_file), "--kind", "cld", "--tenor", "bills", "--out", str(out)]) == EXIT_OK
-    )
+    assert main(["draw", str(structure_file), "--kind", "cld", "--tenor", "bills", "--out", str(out)]) == EXIT_OK
     assert "cut at bills" in out.read_text()
     out = tmp_path / "sf.mmd"
     assert main(["draw", str(structure_file), "--kind", "stockflow", "--out", str(out)]) == EXIT_OK
@@ -152,10 +150,7 @@ def test_plot_refuses_to_overwrite_its_input(tmp_path):
 
 
 def test_plot_missing_file_exits_2(tmp_path):
-    assert (
-        main(["plot", str(tmp_path / "none.csv"), "--var", "x", "--out", str(tmp_path / "p.png")])
-        == EXIT_ERROR
-    )
+    assert main(["plot", str(tmp_path / "none.csv"), "--var", "x", "--out", str(tmp_path / "p.png")]) == EXIT_ERROR
 
 
 def test_draw_without_graphviz_still_works(no_dot, tmp_path, capsys):

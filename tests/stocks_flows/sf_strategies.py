@@ -40,8 +40,7 @@ def models(draw) -> dict:
     n_constants = draw(st.integers(1, 3))
     stocks = [f"s{i}" for i in range(n_stocks)]
     constants = {
-        f"c{i}": round(draw(st.floats(min_value=-2, max_value=2, allow_nan=False)), 3)
-        for i in range(n_constants)
+        f"c{i}": round(draw(st.floats(min_value=-2, max_value=2, allow_nan=False)), 3) for i in range(n_constants)
     }
     names = stocks + list(constants)
     flows = {}

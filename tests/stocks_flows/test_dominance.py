@@ -98,9 +98,7 @@ def test_bass_diffusion_loops_and_dominance():
     report = find_loops(model)
     by_vars = {frozenset(lp.variables): lp for lp in report.loops}
     advertising = by_vars[frozenset({"potential_adopters", "adoption_from_advertising", "adoption_rate"})]
-    wom_saturation = by_vars[
-        frozenset({"potential_adopters", "adoption_from_word_of_mouth", "adoption_rate"})
-    ]
+    wom_saturation = by_vars[frozenset({"potential_adopters", "adoption_from_word_of_mouth", "adoption_rate"})]
     wom = by_vars[frozenset({"adopters", "adoption_from_word_of_mouth", "adoption_rate"})]
     assert (advertising.polarity, wom_saturation.polarity, wom.polarity) == ("B", "B", "R")
     result = loop_dominance(model, report=report)
@@ -182,9 +180,7 @@ def test_intervention_scores_per_tenor_are_zero_at_bills(tmp_path):
 
 @pytest.mark.parametrize("case", ["logistic", "bass"])
 def test_relative_loop_scores_agree_with_pysimlin(case, tmp_path):
-    simlin = pytest.importorskip(
-        "simlin", reason="pysimlin (the simlin engine's Python bindings) not installed"
-    )
+    simlin = pytest.importorskip("simlin", reason="pysimlin (the simlin engine's Python bindings) not installed")
     from stocks_flows.xmile import write_xmile
 
     model = parse_model(logistic() if case == "logistic" else BASS)

@@ -46,9 +46,7 @@ def test_simulate_engines_agree_and_set_and_scenario_apply(teacup, tmp_path):
 
 def test_simulate_subscripted_columns(tmp_path):
     out = tmp_path / "tenors.csv"
-    assert (
-        main(["simulate", str(MODELS / "tenors.yaml"), "--set", "sale_rate[10y]=0.2", "--out", str(out)]) == 0
-    )
+    assert main(["simulate", str(MODELS / "tenors.yaml"), "--set", "sale_rate[10y]=0.2", "--out", str(out)]) == 0
     frame = pd.read_csv(out)
     assert "holdings[10y]" in frame.columns and (frame["sale_rate[10y]"] == 0.2).all()
 
@@ -181,9 +179,7 @@ def test_division_by_zero_exits_2_and_leaves_no_file(tmp_path, capsys):
 
 def test_spec_error_is_located(tmp_path, capsys):
     model = tmp_path / "typo.yaml"
-    model.write_text(
-        "time: {stop: 10}\nstocks:\n  s: {initial: 1}\nflows:\n  f: {from: s, equation: 0.1 * ss}\n"
-    )
+    model.write_text("time: {stop: 10}\nstocks:\n  s: {initial: 1}\nflows:\n  f: {from: s, equation: 0.1 * ss}\n")
     assert main(["simulate", str(model), "--out", str(tmp_path / "o.csv")]) == 2
     err = capsys.readouterr().err
     assert f"{model}:5:32: flows.f.equation: unknown variable 'ss'" in err and "did you mean 's'" in err
@@ -202,16 +198,13 @@ def test_sweep_with_pysd_equals_the_vectorised_sweep(teacup, tmp_path):
         assert main([*args, "--out", str(out)]) == 0
     a, b = (pd.read_parquet(o) for o in outs.values())
     assert list(a.columns) == list(b.columns)
-    np.testing.assert_allclose(
-        a.drop(columns="scenario").to_numpy(), b.drop(columns="scenario").to_numpy(), rtol=1e-9
-    )
+    np.testing.assert_allclose(a.drop(columns="scenario").to_numpy(), b.drop(columns="scenario").to_numpy(), rtol=1e-9)
 
 
 def test_rk4_runs_in_the_engine_and_pysd_says_it_cannot(tmp_path, capsys):
     model = tmp_path / "rk4.yaml"
     model.write_text(
-        "time: {stop: 5, dt: 0.5, method: rk4}\nstocks: {s: {initial: 1}}\n"
-        "flows: {f: {to: s, equation: 0.2 * s}}\n"
+        "time: {stop: 5, dt: 0.5, method: rk4}\nstocks: {s: {initial: 1}}\nflows: {f: {to: s, equation: 0.2 * s}}\n"
     )
     out = tmp_path / "rk4.csv"
     assert main(["simulate", str(model), "--out", str(out)]) == 0

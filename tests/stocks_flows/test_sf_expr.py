@@ -92,9 +92,9 @@ def _trees():
 
     def extend(children):
         return st.one_of(
-            st.tuples(
-                st.sampled_from(["+", "-", "*", "/", "^", "<", "=", "and", "or"]), children, children
-            ).map(lambda t: Binary(*t)),
+            st.tuples(st.sampled_from(["+", "-", "*", "/", "^", "<", "=", "and", "or"]), children, children).map(
+                lambda t: Binary(*t)
+            ),
             st.tuples(st.sampled_from(["-", "not"]), children).map(lambda t: Unary(*t)),
             st.tuples(children, children, children).map(lambda t: If(*t)),
             st.tuples(st.sampled_from(["min", "max"]), st.lists(children, min_size=1, max_size=3)).map(

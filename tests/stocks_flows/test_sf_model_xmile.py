@@ -33,9 +33,7 @@ def test_dependency_graph_per_tenor_and_delayed_links():
     model = load_model(MODELS / "tenors.yaml")
     graph = model.dependency_graph()
     assert graph.has_edge("sales[10y]", "holdings[10y]") and not graph.has_edge("sales[10y]", "holdings[2y]")
-    assert {p for p in graph.predecessors("proceeds")} == {
-        f"sales[{t}]" for t in ("bills", "2y", "5y", "10y", "30y")
-    }
+    assert {p for p in graph.predecessors("proceeds")} == {f"sales[{t}]" for t in ("bills", "2y", "5y", "10y", "30y")}
     assert graph.nodes["holdings[10y]"]["base"] == "holdings"
     assert graph.nodes["holdings[10y]"]["subscript"] == ("10y",)
     assert graph.nodes["holdings[10y]"]["units"] == "billion"

@@ -124,8 +124,7 @@ CASES = [
     ),
     (
         "bad element",
-        "dimensions:\n  tenor: [bills, 10y]\nauxiliaries:\n  a: {dimensions: [tenor], equation: "
-        "{bills: 1, 10yr: 2}}\n",
+        "dimensions:\n  tenor: [bills, 10y]\nauxiliaries:\n  a: {dimensions: [tenor], equation: {bills: 1, 10yr: 2}}\n",
         SpecError,
         9,
         55,
@@ -155,9 +154,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("case", "extra", "kind", "line", "column", "key", "hint"), CASES, ids=[c[0] for c in CASES]
-)
+@pytest.mark.parametrize(("case", "extra", "kind", "line", "column", "key", "hint"), CASES, ids=[c[0] for c in CASES])
 def test_error_location_and_hint(case, extra, kind, line, column, key, hint):
     text = BASE + extra
     if case == "stop before start":

@@ -106,8 +106,7 @@ def test_unrolled_graph_is_acyclic_with_one_node_per_variable_per_step(text, ste
     # every link of the model appears, within a step or into the next one
     for cause, effect in model.dependency_graph().edges:
         assert (
-            any(graph.has_edge(f"{node_name(cause)}__t0", f"{node_name(effect)}__t{k}") for k in (0, 1))
-            or steps == 1
+            any(graph.has_edge(f"{node_name(cause)}__t0", f"{node_name(effect)}__t{k}") for k in (0, 1)) or steps == 1
         )
 
 
@@ -129,9 +128,7 @@ def test_causal_loop_structure_marks_the_bills_cut():
 def test_causal_loop_structure_with_a_declared_cut_and_delays():
     model = load_model(INTERVENTION)
     report = find_loops(model, cuts=[Cut("yield_push", "long_yield", ("30y",))])
-    links = {
-        (lk["cause"], lk["effect"]): lk for lk in causal_loop_structure(model, report).to_dict()["links"]
-    }
+    links = {(lk["cause"], lk["effect"]): lk for lk in causal_loop_structure(model, report).to_dict()["links"]}
     assert links[("yield_push", "long_yield")]["cut_elements"] == ["30y"]
     smooth = parse_model("""
 time: {stop: 10}
