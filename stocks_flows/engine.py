@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 
 from stocks_flows.expr import Binary, Call, Expr, Fold, If, Name, Number, Time, Unary, children, walk
-from stocks_flows.functions import BUILTINS, SMALL, Fn, _xidz
+from stocks_flows.functions import BUILTINS, SMALL, Fn, _xidz, call_name
 from stocks_flows.limits import format_bytes, max_result_bytes, max_steps, steps_needed, time_axis_problem
 from stocks_flows.model import Lookup, Model, TimeSettings
 from tenor.core.errors import SimulationError
@@ -182,11 +182,16 @@ def _saved_rows(start: float, stop: float, dt: float, save_step: float) -> tuple
 class _Stateful:
     """A smooth, a delay, a fixed delay or an init, at one place in one equation."""
 
-    def __init__(self, func: str, args: tuple[Fn, ...], init_args: tuple[Fn, ...]) -> None:
+    def __init__(
+        self, func: str, args: tuple[Fn, ...], init_args: tuple[Fn, ...], where: str = "", label: str = ""
+    ) -> None:
         self.func = func
         self.args = args
         self.init_args = init_args
+        self.where = where  # "variable: " for messages
+        self.label = label or f"{func}()"  # the call as the model's file names it
         self.state: Any = None
+        self.times: Any = None
         memory = BUILTINS[func].memory
         self.order = memory.order if memory is not None else 1
 
@@ -228,23 +233,28 @@ class _Stateful:
             delay_time = _full(self.args[1](env), n)
             self.order = self._delay_order(delay_time, dt)
             init = init * delay_time
+            if self.func == "delayn":  # PySD's DelayN keeps the delay time each stage's contents entered with
+                self.times = np.tile(delay_time, (self.order, 1))
         self.state = np.tile(init, (self.order, 1))
 
     def _given_order(self, env: dict, n: int) -> int:
-        """The order a call of ``delayn`` or ``smoothn`` gives: one whole number of at least 1."""
+        """The order a call of ``delayn`` or ``smoothn`` gives, read once when the run starts (as Vensim
+        and PySD do): one whole number of at least 1, the same in every scenario."""
         found = np.unique(_full(self.args[3](env), n))
         if len(found) > 1:
             raise SimulationError(
-                f"{self.func}(): the order differs between scenarios ({found[0]:g} and {found[1]:g})",
-                hint="give the order one value in every scenario",
+                f"{self.where}{self.label}: the order differs between scenarios ({found[0]:g} and {found[1]:g})",
+                hint="give the order one value in every scenario (the stages of a run are fixed when it starts)",
             )
         order = float(found[0])
-        if not (np.isfinite(order) and order >= 1 and order == round(order)):
+        whole = round(order) if np.isfinite(order) else 0
+        if not (whole >= 1 and abs(order - whole) <= 1e-9 * whole):
             raise SimulationError(
-                f"{self.func}(): the order is {order:g}, not a whole number of at least 1",
-                hint="give the order as a constant whole number (1, 2, 3, ...)",
+                f"{self.where}{self.label}: the order is {order:g} when the run starts, "
+                "not a whole number of at least 1",
+                hint="give the order as a whole number (1, 2, 3, ...), or an expression that is one at the start",
             )
-        return int(order)
+        return int(whole)
 
     def _delay_order(self, delay_time: np.ndarray, dt: float) -> int:
         """PySD lowers a delay's order until order * dt fits in the delay time; so does the engine."""
@@ -271,6 +281,8 @@ class _Stateful:
             return self.state if env.get("__initial__") else self.args[0](env)
         if self.func == "trend":
             return _xidz(self.args[0](env) - self.state, self.args[1](env) * np.abs(self.state), 0.0)
+        if self.func == "delayn":
+            return self.state[-1] / self.times[0]
         if self.func.startswith("delay"):
             return self.state[-1] / self.args[1](env)
         return self.state[-1]
@@ -285,12 +297,21 @@ class _Stateful:
             targets = np.roll(self.state, 1, axis=0)
             targets[0] = x
             return (targets - self.state) * self.order / self.args[1](env)
-        outflows = self.state / self.args[1](env)
+        outflows = self.state / (self._shifted_times(env) if self.func == "delayn" else self.args[1](env))
         inflows = np.roll(outflows, 1, axis=0)
         inflows[0] = x
         return (inflows - outflows) * self.order
 
+    def _shifted_times(self, env: dict) -> np.ndarray:
+        """The stages' delay times one step on: each moves down a stage and the first takes today's."""
+        times = np.roll(self.times, 1, axis=0)
+        times[0] = _full(self.args[1](env), times.shape[1])
+        return times
+
     def discrete_update(self, env: dict) -> None:
+        if self.func == "delayn":  # once a step, after the step (so RK4's four slopes share one shift)
+            self.times = self._shifted_times(env)
+            return
         if self.func == "sample_if_true":  # what this step showed is held for the next
             self.state = _full(np.where(self.args[0](env), self.args[1](env), self.state), len(self.state))
             return
@@ -345,11 +366,14 @@ _BINARY: dict[str, Callable[[Any, Any], Any]] = {
 class _Compiler(Fold[Fn]):
     """Equations as closures over NumPy, node by node; built-ins come from the function registry."""
 
-    def __init__(self, lookups: Mapping[str, Lookup]) -> None:
+    def __init__(self, lookups: Mapping[str, Lookup], origin: str = "spec") -> None:
         self.lookups = {name: _lookup_fn(table) for name, table in lookups.items()}
         self.statefuls: list[_Stateful] = []
+        self.origin = origin
+        self.variable = ""
 
-    def compile(self, node: Expr) -> Fn:
+    def compile(self, node: Expr, variable: str = "") -> Fn:
+        self.variable = variable
         return self(node)
 
     def number(self, node: Number) -> Fn:
@@ -399,7 +423,8 @@ class _Compiler(Fold[Fn]):
             init_args = (args[1],)
         else:
             init_args = (args[2],) if len(args) > 2 else (args[0],)
-        stateful = _Stateful(f, args, init_args)
+        where = f"{self.variable}: " if self.variable else ""
+        stateful = _Stateful(f, args, init_args, where, call_name(f, self.origin))
         self.statefuls.append(stateful)
         return stateful.output
 
@@ -497,10 +522,10 @@ class _Program:
     def compile(self, n: int, parameters: Mapping[str, np.ndarray]) -> _Compiled:
         """Fresh closures (statefuls hold state, so each chunk gets its own)."""
         model = self.model
-        compiler = _Compiler(model.lookups)
+        compiler = _Compiler(model.lookups, model.origin)
         fixed = {k: np.asarray(v, dtype=float) for k, v in parameters.items()}
         return _Compiled(
-            equations={name: compiler.compile(model.variables[name].equation) for name in model.order},
+            equations={name: compiler.compile(model.variables[name].equation, name) for name in model.order},
             derivatives={s: compiler.compile(model.variables[s].equation) for s in self.stocks},
             initials={s: compiler.compile(model.variables[s].initial or Number(0.0)) for s in self.stocks},
             statefuls=compiler.statefuls,

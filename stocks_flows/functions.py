@@ -51,6 +51,7 @@ __all__ = [
     "STATEFUL_FUNCTIONS",
     "Builtin",
     "Memory",
+    "call_name",
     "find_builtin",
 ]
 
@@ -700,3 +701,18 @@ def find_builtin(name: str) -> Builtin | None:
     """The built-in called ``name`` (a tenor name or another spelling, any case), or None."""
     word = name.lower()
     return BUILTINS.get(word) or _BY_ALIAS.get(word)
+
+
+_FILE_NAMES: dict[str, dict[str, str]] = {
+    "vensim": {"delayn": "DELAY N", "smoothn": "SMOOTH N"},
+    "xmile": {"delayn": "DELAYN", "smoothn": "SMTHN"},
+}
+
+
+def call_name(func: str, origin: str = "spec") -> str:
+    """How a message names a call of ``func``: in the file's own words where they differ from tenor's.
+
+    >>> call_name("delayn", "vensim"), call_name("delayn")
+    ('DELAY N', 'delayn()')
+    """
+    return _FILE_NAMES.get(origin, {}).get(func) or f"{func}()"

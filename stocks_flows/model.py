@@ -67,7 +67,7 @@ from stocks_flows.expr import (
     parse_units,
     walk,
 )
-from stocks_flows.functions import BUILTINS
+from stocks_flows.functions import BUILTINS, call_name
 from stocks_flows.limits import MAX_EQUATION_DEPTH, MAX_VARIABLES
 from tenor.core.errors import Diagnostic, ExpressionError, SpecError, TenorError
 from tenor.core.specfile import Document, did_you_mean, format_key
@@ -297,10 +297,13 @@ def evaluation_order(variables: Mapping[str, Variable]) -> tuple[str, ...]:
         ) from None
 
 
-def equation_problems(variables: Mapping[str, Variable], lookups: Mapping[str, Lookup]) -> list[tuple[str, str, str]]:
+def equation_problems(
+    variables: Mapping[str, Variable], lookups: Mapping[str, Lookup], origin: str = "spec"
+) -> list[tuple[str, str, str]]:
     """What would stop a model from running, as (variable, message, hint): an equation too deep,
     a name that is not a variable, a lookup that does not exist, a function with the wrong number
-    of arguments. Models built from a spec are checked as they are built; this checks the others.
+    of arguments. Models built from a spec are checked as they are built; this checks the others
+    (``origin``, "vensim" or "xmile", names the functions in the file's words).
     """
     problems: list[tuple[str, str, str]] = []
     for name, var in variables.items():
@@ -318,14 +321,14 @@ def equation_problems(variables: Mapping[str, Variable], lookups: Mapping[str, L
                 )
                 continue
             for node in walk(tree):
-                found = _node_problem(node, variables, lookups)
+                found = _node_problem(node, variables, lookups, origin)
                 if found is not None:
                     problems.append((name, *found))
     return problems
 
 
 def _node_problem(
-    node: Expr, variables: Mapping[str, Variable], lookups: Mapping[str, Lookup]
+    node: Expr, variables: Mapping[str, Variable], lookups: Mapping[str, Lookup], origin: str = "spec"
 ) -> tuple[str, str] | None:
     """(message, hint) when one node of an equation cannot run: an unknown name, lookup or function,
     or a call with the wrong number of arguments."""
@@ -345,22 +348,25 @@ def _node_problem(
     if not builtin.takes_expanded(len(node.args)):
         return f"{node.func}() takes {builtin.arity_expanded} argument(s), got {len(node.args)}", builtin.doc
     if builtin.memory is not None and builtin.memory.order == 0:
-        return _order_problem(node, variables)
+        return _order_problem(node, variables, origin)
     return None
 
 
-def _order_problem(node: Call, variables: Mapping[str, Variable]) -> tuple[str, str] | None:
-    """(message, hint) when the order of ``delayn`` or ``smoothn`` is not a constant whole number."""
+def _order_problem(node: Call, variables: Mapping[str, Variable], origin: str = "spec") -> tuple[str, str] | None:
+    """(message, hint) when the order of ``delayn`` or ``smoothn`` is a constant but not a whole number >= 1.
+
+    An order given by an expression is read once, when the run starts (as Vensim and PySD do), and
+    checked by the engine then.
+    """
     order = node.args[-1]
     value = order.value if isinstance(order, Number) else None
     if isinstance(order, Name) and order.name in variables:
         value = variables[order.name].value
-    if value is not None and value >= 1 and value == round(value):
+    if value is None or (value >= 1 and value == round(value)):
         return None
-    given = f"{value:g}" if value is not None else "not a constant"
     return (
-        f"the order of {node.func}() must be a constant whole number of at least 1 ({given})",
-        "give the order as a number (1, 2, 3, ...) or the name of a constant that is one",
+        f"the order of {call_name(node.func, origin)} must be a whole number of at least 1 (it is {value:g})",
+        "give the order as a whole number (1, 2, 3, ...), or an expression that is one when the run starts",
     )
 
 
@@ -699,7 +705,7 @@ def _size_fits(b: _Builder) -> bool:
 
 
 def _check_orders(b: _Builder, variables: Mapping[str, Variable]) -> None:
-    """Report each ``delayn`` or ``smoothn`` whose order is not a constant whole number (once per variable)."""
+    """Report each ``delayn`` or ``smoothn`` whose constant order is not a whole number >= 1 (once per variable)."""
     reported: set[str] = set()
     for var in variables.values():
         base = var.base or var.name

@@ -984,7 +984,7 @@ def _check_depth(variables: Mapping[str, Variable], where: str) -> None:
 def _check_equations(variables: Mapping[str, Variable], conv: _Converter) -> None:
     """Refuse unknown names, lookups and functions, and wrong numbers of arguments (20 at most shown)."""
     where = conv.where
-    problems = equation_problems(variables, conv.lookups)
+    problems = equation_problems(variables, conv.lookups, conv.origin)
     if problems:
         raise SpecError(
             diagnostics=[

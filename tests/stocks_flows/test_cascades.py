@@ -96,15 +96,37 @@ def test_the_bundled_model_runs_with_the_numpy_engine_when_the_kernel_cannot() -
         simulate(model, kernel="compiled")
 
 
-@pytest.mark.parametrize(("order", "shown"), [("2.5", "(2.5)"), ("0", "(0)"), ("time + 1", "(not a constant)")])
-def test_an_order_that_is_not_a_constant_whole_number_is_refused_with_its_line(
+@pytest.mark.parametrize(("order", "shown"), [("2.5", "(it is 2.5)"), ("0", "(it is 0)"), ("stages / 2", "(it is 2.5)")])
+def test_a_constant_order_that_is_not_a_whole_number_is_refused_with_its_line(
     tmp_path: Path, order: str, shown: str
 ) -> None:
+    if order == "stages / 2":  # an expression is read when the run starts, so it is refused then
+        with pytest.raises(SimulationError) as run_err:
+            simulate(_model(tmp_path, {"a": f"delayn(x, tau, 7, {order})"}))
+        assert run_err.value.message.startswith("a: delayn(): the order is 2.5 when the run starts")
+        return
     with pytest.raises(SpecError) as err:
         _model(tmp_path, {"a": f"delayn(x, tau, 7, {order})"})
     problem = err.value.diagnostics[0]
     assert problem.line == 8 and problem.key == "auxiliaries.a.equation"  # the line of a's equation
-    assert problem.message.endswith(shown) and "constant whole number" in problem.message
+    assert problem.message.endswith(shown) and "whole number of at least 1" in problem.message
+
+
+@pytest.mark.parametrize("cascade", ["delayn", "smoothn"])
+def test_an_order_given_by_an_expression_is_read_once_when_the_run_starts(tmp_path: Path, cascade: str) -> None:
+    # Vensim and PySD fix the stages at the start: 2 + step(1, 10) is 2 for the whole run.
+    # By hand, Euler with dt = 1, tau = 4, 2 stages (each moves half the gap a step), a unit step at 0:
+    # stage 1: 0, 1/2, 3/4, 7/8, 15/16; stage 2 (the output): 0, 0, 1/4, 1/2, 11/16.
+    model = _model(
+        tmp_path,
+        {"a": f"{cascade}(step(1, 0), tau, 0, 2 + step(1, 10))", "b": f"{cascade}(step(1, 0), tau, 0, 2)"},
+        dt=1.0,
+    )
+    run = simulate(model)
+    np.testing.assert_array_equal(_column(run, "a")[:5], [0.0, 0.0, 0.25, 0.5, 0.6875])
+    np.testing.assert_array_equal(_column(run, "a"), _column(run, "b"))  # still 2 stages after time 10
+    three = simulate(_model(tmp_path, {"c": f"{cascade}(step(1, 0), tau, 0, 3)"}, dt=1.0))
+    assert np.abs(_column(run, "a")[12:] - _column(three, "c")[12:]).max() > 1e-3
 
 
 def test_an_order_that_differs_between_scenarios_is_refused() -> None:
