@@ -96,7 +96,9 @@ def test_the_bundled_model_runs_with_the_numpy_engine_when_the_kernel_cannot() -
         simulate(model, kernel="compiled")
 
 
-@pytest.mark.parametrize(("order", "shown"), [("2.5", "(it is 2.5)"), ("0", "(it is 0)"), ("stages / 2", "(it is 2.5)")])
+@pytest.mark.parametrize(
+    ("order", "shown"), [("2.5", "(it is 2.5)"), ("0", "(it is 0)"), ("stages / 2", "(it is 2.5)")]
+)
 def test_a_constant_order_that_is_not_a_whole_number_is_refused_with_its_line(
     tmp_path: Path, order: str, shown: str
 ) -> None:
