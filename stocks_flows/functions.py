@@ -78,7 +78,7 @@ class Memory:
     the same step (the others act through the hidden state, with a lag).
     ``at_start(n)`` lists the arguments read when the state is first set, for a
     call with ``n`` arguments (``None``: every argument). An ``order`` of 0 means
-    the call gives it: its last argument, a constant whole number read at the start
+    the call gives it: its last argument, read once when the run starts (a whole number)
     (Vensim's DELAY N and SMOOTH N).
     """
 
@@ -618,7 +618,7 @@ _TABLE: tuple[Builtin, ...] = (
         "smoothn",
         4,
         4,
-        "exponential smoothing in n stages: smoothn(x, time, initial, n), n a constant whole number",
+        "exponential smoothing in n stages: smoothn(x, time, initial, n), n read at the start",
         xmile=_x_cascade("SMTHN"),
         aliases=("smooth_n", "smthn"),
         memory=Memory("smooth", 0, frozenset({3}), _cascade_start),
@@ -628,7 +628,7 @@ _TABLE: tuple[Builtin, ...] = (
         "delayn",
         4,
         4,
-        "material delay in n stages: delayn(x, time, initial, n), n a constant whole number",
+        "material delay in n stages: delayn(x, time, initial, n), n read at the start",
         xmile=_x_cascade("DELAYN"),
         aliases=("delay_n",),
         memory=Memory("delay", 0, frozenset({1, 3}), _cascade_start),

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from suite import CASES, SUITE, compare, read_canonical, run_tenor
 
+from stocks_flows.engine import simulate
 from stocks_flows.load import load_model
 from tenor.core.errors import TenorError
 
@@ -131,13 +132,25 @@ def test_refusals_name_the_construct_in_vensim_words_with_line_and_remedy():
     assert "'???'" in err.value.message and err.value.line == 43
 
 
-def test_an_order_that_changes_during_the_run_is_refused_with_its_line():
-    # Order Variable = 2 + STEP(1, 10): DELAY N's order must be a constant whole number
+def _delays_with_order(tmp_path, order: str):
+    text = (SUITE / "delays" / "test_delays.mdl").read_text()
+    assert "2 + STEP(1, 10)" in text
+    path = tmp_path / "test_delays.mdl"
+    path.write_text(text.replace("2 + STEP(1, 10)", order))
+    return path
+
+
+def test_a_delay_n_order_that_is_not_a_whole_number_is_refused_in_vensim_words(tmp_path):
+    # tests/delays gives the order as 2 + STEP(1, 10), read once at the start (2; see results.json)
     with pytest.raises(TenorError) as err:
-        load_model(SUITE / "delays" / "test_delays.mdl")
+        load_model(_delays_with_order(tmp_path, "2.5"))  # a constant: refused when read, with its line
     problem = err.value.diagnostics[0]
-    assert "order of delayn()" in problem.message and "not a constant" in problem.message
+    assert problem.message == "the order of DELAY N must be a whole number of at least 1 (it is 2.5)"
     assert problem.line == 44 and problem.key == "OutputDelayN"
+    model = load_model(_delays_with_order(tmp_path, "2.5 + STEP(1, 10)"))  # an expression: at the start
+    with pytest.raises(TenorError) as run_err:
+        simulate(model)
+    assert run_err.value.message.startswith("OutputDelayN: DELAY N: the order is 2.5 when the run starts")
 
 
 def test_cli_engine_pysd_runs_a_file_tenor_refuses(tmp_path, capsys):
