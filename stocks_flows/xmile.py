@@ -897,8 +897,6 @@ def _time_settings(conv: _Converter, control: Mapping[str, Any], ae: Any) -> dic
     """INITIAL TIME, FINAL TIME, TIME STEP and SAVEPER, computed and checked as a time axis."""
     values: dict[str, float] = {}
     for key in _TIME_KEYS:
-        if key in control:
-            _refuse_varying(conv, key, _to_ast(control[key], conv, key, {}, ae, key, control=True))
         if key not in control:
             if key == "saveper" and "time_step" in values:
                 values[key] = values["time_step"]
@@ -908,7 +906,9 @@ def _time_settings(conv: _Converter, control: Mapping[str, Any], ae: Any) -> dic
                 file=conv.where,
                 hint="give the model a start time, a stop time and a time step",
             )
-        values[key] = _time_setting(conv, key, _to_ast(control[key], conv, key, {}, ae, key, control=True), values)
+        tree = _to_ast(control[key], conv, key, {}, ae, key, control=True)
+        _refuse_varying(conv, key, tree)
+        values[key] = _time_setting(conv, key, tree, values)
     _check_time_axis(conv.where, *(values[k] for k in _TIME_KEYS))
     return values
 
