@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("starlette")
-pytest.importorskip("httpx")
+pytest.importorskip("starlette", reason="starlette (the serve extra) is not installed")
+pytest.importorskip("httpx", reason="httpx (dev extra: the ASGI test client) is not installed")
 
 with warnings.catch_warnings():  # newer Starlette suggests another HTTP client; httpx is what the test client takes
     warnings.simplefilter("ignore")

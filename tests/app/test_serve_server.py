@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("uvicorn")
-pytest.importorskip("watchfiles")
+pytest.importorskip("uvicorn", reason="uvicorn (the serve extra) is not installed")
+pytest.importorskip("watchfiles", reason="watchfiles (the serve extra) is not installed")
 
 from tests.app.test_serve_api import EXAMPLE, GROWTH
 

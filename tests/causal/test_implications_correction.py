@@ -52,7 +52,7 @@ def test_none_is_the_raw_p_and_nan_is_left_out():
 @settings(max_examples=12, derandomize=True, deadline=None)
 @given(st.lists(st.floats(0, 1), min_size=1, max_size=30), st.sampled_from(["bonferroni", "holm", "fdr"]))
 def test_agrees_with_statsmodels(p_values, correction):
-    multitest = pytest.importorskip("statsmodels.stats.multitest")
+    multitest = pytest.importorskip("statsmodels.stats.multitest", reason="statsmodels (comes with DoWhy) is missing")
     method = {"bonferroni": "bonferroni", "holm": "holm", "fdr": "fdr_bh"}[correction]
     expected = multitest.multipletests(p_values, method=method)[1]
     assert adjust_p_values(p_values, correction) == pytest.approx(list(expected), abs=1e-12)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import importlib.util
+import os
 import re
 import sys
 from pathlib import Path
@@ -20,7 +21,12 @@ import pytest
 from tenor.core.verdict import Verdict
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "duration_trade"
-SOURCES = Path("/work/shared/seed/sources.md")
+SOURCES = Path(os.environ.get("TENOR_SEED_SOURCES", "/work/shared/seed/sources.md"))
+"""The research note's table of public figures; it travels with the note, not with this repository."""
+_NO_SOURCES = (
+    "the research note's sources.md is not on this machine "
+    "(set TENOR_SEED_SOURCES to its path to check the example's figures against it)"
+)
 
 
 def _load(name: str):
@@ -135,7 +141,7 @@ def test_every_constant_is_sourced_or_an_assumption_with_a_range(evidence):
 
 
 def test_sources_hold_the_numbers_labelled_source(evidence):
-    text = SOURCES.read_text() if SOURCES.exists() else pytest.skip("sources.md not available")
+    text = SOURCES.read_text() if SOURCES.exists() else pytest.skip(_NO_SOURCES)
     plain = text.replace(",", "")
     for name, constant in _declared(evidence).items():
         if not constant.source or isinstance(constant.value, dict):
@@ -148,7 +154,7 @@ def test_sources_hold_the_numbers_labelled_source(evidence):
 
 
 def test_data_rows_cite_sources_and_invent_nothing():
-    text = SOURCES.read_text().replace(",", "") if SOURCES.exists() else pytest.skip("sources.md not available")
+    text = SOURCES.read_text().replace(",", "") if SOURCES.exists() else pytest.skip(_NO_SOURCES)
     for path in sorted((EXAMPLE / "data").glob("*.csv")):
         frame = pd.read_csv(path)
         assert frame["source_section"].str.contains("sources.md").all(), path.name

@@ -19,7 +19,7 @@ from stocks_flows.pysd_safety import UnsafeModelError, check_module, sanitise
 from tenor.core.errors import SimulationError
 from tests.security import payloads as p
 
-pytest.importorskip("pysd")
+pytest.importorskip("pysd", reason="PySD (stocks_flows extra) is missing, so no model can reach it")
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -81,7 +81,7 @@ constants: {k: 0.000001}
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_killed_pysd_run_leaves_no_folder(signum, tmp_path):
-    pytest.importorskip("pysd")
+    pytest.importorskip("pysd", reason="PySD (stocks_flows extra) is missing, so no model can reach it")
     temp = tmp_path / "tmp"
     temp.mkdir()
     model = tmp_path / "slow.yaml"

@@ -20,7 +20,7 @@ from tenor.cli.main import main
 from tenor.core.errors import TenorError
 from tests.security import payloads as p
 
-pytest.importorskip("pysd")
+pytest.importorskip("pysd", reason="PySD (stocks_flows extra) is missing, so no model can reach it")
 
 # text a format may not hold at all (XML and YAML forbid NUL): refusing the file is right too
 _UNREADABLE = {"nul"}

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from stocks_flows.pysd_safety import UnsafeModelError, sanitise
 from tests.security import payloads as p
 
-pytest.importorskip("pysd")
+pytest.importorskip("pysd", reason="PySD (stocks_flows extra) is missing, so no model can reach it")
 
 _GENERATED = re.compile(r"^(var|dim|elem)_\d+!?$")
 

@@ -27,7 +27,7 @@ from stocks_flows.summary import summarize
 from tenor.cli.main import main
 from tenor.core.errors import SimulationError, TenorError
 
-distributed = pytest.importorskip("distributed")
+distributed = pytest.importorskip("distributed", reason="Dask distributed (the distributed extra) is not installed")
 
 from stocks_flows.distributed import connect, summary, sweep  # noqa: E402
 
