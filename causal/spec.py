@@ -74,7 +74,6 @@ __all__ = [
 ]
 
 _NAME_RE = re.compile(NAME_PATTERN)
-_UNIT_ALIASES = UNIT_ALIASES
 
 
 def _as_list(value: Any) -> Any:
@@ -125,9 +124,9 @@ class Duration(_Spec):
                     f"bad duration {value!r}", "write a number and a unit, e.g. lag: 6 hours or lag: 1 quarter"
                 )
             number, unit = match.groups()
-            canon = _UNIT_ALIASES.get(unit.lower())
+            canon = UNIT_ALIASES.get(unit.lower())
             if canon is None:
-                close = did_you_mean(unit.lower(), list(_UNIT_ALIASES))
+                close = did_you_mean(unit.lower(), list(UNIT_ALIASES))
                 raise spec_value_error(
                     f"unknown time unit {unit!r}",
                     (f"did you mean {close!r}? " if close else "")
@@ -136,7 +135,7 @@ class Duration(_Spec):
             return {"value": float(number), "unit": canon}
         if isinstance(value, dict) and isinstance(value.get("unit"), str):
             unit = value["unit"].lower()
-            return {**value, "unit": _UNIT_ALIASES.get(unit, unit)}
+            return {**value, "unit": UNIT_ALIASES.get(unit, unit)}
         return value
 
     @property
@@ -146,7 +145,7 @@ class Duration(_Spec):
 
     def in_unit(self, unit: str) -> float:
         """The duration in another unit."""
-        return self.days / TIME_UNITS[_UNIT_ALIASES[unit]]
+        return self.days / TIME_UNITS[UNIT_ALIASES[unit]]
 
     def __str__(self) -> str:
         number = f"{self.value:g}"
