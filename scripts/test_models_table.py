@@ -38,6 +38,35 @@ ENGINES = {
     "simlin": suite.run_simlin,
 }
 TIMEOUT = 120
+DISAGREE_BEGIN = "<!-- pysd-simlin disagreements: begin (scripts/test_models_table.py writes it) -->"
+DISAGREE_END = "<!-- pysd-simlin disagreements: end -->"
+
+WHY = {
+    "allocate_by_priority": "Simlin's ALLOCATE BY PRIORITY shares the supply out differently from Vensim's",
+    "control_vars": "the time settings change during the run; Simlin keeps their first values",
+    "dynamic_final_time": "FINAL TIME changes during the run; Simlin keeps its first value",
+    "delay_fixed": "delay times that are not whole TIME STEPs: Vensim rounds them to whole steps "
+    "(0.5 and 1.5 up, 1.2 down), Simlin does not",
+    "delay_xmile": "Stella's fixed DELAY of a flow: Simlin's values drift from Stella's (2.008 against 2); "
+    "cause not yet found",
+    "fully_invalid_names": 'names only: Simlin does not keep the quoted name `"$ euro"` as a column',
+    "get_data_args_3d_xls": "GET DATA ... with 'backward' interpolation: Simlin gives 0 before the first data point",
+    "non_negative_all": "non-negative stocks and flows: Simlin lets the flow go negative",
+    "non_negative_stocks": "non-negative stocks: Simlin lets the stock go below zero",
+    "rounding": "INTEGER and MODULO of a negative number: Vensim truncates toward zero and keeps the "
+    "dividend's sign; Simlin floors",
+    "subscripted_round": "INTEGER of negative numbers: Vensim truncates toward zero; Simlin floors",
+    "zeroled_decimals": "a stock that lists an inflow between its outflows: Simlin's net flow is off by 0.5, "
+    "the value of one outflow (flow5)",
+    "subscript_logicals": "`dim1 = dim3` across two dimensions: Vensim compares the elements' positions, "
+    "Simlin does not",
+    "subscripted_logicals": ":NOT:, :OR: and :AND: in one condition: Simlin groups the operators otherwise",
+    "subscripted_lookups": "a lookup defined per element: Simlin uses another element's table",
+    "subscript_transposition": "a SUM over a matrix's second dimension: Simlin sums along the other one",
+    "vector_select": "Simlin's VECTOR SELECT gives other values",
+}
+"""Why Simlin differs from the canonical output where PySD matches it, found by reading each model."""
+WHY_DEFAULT = "elements defined one by one, subranges or mappings: Simlin's Vensim import leaves some elements at 0"
 
 
 class _Timeout(Exception):
@@ -96,15 +125,41 @@ def table(results: dict[str, dict[str, str]]) -> str:
     return "\n".join(lines)
 
 
+def disagreements(results: dict[str, dict[str, str]]) -> str:
+    """Models PySD and Simlin both run where exactly one matches the canonical output: who, why, and tenor."""
+    lines = [
+        DISAGREE_BEGIN,
+        "",
+        "| model | matches the canonical output | the other differs | why | tenor |",
+        "|---|---|---|---|---|",
+    ]
+    for case in suite.CASES:
+        row = results.get(case.id, {})
+        pysd, simlin = row.get("pysd", "error"), row.get("simlin", "error")
+        if pysd.startswith("error") or simlin.startswith("error") or (pysd == "pass") == (simlin == "pass"):
+            continue
+        right, wrong, detail = ("PySD", "Simlin", simlin) if pysd == "pass" else ("Simlin", "PySD", pysd)
+        folder = case.id.split("/")[0]
+        why = WHY.get(folder, WHY_DEFAULT if right == "PySD" else "")
+        ours = row.get("tenor", "—")
+        follows = "pass" if ours == "pass" else _cell(ours)[:60]
+        lines.append(f"| `{case.id}` | {right} | {wrong}: {_cell(detail)[:90]} | {why} | {follows} |")
+    lines += ["", DISAGREE_END]
+    return "\n".join(lines)
+
+
+def _replace(text: str, begin: str, end: str, block: str) -> str:
+    if begin in text and end in text:
+        head, _, rest = text.partition(begin)
+        _, _, tail = rest.partition(end)
+        return head + block + tail
+    return text.rstrip("\n") + "\n\n" + block + "\n"
+
+
 def write_docs(results: dict[str, dict[str, str]]) -> None:
     text = DOCS.read_text(encoding="utf-8")
-    block = table(results)
-    if BEGIN in text and END in text:
-        head, _, rest = text.partition(BEGIN)
-        _, _, tail = rest.partition(END)
-        text = head + block + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    text = _replace(text, DISAGREE_BEGIN, DISAGREE_END, disagreements(results))
+    text = _replace(text, BEGIN, END, table(results))
     DOCS.write_text(text, encoding="utf-8")
 
 
