@@ -274,9 +274,8 @@ class _Parser:
             self._check_edge_count(len(lhs) * len(rhs), tok)
             for a in lhs:
                 for b in rhs:
-                    if arrow == "<-":
-                        a, b = b, a
-                    key = f"{a} <-> {b}" if arrow == "<->" else f"{a} -> {b}"
+                    tail, head = (b, a) if arrow == "<-" else (a, b)
+                    key = f"{tail} <-> {head}" if arrow == "<->" else f"{tail} -> {head}"
                     self.edges[key] = dict(edge_attrs) if arrow != "<->" else {}
                     self.marks.setdefault(("edges", key), tok.pos)
 

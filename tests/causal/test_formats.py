@@ -68,6 +68,20 @@ def test_dagitty_errors_are_located(text, line, message):
     assert caught.value.diagnostics[0].line in (line, None) or message == "directed cycle"
 
 
+@pytest.mark.parametrize(
+    ("text", "edges"),
+    [
+        ("dag { {x y} <- {p q} }", {"p -> x", "q -> x", "p -> y", "q -> y"}),
+        ("dag { {a b} -> {c d} }", {"a -> c", "a -> d", "b -> c", "b -> d"}),
+        ("dag { a <- {p q} -> b }", {"p -> a", "q -> a", "p -> b", "q -> b"}),
+    ],
+)
+def test_dagitty_group_arrows_connect_every_pair(text, edges):
+    """A group on either side of an arrow connects every member with every member (dagitty's rule),
+    whichever way the arrow points."""
+    assert set(parse_dagitty(text).edges) == edges
+
+
 @settings(max_examples=80, deadline=None)
 @given(dags())
 def test_dagitty_round_trip(spec):
