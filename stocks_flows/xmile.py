@@ -335,6 +335,7 @@ def _read(path: str | Path, opener: Callable[[Path], Any], origin: str) -> Model
         warnings.simplefilter("ignore")
         if origin == "xmile":
             modern_layout(copy)
+            _stella_lookup_calls(copy)
         try:
             translator = opener(copy)
             translator.parse()
@@ -388,6 +389,30 @@ def modern_layout(path: Path) -> bool:
     if changed:
         path.write_bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
     return changed
+
+
+_LOOKUP_CALL = re.compile(rb"\bLOOKUP\s*\(\s*(\"[^\"<]*\"|[A-Za-z_][\w.]*)\s*,", re.IGNORECASE)
+_EQN = re.compile(rb"(<eqn>)(.*?)(</eqn>)", re.DOTALL)
+
+
+def _stella_lookup_calls(path: Path) -> bool:
+    """Write Stella's ``LOOKUP(table, x)`` as XMILE's other spelling ``table(x)``, inside ``<eqn>`` only.
+
+    For tenor's reader only (PySD's translator fails on the first spelling and,
+    given the second, ignores the argument: so ``--engine pysd`` gets the file
+    as written and refuses it). A text edit, not an XML round trip: Stella files
+    may use an undeclared ``isee:`` prefix, which a strict XML writer refuses.
+    """
+    data = path.read_bytes()
+
+    def fix(match: re.Match[bytes]) -> bytes:
+        return match[1] + _LOOKUP_CALL.sub(rb"\1(", match[2]) + match[3]
+
+    fixed = _EQN.sub(fix, data)
+    if fixed == data:
+        return False
+    path.write_bytes(fixed)
+    return True
 
 
 def check_model_size(path: Path) -> None:
@@ -1104,6 +1129,25 @@ def _flow_terms(tree: Expr) -> tuple[list[str] | None, list[str]]:
     return found if found is not None else (None, [])
 
 
+def _graphical_variable(conv: _Converter, func: str, ae: Any) -> str | None:
+    """The table of a variable defined by a graphical function of its equation, when ``func`` names one."""
+    key = _key(func)
+    for el in conv.elements:
+        if _key(el.name) != key or len(el.components) != 1:
+            continue
+        ast = el.components[0].ast
+        if not isinstance(ast, ae.InlineLookupsStructure) or el.components[0].subscripts[0]:
+            return None
+        name = f"{el.name} (table)"  # the name inline_lookup gives the same table
+        if name not in conv.lookups:
+            table = ast.lookups
+            conv.lookups[name] = _lookup(table.x, table.y, table.type == "extrapolate", conv.where, el.name)
+            conv.lookup_names.add(_key(name))
+            conv.names[_key(name)] = name
+        return name
+    return None
+
+
 def _to_ast(
     node: Any,
     conv: _Converter,
@@ -1242,6 +1286,9 @@ class _ToAst:
         func = x.function.reference if isinstance(x.function, ae.ReferenceStructure) else str(x.function)
         if _key(func) in conv.lookup_names:
             return Call(self.lookup_table(x.function), (self(x.arguments[0]),), lookup=True)
+        table = _graphical_variable(conv, func, ae)
+        if table is not None and len(x.arguments) == 1:  # XMILE: a variable with a <gf> called as table(x)
+            return Call(table, (self(x.arguments[0]),), lookup=True)
         if func == "elmcount" and len(x.arguments) == 1:  # ELMCOUNT(dim): how many elements dim has
             arg = x.arguments[0]
             dims = {_key(d): els for d, els in conv.dimensions.items()}

@@ -203,3 +203,30 @@ def test_exported_models_run_the_same_in_pysd(tmp_path, name):
     exported = run_pysd(read_xmile(path))
     exported = exported[np.isin(exported["time"], original["time"])][columns]
     assert_runs_equal(exported.to_numpy(), original.to_numpy(), columns, original["time"].to_numpy())
+
+
+_GF_CALL = """<xmile xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0" version="1.0">
+  <isee:prefs show_module_prefix="true"/>
+  <header><vendor>t</vendor><product version="1">t</product></header>
+  <sim_specs><start>0</start><stop>4</stop><dt>0.5</dt></sim_specs>
+  <model><variables>
+    <aux name="shape">
+      <eqn>1</eqn>
+      <gf><yscale min="0" max="10"/><xpts>0,2,4</xpts><ypts>0,10,0</ypts></gf>
+    </aux>
+    <aux name="called"><eqn>{call}</eqn></aux>
+  </variables></model>
+</xmile>
+"""
+
+
+@pytest.mark.parametrize("call", ["LOOKUP(shape, Time)", "lookup( shape ,Time)", "shape(Time)"])
+def test_a_graphical_function_variable_called_on_another_input(tmp_path, call):
+    """Stella's LOOKUP(table, x) and XMILE's table(x) both apply the variable's graphical function to x;
+    the variable itself stays the function of its own equation (here shape = gf(1) = 5)."""
+    path = tmp_path / "gf.stmx"
+    path.write_text(_GF_CALL.replace("{call}", call))
+    frame = simulate(load_model(path)).frame(0)
+    t = frame["time"].to_numpy()
+    np.testing.assert_allclose(frame["called"], np.where(t <= 2, 5 * t, 20 - 5 * t))
+    np.testing.assert_allclose(frame["shape"], 5.0)
