@@ -40,7 +40,7 @@ from stocks_flows.engine import Run
 from stocks_flows.expr import Number
 from stocks_flows.model import Model
 from stocks_flows.pysd_safety import SafeModel, UnsafeModelError, check_module, private_folder, sanitise
-from stocks_flows.xmile import check_model_size, modern_layout, translation_error
+from stocks_flows.xmile import check_model_size, modern_layout, quote_flow_names, translation_error
 from tenor.core.errors import SimulationError
 
 __all__ = ["run_pysd", "run_pysd_file", "run_pysd_scenarios", "translated"]
@@ -271,6 +271,7 @@ def _file_translation(path: Path, folder: Path) -> tuple[SafeModel, Path]:
     shutil.copyfile(path, source)
     if not vensim:
         modern_layout(source)
+        quote_flow_names(source)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:

@@ -77,6 +77,7 @@ __all__ = [
     "generate_xmile",
     "modern_layout",
     "private_copy",
+    "quote_flow_names",
     "read_vensim",
     "read_xmile",
     "translation_error",
@@ -335,6 +336,7 @@ def _read(path: str | Path, opener: Callable[[Path], Any], origin: str) -> Model
         warnings.simplefilter("ignore")
         if origin == "xmile":
             modern_layout(copy)
+            quote_flow_names(copy)
             _stella_lookup_calls(copy)
         try:
             translator = opener(copy)
@@ -409,6 +411,24 @@ def _stella_lookup_calls(path: Path) -> bool:
         return match[1] + _LOOKUP_CALL.sub(rb"\1(", match[2]) + match[3]
 
     fixed = _EQN.sub(fix, data)
+    if fixed == data:
+        return False
+    path.write_bytes(fixed)
+    return True
+
+
+_FLOW_NAME = re.compile(rb"(<(?:inflow|outflow)>)\s*([^<\"]*?[^\w.<\s\"][^<\"]*?)\s*(</(?:inflow|outflow)>)")
+
+
+def quote_flow_names(path: Path) -> bool:
+    """Quote a stock's ``<inflow>`` / ``<outflow>`` name that has characters beyond letters, digits and ``_``.
+
+    Those elements hold a flow's name, never an expression, but Stella writes
+    ``Flow_w/_division`` bare, and PySD's reader parses it as arithmetic.
+    A text edit of those elements only (see :func:`_stella_lookup_calls`).
+    """
+    data = path.read_bytes()
+    fixed = _FLOW_NAME.sub(rb'\1"\2"\3', data)
     if fixed == data:
         return False
     path.write_bytes(fixed)

@@ -10,7 +10,7 @@ from sf_support import CONFORMANCE, MODELS, assert_runs_equal
 
 from stocks_flows.engine import simulate
 from stocks_flows.load import load_model, parse_model
-from stocks_flows.pysd_runner import run_pysd
+from stocks_flows.pysd_runner import run_pysd, run_pysd_file
 from stocks_flows.xmile import generate_xmile, read_vensim, read_xmile, write_xmile
 from tenor.core.errors import ExportError, SpecError
 
@@ -230,3 +230,23 @@ def test_a_graphical_function_variable_called_on_another_input(tmp_path, call):
     t = frame["time"].to_numpy()
     np.testing.assert_allclose(frame["called"], np.where(t <= 2, 5 * t, 20 - 5 * t))
     np.testing.assert_allclose(frame["shape"], 5.0)
+
+
+_BARE_FLOW = """<xmile xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0" version="1.0">
+  <header><vendor>t</vendor><product version="1">t</product></header>
+  <sim_specs><start>0</start><stop>3</stop><dt>1</dt></sim_specs>
+  <model><variables>
+    <stock name="Tank"><eqn>10</eqn><inflow>In_w/_slash,_comma</inflow><outflow>Out*star</outflow></stock>
+    <flow name="In w/ slash, comma"><eqn>3</eqn></flow>
+    <flow name="Out*star"><eqn>1</eqn></flow>
+  </variables></model>
+</xmile>
+"""
+
+
+def test_a_stock_names_its_flows_bare_whatever_their_characters(tmp_path):
+    """Stella writes <inflow>In_w/_slash,_comma</inflow> unquoted: a name, not arithmetic."""
+    path = tmp_path / "bare.stmx"
+    path.write_text(_BARE_FLOW)
+    for frame in (simulate(load_model(path)).frame(0), run_pysd_file(path)):
+        np.testing.assert_allclose(frame["Tank"], [10, 12, 14, 16])
