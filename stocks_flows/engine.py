@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from stocks_flows import draws
 from stocks_flows.expr import Binary, Call, Expr, Fold, If, Name, Number, Time, Unary, children, walk
 from stocks_flows.functions import BUILTINS, SMALL, Fn, _xidz, call_name
 from stocks_flows.limits import format_bytes, max_result_bytes, max_steps, steps_needed, time_axis_problem
@@ -371,9 +372,11 @@ class _Compiler(Fold[Fn]):
         self.statefuls: list[_Stateful] = []
         self.origin = origin
         self.variable = ""
+        self.draws = 0
 
     def compile(self, node: Expr, variable: str = "") -> Fn:
         self.variable = variable
+        self.draws = 0  # random calls are numbered within each equation: the same equation, the same sites
         return self(node)
 
     def number(self, node: Number) -> Fn:
@@ -412,6 +415,10 @@ class _Compiler(Fold[Fn]):
             return self._stateful(f, tuple(args))
         if builtin is None or builtin.numpy is None:
             raise SimulationError(f"the engine cannot run the function {f}()")
+        if builtin.draws:  # each random call has its own stream: its site is the variable and the call's rank
+            site = draws.site_key(self.variable, self.draws)
+            self.draws += 1
+            return builtin.numpy((*args, lambda env: site))
         return builtin.numpy(tuple(args))
 
     def _stateful(self, f: str, args: tuple[Fn, ...]) -> Fn:
@@ -526,8 +533,10 @@ class _Program:
         fixed = {k: np.asarray(v, dtype=float) for k, v in parameters.items()}
         return _Compiled(
             equations={name: compiler.compile(model.variables[name].equation, name) for name in model.order},
-            derivatives={s: compiler.compile(model.variables[s].equation) for s in self.stocks},
-            initials={s: compiler.compile(model.variables[s].initial or Number(0.0)) for s in self.stocks},
+            derivatives={s: compiler.compile(model.variables[s].equation, s) for s in self.stocks},
+            initials={
+                s: compiler.compile(model.variables[s].initial or Number(0.0), f"{s} (initial)") for s in self.stocks
+            },
             statefuls=compiler.statefuls,
             constants={k: v for k, v in fixed.items() if model.variables[k].kind == "constant"},
             initial_overrides={k: v for k, v in fixed.items() if model.variables[k].kind == "stock"},

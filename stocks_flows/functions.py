@@ -44,6 +44,8 @@ from typing import Any
 
 import numpy as np
 
+from stocks_flows import draws
+
 __all__ = [
     "BUILTINS",
     "PYSD_NAMES",
@@ -99,7 +101,10 @@ class Builtin:
     arguments (see :func:`stocks_flows.expr.infer_units`): ``"same"`` (all alike,
     the result too), ``"first"`` (those of the first), ``"sqrt"``, ``"if"`` (the
     two branches alike), ``"ratio"`` (first / second), ``"xidz"``, ``"per_time"``,
-    ``"times_time"``; None when not known.
+    ``"times_time"``; None when not known. A function that ``draws`` is random:
+    the engine passes it one more argument, the call's site
+    (:func:`stocks_flows.draws.site_key`), and the compiled kernel leaves it to
+    the NumPy engine.
     """
 
     name: str
@@ -116,6 +121,7 @@ class Builtin:
     pysd: Mapping[str, tuple[int, ...] | None] = field(default_factory=dict)
     memory: Memory | None = None
     spreads: bool = False
+    draws: bool = False
 
     @property
     def stateful(self) -> bool:
@@ -341,6 +347,21 @@ def _x_pulse_train(a: Sequence[str]) -> str:
         f"(IF (TIME >= {start}) AND (TIME < {end}) AND ((((TIME - {start}) + 0.000001) mod ({repeat}))"
         f" < {width}) THEN 1 ELSE 0)"
     )
+
+
+def _np_draw(draw: Callable[..., Any], count: int) -> EngineForm:
+    """A random function of ``count`` written arguments; the engine appends the call's site."""
+
+    def build(args: Sequence[Fn]) -> Fn:
+        written = tuple(args[:count])
+        site = int(args[count]({})) if len(args) > count else 0
+        return lambda env: draw(*(a(env) for a in written), site, env["__time__"])
+
+    return build
+
+
+def _random_0_1(site: int, time: Any) -> Any:
+    return draws.uniform(0.0, 1.0, 0.0, site, time)
 
 
 # --- the table -----------------------------------------------------------------------------
@@ -679,6 +700,50 @@ _TABLE: tuple[Builtin, ...] = (
         xmile=_x_call("TREND"),
         # the output compares the input with the state; the initial trend is used once
         memory=Memory("trend", 1, frozenset({0, 1})),
+    ),
+)
+
+_RANDOM = "; a new draw every time step, reproducible from the seed (stocks_flows.draws)"
+
+_TABLE += (
+    Builtin(
+        "random_uniform",
+        3,
+        3,
+        "random_uniform(min, max, seed): uniform on [min, max]" + _RANDOM,
+        numpy=_np_draw(draws.uniform, 3),
+        pysd={"random_uniform": None},
+        draws=True,
+        units="first",
+    ),
+    Builtin(
+        "random_normal",
+        5,
+        5,
+        "random_normal(min, max, mean, sd, seed): normal truncated to [min, max]" + _RANDOM,
+        numpy=_np_draw(draws.normal, 5),
+        pysd={"random_normal": None},
+        draws=True,
+        units="first",
+    ),
+    Builtin(
+        "random_exponential",
+        5,
+        5,
+        "random_exponential(min, max, shift, stretch, seed): max(min, shift) + stretch * Exp(1), below max" + _RANDOM,
+        numpy=_np_draw(draws.exponential, 5),
+        pysd={"random_exponential": None},
+        draws=True,
+        units="first",
+    ),
+    Builtin(
+        "random_0_1",
+        0,
+        0,
+        "random_0_1(): uniform on [0, 1], seed 0" + _RANDOM,
+        numpy=_np_draw(_random_0_1, 0),
+        pysd={"random_0_1": None},
+        draws=True,
     ),
 )
 

@@ -33,9 +33,11 @@ ROUND_TRIP = [
     DATA / "stocks_flows" / "cascades.yaml",  # delayn and smoothn, which the compiled kernel does not run
 ]
 FEW = settings(max_examples=25, derandomize=True, deadline=None)
-STATELESS = sorted(name for name, b in BUILTINS.items() if not b.stateful)
+STATELESS = sorted(name for name, b in BUILTINS.items() if not b.stateful and not b.draws)
 SYMBOLIC = sorted(name for name, b in BUILTINS.items() if b.sympy is not None)
 NO_XMILE = {"sample_if_true", "active_initial"}  # Vensim's SAMPLE IF TRUE and ACTIVE INITIAL: not in XMILE
+# Vensim's random functions: XMILE's RANDOM and NORMAL are not truncated alike, and PySD reads neither
+NO_XMILE |= {name for name, b in BUILTINS.items() if b.draws}
 
 
 def _counts(name: str) -> list[int]:
@@ -58,6 +60,8 @@ def test_every_entry_is_complete_and_its_names_are_unambiguous() -> None:
         assert b.xmile is not None or b.name in NO_XMILE
         if b.stateful:
             assert b.numpy is None and b.kernel is None  # hidden stocks: the engines' own machinery
+        elif b.draws:
+            assert b.numpy is not None and b.kernel is None  # random draws: the NumPy engine only (tests: test_draws)
         else:
             assert b.numpy is not None and b.kernel is not None
         for spelling in (name, *b.aliases):
@@ -172,7 +176,7 @@ def test_the_round_trip_models_use_every_builtin() -> None:
 
 @pytest.mark.parametrize("name", sorted(NO_XMILE))
 def test_the_writer_refuses_a_function_xmile_lacks(name: str, tmp_path: Path) -> None:
-    args = ", ".join(["time > 1", "time", "0"][: BUILTINS[name].min_args])
+    args = ", ".join(["time > 1", "time", "0", "1", "2"][: BUILTINS[name].min_args])
     path = tmp_path / "m.yaml"
     path.write_text(f"name: m\ntime: {{start: 0, stop: 2, dt: 1}}\nauxiliaries:\n  x: {{equation: '{name}({args})'}}\n")
     with pytest.raises(SpecError, match=rf"{name}\(\) has no XMILE form"):
