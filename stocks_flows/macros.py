@@ -72,7 +72,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -241,15 +241,14 @@ def expand_macros(abstract: Any, where: str) -> Any:
     from pysd.translators.structures import abstract_expressions as ae
 
     main = abstract.sections[0]
-    macros = {_key(s.name): _Macro.of(s, where) for s in abstract.sections[1:]}
-    _refuse_recursion(macros, ae, where)
+    macros = {_key(s.name): _Macro.of(s, where, ae) for s in abstract.sections[1:]}
+    _refuse_recursion(macros, where)
     expander = _Expander(macros, where, ae, main.elements)
     elements: list[Any] = []
     for el in main.elements:
-        scope = _Scope(_plain(el.name), None, expander.top_reference, expander.top_function, expander.top_output)
         components = []
         for comp in el.components:
-            scope.subscripts = comp.subscripts
+            scope = _Scope(_plain(el.name), comp.subscripts)
             components.append(replace(comp, ast=expander.rewrite(comp.ast, scope)))
         elements.append(replace(el, components=components))
         elements.extend(expander.created)
@@ -257,9 +256,24 @@ def expand_macros(abstract: Any, where: str) -> Any:
     return replace(main, elements=elements)
 
 
+def _nodes(node: Any) -> Iterator[Any]:
+    """``node`` and every structure, tuple and value below it."""
+    yield node
+    if is_dataclass(node) and not isinstance(node, type):
+        for f in fields(node):
+            yield from _nodes(getattr(node, f.name))
+    elif isinstance(node, tuple | list):
+        for x in node:
+            yield from _nodes(x)
+
+
 @dataclass
 class _Macro:
-    """One macro definition: its name as written, parameters, outputs and variables (by key)."""
+    """One macro definition: its name as written, parameters, outputs, variables and the macros it calls.
+
+    ``locals`` maps the key of each name the macro defines (its equations, and
+    the outputs its own calls bind after ':') to the name as written.
+    """
 
     key: str
     name: str
@@ -267,10 +281,10 @@ class _Macro:
     returns: list[str]
     elements: list[Any]
     locals: dict[str, str]
-    where: str
+    calls: list[str]
 
     @classmethod
-    def of(cls, section: Any, where: str) -> _Macro:
+    def of(cls, section: Any, where: str, ae: Any) -> _Macro:
         key = _key(section.name)
         named = {_key(el.name): _plain(el.name) for el in section.elements}
         if key not in named:
@@ -281,7 +295,6 @@ class _Macro:
                 key=section.name,
                 hint="a macro's value is the variable named like the macro: add 'NAME = ...' inside it",
             )
-        params = [_plain(p) for p in section.params]
         returns = [_plain(r) for r in section.returns]
         for output in returns:
             if _key(output) not in named:
@@ -292,18 +305,83 @@ class _Macro:
                     key=named[key],
                     hint="define each output named after ':' in the macro's header inside the macro",
                 )
-        return cls(key, named[key], params, returns, list(section.elements), named, where)
+        calls: list[str] = []
+        for el in section.elements:
+            for comp in el.components:
+                for node in _nodes(comp.ast):
+                    if isinstance(node, ae.CallStructure):
+                        named.update((_key(a), _plain(a)) for a in node.arguments if isinstance(a, str))
+                        if isinstance(node.function, ae.ReferenceStructure):
+                            calls.append(_key(node.function.reference))
+        params = [_plain(p) for p in section.params]
+        return cls(key, named[key], params, returns, list(section.elements), named, calls)
+
+    def header(self) -> str:
+        """The call as the definition writes it: ``NAME(in1, in2 : out1)``."""
+        outputs = f" : {', '.join(self.returns)}" if self.returns else ""
+        return f"{self.name}({', '.join(self.params)}{outputs})"
 
 
-@dataclass
 class _Scope:
-    """Where an equation is being rewritten: its name prefix, subscripts, and how its names resolve."""
+    """The model's own equations: names stand for themselves, outputs after ':' are model variables."""
 
-    name: str
-    subscripts: Any
-    reference: Callable[[Any], Any]
-    function: Callable[[Any], Any]
-    output: Callable[[str], str]
+    def __init__(self, name: str, subscripts: Any) -> None:
+        self.name, self.subscripts = name, subscripts
+
+    def reference(self, node: Any) -> Any:
+        return node
+
+    def function(self, node: Any) -> Any:
+        return node
+
+    def output(self, name: str) -> str:
+        return name
+
+
+class _Instance(_Scope):
+    """The equations of one call of a macro: its names are the instance's, ``NAME$`` the model's."""
+
+    def __init__(self, name: str, subscripts: Any, macro: _Macro, bound: dict[str, Any], expander: _Expander):
+        super().__init__(name, subscripts)
+        self.macro, self.bound, self.expander = macro, bound, expander
+        self.params = {_key(p): p for p in macro.params}
+
+    def local(self, name: str) -> str:
+        """The model's name for a name of this instance (as written)."""
+        return f"{self.name}{SEPARATOR}{name}"
+
+    def reference(self, node: Any) -> Any:
+        key = _key(node.reference)
+        if node.subscripts is not None:
+            raise self.expander.inside(self.macro, f"the subscripted reference {node.reference}")
+        if key in self.params:
+            return replace(node, reference=_key(self.local(self.params[key])))
+        if key in self.macro.locals:
+            return replace(node, reference=_key(self.local(self.macro.locals[key])))
+        if key.endswith("$"):
+            return replace(node, reference=key.rstrip("$").rstrip("_"))  # the model's variable, NAME$
+        if key in _CONTROL:
+            return node
+        raise self.expander.inside(
+            self.macro,
+            f"the name {node.reference!r}, which is neither a parameter nor a variable of the macro",
+            "the names in a macro are its own: pass the value as an argument, or write NAME$ for the "
+            "model's variable NAME",
+        )
+
+    def function(self, node: Any) -> Any:
+        ae = self.expander.ae
+        if not isinstance(node, ae.ReferenceStructure):
+            return node
+        key = _key(node.reference)
+        if key in self.params and isinstance(self.bound[key], ae.ReferenceStructure):
+            return self.bound[key]  # a lookup passed as an argument, called inside the macro
+        if key in self.macro.locals:
+            return replace(node, reference=_key(self.local(self.macro.locals[key])))
+        return node  # a built-in function
+
+    def output(self, name: str) -> str:
+        return self.local(name)
 
 
 class _Expander:
@@ -319,16 +397,6 @@ class _Expander:
         self.taken = {_key(el.name) for el in main}
         self.units = {_key(el.name): el.units for el in main}
         self.count = len(main)
-
-    # the model's own equations: names stand for themselves
-    def top_reference(self, node: Any) -> Any:
-        return node
-
-    def top_function(self, node: Any) -> Any:
-        return node
-
-    def top_output(self, name: str) -> str:
-        return name
 
     def rewrite(self, node: Any, scope: _Scope) -> Any:
         """``node`` (a PySD expression) with its names resolved in ``scope`` and its macro calls expanded."""
@@ -351,95 +419,42 @@ class _Expander:
 
     def instance(self, macro: _Macro, args: tuple[Any, ...], scope: _Scope) -> Any:
         """Copy ``macro`` for one call in ``scope``; the reference to its value replaces the call."""
-        ae = self.ae
         inputs = [a for a in args if not isinstance(a, str)]
         outputs = [_plain(a) for a in args if isinstance(a, str)]
         if len(inputs) != len(macro.params) or len(outputs) > len(macro.returns):
             given = f"{len(inputs)} input(s)" + (f" and {len(outputs)} output(s)" if outputs else "")
-            wanted = f"{len(macro.params)} input(s)" + (
-                f" and up to {len(macro.returns)} output(s)" if macro.returns else ""
-            )
-            header = (
-                f"{macro.name}({', '.join(macro.params)}{' : ' + ', '.join(macro.returns) if macro.returns else ''})"
-            )
+            wanted = f"{len(macro.params)} input(s)"
+            wanted += f" and up to {len(macro.returns)} output(s)" if macro.returns else ""
             raise SpecError(
                 f"the macro {macro.name} is called with {given}; it takes {wanted}",
                 file=self.where,
                 line=_caller_line(self.where, scope.name),
                 key=scope.name,
-                hint=f"call it as its definition says: {header}",
+                hint=f"call it as its definition says: {macro.header()}",
             )
         self.calls[(_key(scope.name), macro.key)] += 1
-        prefix = instance_name(scope.name, macro.name, self.calls[(_key(scope.name), macro.key)])
-        params = {_key(p): p for p in macro.params}
-        bound = dict(zip(params, inputs, strict=True))
-        bound_outputs = {
-            _key(v): _plain(p) for v, p in _output_names(macro, self.ae)
-        }  # names defined by calls inside the macro
-
-        def name(local: str) -> str:
-            return f"{prefix}{SEPARATOR}{local}"
-
-        def reference(node: Any) -> Any:
-            key = _key(node.reference)
-            if node.subscripts is not None:
-                raise self.inside(
-                    macro, f"the subscripted reference {node.reference}", "Vensim macros have no subscripts"
-                )
-            if key in params:
-                return replace(node, reference=_key(name(params[key])))
-            if key in macro.locals:
-                return replace(node, reference=_key(name(macro.locals[key])))
-            if key in bound_outputs:
-                return replace(node, reference=_key(name(bound_outputs[key])))
-            if key.endswith("$"):
-                return replace(node, reference=key.rstrip("$").rstrip("_"))  # a model variable, NAME$
-            if key in _CONTROL:
-                return node
-            raise self.inside(
-                macro,
-                f"the name {node.reference!r}, which is neither a parameter nor a variable of the macro",
-                "the names in a macro are its own; pass the value as an argument, or write NAME$ for the "
-                "model's variable NAME",
-            )
-
-        def function(node: Any) -> Any:
-            if not isinstance(node, ae.ReferenceStructure):
-                return node
-            key = _key(node.reference)
-            if key in params and isinstance(bound[key], ae.ReferenceStructure):
-                return bound[key]  # a lookup passed as an argument, called inside the macro
-            if key in macro.locals:
-                return replace(node, reference=_key(name(macro.locals[key])))
-            return node  # a built-in function
-
-        def output(local: str) -> str:
-            return name(local)
-
-        inner = _Scope(prefix, scope.subscripts, reference, function, output)
-        component = self.component
+        name = instance_name(scope.name, macro.name, self.calls[(_key(scope.name), macro.key)])
+        bound = dict(zip((_key(p) for p in macro.params), inputs, strict=True))
+        inner = _Instance(name, scope.subscripts, macro, bound, self)
         units: dict[str, str] = {}
-        for key, param in params.items():
+        for key, param in inner.params.items():
             arg = bound[key]
-            arg_units = self.units.get(_key(arg.reference), "") if isinstance(arg, ae.ReferenceStructure) else ""
-            units[key] = arg_units or ""
-            self.add(name(param), [component(subscripts=scope.subscripts, ast=arg)], units[key], "")
+            units[key] = (
+                (self.units.get(_key(arg.reference)) or "") if isinstance(arg, self.ae.ReferenceStructure) else ""
+            )
+            self.add(inner.local(param), [self.component(subscripts=scope.subscripts, ast=arg)], units[key])
         for el in macro.elements:
-            for comp in el.components:
-                if comp.subscripts and (comp.subscripts[0] or comp.subscripts[1]):
-                    raise self.inside(macro, f"the subscripted variable {el.name}", "Vensim macros have no subscripts")
-            el_units = units.get(_key(el.units or ""), el.units or "")
-            comps = [
-                replace(comp, subscripts=scope.subscripts, ast=self.rewrite(comp.ast, inner)) for comp in el.components
-            ]
-            self.add(name(_plain(el.name)), comps, el_units, el.documentation)
-        for output_name, returned in zip(outputs, macro.returns, strict=False):
-            target = scope.output(output_name)
-            value = ae.ReferenceStructure(_key(name(macro.locals[_key(returned)])))
-            self.add(target, [component(subscripts=scope.subscripts, ast=value)], "", f"output {returned} of {prefix}")
-        return ae.ReferenceStructure(_key(name(macro.name)))
+            if any(comp.subscripts and (comp.subscripts[0] or comp.subscripts[1]) for comp in el.components):
+                raise self.inside(macro, f"the subscripted variable {el.name}")
+            comps = [replace(c, subscripts=scope.subscripts, ast=self.rewrite(c.ast, inner)) for c in el.components]
+            el_units = units.get(_key(el.units or ""), el.units or "")  # units named after a parameter: its argument's
+            self.add(inner.local(_plain(el.name)), comps, el_units, el.documentation)
+        for target, returned in zip(outputs, macro.returns, strict=False):
+            value = self.ae.ReferenceStructure(_key(inner.local(macro.locals[_key(returned)])))
+            self.add(scope.output(target), [self.component(subscripts=scope.subscripts, ast=value)], "")
+        return self.ae.ReferenceStructure(_key(inner.local(macro.name)))
 
-    def add(self, name: str, components: list[Any], units: str, documentation: str) -> None:
+    def add(self, name: str, components: list[Any], units: str, documentation: str = "") -> None:
         """One new variable of the model (refused if its name is taken, or the model grows too large)."""
         if _key(name) in self.taken:
             raise SpecError(
@@ -461,7 +476,7 @@ class _Expander:
         self.units[_key(name)] = units
         self.created.append(self.element(name=name, components=components, units=units, documentation=documentation))
 
-    def inside(self, macro: _Macro, what: str, hint: str) -> SpecError:
+    def inside(self, macro: _Macro, what: str, hint: str = "Vensim macros have no subscripts") -> SpecError:
         return SpecError(
             f"the macro {macro.name} uses {what}",
             file=self.where,
@@ -471,71 +486,30 @@ class _Expander:
         )
 
 
-def _output_names(macro: _Macro, ae: Any) -> list[tuple[str, str]]:
-    """(key, name) of each name bound after ':' by a call inside the macro (those are its variables too)."""
-    found: list[tuple[str, str]] = []
-
-    def visit(node: Any) -> None:
-        if isinstance(node, ae.CallStructure):
-            found.extend((_key(a), a) for a in node.arguments if isinstance(a, str))
-        if is_dataclass(node) and not isinstance(node, type):
-            for f in fields(node):
-                visit(getattr(node, f.name))
-        elif isinstance(node, tuple | list):
-            for x in node:
-                visit(x)
-
-    for el in macro.elements:
-        for comp in el.components:
-            visit(comp.ast)
-    return found
-
-
-def _refuse_recursion(macros: dict[str, _Macro], ae: Any, where: str) -> None:
+def _refuse_recursion(macros: dict[str, _Macro], where: str) -> None:
     """Refuse a macro that calls itself, directly or through other macros, naming the cycle and its line."""
-    calls: dict[str, list[str]] = {}
-    for key, macro in macros.items():
-        called: list[str] = []
+    state: dict[str, int] = {}  # 1: on the path being followed, 2: done
 
-        def visit(node: Any, called: list[str] = called) -> None:
-            if isinstance(node, ae.CallStructure) and isinstance(node.function, ae.ReferenceStructure):
-                target = _key(node.function.reference)
-                if target in macros and target not in called:
-                    called.append(target)
-            if is_dataclass(node) and not isinstance(node, type):
-                for f in fields(node):
-                    visit(getattr(node, f.name))
-            elif isinstance(node, tuple | list):
-                for x in node:
-                    visit(x)
-
-        for el in macro.elements:
-            for comp in el.components:
-                visit(comp.ast)
-        calls[key] = called
-    state: dict[str, int] = {}  # 1: being expanded, 2: done
-
-    def walk(key: str, path: list[str]) -> None:
+    def follow(key: str, path: list[str]) -> None:
         state[key] = 1
-        for target in calls[key]:
+        for target in (k for k in macros[key].calls if k in macros):
             if state.get(target) == 1:
-                cycle = [*path[path.index(target) :], target]
                 first = macros[target]
-                chain = " -> ".join(macros[k].name for k in cycle)
+                chain = " -> ".join(macros[k].name for k in [*path[path.index(target) :], target])
                 raise SpecError(
                     f"the macro {first.name} calls itself ({chain}); a macro cannot be recursive",
                     file=where,
                     line=_line(where, first.name),
                     key=first.name,
-                    hint="write the repeated structure out, or use a fixed number of nested macros",
+                    hint="write the repeated structure out, or nest a fixed number of distinct macros",
                 )
-            if state.get(target) is None:
-                walk(target, [*path, target])
+            if target not in state:
+                follow(target, [*path, target])
         state[key] = 2
 
     for key in macros:
         if key not in state:
-            walk(key, [key])
+            follow(key, [key])
 
 
 def _text(where: str) -> str:
