@@ -242,6 +242,7 @@ def expand_macros(abstract: Any, where: str) -> Any:
 
     main = abstract.sections[0]
     macros = {_key(s.name): _Macro.of(s, where, ae) for s in abstract.sections[1:]}
+    _refuse_function_names(macros, where)
     _refuse_recursion(macros, where)
     expander = _Expander(macros, where, ae, main.elements)
     elements: list[Any] = []
@@ -272,7 +273,9 @@ class _Macro:
     """One macro definition: its name as written, parameters, outputs, variables and the macros it calls.
 
     ``locals`` maps the key of each name the macro defines (its equations, and
-    the outputs its own calls bind after ':') to the name as written.
+    the outputs its own calls bind after ':') to the name as written; ``values``
+    holds the keys of the names its equations read as values (not only call,
+    as a lookup passed in).
     """
 
     key: str
@@ -282,6 +285,7 @@ class _Macro:
     elements: list[Any]
     locals: dict[str, str]
     calls: list[str]
+    values: set[str]
 
     @classmethod
     def of(cls, section: Any, where: str, ae: Any) -> _Macro:
@@ -306,6 +310,7 @@ class _Macro:
                     hint="define each output named after ':' in the macro's header inside the macro",
                 )
         calls: list[str] = []
+        references: list[Any] = []
         for el in section.elements:
             for comp in el.components:
                 for node in _nodes(comp.ast):
@@ -313,8 +318,18 @@ class _Macro:
                         named.update((_key(a), _plain(a)) for a in node.arguments if isinstance(a, str))
                         if isinstance(node.function, ae.ReferenceStructure):
                             calls.append(_key(node.function.reference))
+                    elif isinstance(node, ae.ReferenceStructure):
+                        references.append(node)
+        called = {
+            id(node.function)
+            for el in section.elements
+            for c in el.components
+            for node in _nodes(c.ast)
+            if isinstance(node, ae.CallStructure)
+        }
+        values = {_key(r.reference) for r in references if id(r) not in called}
         params = [_plain(p) for p in section.params]
-        return cls(key, named[key], params, returns, list(section.elements), named, calls)
+        return cls(key, named[key], params, returns, list(section.elements), named, calls, values)
 
     def header(self) -> str:
         """The call as the definition writes it: ``NAME(in1, in2 : out1)``."""
@@ -439,6 +454,8 @@ class _Expander:
         units: dict[str, str] = {}
         for key, param in inner.params.items():
             arg = bound[key]
+            if key not in macro.values and isinstance(arg, self.ae.ReferenceStructure):
+                continue  # only called inside the macro: a lookup passed by name, no value of its own
             units[key] = (
                 (self.units.get(_key(arg.reference)) or "") if isinstance(arg, self.ae.ReferenceStructure) else ""
             )
@@ -484,6 +501,25 @@ class _Expander:
             key=macro.name,
             hint=hint,
         )
+
+
+def _refuse_function_names(macros: dict[str, _Macro], where: str) -> None:
+    """Refuse a macro named like a Vensim function PySD reads as its own structure (SMOOTH, DELAY3, INTEG, ...).
+
+    PySD turns such a call into the function before tenor sees it, so the macro
+    would be silently ignored.
+    """
+    from pysd.translators.vensim.vensim_structures import structures
+
+    for key, macro in macros.items():
+        if key in structures:
+            raise SpecError(
+                f"the macro {macro.name} has the name of a Vensim function, which is read as that function",
+                file=where,
+                line=_line(where, macro.name),
+                key=macro.name,
+                hint=f"rename the macro (e.g. MY {macro.name}) and its calls",
+            )
 
 
 def _refuse_recursion(macros: dict[str, _Macro], where: str) -> None:

@@ -185,6 +185,8 @@ def test_a_recursive_macro_is_refused_with_its_name_and_line(tmp_path, macros, n
         (":MACRO: F(x : o)\nF = x\no = x\n:END OF MACRO:\no = 3\ny = F(1 : o)", "also defined", None),
         (":MACRO: F(x : o)\nF = x\n:END OF MACRO:\ny = F(1)", "no equation for it", 2),
         (":MACRO: F(x)\nG = x\n:END OF MACRO:\ny = F(1)", "no equation for its own name", 2),
+        (":MACRO: SMOOTH(x, t)\nSMOOTH = x\n:END OF MACRO:\ny = SMOOTH(1, 2)", "name of a Vensim function", 2),
+        (":MACRO: F(x)\nF = x[r1]\n:END OF MACRO:\nr: r1, r2\ny = F(1)", "subscripted reference", 2),
     ],
 )
 def test_bad_macros_are_located_spec_errors(tmp_path, body, words, line):
@@ -251,3 +253,19 @@ def test_a_macro_call_equals_its_equations_written_out(tmp_path_factory, start, 
     called = run(mdl(tmp, macro, stop=10, dt=dt, name="macro.mdl"))["y"]
     inline = run(mdl(tmp, written, stop=10, dt=dt, name="inline.mdl"))["y"]
     np.testing.assert_allclose(called.to_numpy(), inline.to_numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_lookups_and_stateful_functions_inside_a_macro(tmp_path):
+    body = """
+    :MACRO: SHAPED(x, f)
+    SHAPED = table(x) + f(x) + SMOOTH(x, 2)
+    table([(0,0)-(10,10)],(0,0),(10,20))
+    :END OF MACRO:
+    curve([(0,0)-(10,10)],(0,0),(10,10))
+    y = SHAPED(Time, curve)
+    z = SHAPED(2 * Time, curve)
+    """
+    out = run(mdl(tmp_path, body, stop=3))
+    # table(x) = 2x, curve(x) = x, and each call smooths its own input (time 2, dt 1): 0, 0, 0.5, 1.25 for x = t
+    assert out["y"].tolist() == [0.0, 3.0, 6.5, 10.25]
+    assert out["z"].tolist() == [0.0, 6.0, 13.0, 20.5]  # x = 2t: 6t plus the smooth 0, 0, 1, 2.5
