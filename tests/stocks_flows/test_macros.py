@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from stocks_flows.engine import simulate
 from stocks_flows.loops import find_loops
 from stocks_flows.macros import SEPARATOR, instance_name, mark_output_lists
+from stocks_flows.pysd_runner import run_pysd
 from stocks_flows.xmile import generate_xmile, read_vensim, read_xmile
 from tenor.core.errors import SpecError
 
@@ -225,6 +226,9 @@ def test_expanded_variables_export_and_make_loops(tmp_path):
     back = simulate(read_xmile(path)).frame(0).set_index("time")
     mine = simulate(model).frame(0).set_index("time")
     np.testing.assert_allclose(back.loc[mine.index, ["y", stock]], mine[["y", stock]], rtol=1e-12)
+    # PySD runs the exported file (plain variables, no macro left) to the same numbers
+    theirs = run_pysd(read_xmile(path)).set_index("time")
+    np.testing.assert_allclose(theirs.loc[mine.index, ["y", stock]], mine[["y", stock]], rtol=1e-9)
 
 
 @settings(max_examples=8, deadline=None, derandomize=True)
