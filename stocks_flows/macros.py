@@ -409,6 +409,7 @@ class _Expander:
         self.component, self.element = AbstractComponent, AbstractElement
         self.calls: Counter[tuple[str, str]] = Counter()
         self.created: list[Any] = []
+        self.expanded: dict[tuple[int, str, str], tuple[Any, Any]] = {}  # (call, scope, subscripts) -> (call, value)
         self.taken = {_key(el.name) for el in main}
         self.units = {_key(el.name): el.units for el in main}
         self.count = len(main)
@@ -420,8 +421,14 @@ class _Expander:
             function = node.function
             called = _key(function.reference) if isinstance(function, ae.ReferenceStructure) else None
             if called in self.macros:
+                # one instance per call: PySD may share one call between two places (SMOOTH's input and initial)
+                seen = self.expanded.get((id(node), scope.name, repr(scope.subscripts)))
+                if seen is not None:
+                    return seen[1]
                 args = tuple(a if isinstance(a, str) else self.rewrite(a, scope) for a in node.arguments)
-                return self.instance(self.macros[called], args, scope)
+                value = self.instance(self.macros[called], args, scope)
+                self.expanded[(id(node), scope.name, repr(scope.subscripts))] = (node, value)
+                return value
             args = tuple(self.rewrite(a, scope) for a in node.arguments)
             return replace(node, function=scope.function(function), arguments=args)
         if isinstance(node, ae.ReferenceStructure):

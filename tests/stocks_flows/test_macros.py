@@ -71,6 +71,15 @@ def test_two_calls_of_a_macro_with_a_stock_keep_two_states(tmp_path):
     assert sorted(model.stocks) == sorted([first, second, f"fast{SEPARATOR}ACC#1{SEPARATOR}ACC"])
 
 
+def test_a_call_shared_by_two_arguments_of_a_function_is_one_instance(tmp_path):
+    # PySD reads SMOOTH(x, t) with x as both the input and the initial value: still one call of ACC
+    model = read_vensim(mdl(tmp_path, ACC + "w = SMOOTH(ACC(1, 0), 2)", stop=3))
+    assert [name for name in model.variables if name.endswith(f"{SEPARATOR}ACC")] == [
+        f"w{SEPARATOR}ACC#1{SEPARATOR}ACC"
+    ]
+    assert simulate(model).frame(0)["w"].tolist() == [0.0, 0.0, 0.5, 1.25]  # smoothing t over 2: 0, 0, 1/2, 5/4
+
+
 def test_a_macro_calling_another_macro(tmp_path):
     body = """
     :MACRO: DOUBLE(x)
