@@ -146,6 +146,14 @@ def test_a_subscripted_call_expands_element_by_element(tmp_path):
         np.testing.assert_allclose(out[f"sm[{element}]"], expected)
 
 
+def test_each_element_defined_by_its_own_call(tmp_path):
+    out = run(mdl(tmp_path, ACC + "r: r1, r2\ny[r1] = ACC(1, 0)\ny[r2] = ACC(2, 5)", stop=3))
+    t = out.index.to_numpy()
+    np.testing.assert_allclose(out["y[r1]"], t)
+    np.testing.assert_allclose(out["y[r2]"], 5 + 2 * t)
+    assert f"y{SEPARATOR}ACC#2{SEPARATOR}ACC[r2]" in out.columns
+
+
 def test_a_model_variable_named_with_a_dollar(tmp_path):
     body = """
     :MACRO: PER STEP(x)
