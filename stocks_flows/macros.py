@@ -205,7 +205,7 @@ def variable_line(text: str, name: str) -> int | None:
     parts = name.split(SEPARATOR)
     if len(parts) < 3:
         return None
-    macro, local = parts[-2].rpartition("#")[0], _key(parts[-1])
+    macro, local = parts[-2].rpartition("#")[0], _key(parts[-1].partition("[")[0])
     start = macro_line(text, macro)
     if start is None:
         return None

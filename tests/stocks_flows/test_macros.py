@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from stocks_flows.engine import simulate
 from stocks_flows.loops import find_loops
-from stocks_flows.macros import SEPARATOR, instance_name, mark_output_lists
+from stocks_flows.macros import SEPARATOR, instance_name, macro_line, mark_output_lists, variable_line
 from stocks_flows.pysd_runner import run_pysd
 from stocks_flows.xmile import generate_xmile, read_vensim, read_xmile
 from tenor.core.errors import SpecError
@@ -290,3 +290,11 @@ def test_lookups_and_stateful_functions_inside_a_macro(tmp_path):
     # table(x) = 2x, curve(x) = x, and each call smooths its own input (time 2, dt 1): 0, 0, 0.5, 1.25 for x = t
     assert out["y"].tolist() == [0.0, 3.0, 6.5, 10.25]
     assert out["z"].tolist() == [0.0, 6.0, 13.0, 20.5]  # x = 2t: 6t plus the smooth 0, 0, 1, 2.5
+
+
+def test_lines_of_expanded_variables_point_into_the_macro():
+    text = "{UTF-8}\n:MACRO: M(x)\nM = x + inner\n~~|\ninner = 2 * x\n~~|\n:END OF MACRO:\ny[r] = M(1)\n~~|\n"
+    assert variable_line(text, f"y{SEPARATOR}M#1{SEPARATOR}inner[r1]") == 5
+    assert variable_line(text, f"y{SEPARATOR}M#1{SEPARATOR}M") == 3
+    assert variable_line(text, f"y{SEPARATOR}M#1{SEPARATOR}x") == 2  # a parameter: the header's line
+    assert macro_line(text, "m") == 2 and variable_line(text, "y") is None
