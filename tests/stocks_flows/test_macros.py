@@ -298,3 +298,20 @@ def test_lines_of_expanded_variables_point_into_the_macro():
     assert variable_line(text, f"y{SEPARATOR}M#1{SEPARATOR}M") == 3
     assert variable_line(text, f"y{SEPARATOR}M#1{SEPARATOR}x") == 2  # a parameter: the header's line
     assert macro_line(text, "m") == 2 and variable_line(text, "y") is None
+
+
+def test_the_commands_treat_expanded_variables_as_ordinary_ones(tmp_path, capsys):
+    import json
+
+    from tenor.cli.main import main
+
+    path = mdl(tmp_path, SMOOTHER + "goal = 10\ny = SMOOTHER(goal - y / 2, 3, 0)", stop=6)
+    stock = f"y{SEPARATOR}SMOOTHER#1{SEPARATOR}SMOOTHER"
+    assert main(["export", str(path), "--to", "xmile", "-o", str(tmp_path / "out.xmile")]) == 0
+    assert f'<stock name="{stock}">' in (tmp_path / "out.xmile").read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert main(["loops", str(path), "--json"]) == 0
+    loops = json.loads(capsys.readouterr().out)["loops"]
+    assert {loop["polarity"] for loop in loops} == {"B"} and all(stock in loop["variables"] for loop in loops)
+    assert main(["draw", str(path), "--kind", "stockflow", "--format", "dot", "-o", str(tmp_path / "d.dot")]) == 0
+    assert stock in (tmp_path / "d.dot").read_text(encoding="utf-8")
