@@ -60,6 +60,7 @@ from stocks_flows.engine import _Compiler
 from stocks_flows.expr import Binary, Call, Expr, Fold, If, Name, Number, Time, Transform, Unary, depth, walk
 from stocks_flows.functions import BUILTINS, PYSD_NAMES
 from stocks_flows.limits import MAX_EQUATION_DEPTH, MAX_VARIABLES, format_bytes, max_model_bytes, time_axis_problem
+from stocks_flows.macros import SEPARATOR, expand_macros, rewrite_copy, variable_line
 from stocks_flows.model import (
     Lookup,
     Model,
@@ -338,6 +339,8 @@ def _read(path: str | Path, opener: Callable[[Path], Any], origin: str) -> Model
             modern_layout(copy)
             quote_flow_names(copy)
             _stella_lookup_calls(copy)
+        else:
+            rewrite_copy(copy)  # a macro call's outputs after ':', in words PySD's grammar reads
         try:
             translator = opener(copy)
             translator.parse()
@@ -570,6 +573,8 @@ def _definition_line(path: Path, variable: str) -> int | None:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
+    if SEPARATOR in variable:  # a variable of a macro call: its line in the macro's definition
+        return variable_line("\n".join(lines), variable)
     key = _key(variable)
     for number, text in enumerate(lines, 1):
         m = re.search(r"<(?:aux|flow|stock|gf)\s+name=[\"']([^\"']+)[\"']", text)
@@ -657,7 +662,8 @@ class _Converter:
         self.var_dims: dict[str, tuple[str, ...]] = {}
         self.lookup_names: set[str] = set()
         self.lookup_dims: dict[str, tuple[str, ...]] = {}
-        section = abstract.sections[0]
+        # Vensim macros: every call expanded into variables of its own (stocks_flows.macros)
+        section = abstract.sections[0] if len(abstract.sections) == 1 else expand_macros(abstract, where)
         lists = {sub.name: sub.subscripts for sub in section.subscripts if isinstance(sub.subscripts, list)}
         for sub in section.subscripts:
             copied = sub.subscripts if isinstance(sub.subscripts, str) else None
@@ -683,15 +689,6 @@ class _Converter:
         for el in section.elements:
             self.names[_key(el.name)] = el.name
         self.elements = section.elements
-        if len(abstract.sections) > 1:
-            names = ", ".join(s.name for s in abstract.sections[1:])
-            raise SpecError(
-                f"macros (:MACRO:) are not supported (found: {names})",
-                file=where,
-                line=_text_line(Path(where), ":MACRO:"),
-                key=abstract.sections[1].name,
-                hint="write the macro's equations out in the model where it is used",
-            )
 
     def fail(self, construct: str, variable: str, hint: str | None = None) -> SpecError:
         return SpecError(
