@@ -135,6 +135,8 @@ class _Generator:
         xs: list[float] = []
         ys: list[float] = []
         for name, table in model.lookups.items():
+            if table.mode != "interpolate":
+                raise _Unsupported(f"lookup {name} is read by {table.mode} (a DATA variable's keyword)")
             if len(table.xs) < 2 and table.extrapolate:
                 raise _Unsupported(f"lookup {name} extrapolates from fewer than two points")
             self.lookups[name] = (len(xs), len(table.xs), table.extrapolate)

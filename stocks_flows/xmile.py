@@ -56,6 +56,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
+from stocks_flows import external
 from stocks_flows.engine import _Compiler
 from stocks_flows.expr import Binary, Call, Expr, Fold, If, Name, Number, Time, Transform, Unary, depth, walk
 from stocks_flows.functions import BUILTINS, PYSD_NAMES
@@ -618,13 +619,7 @@ class _Converter:
             copied = sub.subscripts if isinstance(sub.subscripts, str) else None
             elements = sub.subscripts if isinstance(sub.subscripts, list) else lists.get(copied or "", [])
             if isinstance(sub.subscripts, dict):  # GET XLS SUBSCRIPT / GET DIRECT SUBSCRIPT
-                raise SpecError(
-                    f"dimension {sub.name!r} is read from a file (GET XLS SUBSCRIPT / GET DIRECT SUBSCRIPT)",
-                    file=where,
-                    line=_definition_line(Path(where), sub.name),
-                    key=sub.name,
-                    hint="list the elements in the model: a model file never reads other files in tenor",
-                )
+                elements = external.read_subscript(where, sub.name, sub.subscripts)
             if not elements:
                 raise SpecError(
                     f"dimension {sub.name!r} has a form tenor does not support (no list of elements)",
@@ -747,11 +742,15 @@ def _components(conv: _Converter, ae: Any) -> _Components:
             kind = type(comp).__name__
             if kind == "AbstractLookup":
                 ast = comp.ast
+                if isinstance(ast, ae.GetLookupsStructure):  # GET XLS / GET DIRECT LOOKUPS
+                    external.add_lookups(conv, el.name, list(comp.subscripts[0]) if comp.subscripts else [], ast)
+                    continue
                 if not isinstance(ast, ae.LookupsStructure):
                     raise conv.fail_construct(type(ast).__name__.removesuffix("Structure"), el.name)
                 _add_lookup(conv, el.name, comp, _lookup(ast.x, ast.y, ast.type == "extrapolate", conv.where, el.name))
                 continue
-            if kind not in ("AbstractComponent", "AbstractUnchangeableConstant"):
+            ast = _external(conv, el.name, comp, ae)
+            if kind not in ("AbstractComponent", "AbstractUnchangeableConstant") and ast is comp.ast:
                 read = type(comp.ast).__name__.removesuffix("Structure")
                 raise conv.fail_construct(read if read.startswith("Get") else kind.removeprefix("Abstract"), el.name)
             if _key(el.name) in _CONTROL:
@@ -764,9 +763,22 @@ def _components(conv: _Converter, ae: Any) -> _Components:
                     el.name,
                     "define the elements one by one, or run the file with --engine pysd",
                 )
-            found.raw.append((el.name, tuple(subs), comp.ast, el))
+            found.raw.append((el.name, tuple(subs), ast, el))
             found.units[el.name] = el.units or None
     return found
+
+
+def _external(conv: _Converter, name: str, comp: Any, ae: Any) -> Any:
+    """A definition that reads a data file (GET XLS / GET DIRECT CONSTANTS or DATA) as the values or
+    the table over Time it reads (see stocks_flows.external); any other definition unchanged."""
+    subs = list(comp.subscripts[0]) if comp.subscripts else []
+    if isinstance(comp.ast, ae.GetConstantsStructure):
+        return external.read_constants(conv, name, subs, comp.ast)
+    if isinstance(comp.ast, ae.GetDataStructure):
+        table = external.add_data(conv, name, subs, comp.ast, getattr(comp, "keyword", None))
+        ref = ae.ReferenceStructure(table, ae.SubscriptsReferenceStructure(subs) if subs else None)
+        return ae.CallStructure(ref, (ae.ReferenceStructure("time", None),))
+    return comp.ast
 
 
 def _add_lookup(conv: _Converter, name: str, comp: Any, table: Lookup) -> None:
