@@ -706,6 +706,11 @@ def _describe(value: Any, bad: np.ndarray) -> str:
 
 def _nonfinite_hint(model: Model, name: str) -> str:
     tree = model.variables[name].equation
+    if any(isinstance(n, Call) and n.lookup and model.lookups[n.func].mode == "raw" for n in walk(tree)):
+        return (
+            "a DATA variable read RAW has no value between its points (Vensim's :NA:), and the engine "
+            "runs with numbers only: read it with HOLD BACKWARD, or give a value at every time step"
+        )
     if any(isinstance(n, Binary) and n.op == "/" for n in walk(tree)):
         return "a division by zero? guard it, e.g. zidz(a, b) or xidz(a, b, fallback)"
     return "check the equation of this variable and the values it uses"

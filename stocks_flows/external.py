@@ -53,11 +53,14 @@ __all__ = [
     "Origin",
     "Sheet",
     "add_data",
+    "add_given_data",
     "add_lookups",
     "cell_name",
     "cell_position",
+    "column_key",
     "column_number",
     "constants",
+    "data_columns",
     "data_path",
     "fill_missing",
     "read_constants",
@@ -548,13 +551,14 @@ def reference_line(model: str, name: str, text: str) -> int | None:
     key = _name_key(name)
     first = None
     line = 1
+    text = text.strip()
     for chunk in source.split("|"):
         head = re.sub(r"^\s*(\{[^}]*\}\s*)?", "", chunk)  # the file's {UTF-8} mark is no name
         start = line + chunk[: len(chunk) - len(head)].count("\n")
         defined = re.match(r'("[^"]+"|[^=(\[:~{}]+)', head)
         if defined and _name_key(defined.group(1)) == key:
             first = first or start
-            for quote in ("'", '"'):
+            for quote in ("'", '"') if text else ():
                 at = chunk.find(f"{quote}{text}{quote}")
                 if at >= 0:
                     return line + chunk[:at].count("\n")
@@ -648,18 +652,104 @@ def _read_series(
 
 
 def _keep_tables(conv: object, table: str, subs: list[str], xs: np.ndarray, data: np.ndarray, mode: str) -> None:
-    """The tables of a definition, one per element, where the reader looks lookups up."""
-    names: dict[str, str] = conv.names  # type: ignore[attr-defined]
+    """The tables of a definition read from a sheet (one per element; its x values shared)."""
+    origin = Origin(conv.where, None, table)  # type: ignore[attr-defined]
+    _keep(conv, table, subs, [(xs, data[:, k]) for k in range(data.shape[1])], mode, origin)
+
+
+# --- DATA variables with no equation: their values come from a data file given to the run ------
+
+
+def column_key(name: str) -> str:
+    """A column of a data file as names are compared: no quotes, case, ``_`` or extra spaces.
+
+    >>> column_key('"Var_1dim"[ A , B ]')
+    'var 1dim[a,b]'
+    """
+    name = re.sub(r"[\s_]+", " ", name.replace('"', "").lower()).strip()
+    return re.sub(r"\s*([\[\],])\s*", r"\1", name)
+
+
+def data_columns(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The series of a data file (``.tab``, ``.csv``: a Time column and one column per variable, or
+    Vensim's transposed export, one row per variable): column key -> (times, values)."""
+    stat = path.stat()
+    return _data_columns(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _data_columns(path: str, _mtime: int, _size: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    grid = _load_text(path, "")
+    values, kinds = grid.values, grid.kinds
+    if values.shape[0] > 1 and values.shape[1] > 1 and kinds[0, 1] != _TEXT:  # one row per variable
+        values, kinds = values.T.copy(), kinds.T.copy()
+        text = {(j, i): v for (i, j), v in grid.text.items()}
+    else:
+        text = dict(grid.text)
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    if values.shape[0] < 2 or column_key(text.get((0, 0), "")) != "time":
+        return out
+    times = values[1:, 0]
+    ok = ~np.isnan(times)
+    for j in range(1, values.shape[1]):
+        label = text.get((0, j))
+        if label is not None:
+            out[column_key(label)] = (times[ok], values[1:, j][ok])
+    return out
+
+
+def add_given_data(conv: object, name: str, subs: list[str], keyword: str | None) -> str:
+    """A DATA variable with no equation (``x :INTERPOLATE:``): one table over Time per element, read
+    from the data files given to the run (``data_files``), named ``name (data)`` (returned)."""
+    model: str = conv.where  # type: ignore[attr-defined]
+    files: tuple[Path, ...] = getattr(conv, "data_files", ())
+    mode = (keyword or "interpolate").replace(" ", "_").lower()
+    origin = Origin(model, reference_line(model, name, ""), name)
+    if not files:
+        raise origin.error(
+            "a DATA variable with no equation: its values come from a data file given with the run",
+            "give the data file (a .tab or .csv of an earlier run) to the reader, e.g. "
+            "read_vensim(model, data_files=['data.tab'])",
+        )
+    columns = [data_columns(Path(f)) for f in files]
+    combos = _combos(conv, subs)
+    data = []
+    for combo in combos:
+        key = column_key(element_name(name, combo) if subs else name)
+        found = next((c[key] for c in columns if key in c), None)
+        if found is None:
+            shown = ", ".join(Path(f).name for f in files)
+            raise origin.error(
+                f"no column {element_name(name, combo) if subs else name!r} in the data file(s) {shown}",
+                "give a data file with a column for every element of the DATA variable",
+            )
+        data.append(found)
+    table = f"{name} (data)"
+    _keep(conv, table, subs, data, mode, origin)
+    return table
+
+
+def _keep(
+    conv: object, table: str, subs: list[str], data: list[tuple[np.ndarray, np.ndarray]], mode: str, origin: Origin
+) -> None:
+    """Tables (one per element of ``subs``, in order) where the reader looks lookups up; missing values
+    filled by ``mode`` (a raw table keeps them out: they are no points)."""
     lookups: dict[str, Lookup] = conv.lookups  # type: ignore[attr-defined]
     element_of: dict[str, str] = conv.element_of  # type: ignore[attr-defined]
-    names[re.sub(r"[\s_]+", "_", table.strip().lower())] = table
-    conv.lookup_names.add(re.sub(r"[\s_]+", "_", table.strip().lower()))  # type: ignore[attr-defined]
+    key = re.sub(r"[\s_]+", "_", table.strip().lower())
+    conv.names[key] = table  # type: ignore[attr-defined]
+    conv.lookup_names.add(key)  # type: ignore[attr-defined]
     if subs:
         conv.lookup_dims[table] = tuple(element_of.get(s, s) for s in subs)  # type: ignore[attr-defined]
-    for k, combo in enumerate(_combos(conv, subs)):
-        ys = data[:, k]
-        keep = ~np.isnan(ys)  # only a raw table keeps missing values: they are no points
-        key = element_name(table, combo) if subs else table
+    for combo, (times, values) in zip(_combos(conv, subs), data, strict=True):
+        order = np.argsort(times, kind="stable")
+        xs, ys = times[order], values[order]
+        if mode != "raw":
+            if np.isnan(ys).all():
+                raise origin.error(f"the data for {element_name(table, combo)} are all missing", "give values")
+            ys = fill_missing(xs, ys, mode)
+        keep = ~np.isnan(ys)
         if not keep.any():
-            raise SpecError(f"{table}: no value in the data file for {key}", file=conv.where, key=table)  # type: ignore[attr-defined]
-        lookups[key] = Lookup(tuple(float(v) for v in xs[keep]), tuple(float(v) for v in ys[keep]), False, mode)
+            raise origin.error(f"the data for {element_name(table, combo)} are all missing", "give values")
+        name = element_name(table, combo) if subs else table
+        lookups[name] = Lookup(tuple(float(v) for v in xs[keep]), tuple(float(v) for v in ys[keep]), False, mode)

@@ -320,14 +320,20 @@ def read_xmile(path: str | Path) -> Model:
     return _read(path, lambda p: XmileFile(p), "xmile")
 
 
-def read_vensim(path: str | Path) -> Model:
-    """Read a Vensim ``.mdl`` file into the internal model through PySD's translator."""
+def read_vensim(path: str | Path, data_files: tuple[str | Path, ...] | list[str | Path] = ()) -> Model:
+    """Read a Vensim ``.mdl`` file into the internal model through PySD's translator.
+
+    ``data_files`` (``.tab``/``.csv``, e.g. an earlier run's output) give the values of DATA
+    variables that have no equation (``x :INTERPOLATE:``), as Vensim's run takes a data file.
+    """
     from pysd.translators.vensim.vensim_file import VensimFile
 
-    return _read(path, lambda p: VensimFile(p), "vensim")
+    return _read(path, lambda p: VensimFile(p), "vensim", tuple(Path(f) for f in data_files))
 
 
-def _read(path: str | Path, opener: Callable[[Path], Any], origin: str) -> Model:
+def _read(
+    path: str | Path, opener: Callable[[Path], Any], origin: str, data_files: tuple[Path, ...] = ()
+) -> Model:
     where = str(path)
     if not Path(path).is_file():
         raise SpecError("file not found", file=where, hint="check the path and the current directory")
@@ -344,7 +350,7 @@ def _read(path: str | Path, opener: Callable[[Path], Any], origin: str) -> Model
             raise
         except Exception as exc:  # PySD's parser errors: report them as located input errors
             raise translation_error(exc, where) from None
-    model = _convert(abstract, where, origin)
+    model = _convert(abstract, where, origin, data_files)
     if not model.variables:
         raise SpecError(
             "the file defines no variables that tenor can read",
@@ -613,6 +619,7 @@ class _Converter:
         self.var_dims: dict[str, tuple[str, ...]] = {}
         self.lookup_names: set[str] = set()
         self.lookup_dims: dict[str, tuple[str, ...]] = {}
+        self.data_files: tuple[Path, ...] = ()
         section = abstract.sections[0]
         lists = {sub.name: sub.subscripts for sub in section.subscripts if isinstance(sub.subscripts, list)}
         for sub in section.subscripts:
@@ -679,11 +686,12 @@ class _Converter:
         return self.names[key]
 
 
-def _convert(abstract: Any, where: str, origin: str) -> Model:
+def _convert(abstract: Any, where: str, origin: str, data_files: tuple[Path, ...] = ()) -> Model:
     """PySD's abstract model as tenor's :class:`Model`, checked phase by phase."""
     from pysd.translators.structures import abstract_expressions as ae
 
     conv = _Converter(abstract, where, origin)
+    conv.data_files = data_files
     parts = _components(conv, ae)
     for name, subs, _ast, _el in parts.raw:
         if subs:
@@ -774,8 +782,12 @@ def _external(conv: _Converter, name: str, comp: Any, ae: Any) -> Any:
     subs = list(comp.subscripts[0]) if comp.subscripts else []
     if isinstance(comp.ast, ae.GetConstantsStructure):
         return external.read_constants(conv, name, subs, comp.ast)
-    if isinstance(comp.ast, ae.GetDataStructure):
-        table = external.add_data(conv, name, subs, comp.ast, getattr(comp, "keyword", None))
+    if isinstance(comp.ast, ae.GetDataStructure | ae.DataStructure):
+        keyword = getattr(comp, "keyword", None)
+        if isinstance(comp.ast, ae.DataStructure):  # no equation: the values come with the run
+            table = external.add_given_data(conv, name, subs, keyword)
+        else:
+            table = external.add_data(conv, name, subs, comp.ast, keyword)
         ref = ae.ReferenceStructure(table, ae.SubscriptsReferenceStructure(subs) if subs else None)
         return ae.CallStructure(ref, (ae.ReferenceStructure("time", None),))
     return comp.ast

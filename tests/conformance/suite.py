@@ -186,7 +186,9 @@ def run_tenor(path: Path) -> pd.DataFrame:
     from stocks_flows.engine import simulate
     from stocks_flows.load import load_model
 
-    frame = simulate(load_model(path)).frame(0)
+    # DATA variables with no equation read the folder's data files, as run_pysd gives them to PySD
+    data = sorted(p for p in path.parent.glob("*.tab") if p.name != "output.tab")
+    frame = simulate(load_model(path, data)).frame(0)
     return frame.set_index("time")
 
 
