@@ -46,7 +46,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 import numpy as np
 
 from stocks_flows.model import Lookup, element_name
-from tenor.core.errors import SpecError
+from tenor.core.errors import ExportError, SpecError
 
 __all__ = [
     "MODES",
@@ -70,6 +70,7 @@ __all__ = [
     "series",
     "subscript_elements",
     "table_shape",
+    "xmile_lookup_type",
 ]
 
 MODES = ("interpolate", "hold_backward", "look_forward", "raw")
@@ -753,3 +754,20 @@ def _keep(
             raise origin.error(f"the data for {element_name(table, combo)} are all missing", "give values")
         name = element_name(table, combo) if subs else table
         lookups[name] = Lookup(tuple(float(v) for v in xs[keep]), tuple(float(v) for v in ys[keep]), False, mode)
+
+
+def xmile_lookup_type(name: str, mode: str) -> str:
+    """The ``type`` attribute of an XMILE graphical function read by ``mode``: ``hold_backward`` is
+    XMILE's ``discrete``; ``look_forward`` and ``raw`` have no XMILE form (an :class:`ExportError`).
+
+    >>> xmile_lookup_type("sales (data)", "hold_backward")
+    ' type="discrete"'
+    """
+    if mode == "hold_backward":
+        return ' type="discrete"'
+    words = mode.replace("_", " ").upper()
+    raise ExportError(
+        f"the DATA table {name!r} is read {words}, which XMILE's graphical functions cannot express "
+        "(they interpolate, extrapolate or hold the last point)",
+        hint="keep the model in Vensim's format, or read the DATA variable with INTERPOLATE or HOLD BACKWARD",
+    )

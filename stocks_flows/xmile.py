@@ -125,7 +125,7 @@ class _XmileText(Fold[str]):
 
     def call(self, node: Call, args: list[str]) -> str:
         if node.lookup:
-            return f"{_quote(node.func)}({args[0]})"
+            return f"{_quote(_table_name(node.func))}({args[0]})"
         form = BUILTINS[node.func].xmile
         if form is None:
             raise SpecError(
@@ -133,6 +133,13 @@ class _XmileText(Fold[str]):
                 hint="keep the model in tenor's format or Vensim's, or write the equation without it",
             )
         return form(args)
+
+
+def _table_name(name: str) -> str:
+    """A lookup table's name in XMILE: one element's table of a subscripted lookup (``f[A,B]``) is a
+    graphical function of its own, ``f A B`` (XMILE would read ``f[A,B]`` as an array element)."""
+    base, bracket, rest = name.partition("[")
+    return f"{base} {' '.join(e.strip() for e in rest.removesuffix(']').split(','))}" if bracket else name
 
 
 def _equation(tree: Expr) -> str:
@@ -178,7 +185,9 @@ def generate_xmile(model: Model) -> str:
         lines.extend(_element(model, base, members))
     for name, table in model.lookups.items():
         kind = ' type="extrapolate"' if table.extrapolate else ""
-        lines.append(f"      <gf name={quoteattr(name)}{kind}>")
+        if table.mode != "interpolate":
+            kind = external.xmile_lookup_type(name, table.mode)
+        lines.append(f"      <gf name={quoteattr(_table_name(name))}{kind}>")
         # one encoding of x: a reader spaces evenly points given by <xscale>, so uneven x go as <xpts> only
         if _evenly_spaced(table.xs):
             lines.append(f'        <xscale min="{_number(table.xs[0])}" max="{_number(table.xs[-1])}"/>')
@@ -755,7 +764,10 @@ def _components(conv: _Converter, ae: Any) -> _Components:
                     continue
                 if not isinstance(ast, ae.LookupsStructure):
                     raise conv.fail_construct(type(ast).__name__.removesuffix("Structure"), el.name)
-                _add_lookup(conv, el.name, comp, _lookup(ast.x, ast.y, ast.type == "extrapolate", conv.where, el.name))
+                table = _lookup(ast.x, ast.y, ast.type == "extrapolate", conv.where, el.name)
+                if ast.type == "hold_backward":  # XMILE's discrete graphical function
+                    table = Lookup(table.xs, table.ys, False, "hold_backward")
+                _add_lookup(conv, el.name, comp, table)
                 continue
             ast = _external(conv, el.name, comp, ae)
             if kind not in ("AbstractComponent", "AbstractUnchangeableConstant") and ast is comp.ast:
