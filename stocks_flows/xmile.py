@@ -860,7 +860,8 @@ def _variables(conv: _Converter, parts: _Components, ae: Any) -> tuple[dict[str,
     for name, subs, ast, el in parts.raw:
         combos = _expand(conv, subs, name)
         if subs:
-            base_dims[name] = tuple(s if s in conv.dimensions else conv.element_of[s] for s in subs)
+            dims = tuple(s if s in conv.dimensions else conv.element_of[s] for s in subs)
+            base_dims[name] = _covering(conv, base_dims.get(name), dims)
         flat_values = None
         if isinstance(ast, np.ndarray):
             flat_values = ast.reshape(-1)
@@ -871,6 +872,19 @@ def _variables(conv: _Converter, parts: _Components, ae: Any) -> tuple[dict[str,
             tree_source = float(flat_values[i]) if flat_values is not None else ast
             variables[full] = _variable(conv, ae, name, full, elements, context, tree_source, el, parts.units)
     return variables, base_dims
+
+
+def _covering(conv: _Converter, old: tuple[str, ...] | None, new: tuple[str, ...]) -> tuple[str, ...]:
+    """The dimensions of a variable defined piece by piece (``x[dim1a]``, ``x[dim1c]``): per position,
+    the smallest dimension holding the elements of both pieces."""
+    if old is None or old == new or len(old) != len(new):
+        return new
+    out = []
+    for a, b in zip(old, new, strict=True):
+        need = set(conv.dimensions[a]) | set(conv.dimensions[b])
+        fits = [d for d, els in conv.dimensions.items() if need <= set(els)]
+        out.append(min(fits, key=lambda d: len(conv.dimensions[d])) if fits else b)
+    return tuple(out)
 
 
 def _variable(
