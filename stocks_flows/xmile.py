@@ -340,9 +340,7 @@ def read_vensim(path: str | Path, data_files: tuple[str | Path, ...] | list[str 
     return _read(path, lambda p: VensimFile(p), "vensim", tuple(Path(f) for f in data_files))
 
 
-def _read(
-    path: str | Path, opener: Callable[[Path], Any], origin: str, data_files: tuple[Path, ...] = ()
-) -> Model:
+def _read(path: str | Path, opener: Callable[[Path], Any], origin: str, data_files: tuple[Path, ...] = ()) -> Model:
     where = str(path)
     if not Path(path).is_file():
         raise SpecError("file not found", file=where, hint="check the path and the current directory")
