@@ -89,9 +89,11 @@ class Origin:
     model: str
     line: int | None
     variable: str
+    construct: str = ""
 
     def error(self, message: str, hint: str) -> SpecError:
-        return SpecError(message, file=self.model, line=self.line, key=self.variable, hint=hint)
+        text = f"{self.construct}: {message}" if self.construct else message
+        return SpecError(text, file=self.model, line=self.line, key=self.variable, hint=hint)
 
 
 @dataclass(frozen=True)
@@ -571,8 +573,20 @@ def _name_key(name: str) -> str:
     return re.sub(r"[\s_]+", " ", name.replace("\\\n", " ").strip().strip('"').lower())
 
 
-def _origin(model: str, name: str, cell: str) -> Origin:
-    return Origin(model, reference_line(model, name, cell.strip()), name)
+def _origin(model: str, name: str, cell: str, kind: str) -> Origin:
+    """Where the definition of ``name`` naming ``cell`` is, and its function in the model's words
+    (``GET XLS CONSTANTS``, ``GET DIRECT DATA`` ...; ``kind`` is CONSTANTS, LOOKUPS, DATA or SUBSCRIPT)."""
+    line = reference_line(model, name, cell.strip())
+    construct = f"GET XLS / GET DIRECT {kind}"
+    if line is not None:
+        try:
+            text = Path(model).read_text(encoding="utf-8", errors="replace").splitlines()[line - 1]
+        except (OSError, IndexError):
+            text = ""
+        found = re.search(rf"GET[ _]+(XLS|DIRECT|123)[ _]+{kind}", text, re.IGNORECASE)
+        if found:
+            construct = f"GET {found.group(1).upper()} {kind}"
+    return Origin(model, line, name, construct)
 
 
 def _sheet(model: str, origin: Origin, file: str, tab: str) -> Sheet:
@@ -598,12 +612,12 @@ def read_constants(conv: object, name: str, subs: list[str], found: object) -> n
     model: str = conv.where  # type: ignore[attr-defined]
     file, tab, cell = (str(getattr(found, k)) for k in ("file", "tab", "cell"))
     lengths = _lengths(conv, subs)
-    origin = _origin(model, name, cell)
+    origin = _origin(model, name, cell, "CONSTANTS")
     try:
         shape = table_shape(lengths)
     except ValueError:
         raise origin.error(
-            "GET XLS CONSTANTS / GET DIRECT CONSTANTS over more than two subscripts with several elements",
+            "a block over more than two subscripts with several elements",
             "split the definition so that each reads a table (rows x columns)",
         ) from None
     return constants(_sheet(model, origin, file, tab), cell, shape, origin).reshape(-1)
@@ -611,7 +625,7 @@ def read_constants(conv: object, name: str, subs: list[str], found: object) -> n
 
 def read_subscript(model: str, dimension: str, spec: dict[str, str]) -> list[str]:
     """GET XLS/DIRECT SUBSCRIPT: a dimension's elements read from a file."""
-    origin = _origin(model, dimension, spec.get("firstcell", ""))
+    origin = _origin(model, dimension, spec.get("firstcell", ""), "SUBSCRIPT")
     sheet = _sheet(model, origin, spec["file"], spec["tab"])
     return subscript_elements(sheet, spec["firstcell"], spec.get("lastcell", ""), spec.get("prefix", ""), origin)
 
@@ -619,8 +633,8 @@ def read_subscript(model: str, dimension: str, spec: dict[str, str]) -> list[str
 def add_lookups(conv: object, name: str, subs: list[str], found: object) -> None:
     """GET XLS/DIRECT LOOKUPS: one lookup table per element of this definition of ``name``."""
     file, tab, x_at, cell = (getattr(found, k) for k in ("file", "tab", "x_row_or_col", "cell"))
-    xs, data = _read_series(conv, name, subs, file, tab, x_at, cell, "interpolate")
-    _keep_tables(conv, name, subs, xs, data, "interpolate")
+    xs, data, origin = _read_series(conv, name, subs, file, tab, x_at, cell, "lookup")
+    _keep(conv, name, subs, [(xs, data[:, k]) for k in range(data.shape[1])], "interpolate", origin)
 
 
 def add_data(conv: object, name: str, subs: list[str], found: object, keyword: str | None) -> str:
@@ -628,34 +642,30 @@ def add_data(conv: object, name: str, subs: list[str], found: object, keyword: s
     (returned); the variable is that table read at the current time."""
     mode = (keyword or "interpolate").replace(" ", "_").lower()
     file, tab, t_at, cell = (getattr(found, k) for k in ("file", "tab", "time_row_or_col", "cell"))
-    xs, data = _read_series(conv, name, subs, file, tab, t_at, cell, mode)
+    xs, data, origin = _read_series(conv, name, subs, file, tab, t_at, cell, mode)
     table = f"{name} (data)"
-    _keep_tables(conv, table, subs, xs, data, mode)
+    _keep(conv, table, subs, [(xs, data[:, k]) for k in range(data.shape[1])], mode, origin)
     return table
 
 
 def _read_series(
     conv: object, name: str, subs: list[str], file: str, tab: str, x_at: str, cell: str, mode: str
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, Origin]:
     model: str = conv.where  # type: ignore[attr-defined]
-    origin = _origin(model, name, cell)
+    origin = _origin(model, name, cell, "LOOKUPS" if mode == "lookup" else "DATA")
+    mode = "interpolate" if mode == "lookup" else mode
     if mode not in MODES:
         raise origin.error(
-            f"the keyword {mode!r} of a DATA variable", "use INTERPOLATE, HOLD BACKWARD, LOOK FORWARD or RAW"
+            f"the keyword {mode!r} is not one of Vensim's", "use INTERPOLATE, HOLD BACKWARD, LOOK FORWARD or RAW"
         )
     lengths = _lengths(conv, subs)
     if sum(1 for n in lengths if n > 1) > 1:
         raise origin.error(
-            "GET XLS LOOKUPS / GET XLS DATA over more than one subscript with several elements",
+            "a series over more than one subscript with several elements",
             "split the definition so that each reads one row (or column) per element of one subscript",
         )
-    return series(_sheet(model, origin, file, tab), str(x_at), cell, math.prod(lengths), mode, origin)
-
-
-def _keep_tables(conv: object, table: str, subs: list[str], xs: np.ndarray, data: np.ndarray, mode: str) -> None:
-    """The tables of a definition read from a sheet (one per element; its x values shared)."""
-    origin = Origin(conv.where, None, table)  # type: ignore[attr-defined]
-    _keep(conv, table, subs, [(xs, data[:, k]) for k in range(data.shape[1])], mode, origin)
+    xs, data = series(_sheet(model, origin, file, tab), str(x_at), cell, math.prod(lengths), mode, origin)
+    return xs, data, origin
 
 
 # --- DATA variables with no equation: their values come from a data file given to the run ------
@@ -705,10 +715,10 @@ def add_given_data(conv: object, name: str, subs: list[str], keyword: str | None
     model: str = conv.where  # type: ignore[attr-defined]
     files: tuple[Path, ...] = getattr(conv, "data_files", ())
     mode = (keyword or "interpolate").replace(" ", "_").lower()
-    origin = Origin(model, reference_line(model, name, ""), name)
+    origin = Origin(model, reference_line(model, name, ""), name, "a DATA variable")
     if not files:
         raise origin.error(
-            "a DATA variable with no equation: its values come from a data file given with the run",
+            "it has no equation: its values come from a data file given with the run",
             "give the data file (a .tab or .csv of an earlier run) to the reader, e.g. "
             "read_vensim(model, data_files=['data.tab'])",
         )

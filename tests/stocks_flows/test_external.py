@@ -265,7 +265,10 @@ def test_a_link_that_leads_out_of_the_folder_is_refused(tmp_path):
 def test_a_missing_sheet_a_bad_cell_and_a_text_cell_are_named(tmp_path):
     write_book(tmp_path / "book.xlsx", {"Data": [[1, "n/a"]]})
     err = _refused(tmp_path, "GET DIRECT CONSTANTS('book.xlsx', 'Other', 'A1')")
+    assert err.message.startswith("GET DIRECT CONSTANTS: ")  # the function in the model's words
     assert "'book.xlsx' has no sheet 'Other'" in err.message
+    err = _refused(tmp_path, "GET XLS LOOKUPS('book.xlsx', 'Other', '1', 'A2')")
+    assert err.message.startswith("GET XLS LOOKUPS: ")
     err = _refused(tmp_path, "GET DIRECT CONSTANTS('book.xlsx', 'Data', 'nowhere')")
     assert "'book.xlsx', sheet 'Data' has no cell or named range 'nowhere'" in err.message
     err = _refused(tmp_path, "GET DIRECT CONSTANTS('book.xlsx', 'Data', 'B1')")
