@@ -591,17 +591,17 @@ _CONSTRUCTS: dict[str, tuple[str, str, str]] = {
     "GetConstants": (
         "GET XLS CONSTANTS / GET DIRECT CONSTANTS",
         "GET DIRECT CONSTANTS",
-        "paste the values into the model as constants: a model file never reads other files in tenor",
+        "tenor reads GET XLS / GET DIRECT as a definition of its own in a Vensim model: define a constant with it",
     ),
     "GetLookups": (
         "GET XLS LOOKUPS / GET DIRECT LOOKUPS",
         "GET DIRECT LOOKUPS",
-        "paste the table into the model as a lookup: a model file never reads other files in tenor",
+        "tenor reads GET XLS / GET DIRECT as a definition of its own in a Vensim model: define a lookup with it",
     ),
     "GetData": (
         "GET XLS DATA / GET DIRECT DATA",
         "GET DIRECT DATA",
-        "paste the data into the model as a lookup over Time: a model file never reads other files in tenor",
+        "tenor reads GET XLS / GET DIRECT as a definition of its own in a Vensim model: define a DATA variable with it",
     ),
     "Data": ("a DATA variable (:=)", "a data variable", "give the data as a lookup over Time, e.g. x = x table(Time)"),
 }
