@@ -330,3 +330,13 @@ def test_export_writes_hold_backward_as_discrete_and_refuses_look_forward(tmp_pa
     ahead = write_model(tmp_path, "f:LOOK FORWARD::=\n\tGET XLS DATA('s.xlsx', 'S', '1', 'A2')\n\t~\t~\t|\n")
     with pytest.raises(ExportError, match="LOOK FORWARD"):
         generate_xmile(read_vensim(ahead))
+
+
+def test_a_scenario_gives_a_data_table_new_points_read_the_same_way(tmp_path):
+    from stocks_flows.scenario_file import parse_scenarios
+
+    write_book(tmp_path / "s.xlsx", {"S": [[0, 2, 4], [1, 3, 5]]})
+    path = write_model(tmp_path, "h:HOLD BACKWARD::=\n\tGET XLS DATA('s.xlsx', 'S', '1', 'A2')\n\t~\t~\t|\n")
+    model = read_vensim(path)
+    found = parse_scenarios('scenarios: {new: {lookups: {"h (data)": {points: [[0, 10], [3, 40]]}}}}', model)
+    assert found["new"].lookups["h (data)"] == Lookup((0.0, 3.0), (10.0, 40.0), False, "hold_backward")
