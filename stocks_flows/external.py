@@ -719,8 +719,8 @@ def add_given_data(conv: object, name: str, subs: list[str], keyword: str | None
     if not files:
         raise origin.error(
             "it has no equation: its values come from a data file given with the run",
-            "give the data file (a .tab or .csv of an earlier run) to the reader, e.g. "
-            "read_vensim(model, data_files=['data.tab'])",
+            "give the data file (a .tab or .csv, e.g. an earlier run's output): tenor simulate MODEL "
+            "--data FILE, or read_vensim(model, data_files=[FILE])",
         )
     columns = [data_columns(Path(f)) for f in files]
     combos = _combos(conv, subs)

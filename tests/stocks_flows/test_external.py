@@ -340,3 +340,17 @@ def test_a_scenario_gives_a_data_table_new_points_read_the_same_way(tmp_path):
     model = read_vensim(path)
     found = parse_scenarios('scenarios: {new: {lookups: {"h (data)": {points: [[0, 10], [3, 40]]}}}}', model)
     assert found["new"].lookups["h (data)"] == Lookup((0.0, 3.0), (10.0, 40.0), False, "hold_backward")
+
+
+def test_cli_simulate_takes_the_data_file_with_data(tmp_path, capsys):
+    from tenor.cli.main import main
+
+    (tmp_path / "given.csv").write_text("Time,series\n0,1\n2,3\n", encoding="utf-8")
+    path = write_model(tmp_path, "series:HOLD BACKWARD:\n\t~\t~\t|\nout=\n\tseries\n\t~\t~\t|\n", stop=3)
+    out = tmp_path / "run.csv"
+    assert main(["simulate", str(path), "--out", str(out)]) == 2  # no data file: refused, nothing written
+    assert "--data FILE" in capsys.readouterr().err and not out.exists()
+    assert main(["simulate", str(path), "--data", str(tmp_path / "given.csv"), "--out", str(out)]) == 0
+    import pandas as pd
+
+    assert pd.read_csv(out)["out"].tolist() == [1, 1, 3, 3]
