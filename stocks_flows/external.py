@@ -39,6 +39,7 @@ from __future__ import annotations
 import csv
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -397,11 +398,17 @@ def series(sheet: Sheet, x_at: str, cell: str, size: int, mode: str, origin: Ori
             f"{sheet.where}: no number where the x (or time) values should be ({x_at!r})",
             "check the row, column or named range of the x values",
         )
+    rows = np.flatnonzero(keep)
     xs, data, kinds = xs[keep], data[keep], kinds[keep]
     where_text = np.argwhere(kinds == _TEXT)
     if len(where_text):
         i, j = (int(v) for v in where_text[0])
-        raise origin.error(f"{sheet.where}: a value of {cell!r} is text, not a number", box(i, j))
+        row, col = box(int(rows[i]), j)
+        raise origin.error(
+            f"{sheet.where}, cell {cell_name(row, col)} holds the text {sheet.text.get((row, col), '')!r}: "
+            "a number is needed there",
+            "put a number in the cell, or leave it empty for a missing value (filled as Vensim fills it)",
+        )
     order = np.argsort(xs, kind="stable")
     xs, data = xs[order], data[order]
     if np.any(np.diff(xs) == 0):
@@ -422,8 +429,8 @@ def series(sheet: Sheet, x_at: str, cell: str, size: int, mode: str, origin: Ori
 
 def _series_cells(
     sheet: Sheet, x_at: str, cell: str, size: int, origin: Origin
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, object]:
-    """x values, value block and its kinds (one row per x), and a function naming a value's cell."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, Callable[[int, int], tuple[int, int]]]:
+    """x values, value block and its kinds (one row per x), and the sheet position of a value."""
     if x_at.isdigit():  # x values across a row
         start = _first_cell(sheet, cell, origin)
         r0, c0 = start
@@ -432,7 +439,7 @@ def _series_cells(
         last = int(np.flatnonzero(~np.isnan(xs))[-1]) + 1 if (~np.isnan(xs)).any() else 0
         xs = xs[:last]
         values, kinds = sheet.block(r0, c0, r0 + size, c0 + last)
-        return xs, values.T.copy(), kinds.T.copy(), lambda i, j: _hint(r0 + j, c0 + i)
+        return xs, values.T.copy(), kinds.T.copy(), lambda i, j: (r0 + j, c0 + i)
     if cell_position(cell) is not None and re.fullmatch(r"[A-Za-z]{1,3}", x_at):  # down a column
         r0, c0 = _first_cell(sheet, cell, origin)
         col = column_number(x_at)
@@ -441,7 +448,7 @@ def _series_cells(
         last = int(np.flatnonzero(~np.isnan(xs))[-1]) + 1 if (~np.isnan(xs)).any() else 0
         xs = xs[:last]
         values, kinds = sheet.block(r0, c0, r0 + last, c0 + size)
-        return xs, values, kinds, lambda i, j: _hint(r0 + i, c0 + j)
+        return xs, values, kinds, lambda i, j: (r0 + i, c0 + j)
     xbox, vbox = _locate(sheet, x_at, origin), _locate(sheet, cell, origin)
     if xbox is None or vbox is None:
         raise origin.error(
@@ -463,14 +470,10 @@ def _series_cells(
             "make the ranges match the x values and the variable's subscripts",
         )
 
-    def name(i: int, j: int) -> str:
-        return _hint(vbox[0] + (j if across else i), vbox[1] + (i if across else j))
+    def position(i: int, j: int) -> tuple[int, int]:
+        return vbox[0] + (j if across else i), vbox[1] + (i if across else j)
 
-    return xs, values, kinds, name
-
-
-def _hint(row: int, col: int) -> str:
-    return f"the cell {cell_name(row, col)} should hold a number (or be empty, for a missing value)"
+    return xs, values, kinds, position
 
 
 def _first_cell(sheet: Sheet, cell: str, origin: Origin) -> tuple[int, int]:

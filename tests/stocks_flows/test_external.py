@@ -277,6 +277,17 @@ def test_a_missing_sheet_a_bad_cell_and_a_text_cell_are_named(tmp_path):
     assert "cell C1 is empty" in err.message
 
 
+def test_a_text_value_in_a_series_names_its_cell(tmp_path):
+    # times in row 1 (C1 is text: that point is dropped, as Vensim does); a text value at D3 is an error
+    write_book(tmp_path / "book.xlsx", {"S": [[0, 1, "x", 3], [5, 6, 7, 8], [1, 2, 3, "oops"]]})
+    path = write_model(tmp_path, "ok:=\n\tGET XLS DATA('book.xlsx', 'S', '1', 'A2')\n\t~\t~\t|\n")
+    assert read_vensim(path).lookups["ok (data)"].xs == (0.0, 1.0, 3.0)
+    write_model(tmp_path, "x:=\n\tGET XLS DATA('book.xlsx', 'S', '1', 'A3')\n\t~\t~\t|\n")
+    with pytest.raises(SpecError, match=r"'book.xlsx', sheet 'S', cell D3 holds the text 'oops'") as err:
+        read_vensim(path)
+    assert err.value.message.startswith("GET XLS DATA: ") and err.value.line == 3
+
+
 def test_a_corrupt_workbook_is_a_located_error(tmp_path):
     (tmp_path / "book.xlsx").write_text("not a workbook", encoding="utf-8")
     err = _refused(tmp_path, "GET DIRECT CONSTANTS('book.xlsx', 'S', 'A1')")
