@@ -27,7 +27,7 @@ from stocks_flows.external import (
     table_shape,
 )
 from stocks_flows.model import Lookup
-from stocks_flows.xmile import generate_xmile, read_vensim
+from stocks_flows.xmile import generate_xmile, read_vensim, read_xmile, write_xmile
 from tenor.core.errors import ExportError, SpecError, TenorError
 
 CONTROL = """FINAL TIME = {stop}
@@ -400,3 +400,23 @@ def test_compiled_kernel_and_numpy_engine_agree_on_data_tables(tmp_path):
     compiled = simulate(model, kernel="compiled").frame(0)[list(numpy_run.columns)]
     assert np.array_equal(numpy_run.to_numpy(), compiled.to_numpy())
     assert numpy_run.set_index("time")["h"].iloc[10] == 4  # at t = 1.0 (ten steps of 0.1): the point itself
+
+
+def test_pysd_runs_the_data_tables_as_the_engine_does(tmp_path):
+    from stocks_flows.pysd_runner import run_pysd
+
+    write_book(tmp_path / "s.xlsx", {"S": [["", 0, 1.5, 3], ["a", 1, 4, 2], ["b", 0, 5, None]]})
+    path = write_model(
+        tmp_path,
+        "dim:\n\ta, b\n\t~\t~\t|\n"
+        "lin[dim]:=\n\tGET XLS DATA('s.xlsx', 'S', '1', 'B2')\n\t~\t~\t|\n"
+        "held[dim]:HOLD BACKWARD::=\n\tGET XLS DATA('s.xlsx', 'S', '1', 'B2')\n\t~\t~\t|\n"
+        "s[dim]=\n\tINTEG(lin[dim] + held[dim], 0)\n\t~\t~\t|\n",
+        stop=4,
+        dt=0.25,
+    )
+    model = read_vensim(path)
+    ours = simulate(model).frame(0)
+    write_xmile(model, tmp_path / "exported.xmile")  # the data go into the file as graphical functions
+    theirs = run_pysd(read_xmile(tmp_path / "exported.xmile"))[list(ours.columns)]
+    np.testing.assert_allclose(theirs.to_numpy(), ours.to_numpy(), rtol=1e-9, atol=1e-12)
