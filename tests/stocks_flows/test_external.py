@@ -288,6 +288,12 @@ def test_a_text_value_in_a_series_names_its_cell(tmp_path):
     assert err.value.message.startswith("GET XLS DATA: ") and err.value.line == 3
 
 
+def test_workbooks_are_parsed_without_entity_expansion():
+    import openpyxl.xml
+
+    assert openpyxl.xml.DEFUSEDXML  # openpyxl parses through defusedxml: no entity bombs from a data file
+
+
 def test_a_corrupt_workbook_is_a_located_error(tmp_path):
     (tmp_path / "book.xlsx").write_text("not a workbook", encoding="utf-8")
     err = _refused(tmp_path, "GET DIRECT CONSTANTS('book.xlsx', 'S', 'A1')")
