@@ -331,6 +331,8 @@ def _full(value: Any, n: int) -> np.ndarray:
 def _lookup_fn(table: Lookup) -> Callable[[Any], Any]:
     xs = np.asarray(table.xs, dtype=float)
     ys = np.asarray(table.ys, dtype=float)
+    if table.mode != "interpolate":
+        return _stepped(xs, ys, table.mode)
     if not table.extrapolate or len(xs) < 2:
         return lambda x: np.interp(x, xs, ys)
     k_low = (ys[1] - ys[0]) / (xs[1] - xs[0])
@@ -345,6 +347,27 @@ def _lookup_fn(table: Lookup) -> Callable[[Any], Any]:
         )
 
     return extrapolated
+
+
+def _stepped(xs: np.ndarray, ys: np.ndarray, mode: str) -> Callable[[Any], Any]:
+    """A DATA table read by Vensim's ``hold_backward`` or ``look_forward`` (ends held), or ``raw``
+    (a value only at a point of the table, NaN elsewhere, as PySD reads it)."""
+    last = len(xs) - 1
+
+    def at(x: Any) -> Any:
+        x = np.asarray(x, dtype=float)
+        hi = np.clip(np.searchsorted(xs, x), 0, last)
+        lo = np.clip(hi - 1, 0, last)
+        near = np.where(np.abs(xs[hi] - x) <= np.abs(xs[lo] - x), hi, lo)
+        hit = np.isclose(xs[near], x, rtol=1e-12, atol=1e-12)  # a time that is a point, up to rounding
+        x = np.where(hit, xs[near], x)
+        if mode == "hold_backward":
+            return ys[np.clip(np.searchsorted(xs, x, side="right") - 1, 0, last)]
+        if mode == "look_forward":
+            return ys[np.clip(np.searchsorted(xs, x, side="left"), 0, last)]
+        return np.where(hit, ys[near], np.nan)
+
+    return at
 
 
 _BINARY: dict[str, Callable[[Any, Any], Any]] = {
@@ -692,6 +715,11 @@ def _describe(value: Any, bad: np.ndarray) -> str:
 
 def _nonfinite_hint(model: Model, name: str) -> str:
     tree = model.variables[name].equation
+    if any(isinstance(n, Call) and n.lookup and model.lookups[n.func].mode == "raw" for n in walk(tree)):
+        return (
+            "a DATA variable read RAW has no value between its points (Vensim's :NA:), and the engine "
+            "runs with numbers only: read it with HOLD BACKWARD, or give a value at every time step"
+        )
     if any(isinstance(n, Binary) and n.op == "/" for n in walk(tree)):
         return "a division by zero? guard it, e.g. zidz(a, b) or xidz(a, b, fallback)"
     return "check the equation of this variable and the values it uses"

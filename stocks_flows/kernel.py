@@ -130,11 +130,16 @@ class _Generator:
         self.index = {name: i for i, name in enumerate(model.variables)}
         self.statefuls: list[_Stateful] = []
         self.lookups: dict[str, tuple[int, int, bool]] = {}
+        self.steps: dict[str, bool] = {}  # DATA tables read by steps: name -> whether it looks forward
         self.numbers: list[float] = []
         self.number_index: dict[str, int] = {}
         xs: list[float] = []
         ys: list[float] = []
         for name, table in model.lookups.items():
+            if table.mode not in ("interpolate", "hold_backward", "look_forward"):
+                raise _Unsupported(f"lookup {name} is read by {table.mode} (a DATA variable's keyword)")
+            if table.mode != "interpolate":
+                self.steps[name] = table.mode == "look_forward"
             if len(table.xs) < 2 and table.extrapolate:
                 raise _Unsupported(f"lookup {name} extrapolates from fewer than two points")
             self.lookups[name] = (len(xs), len(table.xs), table.extrapolate)
@@ -189,6 +194,8 @@ class _Generator:
                 raise _Unsupported(f"lookup {f}")
             off, length, extrapolate = self.lookups[f]
             arg = self.expr(node.args[0], found)
+            if f in self.steps:
+                return f"_step({arg}, LX, LY, {off}, {length}, {self.steps[f]})"
             fn = "_interp_ext" if extrapolate else "_interp"
             return f"{fn}({arg}, LX, LY, {off}, {length})"
         if f in _STATEFUL:
@@ -621,7 +628,10 @@ def generate_source(model: Model, init_order: Sequence[str]) -> _Source:
     _emit_block_state(p, emit)
     _emit_initial_values(p, emit)
     _emit_steps(p, emit)
-    text = "\n".join([*_MODULE_HEADER, *emit.lines, ""])
+    header = list(_MODULE_HEADER)
+    if p.gen.steps:  # DATA tables read by steps: one more runtime function (other kernels' text unchanged)
+        header.insert(2, "from stocks_flows.kernel_runtime import _step")
+    text = "\n".join([*header, *emit.lines, ""])
     g = p.gen
     delays = [st.k for st in g.statefuls if st.kind == "delay"]
     numbers = np.asarray(g.numbers or [0.0], dtype=float)

@@ -169,6 +169,31 @@ def _interp(x: float, xs: np.ndarray, ys: np.ndarray, off: int, length: int) -> 
 
 
 @_jit
+def _step(x: float, xs: np.ndarray, ys: np.ndarray, off: int, length: int, forward: bool) -> float:
+    """A DATA table read HOLD BACKWARD (the last point at or before x) or LOOK FORWARD (the first at or
+    after x), ends held; a time within 1e-12 (relative) of a point is that point, as in the engine."""
+    if x != x:
+        return math.nan
+    last = off + length - 1
+    if x <= xs[off]:
+        return ys[off]
+    if x >= xs[last]:
+        return ys[last]
+    lo, hi = off, last
+    while hi - lo > 1:  # largest j with xs[j] <= x
+        mid = (lo + hi) // 2
+        if xs[mid] <= x:
+            lo = mid
+        else:
+            hi = mid
+    j = lo
+    near = j + 1 if xs[j + 1] - x <= x - xs[j] else j
+    if abs(xs[near] - x) <= 1e-12 + 1e-12 * abs(x):
+        return ys[near]
+    return ys[j + 1] if forward else ys[j]
+
+
+@_jit
 def _interp_ext(x: float, xs: np.ndarray, ys: np.ndarray, off: int, length: int) -> float:
     """Linear extrapolation beyond both ends of the table, as the engine's extrapolating lookups."""
     last = off + length - 1

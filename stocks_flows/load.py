@@ -118,8 +118,11 @@ def read_model(path: str | Path) -> Model:
     return parse_model(read_text(path), file=str(path))
 
 
-def load_model(path: str | Path) -> Model:
+def load_model(path: str | Path, data_files: tuple[str | Path, ...] | list[str | Path] = ()) -> Model:
     """Any model file (spec YAML, XMILE, Vensim) -> the internal model.
+
+    ``data_files`` give the values of a Vensim model's DATA variables that have no equation
+    (see :func:`stocks_flows.xmile.read_vensim`).
 
     Raises
     ------
@@ -140,4 +143,4 @@ def load_model(path: str | Path) -> Model:
         return replace(read_model(p), path=str(p))
     from stocks_flows.xmile import read_vensim, read_xmile
 
-    return read_xmile(p) if kind == "xmile" else read_vensim(p)
+    return read_xmile(p) if kind == "xmile" else read_vensim(p, data_files)

@@ -112,11 +112,19 @@ class TimeSettings:
 
 @dataclass(frozen=True)
 class Lookup:
-    """A graphical function ``y = f(x)``: linear interpolation between points."""
+    """A graphical function ``y = f(x)``: linear interpolation between points.
+
+    ``mode`` is how a DATA variable read from a file is read between its points,
+    in Vensim's words: ``interpolate`` (linear), ``hold_backward`` (the last
+    point at or before x), ``look_forward`` (the first point at or after x) or
+    ``raw`` (a value only at a point, NaN elsewhere); the first three keep the
+    first and last values past the ends.
+    """
 
     xs: tuple[float, ...]
     ys: tuple[float, ...]
     extrapolate: bool = False
+    mode: str = "interpolate"
 
     @classmethod
     def from_spec(cls, spec: LookupSpec) -> Lookup:

@@ -120,7 +120,8 @@ def _lookups(model: Model, path: tuple, table: Any, problems: list[Problem]) -> 
         except (TypeError, ValueError):
             problems.append(Problem(where, "a lookup needs points: [[x, y], ...], two or more, finite, x rising", None))
             continue
-        out[str(name)] = Lookup(xs, ys, bool(spec.get("extrapolate", False)))
+        # new points, read as the model reads that table (a DATA table keeps its HOLD BACKWARD, ...)
+        out[str(name)] = Lookup(xs, ys, bool(spec.get("extrapolate", False)), model.lookups[name].mode)
     return out
 
 

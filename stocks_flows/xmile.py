@@ -56,6 +56,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
+from stocks_flows import external
 from stocks_flows.engine import _Compiler
 from stocks_flows.expr import Binary, Call, Expr, Fold, If, Name, Number, Time, Transform, Unary, depth, walk
 from stocks_flows.functions import BUILTINS, PYSD_NAMES
@@ -126,7 +127,7 @@ class _XmileText(Fold[str]):
 
     def call(self, node: Call, args: list[str]) -> str:
         if node.lookup:
-            return f"{_quote(node.func)}({args[0]})"
+            return f"{_quote(_table_name(node.func))}({args[0]})"
         form = BUILTINS[node.func].xmile
         if form is None:
             raise SpecError(
@@ -134,6 +135,13 @@ class _XmileText(Fold[str]):
                 hint="keep the model in tenor's format or Vensim's, or write the equation without it",
             )
         return form(args)
+
+
+def _table_name(name: str) -> str:
+    """A lookup table's name in XMILE: one element's table of a subscripted lookup (``f[A,B]``) is a
+    graphical function of its own, ``f A B`` (XMILE would read ``f[A,B]`` as an array element)."""
+    base, bracket, rest = name.partition("[")
+    return f"{base} {' '.join(e.strip() for e in rest.removesuffix(']').split(','))}" if bracket else name
 
 
 def _equation(tree: Expr) -> str:
@@ -179,7 +187,9 @@ def generate_xmile(model: Model) -> str:
         lines.extend(_element(model, base, members))
     for name, table in model.lookups.items():
         kind = ' type="extrapolate"' if table.extrapolate else ""
-        lines.append(f"      <gf name={quoteattr(name)}{kind}>")
+        if table.mode != "interpolate":
+            kind = external.xmile_lookup_type(name, table.mode)
+        lines.append(f"      <gf name={quoteattr(_table_name(name))}{kind}>")
         # one encoding of x: a reader spaces evenly points given by <xscale>, so uneven x go as <xpts> only
         if _evenly_spaced(table.xs):
             lines.append(f'        <xscale min="{_number(table.xs[0])}" max="{_number(table.xs[-1])}"/>')
@@ -321,14 +331,18 @@ def read_xmile(path: str | Path) -> Model:
     return _read(path, lambda p: XmileFile(p), "xmile")
 
 
-def read_vensim(path: str | Path) -> Model:
-    """Read a Vensim ``.mdl`` file into the internal model through PySD's translator."""
+def read_vensim(path: str | Path, data_files: tuple[str | Path, ...] | list[str | Path] = ()) -> Model:
+    """Read a Vensim ``.mdl`` file into the internal model through PySD's translator.
+
+    ``data_files`` (``.tab``/``.csv``, e.g. an earlier run's output) give the values of DATA
+    variables that have no equation (``x :INTERPOLATE:``), as Vensim's run takes a data file.
+    """
     from pysd.translators.vensim.vensim_file import VensimFile
 
-    return _read(path, lambda p: VensimFile(p), "vensim")
+    return _read(path, lambda p: VensimFile(p), "vensim", tuple(Path(f) for f in data_files))
 
 
-def _read(path: str | Path, opener: Callable[[Path], Any], origin: str) -> Model:
+def _read(path: str | Path, opener: Callable[[Path], Any], origin: str, data_files: tuple[Path, ...] = ()) -> Model:
     where = str(path)
     if not Path(path).is_file():
         raise SpecError("file not found", file=where, hint="check the path and the current directory")
@@ -349,7 +363,7 @@ def _read(path: str | Path, opener: Callable[[Path], Any], origin: str) -> Model
             raise
         except Exception as exc:  # PySD's parser errors: report them as located input errors
             raise translation_error(exc, where) from None
-    model = _convert(abstract, where, origin)
+    model = _convert(abstract, where, origin, data_files)
     if not model.variables:
         raise SpecError(
             "the file defines no variables that tenor can read",
@@ -627,17 +641,17 @@ _CONSTRUCTS: dict[str, tuple[str, str, str]] = {
     "GetConstants": (
         "GET XLS CONSTANTS / GET DIRECT CONSTANTS",
         "GET DIRECT CONSTANTS",
-        "paste the values into the model as constants: a model file never reads other files in tenor",
+        "tenor reads GET XLS / GET DIRECT as a definition of its own in a Vensim model: define a constant with it",
     ),
     "GetLookups": (
         "GET XLS LOOKUPS / GET DIRECT LOOKUPS",
         "GET DIRECT LOOKUPS",
-        "paste the table into the model as a lookup: a model file never reads other files in tenor",
+        "tenor reads GET XLS / GET DIRECT as a definition of its own in a Vensim model: define a lookup with it",
     ),
     "GetData": (
         "GET XLS DATA / GET DIRECT DATA",
         "GET DIRECT DATA",
-        "paste the data into the model as a lookup over Time: a model file never reads other files in tenor",
+        "tenor reads GET XLS / GET DIRECT as a definition of its own in a Vensim model: define a DATA variable with it",
     ),
     "Data": ("a DATA variable (:=)", "a data variable", "give the data as a lookup over Time, e.g. x = x table(Time)"),
 }
@@ -662,6 +676,7 @@ class _Converter:
         self.var_dims: dict[str, tuple[str, ...]] = {}
         self.lookup_names: set[str] = set()
         self.lookup_dims: dict[str, tuple[str, ...]] = {}
+        self.data_files: tuple[Path, ...] = ()
         # Vensim macros: every call expanded into variables of its own (stocks_flows.macros)
         section = abstract.sections[0] if len(abstract.sections) == 1 else expand_macros(abstract, where)
         lists = {sub.name: sub.subscripts for sub in section.subscripts if isinstance(sub.subscripts, list)}
@@ -669,13 +684,7 @@ class _Converter:
             copied = sub.subscripts if isinstance(sub.subscripts, str) else None
             elements = sub.subscripts if isinstance(sub.subscripts, list) else lists.get(copied or "", [])
             if isinstance(sub.subscripts, dict):  # GET XLS SUBSCRIPT / GET DIRECT SUBSCRIPT
-                raise SpecError(
-                    f"dimension {sub.name!r} is read from a file (GET XLS SUBSCRIPT / GET DIRECT SUBSCRIPT)",
-                    file=where,
-                    line=_definition_line(Path(where), sub.name),
-                    key=sub.name,
-                    hint="list the elements in the model: a model file never reads other files in tenor",
-                )
+                elements = external.read_subscript(where, sub.name, sub.subscripts)
             if not elements:
                 raise SpecError(
                     f"dimension {sub.name!r} has a form tenor does not support (no list of elements)",
@@ -726,11 +735,12 @@ class _Converter:
         return self.names[key]
 
 
-def _convert(abstract: Any, where: str, origin: str) -> Model:
+def _convert(abstract: Any, where: str, origin: str, data_files: tuple[Path, ...] = ()) -> Model:
     """PySD's abstract model as tenor's :class:`Model`, checked phase by phase."""
     from pysd.translators.structures import abstract_expressions as ae
 
     conv = _Converter(abstract, where, origin)
+    conv.data_files = data_files
     parts = _components(conv, ae)
     for name, subs, _ast, _el in parts.raw:
         if subs:
@@ -789,11 +799,18 @@ def _components(conv: _Converter, ae: Any) -> _Components:
             kind = type(comp).__name__
             if kind == "AbstractLookup":
                 ast = comp.ast
+                if isinstance(ast, ae.GetLookupsStructure):  # GET XLS / GET DIRECT LOOKUPS
+                    external.add_lookups(conv, el.name, list(comp.subscripts[0]) if comp.subscripts else [], ast)
+                    continue
                 if not isinstance(ast, ae.LookupsStructure):
                     raise conv.fail_construct(type(ast).__name__.removesuffix("Structure"), el.name)
-                _add_lookup(conv, el.name, comp, _lookup(ast.x, ast.y, ast.type == "extrapolate", conv.where, el.name))
+                table = _lookup(ast.x, ast.y, ast.type == "extrapolate", conv.where, el.name)
+                if ast.type == "hold_backward":  # XMILE's discrete graphical function
+                    table = Lookup(table.xs, table.ys, False, "hold_backward")
+                _add_lookup(conv, el.name, comp, table)
                 continue
-            if kind not in ("AbstractComponent", "AbstractUnchangeableConstant"):
+            ast = _external(conv, el.name, comp, ae)
+            if kind not in ("AbstractComponent", "AbstractUnchangeableConstant") and ast is comp.ast:
                 read = type(comp.ast).__name__.removesuffix("Structure")
                 raise conv.fail_construct(read if read.startswith("Get") else kind.removeprefix("Abstract"), el.name)
             if _key(el.name) in _CONTROL:
@@ -806,9 +823,26 @@ def _components(conv: _Converter, ae: Any) -> _Components:
                     el.name,
                     "define the elements one by one, or run the file with --engine pysd",
                 )
-            found.raw.append((el.name, tuple(subs), comp.ast, el))
+            found.raw.append((el.name, tuple(subs), ast, el))
             found.units[el.name] = el.units or None
     return found
+
+
+def _external(conv: _Converter, name: str, comp: Any, ae: Any) -> Any:
+    """A definition that reads a data file (GET XLS / GET DIRECT CONSTANTS or DATA) as the values or
+    the table over Time it reads (see stocks_flows.external); any other definition unchanged."""
+    subs = list(comp.subscripts[0]) if comp.subscripts else []
+    if isinstance(comp.ast, ae.GetConstantsStructure):
+        return external.read_constants(conv, name, subs, comp.ast)
+    if isinstance(comp.ast, ae.GetDataStructure | ae.DataStructure):
+        keyword = getattr(comp, "keyword", None)
+        if isinstance(comp.ast, ae.DataStructure):  # no equation: the values come with the run
+            table = external.add_given_data(conv, name, subs, keyword)
+        else:
+            table = external.add_data(conv, name, subs, comp.ast, keyword)
+        ref = ae.ReferenceStructure(table, ae.SubscriptsReferenceStructure(subs) if subs else None)
+        return ae.CallStructure(ref, (ae.ReferenceStructure("time", None),))
+    return comp.ast
 
 
 def _add_lookup(conv: _Converter, name: str, comp: Any, table: Lookup) -> None:
@@ -866,7 +900,8 @@ def _variables(conv: _Converter, parts: _Components, ae: Any) -> tuple[dict[str,
     for name, subs, ast, el in parts.raw:
         combos = _expand(conv, subs, name)
         if subs:
-            base_dims[name] = tuple(s if s in conv.dimensions else conv.element_of[s] for s in subs)
+            dims = tuple(s if s in conv.dimensions else conv.element_of[s] for s in subs)
+            base_dims[name] = _covering(conv, base_dims.get(name), dims)
         flat_values = None
         if isinstance(ast, np.ndarray):
             flat_values = ast.reshape(-1)
@@ -877,6 +912,19 @@ def _variables(conv: _Converter, parts: _Components, ae: Any) -> tuple[dict[str,
             tree_source = float(flat_values[i]) if flat_values is not None else ast
             variables[full] = _variable(conv, ae, name, full, elements, context, tree_source, el, parts.units)
     return variables, base_dims
+
+
+def _covering(conv: _Converter, old: tuple[str, ...] | None, new: tuple[str, ...]) -> tuple[str, ...]:
+    """The dimensions of a variable defined piece by piece (``x[dim1a]``, ``x[dim1c]``): per position,
+    the smallest dimension holding the elements of both pieces."""
+    if old is None or old == new or len(old) != len(new):
+        return new
+    out = []
+    for a, b in zip(old, new, strict=True):
+        need = set(conv.dimensions[a]) | set(conv.dimensions[b])
+        fits = [d for d, els in conv.dimensions.items() if need <= set(els)]
+        out.append(min(fits, key=lambda d: len(conv.dimensions[d])) if fits else b)
+    return tuple(out)
 
 
 def _variable(

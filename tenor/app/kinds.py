@@ -33,6 +33,7 @@ import json
 import re
 import warnings
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
@@ -315,8 +316,17 @@ def load_causal(source: Source, command: str | None = None) -> CausalSpec:
     raise wrong_kind_error(source, command)
 
 
-def load_model(source: Source, command: str | None = None) -> Model:
-    """The validated model of a recognised file (one error naming the fitting commands if it is a causal graph)."""
+def load_model(source: Source, command: str | None = None, data_files: Sequence[str | Path] = ()) -> Model:
+    """The validated model of a recognised file (one error naming the fitting commands if it is a causal graph).
+
+    ``data_files`` give the values of a Vensim model's DATA variables that have no equation.
+    """
+    if data_files and source.kind != FileKind.VENSIM:
+        raise SpecError(
+            "data files are given to a Vensim model's DATA variables; this is not a Vensim model",
+            file=source.file,
+            hint="leave out --data, or give the Vensim .mdl file",
+        )
     if source.kind == FileKind.STOCK_FLOW_SPEC:
         from stocks_flows.load import parse_model
 
@@ -331,7 +341,7 @@ def load_model(source: Source, command: str | None = None) -> Model:
             )
         from stocks_flows.xmile import read_vensim, read_xmile
 
-        return read_xmile(source.path) if source.kind == FileKind.XMILE else read_vensim(source.path)
+        return read_xmile(source.path) if source.kind == FileKind.XMILE else read_vensim(source.path, list(data_files))
     raise wrong_kind_error(source, command)
 
 
@@ -340,9 +350,9 @@ def read_causal(source: str | Path, format: str | None = None, *, command: str |
     return load_causal(read_source(source, format), command)
 
 
-def read_model(source: str | Path, *, command: str | None = None) -> Model:
-    """Any model file -> a validated :class:`~stocks_flows.model.Model`."""
-    return load_model(read_source(source), command)
+def read_model(source: str | Path, *, command: str | None = None, data_files: Sequence[str | Path] = ()) -> Model:
+    """Any model file -> a validated :class:`~stocks_flows.model.Model` (``data_files``: see :func:`load_model`)."""
+    return load_model(read_source(source), command, data_files)
 
 
 def diagram_kinds(kind: FileKind) -> tuple[str, ...]:

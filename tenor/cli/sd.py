@@ -83,6 +83,9 @@ def simulate(
         "--progress/--no-progress",
         help="Say on standard error what is running and for how long (default: when it is a terminal).",
     ),
+    data: list[Path] = typer.Option(
+        [], "--data", help="A .tab/.csv data file for a Vensim model's DATA variables that have no equation."
+    ),
 ) -> None:
     """Run one scenario; write time and every variable (name[element] for subscripted ones)."""
     import time
@@ -94,7 +97,7 @@ def simulate(
     _kernel(kernel)
     settings = [parse_assignment(s) for s in sets]
     try:
-        loaded = read_model(model, command="simulate")
+        loaded = read_model(model, command="simulate", data_files=data)
     except SpecError as refused:
         if engine != "pysd" or scenario or scenarios_file or not _pysd_can_take(model, refused):
             raise

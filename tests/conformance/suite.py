@@ -84,7 +84,9 @@ PYSD_DIVERGENCES = {
     ),
     "na/test_na.mdl": "PySD gives NaN where Vensim's :NA: arithmetic gives 5 (variable at t=6)",
     "data_from_other_model/test_data_from_other_model.mdl": (
-        "PySD gives NaN for out3 where the data it reads from another model's output has gaps"
+        "out3 reads a RAW DATA variable, which has no value between the data's whole-number times: "
+        "Vensim writes blanks there and PySD gives NaN, but the canonical reader forward-fills the blanks "
+        "(tenor's engine stops at t=0.5 and says why)"
     ),
 }
 """Models where PySD itself differs from the canonical (Vensim's) output; ``--engine pysd`` shows the same."""
@@ -186,7 +188,9 @@ def run_tenor(path: Path) -> pd.DataFrame:
     from stocks_flows.engine import simulate
     from stocks_flows.load import load_model
 
-    frame = simulate(load_model(path)).frame(0)
+    # DATA variables with no equation read the folder's data files, as run_pysd gives them to PySD
+    data = sorted(p for p in path.parent.glob("*.tab") if p.name != "output.tab")
+    frame = simulate(load_model(path, data)).frame(0)
     return frame.set_index("time")
 
 
