@@ -69,6 +69,17 @@ from stocks_flows.model import (
     equation_problems,
     evaluation_order,
 )
+from stocks_flows.subscripts import (
+    Ranges,
+    aggregated,
+    elements_of,
+    excluded,
+    family,
+    is_value,
+    pick,
+    position,
+    subscript_ranges,
+)
 from tenor.core.errors import Diagnostic, SpecError
 from tenor.core.output import write_text
 
@@ -538,6 +549,23 @@ def _definition_line(path: Path, variable: str) -> int | None:
     return None
 
 
+def _explicit_mapping(path: Path, name: str) -> bool:
+    """Whether a Vensim range maps with an element list (``dim: a, b -> (other: y, x)``), which PySD's
+    abstract model keeps only as the range's name."""
+    if path.suffix.lower() != ".mdl":
+        return False
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    pattern = r"(?m)^\s*" + r"[\s_]+".join(map(re.escape, name.split())) + r"\s*:([^~|]*)"
+    for m in re.finditer(pattern, text, re.I):
+        mapping = m.group(1).partition("->")[2]
+        if re.search(r"\(\s*[^()]*:", mapping):
+            return True
+    return False
+
+
 def _find_equation(path: Path, equation: str) -> tuple[str, int, int | None] | None:
     """(variable, line, column) of the equation text in an XMILE or Vensim file, if it can be found."""
     from html import unescape
@@ -634,7 +662,9 @@ class _Converter:
                     hint="list the elements of the dimension",
                 )
             self.dimensions[sub.name] = tuple(elements)
-        self.element_of = {e: d for d, els in self.dimensions.items() for e in els}
+        self.ranges = self.subscript_ranges(section.subscripts)
+        self.dimensions = dict(self.ranges.ranges)  # copies and spliced subranges expanded
+        self.element_of = {e: family(e, self.ranges) for els in self.dimensions.values() for e in els}
         for el in section.elements:
             self.names[_key(el.name)] = el.name
         self.elements = section.elements
@@ -647,6 +677,29 @@ class _Converter:
                 key=abstract.sections[1].name,
                 hint="write the macro's equations out in the model where it is used",
             )
+
+    def subscript_ranges(self, definitions: list[Any]) -> Ranges:
+        """The model's subscript ranges (see :mod:`stocks_flows.subscripts`), refused where unclear."""
+        path = Path(self.where)
+        for sub in definitions:
+            if sub.mapping and _explicit_mapping(path, sub.name):
+                raise SpecError(
+                    f"the subscript mapping of {sub.name!r} lists its elements (-> (range: elements))",
+                    file=self.where,
+                    line=_definition_line(path, sub.name),
+                    key=sub.name,
+                    hint="order the elements of the two ranges alike and map the ranges by name: a -> b",
+                )
+        try:
+            return subscript_ranges([(sub.name, sub.subscripts, sub.mapping) for sub in definitions])
+        except SpecError as err:
+            raise self.located(err, err.key or "") from None
+
+    def located(self, err: SpecError, variable: str) -> SpecError:
+        """A subscript problem found while reading ``variable``, with the file, line and variable."""
+        where = Path(self.where)
+        line = _definition_line(where, variable) or _definition_line(where, err.key or "")
+        return SpecError(err.message, file=self.where, line=line, key=variable or err.key, hint=err.hint)
 
     def fail(self, construct: str, variable: str, hint: str | None = None) -> SpecError:
         return SpecError(
@@ -692,7 +745,10 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
     parts = _components(conv, ae)
     for name, subs, _ast, _el in parts.raw:
         if subs:
-            conv.var_dims[name] = tuple(s if s in conv.dimensions else conv.element_of.get(s, s) for s in subs)
+            dims = tuple(s if s in conv.dimensions else conv.element_of.get(s, s) for s in subs)
+            known = conv.var_dims.setdefault(name, dims)
+            if known != dims:  # defined piece by piece: an unsubscripted reference spans the main ranges
+                conv.var_dims[name] = tuple(conv.element_of.get(s, conv.ranges.main.get(s, s)) for s in known)
     _check_expanded_size(conv, parts.raw)
     variables, base_dims = _variables(conv, parts, ae)
     _mark_flows(variables)
@@ -738,6 +794,8 @@ class _Components:
     control: dict[str, Any] = field(default_factory=dict)
     raw: list[_Raw] = field(default_factory=list)
     units: dict[str, str | None] = field(default_factory=dict)
+    excepts: dict[int, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    """The :EXCEPT: lists of a component, by its index in ``raw``."""
 
 
 def _components(conv: _Converter, ae: Any) -> _Components:
@@ -758,12 +816,8 @@ def _components(conv: _Converter, ae: Any) -> _Components:
                 found.control[_key(el.name)] = comp.ast
                 continue
             subs = list(comp.subscripts[0]) if comp.subscripts else []
-            if comp.subscripts and comp.subscripts[1]:
-                raise conv.fail(
-                    "an EXCEPT subscript (:EXCEPT:)",
-                    el.name,
-                    "define the elements one by one, or run the file with --engine pysd",
-                )
+            if comp.subscripts and comp.subscripts[1]:  # x[dim] :EXCEPT: [a] = ...
+                found.excepts[len(found.raw)] = tuple(tuple(listed) for listed in comp.subscripts[1])
             found.raw.append((el.name, tuple(subs), comp.ast, el))
             found.units[el.name] = el.units or None
     return found
@@ -798,8 +852,11 @@ def _check_expanded_size(conv: _Converter, raw: list[_Raw]) -> None:
             )
 
 
-def _expand(conv: _Converter, subs: tuple[str, ...], owner: str) -> list[tuple[tuple[str, ...], dict[str, str]]]:
-    """(elements, dimension -> element) of every element a subscripted component stands for."""
+def _expand(
+    conv: _Converter, subs: tuple[str, ...], owner: str, excepts: tuple[tuple[str, ...], ...] = ()
+) -> list[tuple[tuple[str, ...], dict[str, str]]]:
+    """(elements, dimension -> element) of every element a subscripted component stands for
+    (but those its :EXCEPT: lists leave out)."""
     choices: list[list[tuple[str, str]]] = []
     for s in subs:
         if s in conv.dimensions:
@@ -814,20 +871,30 @@ def _expand(conv: _Converter, subs: tuple[str, ...], owner: str) -> list[tuple[t
                 key=owner,
                 hint="declare the subscript range, or fix the name",
             )
-    return [(tuple(e for _, e in combo), dict(combo)) for combo in itertools.product(*choices)]
+    combos = [(tuple(e for _, e in combo), dict(combo)) for combo in itertools.product(*choices)]
+    if not excepts:
+        return combos
+    try:
+        return [(elements, context) for elements, context in combos if not excluded(elements, excepts, conv.ranges)]
+    except SpecError as err:
+        raise conv.located(err, owner) from None
 
 
 def _variables(conv: _Converter, parts: _Components, ae: Any) -> tuple[dict[str, Variable], dict[str, tuple[str, ...]]]:
     """Every component as scalar variables (one per element), and the dimensions of each base name."""
     variables: dict[str, Variable] = {}
     base_dims: dict[str, tuple[str, ...]] = {}
-    for name, subs, ast, el in parts.raw:
-        combos = _expand(conv, subs, name)
+    for index, (name, subs, ast, el) in enumerate(parts.raw):
+        combos = _expand(conv, subs, name, parts.excepts.get(index, ()))
         if subs:
             base_dims[name] = tuple(s if s in conv.dimensions else conv.element_of[s] for s in subs)
         flat_values = None
         if isinstance(ast, np.ndarray):
             flat_values = ast.reshape(-1)
+            full = _expand(conv, subs, name) if index in parts.excepts else combos
+            if full is not combos and len(flat_values) == len(full):  # values given for the elements left out too
+                kept = {elements for elements, _ in combos}
+                flat_values = np.array([v for v, (els, _) in zip(flat_values, full, strict=True) if els in kept])
             if len(flat_values) != len(combos):
                 raise conv.fail("an array constant of this shape", name)
         for i, (elements, context) in enumerate(combos):
@@ -1193,6 +1260,8 @@ class _ToAst:
         builtin = _BUILTIN_TIMES.get(_key(x.reference))
         if builtin is not None and _key(x.reference) not in conv.names:  # XMILE's DT, STARTTIME, STOPTIME
             return Name(conv.names.get(builtin, builtin))
+        if _key(x.reference) not in conv.names and is_value(x.reference, conv.ranges) is not None:
+            return self.subscript_value(x)
         names = self.names(x)
         if len(names) != 1:
             raise self.fail(
@@ -1248,13 +1317,17 @@ class _ToAst:
             if isinstance(arg, ae.ReferenceStructure) and _key(arg.reference) in dims:
                 return Number(float(len(dims[_key(arg.reference)])))
         found = PYSD_NAMES.get(func)
+        if func == "prod" and len(x.arguments) == 1:  # PROD(x[dim!]): the product of the elements
+            terms = self.aggregate(x.arguments[0])
+            if terms is not None:
+                return _balanced("*", terms)
         if found is None:
             raise conv.fail_function(func, self.variable)
         builtin, reorder = found
         if builtin.spreads and len(x.arguments) == 1:
-            arg = x.arguments[0]
-            if isinstance(arg, ae.ReferenceStructure):
-                return Call(builtin.name, tuple(self.names(arg, all_elements=True)))
+            terms = self.aggregate(x.arguments[0])
+            if terms is not None:
+                return Call(builtin.name, tuple(terms))
         arguments = list(x.arguments)
         if reorder is not None:  # PySD's argument order -> tenor's
             if len(arguments) != len(reorder):
@@ -1294,12 +1367,10 @@ class _ToAst:
         subs = subs or list(conv.lookup_dims.get(base, ()))
         combo = []
         for s in subs:
-            if s in conv.element_of:
-                combo.append(s)
-            elif s in conv.dimensions and s in self.context:
-                combo.append(self.context[s])
-            else:
+            element = self.pick(s)
+            if element is None:
                 raise self.fail(f"the lookup {base}[{s}] called outside an equation over {s}")
+            combo.append(element)
         name = element_name(base, tuple(combo))
         if name not in conv.lookups:
             raise self.fail(f"the lookup {name}, which has no table,")
@@ -1317,14 +1388,48 @@ class _ToAst:
         choices = [self.elements(s, all_elements) for s in subs]
         return [Name(element_name(target, combo)) for combo in itertools.product(*choices)]
 
+    def pick(self, s: str) -> str | None:
+        """The element subscript ``s`` picks here (None when free), see :func:`stocks_flows.subscripts.pick`."""
+        try:
+            return pick(s, self.context, self.conv.ranges)
+        except SpecError as err:
+            raise self.conv.located(err, self.variable) from None
+
     def elements(self, s: str, all_elements: bool) -> list[str]:
+        """The elements subscript ``s`` spans: the one it picks here, or (inside an aggregation) all."""
+        element = self.pick(s)
+        if element is not None:
+            return [element]
+        if s.endswith("!") or all_elements:
+            try:
+                return list(elements_of(s, self.conv.ranges))
+            except SpecError as err:
+                raise self.conv.located(err, self.variable) from None
+        return list(self.conv.dimensions[s])  # free: the caller refuses an array where a number is needed
+
+    def aggregate(self, arg: Any) -> list[Expr] | None:
+        """The terms of SUM, PROD, VMIN or VMAX over ``arg``: one per element of its ``range!``
+        subscripts (or of a lone reference's free ranges); None when ``arg`` is a plain expression."""
+        bangs = aggregated(arg)
+        if not bangs:
+            if isinstance(arg, self.ae.ReferenceStructure):
+                return list(self.names(arg, all_elements=True))
+            return None
+        try:
+            choices = [elements_of(b, self.conv.ranges) for b in bangs]
+        except SpecError as err:
+            raise self.conv.located(err, self.variable) from None
+        terms: list[Expr] = []
+        for combo in itertools.product(*choices):
+            context = {**self.context, **dict(zip(bangs, combo, strict=True))}
+            terms.append(_ToAst(self.conv, self.variable, context, self.ae, self.control)(arg))
+        return terms
+
+    def subscript_value(self, x: Any) -> Expr:
+        """A subscript range (or element) used as a number: the position of the current element."""
         conv = self.conv
-        if s.endswith("!") and s[:-1] in conv.dimensions:  # Vensim: every element, for SUM and VMIN
-            return list(conv.dimensions[s[:-1]])
-        if s in conv.element_of:
-            return [s]
-        if s in conv.dimensions and s in self.context and not all_elements:
-            return [self.context[s]]
-        if s in conv.dimensions:
-            return list(conv.dimensions[s])
-        raise self.fail(f"the subscript {s!r}")
+        name = is_value(x.reference, conv.ranges) or x.reference
+        try:
+            return Number(float(position(name, self.context, conv.ranges)))
+        except SpecError as err:
+            raise conv.located(err, self.variable) from None
