@@ -231,21 +231,16 @@ def _mapped(subscript: str, context: Mapping[str, str], ranges: Ranges) -> str |
                 key=subscript,
                 hint="map to a declared range, or fix the name",
             )
+        if target not in context:
+            continue
         theirs = ranges.ranges[target]
-        if target in context:
-            current = context[target]
-        else:
-            found = [context[d] for d in _related(context, ranges, target) if context[d] in theirs]
-            if not found:
-                continue
-            current = found[0]
         if len(theirs) != len(own):
             raise SpecError(
                 f"subscript range {subscript!r} ({len(own)} elements) maps to {target!r} ({len(theirs)} elements)",
                 key=subscript,
                 hint="a mapping pairs the elements one to one: give both ranges as many elements",
             )
-        return own[theirs.index(current)]
+        return own[theirs.index(context[target])]
     return None
 
 
