@@ -47,6 +47,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from tenor.core.errors import SpecError
@@ -80,7 +81,7 @@ class Ranges:
     main: dict[str, str]
     copies: frozenset[str]
 
-    @property
+    @cached_property
     def elements(self) -> frozenset[str]:
         """Every element of every range."""
         return frozenset(e for els in self.ranges.values() for e in els)
@@ -216,9 +217,7 @@ def pick(subscript: str, context: Mapping[str, str], ranges: Ranges) -> str | No
 
 def _related(context: Mapping[str, str], ranges: Ranges, target: str) -> list[str]:
     """The ranges of ``context`` in the same main range as ``target``, the bang ranges aside."""
-    return [
-        d for d in context if not d.endswith("!") and d in ranges.ranges and ranges.main[d] == ranges.main[target]
-    ]
+    return [d for d in context if not d.endswith("!") and d in ranges.ranges and ranges.main[d] == ranges.main[target]]
 
 
 def _mapped(subscript: str, context: Mapping[str, str], ranges: Ranges) -> str | None:
@@ -328,8 +327,7 @@ def excluded(elements: Sequence[str], excepts: Sequence[Sequence[str]], ranges: 
     for listed in excepts:
         if len(listed) != len(elements):
             raise SpecError(
-                f"an EXCEPT list [{', '.join(listed)}] has {len(listed)} subscript(s) for "
-                f"{len(elements)} dimension(s)",
+                f"an EXCEPT list [{', '.join(listed)}] has {len(listed)} subscript(s) for {len(elements)} dimension(s)",
                 hint="give one subscript per dimension in each :EXCEPT: list",
             )
         if all(e in elements_of(s, ranges) for e, s in zip(elements, listed, strict=True)):

@@ -900,6 +900,14 @@ def _variables(conv: _Converter, parts: _Components, ae: Any) -> tuple[dict[str,
         for i, (elements, context) in enumerate(combos):
             full = element_name(name, elements)
             tree_source = float(flat_values[i]) if flat_values is not None else ast
+            if full in variables:
+                raise SpecError(
+                    f"{full} has two equations",
+                    file=conv.where,
+                    line=_definition_line(Path(conv.where), name),
+                    key=name,
+                    hint="give each element one equation; leave elements out of a range's equation with :EXCEPT:",
+                )
             variables[full] = _variable(conv, ae, name, full, elements, context, tree_source, el, parts.units)
     return variables, base_dims
 
@@ -1264,9 +1272,14 @@ class _ToAst:
             return self.subscript_value(x)
         names = self.names(x)
         if len(names) != 1:
+            target = conv.name(x.reference, self.variable)
+            subs = list(x.subscripts.subscripts) if x.subscripts is not None else list(conv.var_dims.get(target, ()))
+            free = ", ".join(repr(s) for s in subs if self.pick(s) is None)
+            why = f": {free} is not a range of this equation, a subrange of one or mapped to one" if free else ""
             raise self.fail(
-                f"an array reference outside MIN/MAX/SUM ({x.reference})",
-                "refer to one element, or to the array inside SUM, VMIN or VMAX; or run the file with --engine pysd",
+                f"an array reference outside SUM/PROD/VMIN/VMAX ({x.reference}){why}",
+                "refer to one element, or to the array inside SUM, PROD, VMIN or VMAX (with range! for the "
+                "range it runs over); or run the file with --engine pysd",
             )
         return names[0]
 

@@ -267,7 +267,8 @@ def test_mapping_with_an_element_list_is_refused(tmp_path):
 
 def test_an_array_where_a_number_is_needed_is_still_refused(tmp_path):
     err = _refusal(tmp_path, "d: a, b ~~|\nx[d] = 1, 2 ~~|\ny = x[d] + 1 ~~|")
-    assert err.diagnostics[0].key == "y" and "array reference" in str(err)
+    assert err.diagnostics[0].key == "y"
+    assert "array reference outside SUM/PROD/VMIN/VMAX (x): 'd' is not a range of this equation" in str(err)
 
 
 # --- invariants -----------------------------------------------------------------------------
@@ -333,3 +334,14 @@ def test_a_mapping_runs_as_its_elementwise_equations(tmp_path_factory, values, s
     pd.testing.assert_frame_equal(mapped[sorted(mapped.columns)], elementwise[sorted(elementwise.columns)])
     assert [mapped[f"x[a{i}]"].iloc[0] for i in range(n)] == [3.0 * v for v in values]
     assert mapped[f"level[a{n - 1}]"].iloc[1] == 3.0 * values[-1]  # one step of level' = x
+
+
+def test_an_element_with_two_equations_is_refused(tmp_path):
+    err = _refusal(tmp_path, "d: a, b ~~|\nx[d] = 1 ~~|\nx[a] = 2 ~~|")
+    assert err.diagnostics[0].key == "x" and "x[a] has two equations" in str(err)
+
+
+def test_a_mapping_works_one_way_only(tmp_path):
+    # A -> B lets A stand in an equation over B; B in an equation over A is an array, refused
+    err = _refusal(tmp_path, "A: a1, a2 -> B ~~|\nB: b1, b2 ~~|\ny[B] = 1, 2 ~~|\nx[A] = y[B] ~~|")
+    assert err.diagnostics[0].key == "x" and "'B' is not a range of this equation" in str(err)
