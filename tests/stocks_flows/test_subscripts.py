@@ -345,3 +345,23 @@ def test_a_mapping_works_one_way_only(tmp_path):
     # A -> B lets A stand in an equation over B; B in an equation over A is an array, refused
     err = _refusal(tmp_path, "A: a1, a2 -> B ~~|\nB: b1, b2 ~~|\ny[B] = 1, 2 ~~|\nx[A] = y[B] ~~|")
     assert err.diagnostics[0].key == "x" and "'B' is not a range of this equation" in str(err)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    size=st.integers(min_value=1, max_value=6),
+    data=st.data(),
+)
+def test_a_subrange_picks_the_same_element_both_ways(size, data):
+    main = [f"e{i}" for i in range(size)]
+    sub = data.draw(st.lists(st.sampled_from(main), min_size=1, max_size=size, unique=True), label="sub")
+    current = data.draw(st.sampled_from(main), label="current")
+    ranges = subscript_ranges([("main", main, []), ("sub", sub, [])])
+    assert ranges.main["sub"] == "main"
+    if current in sub:
+        assert pick("sub", {"main": current}, ranges) == current
+        assert pick("main", {"sub": current}, ranges) == current
+        assert position("sub", {"sub": current}, ranges) == main.index(current) + 1
+    else:
+        with pytest.raises(SpecError, match="not in the subscript range"):
+            pick("sub", {"main": current}, ranges)
