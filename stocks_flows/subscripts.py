@@ -56,6 +56,7 @@ __all__ = [
     "Ranges",
     "aggregated",
     "elements_of",
+    "equation_context",
     "excluded",
     "family",
     "is_value",
@@ -176,6 +177,33 @@ def family(subscript: str, ranges: Ranges) -> str:
         if subscript in elements:
             return ranges.main[name]
     raise SpecError(f"unknown subscript {subscript!r}", hint="declare the subscript range, or fix the name")
+
+
+def equation_context(subscripts: Sequence[str], elements: Sequence[str], ranges: Ranges) -> dict[str, str]:
+    """The context of one element of an equation: each range of its left-hand side -> the element built.
+
+    An element on the left-hand side (``x[a, dim] = ...``) stands for its main
+    range, unless a range of the left-hand side already covers that main range
+    or another element does too (then neither is in the context, and a
+    reference that needs it is refused rather than guessed).
+
+    >>> r = subscript_ranges([("d", ["a", "b"], []), ("e", ["x", "y"], [])])
+    >>> equation_context(["a", "e"], ["a", "y"], r)
+    {'e': 'y', 'd': 'a'}
+    >>> equation_context(["d", "b"], ["a", "b"], r), equation_context(["a", "b"], ["a", "b"], r)
+    ({'d': 'a'}, {})
+    """
+    context = {s: e for s, e in zip(subscripts, elements, strict=True) if s in ranges.ranges}
+    covered = {ranges.main[s] for s in context}
+    fixed: dict[str, str | None] = {}
+    for s in subscripts:
+        if s in ranges.ranges:
+            continue
+        main = family(s, ranges)
+        if main not in covered:
+            fixed[main] = s if main not in fixed else None
+    context.update({main: e for main, e in fixed.items() if e is not None})
+    return context
 
 
 def elements_of(subscript: str, ranges: Ranges) -> tuple[str, ...]:

@@ -73,6 +73,7 @@ from stocks_flows.subscripts import (
     Ranges,
     aggregated,
     elements_of,
+    equation_context,
     excluded,
     family,
     is_value,
@@ -857,12 +858,20 @@ def _expand(
 ) -> list[tuple[tuple[str, ...], dict[str, str]]]:
     """(elements, dimension -> element) of every element a subscripted component stands for
     (but those its :EXCEPT: lists leave out)."""
-    choices: list[list[tuple[str, str]]] = []
+    choices: list[list[str]] = []
     for s in subs:
+        if s in conv.dimensions and subs.count(s) > 1:
+            raise SpecError(
+                f"the subscript range {s!r} is used twice on the left of the equation",
+                file=conv.where,
+                line=_definition_line(Path(conv.where), owner),
+                key=owner,
+                hint=f"define a copy of the range (e.g. {s} copy <-> {s}) and use it for the second dimension",
+            )
         if s in conv.dimensions:
-            choices.append([(s, e) for e in conv.dimensions[s]])
+            choices.append(list(conv.dimensions[s]))
         elif s in conv.element_of:
-            choices.append([(conv.element_of[s], s)])
+            choices.append([s])
         else:
             raise SpecError(
                 f"unknown subscript {s!r}",
@@ -871,7 +880,7 @@ def _expand(
                 key=owner,
                 hint="declare the subscript range, or fix the name",
             )
-    combos = [(tuple(e for _, e in combo), dict(combo)) for combo in itertools.product(*choices)]
+    combos = [(combo, equation_context(subs, combo, conv.ranges)) for combo in itertools.product(*choices)]
     if not excepts:
         return combos
     try:

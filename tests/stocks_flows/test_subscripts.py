@@ -365,3 +365,30 @@ def test_a_subrange_picks_the_same_element_both_ways(size, data):
     else:
         with pytest.raises(SpecError, match="not in the subscript range"):
             pick("sub", {"main": current}, ranges)
+
+
+def test_an_element_beside_a_range_of_its_own_family_leaves_the_range_alone(tmp_path):
+    values = _run(
+        tmp_path,
+        """
+        d: a, b, c ~~|
+        x[d] = 1, 2, 3 ~~|
+        m[d, a] = 10 * x[d] ~~|
+        m[d, b] = x[d] ~~|
+        m[d, c] = 0 ~~|
+        n[a, b] = 7 ~~|
+        """,
+    )
+    assert [values[f"m[{k},a]"] for k in "abc"] == [10.0, 20.0, 30.0]
+    assert [values[f"m[{k},b]"] for k in "abc"] == [1.0, 2.0, 3.0]
+    assert values["n[a,b]"] == 7.0
+
+
+def test_a_range_twice_on_the_left_is_refused(tmp_path):
+    err = _refusal(tmp_path, "d: a, b ~~|\nx[d] = 1, 2 ~~|\nm[d, d] = x[d] ~~|")
+    assert err.diagnostics[0].key == "m" and "used twice on the left" in str(err)
+
+
+def test_two_elements_of_one_range_give_no_context(tmp_path):
+    err = _refusal(tmp_path, "d: a, b ~~|\nx[d] = 1, 2 ~~|\nm[d, d2] :EXCEPT: [a, b] = 0 ~~|\nd2 <-> d ~~|\nm[a, b] = x[d] ~~|")
+    assert err.diagnostics[0].key == "m" and "'d' is not a range of this equation" in str(err)
