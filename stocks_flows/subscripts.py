@@ -45,6 +45,7 @@ True
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -55,6 +56,7 @@ from tenor.core.errors import SpecError
 __all__ = [
     "Ranges",
     "aggregated",
+    "declared_ranges",
     "elements_of",
     "equation_context",
     "excluded",
@@ -179,30 +181,51 @@ def family(subscript: str, ranges: Ranges) -> str:
     raise SpecError(f"unknown subscript {subscript!r}", hint="declare the subscript range, or fix the name")
 
 
-def equation_context(subscripts: Sequence[str], elements: Sequence[str], ranges: Ranges) -> dict[str, str]:
+def declared_ranges(definitions: Sequence[Sequence[str]], ranges: Ranges) -> tuple[str | None, ...]:
+    """Per dimension of a variable defined by ``definitions`` (the left-hand subscripts of each of its
+    equations), the widest range any of them uses there (None where all give elements).
+
+    >>> r = subscript_ranges([("d", ["a", "b", "c"], []), ("s", ["a", "b"], []), ("e", ["x"], [])])
+    >>> declared_ranges([["s", "x"], ["c", "x"], ["d", "x"]], r)
+    ('d', None)
+    """
+    found: list[str | None] = []
+    for position_subs in itertools.zip_longest(*definitions):
+        used = [s for s in position_subs if s is not None and s in ranges.ranges]
+        found.append(max(used, key=lambda s: len(ranges.ranges[s])) if used else None)
+    return tuple(found)
+
+
+def equation_context(
+    subscripts: Sequence[str], elements: Sequence[str], ranges: Ranges, declared: Sequence[str | None] = ()
+) -> dict[str, str]:
     """The context of one element of an equation: each range of its left-hand side -> the element built.
 
-    An element on the left-hand side (``x[a, dim] = ...``) stands for its main
-    range, unless a range of the left-hand side already covers that main range
-    or another element does too (then neither is in the context, and a
-    reference that needs it is refused rather than guessed).
+    An element on the left-hand side (``x[a, dim] = ...``) stands for the range
+    ``declared`` for its dimension (see :func:`declared_ranges`) when that holds
+    it, else for its main range; unless a range of the left-hand side already
+    covers that range, or another element does too (then neither is in the
+    context, and a reference that needs it is refused rather than guessed).
 
-    >>> r = subscript_ranges([("d", ["a", "b"], []), ("e", ["x", "y"], [])])
+    >>> r = subscript_ranges([("d", ["a", "b"], []), ("e", ["x", "y"], []), ("d2", "d", [])])
     >>> equation_context(["a", "e"], ["a", "y"], r)
     {'e': 'y', 'd': 'a'}
     >>> equation_context(["d", "b"], ["a", "b"], r), equation_context(["a", "b"], ["a", "b"], r)
     ({'d': 'a'}, {})
+    >>> equation_context(["a", "b"], ["a", "b"], r, declared=("d", "d2"))
+    {'d': 'a', 'd2': 'b'}
     """
     context = {s: e for s, e in zip(subscripts, elements, strict=True) if s in ranges.ranges}
-    covered = {ranges.main[s] for s in context}
+    covered = set(context) | {ranges.main[s] for s in context}
     fixed: dict[str, str | None] = {}
-    for s in subscripts:
+    for i, s in enumerate(subscripts):
         if s in ranges.ranges:
             continue
-        main = family(s, ranges)
-        if main not in covered:
-            fixed[main] = s if main not in fixed else None
-    context.update({main: e for main, e in fixed.items() if e is not None})
+        owner = declared[i] if i < len(declared) else None
+        key = owner if owner is not None and s in ranges.ranges[owner] else family(s, ranges)
+        if key not in covered:
+            fixed[key] = s if key not in fixed else None
+    context.update({key: e for key, e in fixed.items() if e is not None})
     return context
 
 

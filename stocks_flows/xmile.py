@@ -72,6 +72,7 @@ from stocks_flows.model import (
 from stocks_flows.subscripts import (
     Ranges,
     aggregated,
+    declared_ranges,
     elements_of,
     equation_context,
     excluded,
@@ -641,6 +642,7 @@ class _Converter:
         self.var_dims: dict[str, tuple[str, ...]] = {}
         self.lookup_names: set[str] = set()
         self.lookup_dims: dict[str, tuple[str, ...]] = {}
+        self.declared: dict[str, tuple[str | None, ...]] = {}  # per variable, the range of each dimension
         section = abstract.sections[0]
         lists = {sub.name: sub.subscripts for sub in section.subscripts if isinstance(sub.subscripts, list)}
         for sub in section.subscripts:
@@ -744,6 +746,10 @@ def _convert(abstract: Any, where: str, origin: str) -> Model:
 
     conv = _Converter(abstract, where, origin)
     parts = _components(conv, ae)
+    lhs: dict[str, list[tuple[str, ...]]] = {}
+    for name, subs, _ast, _el in parts.raw:
+        lhs.setdefault(name, []).append(subs)
+    conv.declared = {name: declared_ranges(defs, conv.ranges) for name, defs in lhs.items()}
     for name, subs, _ast, _el in parts.raw:
         if subs:
             dims = tuple(s if s in conv.dimensions else conv.element_of.get(s, s) for s in subs)
@@ -880,7 +886,10 @@ def _expand(
                 key=owner,
                 hint="declare the subscript range, or fix the name",
             )
-    combos = [(combo, equation_context(subs, combo, conv.ranges)) for combo in itertools.product(*choices)]
+    combos = [
+        (combo, equation_context(subs, combo, conv.ranges, conv.declared.get(owner, ())))
+        for combo in itertools.product(*choices)
+    ]
     if not excepts:
         return combos
     try:

@@ -389,6 +389,22 @@ def test_a_range_twice_on_the_left_is_refused(tmp_path):
     assert err.diagnostics[0].key == "m" and "used twice on the left" in str(err)
 
 
+def test_elements_stand_for_the_ranges_their_variable_is_defined_over(tmp_path):
+    values = _run(
+        tmp_path,
+        """
+        d: a, b ~~|
+        d2 <-> d ~~|
+        x[d] = 1, 2 ~~|
+        y[d2] = 10, 20 ~~|
+        m[d, d2] :EXCEPT: [a, b] = 0 ~~|
+        m[a, b] = x[d] + y[d2] ~~|
+        """,
+    )
+    assert values["m[a,b]"] == 21.0  # x[a] + y[b]
+    assert values["m[b,a]"] == 0.0
+
+
 def test_two_elements_of_one_range_give_no_context(tmp_path):
-    err = _refusal(tmp_path, "d: a, b ~~|\nx[d] = 1, 2 ~~|\nm[d, d2] :EXCEPT: [a, b] = 0 ~~|\nd2 <-> d ~~|\nm[a, b] = x[d] ~~|")
-    assert err.diagnostics[0].key == "m" and "'d' is not a range of this equation" in str(err)
+    err = _refusal(tmp_path, "d: a, b ~~|\nx[d] = 1, 2 ~~|\nn[a, b] = x[d] ~~|")
+    assert err.diagnostics[0].key == "n" and "'d' is not a range of this equation" in str(err)
