@@ -187,6 +187,8 @@ def generate_xmile(model: Model) -> str:
     for var in model.variables.values():
         groups.setdefault(var.base or var.name, []).append(var)
     for base, members in groups.items():
+        if model.base_dimensions.get(base) and members[0].kind == "stock":
+            _check_arrayed_stock(model, base, members)
         lines.extend(_element(model, base, members))
     for name, table in model.lookups.items():
         kind = ' type="extrapolate"' if table.extrapolate else ""
@@ -250,9 +252,46 @@ def _element(model: Model, base: str, members: list[Variable]) -> Iterator[str]:
             yield from _per_element(var, var.initial)
         yield "      </aux>"
     if synthetic_flow:
-        yield f"      <flow name={quoteattr(synthetic_flow[0])}>"
-        yield f"        <eqn>{escape(_equation(first.equation))}</eqn>"
-        yield "      </flow>"
+        yield from _net_flow(synthetic_flow[0], dims, members)
+
+
+def _net_flow(name: str, dims: tuple[str, ...], members: list[Variable]) -> Iterator[str]:
+    """The flow that carries a stock's net flow when it is not a sum of flows (one equation per element)."""
+    yield f"      <flow name={quoteattr(name)}>"
+    yield from _dimensions(dims, "        ")
+    if dims:
+        for var in members:
+            yield from _per_element(var, var.equation)
+    else:
+        yield f"        <eqn>{escape(_equation(members[0].equation))}</eqn>"
+    yield "      </flow>"
+
+
+def _check_arrayed_stock(model: Model, base: str, members: list[Variable]) -> None:
+    """Refuse a stock XMILE cannot hold as one arrayed stock: XMILE gives it one list of flows, each
+    taken element by element, so every element must have the same flows, over its own element."""
+
+    def links(var: Variable) -> tuple[frozenset[str], frozenset[str]]:
+        return (
+            frozenset(model.variables[f].base or f for f in var.inflows),
+            frozenset(model.variables[f].base or f for f in var.outflows),
+        )
+
+    first = members[0]
+    for var in members:
+        other = [
+            f
+            for f in (*var.inflows, *var.outflows)
+            if model.variables[f].subscript and model.variables[f].subscript != var.subscript
+        ]
+        if other or links(var) != links(first):
+            problem = f"{var.name} flows from {other[0]}" if other else f"{var.name} has other flows than {first.name}"
+            raise SpecError(
+                f"stock {base!r} cannot be written as one XMILE arrayed stock: {problem}",
+                key=base,
+                hint="XMILE takes an arrayed stock's flows element by element; keep the model in Vensim's or "
+                "tenor's format, or give every element of the stock the same flows",
+            )
 
 
 def _dimensions(dims: tuple[str, ...], indent: str) -> Iterator[str]:
@@ -905,7 +944,7 @@ def _variables(conv: _Converter, parts: _Components, ae: Any) -> tuple[dict[str,
     for index, (name, subs, ast, el) in enumerate(parts.raw):
         combos = _expand(conv, subs, name, parts.excepts.get(index, ()))
         if subs:
-            base_dims[name] = tuple(s if s in conv.dimensions else conv.element_of[s] for s in subs)
+            base_dims[name] = conv.var_dims[name]  # the main ranges when defined piece by piece
         flat_values = None
         if isinstance(ast, np.ndarray):
             flat_values = ast.reshape(-1)

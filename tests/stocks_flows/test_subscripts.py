@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from stocks_flows.engine import simulate
 from stocks_flows.subscripts import excluded, family, pick, position, subscript_ranges
-from stocks_flows.xmile import read_vensim
+from stocks_flows.xmile import read_vensim, read_xmile, write_xmile
 from tenor.core.errors import SpecError
 
 _CONTROL = """
@@ -269,6 +269,33 @@ def test_an_array_where_a_number_is_needed_is_still_refused(tmp_path):
     err = _refusal(tmp_path, "d: a, b ~~|\nx[d] = 1, 2 ~~|\ny = x[d] + 1 ~~|")
     assert err.diagnostics[0].key == "y"
     assert "array reference outside SUM/PROD/VMIN/VMAX (x): 'd' is not a range of this equation" in str(err)
+
+
+def test_an_arrayed_stock_without_named_flows_is_written_with_one_net_flow_per_element(tmp_path):
+    model = read_vensim(_write(tmp_path, "d: a, b ~~|\nk[d] = 0.1, 0.5 ~~|\ns[d] = INTEG(-k[d] * s[d], 10) ~~|"))
+    write_xmile(model, tmp_path / "out.xmile")
+    back = simulate(read_xmile(tmp_path / "out.xmile")).frame(0)
+    # s[b] loses half a step: 10, 5, 2.5 (it once ran with s[a]'s net flow: 10, 9, 8.1)
+    assert list(back["s[b]"]) == [10.0, 5.0, 2.5]
+    assert list(back["s[a]"]) == pytest.approx([10.0, 9.0, 8.1], abs=1e-12)
+
+
+def test_a_stock_whose_elements_have_other_flows_is_not_written_as_xmile(tmp_path):
+    model = read_vensim(
+        _write(
+            tmp_path,
+            """
+            d: a, b ~~|
+            f[d] = 1, 2 ~~|
+            g = 5 ~~|
+            s[d] :EXCEPT: [b] = INTEG(f[d], 0) ~~|
+            s[b] = INTEG(f[b] - g, 0) ~~|
+            """,
+        )
+    )
+    with pytest.raises(SpecError, match="s\\[b\\] has other flows than s\\[a\\]"):
+        write_xmile(model, tmp_path / "out.xmile")
+    assert not (tmp_path / "out.xmile").exists()
 
 
 # --- invariants -----------------------------------------------------------------------------
