@@ -54,6 +54,7 @@ from typing import Any
 from tenor.core.errors import SpecError
 
 __all__ = [
+    "AGGREGATIONS",
     "Ranges",
     "aggregated",
     "declared_ranges",
@@ -386,14 +387,25 @@ def excluded(elements: Sequence[str], excepts: Sequence[Sequence[str]], ranges: 
     return False
 
 
+AGGREGATIONS = frozenset({"sum", "prod", "vmin", "vmax", "vmin_xmile", "vmax_xmile"})
+"""The translator's names of the functions that run over a ``range!``."""
+
+
 def aggregated(node: Any) -> list[str]:
     """The ``range!`` subscripts in a translator's expression structure, in order of appearance.
 
     These are the ranges an aggregation (``SUM``, ``PROD``, ``VMIN``, ``VMAX``)
     runs over; the node is any tree of dataclasses, tuples and lists whose
-    references carry ``.subscripts.subscripts``.
+    references carry ``.subscripts.subscripts``. An aggregation nested inside
+    keeps its own ranges (``SUM(a[d!] + SUM(b[e!]))`` runs over ``d`` only).
     """
     return list(dict.fromkeys(s for s in _subscripts_in(node) if s.endswith("!")))
+
+
+def _is_aggregation(node: Any) -> bool:
+    function = getattr(node, "function", None)
+    name = getattr(function, "reference", function)
+    return isinstance(name, str) and name in AGGREGATIONS and len(getattr(node, "arguments", ())) == 1
 
 
 def _subscripts_in(node: Any) -> Iterator[str]:
@@ -401,7 +413,7 @@ def _subscripts_in(node: Any) -> Iterator[str]:
         for item in node:
             yield from _subscripts_in(item)
         return
-    if not dataclasses.is_dataclass(node) or isinstance(node, type):
+    if not dataclasses.is_dataclass(node) or isinstance(node, type) or _is_aggregation(node):
         return
     subs = getattr(node, "subscripts", None)
     inner = getattr(subs, "subscripts", None)

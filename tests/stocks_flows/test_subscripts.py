@@ -210,8 +210,10 @@ def test_aggregations_over_expressions(tmp_path):
         largest = VMAX(IF THEN ELSE(x[d!] > 2, 0, x[d!])) ~~|
         weighted[k] = SUM(m[d!, k] * x[d!]) ~~|
         smallest[d] = VMIN(m[d, k!] - x[d]) ~~|
+        nested = SUM(x[d!] + SUM(m[d!, k!])) ~~|
         """,
     )
+    assert values["nested"] == 10.0 + 4 * 110.0  # the inner SUM runs over d and k on its own, as in PySD
     assert values["squares"] == 30.0
     assert values["product"] == 24.0
     assert values["largest"] == 2.0
