@@ -26,6 +26,13 @@ A subscript range used as a *value* (``IF THEN ELSE(dim1 = dim2, 1, 0)``)
 is the 1-based position of the current element in the main range; an element
 name used as a value is its position likewise.
 
+References
+----------
+Ventana Systems, *Vensim Reference Manual*, chapter "Subscripts" (subranges,
+mapping, ``:EXCEPT:``, ``!`` in array functions).
+PySD's ``SubscriptManager`` (``pysd/builders/python/subscripts.py``) makes the
+same choice of main range between ranges with the same elements.
+
 Examples
 --------
 >>> ranges = subscript_ranges([("dim", ["a", "b", "c"], []), ("sub", ["b", "c"], []),
