@@ -1325,8 +1325,8 @@ class _ToAst:
         builtin = _BUILTIN_TIMES.get(_key(x.reference))
         if builtin is not None and _key(x.reference) not in conv.names:  # XMILE's DT, STARTTIME, STOPTIME
             return Name(conv.names.get(builtin, builtin))
-        if _key(x.reference) not in conv.names and is_value(x.reference, conv.ranges) is not None:
-            return self.subscript_value(x)
+        if conv.origin == "vensim" and _key(x.reference) not in conv.names and is_value(x.reference, conv.ranges):
+            return self.subscript_value(x)  # Vensim: a subscript range or element used as a number
         names = self.names(x)
         if len(names) != 1:
             target = conv.name(x.reference, self.variable)
