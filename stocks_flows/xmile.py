@@ -71,6 +71,19 @@ from stocks_flows.model import (
     equation_problems,
     evaluation_order,
 )
+from stocks_flows.subscripts import (
+    Ranges,
+    aggregated,
+    declared_ranges,
+    elements_of,
+    equation_context,
+    excluded,
+    family,
+    is_value,
+    pick,
+    position,
+    subscript_ranges,
+)
 from tenor.core.errors import Diagnostic, SpecError
 from tenor.core.output import write_text
 
@@ -184,6 +197,8 @@ def generate_xmile(model: Model) -> str:
     for var in model.variables.values():
         groups.setdefault(var.base or var.name, []).append(var)
     for base, members in groups.items():
+        if model.base_dimensions.get(base) and members[0].kind == "stock":
+            _check_arrayed_stock(model, base, members)
         lines.extend(_element(model, base, members))
     for name, table in model.lookups.items():
         kind = ' type="extrapolate"' if table.extrapolate else ""
@@ -249,9 +264,46 @@ def _element(model: Model, base: str, members: list[Variable]) -> Iterator[str]:
             yield from _per_element(var, var.initial)
         yield "      </aux>"
     if synthetic_flow:
-        yield f"      <flow name={quoteattr(synthetic_flow[0])}>"
-        yield f"        <eqn>{escape(_equation(first.equation))}</eqn>"
-        yield "      </flow>"
+        yield from _net_flow(synthetic_flow[0], dims, members)
+
+
+def _net_flow(name: str, dims: tuple[str, ...], members: list[Variable]) -> Iterator[str]:
+    """The flow that carries a stock's net flow when it is not a sum of flows (one equation per element)."""
+    yield f"      <flow name={quoteattr(name)}>"
+    yield from _dimensions(dims, "        ")
+    if dims:
+        for var in members:
+            yield from _per_element(var, var.equation)
+    else:
+        yield f"        <eqn>{escape(_equation(members[0].equation))}</eqn>"
+    yield "      </flow>"
+
+
+def _check_arrayed_stock(model: Model, base: str, members: list[Variable]) -> None:
+    """Refuse a stock XMILE cannot hold as one arrayed stock: XMILE gives it one list of flows, each
+    taken element by element, so every element must have the same flows, over its own element."""
+
+    def links(var: Variable) -> tuple[frozenset[str], frozenset[str]]:
+        return (
+            frozenset(model.variables[f].base or f for f in var.inflows),
+            frozenset(model.variables[f].base or f for f in var.outflows),
+        )
+
+    first = members[0]
+    for var in members:
+        other = [
+            f
+            for f in (*var.inflows, *var.outflows)
+            if model.variables[f].subscript and model.variables[f].subscript != var.subscript
+        ]
+        if other or links(var) != links(first):
+            problem = f"{var.name} flows from {other[0]}" if other else f"{var.name} has other flows than {first.name}"
+            raise SpecError(
+                f"stock {base!r} cannot be written as one XMILE arrayed stock: {problem}",
+                key=base,
+                hint="XMILE takes an arrayed stock's flows element by element; keep the model in Vensim's or "
+                "tenor's format, or give every element of the stock the same flows",
+            )
 
 
 def _dimensions(dims: tuple[str, ...], indent: str) -> Iterator[str]:
@@ -602,6 +654,23 @@ def _definition_line(path: Path, variable: str) -> int | None:
     return None
 
 
+def _explicit_mapping(path: Path, name: str) -> bool:
+    """Whether a Vensim range maps with an element list (``dim: a, b -> (other: y, x)``), which PySD's
+    abstract model keeps only as the range's name."""
+    if path.suffix.lower() != ".mdl":
+        return False
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    pattern = r"(?m)^\s*" + r"[\s_]+".join(map(re.escape, name.split())) + r"\s*:([^~|]*)"
+    for m in re.finditer(pattern, text, re.I):
+        mapping = m.group(1).partition("->")[2]
+        if re.search(r"\(\s*[^()]*:", mapping):
+            return True
+    return False
+
+
 def _find_equation(path: Path, equation: str) -> tuple[str, int, int | None] | None:
     """(variable, line, column) of the equation text in an XMILE or Vensim file, if it can be found."""
     from html import unescape
@@ -677,6 +746,7 @@ class _Converter:
         self.lookup_names: set[str] = set()
         self.lookup_dims: dict[str, tuple[str, ...]] = {}
         self.data_files: tuple[Path, ...] = ()
+        self.declared: dict[str, tuple[str | None, ...]] = {}  # per variable, the range of each dimension
         # Vensim macros: every call expanded into variables of its own (stocks_flows.macros)
         section = abstract.sections[0] if len(abstract.sections) == 1 else expand_macros(abstract, where)
         lists = {sub.name: sub.subscripts for sub in section.subscripts if isinstance(sub.subscripts, list)}
@@ -694,10 +764,35 @@ class _Converter:
                     hint="list the elements of the dimension",
                 )
             self.dimensions[sub.name] = tuple(elements)
-        self.element_of = {e: d for d, els in self.dimensions.items() for e in els}
+        self.ranges = self.subscript_ranges(section.subscripts)
+        self.dimensions = dict(self.ranges.ranges)  # copies and spliced subranges expanded
+        self.element_of = {e: family(e, self.ranges) for els in self.dimensions.values() for e in els}
         for el in section.elements:
             self.names[_key(el.name)] = el.name
         self.elements = section.elements
+
+    def subscript_ranges(self, definitions: list[Any]) -> Ranges:
+        """The model's subscript ranges (see :mod:`stocks_flows.subscripts`), refused where unclear."""
+        path = Path(self.where)
+        for sub in definitions:
+            if sub.mapping and _explicit_mapping(path, sub.name):
+                raise SpecError(
+                    f"the subscript mapping of {sub.name!r} lists its elements (-> (range: elements))",
+                    file=self.where,
+                    line=_definition_line(path, sub.name),
+                    key=sub.name,
+                    hint="order the elements of the two ranges alike and map the ranges by name: a -> b",
+                )
+        try:
+            return subscript_ranges([(sub.name, sub.subscripts, sub.mapping) for sub in definitions])
+        except SpecError as err:
+            raise self.located(err, err.key or "") from None
+
+    def located(self, err: SpecError, variable: str) -> SpecError:
+        """A subscript problem found while reading ``variable``, with the file, line and variable."""
+        where = Path(self.where)
+        line = _definition_line(where, variable) or _definition_line(where, err.key or "")
+        return SpecError(err.message, file=self.where, line=line, key=variable or err.key, hint=err.hint)
 
     def fail(self, construct: str, variable: str, hint: str | None = None) -> SpecError:
         return SpecError(
@@ -742,9 +837,16 @@ def _convert(abstract: Any, where: str, origin: str, data_files: tuple[Path, ...
     conv = _Converter(abstract, where, origin)
     conv.data_files = data_files
     parts = _components(conv, ae)
+    lhs: dict[str, list[tuple[str, ...]]] = {}
+    for name, subs, _ast, _el in parts.raw:
+        lhs.setdefault(name, []).append(subs)
+    conv.declared = {name: declared_ranges(defs, conv.ranges) for name, defs in lhs.items()}
     for name, subs, _ast, _el in parts.raw:
         if subs:
-            conv.var_dims[name] = tuple(s if s in conv.dimensions else conv.element_of.get(s, s) for s in subs)
+            dims = tuple(s if s in conv.dimensions else conv.element_of.get(s, s) for s in subs)
+            known = conv.var_dims.setdefault(name, dims)
+            if known != dims:  # defined piece by piece: an unsubscripted reference spans the main ranges
+                conv.var_dims[name] = tuple(conv.element_of.get(s, conv.ranges.main.get(s, s)) for s in known)
     _check_expanded_size(conv, parts.raw)
     variables, base_dims = _variables(conv, parts, ae)
     _mark_flows(variables)
@@ -790,6 +892,8 @@ class _Components:
     control: dict[str, Any] = field(default_factory=dict)
     raw: list[_Raw] = field(default_factory=list)
     units: dict[str, str | None] = field(default_factory=dict)
+    excepts: dict[int, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    """The :EXCEPT: lists of a component, by its index in ``raw``."""
 
 
 def _components(conv: _Converter, ae: Any) -> _Components:
@@ -817,12 +921,8 @@ def _components(conv: _Converter, ae: Any) -> _Components:
                 found.control[_key(el.name)] = comp.ast
                 continue
             subs = list(comp.subscripts[0]) if comp.subscripts else []
-            if comp.subscripts and comp.subscripts[1]:
-                raise conv.fail(
-                    "an EXCEPT subscript (:EXCEPT:)",
-                    el.name,
-                    "define the elements one by one, or run the file with --engine pysd",
-                )
+            if comp.subscripts and comp.subscripts[1]:  # x[dim] :EXCEPT: [a] = ...
+                found.excepts[len(found.raw)] = tuple(tuple(listed) for listed in comp.subscripts[1])
             found.raw.append((el.name, tuple(subs), ast, el))
             found.units[el.name] = el.units or None
     return found
@@ -874,14 +974,25 @@ def _check_expanded_size(conv: _Converter, raw: list[_Raw]) -> None:
             )
 
 
-def _expand(conv: _Converter, subs: tuple[str, ...], owner: str) -> list[tuple[tuple[str, ...], dict[str, str]]]:
-    """(elements, dimension -> element) of every element a subscripted component stands for."""
-    choices: list[list[tuple[str, str]]] = []
+def _expand(
+    conv: _Converter, subs: tuple[str, ...], owner: str, excepts: tuple[tuple[str, ...], ...] = ()
+) -> list[tuple[tuple[str, ...], dict[str, str]]]:
+    """(elements, dimension -> element) of every element a subscripted component stands for
+    (but those its :EXCEPT: lists leave out)."""
+    choices: list[list[str]] = []
     for s in subs:
+        if s in conv.dimensions and subs.count(s) > 1:
+            raise SpecError(
+                f"the subscript range {s!r} is used twice on the left of the equation",
+                file=conv.where,
+                line=_definition_line(Path(conv.where), owner),
+                key=owner,
+                hint=f"define a copy of the range (e.g. {s} copy <-> {s}) and use it for the second dimension",
+            )
         if s in conv.dimensions:
-            choices.append([(s, e) for e in conv.dimensions[s]])
+            choices.append(list(conv.dimensions[s]))
         elif s in conv.element_of:
-            choices.append([(conv.element_of[s], s)])
+            choices.append([s])
         else:
             raise SpecError(
                 f"unknown subscript {s!r}",
@@ -890,41 +1001,48 @@ def _expand(conv: _Converter, subs: tuple[str, ...], owner: str) -> list[tuple[t
                 key=owner,
                 hint="declare the subscript range, or fix the name",
             )
-    return [(tuple(e for _, e in combo), dict(combo)) for combo in itertools.product(*choices)]
+    combos = [
+        (combo, equation_context(subs, combo, conv.ranges, conv.declared.get(owner, ())))
+        for combo in itertools.product(*choices)
+    ]
+    if not excepts:
+        return combos
+    try:
+        return [(elements, context) for elements, context in combos if not excluded(elements, excepts, conv.ranges)]
+    except SpecError as err:
+        raise conv.located(err, owner) from None
 
 
 def _variables(conv: _Converter, parts: _Components, ae: Any) -> tuple[dict[str, Variable], dict[str, tuple[str, ...]]]:
     """Every component as scalar variables (one per element), and the dimensions of each base name."""
     variables: dict[str, Variable] = {}
     base_dims: dict[str, tuple[str, ...]] = {}
-    for name, subs, ast, el in parts.raw:
-        combos = _expand(conv, subs, name)
+    for index, (name, subs, ast, el) in enumerate(parts.raw):
+        combos = _expand(conv, subs, name, parts.excepts.get(index, ()))
         if subs:
-            dims = tuple(s if s in conv.dimensions else conv.element_of[s] for s in subs)
-            base_dims[name] = _covering(conv, base_dims.get(name), dims)
+            base_dims[name] = conv.var_dims[name]  # the main ranges when defined piece by piece
         flat_values = None
         if isinstance(ast, np.ndarray):
             flat_values = ast.reshape(-1)
+            full = _expand(conv, subs, name) if index in parts.excepts else combos
+            if full is not combos and len(flat_values) == len(full):  # values given for the elements left out too
+                kept = {elements for elements, _ in combos}
+                flat_values = np.array([v for v, (els, _) in zip(flat_values, full, strict=True) if els in kept])
             if len(flat_values) != len(combos):
                 raise conv.fail("an array constant of this shape", name)
         for i, (elements, context) in enumerate(combos):
             full = element_name(name, elements)
             tree_source = float(flat_values[i]) if flat_values is not None else ast
+            if full in variables:
+                raise SpecError(
+                    f"{full} has two equations",
+                    file=conv.where,
+                    line=_definition_line(Path(conv.where), name),
+                    key=name,
+                    hint="give each element one equation; leave elements out of a range's equation with :EXCEPT:",
+                )
             variables[full] = _variable(conv, ae, name, full, elements, context, tree_source, el, parts.units)
     return variables, base_dims
-
-
-def _covering(conv: _Converter, old: tuple[str, ...] | None, new: tuple[str, ...]) -> tuple[str, ...]:
-    """The dimensions of a variable defined piece by piece (``x[dim1a]``, ``x[dim1c]``): per position,
-    the smallest dimension holding the elements of both pieces."""
-    if old is None or old == new or len(old) != len(new):
-        return new
-    out = []
-    for a, b in zip(old, new, strict=True):
-        need = set(conv.dimensions[a]) | set(conv.dimensions[b])
-        fits = [d for d, els in conv.dimensions.items() if need <= set(els)]
-        out.append(min(fits, key=lambda d: len(conv.dimensions[d])) if fits else b)
-    return tuple(out)
 
 
 def _variable(
@@ -1302,11 +1420,18 @@ class _ToAst:
         builtin = _BUILTIN_TIMES.get(_key(x.reference))
         if builtin is not None and _key(x.reference) not in conv.names:  # XMILE's DT, STARTTIME, STOPTIME
             return Name(conv.names.get(builtin, builtin))
+        if conv.origin == "vensim" and _key(x.reference) not in conv.names and is_value(x.reference, conv.ranges):
+            return self.subscript_value(x)  # Vensim: a subscript range or element used as a number
         names = self.names(x)
         if len(names) != 1:
+            target = conv.name(x.reference, self.variable)
+            subs = list(x.subscripts.subscripts) if x.subscripts is not None else list(conv.var_dims.get(target, ()))
+            free = ", ".join(repr(s) for s in subs if self.pick(s) is None)
+            why = f": {free} is not a range of this equation, a subrange of one or mapped to one" if free else ""
             raise self.fail(
-                f"an array reference outside MIN/MAX/SUM ({x.reference})",
-                "refer to one element, or to the array inside SUM, VMIN or VMAX; or run the file with --engine pysd",
+                f"an array reference outside SUM/PROD/VMIN/VMAX ({x.reference}){why}",
+                "refer to one element, or to the array inside SUM, PROD, VMIN or VMAX (with range! for the "
+                "range it runs over); or run the file with --engine pysd",
             )
         return names[0]
 
@@ -1360,13 +1485,17 @@ class _ToAst:
             if isinstance(arg, ae.ReferenceStructure) and _key(arg.reference) in dims:
                 return Number(float(len(dims[_key(arg.reference)])))
         found = PYSD_NAMES.get(func)
+        if func == "prod" and len(x.arguments) == 1:  # PROD(x[dim!]): the product of the elements
+            terms = self.aggregate(x.arguments[0])
+            if terms is not None:
+                return _balanced("*", terms)
         if found is None:
             raise conv.fail_function(func, self.variable)
         builtin, reorder = found
         if builtin.spreads and len(x.arguments) == 1:
-            arg = x.arguments[0]
-            if isinstance(arg, ae.ReferenceStructure):
-                return Call(builtin.name, tuple(self.names(arg, all_elements=True)))
+            terms = self.aggregate(x.arguments[0])
+            if terms is not None:
+                return Call(builtin.name, tuple(terms))
         arguments = list(x.arguments)
         if reorder is not None:  # PySD's argument order -> tenor's
             if len(arguments) != len(reorder):
@@ -1406,12 +1535,10 @@ class _ToAst:
         subs = subs or list(conv.lookup_dims.get(base, ()))
         combo = []
         for s in subs:
-            if s in conv.element_of:
-                combo.append(s)
-            elif s in conv.dimensions and s in self.context:
-                combo.append(self.context[s])
-            else:
+            element = self.pick(s)
+            if element is None:
                 raise self.fail(f"the lookup {base}[{s}] called outside an equation over {s}")
+            combo.append(element)
         name = element_name(base, tuple(combo))
         if name not in conv.lookups:
             raise self.fail(f"the lookup {name}, which has no table,")
@@ -1429,14 +1556,48 @@ class _ToAst:
         choices = [self.elements(s, all_elements) for s in subs]
         return [Name(element_name(target, combo)) for combo in itertools.product(*choices)]
 
+    def pick(self, s: str) -> str | None:
+        """The element subscript ``s`` picks here (None when free), see :func:`stocks_flows.subscripts.pick`."""
+        try:
+            return pick(s, self.context, self.conv.ranges)
+        except SpecError as err:
+            raise self.conv.located(err, self.variable) from None
+
     def elements(self, s: str, all_elements: bool) -> list[str]:
+        """The elements subscript ``s`` spans: the one it picks here, or (inside an aggregation) all."""
+        element = self.pick(s)
+        if element is not None:
+            return [element]
+        if s.endswith("!") or all_elements:
+            try:
+                return list(elements_of(s, self.conv.ranges))
+            except SpecError as err:
+                raise self.conv.located(err, self.variable) from None
+        return list(self.conv.dimensions[s])  # free: the caller refuses an array where a number is needed
+
+    def aggregate(self, arg: Any) -> list[Expr] | None:
+        """The terms of SUM, PROD, VMIN or VMAX over ``arg``: one per element of its ``range!``
+        subscripts (or of a lone reference's free ranges); None when ``arg`` is a plain expression."""
+        bangs = aggregated(arg)
+        if not bangs:
+            if isinstance(arg, self.ae.ReferenceStructure):
+                return list(self.names(arg, all_elements=True))
+            return None
+        try:
+            choices = [elements_of(b, self.conv.ranges) for b in bangs]
+        except SpecError as err:
+            raise self.conv.located(err, self.variable) from None
+        terms: list[Expr] = []
+        for combo in itertools.product(*choices):
+            context = {**self.context, **dict(zip(bangs, combo, strict=True))}
+            terms.append(_ToAst(self.conv, self.variable, context, self.ae, self.control)(arg))
+        return terms
+
+    def subscript_value(self, x: Any) -> Expr:
+        """A subscript range (or element) used as a number: the position of the current element."""
         conv = self.conv
-        if s.endswith("!") and s[:-1] in conv.dimensions:  # Vensim: every element, for SUM and VMIN
-            return list(conv.dimensions[s[:-1]])
-        if s in conv.element_of:
-            return [s]
-        if s in conv.dimensions and s in self.context and not all_elements:
-            return [self.context[s]]
-        if s in conv.dimensions:
-            return list(conv.dimensions[s])
-        raise self.fail(f"the subscript {s!r}")
+        name = is_value(x.reference, conv.ranges) or x.reference
+        try:
+            return Number(float(position(name, self.context, conv.ranges)))
+        except SpecError as err:
+            raise conv.located(err, self.variable) from None
