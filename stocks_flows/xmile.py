@@ -784,7 +784,15 @@ class _Converter:
                     hint="order the elements of the two ranges alike and map the ranges by name: a -> b",
                 )
         try:
-            return subscript_ranges([(sub.name, sub.subscripts, sub.mapping) for sub in definitions])
+            listed = [  # a range read from a file (GET XLS SUBSCRIPT) has its elements already
+                (
+                    sub.name,
+                    list(self.dimensions[sub.name]) if isinstance(sub.subscripts, dict) else sub.subscripts,
+                    sub.mapping,
+                )
+                for sub in definitions
+            ]
+            return subscript_ranges(listed)
         except SpecError as err:
             raise self.located(err, err.key or "") from None
 

@@ -148,9 +148,10 @@ def test_constants_a_row_a_column_and_a_named_range(tmp_path):
         tmp_path,
         """dim:\n\ta, b, c\n\t~\t~\t|
 two:\n\tp, q\n\t~\t~\t|
+other two <-> two\n\t~\t~\t|
 across[dim]=\n\tGET DIRECT CONSTANTS('data.xlsx', 'inputs', 'B1')\n\t~\t~\t|
 down[dim]=\n\tGET XLS CONSTANTS('data.xlsx', 'Inputs', 'B2*')\n\t~\t~\t|
-table[two, two]=\n\tGET DIRECT CONSTANTS('data.xlsx', 'Inputs', 'block')\n\t~\t~\t|
+table[two, other two]=\n\tGET DIRECT CONSTANTS('data.xlsx', 'Inputs', 'block')\n\t~\t~\t|
 one=\n\tGET DIRECT CONSTANTS('data.xlsx', 'Inputs', 'D1')\n\t~\t~\t|
 """,
     )
