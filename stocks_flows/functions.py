@@ -44,6 +44,9 @@ from typing import Any
 
 import numpy as np
 
+from stocks_flows.vectors import np_allocate_available, np_allocate_by_priority, np_invert_matrix, np_vector_select
+from tenor.core.errors import SimulationError
+
 __all__ = [
     "BUILTINS",
     "PYSD_NAMES",
@@ -99,7 +102,8 @@ class Builtin:
     arguments (see :func:`stocks_flows.expr.infer_units`): ``"same"`` (all alike,
     the result too), ``"first"`` (those of the first), ``"sqrt"``, ``"if"`` (the
     two branches alike), ``"ratio"`` (first / second), ``"xidz"``, ``"per_time"``,
-    ``"times_time"``; None when not known.
+    ``"times_time"``; None when not known. ``not_compiled`` says why the compiled kernel
+    has no form of a function the NumPy engine runs (a model using it runs with the NumPy engine).
     """
 
     name: str
@@ -116,6 +120,7 @@ class Builtin:
     pysd: Mapping[str, tuple[int, ...] | None] = field(default_factory=dict)
     memory: Memory | None = None
     spreads: bool = False
+    not_compiled: str | None = None
 
     @property
     def stateful(self) -> bool:
@@ -269,6 +274,20 @@ def _np_ramp(args: Sequence[Fn]) -> Fn:
     return ramp
 
 
+def _np_get_time_value(args: Sequence[Fn]) -> Fn:
+    relative_to, offset, measure = args
+
+    def get_time_value(env: dict) -> Any:
+        if np.any(np.asarray(relative_to(env)) != 0) or np.any(np.asarray(measure(env)) != 0):
+            raise SimulationError(
+                "GET TIME VALUE: only the model's own time (relativeto 0, measure 0) is supported",
+                hint="calendar measures and the computer's clock need Vensim's time base, which tenor lacks",
+            )
+        return env["__time__"] + offset(env)
+
+    return get_time_value
+
+
 # --- kernel forms (scalar source text) ----------------------------------------------------
 
 
@@ -377,6 +396,8 @@ def _x_cascade(name: str) -> TextForm:
 
 
 _SMOOTH = Memory("smooth", 1, frozenset(), _smoothing_start)
+
+_WHOLE_ARRAYS = "a function of whole arrays: the compiled kernel computes one element at a time"
 
 _TABLE: tuple[Builtin, ...] = (
     Builtin(
@@ -680,6 +701,60 @@ _TABLE: tuple[Builtin, ...] = (
         # the output compares the input with the state; the initial trend is used once
         memory=Memory("trend", 1, frozenset({0, 1})),
     ),
+    Builtin(
+        "forecast",
+        3,
+        4,
+        "trend extrapolation: forecast(x, averaging time, horizon[, initial trend]) (Vensim's FORECAST)",
+        xmile=_x_call("FORCST"),
+        aliases=("forcst",),
+        # input * (1 + trend * horizon): the input, the averaging time and the horizon act within the step
+        memory=Memory("forecast", 1, frozenset({0, 1, 2})),
+        units="first",
+    ),
+    Builtin(
+        "get_time_value",
+        3,
+        3,
+        "get_time_value(0, offset, 0): time + offset (Vensim's GET TIME VALUE on the model's own time)",
+        numpy=_np_get_time_value,
+        pysd={"get_time_value": None},
+        not_compiled="relativeto and measure are checked as the run goes",
+    ),
+    Builtin(
+        "invert_matrix",
+        2,
+        None,
+        "invert_matrix(position, m11, m12, ..., mNN): an element (row by row) of the inverse matrix",
+        numpy=np_invert_matrix,
+        pysd={"invert_matrix": None},
+        not_compiled=_WHOLE_ARRAYS,
+    ),
+    Builtin(
+        "vector_select",
+        5,
+        None,
+        "vector_select(missing, action, error, selections..., expressions...) (Vensim's VECTOR SELECT)",
+        numpy=np_vector_select,
+        pysd={"vector_select": None},
+        not_compiled=_WHOLE_ARRAYS,
+    ),
+    Builtin(
+        "allocate_by_priority",
+        5,
+        None,
+        "allocate_by_priority(position, width, supply, requests..., priorities...) (Vensim's ALLOCATE BY PRIORITY)",
+        numpy=np_allocate_by_priority,
+        not_compiled=_WHOLE_ARRAYS,
+    ),
+    Builtin(
+        "allocate_available",
+        7,
+        None,
+        "allocate_available(position, available, requests..., profiles of 4 values...) (Vensim's ALLOCATE AVAILABLE)",
+        numpy=np_allocate_available,
+        not_compiled=_WHOLE_ARRAYS,
+    ),
 )
 
 BUILTINS: dict[str, Builtin] = {b.name: b for b in _TABLE}
@@ -704,8 +779,17 @@ def find_builtin(name: str) -> Builtin | None:
 
 
 _FILE_NAMES: dict[str, dict[str, str]] = {
-    "vensim": {"delayn": "DELAY N", "smoothn": "SMOOTH N"},
-    "xmile": {"delayn": "DELAYN", "smoothn": "SMTHN"},
+    "vensim": {
+        "delayn": "DELAY N",
+        "smoothn": "SMOOTH N",
+        "forecast": "FORECAST",
+        "get_time_value": "GET TIME VALUE",
+        "invert_matrix": "INVERT MATRIX",
+        "vector_select": "VECTOR SELECT",
+        "allocate_by_priority": "ALLOCATE BY PRIORITY",
+        "allocate_available": "ALLOCATE AVAILABLE",
+    },
+    "xmile": {"delayn": "DELAYN", "smoothn": "SMTHN", "forecast": "FORCST"},
 }
 
 

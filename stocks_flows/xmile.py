@@ -69,6 +69,13 @@ from stocks_flows.model import (
     equation_problems,
     evaluation_order,
 )
+from stocks_flows.whole_arrays import (
+    WHOLE_ARRAY_CALLS,
+    dimension_position,
+    read_allocate_available,
+    read_allocate_by_priority,
+    read_whole_array_call,
+)
 from tenor.core.errors import Diagnostic, SpecError
 from tenor.core.output import write_text
 
@@ -1144,6 +1151,11 @@ class _ToAst:
             ae.DelayFixedStructure: lambda x: Call("delay_fixed", (self(x.input), self(x.delay_time), self(x.initial))),
             ae.InlineLookupsStructure: self.inline_lookup,
             ae.GameStructure: lambda x: self(x.expression),  # GAME(x) is x when the model is simulated, not played
+            ae.ForecastStructure: lambda x: Call(
+                "forecast", (self(x.input), self(x.average_time), self(x.horizon), self(x.initial_trend))
+            ),
+            ae.AllocateByPriorityStructure: lambda x: read_allocate_by_priority(self, x),
+            ae.AllocateAvailableStructure: lambda x: read_allocate_available(self, x),
         }
 
     def fail(self, construct: str, hint: str | None = None) -> SpecError:
@@ -1193,6 +1205,8 @@ class _ToAst:
         builtin = _BUILTIN_TIMES.get(_key(x.reference))
         if builtin is not None and _key(x.reference) not in conv.names:  # XMILE's DT, STARTTIME, STOPTIME
             return Name(conv.names.get(builtin, builtin))
+        if _key(x.reference) not in conv.names and (position := dimension_position(self, x.reference)) is not None:
+            return position  # a subscript range used as a number: the element's position, as in Vensim
         names = self.names(x)
         if len(names) != 1:
             raise self.fail(
@@ -1247,6 +1261,8 @@ class _ToAst:
             dims = {_key(d): els for d, els in conv.dimensions.items()}
             if isinstance(arg, ae.ReferenceStructure) and _key(arg.reference) in dims:
                 return Number(float(len(dims[_key(arg.reference)])))
+        if func in WHOLE_ARRAY_CALLS:  # INVERT MATRIX, VECTOR SELECT: whole arrays, spread out
+            return read_whole_array_call(self, func, x)
         found = PYSD_NAMES.get(func)
         if found is None:
             raise conv.fail_function(func, self.variable)
