@@ -49,6 +49,7 @@ from tenor.core.errors import SimulationError
 
 __all__ = [
     "BUILTINS",
+    "NA",
     "PYSD_NAMES",
     "SMALL",
     "STATEFUL_FUNCTIONS",
@@ -57,6 +58,11 @@ __all__ = [
     "call_name",
     "find_builtin",
 ]
+
+NA = -1.298074214633707e33
+"""Vensim's :NA: ("not available"): a number like any other in the arithmetic (so ``x = :NA:`` can
+test for it), the value Vensim's own engine gives for it (-2^110); Vensim's output tables show it as
+a blank. PySD reads :NA: as NaN; tenor keeps Vensim's number."""
 
 SMALL = 1e-6
 """What counts as zero in ``xidz``, ``zidz``, ``mod`` and ``pulse`` (as in Vensim and PySD)."""

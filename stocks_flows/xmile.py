@@ -58,7 +58,7 @@ import numpy as np
 
 from stocks_flows.engine import _Compiler
 from stocks_flows.expr import Binary, Call, Expr, Fold, If, Name, Number, Time, Transform, Unary, depth, walk
-from stocks_flows.functions import BUILTINS, PYSD_NAMES
+from stocks_flows.functions import BUILTINS, NA, PYSD_NAMES
 from stocks_flows.limits import MAX_EQUATION_DEPTH, MAX_VARIABLES, format_bytes, max_model_bytes, time_axis_problem
 from stocks_flows.model import (
     Lookup,
@@ -1183,6 +1183,8 @@ class _ToAst:
             value = float(x)
         except OverflowError:
             value = math.inf
+        if math.isnan(value) and self.conv.origin == "vensim":
+            return Number(NA)  # PySD reads Vensim's :NA: as NaN; Vensim computes with its NA number
         if not math.isfinite(value):
             conv, variable = self.conv, self.variable
             raise SpecError(
