@@ -46,8 +46,9 @@ __all__ = [
     "read_whole_array_call",
 ]
 
-WHOLE_ARRAY_CALLS = frozenset({"invert_matrix", "vector_select"})
-"""PySD's names of the calls (CallStructure) that read whole arrays."""
+WHOLE_ARRAY_CALLS = frozenset({"invert_matrix", "vector_select", "get_time_value"})
+"""PySD's names of the calls (CallStructure) read here: those that read whole arrays, and GET TIME VALUE
+(whose arguments are checked)."""
 
 
 def _key(name: str) -> str:
@@ -63,10 +64,28 @@ def dimension_position(reader: Any, reference: str) -> Number | None:
 
 
 def read_whole_array_call(reader: Any, func: str, x: Any) -> Expr:
-    """INVERT MATRIX or VECTOR SELECT, for the element being built."""
+    """INVERT MATRIX, VECTOR SELECT or GET TIME VALUE, for the element being built."""
     if func == "invert_matrix":
         return _invert_matrix(reader, x)
+    if func == "get_time_value":
+        return _get_time_value(reader, x)
     return _vector_select(reader, x)
+
+
+def _get_time_value(reader: Any, x: Any) -> Expr:
+    """GET TIME VALUE(relativeto, offset, measure): the model's own time plus offset (relativeto 0, measure 0)."""
+    if len(x.arguments) != 3:
+        raise reader.fail(f"GET TIME VALUE with {len(x.arguments)} arguments (it takes 3)")
+    relative_to, offset, measure = (reader(a) for a in x.arguments)
+    for name, arg in (("relativeto", relative_to), ("measure", measure)):
+        if not isinstance(arg, Number) or arg.value != 0:
+            given = f"{arg.value:g}" if isinstance(arg, Number) else "an expression"
+            raise reader.fail(
+                f"GET TIME VALUE with {name} {given}",
+                "tenor computes GET TIME VALUE(0, offset, 0), the model's time plus offset; the start of the "
+                "run (relativeto 1), the computer's clock (2) and calendar measures (1 to 10) it does not",
+            )
+    return Call("get_time_value", (relative_to, offset, measure))
 
 
 def _subscripts(reader: Any, ref: Any) -> tuple[str, list[str]]:
