@@ -82,7 +82,7 @@ class Memory:
     """What a stateful function keeps: its kind, its order, and how its arguments are read.
 
     ``kind`` is ``"smooth"``, ``"delay"``, ``"fixed"`` (a pipeline delay),
-    ``"init"``, ``"trend"``, ``"sample"`` (a value held until sampled again) or
+    ``"init"``, ``"trend"``, ``"forecast"`` (a trend extrapolated), ``"sample"`` (a value held until sampled again) or
     ``"active"`` (one value while the run starts, another after). ``same_step`` lists the arguments that act within
     the same step (the others act through the hidden state, with a lag).
     ``at_start(n)`` lists the arguments read when the state is first set, for a

@@ -17,7 +17,7 @@ spread out as an argument, and the position of the element being built:
   last, which is the priority profile: ptype, ppriority, pwidth, pextra).
 
 A subscript range written where a number is expected (``GET TIME VALUE(0, dim - 20, 0)``)
-is the position of the element being built, counted from 1, as in Vensim.
+stands for the element being built: its position, counted from 1, in the first range that lists it.
 
 The functions here take the reader of :mod:`stocks_flows.xmile` (``_ToAst``): its
 converter (``conv``), the element being built (``context``), the variable, and
@@ -41,6 +41,7 @@ from stocks_flows.model import element_name
 __all__ = [
     "WHOLE_ARRAY_CALLS",
     "dimension_position",
+    "nested_ranges",
     "read_allocate_available",
     "read_allocate_by_priority",
     "read_whole_array_call",
@@ -55,12 +56,38 @@ def _key(name: str) -> str:
     return re.sub(r"[\s_]+", "_", name.strip().strip('"').lower())
 
 
+def nested_ranges(dimensions: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """Subscript ranges with each range they list replaced by its elements, as Vensim reads
+    ``dim: A, subdim1, B`` (``subdim1`` being a range of its own).
+
+    >>> nested_ranges({"dim": ("A", "sub", "B"), "sub": ("s1", "s2")})["dim"]
+    ('A', 's1', 's2', 'B')
+    """
+
+    def expand(name: str, seen: tuple[str, ...]) -> list[str]:
+        out: list[str] = []
+        for e in dimensions[name]:
+            if e in dimensions and e != name and e not in seen:
+                out.extend(expand(e, (*seen, name)))
+            else:
+                out.append(e)
+        return out
+
+    return {name: tuple(expand(name, ())) for name in dimensions}
+
+
 def dimension_position(reader: Any, reference: str) -> Number | None:
-    """A subscript range used as a number: the position (from 1) of the element being built."""
-    for dim, element in reader.context.items():
-        if _key(dim) == _key(reference):
-            return Number(float(reader.conv.dimensions[dim].index(element) + 1))
-    return None
+    """A subscript range (or an element) used as a number: the element's position (from 1) in the
+    first range that lists it, so that the same element has one number in every range (``dim1 = dim3`` compares
+    elements, as in Vensim, even when the two ranges order them differently)."""
+    dimensions = reader.conv.dimensions
+    element = next((e for d, e in reader.context.items() if _key(d) == _key(reference)), None)
+    if element is None:  # an element named in an expression (``dim = B``) stands for its number too
+        element = next((e for els in dimensions.values() for e in els if _key(e) == _key(reference)), None)
+    if element is None:
+        return None
+    first = next(els for els in dimensions.values() if element in els)
+    return Number(float(first.index(element) + 1))
 
 
 def read_whole_array_call(reader: Any, func: str, x: Any) -> Expr:

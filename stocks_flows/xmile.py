@@ -72,6 +72,7 @@ from stocks_flows.model import (
 from stocks_flows.whole_arrays import (
     WHOLE_ARRAY_CALLS,
     dimension_position,
+    nested_ranges,
     read_allocate_available,
     read_allocate_by_priority,
     read_whole_array_call,
@@ -641,6 +642,7 @@ class _Converter:
                     hint="list the elements of the dimension",
                 )
             self.dimensions[sub.name] = tuple(elements)
+        self.dimensions = nested_ranges(self.dimensions)  # Vensim: a range may list other ranges
         self.element_of = {e: d for d, els in self.dimensions.items() for e in els}
         for el in section.elements:
             self.names[_key(el.name)] = el.name

@@ -229,3 +229,28 @@ def test_na_is_vensims_number_and_can_be_tested(tmp_path: Path) -> None:
     )
     assert out["variable"][0] == 0 and np.all(out["variable"][1:] == NA)
     assert math.isclose(NA, -(2.0**110)) and list(out["missing"]) == [0, 1, 1]
+
+
+# --- subscripts as numbers and nested ranges (tests/subscript_logicals, tests/subscript_definition) ---
+
+
+def test_a_subscript_compares_as_its_element_whatever_the_order_of_its_range(tmp_path: Path) -> None:
+    # dim3 lists B last, yet dim1 = dim3 holds where both stand for B (Vensim compares elements)
+    out = _run(
+        tmp_path,
+        _eq("dim1: A, B, C")
+        + _eq("dim3: A, C, B")
+        + _eq("same[dim1, dim3] = IF THEN ELSE(dim1 = dim3, 1, 0)")
+        + _eq("is b[dim3] = IF THEN ELSE(dim3 = B, 1, 0)"),
+    )
+    assert out["same[B,B]"][0] == 1 and out["same[B,C]"][0] == 0 and out["same[C,C]"][0] == 1
+    assert [out[f"is b[{e}]"][0] for e in "ACB"] == [0, 0, 1]
+
+
+def test_a_range_that_lists_another_range_holds_its_elements(tmp_path: Path) -> None:
+    out = _run(
+        tmp_path,
+        _eq("dim: A, sub, B") + _eq("sub: (s1-s3)") + _eq("n = ELMCOUNT(dim)") + _eq("position[sub] = sub"),
+    )
+    assert out["n"][0] == 5  # A, s1, s2, s3, B
+    assert [out[f"position[s{i}]"][0] for i in (1, 2, 3)] == [2, 3, 4]  # their places in dim, listed first
