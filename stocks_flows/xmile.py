@@ -579,9 +579,6 @@ def _find_equation(path: Path, equation: str) -> tuple[str, int, int | None] | N
 _PYSD_HINT = "or run the file with --engine pysd, which reads it"
 # PySD's name for a construct -> (Vensim's name, XMILE's name, what to do instead)
 _CONSTRUCTS: dict[str, tuple[str, str, str]] = {
-    "Forecast": ("FORECAST", "FORCST", f"compute the forecast with TREND, {_PYSD_HINT}"),
-    "AllocateAvailable": ("ALLOCATE AVAILABLE", "ALLOCATE", f"write the allocation out, {_PYSD_HINT}"),
-    "AllocateByPriority": ("ALLOCATE BY PRIORITY", "ALLOCATE", f"write the allocation out, {_PYSD_HINT}"),
     "GetConstants": (
         "GET XLS CONSTANTS / GET DIRECT CONSTANTS",
         "GET DIRECT CONSTANTS",
