@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from stocks_flows.engine import simulate
 from stocks_flows.functions import NA
 from stocks_flows.load import load_model
-from stocks_flows.vectors import allocate_curves, np_invert_matrix
+from stocks_flows.vectors import allocate_curves, np_invert_matrix, np_vector_select
 from tenor.core.errors import SimulationError, SpecError
 
 FEW = settings(max_examples=40, derandomize=True, deadline=None)
@@ -104,6 +104,32 @@ def test_vector_select_actions(tmp_path: Path) -> None:
     )
     assert out["weighted sum"][0] == 17 and out["largest"][0] == 7 and out["mean"][0] == 5
     assert out["missing"][0] == -1
+
+
+@FEW
+@given(
+    st.lists(st.tuples(st.sampled_from([0.0, 0.0, 1.0, 2.0, -1.5]), st.floats(-10, 10)), min_size=1, max_size=6),
+    st.sampled_from([0, 6, 8, 9, 10]),
+)
+def test_vector_select_reduces_the_selected_elements(pairs: list, action: int) -> None:
+    def const(v: float):
+        return lambda env: np.float64(v)
+
+    args = [const(-99), const(action), const(0), *(const(s) for s, _ in pairs), *(const(e) for _, e in pairs)]
+    got = float(np_vector_select(args)({})[0])
+    weights = np.array([s for s, _ in pairs])
+    chosen = np.array([e for s, e in pairs if s != 0])
+    if not len(chosen):
+        assert got == -99  # nothing selected: the missing value
+        return
+    expected = {
+        0: float(np.sum(weights[weights != 0] * chosen)),
+        6: chosen.sum(),
+        8: chosen.min(),
+        9: chosen.max(),
+        10: chosen.mean(),
+    }[action]
+    assert math.isclose(got, expected, rel_tol=1e-12, abs_tol=1e-12)
 
 
 # --- ALLOCATE BY PRIORITY (Vensim Help: "ALLOCATE BY PRIORITY", "Allocation Functions") --------
