@@ -66,7 +66,7 @@ CANONICAL_PROBLEMS = {
         "profiles (ptype 3): the priority each of its allocations implies under the documented curve "
         "differs between requests by up to 5e-4 (allocation3 at t=60: 2.75711, 2.75716, 2.75669), which "
         "shows in the curves' tails (allocation mixed[Boston,A,large] at t=8: 0.175182 exactly against "
-        "0.176331); tenor's engine and PySD solve it exactly and agree"
+        "0.176331); tenor's engine solves it exactly and PySD agrees with it to 4e-7"
     ),
     "smooth_and_stock/test_smooth_and_stock.xmile": (
         "the canonical file has 3 columns (Input, Smoothed Input, Smoothing Time) that are not in the "
