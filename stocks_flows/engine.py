@@ -203,7 +203,7 @@ class _Stateful:
         if self.func in ("sample_if_true", "active_initial"):
             self.state = _full(self.init_args[0](env), n)
             return
-        if self.func == "trend":
+        if self.func in ("trend", "forecast"):  # the average that gives the initial trend
             self.state = _full(self.args[0](env), n) / (1 + self.init_args[0](env) * self.args[1](env))
             return
         if self.func == "delay_fixed":
@@ -282,6 +282,9 @@ class _Stateful:
             return self.state if env.get("__initial__") else self.args[0](env)
         if self.func == "trend":
             return _xidz(self.args[0](env) - self.state, self.args[1](env) * np.abs(self.state), 0.0)
+        if self.func == "forecast":  # Vensim: input * (1 + ZIDZ(input - AV, average time * AV) * horizon)
+            x = self.args[0](env)
+            return x * (1 + _xidz(x - self.state, self.args[1](env) * self.state, 0.0) * self.args[2](env))
         if self.func == "delayn":
             return self.state[-1] / self.times[0]
         if self.func.startswith("delay"):
@@ -292,7 +295,7 @@ class _Stateful:
         if self.func in ("init", "delay_fixed", "sample_if_true", "active_initial"):
             return None
         x = self.args[0](env)
-        if self.func == "trend":
+        if self.func in ("trend", "forecast"):
             return (x - self.state) / self.args[1](env)
         if self.func.startswith("smooth"):
             targets = np.roll(self.state, 1, axis=0)
@@ -449,6 +452,8 @@ class _Compiler(Fold[Fn]):
             init_args: tuple[Fn, ...] = ()
         elif f == "trend":
             init_args = (args[2] if len(args) > 2 else (lambda env: np.float64(0.0)),)
+        elif f == "forecast":
+            init_args = (args[3] if len(args) > 3 else (lambda env: np.float64(0.0)),)
         elif f == "active_initial":
             init_args = (args[1],)
         else:

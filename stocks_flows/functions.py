@@ -45,9 +45,12 @@ from typing import Any
 import numpy as np
 
 from stocks_flows import draws
+from stocks_flows.vectors import np_allocate_available, np_allocate_by_priority, np_invert_matrix, np_vector_select
+from tenor.core.errors import SimulationError
 
 __all__ = [
     "BUILTINS",
+    "NA",
     "PYSD_NAMES",
     "SMALL",
     "STATEFUL_FUNCTIONS",
@@ -56,6 +59,11 @@ __all__ = [
     "call_name",
     "find_builtin",
 ]
+
+NA = -1.298074214633707e33
+"""Vensim's :NA: ("not available"): a number like any other in the arithmetic (so ``x = :NA:`` can
+test for it), the value Vensim's own engine gives for it (-2^110); Vensim's output tables show it as
+a blank. PySD reads :NA: as NaN; tenor keeps Vensim's number."""
 
 SMALL = 1e-6
 """What counts as zero in ``xidz``, ``zidz``, ``mod`` and ``pulse`` (as in Vensim and PySD)."""
@@ -75,7 +83,7 @@ class Memory:
     """What a stateful function keeps: its kind, its order, and how its arguments are read.
 
     ``kind`` is ``"smooth"``, ``"delay"``, ``"fixed"`` (a pipeline delay),
-    ``"init"``, ``"trend"``, ``"sample"`` (a value held until sampled again) or
+    ``"init"``, ``"trend"``, ``"forecast"`` (a trend extrapolated), ``"sample"`` (a value held until sampled again) or
     ``"active"`` (one value while the run starts, another after). ``same_step`` lists the arguments that act within
     the same step (the others act through the hidden state, with a lag).
     ``at_start(n)`` lists the arguments read when the state is first set, for a
@@ -101,10 +109,10 @@ class Builtin:
     arguments (see :func:`stocks_flows.expr.infer_units`): ``"same"`` (all alike,
     the result too), ``"first"`` (those of the first), ``"sqrt"``, ``"if"`` (the
     two branches alike), ``"ratio"`` (first / second), ``"xidz"``, ``"per_time"``,
-    ``"times_time"``; None when not known. A function that ``draws`` is random:
-    the engine passes it one more argument, the call's site
-    (:func:`stocks_flows.draws.site_key`), and the compiled kernel leaves it to
-    the NumPy engine.
+    ``"times_time"``; None when not known. ``not_compiled`` says why the compiled kernel
+    has no form of a function the NumPy engine runs (a model using it runs with the NumPy engine).
+    A function that ``draws`` is random: the engine passes it one more argument, the
+    call's site (:func:`stocks_flows.draws.site_key`).
     """
 
     name: str
@@ -122,6 +130,7 @@ class Builtin:
     memory: Memory | None = None
     spreads: bool = False
     draws: bool = False
+    not_compiled: str | None = None
 
     @property
     def stateful(self) -> bool:
@@ -275,6 +284,20 @@ def _np_ramp(args: Sequence[Fn]) -> Fn:
     return ramp
 
 
+def _np_get_time_value(args: Sequence[Fn]) -> Fn:
+    relative_to, offset, measure = args
+
+    def get_time_value(env: dict) -> Any:
+        if np.any(np.asarray(relative_to(env)) != 0) or np.any(np.asarray(measure(env)) != 0):
+            raise SimulationError(
+                "GET TIME VALUE: only the model's own time (relativeto 0, measure 0) is supported",
+                hint="calendar measures and the computer's clock need Vensim's time base, which tenor lacks",
+            )
+        return env["__time__"] + offset(env)
+
+    return get_time_value
+
+
 # --- kernel forms (scalar source text) ----------------------------------------------------
 
 
@@ -398,6 +421,8 @@ def _x_cascade(name: str) -> TextForm:
 
 
 _SMOOTH = Memory("smooth", 1, frozenset(), _smoothing_start)
+
+_WHOLE_ARRAYS = "a function of whole arrays: the compiled kernel computes one element at a time"
 
 _TABLE: tuple[Builtin, ...] = (
     Builtin(
@@ -701,9 +726,64 @@ _TABLE: tuple[Builtin, ...] = (
         # the output compares the input with the state; the initial trend is used once
         memory=Memory("trend", 1, frozenset({0, 1})),
     ),
+    Builtin(
+        "forecast",
+        3,
+        4,
+        "trend extrapolation: forecast(x, averaging time, horizon[, initial trend]) (Vensim's FORECAST)",
+        xmile=_x_call("FORCST"),
+        aliases=("forcst",),
+        # input * (1 + trend * horizon): the input, the averaging time and the horizon act within the step
+        memory=Memory("forecast", 1, frozenset({0, 1, 2})),
+        units="first",
+    ),
+    Builtin(
+        "get_time_value",
+        3,
+        3,
+        "get_time_value(0, offset, 0): time + offset (Vensim's GET TIME VALUE on the model's own time)",
+        numpy=_np_get_time_value,
+        pysd={"get_time_value": None},
+        not_compiled="relativeto and measure are checked as the run goes",
+    ),
+    Builtin(
+        "invert_matrix",
+        2,
+        None,
+        "invert_matrix(position, m11, m12, ..., mNN): an element (row by row) of the inverse matrix",
+        numpy=np_invert_matrix,
+        pysd={"invert_matrix": None},
+        not_compiled=_WHOLE_ARRAYS,
+    ),
+    Builtin(
+        "vector_select",
+        5,
+        None,
+        "vector_select(missing, action, error, selections..., expressions...) (Vensim's VECTOR SELECT)",
+        numpy=np_vector_select,
+        pysd={"vector_select": None},
+        not_compiled=_WHOLE_ARRAYS,
+    ),
+    Builtin(
+        "allocate_by_priority",
+        5,
+        None,
+        "allocate_by_priority(position, width, supply, requests..., priorities...) (Vensim's ALLOCATE BY PRIORITY)",
+        numpy=np_allocate_by_priority,
+        not_compiled=_WHOLE_ARRAYS,
+    ),
+    Builtin(
+        "allocate_available",
+        7,
+        None,
+        "allocate_available(position, available, requests..., profiles of 4 values...) (Vensim's ALLOCATE AVAILABLE)",
+        numpy=np_allocate_available,
+        not_compiled=_WHOLE_ARRAYS,
+    ),
 )
 
 _RANDOM = "; a new draw every time step, reproducible from the seed (stocks_flows.draws)"
+_DRAWN = "random draws are made by the NumPy engine (stocks_flows.draws)"
 
 _TABLE += (
     Builtin(
@@ -714,6 +794,7 @@ _TABLE += (
         numpy=_np_draw(draws.uniform, 3),
         pysd={"random_uniform": None},
         draws=True,
+        not_compiled=_DRAWN,
         units="first",
     ),
     Builtin(
@@ -724,6 +805,7 @@ _TABLE += (
         numpy=_np_draw(draws.normal, 5),
         pysd={"random_normal": None},
         draws=True,
+        not_compiled=_DRAWN,
         units="first",
     ),
     Builtin(
@@ -734,6 +816,7 @@ _TABLE += (
         numpy=_np_draw(draws.exponential, 5),
         pysd={"random_exponential": None},
         draws=True,
+        not_compiled=_DRAWN,
         units="first",
     ),
     Builtin(
@@ -744,6 +827,7 @@ _TABLE += (
         numpy=_np_draw(_random_0_1, 0),
         pysd={"random_0_1": None},
         draws=True,
+        not_compiled=_DRAWN,
     ),
 )
 
@@ -769,8 +853,17 @@ def find_builtin(name: str) -> Builtin | None:
 
 
 _FILE_NAMES: dict[str, dict[str, str]] = {
-    "vensim": {"delayn": "DELAY N", "smoothn": "SMOOTH N"},
-    "xmile": {"delayn": "DELAYN", "smoothn": "SMTHN"},
+    "vensim": {
+        "delayn": "DELAY N",
+        "smoothn": "SMOOTH N",
+        "forecast": "FORECAST",
+        "get_time_value": "GET TIME VALUE",
+        "invert_matrix": "INVERT MATRIX",
+        "vector_select": "VECTOR SELECT",
+        "allocate_by_priority": "ALLOCATE BY PRIORITY",
+        "allocate_available": "ALLOCATE AVAILABLE",
+    },
+    "xmile": {"delayn": "DELAYN", "smoothn": "SMTHN", "forecast": "FORCST"},
 }
 
 

@@ -75,7 +75,7 @@ __all__ = [
 _KERNEL_VERSION = "2"
 
 _STATEFUL = STATEFUL_FUNCTIONS
-_CONTINUOUS = ("smooth", "delay", "trend")
+_CONTINUOUS = ("smooth", "delay", "trend", "forecast")
 """Kinds of memory (see :class:`stocks_flows.functions.Memory`) kept as levels stepped with Euler."""
 _KINDS = {*_CONTINUOUS, "init", "fixed"}
 _COMPARE = {"=": "_eq", "<>": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge", "and": "_and", "or": "_or"}
@@ -216,6 +216,8 @@ class _Generator:
             init = None
         elif kind == "trend":
             init = args[2] if len(args) > 2 else "0.0"
+        elif kind == "forecast":
+            init = args[3] if len(args) > 3 else "0.0"
         else:
             init = args[2] if len(args) > 2 else args[0]
         st = _Stateful(kind, memory.order, args, init, len(self.statefuls))
@@ -226,6 +228,9 @@ class _Generator:
             return f"ST[{k}, 0, s]"
         if kind == "trend":
             return f"_xidz({args[0]} - ST[{k}, 0, s], {args[1]} * abs(ST[{k}, 0, s]), 0.0)"
+        if kind == "forecast":  # Vensim: input * (1 + ZIDZ(input - AV, average time * AV) * horizon)
+            trend = f"_xidz({args[0]} - ST[{k}, 0, s], {args[1]} * ST[{k}, 0, s], 0.0)"
+            return f"({args[0]} * (1.0 + {trend} * {args[2]}))"
         if kind == "delay":
             return f"(ST[{k}, o{k}[s] - 1, s] / {args[1]})"
         return f"ST[{k}, {st.order - 1}, s]"
@@ -240,7 +245,7 @@ class _Generator:
         lines = [f"if not ini{k}:", f"    ini{k} = True"]
         if st.kind == "init":
             lines.append(f"    ST[{k}, 0, s] = {a[0]}")
-        elif st.kind == "trend":
+        elif st.kind in ("trend", "forecast"):
             lines.append(f"    ST[{k}, 0, s] = {a[0]} / (1.0 + {st.init} * {a[1]})")
         elif st.kind == "fixed":
             lines += [
@@ -277,7 +282,7 @@ class _Generator:
     @staticmethod
     def derivative(st: _Stateful) -> list[str]:
         k, a = st.k, st.args
-        if st.kind == "trend":
+        if st.kind in ("trend", "forecast"):
             return [f"D[{k}, 0] = ({a[0]} - ST[{k}, 0, s]) / {a[1]}"]
         if st.kind == "smooth":
             order = st.order

@@ -59,7 +59,7 @@ import numpy as np
 from stocks_flows import external
 from stocks_flows.engine import _Compiler
 from stocks_flows.expr import Binary, Call, Expr, Fold, If, Name, Number, Time, Transform, Unary, depth, walk
-from stocks_flows.functions import BUILTINS, PYSD_NAMES
+from stocks_flows.functions import BUILTINS, NA, PYSD_NAMES
 from stocks_flows.limits import MAX_EQUATION_DEPTH, MAX_VARIABLES, format_bytes, max_model_bytes, time_axis_problem
 from stocks_flows.macros import SEPARATOR, expand_macros, rewrite_copy, variable_line
 from stocks_flows.model import (
@@ -83,6 +83,12 @@ from stocks_flows.subscripts import (
     pick,
     position,
     subscript_ranges,
+)
+from stocks_flows.whole_arrays import (
+    WHOLE_ARRAY_CALLS,
+    read_allocate_available,
+    read_allocate_by_priority,
+    read_whole_array_call,
 )
 from tenor.core.errors import Diagnostic, SpecError
 from tenor.core.output import write_text
@@ -704,9 +710,6 @@ def _find_equation(path: Path, equation: str) -> tuple[str, int, int | None] | N
 _PYSD_HINT = "or run the file with --engine pysd, which reads it"
 # PySD's name for a construct -> (Vensim's name, XMILE's name, what to do instead)
 _CONSTRUCTS: dict[str, tuple[str, str, str]] = {
-    "Forecast": ("FORECAST", "FORCST", f"compute the forecast with TREND, {_PYSD_HINT}"),
-    "AllocateAvailable": ("ALLOCATE AVAILABLE", "ALLOCATE", f"write the allocation out, {_PYSD_HINT}"),
-    "AllocateByPriority": ("ALLOCATE BY PRIORITY", "ALLOCATE", f"write the allocation out, {_PYSD_HINT}"),
     "GetConstants": (
         "GET XLS CONSTANTS / GET DIRECT CONSTANTS",
         "GET DIRECT CONSTANTS",
@@ -1379,6 +1382,11 @@ class _ToAst:
             ae.DelayFixedStructure: lambda x: Call("delay_fixed", (self(x.input), self(x.delay_time), self(x.initial))),
             ae.InlineLookupsStructure: self.inline_lookup,
             ae.GameStructure: lambda x: self(x.expression),  # GAME(x) is x when the model is simulated, not played
+            ae.ForecastStructure: lambda x: Call(
+                "forecast", (self(x.input), self(x.average_time), self(x.horizon), self(x.initial_trend))
+            ),
+            ae.AllocateByPriorityStructure: lambda x: read_allocate_by_priority(self, x),
+            ae.AllocateAvailableStructure: lambda x: read_allocate_available(self, x),
         }
 
     def fail(self, construct: str, hint: str | None = None) -> SpecError:
@@ -1406,6 +1414,8 @@ class _ToAst:
             value = float(x)
         except OverflowError:
             value = math.inf
+        if math.isnan(value) and self.conv.origin == "vensim":
+            return Number(NA)  # PySD reads Vensim's :NA: as NaN; Vensim computes with its NA number
         if not math.isfinite(value):
             conv, variable = self.conv, self.variable
             raise SpecError(
@@ -1482,21 +1492,10 @@ class _ToAst:
     def call(self, x: Any) -> Expr:
         conv, ae = self.conv, self.ae
         func = x.function.reference if isinstance(x.function, ae.ReferenceStructure) else str(x.function)
-        if _key(func) in conv.lookup_names:
-            return Call(self.lookup_table(x.function), (self(x.arguments[0]),), lookup=True)
-        table = _graphical_variable(conv, func, ae)
-        if table is not None and len(x.arguments) == 1:  # XMILE: a variable with a <gf> called as table(x)
-            return Call(table, (self(x.arguments[0]),), lookup=True)
-        if func == "elmcount" and len(x.arguments) == 1:  # ELMCOUNT(dim): how many elements dim has
-            arg = x.arguments[0]
-            dims = {_key(d): els for d, els in conv.dimensions.items()}
-            if isinstance(arg, ae.ReferenceStructure) and _key(arg.reference) in dims:
-                return Number(float(len(dims[_key(arg.reference)])))
+        special = self.special_call(func, x)
+        if special is not None:
+            return special
         found = PYSD_NAMES.get(func)
-        if func == "prod" and len(x.arguments) == 1:  # PROD(x[dim!]): the product of the elements
-            terms = self.aggregate(x.arguments[0])
-            if terms is not None:
-                return _balanced("*", terms)
         if found is None:
             raise conv.fail_function(func, self.variable)
         builtin, reorder = found
@@ -1510,6 +1509,27 @@ class _ToAst:
                 raise self.fail(f"{func.upper()} with {len(arguments)} argument(s) (it takes {len(reorder)})")
             arguments = [arguments[i] for i in reorder]
         return Call(builtin.name, tuple(self(a) for a in arguments))
+
+    def special_call(self, func: str, x: Any) -> Expr | None:
+        """A call that is not one built-in applied to its arguments: a lookup, ELMCOUNT, PROD, whole arrays."""
+        conv, ae = self.conv, self.ae
+        if _key(func) in conv.lookup_names:
+            return Call(self.lookup_table(x.function), (self(x.arguments[0]),), lookup=True)
+        table = _graphical_variable(conv, func, ae)
+        if table is not None and len(x.arguments) == 1:  # XMILE: a variable with a <gf> called as table(x)
+            return Call(table, (self(x.arguments[0]),), lookup=True)
+        if func == "elmcount" and len(x.arguments) == 1:  # ELMCOUNT(dim): how many elements dim has
+            arg = x.arguments[0]
+            dims = {_key(d): els for d, els in conv.dimensions.items()}
+            if isinstance(arg, ae.ReferenceStructure) and _key(arg.reference) in dims:
+                return Number(float(len(dims[_key(arg.reference)])))
+        if func in WHOLE_ARRAY_CALLS:  # INVERT MATRIX, VECTOR SELECT: whole arrays, spread out
+            return read_whole_array_call(self, func, x)
+        if func == "prod" and len(x.arguments) == 1:  # PROD(x[dim!]): the product of the elements
+            terms = self.aggregate(x.arguments[0])
+            if terms is not None:
+                return _balanced("*", terms)
+        return None
 
     def smooth(self, x: Any) -> Expr:
         if x.order not in (1, 3):

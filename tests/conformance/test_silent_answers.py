@@ -113,6 +113,10 @@ def test_pysd_sets_one_element_of_an_arrayed_constant():
         "trig/test_trig.mdl",  # ARCSIN, ARCCOS, and the hyperbolic functions
         "log/test_log.mdl",  # LOG(x, base)
         "elm_count/test_elm_count.mdl",  # ELMCOUNT(dim)
+        "forecast/test_forecast.mdl",  # FORECAST
+        "invert_matrix/test_invert_matrix.mdl",  # INVERT MATRIX
+        "get_time_value/test_get_time_value_simple.mdl",  # GET TIME VALUE(0, (dim - 20) / 3, 0)
+        "na/test_na.mdl",  # :NA:, which Vensim's table shows as a blank
     ],
 )
 def test_vensim_functions_match_canonical(model):
@@ -123,10 +127,10 @@ def test_vensim_functions_match_canonical(model):
 
 def test_refusals_name_the_construct_in_vensim_words_with_line_and_remedy():
     with pytest.raises(TenorError) as err:
-        load_model(SUITE / "forecast" / "test_forecast.mdl")
-    assert err.value.message == "FORECAST is not supported"
-    assert err.value.line == 32 and err.value.key == "R forecast subs"
-    assert "TREND" in err.value.hint
+        load_model(SUITE / "get_time_value" / "test_get_time_value.mdl")
+    assert err.value.message == "GET TIME VALUE with relativeto 1 is not supported"
+    assert err.value.line == 10 and err.value.key == "get time 1 dim 0"
+    assert "GET TIME VALUE(0, offset, 0)" in err.value.hint
     with pytest.raises(TenorError) as err:
         load_model(SUITE / "subscript_1d_arrays" / "test_subscript_1d_arrays.xmile")
     assert "'???'" in err.value.message and err.value.line == 43

@@ -33,11 +33,13 @@ ROUND_TRIP = [
     DATA / "stocks_flows" / "cascades.yaml",  # delayn and smoothn, which the compiled kernel does not run
 ]
 FEW = settings(max_examples=25, derandomize=True, deadline=None)
-STATELESS = sorted(name for name, b in BUILTINS.items() if not b.stateful and not b.draws)
+STATELESS = sorted(name for name, b in BUILTINS.items() if not b.stateful and b.not_compiled is None)
 SYMBOLIC = sorted(name for name, b in BUILTINS.items() if b.sympy is not None)
 NO_XMILE = {"sample_if_true", "active_initial"}  # Vensim's SAMPLE IF TRUE and ACTIVE INITIAL: not in XMILE
-# Vensim's random functions: XMILE's RANDOM and NORMAL are not truncated alike, and PySD reads neither
-NO_XMILE |= {name for name, b in BUILTINS.items() if b.draws}
+# Vensim's functions of whole arrays and GET TIME VALUE: not in XMILE, not compiled (used in VENSIM_FUNCTIONS)
+NOT_COMPILED = sorted(name for name, b in BUILTINS.items() if b.not_compiled is not None)
+NO_XMILE |= set(NOT_COMPILED)
+VENSIM_FUNCTIONS = DATA / "stocks_flows" / "vensim_functions.yaml"
 
 
 def _counts(name: str) -> list[int]:
@@ -60,10 +62,8 @@ def test_every_entry_is_complete_and_its_names_are_unambiguous() -> None:
         assert b.xmile is not None or b.name in NO_XMILE
         if b.stateful:
             assert b.numpy is None and b.kernel is None  # hidden stocks: the engines' own machinery
-        elif b.draws:
-            assert b.numpy is not None and b.kernel is None  # random draws: the NumPy engine only (tests: test_draws)
         else:
-            assert b.numpy is not None and b.kernel is not None
+            assert b.numpy is not None and (b.kernel is None) == (b.not_compiled is not None)
         for spelling in (name, *b.aliases):
             assert spelling not in spellings, f"{spelling} names both {spellings[spelling]} and {name}"
             spellings[spelling] = name
@@ -174,9 +174,16 @@ def test_the_round_trip_models_use_every_builtin() -> None:
     assert set(BUILTINS) - NO_XMILE <= used, f"use {sorted(set(BUILTINS) - NO_XMILE - used)} in {ROUND_TRIP[0].name}"
 
 
+def test_the_functions_the_kernel_does_not_compile_are_used_and_run_with_the_numpy_engine() -> None:
+    assert set(NOT_COMPILED) <= _calls(VENSIM_FUNCTIONS), f"use {NOT_COMPILED} in {VENSIM_FUNCTIONS.name}"
+    model = load_model(VENSIM_FUNCTIONS)
+    result = simulate(model)
+    assert np.isfinite(result.values).all()
+
+
 @pytest.mark.parametrize("name", sorted(NO_XMILE))
 def test_the_writer_refuses_a_function_xmile_lacks(name: str, tmp_path: Path) -> None:
-    args = ", ".join(["time > 1", "time", "0", "1", "2"][: BUILTINS[name].min_args])
+    args = ", ".join(["time > 1", "time", "0", "1", "2", "3", "4"][: BUILTINS[name].min_args])
     path = tmp_path / "m.yaml"
     path.write_text(f"name: m\ntime: {{start: 0, stop: 2, dt: 1}}\nauxiliaries:\n  x: {{equation: '{name}({args})'}}\n")
     with pytest.raises(SpecError, match=rf"{name}\(\) has no XMILE form"):

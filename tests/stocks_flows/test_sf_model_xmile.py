@@ -124,14 +124,14 @@ def test_unsupported_construct_names_construct_variable_and_file():
     with pytest.raises(SpecError) as info:
         load_model(MODELS / "unsupported.xmile")
     err = info.value
-    assert "FORCST" in err.message  # in Stella's own word
+    assert err.message == "the function NORMAL is not supported"  # in Stella's own word
     assert err.key == "growth" and err.file.endswith("unsupported.xmile")
     assert err.line == 8
 
 
 def test_broken_xmile_is_a_spec_error_naming_variable_and_place(tmp_path):
     bad = tmp_path / "bad.xmile"
-    bad.write_text((MODELS / "unsupported.xmile").read_text().replace("FORCST(input, 3, 0)", "input +* ("))
+    bad.write_text((MODELS / "unsupported.xmile").read_text().replace("NORMAL(input, 3)", "input +* ("))
     with pytest.raises(SpecError, match="cannot read this equation") as info:
         load_model(bad)
     err = info.value
