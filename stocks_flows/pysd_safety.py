@@ -294,7 +294,7 @@ class _Sanitiser:
         return SafeModel(model, dict(self.variables), dict(self.subscripts), dict(self.by_key))
 
     def main_section(self, abstract: Any, am: Any) -> Any:
-        """The model's one section: no macros, no parameters, no constraints or test inputs."""
+        """The model's one section: no macros, no parameters; reality checks are dropped."""
         if type(abstract) is not am.AbstractModel:
             raise self.refuse(f"an abstract model of type {type(abstract).__name__}")
         if len(abstract.sections) != 1:
@@ -303,8 +303,8 @@ class _Sanitiser:
         section = abstract.sections[0]
         if section.type != "main" or section.params or section.returns:
             raise self.refuse("a section that is not the main model")
-        if section.constraints or section.test_inputs:
-            raise self.refuse("constraints or test inputs")
+        # Vensim's reality checks (:THE CONDITION:, :TEST INPUT:) are dropped: PySD's builder never
+        # writes them, so a run is the same with or without them, and their text never reaches it
         return section
 
     def dimensions(self, section: Any, am: Any) -> list[Any]:
@@ -423,6 +423,8 @@ _IMPORTS: dict[str, set[str]] = {
     },
     "pysd.py_backend.lookups": {"HardcodedLookups"},
     "pysd.py_backend.allocation": {"allocate_available", "allocate_by_priority"},
+    "pysd.py_backend.model": {"Macro"},
+    "pysd.py_backend.external": {"ExtConstant", "ExtData", "ExtLookup"},
 }
 _MODULES = {"numpy": "np", "xarray": "xr"}
 # attributes of the imported modules that PySD's templates use
@@ -461,6 +463,18 @@ _NODES = {
 }  # fmt: skip
 _SAFE_TEXT = re.compile(r"^[A-Za-z0-9_ .,:\[\]!]{0,200}$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# the data files the sanitiser copied next to the module, and the macro modules it named: bare file names
+DATA_SUFFIXES = (".xls", ".xlsx", ".xlsm", ".ods", ".csv", ".tab", ".txt")
+_DATA_FILE = re.compile(r"^data_[0-9]{1,6}(" + "|".join(re.escape(x) for x in DATA_SUFFIXES) + r")$")
+_MACRO_FILE = re.compile(r"^macro_[0-9]{1,6}\.py$")
+# a sheet (or a text file's separator), a cell or a named range of a GET XLS / GET DIRECT call ('*': read down)
+_CELL_TEXT = re.compile(r"^[A-Za-z0-9_ .*$,;\t-]{1,64}$")
+# PySD's file readers: the position of the file and of the folder it is read from, and how many text arguments
+_READERS = {"ExtConstant": (3, 4), "ExtData": (4, 6), "ExtLookup": (4, 5)}
+# objects PySD extends with ``name.add(...)`` (a second definition of a subscripted lookup or external)
+_EXTENSIBLE = {"HardcodedLookups", *_READERS}
+# the assignments to part of an array that PySD writes in a function: ``value.loc[...]``, the EXCEPT mask
+_PART_ASSIGNMENTS = {("value", "loc"), ("except_subs", "loc"), ("value", "values")}
 
 
 def _refuse_node(node: ast.AST | None, what: str, file: str) -> UnsafeModelError:
@@ -472,6 +486,18 @@ def _refuse_node(node: ast.AST | None, what: str, file: str) -> UnsafeModelError
         file=file,
         hint=_HINT,
     )
+
+
+_ROOT = ast.dump(ast.parse("Path(__file__).parent", mode="eval").body)
+_OUTER_REFERENCE = ast.dump(ast.parse("__data[key] = data[key]").body[0])
+_EXCEPT_MASK = ast.dump(ast.parse("except_subs.values", mode="eval").body)
+
+
+def _called(node: ast.expr) -> str | None:
+    """The plain name a call calls (``ExtData(...)`` -> "ExtData"), else None."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        return node.func.id
+    return None
 
 
 def _dotted(node: ast.expr) -> tuple[str, str] | None:
@@ -490,6 +516,10 @@ class _Checker(ast.NodeVisitor):
         self.file = file
         self.docstrings: set[int] = set()
         self.function_depth = 0
+        self.locals: set[str] = set()
+        self.extensible: dict[str, str] = {}
+        self.files: set[str] = set()
+        self.texts: set[int] = set()  # sheet and cell names of file readers, checked as such
         self.bound = set(_BUILTINS)
         for node in ast.walk(tree):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
@@ -519,6 +549,9 @@ class _Checker(ast.NodeVisitor):
         for stmt in node.body:
             if not isinstance(stmt, ast.Expr | ast.Import | ast.ImportFrom | ast.Assign | ast.FunctionDef):
                 raise self.fail(stmt, f"has a {type(stmt).__name__} statement at module level")
+            made = _called(stmt.value) if isinstance(stmt, ast.Assign) else None
+            if made in _EXTENSIBLE:
+                self.extensible.update((t.id, made) for t in stmt.targets if isinstance(t, ast.Name))
         self.generic_visit(node)
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
@@ -540,9 +573,17 @@ class _Checker(ast.NodeVisitor):
         for stmt in node.body:
             if not isinstance(stmt, ast.Expr | ast.Assign | ast.Return | ast.For):
                 raise self.fail(stmt, f"has a {type(stmt).__name__} statement in a function")
+        self.locals = {
+            t.id
+            for stmt in ast.walk(node)
+            if isinstance(stmt, ast.Assign)
+            for t in stmt.targets
+            if isinstance(t, ast.Name)
+        }
         self.function_depth += 1
         self.generic_visit(node)
         self.function_depth -= 1
+        self.locals = set()
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
         args = node.args
@@ -561,18 +602,46 @@ class _Checker(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Expr(self, node: ast.Expr) -> None:
-        if id(node.value) not in self.docstrings:
-            raise self.fail(node, "has an expression statement that is not a docstring")
-        self.generic_visit(node)
+        if id(node.value) in self.docstrings:
+            return self.generic_visit(node)
+        call = node.value
+        # ``_hardcodedlookup_x.add(...)``: a further definition of an object made above at module level
+        if (
+            not self.function_depth
+            and isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "add"
+            and isinstance(call.func.value, ast.Name)
+            and call.func.value.id in self.extensible
+        ):
+            if call.keywords:
+                raise self.fail(node, "passes keywords to an object's add method")
+            made = self.extensible[call.func.value.id]
+            if made in _READERS:
+                self._reader(call, made)
+            for arg in call.args:
+                self.visit(arg)
+            return None
+        raise self.fail(node, "has an expression statement that is not a docstring")
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
             if isinstance(target, ast.Name):
+                if target.id in ("_root", "__file__") and not (
+                    target.id == "_root" and not self.function_depth and ast.dump(node.value) == _ROOT
+                ):
+                    raise self.fail(node, f"assigns {target.id} other than as Path(__file__).parent")
                 continue
+            if self.function_depth and ast.dump(node) == _OUTER_REFERENCE:
+                continue  # _init_outer_references: the macro's or model's data, key by key
             if self.function_depth and isinstance(target, ast.Subscript):
                 base = target.value
-                if isinstance(base, ast.Name) or (
-                    isinstance(base, ast.Attribute) and isinstance(base.value, ast.Name) and base.attr == "loc"
+                if (
+                    isinstance(base, ast.Attribute)
+                    and isinstance(base.value, ast.Name)
+                    and (base.value.id, base.attr) in _PART_ASSIGNMENTS
+                    and base.value.id in self.locals
+                    and (base.attr == "loc" or ast.dump(target.slice) == _EXCEPT_MASK)
                 ):
                     continue
             raise self.fail(node, f"assigns to {type(target).__name__}, not a plain name")
@@ -609,12 +678,56 @@ class _Checker(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         if any(kw.arg is None for kw in node.keywords):
             raise self.fail(node, "passes **keywords to a call")
+        name = _called(node)
+        if name in _READERS:
+            root_at = _READERS[name][1]
+            self._reader(node, name)
+            if len(node.args) <= root_at or not (
+                isinstance(node.args[root_at], ast.Name) and node.args[root_at].id == "_root"
+            ):
+                raise self.fail(node, f"gives {name} a folder other than the module's own")
+        if name == "Macro":
+            self._macro_file(node)
+        if _dotted(node.func) == ("_root", "joinpath"):
+            if not (
+                len(node.args) == 1
+                and not node.keywords
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+                and _MACRO_FILE.match(node.args[0].value)
+            ):
+                raise self.fail(node, "joins a path other than a macro module's to its folder")
+            return None  # the one argument is checked
         self.generic_visit(node)
+
+    def _reader(self, node: ast.Call, name: str) -> None:
+        """A file reader's arguments: a data file copied beside the module, by its bare name; a sheet; cells."""
+        arg = node.args[0] if node.args else None
+        if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str) and _DATA_FILE.match(arg.value)):
+            text = isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+            shown = _show(arg.value) if text else "an expression"  # type: ignore[union-attr]
+            raise self.fail(node, f"reads the file {shown}, not a data file copied beside it")
+        self.files.add(arg.value)
+        texts = node.args[1 : _READERS[name][0]]
+        if len(texts) != _READERS[name][0] - 1:
+            raise self.fail(node, f"calls {name} with too few arguments")
+        for text in texts:
+            if not (isinstance(text, ast.Constant) and isinstance(text.value, str)):
+                raise self.fail(node, f"gives {name} a sheet or cell that is not plain text")
+            if not _CELL_TEXT.match(text.value):
+                raise self.fail(node, f"gives {name} the sheet or cell {_show(text.value)}")
+            self.texts.add(id(text))
+
+    def _macro_file(self, node: ast.Call) -> None:
+        first = node.args[0] if node.args else None
+        if not (isinstance(first, ast.Call) and _dotted(first.func) == ("_root", "joinpath")):
+            raise self.fail(node, "loads a macro from somewhere other than a module beside it")
+        self.files.add(first.args[0].value if first.args and isinstance(first.args[0], ast.Constant) else "")
 
     def visit_Constant(self, node: ast.Constant) -> None:
         value = node.value
         if isinstance(value, str):
-            if id(node) not in self.docstrings and not _SAFE_TEXT.match(value):
+            if id(node) not in self.docstrings and id(node) not in self.texts and not _SAFE_TEXT.match(value):
                 raise self.fail(node, f"has the string {_show(value)}, which a clean model never gives")
         elif value is not None and type(value) not in (bool, int, float):
             raise self.fail(node, f"has a constant of type {type(value).__name__}")
@@ -628,11 +741,14 @@ class _Checker(ast.NodeVisitor):
             raise self.fail(node, f"uses the name {_show(name)}")
 
 
-def check_module(source: str, *, file: str = "<generated model>") -> None:
+def check_module(source: str, *, file: str = "<generated model>", folder: str | Path | None = None) -> None:
     """Refuse a generated PySD module unless it holds only what PySD's builder writes.
 
-    Raises :class:`UnsafeModelError` naming the node and line found; returns
-    ``None`` when the module may be imported.
+    Data files (GET XLS / GET DIRECT) and macro modules may be named only by a
+    bare generated name (``data_0.xlsx``, ``macro_0.py``) read from the
+    module's own folder; with ``folder`` given, each must be a regular file
+    there (not a link). Raises :class:`UnsafeModelError` naming the node and
+    line found; returns ``None`` when the module may be imported.
     """
     if "\x00" in source:
         raise _refuse_node(None, "has a NUL character", file)
@@ -640,7 +756,13 @@ def check_module(source: str, *, file: str = "<generated model>") -> None:
     sys.setrecursionlimit(max(limit, 20_000))  # long sums in real models nest deeply
     try:
         tree = ast.parse(source, filename=file)
-        _Checker(file, tree).visit(tree)
+        checker = _Checker(file, tree)
+        checker.visit(tree)
+        if folder is not None:
+            for name in sorted(checker.files):
+                path = Path(folder) / name
+                if path.is_symlink() or not path.is_file():
+                    raise _refuse_node(None, f"reads {_show(name)}, which is not a file beside it", file)
     except SyntaxError as exc:
         raise UnsafeModelError(
             f"the generated model is not valid Python: {exc.msg}", file=file, line=exc.lineno, hint=_HINT
