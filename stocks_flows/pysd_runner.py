@@ -39,7 +39,7 @@ import numpy as np
 from stocks_flows.engine import Run
 from stocks_flows.expr import Number
 from stocks_flows.model import Model
-from stocks_flows.pysd_safety import SafeModel, UnsafeModelError, check_module, private_folder, sanitise
+from stocks_flows.pysd_safety import SafeModel, UnsafeModelError, check_folder, private_folder, sanitise
 from stocks_flows.xmile import check_model_size, modern_layout, translation_error
 from tenor.core.errors import SimulationError
 
@@ -133,7 +133,7 @@ def translated(model: Model) -> Iterator[_Translation]:
             except Exception as exc:
                 raise SimulationError(f"PySD cannot translate this model: {type(exc).__name__}: {exc}") from None
         source = py_file.read_bytes()
-        check_module(source.decode("utf-8"), file=model.path or "<generated model>")
+        check_folder(folder, file=model.path or "<generated model>")
         yield _Translation(py_file, source, safe, model)
 
 
@@ -346,7 +346,7 @@ def run_pysd_file(path: str | Path, parameters: Mapping[str, float] | None = Non
         raise SimulationError(f"file not found: {path}", hint="check the path and the current directory")
     with private_folder() as folder:
         safe, py_file = _file_translation(path, folder)
-        check_module(py_file.read_text(encoding="utf-8"), file=str(path))
+        check_folder(folder, file=str(path))
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             try:

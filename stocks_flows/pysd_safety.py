@@ -57,6 +57,7 @@ __all__ = [
     "FOLDER_PREFIX",
     "SafeModel",
     "UnsafeModelError",
+    "check_folder",
     "check_module",
     "clean_stale_folders",
     "private_folder",
@@ -154,6 +155,7 @@ class _Sanitiser:
         self.variables: dict[str, str] = {}
         self.by_key: dict[str, str] = {}
         self.subscripts: dict[str, str] = {}
+        self.macros: dict[str, str] = {}
 
     def refuse(self, what: str, key: str | None = None) -> UnsafeModelError:
         if key is not None and not (key.isprintable() and len(key) <= 60):
@@ -199,6 +201,8 @@ class _Sanitiser:
         if type(ref) is not ReferenceStructure or not isinstance(ref.reference, str):
             raise self.refuse("a call to something other than a named function", context)
         name = ref.reference
+        if name in self.macros and ref.subscripts is None:  # PySD's builder looks macros up first
+            return ReferenceStructure(self.macros[name])
         if ref.subscripts is not None:
             if name not in self.by_key:
                 raise self.refuse("a call to a subscripted function", context)
@@ -271,10 +275,17 @@ class _Sanitiser:
         return dataclasses.replace(comp, **changes)
 
     def run(self, abstract: Any, folder: Path) -> SafeModel:
-        """The abstract model rebuilt from allow-listed parts, with generated names, in ``folder``."""
+        """The abstract model rebuilt from allow-listed parts, with generated names, in ``folder``.
+
+        Each Vensim macro becomes a section of its own, ``macro_<i>`` in
+        ``folder/macro_<i>.py`` (PySD writes one module per macro), its
+        inputs ``arg_<j>`` and its variables ``var_<k>``; the variable that
+        gives the macro's value takes the macro's generated name.
+        """
         from pysd.translators.structures import abstract_model as am
 
-        section = self.main_section(abstract, am)
+        section, macros = self.sections(abstract, am)
+        self.macros = {m.name: f"macro_{i}" for i, m in enumerate(macros)}
         ranges = self.dimensions(section, am)
         elements = self.elements(section, am)
         clean = am.AbstractSection(
@@ -290,22 +301,62 @@ class _Sanitiser:
             split=False,
             views_dict=None,
         )
-        model = am.AbstractModel(original_path=folder / "model.xmile", sections=(clean,))
-        return SafeModel(model, dict(self.variables), dict(self.subscripts), dict(self.by_key))
+        variables, by_key = dict(self.variables), dict(self.by_key)
+        built = [clean] + [self.macro(m, am, folder) for m in macros]
+        model = am.AbstractModel(original_path=folder / "model.xmile", sections=tuple(built))
+        return SafeModel(model, variables, dict(self.subscripts), by_key)
 
-    def main_section(self, abstract: Any, am: Any) -> Any:
-        """The model's one section: no macros, no parameters; reality checks are dropped."""
+    def sections(self, abstract: Any, am: Any) -> tuple[Any, list[Any]]:
+        """The model's main section and its macros; reality checks are dropped."""
         if type(abstract) is not am.AbstractModel:
             raise self.refuse(f"an abstract model of type {type(abstract).__name__}")
-        if len(abstract.sections) != 1:
-            names = ", ".join(_show(str(s.name)) for s in abstract.sections[1:])
-            raise self.refuse(f"macros ({names})")
-        section = abstract.sections[0]
-        if section.type != "main" or section.params or section.returns:
-            raise self.refuse("a section that is not the main model")
+        main = [s for s in abstract.sections if type(s) is am.AbstractSection and s.type == "main"]
+        macros = [s for s in abstract.sections if type(s) is am.AbstractSection and s.type == "macro"]
+        if len(main) != 1 or len(main) + len(macros) != len(abstract.sections):
+            raise self.refuse("a section that is neither the main model nor a macro")
+        section = main[0]
+        if section.params or section.returns:
+            raise self.refuse("a main model with parameters")
         # Vensim's reality checks (:THE CONDITION:, :TEST INPUT:) are dropped: PySD's builder never
         # writes them, so a run is the same with or without them, and their text never reaches it
-        return section
+        for macro in macros:
+            name = _show(str(macro.name))
+            if not isinstance(macro.name, str) or not _WORD.match(macro.name):
+                raise self.refuse(f"the macro {name}: its name is not a plain word")
+            if macro.returns:
+                raise self.refuse(f"the macro {name}: a macro with more than one output")
+            if macro.subscripts:
+                raise self.refuse(f"the macro {name}: a macro with subscript ranges of its own")
+            if not all(isinstance(a, str) for a in macro.params) or len(set(map(_clean, macro.params))) != len(
+                macro.params
+            ):
+                raise self.refuse(f"the macro {name}: its inputs are not plain names")
+        return section, macros
+
+    def macro(self, section: Any, am: Any, folder: Path) -> Any:
+        """One macro under generated names, in ``folder/macro_<i>.py``."""
+        safe = self.macros[section.name]
+        self.variables, self.by_key = {}, {}
+        params = []
+        for j, arg in enumerate(section.params):
+            params.append(f"arg_{j}")
+            self.by_key[_clean(arg)] = f"arg_{j}"
+        elements = self.elements(section, am, output=(_clean(section.name), safe))
+        if safe not in self.variables.values():
+            raise self.refuse(f"the macro {_show(section.name)} defines no variable of its own name")
+        return am.AbstractSection(
+            name=safe,
+            path=folder / f"{safe}.py",
+            type="macro",
+            params=params,
+            returns=[],
+            subscripts=(),
+            elements=tuple(elements),
+            constraints=(),
+            test_inputs=(),
+            split=False,
+            views_dict=None,
+        )
 
     def dimensions(self, section: Any, am: Any) -> list[Any]:
         """Each dimension and element under a generated name (``dim_i``, ``elem_j``), its mapping checked."""
@@ -332,13 +383,18 @@ class _Sanitiser:
             )
         return ranges
 
-    def elements(self, section: Any, am: Any) -> list[Any]:
-        """Each variable under a generated name (``var_i``), its components rebuilt; docs and units dropped."""
+    def elements(self, section: Any, am: Any, output: tuple[str, str] | None = None) -> list[Any]:
+        """Each variable under a generated name (``var_i``), its components rebuilt; docs and units dropped.
+
+        ``output`` is (key, generated name) of a macro's own variable.
+        """
         for i, el in enumerate(section.elements):
             if type(el) not in (am.AbstractElement, am.AbstractControlElement) or not isinstance(el.name, str):
                 raise self.refuse(f"an element of type {type(el).__name__}")
             key = _clean(el.name)
-            safe = _CONTROL.get(key) or f"var_{i}"
+            if output is not None and key in self.by_key:
+                raise self.refuse(f"a macro variable named as one of its inputs, {_show(el.name)}")
+            safe = output[1] if output is not None and key == output[0] else _CONTROL.get(key) or f"var_{i}"
             self.variables.setdefault(el.name, safe)
             self.by_key.setdefault(key, _clean(safe))
         elements = []
@@ -489,6 +545,7 @@ def _refuse_node(node: ast.AST | None, what: str, file: str) -> UnsafeModelError
 
 
 _ROOT = ast.dump(ast.parse("Path(__file__).parent", mode="eval").body)
+_PARAMS = ast.dump(ast.Name("_params", ast.Store()))
 _OUTER_REFERENCE = ast.dump(ast.parse("__data[key] = data[key]").body[0])
 _EXCEPT_MASK = ast.dump(ast.parse("except_subs.values", mode="eval").body)
 
@@ -530,6 +587,15 @@ class _Checker(ast.NodeVisitor):
                 self.bound.add(node.arg)
             elif isinstance(node, ast.alias):
                 self.bound.add((node.asname or node.name).split(".")[0])
+        # a macro's inputs: ``_params = {"arg_0": "arg_0"}``, set by the model that loads the macro
+        for stmt in tree.body:
+            if isinstance(stmt, ast.Assign) and [ast.dump(t) for t in stmt.targets] == [_PARAMS]:
+                values = stmt.value.values if isinstance(stmt.value, ast.Dict) else []
+                self.bound.update(
+                    v.value
+                    for v in values
+                    if isinstance(v, ast.Constant) and isinstance(v.value, str) and _IDENTIFIER.match(v.value)
+                )
 
     def fail(self, node: ast.AST, what: str) -> UnsafeModelError:
         return _refuse_node(node, what, self.file)
@@ -771,6 +837,16 @@ def check_module(source: str, *, file: str = "<generated model>", folder: str | 
         raise _refuse_node(None, "is nested too deeply to check", file) from None
     finally:
         sys.setrecursionlimit(limit)
+
+
+def check_folder(folder: str | Path, *, file: str = "<generated model>") -> None:
+    """Check every module PySD wrote in ``folder`` (the model's and one per macro) with :func:`check_module`."""
+    for path in sorted(Path(folder).iterdir()):
+        if path.suffix != ".py":
+            continue
+        if path.is_symlink() or not path.is_file():
+            raise _refuse_node(None, f"left {_show(path.name)}, which is not a plain file", file)
+        check_module(path.read_text(encoding="utf-8"), file=file, folder=folder)
 
 
 # --- the private folder --------------------------------------------------------------------
