@@ -40,7 +40,7 @@ from stocks_flows.engine import Run
 from stocks_flows.expr import Number
 from stocks_flows.model import Model
 from stocks_flows.pysd_safety import SafeModel, UnsafeModelError, check_folder, private_folder, sanitise
-from stocks_flows.xmile import check_model_size, modern_layout, translation_error
+from stocks_flows.xmile import _definition_line, check_model_size, modern_layout, translation_error
 from tenor.core.errors import SimulationError
 
 __all__ = ["run_pysd", "run_pysd_file", "run_pysd_scenarios", "translated"]
@@ -279,7 +279,13 @@ def _file_translation(path: Path, folder: Path) -> tuple[SafeModel, Path]:
             abstract = translator.get_abstract_model()
         except Exception as exc:
             raise translation_error(exc, str(path)) from None
-        safe = sanitise(abstract, folder, where=str(path))
+        safe = sanitise(
+            abstract,
+            folder,
+            where=str(path),
+            data_folder=path.parent,
+            line_of=lambda name: _definition_line(path, name),
+        )
         try:
             py_file = Path(ModelBuilder(safe.abstract).build_model())
         except Exception as exc:

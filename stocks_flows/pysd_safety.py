@@ -46,11 +46,13 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stocks_flows.pysd_data import DATA_SUFFIXES, DataFileError, DataFiles
 from tenor.core.errors import SpecError
 
 __all__ = [
@@ -86,6 +88,13 @@ _CONTROL = {
 _OPERATORS = {"^", "*", "/", "+", "-", "=", "<>", ">=", ">", "<=", "<", ":NOT:", ":AND:", ":OR:", "negative"}
 _LOOKUP_TYPES = {"interpolate", "extrapolate", "hold_backward", "look_forward"}
 _WORD = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
+# the structures that read a file, in Vensim's words
+_GET = {
+    "GetConstantsStructure": "GET XLS CONSTANTS / GET DIRECT CONSTANTS",
+    "GetDataStructure": "GET XLS DATA / GET DIRECT DATA",
+    "GetLookupsStructure": "GET XLS LOOKUPS / GET DIRECT LOOKUPS",
+}
+_DATA_KEYWORDS = {None, "interpolate", "raw", "hold_backward", "look_forward"}
 _STRUCTURES = {
     "ArithmeticStructure",
     "LogicStructure",
@@ -107,8 +116,9 @@ _STRUCTURES = {
     "SampleIfTrueStructure",
     "LookupsStructure",
     "InlineLookupsStructure",
+    *_GET,
 }
-_COMPONENTS = {"AbstractComponent", "AbstractUnchangeableConstant", "AbstractLookup"}
+_COMPONENTS = {"AbstractComponent", "AbstractUnchangeableConstant", "AbstractLookup", "AbstractData"}
 
 
 def _clean(name: str) -> str:
@@ -150,21 +160,51 @@ class SafeModel:
 
 
 class _Sanitiser:
-    def __init__(self, where: str | None) -> None:
+    def __init__(
+        self, where: str | None, data: DataFiles | None = None, line_of: Callable[[str], int | None] | None = None
+    ) -> None:
         self.where = where
+        self.data = data
+        self.line_of = line_of
         self.variables: dict[str, str] = {}
         self.by_key: dict[str, str] = {}
         self.subscripts: dict[str, str] = {}
         self.macros: dict[str, str] = {}
 
-    def refuse(self, what: str, key: str | None = None) -> UnsafeModelError:
+    def refuse(self, what: str, key: str | None = None, hint: str | None = None) -> UnsafeModelError:
+        line = self.line_of(key) if key is not None and self.line_of is not None else None
         if key is not None and not (key.isprintable() and len(key) <= 60):
             key = _show(key)  # a name from the file: shown escaped, never raw
         return UnsafeModelError(
             f"PySD cannot be given this model safely: {what}",
             file=self.where,
+            line=line,
             key=key,
-            hint="use --engine vector (the default), or simplify the model",
+            hint=hint or "use --engine vector (the default), or simplify the model",
+        )
+
+    # files ------------------------------------------------------------------------------
+    def data_file(self, name: Any, context: str, construct: str) -> str:
+        """The generated name of the copy of a data file the model reads (GET XLS / GET DIRECT)."""
+        if self.data is None:
+            raise self.refuse(f"{construct} reads a file; only a model file handed to PySD may", context)
+        try:
+            return self.data.copy(name)
+        except DataFileError as exc:
+            raise self.refuse(
+                f"{construct}: {exc}",
+                context,
+                hint="keep the data files a model reads in its own folder (or one below it), named relative to it",
+            ) from None
+
+    def cell(self, text: Any, context: str, construct: str, empty: bool = False) -> str:
+        """A sheet, a separator, a cell or a named range: plain text PySD pastes into its module."""
+        if isinstance(text, str) and ((empty and text == "") or _CELL_TEXT.match(text)):
+            return text
+        raise self.refuse(
+            f"{construct} names the sheet or cell {_show(str(text))}",
+            context,
+            hint="name sheets, cells and ranges with letters, digits, spaces and _ . * $ , ; -",
         )
 
     # names ------------------------------------------------------------------------------
@@ -247,6 +287,11 @@ class _Sanitiser:
             if not all(isinstance(op, str) and op in _OPERATORS for op in value):
                 raise self.refuse(f"an operator among {_show(str(value))}", context)
             return list(value)
+        if structure in _GET:
+            construct = _GET[structure]
+            if field == "file":
+                return self.data_file(value, context, construct)
+            return self.cell(value, context, construct)
         if structure == "LookupsStructure" and field == "type":
             if value not in _LOOKUP_TYPES:
                 raise self.refuse(f"a lookup of kind {_show(str(value))}", context)
@@ -272,6 +317,15 @@ class _Sanitiser:
         }
         if kind == "AbstractLookup":
             changes["arguments"] = "x"
+        if kind == "AbstractData":
+            if type(comp.ast).__name__ == "DataStructure":
+                raise self.refuse(
+                    "a DATA variable with no equation, which PySD reads from a data file given at run time",
+                    context,
+                    hint="read the data with GET XLS DATA / GET DIRECT DATA, or use --engine vector",
+                )
+            if comp.keyword not in _DATA_KEYWORDS:
+                raise self.refuse(f"a data keyword {_show(str(comp.keyword))}", context)
         return dataclasses.replace(comp, **changes)
 
     def run(self, abstract: Any, folder: Path) -> SafeModel:
@@ -361,7 +415,7 @@ class _Sanitiser:
     def dimensions(self, section: Any, am: Any) -> list[Any]:
         """Each dimension and element under a generated name (``dim_i``, ``elem_j``), its mapping checked."""
         ranges = []
-        subscripts = _copied_dimensions(section.subscripts)
+        subscripts = _copied_dimensions([self.read_dimension(sub, am) for sub in section.subscripts])
         for i, sub in enumerate(subscripts):
             if type(sub) is not am.AbstractSubscriptRange or not isinstance(sub.subscripts, list):
                 raise self.refuse(f"dimension {_show(str(sub.name))} is not a plain list of elements")
@@ -382,6 +436,35 @@ class _Sanitiser:
                 )
             )
         return ranges
+
+    def read_dimension(self, sub: Any, am: Any) -> Any:
+        """A dimension read from a file (GET XLS / GET DIRECT SUBSCRIPT) as the plain list of its elements."""
+        found = sub.subscripts if type(sub) is am.AbstractSubscriptRange else None
+        if not isinstance(found, dict):
+            return sub
+        from pysd.py_backend.external import ExtSubscript
+
+        construct, name = "GET DIRECT SUBSCRIPT", str(sub.name)
+        if set(found) != {"file", "tab", "firstcell", "lastcell", "prefix"} or not isinstance(found["prefix"], str):
+            raise self.refuse(f"dimension {_show(name)} is read from a file in a form PySD does not", name)
+        copy = self.data_file(found["file"], name, construct)
+        tab = self.cell(found["tab"], name, construct)
+        first = self.cell(found["firstcell"], name, construct)
+        last = self.cell(found["lastcell"], name, construct, empty=True)
+        assert self.data is not None  # data_file refused otherwise
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                elements = ExtSubscript(copy, tab, first, last, found["prefix"][:60], self.data.private).subscript
+            except Exception as exc:
+                raise self.refuse(
+                    f"{construct} of dimension {_show(name)} cannot be read: {type(exc).__name__}: {_show(str(exc))}",
+                    name,
+                    hint="check the file, the sheet and the cells the model names",
+                ) from None
+        if not elements:
+            raise self.refuse(f"{construct} of dimension {_show(name)} reads no elements", name)
+        return dataclasses.replace(sub, subscripts=[str(e) for e in elements])
 
     def elements(self, section: Any, am: Any, output: tuple[str, str] | None = None) -> list[Any]:
         """Each variable under a generated name (``var_i``), its components rebuilt; docs and units dropped.
@@ -423,15 +506,27 @@ def _show(text: str, limit: int = 40) -> str:
     return shown[:-1] + "...'" if len(text) > limit else shown
 
 
-def sanitise(abstract: Any, folder: str | Path, *, where: str | None = None) -> SafeModel:
+def sanitise(
+    abstract: Any,
+    folder: str | Path,
+    *,
+    where: str | None = None,
+    data_folder: str | Path | None = None,
+    line_of: Callable[[str], int | None] | None = None,
+) -> SafeModel:
     """PySD's abstract model re-made from allow-listed parts, to be built in ``folder``.
 
     Every name becomes a generated identifier, free text (documentation, units)
     is dropped, and the module PySD builds from it is ``folder/model.py``.
     Anything that is not a known structure, operator or built-in function is
-    refused with :class:`UnsafeModelError` (``where`` names the file in it).
+    refused with :class:`UnsafeModelError` (``where`` names the file in it,
+    ``line_of`` gives the line a variable is defined on). A data file a GET
+    XLS / GET DIRECT call names must lie in ``data_folder`` (the model's own
+    folder; without it such calls are refused); it is copied into ``folder``
+    under a generated name (:mod:`stocks_flows.pysd_data`).
     """
-    return _Sanitiser(where).run(abstract, Path(folder))
+    data = DataFiles(Path(data_folder), Path(folder)) if data_folder is not None else None
+    return _Sanitiser(where, data, line_of).run(abstract, Path(folder))
 
 
 # --- layer 2: the generated module, checked against what PySD's builder writes -------------
@@ -520,7 +615,6 @@ _NODES = {
 _SAFE_TEXT = re.compile(r"^[A-Za-z0-9_ .,:\[\]!]{0,200}$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # the data files the sanitiser copied next to the module, and the macro modules it named: bare file names
-DATA_SUFFIXES = (".xls", ".xlsx", ".xlsm", ".ods", ".csv", ".tab", ".txt")
 _DATA_FILE = re.compile(r"^data_[0-9]{1,6}(" + "|".join(re.escape(x) for x in DATA_SUFFIXES) + r")$")
 _MACRO_FILE = re.compile(r"^macro_[0-9]{1,6}\.py$")
 # a sheet (or a text file's separator), a cell or a named range of a GET XLS / GET DIRECT call ('*': read down)
@@ -529,8 +623,10 @@ _CELL_TEXT = re.compile(r"^[A-Za-z0-9_ .*$,;\t-]{1,64}$")
 _READERS = {"ExtConstant": (3, 4), "ExtData": (4, 6), "ExtLookup": (4, 5)}
 # objects PySD extends with ``name.add(...)`` (a second definition of a subscripted lookup or external)
 _EXTENSIBLE = {"HardcodedLookups", *_READERS}
-# the assignments to part of an array that PySD writes in a function: ``value.loc[...]``, the EXCEPT mask
-_PART_ASSIGNMENTS = {("value", "loc"), ("except_subs", "loc"), ("value", "values")}
+# the assignments to part of an array that PySD writes in a function: ``value.loc[...]``, and the masks
+# of an EXCEPT (``except_subs``) and of a variable defined partly from a file (``def_subs``)
+_MASKS = ("except_subs", "def_subs")
+_PART_ASSIGNMENTS = {("value", "loc"), ("value", "values"), *((mask, "loc") for mask in _MASKS)}
 
 
 def _refuse_node(node: ast.AST | None, what: str, file: str) -> UnsafeModelError:
@@ -547,7 +643,6 @@ def _refuse_node(node: ast.AST | None, what: str, file: str) -> UnsafeModelError
 _ROOT = ast.dump(ast.parse("Path(__file__).parent", mode="eval").body)
 _PARAMS = ast.dump(ast.Name("_params", ast.Store()))
 _OUTER_REFERENCE = ast.dump(ast.parse("__data[key] = data[key]").body[0])
-_EXCEPT_MASK = ast.dump(ast.parse("except_subs.values", mode="eval").body)
 
 
 def _called(node: ast.expr) -> str | None:
@@ -707,11 +802,21 @@ class _Checker(ast.NodeVisitor):
                     and isinstance(base.value, ast.Name)
                     and (base.value.id, base.attr) in _PART_ASSIGNMENTS
                     and base.value.id in self.locals
-                    and (base.attr == "loc" or ast.dump(target.slice) == _EXCEPT_MASK)
+                    and (base.attr == "loc" or self._mask(target.slice))
                 ):
                     continue
             raise self.fail(node, f"assigns to {type(target).__name__}, not a plain name")
         self.generic_visit(node)
+
+    def _mask(self, node: ast.expr) -> bool:
+        """``except_subs.values`` or ``def_subs.values``, the mask a local of the function holds."""
+        return (
+            isinstance(node, ast.Attribute)
+            and node.attr == "values"
+            and isinstance(node.value, ast.Name)
+            and node.value.id in _MASKS
+            and node.value.id in self.locals
+        )
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:

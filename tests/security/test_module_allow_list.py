@@ -132,6 +132,7 @@ FORBIDDEN = {
     "loc of a local not named by PySD": 'def f(): other = var_1(); other.loc["elem_0"] = 1; return other',
     "values of a local, not by the mask": "def f(): value = var_1(); value.values[0] = 2; return value",
     "values of the mask": "def f(): except_subs = var_1(); except_subs.values[except_subs.values] = 2; return 1",
+    "values by a global mask": "def f(): value = var_1(); value.values[def_subs.values] = 2; return value",
     "loc of a name never assigned": 'def f(): value.loc["elem_0"] = 1; return 1',
     "importlib": "import importlib as np",
     "eval": "x = eval('1')",
@@ -205,6 +206,15 @@ WIDENED = {
         "    except_subs.loc[['elem_0']] = False\n"
         "    value.values[except_subs.values] = var_0().values[except_subs.values]\n"
         "    value.loc[['elem_0']] = 2\n"
+        "    return value\n"
+    ),
+    "partly from a file": (
+        "def var_2():\n"
+        "    value = xr.DataArray(np.nan, {'dim_0': _subscript_dict['dim_0']}, ['dim_0'])\n"
+        "    def_subs = xr.zeros_like(value, dtype=bool)\n"
+        "    def_subs.loc[['elem_0']] = True\n"
+        "    value.values[def_subs.values] = var_0().values[def_subs.values]\n"
+        "    value.loc[['elem_1']] = 5\n"
         "    return value\n"
     ),
     "subscripted lookup": (
