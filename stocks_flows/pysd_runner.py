@@ -43,7 +43,7 @@ from stocks_flows.pysd_safety import SafeModel, UnsafeModelError, check_folder, 
 from stocks_flows.xmile import _definition_line, check_model_size, modern_layout, translation_error
 from tenor.core.errors import SimulationError
 
-__all__ = ["run_pysd", "run_pysd_file", "run_pysd_scenarios", "translated"]
+__all__ = ["run_pysd", "run_pysd_file", "run_pysd_file_scenarios", "run_pysd_scenarios", "translated"]
 
 
 def _apply(model: Model, parameters: Mapping[str, float]) -> Model:
@@ -336,6 +336,45 @@ def _file_parameters(pysd_model: Any, safe: SafeModel, parameters: Mapping[str, 
     return out
 
 
+@contextmanager
+def _file_model(path: Path) -> Iterator[tuple[SafeModel, Callable[[], Any]]]:
+    """Translate the model file once in a private folder; yield its names and a loader of fresh PySD models."""
+    if not path.is_file():
+        raise SimulationError(f"file not found: {path}", hint="check the path and the current directory")
+    with private_folder() as folder:
+        safe, py_file = _file_translation(path, folder)
+        check_folder(folder, file=str(path))
+        source = py_file.read_bytes()
+
+        def fresh() -> Any:
+            import pysd
+
+            if py_file.read_bytes() != source:  # changed since it was checked: never load it
+                raise SimulationError("the generated PySD module changed after it was checked; not loading it")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return pysd.load(str(py_file))
+
+        yield safe, fresh
+
+
+def _file_run(safe: SafeModel, fresh: Callable[[], Any], parameters: Mapping[str, float]) -> Any:
+    """One run of a freshly loaded model: a DataFrame indexed by time, columns named as in the file."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            pysd_model = fresh()
+            params = _file_parameters(pysd_model, safe, parameters)
+            frame = pysd_model.run(params=params or None, progress=False)
+        except SimulationError:
+            raise
+        except Exception as exc:
+            raise SimulationError(f"PySD failed to run the model: {type(exc).__name__}: {exc}") from None
+    frame = frame.rename(columns=_original_columns(safe))
+    frame.index = np.asarray(frame.index, dtype=float)
+    return frame
+
+
 def run_pysd_file(path: str | Path, parameters: Mapping[str, float] | None = None) -> Any:
     """Hand a Vensim or XMILE file to PySD itself: a DataFrame with ``time`` and every variable.
 
@@ -344,27 +383,48 @@ def run_pysd_file(path: str | Path, parameters: Mapping[str, float] | None = Non
     writes checked before it is imported, as for :func:`run_pysd`. Columns
     are named as in the file (``Stock A[One]``). ``parameters`` sets
     constants, or one element of an arrayed constant (``Matrix A[da1,db1]``).
+    Data files the model reads (GET XLS / GET DIRECT) must lie in its folder.
     """
-    import pysd
-
-    path = Path(path)
-    if not path.is_file():
-        raise SimulationError(f"file not found: {path}", hint="check the path and the current directory")
-    with private_folder() as folder:
-        safe, py_file = _file_translation(path, folder)
-        check_folder(folder, file=str(path))
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            try:
-                pysd_model = pysd.load(str(py_file))
-                params = _file_parameters(pysd_model, safe, parameters or {})
-                frame = pysd_model.run(params=params or None, progress=False)
-            except SimulationError:
-                raise
-            except Exception as exc:
-                raise SimulationError(f"PySD failed to run the model: {type(exc).__name__}: {exc}") from None
-    original = _original_columns(safe)
-    frame = frame.rename(columns=original)
-    frame.index = np.asarray(frame.index, dtype=float)
+    with _file_model(Path(path)) as (safe, fresh):
+        frame = _file_run(safe, fresh, parameters or {})
     frame.insert(0, "time", frame.index.to_numpy())
     return frame.reset_index(drop=True)
+
+
+def run_pysd_file_scenarios(
+    path: str | Path,
+    parameters: Mapping[str, Sequence[float]],
+    *,
+    variables: Sequence[str] | None = None,
+    scenario_names: Sequence[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Run:
+    """Each scenario of ``parameters`` run by PySD on the model file itself, each on a fresh model.
+
+    The file is translated and checked once (:func:`run_pysd_file`); names are
+    as the file writes them, ``variables`` (default: every one) chooses the
+    columns kept.
+    """
+    params = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in parameters.items()}
+    n = len(next(iter(params.values()))) if params else 1
+    names = list(scenario_names) if scenario_names is not None else [str(i) for i in range(n)]
+    frames = []
+    with _file_model(Path(path)) as (safe, fresh):
+        for i in range(n):
+            values = {k: float(v[i]) for k, v in params.items()}
+            try:
+                frames.append(_file_run(safe, fresh, values))
+            except SimulationError as err:
+                raise SimulationError(f"{err.message} (scenario {names[i]!r})", hint=err.hint) from None
+            if progress:
+                progress(1)
+    outputs = list(variables) if variables is not None else [str(c) for c in frames[0].columns]
+    unknown = [v for v in outputs if v not in frames[0].columns]
+    if unknown:
+        raise SimulationError(
+            f"the model has no variable {unknown[0]!r}", hint="name variables as the model file does, e.g. Stock[A]"
+        )
+    time = np.asarray(frames[0].index, dtype=float)
+    stacked = np.stack([f[outputs].to_numpy(dtype=float) for f in frames])
+    _check_finite(stacked, time, outputs, names)
+    return Run(time, outputs, stacked, names, params)
