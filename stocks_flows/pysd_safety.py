@@ -307,6 +307,15 @@ class _Sanitiser:
         for text in (comp.type, comp.subtype):
             if not isinstance(text, str) or not _WORD.match(text):
                 raise self.refuse(f"a component typed {_show(str(text))}", context)
+        if kind == "AbstractData":
+            if type(comp.ast).__name__ == "DataStructure":
+                raise self.refuse(
+                    "a DATA variable with no equation, which PySD reads from a data file given at run time",
+                    context,
+                    hint="read the data with GET XLS DATA / GET DIRECT DATA, or use --engine vector",
+                )
+            if comp.keyword not in _DATA_KEYWORDS:
+                raise self.refuse(f"a data keyword {_show(str(comp.keyword))}", context)
         subs, excepts = comp.subscripts
         changes: dict[str, Any] = {
             "subscripts": (
@@ -317,15 +326,6 @@ class _Sanitiser:
         }
         if kind == "AbstractLookup":
             changes["arguments"] = "x"
-        if kind == "AbstractData":
-            if type(comp.ast).__name__ == "DataStructure":
-                raise self.refuse(
-                    "a DATA variable with no equation, which PySD reads from a data file given at run time",
-                    context,
-                    hint="read the data with GET XLS DATA / GET DIRECT DATA, or use --engine vector",
-                )
-            if comp.keyword not in _DATA_KEYWORDS:
-                raise self.refuse(f"a data keyword {_show(str(comp.keyword))}", context)
         return dataclasses.replace(comp, **changes)
 
     def run(self, abstract: Any, folder: Path) -> SafeModel:

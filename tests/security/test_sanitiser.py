@@ -118,11 +118,39 @@ _REFUSED = {
 
 
 @pytest.mark.parametrize("construct", sorted(_REFUSED))
-def test_constructs_that_read_other_files_are_refused(construct, tmp_path):
+def test_constructs_that_read_other_files_are_refused_without_the_models_folder(construct, tmp_path):
+    """tenor's own models never read files: only a model file handed to PySD (its folder given) may."""
     path = tmp_path / "model.mdl"
     path.write_text(p.mdl("plain") + _REFUSED[construct], encoding="utf-8")
-    with pytest.raises(UnsafeModelError, match=f"cannot be given this model safely: the construct {construct}"):
-        sanitise(_abstract(path), tmp_path)
+    (tmp_path / "values.csv").write_text("a,b\nx,1\n", encoding="utf-8")
+    with pytest.raises(UnsafeModelError, match="reads a file; only a model file handed to PySD may"):
+        sanitise(_abstract(path), tmp_path / "out")
+    out = tmp_path / "given"
+    out.mkdir()
+    safe = sanitise(_abstract(path), out, data_folder=tmp_path)
+    assert [f.name for f in out.iterdir()] == ["data_0.csv"]
+    assert {s for s in _strings(safe.abstract) if not _GENERATED.match(s)} <= _allowed_words() | {
+        "model.py",
+        "model.xmile",
+        "data_0.csv",
+        ",",
+        "B2",
+        "1",
+        "Data",
+        "External",
+    }
+
+
+def test_data_with_no_equation_is_refused(tmp_path):
+    """A DATA variable PySD reads from a file given at run time: tenor gives it none, so it is refused."""
+    path = tmp_path / "model.mdl"
+    path.write_text(p.mdl("plain") + "d :=\n\t\n\t~\t\n\t~\t|\n\n", encoding="utf-8")
+    try:
+        abstract = _abstract(path)
+    except Exception:
+        pytest.skip("this PySD's translator does not read an empty DATA definition")
+    with pytest.raises(UnsafeModelError, match="DATA variable with no equation"):
+        sanitise(abstract, tmp_path / "out", data_folder=tmp_path)
 
 
 def test_each_macro_becomes_a_section_of_generated_names_in_the_folder(tmp_path):
