@@ -37,6 +37,8 @@ which PySD never does (line 1 of that module); it was not run
 from __future__ import annotations
 
 import ast
+import builtins
+import collections
 import contextlib
 import dataclasses
 import os
@@ -640,6 +642,8 @@ def _refuse_node(node: ast.AST | None, what: str, file: str) -> UnsafeModelError
     )
 
 
+_MODULE_PATH = ast.dump(ast.parse("Path(__file__)", mode="eval").body)
+_PYTHON_BUILTINS = frozenset(vars(builtins))
 _ROOT = ast.dump(ast.parse("Path(__file__).parent", mode="eval").body)
 _PARAMS = ast.dump(ast.Name("_params", ast.Store()))
 _OUTER_REFERENCE = ast.dump(ast.parse("__data[key] = data[key]").body[0])
@@ -682,6 +686,10 @@ class _Checker(ast.NodeVisitor):
                 self.bound.add(node.arg)
             elif isinstance(node, ast.alias):
                 self.bound.add((node.asname or node.name).split(".")[0])
+        # how often each name is bound anywhere: an object extended by ``name.add`` is bound once
+        self.bindings = collections.Counter(
+            n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+        )
         # a macro's inputs: ``_params = {"arg_0": "arg_0"}``, set by the model that loads the macro
         for stmt in tree.body:
             if isinstance(stmt, ast.Assign) and [ast.dump(t) for t in stmt.targets] == [_PARAMS]:
@@ -689,7 +697,10 @@ class _Checker(ast.NodeVisitor):
                 self.bound.update(
                     v.value
                     for v in values
-                    if isinstance(v, ast.Constant) and isinstance(v.value, str) and _IDENTIFIER.match(v.value)
+                    if isinstance(v, ast.Constant)
+                    and isinstance(v.value, str)
+                    and _IDENTIFIER.match(v.value)
+                    and v.value not in _PYTHON_BUILTINS
                 )
 
     def fail(self, node: ast.AST, what: str) -> UnsafeModelError:
@@ -712,7 +723,9 @@ class _Checker(ast.NodeVisitor):
                 raise self.fail(stmt, f"has a {type(stmt).__name__} statement at module level")
             made = _called(stmt.value) if isinstance(stmt, ast.Assign) else None
             if made in _EXTENSIBLE:
-                self.extensible.update((t.id, made) for t in stmt.targets if isinstance(t, ast.Name))
+                self.extensible.update(
+                    (t.id, made) for t in stmt.targets if isinstance(t, ast.Name) and self.bindings[t.id] == 1
+                )
         self.generic_visit(node)
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
@@ -745,6 +758,11 @@ class _Checker(ast.NodeVisitor):
         self.generic_visit(node)
         self.function_depth -= 1
         self.locals = set()
+
+    def visit_arg(self, node: ast.arg) -> None:
+        if node.arg in ("_root", "__file__", "__data"):
+            raise self.fail(node, f"takes {node.arg} as an argument")
+        self.generic_visit(node)
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
         args = node.args
@@ -859,6 +877,8 @@ class _Checker(ast.NodeVisitor):
                 raise self.fail(node, f"gives {name} a folder other than the module's own")
         if name == "Macro":
             self._macro_file(node)
+        if name == "Path" and ast.dump(node) != _MODULE_PATH:
+            raise self.fail(node, "makes a Path other than the module's own, Path(__file__)")
         if _dotted(node.func) == ("_root", "joinpath"):
             if not (
                 len(node.args) == 1

@@ -114,6 +114,17 @@ FORBIDDEN = {
     "add on a module": "np.add(1, 2)",
     "add on a component": "var_1.add(1)",
     "add with keywords": "_l = HardcodedLookups([1], [2], {}, 'interpolate', {}, '_l'); _l.add([1], [2], {}, x=1)",
+    "add on a rebound lookup": (
+        "_l = HardcodedLookups([1], [2], {}, 'interpolate', {}, '_l'); _l = np; _l.add([1], [2], {})"
+    ),
+    "add on a lookup rebound in a function": (
+        "_l = HardcodedLookups([1], [2], {}, 'interpolate', {}, '_l'); _l.add([1], [2], {})\ndef f(): _l = np; return 1"
+    ),
+    "root as a lambda argument": (
+        'x = (lambda _root: ExtConstant("data_0.csv", ",", "A1", {}, _root, {}, "x"))(_root.parent)'
+    ),
+    "a Path elsewhere": 'x = Path("/etc")',
+    "a macro input named as a builtin": "_params = {'a': 'print'}\nx = print(1)",
     "add inside a function": (
         "_l = HardcodedLookups([1], [2], {}, 'interpolate', {}, '_l')\ndef f(): _l.add([1], [2], {}); return 1"
     ),
