@@ -10,15 +10,23 @@ lets that happen, with two independent layers:
    allow-listed parts only: every variable, dimension and element name is
    replaced by a generated identifier (``var_3``, ``dim_0``, ``elem_2``),
    documentation, units and limits are dropped, the section and file names are
-   fixed (``model.py``), and only known expression structures, operators and
-   built-in functions pass. Any other text in the model is refused. The result
-   maps tenor's names to PySD's columns and back (:class:`SafeModel`).
+   fixed (``model.py``; a Vensim macro becomes ``macro_0.py``, its inputs
+   ``arg_0``), and only known expression structures, operators and built-in
+   functions pass. Any other text in the model is refused. A data file a GET
+   XLS / GET DIRECT call names is read only from the model's own folder and
+   copied beside the module as ``data_0.xlsx`` (:mod:`stocks_flows.pysd_data`);
+   reality checks are dropped. The result maps tenor's names to PySD's columns
+   and back (:class:`SafeModel`).
 2. :func:`check_module` parses the module PySD wrote with :mod:`ast` and
    refuses it unless every node is one PySD's builder emits: plain imports
    of pysd, numpy, xarray and scipy; calls only to model components and
    allow-listed functions; no dunder attributes, no string literals other than
-   identifiers; docstrings only as plain string statements. A refused module
-   is never imported.
+   identifiers; docstrings only as plain string statements; assignments to
+   part of an array only on the locals PySD names (``value``, the masks
+   ``except_subs`` and ``def_subs``); file readers only of a bare
+   ``data_<n>`` file in the module's own folder, macros only from a
+   ``macro_<n>.py`` beside it. :func:`check_folder` checks every module in
+   the folder so. A refused module is never imported.
 
 :func:`private_folder` is the only place the module is written: a 0700
 temporary folder named after the process, removed on exit and on SIGTERM or
