@@ -39,7 +39,14 @@ import numpy as np
 from stocks_flows.engine import Run
 from stocks_flows.expr import Number
 from stocks_flows.model import Model
-from stocks_flows.pysd_safety import SafeModel, UnsafeModelError, check_folder, private_folder, sanitise
+from stocks_flows.pysd_safety import (
+    SafeModel,
+    UnsafeModelError,
+    check_folder,
+    private_folder,
+    sanitise,
+    unchanged,
+)
 from stocks_flows.xmile import _definition_line, check_model_size, modern_layout, translation_error
 from tenor.core.errors import SimulationError
 
@@ -86,8 +93,8 @@ def _abstract(model: Model, folder: Path) -> Any:
 class _Translation:
     """A checked PySD module: calling it loads a fresh PySD model; ``column`` names its outputs."""
 
-    def __init__(self, py_file: Path, source: bytes, safe: SafeModel, model: Model) -> None:
-        self.py_file, self.source, self.safe, self.model = py_file, source, safe, model
+    def __init__(self, py_file: Path, checked: dict[str, bytes], safe: SafeModel, model: Model) -> None:
+        self.py_file, self.checked, self.safe, self.model = py_file, checked, safe, model
 
     def column(self, name: str) -> str:
         var = self.model.variables[name]
@@ -99,7 +106,7 @@ class _Translation:
     def __call__(self) -> Any:
         import pysd
 
-        if self.py_file.read_bytes() != self.source:  # changed since it was checked: never load it
+        if not unchanged(self.py_file.parent, self.checked):  # changed since it was checked: never load it
             raise SimulationError("the generated PySD module changed after it was checked; not loading it")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -132,9 +139,8 @@ def translated(model: Model) -> Iterator[_Translation]:
                 raise
             except Exception as exc:
                 raise SimulationError(f"PySD cannot translate this model: {type(exc).__name__}: {exc}") from None
-        source = py_file.read_bytes()
-        check_folder(folder, file=model.path or "<generated model>")
-        yield _Translation(py_file, source, safe, model)
+        checked = check_folder(folder, file=model.path or "<generated model>")
+        yield _Translation(py_file, checked, safe, model)
 
 
 def _run_one(fresh: Callable[[], Any], model: Model, outputs: Sequence[str], params: Mapping[str, float]) -> Any:
@@ -343,13 +349,12 @@ def _file_model(path: Path) -> Iterator[tuple[SafeModel, Callable[[], Any]]]:
         raise SimulationError(f"file not found: {path}", hint="check the path and the current directory")
     with private_folder() as folder:
         safe, py_file = _file_translation(path, folder)
-        check_folder(folder, file=str(path))
-        source = py_file.read_bytes()
+        checked = check_folder(folder, file=str(path))
 
         def fresh() -> Any:
             import pysd
 
-            if py_file.read_bytes() != source:  # changed since it was checked: never load it
+            if not unchanged(folder, checked):  # changed since it was checked: never load it
                 raise SimulationError("the generated PySD module changed after it was checked; not loading it")
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

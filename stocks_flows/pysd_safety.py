@@ -74,6 +74,7 @@ __all__ = [
     "clean_stale_folders",
     "private_folder",
     "sanitise",
+    "unchanged",
 ]
 
 FOLDER_PREFIX = "tenor-pysd-"
@@ -972,14 +973,35 @@ def check_module(source: str, *, file: str = "<generated model>", folder: str | 
         sys.setrecursionlimit(limit)
 
 
-def check_folder(folder: str | Path, *, file: str = "<generated model>") -> None:
-    """Check every module PySD wrote in ``folder`` (the model's and one per macro) with :func:`check_module`."""
+def check_folder(folder: str | Path, *, file: str = "<generated model>") -> dict[str, bytes]:
+    """Check every module PySD wrote in ``folder`` (the model's and one per macro) with :func:`check_module`.
+
+    Returns each module's name and the bytes that were checked: compare with
+    :func:`unchanged` just before loading, so nothing but what was checked is
+    ever imported.
+    """
+    checked = {}
     for path in sorted(Path(folder).iterdir()):
         if path.suffix != ".py":
             continue
         if path.is_symlink() or not path.is_file():
             raise _refuse_node(None, f"left {_show(path.name)}, which is not a plain file", file)
-        check_module(path.read_text(encoding="utf-8"), file=file, folder=folder)
+        source = path.read_bytes()
+        try:
+            text = source.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _refuse_node(None, f"wrote {_show(path.name)}, which is not UTF-8", file) from None
+        check_module(text, file=file, folder=folder)
+        checked[path.name] = source
+    return checked
+
+
+def unchanged(folder: str | Path, checked: Mapping[str, bytes]) -> bool:
+    """True when ``folder`` holds exactly the modules :func:`check_folder` checked, byte for byte."""
+    found = {p.name: p for p in Path(folder).iterdir() if p.suffix == ".py"}
+    if set(found) != set(checked):
+        return False
+    return all(not p.is_symlink() and p.read_bytes() == checked[name] for name, p in found.items())
 
 
 # --- the private folder --------------------------------------------------------------------
