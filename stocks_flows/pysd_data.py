@@ -50,11 +50,8 @@ def _show(text: str, limit: int = 60) -> str:
     return shown[:-1] + "...'" if len(text) > limit else shown
 
 
-def data_file_in(name: object, folder: Path) -> Path:
-    """The real path of the data file ``name`` names, which must lie inside ``folder`` (the model's).
-
-    Raises :class:`DataFileError` saying why the name is refused.
-    """
+def _parts(name: object) -> tuple[list[str], str]:
+    """The parts of a relative file name (either slash), after refusing every other kind of name."""
     if not isinstance(name, str) or not name.strip():
         raise DataFileError("the file name is empty")
     shown = _show(name)
@@ -71,17 +68,28 @@ def data_file_in(name: object, folder: Path) -> Path:
         raise DataFileError(f"the file {shown} climbs out of the model's folder ('..')")
     if not parts:
         raise DataFileError(f"the file {shown} names a folder")
-    suffix = PurePosixPath(parts[-1]).suffix.lower()
-    if suffix not in DATA_SUFFIXES:
+    if PurePosixPath(parts[-1]).suffix.lower() not in DATA_SUFFIXES:
         raise DataFileError(f"the file {shown} is not of a kind PySD reads ({', '.join(DATA_SUFFIXES)})")
+    return parts, shown
+
+
+def data_file_in(name: object, folder: Path) -> Path:
+    """The real path of the data file ``name`` names, which must lie inside ``folder`` (the model's).
+
+    Raises :class:`DataFileError` saying why the name is refused.
+    """
+    parts, shown = _parts(name)
     root = folder.resolve()
     candidate = root.joinpath(*parts)
-    real = candidate.resolve()
-    if not real.is_relative_to(root):
-        raise DataFileError(f"the file {shown} is a link that leads out of the model's folder")
-    if not real.is_file():
-        raise DataFileError(f"the file {shown} does not exist (looked for {candidate})")
-    size = real.stat().st_size
+    try:
+        real = candidate.resolve()
+        if not real.is_relative_to(root):
+            raise DataFileError(f"the file {shown} is a link that leads out of the model's folder")
+        if not real.is_file():
+            raise DataFileError(f"the file {shown} does not exist (looked for {candidate})")
+        size = real.stat().st_size
+    except (OSError, RuntimeError) as exc:  # a name too long, a loop of links
+        raise DataFileError(f"the file {shown} cannot be looked up: {exc}") from None
     if size > max_model_bytes():
         raise DataFileError(
             f"the file {shown} is {format_bytes(size)}; the limit is {format_bytes(max_model_bytes())}"

@@ -204,6 +204,12 @@ def test_the_copies_are_bare_generated_names_one_per_file(tmp_path):
     assert (private / "data_1.csv").read_bytes() == b"y"
     with pytest.raises(DataFileError, match="holds control characters"):
         data_file_in("a\nb.csv", model)
+    with pytest.raises(DataFileError, match=r"cannot be looked up|does not exist"):
+        data_file_in("x" * 5000 + ".csv", model)
+    if hasattr(os, "symlink"):
+        (model / "loop.csv").symlink_to(model / "loop.csv")
+        with pytest.raises(DataFileError, match=r"cannot be looked up|does not exist|leads out"):
+            data_file_in("loop.csv", model)
 
 
 def test_set_and_sweep_reach_a_model_that_reads_a_file(folder):
