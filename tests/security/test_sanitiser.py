@@ -237,3 +237,27 @@ def test_any_text_in_docs_and_names_is_gone_after_sanitising(doc, name, element,
             assert source == named, "a doc alone should never be refused"
             continue
         assert {s for s in _strings(safe.abstract) if not _GENERATED.match(s)} <= allowed
+
+
+@pytest.mark.parametrize("name", p.NAME_PAYLOADS)
+def test_reality_checks_are_dropped_with_any_text_in_them(name, tmp_path):
+    """Vensim's :THE CONDITION: / :TEST INPUT: never reach PySD's builder (it never runs them)."""
+    text = p.payload(name, None).replace('"', "'")
+    check = (
+        f'"{text}":THE CONDITION:\n\tk = 0 :IMPLIES: s[E1] <= 1\n\t~\t{text}\n\t~\t{text}\t|\n\n'
+        f"t:TEST INPUT:\n\tk = 0\n\t~\t\n\t~\t{text}\t|\n\n"
+    )
+    path = tmp_path / "model.mdl"
+    path.write_text(p.mdl("plain").replace("{UTF-8}\n", "{UTF-8}\n" + check), encoding="utf-8")
+    try:
+        abstract = _abstract(path)
+    except Exception:  # PySD's translator cannot read it: nothing reaches its builder
+        return
+    assert abstract.sections[0].constraints or abstract.sections[0].test_inputs, "no reality check was read"
+    safe = sanitise(abstract, tmp_path / "out")
+    (section,) = safe.abstract.sections
+    assert section.constraints == () and section.test_inputs == ()
+    assert {s for s in _strings(safe.abstract) if not _GENERATED.match(s)} <= _allowed_words() | {
+        "model.py",
+        "model.xmile",
+    }
