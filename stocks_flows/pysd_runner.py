@@ -39,11 +39,18 @@ import numpy as np
 from stocks_flows.engine import Run
 from stocks_flows.expr import Number
 from stocks_flows.model import Model
-from stocks_flows.pysd_safety import SafeModel, UnsafeModelError, check_module, private_folder, sanitise
-from stocks_flows.xmile import check_model_size, modern_layout, quote_flow_names, translation_error
+from stocks_flows.pysd_safety import (
+    SafeModel,
+    UnsafeModelError,
+    check_folder,
+    private_folder,
+    sanitise,
+    unchanged,
+)
+from stocks_flows.xmile import check_model_size, definition_line, modern_layout, quote_flow_names, translation_error
 from tenor.core.errors import SimulationError
 
-__all__ = ["run_pysd", "run_pysd_file", "run_pysd_scenarios", "translated"]
+__all__ = ["run_pysd", "run_pysd_file", "run_pysd_file_scenarios", "run_pysd_scenarios", "translated"]
 
 
 def _apply(model: Model, parameters: Mapping[str, float]) -> Model:
@@ -86,8 +93,8 @@ def _abstract(model: Model, folder: Path) -> Any:
 class _Translation:
     """A checked PySD module: calling it loads a fresh PySD model; ``column`` names its outputs."""
 
-    def __init__(self, py_file: Path, source: bytes, safe: SafeModel, model: Model) -> None:
-        self.py_file, self.source, self.safe, self.model = py_file, source, safe, model
+    def __init__(self, py_file: Path, checked: dict[str, bytes], safe: SafeModel, model: Model) -> None:
+        self.py_file, self.checked, self.safe, self.model = py_file, checked, safe, model
 
     def column(self, name: str) -> str:
         var = self.model.variables[name]
@@ -99,7 +106,7 @@ class _Translation:
     def __call__(self) -> Any:
         import pysd
 
-        if self.py_file.read_bytes() != self.source:  # changed since it was checked: never load it
+        if not unchanged(self.py_file.parent, self.checked):  # changed since it was checked: never load it
             raise SimulationError("the generated PySD module changed after it was checked; not loading it")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -132,9 +139,8 @@ def translated(model: Model) -> Iterator[_Translation]:
                 raise
             except Exception as exc:
                 raise SimulationError(f"PySD cannot translate this model: {type(exc).__name__}: {exc}") from None
-        source = py_file.read_bytes()
-        check_module(source.decode("utf-8"), file=model.path or "<generated model>")
-        yield _Translation(py_file, source, safe, model)
+        checked = check_folder(folder, file=model.path or "<generated model>")
+        yield _Translation(py_file, checked, safe, model)
 
 
 def _run_one(fresh: Callable[[], Any], model: Model, outputs: Sequence[str], params: Mapping[str, float]) -> Any:
@@ -280,7 +286,13 @@ def _file_translation(path: Path, folder: Path) -> tuple[SafeModel, Path]:
             abstract = translator.get_abstract_model()
         except Exception as exc:
             raise translation_error(exc, str(path)) from None
-        safe = sanitise(abstract, folder, where=str(path))
+        safe = sanitise(
+            abstract,
+            folder,
+            where=str(path),
+            data_folder=path.parent,
+            line_of=lambda name: definition_line(path, name),
+        )
         try:
             py_file = Path(ModelBuilder(safe.abstract).build_model())
         except Exception as exc:
@@ -331,6 +343,44 @@ def _file_parameters(pysd_model: Any, safe: SafeModel, parameters: Mapping[str, 
     return out
 
 
+@contextmanager
+def _file_model(path: Path) -> Iterator[tuple[SafeModel, Callable[[], Any]]]:
+    """Translate the model file once in a private folder; yield its names and a loader of fresh PySD models."""
+    if not path.is_file():
+        raise SimulationError(f"file not found: {path}", hint="check the path and the current directory")
+    with private_folder() as folder:
+        safe, py_file = _file_translation(path, folder)
+        checked = check_folder(folder, file=str(path))
+
+        def fresh() -> Any:
+            import pysd
+
+            if not unchanged(folder, checked):  # changed since it was checked: never load it
+                raise SimulationError("the generated PySD module changed after it was checked; not loading it")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return pysd.load(str(py_file))
+
+        yield safe, fresh
+
+
+def _file_run(safe: SafeModel, fresh: Callable[[], Any], parameters: Mapping[str, float]) -> Any:
+    """One run of a freshly loaded model: a DataFrame indexed by time, columns named as in the file."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            pysd_model = fresh()
+            params = _file_parameters(pysd_model, safe, parameters)
+            frame = pysd_model.run(params=params or None, progress=False)
+        except SimulationError:
+            raise
+        except Exception as exc:
+            raise SimulationError(f"PySD failed to run the model: {type(exc).__name__}: {exc}") from None
+    frame = frame.rename(columns=_original_columns(safe))
+    frame.index = np.asarray(frame.index, dtype=float)
+    return frame
+
+
 def run_pysd_file(path: str | Path, parameters: Mapping[str, float] | None = None) -> Any:
     """Hand a Vensim or XMILE file to PySD itself: a DataFrame with ``time`` and every variable.
 
@@ -339,27 +389,48 @@ def run_pysd_file(path: str | Path, parameters: Mapping[str, float] | None = Non
     writes checked before it is imported, as for :func:`run_pysd`. Columns
     are named as in the file (``Stock A[One]``). ``parameters`` sets
     constants, or one element of an arrayed constant (``Matrix A[da1,db1]``).
+    Data files the model reads (GET XLS / GET DIRECT) must lie in its folder.
     """
-    import pysd
-
-    path = Path(path)
-    if not path.is_file():
-        raise SimulationError(f"file not found: {path}", hint="check the path and the current directory")
-    with private_folder() as folder:
-        safe, py_file = _file_translation(path, folder)
-        check_module(py_file.read_text(encoding="utf-8"), file=str(path))
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            try:
-                pysd_model = pysd.load(str(py_file))
-                params = _file_parameters(pysd_model, safe, parameters or {})
-                frame = pysd_model.run(params=params or None, progress=False)
-            except SimulationError:
-                raise
-            except Exception as exc:
-                raise SimulationError(f"PySD failed to run the model: {type(exc).__name__}: {exc}") from None
-    original = _original_columns(safe)
-    frame = frame.rename(columns=original)
-    frame.index = np.asarray(frame.index, dtype=float)
+    with _file_model(Path(path)) as (safe, fresh):
+        frame = _file_run(safe, fresh, parameters or {})
     frame.insert(0, "time", frame.index.to_numpy())
     return frame.reset_index(drop=True)
+
+
+def run_pysd_file_scenarios(
+    path: str | Path,
+    parameters: Mapping[str, Sequence[float]],
+    *,
+    variables: Sequence[str] | None = None,
+    scenario_names: Sequence[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Run:
+    """Each scenario of ``parameters`` run by PySD on the model file itself, each on a fresh model.
+
+    The file is translated and checked once (:func:`run_pysd_file`); names are
+    as the file writes them, ``variables`` (default: every one) chooses the
+    columns kept.
+    """
+    params = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in parameters.items()}
+    n = len(next(iter(params.values()))) if params else 1
+    names = list(scenario_names) if scenario_names is not None else [str(i) for i in range(n)]
+    frames = []
+    with _file_model(Path(path)) as (safe, fresh):
+        for i in range(n):
+            values = {k: float(v[i]) for k, v in params.items()}
+            try:
+                frames.append(_file_run(safe, fresh, values))
+            except SimulationError as err:
+                raise SimulationError(f"{err.message} (scenario {names[i]!r})", hint=err.hint) from None
+            if progress:
+                progress(1)
+    outputs = list(variables) if variables is not None else [str(c) for c in frames[0].columns]
+    unknown = [v for v in outputs if v not in frames[0].columns]
+    if unknown:
+        raise SimulationError(
+            f"the model has no variable {unknown[0]!r}", hint="name variables as the model file does, e.g. Stock[A]"
+        )
+    time = np.asarray(frames[0].index, dtype=float)
+    stacked = np.stack([f[outputs].to_numpy(dtype=float) for f in frames])
+    _check_finite(stacked, time, outputs, names)
+    return Run(time, outputs, stacked, names, params)

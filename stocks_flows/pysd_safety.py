@@ -10,15 +10,23 @@ lets that happen, with two independent layers:
    allow-listed parts only: every variable, dimension and element name is
    replaced by a generated identifier (``var_3``, ``dim_0``, ``elem_2``),
    documentation, units and limits are dropped, the section and file names are
-   fixed (``model.py``), and only known expression structures, operators and
-   built-in functions pass. Any other text in the model is refused. The result
-   maps tenor's names to PySD's columns and back (:class:`SafeModel`).
+   fixed (``model.py``; a Vensim macro becomes ``macro_0.py``, its inputs
+   ``arg_0``), and only known expression structures, operators and built-in
+   functions pass. Any other text in the model is refused. A data file a GET
+   XLS / GET DIRECT call names is read only from the model's own folder and
+   copied beside the module as ``data_0.xlsx`` (:mod:`stocks_flows.pysd_data`);
+   reality checks are dropped. The result maps tenor's names to PySD's columns
+   and back (:class:`SafeModel`).
 2. :func:`check_module` parses the module PySD wrote with :mod:`ast` and
    refuses it unless every node is one PySD's builder emits: plain imports
    of pysd, numpy, xarray and scipy; calls only to model components and
    allow-listed functions; no dunder attributes, no string literals other than
-   identifiers; docstrings only as plain string statements. A refused module
-   is never imported.
+   identifiers; docstrings only as plain string statements; assignments to
+   part of an array only on the locals PySD names (``value``, the masks
+   ``except_subs`` and ``def_subs``); file readers only of a bare
+   ``data_<n>`` file in the module's own folder, macros only from a
+   ``macro_<n>.py`` beside it. :func:`check_folder` checks every module in
+   the folder so. A refused module is never imported.
 
 :func:`private_folder` is the only place the module is written: a 0700
 temporary folder named after the process, removed on exit and on SIGTERM or
@@ -37,6 +45,8 @@ which PySD never does (line 1 of that module); it was not run
 from __future__ import annotations
 
 import ast
+import builtins
+import collections
 import contextlib
 import dataclasses
 import os
@@ -46,21 +56,25 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stocks_flows.pysd_data import DATA_SUFFIXES, DataFileError, DataFiles
 from tenor.core.errors import SpecError
 
 __all__ = [
     "FOLDER_PREFIX",
     "SafeModel",
     "UnsafeModelError",
+    "check_folder",
     "check_module",
     "clean_stale_folders",
     "private_folder",
     "sanitise",
+    "unchanged",
 ]
 
 FOLDER_PREFIX = "tenor-pysd-"
@@ -85,6 +99,13 @@ _CONTROL = {
 _OPERATORS = {"^", "*", "/", "+", "-", "=", "<>", ">=", ">", "<=", "<", ":NOT:", ":AND:", ":OR:", "negative"}
 _LOOKUP_TYPES = {"interpolate", "extrapolate", "hold_backward", "look_forward"}
 _WORD = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
+# the structures that read a file, in Vensim's words
+_GET = {
+    "GetConstantsStructure": "GET XLS CONSTANTS / GET DIRECT CONSTANTS",
+    "GetDataStructure": "GET XLS DATA / GET DIRECT DATA",
+    "GetLookupsStructure": "GET XLS LOOKUPS / GET DIRECT LOOKUPS",
+}
+_DATA_KEYWORDS = {None, "interpolate", "raw", "hold_backward", "look_forward"}
 _STRUCTURES = {
     "ArithmeticStructure",
     "LogicStructure",
@@ -106,8 +127,9 @@ _STRUCTURES = {
     "SampleIfTrueStructure",
     "LookupsStructure",
     "InlineLookupsStructure",
+    *_GET,
 }
-_COMPONENTS = {"AbstractComponent", "AbstractUnchangeableConstant", "AbstractLookup"}
+_COMPONENTS = {"AbstractComponent", "AbstractUnchangeableConstant", "AbstractLookup", "AbstractData"}
 
 
 def _clean(name: str) -> str:
@@ -149,20 +171,51 @@ class SafeModel:
 
 
 class _Sanitiser:
-    def __init__(self, where: str | None) -> None:
+    def __init__(
+        self, where: str | None, data: DataFiles | None = None, line_of: Callable[[str], int | None] | None = None
+    ) -> None:
         self.where = where
+        self.data = data
+        self.line_of = line_of
         self.variables: dict[str, str] = {}
         self.by_key: dict[str, str] = {}
         self.subscripts: dict[str, str] = {}
+        self.macros: dict[str, str] = {}
 
-    def refuse(self, what: str, key: str | None = None) -> UnsafeModelError:
+    def refuse(self, what: str, key: str | None = None, hint: str | None = None) -> UnsafeModelError:
+        line = self.line_of(key) if key is not None and self.line_of is not None else None
         if key is not None and not (key.isprintable() and len(key) <= 60):
             key = _show(key)  # a name from the file: shown escaped, never raw
         return UnsafeModelError(
             f"PySD cannot be given this model safely: {what}",
             file=self.where,
+            line=line,
             key=key,
-            hint="use --engine vector (the default), or simplify the model",
+            hint=hint or "use --engine vector (the default), or simplify the model",
+        )
+
+    # files ------------------------------------------------------------------------------
+    def data_file(self, name: Any, context: str, construct: str) -> str:
+        """The generated name of the copy of a data file the model reads (GET XLS / GET DIRECT)."""
+        if self.data is None:
+            raise self.refuse(f"{construct} reads a file; only a model file handed to PySD may", context)
+        try:
+            return self.data.copy(name)
+        except DataFileError as exc:
+            raise self.refuse(
+                f"{construct}: {exc}",
+                context,
+                hint="keep the data files a model reads in its own folder (or one below it), named relative to it",
+            ) from None
+
+    def cell(self, text: Any, context: str, construct: str, empty: bool = False) -> str:
+        """A sheet, a separator, a cell or a named range: plain text PySD pastes into its module."""
+        if isinstance(text, str) and ((empty and text == "") or _CELL_TEXT.match(text)):
+            return text
+        raise self.refuse(
+            f"{construct} names the sheet or cell {_show(str(text))}",
+            context,
+            hint="name sheets, cells and ranges with letters, digits, spaces and _ . * $ , ; -",
         )
 
     # names ------------------------------------------------------------------------------
@@ -199,6 +252,8 @@ class _Sanitiser:
         if type(ref) is not ReferenceStructure or not isinstance(ref.reference, str):
             raise self.refuse("a call to something other than a named function", context)
         name = ref.reference
+        if name in self.macros and ref.subscripts is None:  # PySD's builder looks macros up first
+            return ReferenceStructure(self.macros[name])
         if ref.subscripts is not None:
             if name not in self.by_key:
                 raise self.refuse("a call to a subscripted function", context)
@@ -243,6 +298,11 @@ class _Sanitiser:
             if not all(isinstance(op, str) and op in _OPERATORS for op in value):
                 raise self.refuse(f"an operator among {_show(str(value))}", context)
             return list(value)
+        if structure in _GET:
+            construct = _GET[structure]
+            if field == "file":
+                return self.data_file(value, context, construct)
+            return self.cell(value, context, construct)
         if structure == "LookupsStructure" and field == "type":
             if value not in _LOOKUP_TYPES:
                 raise self.refuse(f"a lookup of kind {_show(str(value))}", context)
@@ -258,6 +318,15 @@ class _Sanitiser:
         for text in (comp.type, comp.subtype):
             if not isinstance(text, str) or not _WORD.match(text):
                 raise self.refuse(f"a component typed {_show(str(text))}", context)
+        if kind == "AbstractData":
+            if type(comp.ast).__name__ == "DataStructure":
+                raise self.refuse(
+                    "a DATA variable with no equation, which PySD reads from a data file given at run time",
+                    context,
+                    hint="read the data with GET XLS DATA / GET DIRECT DATA, or use --engine vector",
+                )
+            if comp.keyword not in _DATA_KEYWORDS:
+                raise self.refuse(f"a data keyword {_show(str(comp.keyword))}", context)
         subs, excepts = comp.subscripts
         changes: dict[str, Any] = {
             "subscripts": (
@@ -271,10 +340,17 @@ class _Sanitiser:
         return dataclasses.replace(comp, **changes)
 
     def run(self, abstract: Any, folder: Path) -> SafeModel:
-        """The abstract model rebuilt from allow-listed parts, with generated names, in ``folder``."""
+        """The abstract model rebuilt from allow-listed parts, with generated names, in ``folder``.
+
+        Each Vensim macro becomes a section of its own, ``macro_<i>`` in
+        ``folder/macro_<i>.py`` (PySD writes one module per macro), its
+        inputs ``arg_<j>`` and its variables ``var_<k>``; the variable that
+        gives the macro's value takes the macro's generated name.
+        """
         from pysd.translators.structures import abstract_model as am
 
-        section = self.main_section(abstract, am)
+        section, macros = self.sections(abstract, am)
+        self.macros = {m.name: f"macro_{i}" for i, m in enumerate(macros)}
         ranges = self.dimensions(section, am)
         elements = self.elements(section, am)
         clean = am.AbstractSection(
@@ -290,27 +366,67 @@ class _Sanitiser:
             split=False,
             views_dict=None,
         )
-        model = am.AbstractModel(original_path=folder / "model.xmile", sections=(clean,))
-        return SafeModel(model, dict(self.variables), dict(self.subscripts), dict(self.by_key))
+        variables, by_key = dict(self.variables), dict(self.by_key)
+        built = [clean] + [self.macro(m, am, folder) for m in macros]
+        model = am.AbstractModel(original_path=folder / "model.xmile", sections=tuple(built))
+        return SafeModel(model, variables, dict(self.subscripts), by_key)
 
-    def main_section(self, abstract: Any, am: Any) -> Any:
-        """The model's one section: no macros, no parameters, no constraints or test inputs."""
+    def sections(self, abstract: Any, am: Any) -> tuple[Any, list[Any]]:
+        """The model's main section and its macros; reality checks are dropped."""
         if type(abstract) is not am.AbstractModel:
             raise self.refuse(f"an abstract model of type {type(abstract).__name__}")
-        if len(abstract.sections) != 1:
-            names = ", ".join(_show(str(s.name)) for s in abstract.sections[1:])
-            raise self.refuse(f"macros ({names})")
-        section = abstract.sections[0]
-        if section.type != "main" or section.params or section.returns:
-            raise self.refuse("a section that is not the main model")
-        if section.constraints or section.test_inputs:
-            raise self.refuse("constraints or test inputs")
-        return section
+        main = [s for s in abstract.sections if type(s) is am.AbstractSection and s.type == "main"]
+        macros = [s for s in abstract.sections if type(s) is am.AbstractSection and s.type == "macro"]
+        if len(main) != 1 or len(main) + len(macros) != len(abstract.sections):
+            raise self.refuse("a section that is neither the main model nor a macro")
+        section = main[0]
+        if section.params or section.returns:
+            raise self.refuse("a main model with parameters")
+        # Vensim's reality checks (:THE CONDITION:, :TEST INPUT:) are dropped: PySD's builder never
+        # writes them, so a run is the same with or without them, and their text never reaches it
+        for macro in macros:
+            name = _show(str(macro.name))
+            if not isinstance(macro.name, str) or not _WORD.match(macro.name):
+                raise self.refuse(f"the macro {name}: its name is not a plain word")
+            if macro.returns:
+                raise self.refuse(f"the macro {name}: a macro with more than one output")
+            if macro.subscripts:
+                raise self.refuse(f"the macro {name}: a macro with subscript ranges of its own")
+            if not all(isinstance(a, str) for a in macro.params) or len(set(map(_clean, macro.params))) != len(
+                macro.params
+            ):
+                raise self.refuse(f"the macro {name}: its inputs are not plain names")
+        return section, macros
+
+    def macro(self, section: Any, am: Any, folder: Path) -> Any:
+        """One macro under generated names, in ``folder/macro_<i>.py``."""
+        safe = self.macros[section.name]
+        self.variables, self.by_key = {}, {}
+        params = []
+        for j, arg in enumerate(section.params):
+            params.append(f"arg_{j}")
+            self.by_key[_clean(arg)] = f"arg_{j}"
+        elements = self.elements(section, am, output=(_clean(section.name), safe))
+        if safe not in self.variables.values():
+            raise self.refuse(f"the macro {_show(section.name)} defines no variable of its own name")
+        return am.AbstractSection(
+            name=safe,
+            path=folder / f"{safe}.py",
+            type="macro",
+            params=params,
+            returns=[],
+            subscripts=(),
+            elements=tuple(elements),
+            constraints=(),
+            test_inputs=(),
+            split=False,
+            views_dict=None,
+        )
 
     def dimensions(self, section: Any, am: Any) -> list[Any]:
         """Each dimension and element under a generated name (``dim_i``, ``elem_j``), its mapping checked."""
         ranges = []
-        subscripts = _copied_dimensions(section.subscripts)
+        subscripts = _copied_dimensions([self.read_dimension(sub, am) for sub in section.subscripts])
         for i, sub in enumerate(subscripts):
             if type(sub) is not am.AbstractSubscriptRange or not isinstance(sub.subscripts, list):
                 raise self.refuse(f"dimension {_show(str(sub.name))} is not a plain list of elements")
@@ -332,13 +448,47 @@ class _Sanitiser:
             )
         return ranges
 
-    def elements(self, section: Any, am: Any) -> list[Any]:
-        """Each variable under a generated name (``var_i``), its components rebuilt; docs and units dropped."""
+    def read_dimension(self, sub: Any, am: Any) -> Any:
+        """A dimension read from a file (GET XLS / GET DIRECT SUBSCRIPT) as the plain list of its elements."""
+        found = sub.subscripts if type(sub) is am.AbstractSubscriptRange else None
+        if not isinstance(found, dict):
+            return sub
+        from pysd.py_backend.external import ExtSubscript
+
+        construct, name = "GET DIRECT SUBSCRIPT", str(sub.name)
+        if set(found) != {"file", "tab", "firstcell", "lastcell", "prefix"} or not isinstance(found["prefix"], str):
+            raise self.refuse(f"dimension {_show(name)} is read from a file in a form PySD does not", name)
+        copy = self.data_file(found["file"], name, construct)
+        tab = self.cell(found["tab"], name, construct)
+        first = self.cell(found["firstcell"], name, construct)
+        last = self.cell(found["lastcell"], name, construct, empty=True)
+        assert self.data is not None  # data_file refused otherwise
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                elements = ExtSubscript(copy, tab, first, last, found["prefix"][:60], self.data.private).subscript
+            except Exception as exc:
+                raise self.refuse(
+                    f"{construct} of dimension {_show(name)} cannot be read: {type(exc).__name__}: {_show(str(exc))}",
+                    name,
+                    hint="check the file, the sheet and the cells the model names",
+                ) from None
+        if not elements:
+            raise self.refuse(f"{construct} of dimension {_show(name)} reads no elements", name)
+        return dataclasses.replace(sub, subscripts=[str(e) for e in elements])
+
+    def elements(self, section: Any, am: Any, output: tuple[str, str] | None = None) -> list[Any]:
+        """Each variable under a generated name (``var_i``), its components rebuilt; docs and units dropped.
+
+        ``output`` is (key, generated name) of a macro's own variable.
+        """
         for i, el in enumerate(section.elements):
             if type(el) not in (am.AbstractElement, am.AbstractControlElement) or not isinstance(el.name, str):
                 raise self.refuse(f"an element of type {type(el).__name__}")
             key = _clean(el.name)
-            safe = _CONTROL.get(key) or f"var_{i}"
+            if output is not None and key in self.by_key:
+                raise self.refuse(f"a macro variable named as one of its inputs, {_show(el.name)}")
+            safe = output[1] if output is not None and key == output[0] else _CONTROL.get(key) or f"var_{i}"
             self.variables.setdefault(el.name, safe)
             self.by_key.setdefault(key, _clean(safe))
         elements = []
@@ -367,15 +517,27 @@ def _show(text: str, limit: int = 40) -> str:
     return shown[:-1] + "...'" if len(text) > limit else shown
 
 
-def sanitise(abstract: Any, folder: str | Path, *, where: str | None = None) -> SafeModel:
+def sanitise(
+    abstract: Any,
+    folder: str | Path,
+    *,
+    where: str | None = None,
+    data_folder: str | Path | None = None,
+    line_of: Callable[[str], int | None] | None = None,
+) -> SafeModel:
     """PySD's abstract model re-made from allow-listed parts, to be built in ``folder``.
 
     Every name becomes a generated identifier, free text (documentation, units)
     is dropped, and the module PySD builds from it is ``folder/model.py``.
     Anything that is not a known structure, operator or built-in function is
-    refused with :class:`UnsafeModelError` (``where`` names the file in it).
+    refused with :class:`UnsafeModelError` (``where`` names the file in it,
+    ``line_of`` gives the line a variable is defined on). A data file a GET
+    XLS / GET DIRECT call names must lie in ``data_folder`` (the model's own
+    folder; without it such calls are refused); it is copied into ``folder``
+    under a generated name (:mod:`stocks_flows.pysd_data`).
     """
-    return _Sanitiser(where).run(abstract, Path(folder))
+    data = DataFiles(Path(data_folder), Path(folder)) if data_folder is not None else None
+    return _Sanitiser(where, data, line_of).run(abstract, Path(folder))
 
 
 # --- layer 2: the generated module, checked against what PySD's builder writes -------------
@@ -423,6 +585,8 @@ _IMPORTS: dict[str, set[str]] = {
     },
     "pysd.py_backend.lookups": {"HardcodedLookups"},
     "pysd.py_backend.allocation": {"allocate_available", "allocate_by_priority"},
+    "pysd.py_backend.model": {"Macro"},
+    "pysd.py_backend.external": {"ExtConstant", "ExtData", "ExtLookup"},
 }
 _MODULES = {"numpy": "np", "xarray": "xr"}
 # attributes of the imported modules that PySD's templates use
@@ -461,6 +625,19 @@ _NODES = {
 }  # fmt: skip
 _SAFE_TEXT = re.compile(r"^[A-Za-z0-9_ .,:\[\]!]{0,200}$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# the data files the sanitiser copied next to the module, and the macro modules it named: bare file names
+_DATA_FILE = re.compile(r"^data_[0-9]{1,6}(" + "|".join(re.escape(x) for x in DATA_SUFFIXES) + r")$")
+_MACRO_FILE = re.compile(r"^macro_[0-9]{1,6}\.py$")
+# a sheet (or a text file's separator), a cell or a named range of a GET XLS / GET DIRECT call ('*': read down)
+_CELL_TEXT = re.compile(r"^[A-Za-z0-9_ .*$,;\t-]{1,64}$")
+# PySD's file readers: the position of the file and of the folder it is read from, and how many text arguments
+_READERS = {"ExtConstant": (3, 4), "ExtData": (4, 6), "ExtLookup": (4, 5)}
+# objects PySD extends with ``name.add(...)`` (a second definition of a subscripted lookup or external)
+_EXTENSIBLE = {"HardcodedLookups", *_READERS}
+# the assignments to part of an array that PySD writes in a function: ``value.loc[...]``, and the masks
+# of an EXCEPT (``except_subs``) and of a variable defined partly from a file (``def_subs``)
+_MASKS = ("except_subs", "def_subs")
+_PART_ASSIGNMENTS = {("value", "loc"), ("value", "values"), *((mask, "loc") for mask in _MASKS)}
 
 
 def _refuse_node(node: ast.AST | None, what: str, file: str) -> UnsafeModelError:
@@ -472,6 +649,20 @@ def _refuse_node(node: ast.AST | None, what: str, file: str) -> UnsafeModelError
         file=file,
         hint=_HINT,
     )
+
+
+_MODULE_PATH = ast.dump(ast.parse("Path(__file__)", mode="eval").body)
+_PYTHON_BUILTINS = frozenset(vars(builtins))
+_ROOT = ast.dump(ast.parse("Path(__file__).parent", mode="eval").body)
+_PARAMS = ast.dump(ast.Name("_params", ast.Store()))
+_OUTER_REFERENCE = ast.dump(ast.parse("__data[key] = data[key]").body[0])
+
+
+def _called(node: ast.expr) -> str | None:
+    """The plain name a call calls (``ExtData(...)`` -> "ExtData"), else None."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        return node.func.id
+    return None
 
 
 def _dotted(node: ast.expr) -> tuple[str, str] | None:
@@ -490,6 +681,10 @@ class _Checker(ast.NodeVisitor):
         self.file = file
         self.docstrings: set[int] = set()
         self.function_depth = 0
+        self.locals: set[str] = set()
+        self.extensible: dict[str, str] = {}
+        self.files: set[str] = set()
+        self.texts: set[int] = set()  # sheet and cell names of file readers, checked as such
         self.bound = set(_BUILTINS)
         for node in ast.walk(tree):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
@@ -500,6 +695,22 @@ class _Checker(ast.NodeVisitor):
                 self.bound.add(node.arg)
             elif isinstance(node, ast.alias):
                 self.bound.add((node.asname or node.name).split(".")[0])
+        # how often each name is bound anywhere: an object extended by ``name.add`` is bound once
+        self.bindings = collections.Counter(
+            n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+        )
+        # a macro's inputs: ``_params = {"arg_0": "arg_0"}``, set by the model that loads the macro
+        for stmt in tree.body:
+            if isinstance(stmt, ast.Assign) and [ast.dump(t) for t in stmt.targets] == [_PARAMS]:
+                values = stmt.value.values if isinstance(stmt.value, ast.Dict) else []
+                self.bound.update(
+                    v.value
+                    for v in values
+                    if isinstance(v, ast.Constant)
+                    and isinstance(v.value, str)
+                    and _IDENTIFIER.match(v.value)
+                    and v.value not in _PYTHON_BUILTINS
+                )
 
     def fail(self, node: ast.AST, what: str) -> UnsafeModelError:
         return _refuse_node(node, what, self.file)
@@ -519,6 +730,11 @@ class _Checker(ast.NodeVisitor):
         for stmt in node.body:
             if not isinstance(stmt, ast.Expr | ast.Import | ast.ImportFrom | ast.Assign | ast.FunctionDef):
                 raise self.fail(stmt, f"has a {type(stmt).__name__} statement at module level")
+            made = _called(stmt.value) if isinstance(stmt, ast.Assign) else None
+            if made in _EXTENSIBLE:
+                self.extensible.update(
+                    (t.id, made) for t in stmt.targets if isinstance(t, ast.Name) and self.bindings[t.id] == 1
+                )
         self.generic_visit(node)
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
@@ -540,9 +756,22 @@ class _Checker(ast.NodeVisitor):
         for stmt in node.body:
             if not isinstance(stmt, ast.Expr | ast.Assign | ast.Return | ast.For):
                 raise self.fail(stmt, f"has a {type(stmt).__name__} statement in a function")
+        self.locals = {
+            t.id
+            for stmt in ast.walk(node)
+            if isinstance(stmt, ast.Assign)
+            for t in stmt.targets
+            if isinstance(t, ast.Name)
+        }
         self.function_depth += 1
         self.generic_visit(node)
         self.function_depth -= 1
+        self.locals = set()
+
+    def visit_arg(self, node: ast.arg) -> None:
+        if node.arg in ("_root", "__file__", "__data"):
+            raise self.fail(node, f"takes {node.arg} as an argument")
+        self.generic_visit(node)
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
         args = node.args
@@ -561,22 +790,60 @@ class _Checker(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Expr(self, node: ast.Expr) -> None:
-        if id(node.value) not in self.docstrings:
-            raise self.fail(node, "has an expression statement that is not a docstring")
-        self.generic_visit(node)
+        if id(node.value) in self.docstrings:
+            return self.generic_visit(node)
+        call = node.value
+        # ``_hardcodedlookup_x.add(...)``: a further definition of an object made above at module level
+        if (
+            not self.function_depth
+            and isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "add"
+            and isinstance(call.func.value, ast.Name)
+            and call.func.value.id in self.extensible
+        ):
+            if call.keywords:
+                raise self.fail(node, "passes keywords to an object's add method")
+            made = self.extensible[call.func.value.id]
+            if made in _READERS:
+                self._reader(call, made)
+            for arg in call.args:
+                self.visit(arg)
+            return None
+        raise self.fail(node, "has an expression statement that is not a docstring")
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
             if isinstance(target, ast.Name):
+                if target.id in ("_root", "__file__") and not (
+                    target.id == "_root" and not self.function_depth and ast.dump(node.value) == _ROOT
+                ):
+                    raise self.fail(node, f"assigns {target.id} other than as Path(__file__).parent")
                 continue
+            if self.function_depth and ast.dump(node) == _OUTER_REFERENCE:
+                continue  # _init_outer_references: the macro's or model's data, key by key
             if self.function_depth and isinstance(target, ast.Subscript):
                 base = target.value
-                if isinstance(base, ast.Name) or (
-                    isinstance(base, ast.Attribute) and isinstance(base.value, ast.Name) and base.attr == "loc"
+                if (
+                    isinstance(base, ast.Attribute)
+                    and isinstance(base.value, ast.Name)
+                    and (base.value.id, base.attr) in _PART_ASSIGNMENTS
+                    and base.value.id in self.locals
+                    and (base.attr == "loc" or self._mask(target.slice))
                 ):
                     continue
             raise self.fail(node, f"assigns to {type(target).__name__}, not a plain name")
         self.generic_visit(node)
+
+    def _mask(self, node: ast.expr) -> bool:
+        """``except_subs.values`` or ``def_subs.values``, the mask a local of the function holds."""
+        return (
+            isinstance(node, ast.Attribute)
+            and node.attr == "values"
+            and isinstance(node.value, ast.Name)
+            and node.value.id in _MASKS
+            and node.value.id in self.locals
+        )
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
@@ -609,12 +876,58 @@ class _Checker(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         if any(kw.arg is None for kw in node.keywords):
             raise self.fail(node, "passes **keywords to a call")
+        name = _called(node)
+        if name in _READERS:
+            root_at = _READERS[name][1]
+            self._reader(node, name)
+            if len(node.args) <= root_at or not (
+                isinstance(node.args[root_at], ast.Name) and node.args[root_at].id == "_root"
+            ):
+                raise self.fail(node, f"gives {name} a folder other than the module's own")
+        if name == "Macro":
+            self._macro_file(node)
+        if name == "Path" and ast.dump(node) != _MODULE_PATH:
+            raise self.fail(node, "makes a Path other than the module's own, Path(__file__)")
+        if _dotted(node.func) == ("_root", "joinpath"):
+            if not (
+                len(node.args) == 1
+                and not node.keywords
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+                and _MACRO_FILE.match(node.args[0].value)
+            ):
+                raise self.fail(node, "joins a path other than a macro module's to its folder")
+            return None  # the one argument is checked
         self.generic_visit(node)
+
+    def _reader(self, node: ast.Call, name: str) -> None:
+        """A file reader's arguments: a data file copied beside the module, by its bare name; a sheet; cells."""
+        arg = node.args[0] if node.args else None
+        if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str) and _DATA_FILE.match(arg.value)):
+            text = isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+            shown = _show(arg.value) if text else "an expression"  # type: ignore[union-attr]
+            raise self.fail(node, f"reads the file {shown}, not a data file copied beside it")
+        self.files.add(arg.value)
+        texts = node.args[1 : _READERS[name][0]]
+        if len(texts) != _READERS[name][0] - 1:
+            raise self.fail(node, f"calls {name} with too few arguments")
+        for text in texts:
+            if not (isinstance(text, ast.Constant) and isinstance(text.value, str)):
+                raise self.fail(node, f"gives {name} a sheet or cell that is not plain text")
+            if not _CELL_TEXT.match(text.value):
+                raise self.fail(node, f"gives {name} the sheet or cell {_show(text.value)}")
+            self.texts.add(id(text))
+
+    def _macro_file(self, node: ast.Call) -> None:
+        first = node.args[0] if node.args else None
+        if not (isinstance(first, ast.Call) and _dotted(first.func) == ("_root", "joinpath")):
+            raise self.fail(node, "loads a macro from somewhere other than a module beside it")
+        self.files.add(first.args[0].value if first.args and isinstance(first.args[0], ast.Constant) else "")
 
     def visit_Constant(self, node: ast.Constant) -> None:
         value = node.value
         if isinstance(value, str):
-            if id(node) not in self.docstrings and not _SAFE_TEXT.match(value):
+            if id(node) not in self.docstrings and id(node) not in self.texts and not _SAFE_TEXT.match(value):
                 raise self.fail(node, f"has the string {_show(value)}, which a clean model never gives")
         elif value is not None and type(value) not in (bool, int, float):
             raise self.fail(node, f"has a constant of type {type(value).__name__}")
@@ -628,11 +941,14 @@ class _Checker(ast.NodeVisitor):
             raise self.fail(node, f"uses the name {_show(name)}")
 
 
-def check_module(source: str, *, file: str = "<generated model>") -> None:
+def check_module(source: str, *, file: str = "<generated model>", folder: str | Path | None = None) -> None:
     """Refuse a generated PySD module unless it holds only what PySD's builder writes.
 
-    Raises :class:`UnsafeModelError` naming the node and line found; returns
-    ``None`` when the module may be imported.
+    Data files (GET XLS / GET DIRECT) and macro modules may be named only by a
+    bare generated name (``data_0.xlsx``, ``macro_0.py``) read from the
+    module's own folder; with ``folder`` given, each must be a regular file
+    there (not a link). Raises :class:`UnsafeModelError` naming the node and
+    line found; returns ``None`` when the module may be imported.
     """
     if "\x00" in source:
         raise _refuse_node(None, "has a NUL character", file)
@@ -640,7 +956,13 @@ def check_module(source: str, *, file: str = "<generated model>") -> None:
     sys.setrecursionlimit(max(limit, 20_000))  # long sums in real models nest deeply
     try:
         tree = ast.parse(source, filename=file)
-        _Checker(file, tree).visit(tree)
+        checker = _Checker(file, tree)
+        checker.visit(tree)
+        if folder is not None:
+            for name in sorted(checker.files):
+                path = Path(folder) / name
+                if path.is_symlink() or not path.is_file():
+                    raise _refuse_node(None, f"reads {_show(name)}, which is not a file beside it", file)
     except SyntaxError as exc:
         raise UnsafeModelError(
             f"the generated model is not valid Python: {exc.msg}", file=file, line=exc.lineno, hint=_HINT
@@ -649,6 +971,37 @@ def check_module(source: str, *, file: str = "<generated model>") -> None:
         raise _refuse_node(None, "is nested too deeply to check", file) from None
     finally:
         sys.setrecursionlimit(limit)
+
+
+def check_folder(folder: str | Path, *, file: str = "<generated model>") -> dict[str, bytes]:
+    """Check every module PySD wrote in ``folder`` (the model's and one per macro) with :func:`check_module`.
+
+    Returns each module's name and the bytes that were checked: compare with
+    :func:`unchanged` just before loading, so nothing but what was checked is
+    ever imported.
+    """
+    checked = {}
+    for path in sorted(Path(folder).iterdir()):
+        if path.suffix != ".py":
+            continue
+        if path.is_symlink() or not path.is_file():
+            raise _refuse_node(None, f"left {_show(path.name)}, which is not a plain file", file)
+        source = path.read_bytes()
+        try:
+            text = source.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _refuse_node(None, f"wrote {_show(path.name)}, which is not UTF-8", file) from None
+        check_module(text, file=file, folder=folder)
+        checked[path.name] = source
+    return checked
+
+
+def unchanged(folder: str | Path, checked: Mapping[str, bytes]) -> bool:
+    """True when ``folder`` holds exactly the modules :func:`check_folder` checked, byte for byte."""
+    found = {p.name: p for p in Path(folder).iterdir() if p.suffix == ".py"}
+    if set(found) != set(checked):
+        return False
+    return all(not p.is_symlink() and p.read_bytes() == checked[name] for name, p in found.items())
 
 
 # --- the private folder --------------------------------------------------------------------

@@ -95,6 +95,7 @@ from tenor.core.output import write_text
 
 __all__ = [
     "check_model_size",
+    "definition_line",
     "generate_xmile",
     "modern_layout",
     "private_copy",
@@ -658,6 +659,10 @@ def _definition_line(path: Path, variable: str) -> int | None:
         if m and m.group(1).strip() and _key(m.group(1)) == key:
             return number
     return None
+
+
+definition_line = _definition_line
+"""The line that defines ``variable`` in a Vensim or XMILE file (None when not found)."""
 
 
 def _explicit_mapping(path: Path, name: str) -> bool:

@@ -152,11 +152,45 @@ def _simulate_file_in_pysd(model: Path, out: Path, settings: dict[str, float], r
 
     try:
         frame = run_pysd_file(model, settings)
+    except SpecError as err:  # both reasons: tenor's reader's, and why PySD cannot be given the file
+        raise SpecError(diagnostics=[*refused.diagnostics, *err.diagnostics]) from None
     except TenorError:
         raise refused from None  # PySD cannot run it either: tenor's reason is the clearer one
     print(f"note: tenor's reader cannot hold this model ({refused.message}); PySD ran the file itself", file=sys.stderr)
     write_table(frame, out, inputs=[model])
     print(f"wrote {out} ({len(frame)} rows, {len(frame.columns) - 1} variables)", file=sys.stderr)
+
+
+def _sweep_file_in_pysd(model: Path, out: Path, table, keep, at, qs, refused: SpecError) -> None:
+    """``tenor sweep --engine pysd`` on a file tenor's reader cannot hold: PySD reads the file itself."""
+    import numpy as np
+
+    from stocks_flows.engine import Run
+    from stocks_flows.pysd_runner import run_pysd_file_scenarios
+    from stocks_flows.sweep_io import SummaryStream, check_suffix, write_runs
+
+    check_suffix(out)
+    bar, advance = _progress_bar(len(table), "simulating")
+    with bar:
+        try:
+            run = run_pysd_file_scenarios(
+                model, table.columns, variables=keep, scenario_names=table.names, progress=advance
+            )
+        except SpecError as err:  # both reasons: tenor's reader's, and why PySD cannot be given the file
+            raise SpecError(diagnostics=[*refused.diagnostics, *err.diagnostics]) from None
+        except TenorError:
+            raise refused from None  # PySD cannot run it either: tenor's reason is the clearer one
+    if at is not None:
+        kept = np.isin(np.round(run.time, 9), np.round(np.asarray(at, dtype=float), 9))
+        run = Run(run.time[kept], run.variables, run.values[:, kept], run.scenarios, run.parameters)
+    print(f"note: tenor's reader cannot hold this model ({refused.message}); PySD ran the file itself", file=sys.stderr)
+    if qs is not None:
+        stream = SummaryStream(len(table), qs, units={}, spill_dir=out.parent)
+        stream.add(0, run)
+        _write_summary_frame(stream.summary(), out, model, len(table))
+        return
+    count, n_time = write_runs([run], out, inputs=[model])
+    print(f"wrote {out} ({count} scenarios x {n_time} times)", file=sys.stderr)
 
 
 def sweep(
@@ -222,9 +256,15 @@ def sweep(
         if design is not None or correlate:
             raise TenorError("--design and --correlate go with --sample, not with a grid", hint="remove them")
         table = grid([parse_grid(s) for s in sets])
-    loaded = read_model(model, command="sweep")
     keep = [v.strip() for v in variables.split(",")] if variables else None
     at = _numbers(times, "--times") if times else None
+    try:
+        loaded = read_model(model, command="sweep")
+    except SpecError as refused:
+        if engine != "pysd" or scenario or scheduler or not _pysd_can_take(model, refused):
+            raise
+        _sweep_file_in_pysd(model, out, table, keep, at, qs, refused)
+        return
     if engine == "vector":
         from stocks_flows.engine import check_memory, memory_estimate
 

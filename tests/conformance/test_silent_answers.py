@@ -172,6 +172,26 @@ def test_cli_engine_pysd_runs_a_file_tenor_refuses(tmp_path, capsys):
     assert list(frame["time"])[-3:] == [40.0, 45.0, 50.0]
 
 
+def test_cli_engine_pysd_runs_a_macro_model_with_set_and_sweep(tmp_path, capsys):
+    """tests/macro_stock: EXPRESSION MACRO = INTEG(input, parameter); tenor's reader refuses macros."""
+    import pandas as pd
+
+    from tenor.cli.main import main
+
+    model = str(SUITE / "macro_stock" / "test_macro_stock.mdl")
+    out = tmp_path / "run.csv"
+    assert main(["simulate", model, "--engine", "pysd", "--set", "macro input=2", "--out", str(out)]) == 0
+    frame = pd.read_csv(out)
+    # the stock starts at the parameter (1.1) and gains the input (2, set) each unit of time
+    assert frame["macro output"].to_list() == pytest.approx([1.1 + 2 * t for t in frame["time"]])
+    sweep = tmp_path / "sweep.csv"
+    args = ["sweep", model, "--engine", "pysd", "--set", "macro parameter=1:3:3", "--variables", "macro output"]
+    assert main([*args, "--times", "0,10", "--out", str(sweep)]) == 0
+    runs = pd.read_csv(sweep)
+    assert runs["macro output"].to_list() == pytest.approx([1, 51, 2, 52, 3, 53])  # parameter, + 5 x 10
+    assert capsys.readouterr().err.count("PySD ran the file itself") == 2
+
+
 def test_cli_engine_pysd_keeps_tenors_reason_when_pysd_cannot_run_it_either(tmp_path, capsys):
     from tenor.cli.main import main
 

@@ -137,21 +137,26 @@ def _vq(name: str) -> str:
 
 def mdl(text: str, names: dict[str, str] | None = None, macro: bool = False, field: str = "comment") -> str:
     """A Vensim model with ``text`` in every comment (or units) field, or in the names given."""
-    n = {"stock": "s", "dim": "D", "elem": "E1", "lookup": "g", "flow": "f", "const": "k"}
+    n = {"stock": "s", "dim": "D", "elem": "E1", "lookup": "g", "flow": "f", "const": "k", "macro": "twice"}
+    n.update({"arg": "input", "inner": "inner"})
     n.update({k: _vq(v) for k, v in (names or {}).items()})
     free = text if names is None and field == "comment" else "plain"
     units = text if names is None and field == "units" else "plain"
     d, e = n["dim"], n["elem"]
     head = "{UTF-8}\n"
-    if macro:
-        head += f":MACRO: twice(input)\ntwice = input * 2\n\t~\t{free}\n\t~\t{free}\t|\n\n:END OF MACRO:\n"
+    const = "0.1"
+    if macro:  # a macro with an input and a variable of its own, used by the model's constant
+        m, a, inner = n["macro"], n["arg"], n["inner"]
+        head += f":MACRO: {m}({a})\n{m} = {inner} * 2\n\t~\t{units}\n\t~\t{free}\t|\n\n"
+        head += f"{inner} = {a}\n\t~\t{units}\n\t~\t{free}\t|\n\n:END OF MACRO:\n"
+        const = f"{m}(0.05)"
     return (
         head
         + f"{d}:\n\t{e}, E2\n\t~\t\n\t~\t{free}\t|\n\n"
         + f"{n['stock']}[{d}]= INTEG (\n\t-{n['flow']}[{d}],\n\t\t1)\n\t~\t{units}\n\t~\t{free}\t|\n\n"
         + f"{n['flow']}[{d}]=\n\t{n['const']} * {n['stock']}[{d}] * {n['lookup']}(Time)\n"
         + f"\t~\t{units}\n\t~\t{free}\t|\n\n"
-        + f"{n['const']}=\n\t0.1\n\t~\t{units}\n\t~\t{free}\t|\n\n"
+        + f"{n['const']}=\n\t{const}\n\t~\t{units}\n\t~\t{free}\t|\n\n"
         + f"{n['lookup']}(\n\t[(0,0)-(10,10)],(0,1),(10,2))\n\t~\t{units}\n\t~\t{free}\t|\n\n"
         + "INITIAL TIME = 0\n\t~\tMonth\n\t~\t|\n\n"
         + "FINAL TIME = 4\n\t~\tMonth\n\t~\t|\n\n"

@@ -96,7 +96,55 @@ FORBIDDEN = {
     "relative import": "from . import model",
     "star import": "from pysd.py_backend.functions import *",
     "PySD module loader": "from pysd.py_backend.utils import load_modules",
-    "PySD file reader": "from pysd.py_backend.external import ExtData",
+    "PySD subscript reader": "from pysd.py_backend.external import ExtSubscript",
+    "PySD tab-data reader": "from pysd.py_backend.data import TabData",
+    # file readers: only a bare data file copied beside the module, read from the module's own folder
+    "reader of a parent path": 'x = ExtConstant("../../etc/passwd", "tab", "A1", {}, _root, {}, "x")',
+    "reader of an absolute path": 'x = ExtConstant("/etc/passwd", "tab", "A1", {}, _root, {}, "x")',
+    "reader of a URL": 'x = ExtData("https://example.org/a.csv", "tab", "1", "A1", None, {}, _root, {}, "x")',
+    "reader of a model's own file name": 'x = ExtLookup("inputs.xlsx", "tab", "1", "A1", {}, _root, {}, "x")',
+    "reader of an expression": 'x = ExtConstant(str(_root), "tab", "A1", {}, _root, {}, "x")',
+    "reader from another folder": 'x = ExtConstant("data_0.xlsx", "tab", "A1", {}, Path("/etc"), {}, "x")',
+    "reader with code in its sheet": 'x = ExtConstant("data_0.xlsx", "a\\"); open(\\"m", "A1", {}, _root, {}, "x")',
+    "reader with a sheet by expression": 'x = ExtConstant("data_0.xlsx", str(1), "A1", {}, _root, {}, "x")',
+    "reader with too few arguments": 'x = ExtData("data_0.xlsx")',
+    "add reading a parent path": (
+        'x = ExtConstant("data_0.xlsx", "t", "A1", {}, _root, {}, "x"); x.add("../a.xlsx", "t", "A1", {})'
+    ),
+    "add on a module": "np.add(1, 2)",
+    "add on a component": "var_1.add(1)",
+    "add with keywords": "_l = HardcodedLookups([1], [2], {}, 'interpolate', {}, '_l'); _l.add([1], [2], {}, x=1)",
+    "add on a rebound lookup": (
+        "_l = HardcodedLookups([1], [2], {}, 'interpolate', {}, '_l'); _l = np; _l.add([1], [2], {})"
+    ),
+    "add on a lookup rebound in a function": (
+        "_l = HardcodedLookups([1], [2], {}, 'interpolate', {}, '_l'); _l.add([1], [2], {})\ndef f(): _l = np; return 1"
+    ),
+    "root as a lambda argument": (
+        'x = (lambda _root: ExtConstant("data_0.csv", ",", "A1", {}, _root, {}, "x"))(_root.parent)'
+    ),
+    "a Path elsewhere": 'x = Path("/etc")',
+    "a macro input named as a builtin": "_params = {'a': 'print'}\nx = print(1)",
+    "add inside a function": (
+        "_l = HardcodedLookups([1], [2], {}, 'interpolate', {}, '_l')\ndef f(): _l.add([1], [2], {}); return 1"
+    ),
+    # macros: only a module beside this one, by a generated name
+    "macro from an absolute path": 'x = Macro(Path("/tmp/evil.py"), {}, "m")',
+    "macro from a parent path": 'x = Macro(_root.joinpath("../evil.py"), {}, "m")',
+    "macro by a name with a folder": 'x = Macro(_root.joinpath("sub/macro_0.py"), {}, "m")',
+    "joinpath to a data path": 'x = _root.joinpath("data_0.xlsx")',
+    "joinpath by an expression": "x = _root.joinpath(str(1))",
+    "root rebound": '_root = Path("/etc")',
+    "file rebound": '__file__ = "/etc/passwd"',
+    # assignments to part of an array: only the ones PySD writes, to a local of the function
+    "part of a global dict": 'def f(): _subscript_dict["dim_0"] = 1; return 1',
+    "part of the data dict": 'def f(): __data["time"] = 1; return 1',
+    "loc of a global": 'def f(): var_1.loc["elem_0"] = 1; return 1',
+    "loc of a local not named by PySD": 'def f(): other = var_1(); other.loc["elem_0"] = 1; return other',
+    "values of a local, not by the mask": "def f(): value = var_1(); value.values[0] = 2; return value",
+    "values of the mask": "def f(): except_subs = var_1(); except_subs.values[except_subs.values] = 2; return 1",
+    "values by a global mask": "def f(): value = var_1(); value.values[def_subs.values] = 2; return value",
+    "loc of a name never assigned": 'def f(): value.loc["elem_0"] = 1; return 1',
     "importlib": "import importlib as np",
     "eval": "x = eval('1')",
     "exec": "x = exec('y = 1')",
@@ -159,6 +207,71 @@ def test_each_forbidden_construct_is_refused_with_its_line(label):
     message = str(info.value)
     assert "it was not run" in message
     assert f"line {line}" in message or f"line {line + 1}" in message, message
+
+
+WIDENED = {
+    "EXCEPT": (
+        "def var_2():\n"
+        "    value = xr.DataArray(np.nan, {'dim_0': _subscript_dict['dim_0']}, ['dim_0'])\n"
+        "    except_subs = xr.ones_like(value, dtype=bool)\n"
+        "    except_subs.loc[['elem_0']] = False\n"
+        "    value.values[except_subs.values] = var_0().values[except_subs.values]\n"
+        "    value.loc[['elem_0']] = 2\n"
+        "    return value\n"
+    ),
+    "partly from a file": (
+        "def var_2():\n"
+        "    value = xr.DataArray(np.nan, {'dim_0': _subscript_dict['dim_0']}, ['dim_0'])\n"
+        "    def_subs = xr.zeros_like(value, dtype=bool)\n"
+        "    def_subs.loc[['elem_0']] = True\n"
+        "    value.values[def_subs.values] = var_0().values[def_subs.values]\n"
+        "    value.loc[['elem_1']] = 5\n"
+        "    return value\n"
+    ),
+    "subscripted lookup": (
+        "_hardcodedlookup_var_2 = HardcodedLookups([1, 2], [3, 4], {'dim_0': ['elem_0']}, 'interpolate',"
+        " {'dim_0': _subscript_dict['dim_0']}, '_hardcodedlookup_var_2')\n"
+        "_hardcodedlookup_var_2.add([1, 2], [5, 6], {'dim_0': ['elem_1']})\n"
+    ),
+    "GET XLS": (
+        "_ext_constant_var_2 = ExtConstant(r'data_0.xlsx', 'Sheet 1', 'C8*', {}, _root, {}, '_ext_constant_var_2')\n"
+        "_ext_constant_var_2.add('data_1.csv', ',', 'B$2', {})\n"
+        "_ext_data_var_3 = ExtData('data_0.xlsx', 'Sheet1', '4', 'C5', 'interpolate', {}, _root, {}, '_x3')\n"
+        "_ext_lookup_var_4 = ExtLookup('data_0.xlsx', 'Sheet1', 'time_index', 'revenue', {}, _root, {}, '_x')\n"
+    ),
+    "macro": (
+        "_macro_macro_0_var_2 = Macro(_root.joinpath('macro_0.py'), {'var_3': lambda: var_1()}, 'macro_0',"
+        " time_initialization=lambda: __data['time'], py_name='_macro_macro_0_var_2')\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("label", sorted(WIDENED))
+def test_the_shapes_pysd_writes_for_except_lookups_files_and_macros_are_accepted(label):
+    header = (
+        "from pysd.py_backend.external import ExtConstant, ExtData, ExtLookup\n"
+        "from pysd.py_backend.lookups import HardcodedLookups\n"
+        "from pysd.py_backend.model import Macro\n"
+    )
+    check_module(BASE + header + WIDENED[label])
+
+
+def test_files_a_module_reads_must_be_regular_files_in_its_folder(tmp_path):
+    """With the folder given, a data file or macro module named in the module must be a file there, not a link."""
+    source = BASE + (
+        "from pysd.py_backend.external import ExtConstant\n"
+        "x = ExtConstant('data_0.csv', ',', 'A1', {}, _root, {}, 'x')\n"
+    )
+    with pytest.raises(UnsafeModelError, match="not a file beside it"):
+        check_module(source, folder=tmp_path)
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.csv"
+    outside.write_text("1\n", encoding="utf-8")
+    (tmp_path / "data_0.csv").symlink_to(outside)
+    with pytest.raises(UnsafeModelError, match="not a file beside it"):
+        check_module(source, folder=tmp_path)
+    (tmp_path / "data_0.csv").unlink()
+    (tmp_path / "data_0.csv").write_text("1\n", encoding="utf-8")
+    check_module(source, folder=tmp_path)
 
 
 def test_a_docstring_may_hold_any_text_but_only_as_a_docstring():

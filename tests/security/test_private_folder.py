@@ -50,6 +50,31 @@ def test_the_translated_module_lives_only_in_the_private_folder(tmp_path, monkey
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("change", ["macro module edited", "module added", "macro module removed"])
+def test_nothing_but_the_checked_modules_is_ever_loaded(tmp_path, monkeypatch, change):
+    """A macro's module is loaded by the model's: every module in the folder must be as it was checked."""
+    from stocks_flows.pysd_runner import _file_model
+    from tenor.core.errors import SimulationError
+    from tests.security import payloads as p
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    path = tmp_path / "model.mdl"
+    path.write_text(p.mdl("plain", macro=True), encoding="utf-8")
+    with _file_model(path) as (_safe, fresh):
+        folder = next(tmp_path.glob(f"{FOLDER_PREFIX}*"))
+        assert sorted(f.name for f in folder.glob("*.py")) == ["macro_0.py", "model.py"]
+        fresh()  # as checked: loads
+        macro = folder / "macro_0.py"
+        if change == "macro module edited":
+            macro.write_text(macro.read_text(encoding="utf-8") + "\nx = 1\n", encoding="utf-8")
+        elif change == "module added":
+            (folder / "other.py").write_text("x = 1\n", encoding="utf-8")
+        else:
+            macro.unlink()
+        with pytest.raises(SimulationError, match="changed after it was checked"):
+            fresh()
+
+
 def test_stale_folders_of_dead_processes_are_removed_and_live_ones_kept(tmp_path):
     dead = tmp_path / f"{FOLDER_PREFIX}{_dead_pid()}-abc"
     live = tmp_path / f"{FOLDER_PREFIX}{os.getppid()}-abc"

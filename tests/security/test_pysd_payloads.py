@@ -10,12 +10,13 @@ no trace of the payload reaches the module PySD generates.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-import stocks_flows.pysd_runner as runner
+import stocks_flows.pysd_safety as safety
 from stocks_flows.load import load_model
-from stocks_flows.pysd_runner import run_pysd
+from stocks_flows.pysd_runner import run_pysd, run_pysd_file
 from tenor.cli.main import main
 from tenor.core.errors import TenorError
 from tests.security import payloads as p
@@ -41,13 +42,7 @@ def _attempt(path: Path, marker: Path, monkeypatch) -> str:
     """Load ``path`` and simulate it with PySD: 'ran' or 'refused'; the marker must never appear."""
     columns: list[str] = []
     sources: list[str] = []
-    check = runner.check_module
-
-    def spy(source: str, **kwargs) -> None:
-        sources.append(source)
-        check(source, **kwargs)
-
-    monkeypatch.setattr(runner, "check_module", spy)
+    _spy_on_checks(sources, monkeypatch)
     try:
         columns = list(run_pysd(load_model(path)).columns)
         outcome = "ran"
@@ -59,6 +54,34 @@ def _attempt(path: Path, marker: Path, monkeypatch) -> str:
     assert outcome == "refused" or sources, "a run that did not go through the checked module"
     assert outcome == "refused" or len(columns) > 2, "a run that lost the model's variables"
     return outcome
+
+
+def _spy_on_checks(sources: list[str], monkeypatch) -> None:
+    """Record every module the allow-list checks (the model's and each macro's)."""
+    check = safety.check_module
+
+    def spy(source: str, **kwargs) -> None:
+        sources.append(source)
+        check(source, **kwargs)
+
+    monkeypatch.setattr(safety, "check_module", spy)
+
+
+def _attempt_file(path: Path, marker: Path, monkeypatch) -> tuple[str, Any]:
+    """Hand ``path`` to PySD itself (``--engine pysd`` on a file tenor's reader refuses): outcome and frame."""
+    sources: list[str] = []
+    _spy_on_checks(sources, monkeypatch)
+    frame = None
+    try:
+        frame = run_pysd_file(path)
+        outcome = "ran"
+    except TenorError:
+        outcome = "refused"
+    _assert_no_marker(path, marker)
+    for source in sources:
+        assert p.MARKER not in source and "open(" not in source, "model text reached the generated module"
+    assert outcome == "refused" or len(sources) >= 2, "a macro run that did not check the macro's module"
+    return outcome, frame
 
 
 def _assert_no_marker(path: Path, marker: Path) -> None:
@@ -116,11 +139,38 @@ def test_payload_as_the_file_name_is_inert(fmt, place, monkeypatch):
         assert _attempt(path, marker, monkeypatch) == "ran"
 
 
-def test_payload_in_a_vensim_macro_is_refused(place, monkeypatch):
+def test_payload_in_a_vensim_macro_is_refused_by_tenors_reader(place, monkeypatch):
     models, marker = place
     path = models / "macro.mdl"
     path.write_text(p.mdl(p.payload("docstring_dq", marker), macro=True), encoding="utf-8")
     assert _attempt(path, marker, monkeypatch) == "refused"
+
+
+@pytest.mark.parametrize("name", sorted(p.PAYLOADS))
+def test_payload_in_a_macros_text_is_inert_when_pysd_reads_the_file(name, place, monkeypatch):
+    """A macro's comments and units hold the payload; PySD runs the file and the macro still computes."""
+    models, marker = place
+    path = models / "macro.mdl"
+    path.write_text(p.mdl(p.payload(name, marker), macro=True), encoding="utf-8")
+    outcome, frame = _attempt_file(path, marker, monkeypatch)
+    if name in _UNREADABLE:
+        return
+    assert outcome == "ran"
+    assert frame["k"].to_list() == pytest.approx([0.1] * len(frame))  # twice(0.05)
+
+
+@pytest.mark.parametrize("field", ["macro", "arg", "inner"])
+def test_payload_as_a_macros_name_or_input_is_inert_or_refused(field, place, monkeypatch):
+    models, marker = place
+    outcomes = set()
+    for name in p.NAME_PAYLOADS:
+        path = models / f"{name}.mdl"
+        path.write_text(p.mdl("", {field: p.payload(name, marker)}, macro=True), encoding="utf-8")
+        outcome, frame = _attempt_file(path, marker, monkeypatch)
+        if outcome == "ran":
+            assert frame["k"].to_list() == pytest.approx([0.1] * len(frame))
+        outcomes.add(outcome)
+    assert outcomes <= {"ran", "refused"}
 
 
 @pytest.mark.parametrize("fmt", ["yaml", "xmile", "mdl"])
