@@ -42,11 +42,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 
 import numpy as np
 
 from stocks_flows.model import Lookup, element_name
+from stocks_flows.pysd_data import DataFileError, data_file_in
 from tenor.core.errors import ExportError, SpecError
 
 __all__ = [
@@ -79,7 +80,6 @@ MODES = ("interpolate", "hold_backward", "look_forward", "raw")
 
 _SPREADSHEETS = {".xlsx", ".xlsm", ".xls"}
 _TEXT_TABLES = {".csv", ".tab", ".txt"}
-_MAX_DATA_BYTES = 64 * 1024 * 1024
 _EMPTY, _NUMBER, _TEXT = 0, 1, 2
 
 
@@ -183,33 +183,22 @@ def table_shape(lengths: list[int]) -> tuple[int, int]:
 
 
 def data_path(folder: Path, name: str, origin: Origin) -> Path:
-    """The data file ``name`` of a model in ``folder``, refused unless it lies inside that folder."""
-    hint = "put the data file in the model's folder (or a folder under it) and name it relative to the model"
-    text = name.strip()
-    if text.startswith("?"):
+    """The data file ``name`` of a model in ``folder``, refused unless it lies inside that folder.
+
+    The rule is :func:`stocks_flows.pysd_data.data_file_in`'s, the one ``--engine pysd`` keeps too.
+    """
+    try:
+        path = data_file_in(name.strip(), folder)
+    except DataFileError as err:
         raise origin.error(
-            f"the file alias {text!r} names no file: tenor reads data files named directly",
-            "write the file name (relative to the model) in place of the alias",
-        )
-    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text):
-        raise origin.error(f"the data file {text!r} is a URL: tenor reads only files beside the model", hint)
-    if PurePosixPath(text).is_absolute() or PureWindowsPath(text).is_absolute() or PureWindowsPath(text).drive:
-        raise origin.error(f"the data file {text!r} is an absolute path: tenor reads only files beside the model", hint)
-    if ".." in re.split(r"[\\/]", text):
-        raise origin.error(f"the data file {text!r} leaves the model's folder ('..')", hint)
-    base = folder.resolve()
-    path = (base / text.replace("\\", "/")).resolve()
-    if not path.is_relative_to(base):
-        raise origin.error(f"the data file {text!r} is a link that leads out of the model's folder", hint)
-    if not path.is_file():
-        raise origin.error(f"the data file {text!r} is not in the model's folder ({base})", "check the file name")
+            f"{err}: tenor reads data files inside the model's folder only",
+            "put the data file in the model's folder (or a folder under it) and name it relative to the model",
+        ) from None
     if path.suffix.lower() not in _SPREADSHEETS | _TEXT_TABLES:
         raise origin.error(
-            f"the data file {text!r} is of a kind tenor does not read ({path.suffix or 'no suffix'})",
+            f"the data file {name.strip()!r} is of a kind tenor does not read ({path.suffix or 'no suffix'})",
             "give a spreadsheet (.xlsx, .xls) or a text table (.csv, .tab)",
         )
-    if path.stat().st_size > _MAX_DATA_BYTES:
-        raise origin.error(f"the data file {text!r} is larger than 64 MB", "give a smaller file")
     return path
 
 

@@ -50,6 +50,7 @@ import math
 import os
 
 __all__ = [
+    "MAX_DATA_BYTES",
     "MAX_EQUATION_DEPTH",
     "MAX_MODEL_BYTES",
     "MAX_NESTING",
@@ -59,6 +60,7 @@ __all__ = [
     "MAX_UNROLL_NODES",
     "MAX_VARIABLES",
     "format_bytes",
+    "max_data_bytes",
     "max_model_bytes",
     "max_result_bytes",
     "max_steps",
@@ -68,6 +70,9 @@ __all__ = [
 
 MAX_MODEL_BYTES = 5_000_000
 """Largest XMILE or Vensim file read, in bytes (override: ``TENOR_MAX_MODEL_BYTES``)."""
+
+MAX_DATA_BYTES = 64 * 1024 * 1024
+"""Largest data file (GET XLS / GET DIRECT, DATA) a model may name, in bytes (override: ``TENOR_MAX_DATA_BYTES``)."""
 
 MAX_NESTING = 30
 """Deepest nesting of parentheses, calls, ``if`` and signs in one equation."""
@@ -105,6 +110,11 @@ def _override(variable: str, default: int) -> int:
 def max_model_bytes() -> int:
     """:data:`MAX_MODEL_BYTES`, or ``TENOR_MAX_MODEL_BYTES`` when set to a positive number."""
     return _override("TENOR_MAX_MODEL_BYTES", MAX_MODEL_BYTES)
+
+
+def max_data_bytes() -> int:
+    """:data:`MAX_DATA_BYTES`, or ``TENOR_MAX_DATA_BYTES`` when set to a positive number."""
+    return _override("TENOR_MAX_DATA_BYTES", MAX_DATA_BYTES)
 
 
 def max_steps() -> int:

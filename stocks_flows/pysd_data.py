@@ -31,7 +31,7 @@ import shutil
 import stat
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from stocks_flows.limits import format_bytes, max_model_bytes
+from stocks_flows.limits import format_bytes, max_data_bytes
 
 __all__ = ["DATA_SUFFIXES", "DataFileError", "DataFiles", "data_file_in"]
 
@@ -90,10 +90,10 @@ def data_file_in(name: object, folder: Path) -> Path:
         size = real.stat().st_size
     except (OSError, RuntimeError) as exc:  # a name too long, a loop of links
         raise DataFileError(f"the file {shown} cannot be looked up: {exc}") from None
-    if size > max_model_bytes():
+    if size > max_data_bytes():
         raise DataFileError(
-            f"the file {shown} is {format_bytes(size)}; the limit is {format_bytes(max_model_bytes())}"
-            " (TENOR_MAX_MODEL_BYTES raises it)"
+            f"the file {shown} is {format_bytes(size)}; the limit is {format_bytes(max_data_bytes())}"
+            " (TENOR_MAX_DATA_BYTES raises it)"
         )
     return real
 

@@ -85,6 +85,9 @@ def _abstract(model: Model, folder: Path) -> Any:
         source = folder / ("model.mdl" if model.origin == "vensim" else "model.xmile")
         shutil.copyfile(model.path, source)
         reader = VensimFile if model.origin == "vensim" else XmileFile
+        if model.origin != "vensim":
+            modern_layout(source)
+            quote_flow_names(source)
     translator = reader(source)
     translator.parse()
     return translator.get_abstract_model()
@@ -133,7 +136,14 @@ def translated(model: Model) -> Iterator[_Translation]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                safe = sanitise(_abstract(model, folder), folder, where=model.path)
+                source = Path(model.path) if model.path and model.origin != "spec" else None
+                safe = sanitise(  # a model read from a file may name data files beside it, as the file route
+                    _abstract(model, folder),
+                    folder,
+                    where=model.path,
+                    data_folder=source.parent if source is not None else None,
+                    line_of=(lambda name: definition_line(source, name)) if source is not None else None,
+                )
                 py_file = Path(ModelBuilder(safe.abstract).build_model())
             except UnsafeModelError:
                 raise
