@@ -45,7 +45,15 @@ from typing import Any
 import numpy as np
 
 from stocks_flows import draws
-from stocks_flows.vectors import np_allocate_available, np_allocate_by_priority, np_invert_matrix, np_vector_select
+from stocks_flows.vectors import (
+    np_allocate_available,
+    np_allocate_by_priority,
+    np_invert_matrix,
+    np_vector_rank,
+    np_vector_reorder,
+    np_vector_select,
+    np_vector_sort_order,
+)
 from tenor.core.errors import SimulationError
 
 __all__ = [
@@ -762,6 +770,31 @@ _TABLE: tuple[Builtin, ...] = (
         "vector_select(missing, action, error, selections..., expressions...) (Vensim's VECTOR SELECT)",
         numpy=np_vector_select,
         pysd={"vector_select": None},
+        not_compiled=_WHOLE_ARRAYS,
+    ),
+    Builtin(
+        "vector_sort_order",
+        3,
+        None,
+        "vector_sort_order(position, direction, values...): the index (from 0) in that sorted place"
+        " (Vensim's VECTOR SORT ORDER)",
+        numpy=np_vector_sort_order,
+        not_compiled=_WHOLE_ARRAYS,
+    ),
+    Builtin(
+        "vector_rank",
+        3,
+        None,
+        "vector_rank(position, direction, values...): the rank (from 1) of that element (Vensim's VECTOR RANK)",
+        numpy=np_vector_rank,
+        not_compiled=_WHOLE_ARRAYS,
+    ),
+    Builtin(
+        "vector_reorder",
+        2,
+        None,
+        "vector_reorder(index, values...): the element at a 0-based index (Vensim's VECTOR REORDER)",
+        numpy=np_vector_reorder,
         not_compiled=_WHOLE_ARRAYS,
     ),
     Builtin(

@@ -59,7 +59,10 @@ __all__ = [
     "np_allocate_available",
     "np_allocate_by_priority",
     "np_invert_matrix",
+    "np_vector_rank",
+    "np_vector_reorder",
     "np_vector_select",
+    "np_vector_sort_order",
 ]
 
 Fn = Callable[[dict], Any]
@@ -111,6 +114,60 @@ def np_invert_matrix(args: Sequence[Fn]) -> Fn:
         return inverse.reshape(len(inverse), -1)[:, i]
 
     return invert
+
+
+# --- VECTOR SORT ORDER, VECTOR RANK, VECTOR REORDER ---------------------------------------------
+
+
+def sort_order(values: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """Vensim's VECTOR SORT ORDER over axis 0: the 0-based index of the element in each sorted place,
+    smallest first when ``direction`` > 0, else largest first (the ascending order reversed, as PySD).
+
+    >>> sort_order(np.array([[3.0], [1.0], [2.0]]), np.array([1.0])).ravel().tolist()
+    [1, 2, 0]
+    >>> sort_order(np.array([[3.0], [1.0], [2.0]]), np.array([0.0])).ravel().tolist()
+    [0, 2, 1]
+    """
+    ascending = np.argsort(values, axis=0, kind="stable")
+    return np.where(np.asarray(direction) > 0, ascending, ascending[::-1])
+
+
+def np_vector_sort_order(args: Sequence[Fn]) -> Fn:
+    """``vector_sort_order(position, direction, values...)``: the index (from 0) of the element in that place."""
+    position, direction, cells = args[0], args[1], tuple(args[2:])
+
+    def order(env: dict) -> Any:
+        i = _position(position, env, len(cells), "VECTOR SORT ORDER")
+        return sort_order(_stack(cells, env), _stack((direction,), env)[0])[i].astype(float)
+
+    return order
+
+
+def np_vector_rank(args: Sequence[Fn]) -> Fn:
+    """``vector_rank(position, direction, values...)``: the rank (from 1) of the element at ``position``."""
+    position, direction, cells = args[0], args[1], tuple(args[2:])
+
+    def rank(env: dict) -> Any:
+        i = _position(position, env, len(cells), "VECTOR RANK")
+        order = sort_order(_stack(cells, env), _stack((direction,), env)[0])
+        return (np.argsort(order, axis=0, kind="stable")[i] + 1).astype(float)
+
+    return rank
+
+
+def np_vector_reorder(args: Sequence[Fn]) -> Fn:
+    """``vector_reorder(index, values...)``: the element whose 0-based index is ``index`` (VECTOR REORDER)."""
+    index, cells = args[0], tuple(args[1:])
+
+    def reorder(env: dict) -> Any:
+        values = _stack(cells, env)
+        at = np.broadcast_to(_stack((index,), env)[0], values.shape[1:])
+        if np.any((at != np.round(at)) | (at < 0) | (at >= len(cells))):
+            bad = at[(at != np.round(at)) | (at < 0) | (at >= len(cells))][0]
+            raise VectorFunctionError(f"VECTOR REORDER: the index {bad:g} is not one of 0 to {len(cells) - 1}")
+        return np.take_along_axis(values, at.astype(int)[None, :], axis=0)[0]
+
+    return reorder
 
 
 # --- VECTOR SELECT ----------------------------------------------------------------------------

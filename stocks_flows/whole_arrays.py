@@ -8,6 +8,9 @@ spread out as an argument, and the position of the element being built:
 
 - INVERT MATRIX(m[..., r, c], N): the last two subscripts of ``m`` are the
   matrix; the element is placed by the last two subscripts of the variable.
+- VECTOR SORT ORDER(v, direction) and VECTOR RANK(v, direction): over the last
+  subscript of ``v``, the element placed by the last subscript of the variable;
+  VECTOR REORDER(v, order): the element of ``v`` that ``order`` names here.
 - VECTOR SELECT(s[...], e[...], missing, action, error): the subscripts marked
   ``!`` are gone over, every combination of them (an outer product, as PySD does),
   the others are those of the element being built.
@@ -45,7 +48,9 @@ __all__ = [
     "read_whole_array_call",
 ]
 
-WHOLE_ARRAY_CALLS = frozenset({"invert_matrix", "vector_select", "get_time_value"})
+WHOLE_ARRAY_CALLS = frozenset(
+    {"invert_matrix", "vector_select", "get_time_value", "vector_sort_order", "vector_rank", "vector_reorder"}
+)
 """PySD's names of the calls (CallStructure) read here: those that read whole arrays, and GET TIME VALUE
 (whose arguments are checked)."""
 
@@ -60,6 +65,8 @@ def read_whole_array_call(reader: Any, func: str, x: Any) -> Expr:
         return _invert_matrix(reader, x)
     if func == "get_time_value":
         return _get_time_value(reader, x)
+    if func in ("vector_sort_order", "vector_rank", "vector_reorder"):
+        return _vector_order(reader, func, x)
     return _vector_select(reader, x)
 
 
@@ -92,8 +99,11 @@ def _dimension_of(reader: Any, s: str) -> str | None:
 
 
 def _one(reader: Any, s: str, what: str) -> str:
-    """The element a subscript stands for in the element being built."""
+    """The element a subscript stands for in the element being built (through subranges and mappings)."""
     conv = reader.conv
+    picked = reader.pick(s)
+    if picked is not None:
+        return picked
     if s in conv.element_of:
         return s
     if s in conv.dimensions and s in reader.context:
@@ -173,6 +183,32 @@ def _vector_select(reader: Any, x: Any) -> Expr:
             picked[i].append(Name(element_name(target, elements)))
     rest = tuple(reader(a) for a in x.arguments[2:5])
     return Call("vector_select", (*rest, *picked[0], *picked[1]))
+
+
+_ORDER_NAMES = {
+    "vector_sort_order": "VECTOR SORT ORDER",
+    "vector_rank": "VECTOR RANK",
+    "vector_reorder": "VECTOR REORDER",
+}
+
+
+def _vector_order(reader: Any, func: str, x: Any) -> Expr:
+    """VECTOR SORT ORDER(v, direction), VECTOR RANK(v, direction) or VECTOR REORDER(v, order): over the last
+    subscript of ``v``; the element being built is placed by the variable's last subscript."""
+    what = _ORDER_NAMES[func]
+    ref = _reference(reader, x.arguments[0], what)
+    target, subs = _subscripts(reader, ref)
+    if not subs:
+        raise reader.fail(f"{what} of a variable without subscripts")
+    over = _every(reader, subs[-1], what)
+    fixed = tuple(_one(reader, s, what) for s in subs[:-1])
+    cells = [Name(element_name(target, (*fixed, e))) for e in over]
+    if func == "vector_reorder":  # the order vector at this place names the element to take
+        return Call(func, (reader(x.arguments[1]), *cells))
+    dim, index = _last_of_variable(reader, what)
+    if len(reader.conv.dimensions[dim]) != len(over):
+        raise reader.fail(f"{what} over {len(over)} elements into a variable over {len(reader.conv.dimensions[dim])}")
+    return Call(func, (Number(float(index + 1)), reader(x.arguments[1]), *cells))
 
 
 def _vector(reader: Any, arg: Any, size: int, what: str, name: str, before_last: bool = False) -> list[list[Name]]:

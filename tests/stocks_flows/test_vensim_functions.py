@@ -19,7 +19,14 @@ from hypothesis import strategies as st
 from stocks_flows.engine import simulate
 from stocks_flows.functions import NA
 from stocks_flows.load import load_model
-from stocks_flows.vectors import allocate_curves, np_invert_matrix, np_vector_select
+from stocks_flows.vectors import (
+    allocate_curves,
+    np_invert_matrix,
+    np_vector_rank,
+    np_vector_reorder,
+    np_vector_select,
+    np_vector_sort_order,
+)
 from tenor.core.errors import SimulationError, SpecError
 
 FEW = settings(max_examples=40, derandomize=True, deadline=None)
@@ -280,3 +287,56 @@ def test_a_range_that_lists_another_range_holds_its_elements(tmp_path: Path) -> 
     )
     assert out["n"][0] == 5  # A, s1, s2, s3, B
     assert [out[f"position[s{i}]"][0] for i in (1, 2, 3)] == [2, 3, 4]  # their places in dim, listed first
+
+
+# --- VECTOR SORT ORDER, VECTOR RANK, VECTOR REORDER (Vensim Help: the pages of each) ----------------
+
+
+def test_sort_order_rank_and_reorder_worked_by_hand(tmp_path: Path) -> None:
+    # v = [30, 10, 20] over a, b, c. Ascending: b (index 1), c (2), a (0); so the sort order is [1, 2, 0],
+    # the ranks are a 3, b 1, c 2, and reordering v by the sort order gives [10, 20, 30].
+    # Descending (direction 0) is the ascending order reversed: [0, 2, 1], ranks a 1, b 3, c 2.
+    out = _run(
+        tmp_path,
+        _eq("k: a, b, c")
+        + _eq("place: p1, p2, p3")
+        + _eq("v[k] = 30, 10, 20")
+        + _eq("up[place] = VECTOR SORT ORDER(v[k], 1)")
+        + _eq("down[place] = VECTOR SORT ORDER(v[k], 0)")
+        + _eq("rank up[k] = VECTOR RANK(v[k], 1)")
+        + _eq("rank down[k] = VECTOR RANK(v[k], 0)")
+        + _eq("sorted[place] = VECTOR REORDER(v[k], up[place])"),
+    )
+    assert [out[f"up[{p}]"][0] for p in ("p1", "p2", "p3")] == [1, 2, 0]
+    assert [out[f"down[{p}]"][0] for p in ("p1", "p2", "p3")] == [0, 2, 1]
+    assert [out[f"rank up[{e}]"][0] for e in "abc"] == [3, 1, 2]
+    assert [out[f"rank down[{e}]"][0] for e in "abc"] == [1, 3, 2]
+    assert [out[f"sorted[{p}]"][0] for p in ("p1", "p2", "p3")] == [10, 20, 30]
+
+
+def test_the_vector_functions_work_along_the_last_subscript(tmp_path: Path) -> None:
+    out = _run(
+        tmp_path,
+        _eq("row: r1, r2")
+        + _eq("k: a, b")
+        + _eq("v[row, k] = 2, 1; 5, 9;")
+        + _eq("rank[row, k] = VECTOR RANK(v[row, k], 1)"),
+    )
+    assert [out[f"rank[{r},{e}]"][0] for r in ("r1", "r2") for e in "ab"] == [2, 1, 1, 2]
+
+
+@FEW
+@given(st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=8), st.sampled_from([0.0, 1.0]))
+def test_rank_inverts_the_sort_order_and_reorder_sorts(values: list[float], direction: float) -> None:
+    cells = [lambda env, v=v: np.float64(v) for v in values]
+    n = len(values)
+
+    def at(build, i: int, *first) -> float:
+        return float(np.asarray(build([*(lambda env, x=x: np.float64(x) for x in (i, *first)), *cells])({})).item())
+
+    order = [int(at(np_vector_sort_order, i + 1, direction)) for i in range(n)]
+    ranks = [int(at(np_vector_rank, i + 1, direction)) for i in range(n)]
+    assert sorted(order) == list(range(n))  # a permutation of the indices
+    assert [ranks[j] for j in order] == list(range(1, n + 1))  # the element in place p has rank p + 1
+    reorder = [np_vector_reorder([lambda env, j=j: np.float64(j), *cells])({}) for j in order]
+    assert [float(np.asarray(r).item()) for r in reorder] == sorted(values, reverse=direction <= 0)
