@@ -99,6 +99,14 @@ class _Translation:
     def __init__(self, py_file: Path, checked: dict[str, bytes], safe: SafeModel, model: Model) -> None:
         self.py_file, self.checked, self.safe, self.model = py_file, checked, safe, model
 
+    def has(self, name: str) -> bool:
+        """Whether PySD's reading has the variable (the expanded instances of a Vensim macro it has not)."""
+        try:
+            self.column(name)
+        except SimulationError:
+            return False
+        return True
+
     def column(self, name: str) -> str:
         var = self.model.variables[name]
         try:
@@ -227,6 +235,8 @@ def run_pysd_scenarios(
     frames = []
     with ExitStack() as stack:
         shared = None if by_model else stack.enter_context(translated(model))
+        if variables is None and shared is not None:  # PySD keeps a macro's insides in the macro
+            outputs = [name for name in outputs if shared.has(name)]
         for i in range(n):
             values = {k: float(v[i]) for k, v in params.items()}
             try:
