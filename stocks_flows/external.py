@@ -46,8 +46,8 @@ from pathlib import Path
 
 import numpy as np
 
+from stocks_flows.data_files import DataFileError, data_file_in
 from stocks_flows.model import Lookup, element_name
-from stocks_flows.pysd_data import DataFileError, data_file_in
 from tenor.core.errors import ExportError, SpecError
 
 __all__ = [
@@ -185,7 +185,7 @@ def table_shape(lengths: list[int]) -> tuple[int, int]:
 def data_path(folder: Path, name: str, origin: Origin) -> Path:
     """The data file ``name`` of a model in ``folder``, refused unless it lies inside that folder.
 
-    The rule is :func:`stocks_flows.pysd_data.data_file_in`'s, the one ``--engine pysd`` keeps too.
+    The rule is :func:`stocks_flows.data_files.data_file_in`'s, the one ``--engine pysd`` keeps too.
     """
     try:
         path = data_file_in(name.strip(), folder)

@@ -62,7 +62,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stocks_flows.pysd_data import DATA_SUFFIXES, DataFileError, DataFiles
+from stocks_flows.data_files import DATA_SUFFIXES, DataFileError
+from stocks_flows.pysd_data import DataFiles
 from tenor.core.errors import SpecError
 
 __all__ = [

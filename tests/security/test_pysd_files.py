@@ -14,7 +14,8 @@ import os
 
 import pytest
 
-from stocks_flows.pysd_data import DataFileError, DataFiles, data_file_in
+from stocks_flows.data_files import DataFileError, data_file_in
+from stocks_flows.pysd_data import DataFiles
 from stocks_flows.pysd_runner import run_pysd_file, run_pysd_file_scenarios
 from stocks_flows.pysd_safety import UnsafeModelError
 from tenor.cli.main import main
