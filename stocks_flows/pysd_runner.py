@@ -47,7 +47,14 @@ from stocks_flows.pysd_safety import (
     sanitise,
     unchanged,
 )
-from stocks_flows.xmile import check_model_size, definition_line, modern_layout, quote_flow_names, translation_error
+from stocks_flows.xmile import (
+    check_model_size,
+    definition_line,
+    modern_layout,
+    quote_flow_names,
+    refuse_stock_kinds,
+    translation_error,
+)
 from tenor.core.errors import SimulationError
 
 __all__ = ["run_pysd", "run_pysd_file", "run_pysd_file_scenarios", "run_pysd_scenarios", "translated"]
@@ -298,6 +305,7 @@ def _file_translation(path: Path, folder: Path) -> tuple[SafeModel, Path]:
     if not vensim:
         modern_layout(source)
         quote_flow_names(source)
+        _refuse_stock_kinds(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -318,6 +326,16 @@ def _file_translation(path: Path, folder: Path) -> tuple[SafeModel, Path]:
         except Exception as exc:
             raise SimulationError(f"PySD cannot translate this model: {type(exc).__name__}: {exc}") from None
     return safe, py_file
+
+
+def _refuse_stock_kinds(path: Path) -> None:
+    """A conveyor, queue or oven, which PySD would run as a plain stock, is refused (see xmile)."""
+    from lxml import etree
+
+    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, load_dtd=False)
+    root = etree.fromstring(path.read_bytes(), parser=parser)
+    if root is not None:
+        refuse_stock_kinds(root, str(path))
 
 
 def _original_columns(safe: SafeModel) -> Callable[[str], str]:

@@ -102,6 +102,7 @@ __all__ = [
     "quote_flow_names",
     "read_vensim",
     "read_xmile",
+    "refuse_stock_kinds",
     "translation_error",
     "write_xmile",
 ]
@@ -559,6 +560,31 @@ def _precheck(path: Path, origin: str) -> None:
             file=where,
             hint="give an XMILE file (.xmile, .stmx)",
         )
+    refuse_stock_kinds(root, where)
+
+
+_STOCK_KINDS = {"conveyor": "a conveyor", "queue": "a queue", "oven": "an oven"}
+
+
+def refuse_stock_kinds(root: Any, where: str) -> None:
+    """Refuse a stock that is a conveyor, queue or oven (XMILE 1.0, 4.2): no engine here runs one.
+
+    PySD's reader, and so both engines, would read it as a plain stock and give a silently
+    different answer; the error names the stock, its line and what to write instead.
+    """
+    for stock in root.iter("{*}stock"):
+        for child in stock:
+            kind = _STOCK_KINDS.get(str(child.tag).rsplit("}", 1)[-1]) if isinstance(child.tag, str) else None
+            if kind is not None:
+                raise SpecError(
+                    f"the stock {stock.get('name')!r} is {kind} (<{str(child.tag).rsplit('}', 1)[-1]}>), "
+                    "which tenor's engine and PySD do not run",
+                    file=where,
+                    line=child.sourceline,
+                    key=stock.get("name"),
+                    hint="model it as a plain stock with a DELAY FIXED (pipeline) outflow: for a conveyor of "
+                    "transit time T, outflow = DELAY FIXED(inflow, T, 0)",
+                )
 
 
 def translation_error(exc: Exception, where: str) -> SpecError:

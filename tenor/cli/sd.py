@@ -145,6 +145,12 @@ def _pysd_can_take(model: Path, refused: SpecError) -> bool:
     return model.suffix.lower() in _VENDOR_SUFFIXES and model.is_file() and not isinstance(refused, UnsafeModelError)
 
 
+def _both(refused: SpecError, err: SpecError) -> SpecError:
+    """tenor's reason and PySD's, each once (the same check may refuse the file on both routes)."""
+    seen = list(refused.diagnostics)
+    return SpecError(diagnostics=[*seen, *(d for d in err.diagnostics if d not in seen)])
+
+
 def _simulate_file_in_pysd(model: Path, out: Path, settings: dict[str, float], refused: SpecError) -> None:
     """``--engine pysd`` on a file tenor's reader cannot hold: PySD reads the file itself."""
     from stocks_flows.pysd_runner import run_pysd_file
@@ -153,7 +159,7 @@ def _simulate_file_in_pysd(model: Path, out: Path, settings: dict[str, float], r
     try:
         frame = run_pysd_file(model, settings)
     except SpecError as err:  # both reasons: tenor's reader's, and why PySD cannot be given the file
-        raise SpecError(diagnostics=[*refused.diagnostics, *err.diagnostics]) from None
+        raise _both(refused, err) from None
     except TenorError:
         raise refused from None  # PySD cannot run it either: tenor's reason is the clearer one
     print(f"note: tenor's reader cannot hold this model ({refused.message}); PySD ran the file itself", file=sys.stderr)
@@ -177,7 +183,7 @@ def _sweep_file_in_pysd(model: Path, out: Path, table, keep, at, qs, refused: Sp
                 model, table.columns, variables=keep, scenario_names=table.names, progress=advance
             )
         except SpecError as err:  # both reasons: tenor's reader's, and why PySD cannot be given the file
-            raise SpecError(diagnostics=[*refused.diagnostics, *err.diagnostics]) from None
+            raise _both(refused, err) from None
         except TenorError:
             raise refused from None  # PySD cannot run it either: tenor's reason is the clearer one
     if at is not None:

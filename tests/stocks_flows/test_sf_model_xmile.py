@@ -250,3 +250,20 @@ def test_a_stock_names_its_flows_bare_whatever_their_characters(tmp_path):
     path.write_text(_BARE_FLOW)
     for frame in (simulate(load_model(path)).frame(0), run_pysd_file(path)):
         np.testing.assert_allclose(frame["Tank"], [10, 12, 14, 16])
+
+
+@pytest.mark.parametrize(("tag", "words"), [("conveyor", "a conveyor"), ("queue", "a queue"), ("oven", "an oven")])
+@pytest.mark.parametrize("engine", ["vector", "pysd"])
+def test_a_conveyor_queue_or_oven_is_refused_not_run_as_a_plain_stock(tmp_path, capsys, tag, words, engine):
+    """PySD reads these Stella stocks as plain stocks: a silent wrong answer, so both engines refuse them."""
+    from tenor.cli.main import main
+
+    path = tmp_path / "belt.xmile"
+    path.write_text(
+        _BARE_FLOW.replace("<outflow>Out*star</outflow></stock>", f"<outflow>Out*star</outflow>\n<{tag}/></stock>")
+    )
+    out = tmp_path / "out.csv"
+    assert main(["simulate", str(path), "--engine", engine, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"belt.xmile:6: Tank: the stock 'Tank' is {words}" in err and err.count("the stock 'Tank'") == 1
+    assert not out.exists()
