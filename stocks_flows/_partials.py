@@ -23,6 +23,7 @@ import numpy as np
 
 from stocks_flows.expr import Binary, Call, Expr, Fold, If, Name, Number, Time, Transform, Unary
 from stocks_flows.functions import BUILTINS
+from stocks_flows.time_axis import require_fixed
 
 if TYPE_CHECKING:
     from stocks_flows.engine import Run
@@ -114,6 +115,7 @@ def run_for_analysis(model: Model, *, every_step: bool = False) -> Run:
 
     from stocks_flows.engine import simulate
 
+    require_fixed(model.time_equations, "this analysis of the run")
     if every_step:
         model = replace(model, time=replace(model.time, save_step=model.time.dt))
     return simulate(model, scenario_names=["base"])

@@ -39,6 +39,7 @@ __all__ = [
     "inline_settings",
     "is_saved",
     "one_value",
+    "require_fixed",
     "saved_time",
 ]
 
@@ -135,3 +136,18 @@ def one_value(key: str, value: object, n: int, t: float) -> float:
             hint=f"check the equation of {label} and the values it uses at that time",
         )
     return first
+
+
+def require_fixed(equations: TimeEquations | None, what: str) -> None:
+    """Refuse ``what`` (an analysis that needs the saved times before the run) on a model whose time
+    settings change during the run (``equations`` is ``model.time_equations``).
+
+    >>> require_fixed(None, "calibration")
+    """
+    if equations is None:
+        return
+    changing = " and ".join(LABELS[k] for k in KEYS if changes_during_run(getattr(equations, k)))
+    raise SimulationError(
+        f"{what} needs the saved times before the run, and this model's {changing} change during the run",
+        hint="give the time settings numbers for this analysis, or run the model with tenor simulate",
+    )

@@ -166,3 +166,11 @@ def test_agrees_with_pysd(tmp_path):
     theirs = run_pysd_file(path)
     assert ours["time"].tolist() == theirs["time"].tolist()
     np.testing.assert_allclose(ours["level"], theirs["level"], rtol=1e-12)
+
+
+def test_analyses_that_need_the_saved_times_up_front_are_refused(tmp_path):
+    from stocks_flows._partials import run_for_analysis
+
+    model = load_model(_mdl(tmp_path, _GROWTH))
+    with pytest.raises(SimulationError, match="this model's FINAL TIME change during the run"):
+        run_for_analysis(model, every_step=True)
