@@ -174,3 +174,21 @@ def test_analyses_that_need_the_saved_times_up_front_are_refused(tmp_path):
     model = load_model(_mdl(tmp_path, _GROWTH))
     with pytest.raises(SimulationError, match="this model's FINAL TIME change during the run"):
         run_for_analysis(model, every_step=True)
+
+
+def test_xmile_stop_computed_during_the_run(tmp_path):
+    # <sim_specs> read as equations, as PySD's translator reads them: the run stops when level > 3, at t = 3
+    path = tmp_path / "growth.xmile"
+    path.write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<xmile version="1.0" xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0">\n'
+        '<header><name>growth</name><vendor>v</vendor><product version="1">p</product></header>\n'
+        '<sim_specs method="Euler" time_units="Months"><start>0</start>\n'
+        "<stop>IF level &gt; 3 THEN TIME ELSE 100</stop><dt>1</dt></sim_specs>\n"
+        '<model><variables><stock name="level"><eqn>1</eqn><inflow>growth</inflow></stock>\n'
+        '<flow name="growth"><eqn>level * 0.5</eqn></flow></variables></model></xmile>\n',
+        encoding="utf-8",
+    )
+    run = simulate(load_model(path))
+    assert run.time.tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert run.frame()["level"].tolist() == [1.0, 1.5, 2.25, 3.375]
