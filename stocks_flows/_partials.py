@@ -115,8 +115,8 @@ def run_for_analysis(model: Model, *, every_step: bool = False) -> Run:
 
     from stocks_flows.engine import simulate
 
-    require_fixed(model.time_equations, "this analysis of the run")
     if every_step:
+        require_fixed(model.time_equations, "an analysis at every time step")
         model = replace(model, time=replace(model.time, save_step=model.time.dt))
     return simulate(model, scenario_names=["base"])
 

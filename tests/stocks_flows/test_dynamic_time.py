@@ -174,6 +174,13 @@ def test_analyses_that_need_the_saved_times_up_front_are_refused(tmp_path):
     model = load_model(_mdl(tmp_path, _GROWTH))
     with pytest.raises(SimulationError, match="this model's FINAL TIME change during the run"):
         run_for_analysis(model, every_step=True)
+    assert run_for_analysis(model).time.tolist() == [0.0, 1.0, 2.0, 3.0]  # a plain run is fine
+    from stocks_flows.dominance import loop_dominance
+    from stocks_flows.loops import find_loops
+
+    with pytest.raises(SimulationError, match="loop dominance"):
+        loop_dominance(model, run_for_analysis(model))
+    assert find_loops(model).loops  # gains over the plain run
 
 
 def test_xmile_stop_computed_during_the_run(tmp_path):
