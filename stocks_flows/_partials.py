@@ -23,6 +23,7 @@ import numpy as np
 
 from stocks_flows.expr import Binary, Call, Expr, Fold, If, Name, Number, Time, Transform, Unary
 from stocks_flows.functions import BUILTINS
+from stocks_flows.time_axis import require_fixed
 
 if TYPE_CHECKING:
     from stocks_flows.engine import Run
@@ -115,6 +116,7 @@ def run_for_analysis(model: Model, *, every_step: bool = False) -> Run:
     from stocks_flows.engine import simulate
 
     if every_step:
+        require_fixed(model.time_equations, "an analysis at every time step")
         model = replace(model, time=replace(model.time, save_step=model.time.dt))
     return simulate(model, scenario_names=["base"])
 

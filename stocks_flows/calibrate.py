@@ -69,6 +69,7 @@ from stocks_flows.engine import save_times, simulate
 from stocks_flows.model import Model, Scenario
 from stocks_flows.sampling import MAX_SEED, check_seed
 from stocks_flows.scenarios import resolve_parameters
+from stocks_flows.time_axis import require_fixed
 from tenor.core.errors import SimulationError, TenorError
 from tenor.core.specfile import did_you_mean
 from tenor.core.tables import csv_lines, first_non_number, read_table
@@ -308,6 +309,7 @@ def _observed_series(
 
 
 def _observations(model: Model, data: Any, weights: Mapping[str, float] | None) -> _Observations:
+    require_fixed(model.time_equations, "calibration")
     table = _numeric_table(_data_frame(model, data))
     ts = model.time
     saved = np.array([s for _, s in save_times(ts.start, ts.stop, ts.dt, ts.save_step)])

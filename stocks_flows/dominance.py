@@ -83,6 +83,7 @@ import numpy as np
 
 from stocks_flows.links import link_scores, loop_graph
 from stocks_flows.loops import LoopReport, find_loops
+from stocks_flows.time_axis import require_fixed
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -261,6 +262,7 @@ def loop_dominance(
     """Loops That Matter over a run of ``model`` (made here, saving every ``dt``, when not given)."""
     from stocks_flows._partials import run_for_analysis
 
+    require_fixed(model.time_equations, "loop dominance (scores at every time step)")
     if run is None:
         run = run_for_analysis(model, every_step=True)
     if report is None:

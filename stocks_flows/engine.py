@@ -45,12 +45,12 @@ import functools
 import os
 import weakref
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from stocks_flows import draws
+from stocks_flows import draws, time_axis
 from stocks_flows.expr import Binary, Call, Expr, Fold, If, Name, Number, Time, Unary, children, walk
 from stocks_flows.functions import BUILTINS, SMALL, Fn, _xidz, call_name
 from stocks_flows.limits import format_bytes, max_result_bytes, max_steps, steps_needed, time_axis_problem
@@ -68,6 +68,7 @@ __all__ = [
     "save_times",
     "saved_rows",
     "simulate",
+    "start_time_settings",
 ]
 
 
@@ -617,11 +618,13 @@ class _Program:
                 stateful.initialize(env, c.n, model.time.dt)
         return {s: env[s] for s in self.stocks}
 
-    def evaluate(self, c: _Compiled, t: float, stocks: Mapping[str, np.ndarray]) -> dict[str, Any]:
-        """Every auxiliary and flow at time ``t`` for the given stocks."""
+    def evaluate(
+        self, c: _Compiled, t: float, stocks: Mapping[str, np.ndarray], dt: float | None = None
+    ) -> dict[str, Any]:
+        """Every auxiliary and flow at time ``t`` for the given stocks (``dt``: the model's time step)."""
         values: dict[str, Any] = {
             "__time__": t,
-            "__dt__": self.model.time.dt,
+            "__dt__": self.model.time.dt if dt is None else dt,
             "__n__": c.n,
             "__steps__": self.steps,
             **stocks,
@@ -676,9 +679,9 @@ class _Program:
             t = t + ts.dt  # repeated addition, as PySD steps time
             step += 1
 
-    def _rk4(self, c: _Compiled, state: dict, values: dict, t: float) -> dict:
+    def _rk4(self, c: _Compiled, state: dict, values: dict, t: float, step: float | None = None) -> dict:
         """One classic Runge-Kutta step (smooths and delays move with the stocks)."""
-        dt = self.model.time.dt
+        dt = self.model.time.dt if step is None else step
         saved = [st.state for st in c.statefuls]
         k1 = self.slopes(c, values)
 
@@ -687,9 +690,9 @@ class _Program:
                 st.state = base if d is None else base + d * h
             return {s: state[s] + k[0][s] * h for s in self.stocks}
 
-        k2 = self.slopes(c, self.evaluate(c, t + dt / 2, shifted(k1, dt / 2)))
-        k3 = self.slopes(c, self.evaluate(c, t + dt / 2, shifted(k2, dt / 2)))
-        k4 = self.slopes(c, self.evaluate(c, t + dt, shifted(k3, dt)))
+        k2 = self.slopes(c, self.evaluate(c, t + dt / 2, shifted(k1, dt / 2), step))
+        k3 = self.slopes(c, self.evaluate(c, t + dt / 2, shifted(k2, dt / 2), step))
+        k4 = self.slopes(c, self.evaluate(c, t + dt, shifted(k3, dt), step))
         for i, st in enumerate(c.statefuls):
             st.state = saved[i]
             if k1[1][i] is not None:
@@ -697,6 +700,70 @@ class _Program:
         for st in c.statefuls:
             st.discrete_update(values)
         return {s: state[s] + dt / 6 * (k1[0][s] + 2 * k2[0][s] + 2 * k3[0][s] + k4[0][s]) for s in self.stocks}
+
+    def run_dynamic(
+        self, n: int, parameters: Mapping[str, np.ndarray], outputs: list[str], names: Sequence[str], check: bool
+    ) -> tuple[list[float], list[np.ndarray]]:
+        """Simulate ``n`` scenarios on time settings evaluated at every step (:mod:`stocks_flows.time_axis`):
+        the saved times, and per saved time an array ``[variable, scenario]``."""
+        equations = self.model.time_equations
+        assert equations is not None
+        compiler = _Compiler(self.model.lookups, self.model.origin)
+        settings = {k: compiler.compile(getattr(equations, k), time_axis.LABELS[k]) for k in time_axis.KEYS[1:]}
+        if compiler.statefuls:
+            raise SimulationError(
+                "a time setting uses a function with memory (a delay, smooth or integral)",
+                hint="compute FINAL TIME, TIME STEP and SAVEPER from Time and model variables",
+            )
+        c = self.compile(n, parameters)
+        start = self.model.time.start
+        dt = self.model.time.dt
+        limit, steps = max_steps(), 0
+        row_bytes = len(outputs) * n * 8
+        times: list[float] = []
+        rows: list[np.ndarray] = []
+        with np.errstate(all="ignore"):
+            state = self._initialize(c)
+            t = start
+            while True:
+                values = self.evaluate(c, t, state, dt)
+                now = {k: time_axis.one_value(k, f(values), n, t) for k, f in settings.items()}
+                if now["time_step"] != dt:  # TIME STEP changed: what uses it sees the new one
+                    dt = now["time_step"]
+                    values = self.evaluate(c, t, state, dt)
+                if check:
+                    self._check(values, t, names)
+                if time_axis.is_saved(t - start, now["saveper"], dt * time_axis.RPREC):
+                    check_memory((len(rows) + 1) * row_bytes, "keep fewer variables, or save less often")
+                    rows.append(np.array([np.broadcast_to(values[name], (n,)) for name in outputs], dtype=float))
+                    times.append(time_axis.saved_time(t, dt))
+                if not time_axis.goes_on(t, now["final_time"], dt):
+                    return times, rows
+                steps += 1
+                if steps > limit:
+                    raise SimulationError(
+                        f"the run passed {limit:,} time steps at time {t:g} without reaching FINAL TIME "
+                        f"({now['final_time']:g})",
+                        hint="check FINAL TIME and TIME STEP, or raise the limit with TENOR_MAX_STEPS",
+                    )
+                state = self._step(c, state, values, t, dt)
+                t = t + dt
+
+    def _step(self, c: _Compiled, state: dict[str, np.ndarray], values: dict, t: float, dt: float) -> dict:
+        """The stocks (and smooths and delays) one step ``dt`` later."""
+        if self.model.time.method == "rk4":
+            state = self._rk4(c, state, values, t, dt)
+        else:
+            d_stocks, d_states = self.slopes(c, values)
+            for st, d in zip(c.statefuls, d_states, strict=True):
+                if d is not None:
+                    st.state = st.state + d * dt
+            for st in c.statefuls:
+                st.discrete_update(values)
+            state = {s: state[s] + d_stocks[s] * dt for s in self.stocks}
+        for s in self.non_negative:
+            state[s] = np.maximum(state[s], 0.0)
+        return state
 
     def _check(self, values: dict[str, Any], t: float, names: Sequence[str]) -> None:
         total = 0.0
@@ -895,6 +962,8 @@ def simulate(
     unknown = [v for v in outputs if v not in model.variables]
     if unknown:
         raise SimulationError(f"unknown variable(s): {', '.join(unknown)}")
+    if model.time_equations is not None:
+        return _simulate_dynamic(model, params, names, outputs, times, kernel, on_nonfinite == "raise", progress)
     check_memory(
         memory_estimate(model, n, variables=outputs, times=times, chunk_size=chunk_size),
         "keep fewer variables or times, save less often (a larger save step), run fewer scenarios, "
@@ -919,3 +988,66 @@ def simulate(
             progress(hi - lo)
     time = np.array([t for _, t in rows])
     return Run(time, outputs, values, names, params)
+
+
+def _simulate_dynamic(
+    model: Model,
+    params: dict[str, np.ndarray],
+    names: list[str],
+    outputs: list[str],
+    times: Sequence[float] | None,
+    kernel: str | None,
+    check: bool,
+    progress: Callable[[int], None] | None,
+) -> Run:
+    """:func:`simulate` for time settings computed during the run: every scenario at once, on one time axis."""
+    choice = kernel or os.environ.get("TENOR_KERNEL") or "auto"
+    if choice not in KERNELS:
+        raise SimulationError(f"unknown kernel {choice!r}", hint="use one of: " + ", ".join(KERNELS))
+    if choice == "compiled":
+        raise SimulationError(
+            "the compiled kernel cannot run this model: its time settings (FINAL TIME, TIME STEP or SAVEPER) "
+            "change during the run",
+            hint="use --kernel numpy (or auto, which runs it with the NumPy engine)",
+        )
+    n = len(names)
+    saved, rows = _Program(model).run_dynamic(n, params, outputs, names, check)
+    at = np.array(saved, dtype=float)
+    store = np.stack(rows) if rows else np.empty((0, len(outputs), n))
+    if times is not None:
+        wanted = np.asarray(times, dtype=float).ravel()
+        prec = model.time.dt * time_axis.RPREC
+        keep = np.array([bool(len(wanted)) and float(np.min(np.abs(wanted - a))) <= prec for a in at], dtype=bool)
+        if not keep.any():
+            raise SimulationError(
+                "none of the requested times is a saved time of this model",
+                hint="saved times: " + ", ".join(f"{a:g}" for a in at[:10]) + (" ..." if len(at) > 10 else ""),
+            )
+        at, store = at[keep], store[keep]
+    if progress is not None:
+        progress(n)
+    return Run(at, outputs, store.transpose(2, 0, 1), names, params)
+
+
+def start_time_settings(model: Model) -> TimeSettings:
+    """The values of a model's changing time settings (``model.time_equations``) at its start,
+    computed from the start values of its variables; ``model.time`` gives INITIAL TIME."""
+    equations = model.time_equations
+    if equations is None:
+        return model.time
+    ts = model.time
+    for _ in range(2):  # once more when TIME STEP at the start differs from the one assumed
+        program = _Program(replace(model, time=ts))
+        c = program.compile(1, {})
+        compiler = _Compiler(model.lookups, model.origin)
+        with np.errstate(all="ignore"):
+            values = program.evaluate(c, ts.start, program._initialize(c))
+            got = {
+                k: float(np.asarray(compiler.compile(getattr(equations, k))(values), dtype=float).reshape(-1)[0])
+                for k in time_axis.KEYS[1:]
+            }
+        new = replace(ts, stop=got["final_time"], dt=got["time_step"], save_step=got["saveper"])
+        if new.dt == ts.dt:
+            return new
+        ts = new
+    return ts

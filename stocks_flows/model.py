@@ -69,6 +69,7 @@ from stocks_flows.expr import (
 )
 from stocks_flows.functions import BUILTINS, call_name
 from stocks_flows.limits import MAX_EQUATION_DEPTH, MAX_VARIABLES
+from stocks_flows.time_axis import TimeEquations
 from tenor.core.errors import Diagnostic, ExpressionError, SpecError, TenorError
 from tenor.core.specfile import Document, did_you_mean, format_key
 
@@ -189,6 +190,9 @@ class Model:
     path: str | None = None
     spec: ModelSpec | None = None
     """The validated spec this model was built from (None for XMILE and Vensim files)."""
+    time_equations: TimeEquations | None = None
+    """Time settings that change during the run (Vensim's), evaluated at every step; ``time`` then
+    holds their values at the start."""
 
     @property
     def stocks(self) -> list[str]:

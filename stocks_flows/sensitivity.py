@@ -62,6 +62,7 @@ from stocks_flows.engine import save_times, simulate
 from stocks_flows.model import Model
 from stocks_flows.sampling import check_seed, inverse_cdf
 from stocks_flows.scenarios import Distribution, parse_sample, resolve_parameters
+from stocks_flows.time_axis import require_fixed
 from tenor.core.errors import TenorError
 from tenor.core.specfile import did_you_mean
 
@@ -214,6 +215,7 @@ def _describe(dist: Distribution) -> dict[str, Any]:
 
 
 def _check_outputs(model: Model, outputs: Sequence[Output]) -> None:
+    require_fixed(model.time_equations, "a sensitivity analysis")
     ts = model.time
     saved = np.array([t for _, t in save_times(ts.start, ts.stop, ts.dt, ts.save_step)])
     for out in outputs:

@@ -49,7 +49,7 @@ import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -57,7 +57,7 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 
 from stocks_flows import external
-from stocks_flows.engine import _Compiler
+from stocks_flows.engine import _Compiler, start_time_settings
 from stocks_flows.expr import Binary, Call, Expr, Fold, If, Name, Number, Time, Transform, Unary, depth, walk
 from stocks_flows.functions import BUILTINS, NA, PYSD_NAMES
 from stocks_flows.limits import MAX_EQUATION_DEPTH, MAX_VARIABLES, format_bytes, max_model_bytes, time_axis_problem
@@ -84,6 +84,7 @@ from stocks_flows.subscripts import (
     position,
     subscript_ranges,
 )
+from stocks_flows.time_axis import TimeEquations, changes_during_run, inline_settings
 from stocks_flows.whole_arrays import (
     WHOLE_ARRAY_CALLS,
     read_allocate_available,
@@ -892,8 +893,10 @@ def _convert(abstract: Any, where: str, origin: str, data_files: tuple[Path, ...
     _check_expanded_size(conv, parts.raw)
     variables, base_dims = _variables(conv, parts, ae)
     _mark_flows(variables)
-    settings = _time_settings(conv, parts.control, ae)
+    settings, time_trees = _time_settings(conv, parts.control, ae)
     _check_depth(variables, where)
+    if time_trees:  # time settings that change during the run: variables must not use them
+        _refuse_changing_uses(variables, time_trees, conv)
     for name, var in list(variables.items()):
         equation = _fix_controls(var.equation, settings)
         initial = _fix_controls(var.initial, settings) if var.initial is not None else None
@@ -909,7 +912,7 @@ def _convert(abstract: Any, where: str, origin: str, data_files: tuple[Path, ...
         base = variables[err.key].base if err.key in variables else err.key
         line = _definition_line(Path(where), base or "")
         raise SpecError(err.message, file=where, line=line, key=err.key, hint=err.hint) from None
-    return Model(
+    model = Model(
         time=time,
         variables=variables,
         lookups=conv.lookups,
@@ -920,6 +923,7 @@ def _convert(abstract: Any, where: str, origin: str, data_files: tuple[Path, ...
         origin=origin,
         path=where,
     )
+    return _time_equations(model, conv, time_trees) if time_trees else model
 
 
 _Raw = tuple[str, tuple[str, ...], Any, Any]
@@ -1143,43 +1147,91 @@ def _mark_flows(variables: dict[str, Variable]) -> None:
 _TIME_KEYS = ("initial_time", "final_time", "time_step", "saveper")
 
 
-def _time_settings(conv: _Converter, control: Mapping[str, Any], ae: Any) -> dict[str, float]:
-    """INITIAL TIME, FINAL TIME, TIME STEP and SAVEPER, computed and checked as a time axis."""
-    values: dict[str, float] = {}
+def _time_settings(conv: _Converter, control: Mapping[str, Any], ae: Any) -> tuple[dict[str, float], dict[str, Expr]]:
+    """INITIAL TIME, FINAL TIME, TIME STEP and SAVEPER: their values at the start (checked as a time
+    axis), and the equations of all four when one of them changes during the run (else empty)."""
+    trees: dict[str, Expr] = {}
     for key in _TIME_KEYS:
         if key not in control:
-            if key == "saveper" and "time_step" in values:
-                values[key] = values["time_step"]
+            if key == "saveper" and "time_step" in trees:
+                trees[key] = trees["time_step"]
                 continue
             raise SpecError(
                 f"the model has no {key.replace('_', ' ').upper()}",
                 file=conv.where,
                 hint="give the model a start time, a stop time and a time step",
             )
-        tree = _to_ast(control[key], conv, key, {}, ae, key, control=True)
-        _refuse_varying(conv, key, tree)
-        values[key] = _time_setting(conv, key, tree, values)
-    _check_time_axis(conv.where, *(values[k] for k in _TIME_KEYS))
-    return values
+        trees[key] = _to_ast(control[key], conv, key, {}, ae, key, control=True)
+    trees = inline_settings(trees, _key)
+    varying = {key for key, tree in trees.items() if changes_during_run(tree)}
+    values: dict[str, float] = {}
+    later = False  # a setting computed from model variables: its start value needs the model
+    for key in _TIME_KEYS:
+        if any(isinstance(n, Name) for n in walk(trees[key])):
+            if key == "initial_time":
+                _refuse_initial_time(conv, trees[key])
+            values[key] = {"final_time": values["initial_time"] + 1.0}.get(key, 1.0)  # for now
+            later = True
+        else:
+            values[key] = _time_setting(conv, key, trees[key], values, values.get("initial_time", 0.0))
+    if not later:
+        _check_time_axis(conv.where, *(values[k] for k in _TIME_KEYS))
+    return values, (trees if varying else {})
 
 
-def _refuse_varying(conv: _Converter, key: str, tree: Expr) -> None:
-    """A time setting whose equation depends on Time: tenor's engine keeps the time axis fixed."""
-    if any(isinstance(n, Time) for n in walk(tree)):
-        label = key.replace("_", " ").upper()
-        raise SpecError(
-            f"{label} changes during the run (its equation depends on Time); tenor's engine "
-            "keeps the time settings fixed",
-            file=conv.where,
-            line=_control_line(Path(conv.where), key),
-            key=label,
-            hint=f"give {label} a fixed value, or run it with --engine pysd, which follows a changing {label}",
-        )
+def _refuse_initial_time(conv: _Converter, tree: Expr) -> None:
+    """INITIAL TIME is read once, before any variable has a value: it cannot use model variables."""
+    used = sorted({n.name for n in walk(tree) if isinstance(n, Name)})
+    raise SpecError(
+        f"INITIAL TIME uses the model variable {used[0]!r}; tenor computes INITIAL TIME before the "
+        "variables have values",
+        file=conv.where,
+        line=_control_line(Path(conv.where), "initial_time"),
+        key="INITIAL TIME",
+        hint="compute INITIAL TIME from numbers (and Time) only",
+    )
 
 
-def _time_setting(conv: _Converter, key: str, tree: Expr, known: Mapping[str, float]) -> float:
-    """The value of one time setting, from numbers and the settings before it."""
-    env: dict[str, Any] = {"__time__": 0.0, "__dt__": 1.0, "__n__": 1}
+def _refuse_changing_uses(variables: Mapping[str, Variable], trees: Mapping[str, Expr], conv: _Converter) -> None:
+    """A variable that uses a time setting which changes during the run (tenor fixes their uses)."""
+    varying = {key for key, tree in trees.items() if changes_during_run(tree)}
+    for name, var in variables.items():
+        for tree in (var.equation, var.initial):
+            used = [n.name for n in walk(tree) if isinstance(n, Name) and _key(n.name) in varying] if tree else []
+            if used:
+                label = _label(_key(used[0]))
+                raise SpecError(
+                    f"{name} uses {label}, which changes during the run; tenor's engine gives variables "
+                    "only the time settings' values at the start",
+                    file=conv.where,
+                    line=_definition_line(Path(conv.where), var.base or name),
+                    key=name,
+                    hint=f"run it with --engine pysd, which follows a changing {label}",
+                )
+
+
+def _time_equations(model: Model, conv: _Converter, trees: Mapping[str, Expr]) -> Model:
+    """``model`` with time settings that change during the run: their equations, and their values at
+    the start computed from its variables (:mod:`stocks_flows.time_axis`)."""
+    for key in _TIME_KEYS:
+        unknown = [n.name for n in walk(trees[key]) if isinstance(n, Name) and n.name not in model.variables]
+        if unknown:
+            raise SpecError(
+                f"cannot compute {_label(key)}: it uses {unknown[0]!r}, which is not a variable of the model",
+                file=conv.where,
+                line=_control_line(Path(conv.where), key),
+                key=_label(key),
+                hint="compute the time settings from numbers, Time and model variables",
+            )
+    model = replace(model, time_equations=TimeEquations(**trees))
+    time = start_time_settings(model)
+    _check_time_axis(conv.where, time.start, time.stop, time.dt, time.save_step)
+    return replace(model, time=time)
+
+
+def _time_setting(conv: _Converter, key: str, tree: Expr, known: Mapping[str, float], time: float = 0.0) -> float:
+    """The value of one time setting at ``time``, from numbers and the settings before it."""
+    env: dict[str, Any] = {"__time__": time, "__dt__": 1.0, "__n__": 1}
     env.update({conv.names.get(k, k): v for k, v in known.items()})
     label = key.replace("_", " ").upper()
     try:

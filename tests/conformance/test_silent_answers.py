@@ -47,12 +47,24 @@ def test_subscripted_lookups_keep_one_table_per_element():
     assert not np.allclose(frame["lookup1dimtime[A]"], frame["lookup1dimtime[B]"])
 
 
-def test_time_settings_that_change_during_the_run_are_refused_by_the_engine():
+def test_time_settings_that_change_during_the_run_are_followed_by_the_engine():
     # tests/control_vars: FINAL TIME, SAVEPER and TIME STEP depend on Time (25 canonical rows)
     path = SUITE / "control_vars" / "test_control_vars.mdl"
+    frame = run_tenor(path)
+    assert len(frame) == 25 and list(frame.index[-3:]) == [40.0, 45.0, 50.0]
+    assert compare(frame, read_canonical(path.parent / "output.tab")) is None
+
+
+def test_a_variable_using_a_changing_time_setting_is_refused_by_the_engine(tmp_path):
+    path = tmp_path / "uses_time_step.mdl"
+    path.write_text(
+        "{UTF-8}\nx = TIME STEP * 2\n~~|\nINITIAL TIME = 0\n~~|\nFINAL TIME = 3\n~~|\n"
+        "TIME STEP = IF THEN ELSE(Time < 2, 1, 0.5)\n~~|\nSAVEPER = TIME STEP\n~~|\n",
+        encoding="utf-8",
+    )
     with pytest.raises(TenorError) as err:
         load_model(path)
-    assert err.value.line == 18 and "INITIAL TIME changes during the run" in err.value.message
+    assert err.value.line == 2 and "x uses TIME STEP, which changes during the run" in err.value.message
     assert "--engine pysd" in err.value.hint
 
 
@@ -161,15 +173,22 @@ def test_cli_engine_pysd_runs_a_file_tenor_refuses(tmp_path, capsys):
     from tenor.cli.main import main
 
     out = tmp_path / "run.csv"
-    model = str(SUITE / "control_vars" / "test_control_vars.mdl")
-    assert main(["simulate", model, "--out", str(out)]) == 2  # tenor's engine refuses: the time settings change
-    assert main(["simulate", model, "--engine", "pysd", "--out", str(out)]) == 0
+    model = tmp_path / "uses_time_step.mdl"
+    model.write_text(
+        "{UTF-8}\nx = TIME STEP * 2\n~~|\nINITIAL TIME = 0\n~~|\nFINAL TIME = 3\n~~|\n"
+        "TIME STEP = IF THEN ELSE(Time < 2, 1, 0.5)\n~~|\nSAVEPER = TIME STEP\n~~|\n",
+        encoding="utf-8",
+    )
+    # tenor's engine refuses: x uses TIME STEP, which changes during the run
+    assert main(["simulate", str(model), "--out", str(out)]) == 2
+    assert main(["simulate", str(model), "--engine", "pysd", "--out", str(out)]) == 0
     err = capsys.readouterr().err
-    assert "PySD ran the file itself" in err and "25 rows" in err
+    assert "PySD ran the file itself" in err and "5 rows" in err
     import pandas as pd
 
     frame = pd.read_csv(out)
-    assert list(frame["time"])[-3:] == [40.0, 45.0, 50.0]
+    assert list(frame["time"]) == [0.0, 1.0, 2.0, 2.5, 3.0]
+    assert list(frame["x"]) == [2.0, 2.0, 1.0, 1.0, 1.0]
 
 
 def test_cli_engine_pysd_runs_a_macro_model_with_set_and_sweep(tmp_path, capsys):
