@@ -177,6 +177,13 @@ def _number(value: float) -> str:
 
 def generate_xmile(model: Model) -> str:
     """The model as XMILE 1.0 text."""
+    if model.time_equations is not None:  # XMILE's <sim_specs> hold numbers: writing the start values would lie
+        raise SpecError(
+            "the time settings change during the run (their equations depend on Time or on the model); "
+            "XMILE's <sim_specs> hold numbers only",
+            file=model.path,
+            hint="keep the model in Vensim's format, or give FINAL TIME, TIME STEP and SAVEPER constant values",
+        )
     ts = model.time
     lines = [
         '<?xml version="1.0" encoding="utf-8"?>',

@@ -98,6 +98,11 @@ def test_suite_model_round_trip(case, tmp_path):
             _round_trip(model, tmp_path)
         assert not (tmp_path / "exported.xmile").exists()
         return
+    if model.time_equations is not None:  # time settings computed during the run: no XMILE form
+        with pytest.raises(SpecError, match="XMILE's <sim_specs> hold numbers only"):
+            _round_trip(model, tmp_path)
+        assert not (tmp_path / "exported.xmile").exists()
+        return
     if any(t.mode in ("look_forward", "raw") for t in model.lookups.values()):  # DATA read LOOK FORWARD or RAW
         with pytest.raises(ExportError, match="XMILE's graphical functions cannot express"):
             _round_trip(model, tmp_path)
