@@ -478,7 +478,8 @@ def _initial_order(model: Model) -> list[str]:
         return found[1]
     order = _find_initial_order(model)
     key = id(model)
-    _ORDERS[key] = (weakref.ref(model, lambda _ref, key=key: _ORDERS.pop(key, None)), order)
+    # the callback holds the dict itself: at interpreter exit the module global may already be None
+    _ORDERS[key] = (weakref.ref(model, lambda _ref, key=key, cache=_ORDERS: cache.pop(key, None)), order)
     return order
 
 

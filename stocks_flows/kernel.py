@@ -792,7 +792,8 @@ def _source_of(model: Model, init_order: Sequence[str]) -> tuple[_Source | None,
         src, reason = None, str(exc)
     except RecursionError:
         src, reason = None, "an equation nested too deeply to translate"
-    _BY_MODEL[key] = (weakref.ref(model, lambda _ref, key=key: _BY_MODEL.pop(key, None)), src, reason)
+    # the callback holds the dict itself: at interpreter exit the module global may already be None
+    _BY_MODEL[key] = (weakref.ref(model, lambda _ref, key=key, cache=_BY_MODEL: cache.pop(key, None)), src, reason)
     return src, reason
 
 

@@ -705,7 +705,10 @@ class _LoopMeasure:
             changes = changes or any(self.links[e].changes for e in edges)
             if self.gains is not None:
                 g = series[label] = self.gain_series(edges, self.gains)
-                point[label] = float(g[self.k]) if self.k is not None else float(np.nanmean(g))
+                if self.k is not None:
+                    point[label] = float(g[self.k])
+                else:  # the mean over the run; NaN (no warning) when no step has a gain
+                    point[label] = float(np.nanmean(g)) if np.any(~np.isnan(g)) else float("nan")
             elif any(e in self.cut_edges for e in edges):
                 point[label] = 0.0
         subscripted = any(label for label in members)
