@@ -138,6 +138,19 @@ def _pymod(a: float, b: float) -> float:
 
 
 @_jit
+def _bracket(x: float, xs: np.ndarray, off: int, last: int) -> int:
+    """The largest j in [off, last) with ``xs[j] <= x``, for ``xs[off] <= x < xs[last]`` (bisection)."""
+    lo, hi = off, last
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if xs[mid] <= x:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+@_jit
 def _interp(x: float, xs: np.ndarray, ys: np.ndarray, off: int, length: int) -> float:
     """``np.interp(x, xs, ys)`` for the table ``xs[off:off+length]``."""
     if x != x:
@@ -149,14 +162,7 @@ def _interp(x: float, xs: np.ndarray, ys: np.ndarray, off: int, length: int) -> 
         return ys[last]
     if x == xs[last]:
         return ys[last]
-    lo, hi = off, last
-    while hi - lo > 1:  # largest j with xs[j] <= x
-        mid = (lo + hi) // 2
-        if xs[mid] <= x:
-            lo = mid
-        else:
-            hi = mid
-    j = lo
+    j = _bracket(x, xs, off, last)
     if x == xs[j]:
         return ys[j]
     slope = (ys[j + 1] - ys[j]) / (xs[j + 1] - xs[j])
@@ -179,14 +185,7 @@ def _step(x: float, xs: np.ndarray, ys: np.ndarray, off: int, length: int, forwa
         return ys[off]
     if x >= xs[last]:
         return ys[last]
-    lo, hi = off, last
-    while hi - lo > 1:  # largest j with xs[j] <= x
-        mid = (lo + hi) // 2
-        if xs[mid] <= x:
-            lo = mid
-        else:
-            hi = mid
-    j = lo
+    j = _bracket(x, xs, off, last)
     near = j + 1 if xs[j + 1] - x <= x - xs[j] else j
     if abs(xs[near] - x) <= 1e-12 + 1e-12 * abs(x):
         return ys[near]

@@ -77,6 +77,8 @@ from dataclasses import dataclass, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
+
 from stocks_flows.limits import MAX_VARIABLES
 from tenor.core.errors import SpecError
 
@@ -531,28 +533,23 @@ def _refuse_function_names(macros: dict[str, _Macro], where: str) -> None:
 
 def _refuse_recursion(macros: dict[str, _Macro], where: str) -> None:
     """Refuse a macro that calls itself, directly or through other macros, naming the cycle and its line."""
-    state: dict[str, int] = {}  # 1: on the path being followed, 2: done
-
-    def follow(key: str, path: list[str]) -> None:
-        state[key] = 1
-        for target in (k for k in macros[key].calls if k in macros):
-            if state.get(target) == 1:
-                first = macros[target]
-                chain = " -> ".join(macros[k].name for k in [*path[path.index(target) :], target])
-                raise SpecError(
-                    f"the macro {first.name} calls itself ({chain}); a macro cannot be recursive",
-                    file=where,
-                    line=_line(where, first.name),
-                    key=first.name,
-                    hint="write the repeated structure out, or nest a fixed number of distinct macros",
-                )
-            if target not in state:
-                follow(target, [*path, target])
-        state[key] = 2
-
+    calls = nx.DiGraph()
+    calls.add_nodes_from(macros)
+    calls.add_edges_from((key, target) for key, m in macros.items() for target in m.calls if target in macros)
     for key in macros:
-        if key not in state:
-            follow(key, [key])
+        try:
+            cycle = nx.find_cycle(calls, source=key)
+        except nx.NetworkXNoCycle:
+            continue
+        first = macros[cycle[0][0]]
+        chain = " -> ".join(macros[k].name for k in [*(u for u, _ in cycle), cycle[0][0]])
+        raise SpecError(
+            f"the macro {first.name} calls itself ({chain}); a macro cannot be recursive",
+            file=where,
+            line=_line(where, first.name),
+            key=first.name,
+            hint="write the repeated structure out, or nest a fixed number of distinct macros",
+        )
 
 
 def _text(where: str) -> str:

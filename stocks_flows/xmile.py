@@ -812,6 +812,7 @@ class _Converter:
         for el in section.elements:
             self.names[_key(el.name)] = el.name
         self.elements = section.elements
+        self.element_by_key = {_key(el.name): el for el in section.elements}
 
     def subscript_ranges(self, definitions: list[Any]) -> Ranges:
         """The model's subscript ranges (see :mod:`stocks_flows.subscripts`), refused where unclear."""
@@ -1415,21 +1416,19 @@ def _flow_terms(tree: Expr) -> tuple[list[str] | None, list[str]]:
 
 def _graphical_variable(conv: _Converter, func: str, ae: Any) -> str | None:
     """The table of a variable defined by a graphical function of its equation, when ``func`` names one."""
-    key = _key(func)
-    for el in conv.elements:
-        if _key(el.name) != key or len(el.components) != 1:
-            continue
-        ast = el.components[0].ast
-        if not isinstance(ast, ae.InlineLookupsStructure) or el.components[0].subscripts[0]:
-            return None
-        name = f"{el.name} (table)"  # the name inline_lookup gives the same table
-        if name not in conv.lookups:
-            table = ast.lookups
-            conv.lookups[name] = _lookup(table.x, table.y, table.type == "extrapolate", conv.where, el.name)
-            conv.lookup_names.add(_key(name))
-            conv.names[_key(name)] = name
-        return name
-    return None
+    el = conv.element_by_key.get(_key(func))
+    if el is None or len(el.components) != 1:
+        return None
+    ast = el.components[0].ast
+    if not isinstance(ast, ae.InlineLookupsStructure) or el.components[0].subscripts[0]:
+        return None
+    name = f"{el.name} (table)"  # the name inline_lookup gives the same table
+    if name not in conv.lookups:
+        table = ast.lookups
+        conv.lookups[name] = _lookup(table.x, table.y, table.type == "extrapolate", conv.where, el.name)
+        conv.lookup_names.add(_key(name))
+        conv.names[_key(name)] = name
+    return name
 
 
 def _to_ast(

@@ -228,7 +228,8 @@ def test_the_commands_hand_the_file_to_pysd_and_refuse_a_hostile_one(folder, cap
     out = folder / "out.csv"
     assert main(["simulate", str(good), "--engine", "pysd", "--set", "k=0.5", "--out", str(out)]) == 0
     capsys.readouterr()
-    assert "0.5" in out.read_text(encoding="utf-8").splitlines()[1]  # --set k reached PySD's run
+    header, first = out.read_text(encoding="utf-8").splitlines()[:2]
+    assert float(first.split(",")[header.split(",").index("k")]) == 0.5  # --set k reached PySD's run
     assert main(["sweep", str(good), "--engine", "pysd", "--set", "k=0.1:0.2:2", "--out", str(out)]) == 0
     assert out.read_text(encoding="utf-8").count("\n") == 1 + 2 * 5
     for command in (["simulate"], ["sweep", "--set", "k=0.1:0.2:2"]):
